@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { timestamp } from "./common";
+
+export const ACCOUNT_STATUSES = [
+  "pending_qr",
+  "connecting",
+  "connected",
+  "disconnected",
+  "needs_qr",
+  "logged_out",
+  "removed",
+] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+/** Which worker holds the account's one socket, until when, under which fencing epoch. */
+export const accountOwner = z.object({
+  workerId: z.string(),
+  leaseUntil: timestamp,
+  epoch: z.number().int().nonnegative(),
+});
+export type AccountOwner = z.infer<typeof accountOwner>;
+
+export const accountDocument = z.object({
+  status: z.enum(ACCOUNT_STATUSES),
+  label: z.string().nullable(),
+  /** E.164 digits, set when the operator wants pairing-code login instead of a QR. */
+  phoneNumber: z.string().nullable(),
+  qr: z.string().nullable(),
+  qrExpiresAt: timestamp.nullable(),
+  pairingCode: z.string().nullable(),
+  /** Bumped by the regenerate-QR callable; the owning worker restarts the login when it changes. */
+  qrRequestedAt: timestamp.nullable(),
+  owner: accountOwner.nullable(),
+  lastDisconnect: z.object({ code: z.number().int(), at: timestamp }).nullable(),
+  reconnectCount: z.number().int().nonnegative(),
+  memberUids: z.array(z.string()),
+  createdBy: z.string(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  removedAt: timestamp.nullable(),
+});
+export type AccountDocument = z.infer<typeof accountDocument>;

@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { timestamp } from "./common";
+
+/** `inboundDedupe/{accountId}__{messageId}`: exists once the inbound message is stored. */
+export const inboundDedupeDocument = z.object({
+  accountId: z.string(),
+  messageId: z.string(),
+  threadId: z.string(),
+  createdAt: timestamp,
+  expireAt: timestamp,
+});
+export type InboundDedupeDocument = z.infer<typeof inboundDedupeDocument>;
+
+/** `rateLimits/{uid}`: a fixed-window counter per user, shared by all function instances. */
+export const rateLimitDocument = z.object({
+  windowStart: timestamp,
+  count: z.number().int().nonnegative(),
+  expireAt: timestamp,
+});
+export type RateLimitDocument = z.infer<typeof rateLimitDocument>;

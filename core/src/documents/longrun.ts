@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { timestamp } from "./common";
+
+/**
+ * Documents under `wa_metrics/longrun/`: the long-run monitoring the operators' runbook
+ * describes. Defaults are the runbook's.
+ */
+
+export const alertThresholds = z.object({
+  missedHbPerHour: z.number().int().nonnegative().default(3),
+  consecutiveProbeFails: z.number().int().positive().default(2),
+  queueDepth: z.number().int().positive().default(100),
+  reconnectsPerHour: z.number().int().nonnegative().default(5),
+  coverageMin: z.number().min(0).max(1).default(0.8),
+  outboxLagSeconds: z.number().int().positive().default(300),
+  failedLast5m: z.number().int().nonnegative().default(10),
+});
+
+/** `config/current`: edited by operators in the console, read on every job run. */
+export const monitoringConfig = z.object({
+  expectedAccounts: z.number().int().nonnegative().default(1),
+  heartbeatIntervalSec: z.number().int().min(10).max(3600).default(60),
+  driftSec: z.number().int().nonnegative().default(10),
+  insufficientDataThreshold: z.number().min(0).max(1).default(0.8),
+  alertThresholds: alertThresholds.default(() => alertThresholds.parse({})),
+});
+export type MonitoringConfig = z.infer<typeof monitoringConfig>;
+export const DEFAULT_MONITORING_CONFIG: MonitoringConfig = monitoringConfig.parse({});
+
+/** `locks/{lockName}`: a lease that one holder renews; `epoch` fences stale holders. */
+export const lockDocument = z.object({
+  holder: z.string(),
+  leaseUntilTs: timestamp,
+  epoch: z.number().int().nonnegative(),
+  acquiredAt: timestamp,
+  renewedAt: timestamp,
+});
+export type LockDocument = z.infer<typeof lockDocument>;
+
+/** `heartbeats/{bucketId}`: one per interval bucket, created once. */
+export const heartbeatDocument = z.object({
+  bucketId: z.string(),
+  tsIso: z.string(),
+  ts: timestamp,
+  serverTs: timestamp,
+  commitHash: z.string(),
+  serviceVersion: z.string(),
+  instanceId: z.string(),
+  uptimeSec: z.number().nonnegative(),
+  memoryRssMb: z.number().nonnegative(),
+  memoryHeapUsedMb: z.number().nonnegative(),
+  connectedCount: z.number().int().nonnegative(),
+  driftSec: z.number(),
+  expireAt: timestamp,
+});
+export type HeartbeatDocument = z.infer<typeof heartbeatDocument>;
+
+export const PROBE_RESULTS = ["PASS", "FAIL", "SKIPPED", "PENDING"] as const;
+export type ProbeResult = (typeof PROBE_RESULTS)[number];
+
+/** `probes/{probeKey}`. */
+export const probeDocument = z.object({
+  type: z.enum(["OUT", "QUEUE", "IN"]),
+  result: z.enum(PROBE_RESULTS),
+  latencyMs: z.number().nonnegative().nullable(),
+  reason: z.string().nullable(),
+  attempt: z.number().int().positive(),
+  startedAt: timestamp,
+  finishedAt: timestamp.nullable(),
+  expireAt: timestamp,
+});
+export type ProbeDocument = z.infer<typeof probeDocument>;
+
+export const SEVERITIES = ["P1", "P2", "P3"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** `incidents/{incidentId}`: at most one open per (type, key). */
+export const incidentDocument = z.object({
+  type: z.string(),
+  key: z.string(),
+  severity: z.enum(SEVERITIES),
+  status: z.enum(["open", "resolved"]),
+  reason: z.string(),
+  tsStart: timestamp,
+  tsDetected: timestamp,
+  tsEnd: timestamp.nullable(),
+  mttrSec: z.number().nonnegative().nullable(),
+  expireAt: timestamp,
+});
+export type IncidentDocument = z.infer<typeof incidentDocument>;
+
+/** `state/current`: what the every-minute checks read instead of scanning. */
+export const monitoringState = z.object({
+  lastHeartbeatAt: timestamp.nullable(),
+  lastHeartbeatBucketId: z.string().nullable(),
+  lastHeartbeatInstanceId: z.string().nullable(),
+  plannedStopAt: timestamp.nullable(),
+  updatedAt: timestamp,
+});
+export type MonitoringState = z.infer<typeof monitoringState>;
+
+/** `runs/{runKey}`: one per scheduled job run, for idempotency and audit. */
+export const runDocument = z.object({
+  job: z.string(),
+  periodKey: z.string(),
+  status: z.enum(["running", "done", "failed"]),
+  startedAt: timestamp,
+  finishedAt: timestamp.nullable(),
+  error: z.string().nullable(),
+});
+export type RunDocument = z.infer<typeof runDocument>;

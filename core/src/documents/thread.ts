@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { timestamp } from "./common";
+
+export const threadDocument = z.object({
+  ownerUid: z.string(),
+  coWriterUids: z.array(z.string()).default([]),
+  accountId: z.string(),
+  peerJid: z.string(),
+  lastMessageAt: timestamp,
+  lastMessagePreview: z.string(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type ThreadDocument = z.infer<typeof threadDocument>;
+
+export const MESSAGE_STATUSES = ["queued", "sent", "delivered", "read", "failed"] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export const threadMessageDocument = z.object({
+  direction: z.enum(["in", "out"]),
+  text: z.string(),
+  status: z.enum(MESSAGE_STATUSES),
+  /** Outbound only: the outbox entry that carries it. */
+  requestId: z.string().nullable(),
+  providerMessageId: z.string().nullable(),
+  /** Outbound: the sending user; inbound: null. */
+  senderUid: z.string().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type ThreadMessageDocument = z.infer<typeof threadMessageDocument>;

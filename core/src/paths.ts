@@ -1,0 +1,56 @@
+import { inboundDedupeId } from "./ids";
+
+/**
+ * Every Firestore path the system uses, built in one place. Segments are checked so a
+ * value with a slash can never address a different document than the one intended.
+ */
+
+function segment(value: string, what: string): string {
+  if (value.length === 0 || value.includes("/") || value === "." || value === ".." || /^__.*__$/.test(value)) {
+    throw new RangeError(`${what} is not a valid document id`);
+  }
+  return value;
+}
+
+export const collections = {
+  threads: "threads",
+  outbox: "outbox",
+  accounts: "accounts",
+  waSessions: "waSessions",
+  inboundDedupe: "inboundDedupe",
+  rateLimits: "rateLimits",
+} as const;
+
+const LONGRUN = "wa_metrics/longrun";
+
+export const paths = {
+  thread: (threadId: string) => `${collections.threads}/${segment(threadId, "threadId")}`,
+  threadMessages: (threadId: string) => `${paths.thread(threadId)}/messages`,
+  threadMessage: (threadId: string, messageId: string) =>
+    `${paths.threadMessages(threadId)}/${segment(messageId, "messageId")}`,
+
+  outboxEntry: (requestId: string) => `${collections.outbox}/${segment(requestId, "requestId")}`,
+  account: (accountId: string) => `${collections.accounts}/${segment(accountId, "accountId")}`,
+  waSession: (accountId: string) => `${collections.waSessions}/${segment(accountId, "accountId")}`,
+  inboundDedupe: (accountId: string, messageId: string) =>
+    `${collections.inboundDedupe}/${inboundDedupeId(accountId, messageId)}`,
+  rateLimit: (uid: string) => `${collections.rateLimits}/${segment(uid, "uid")}`,
+
+  longrun: {
+    root: LONGRUN,
+    config: `${LONGRUN}/config/current`,
+    state: `${LONGRUN}/state/current`,
+    locks: `${LONGRUN}/locks`,
+    lock: (lockName: string) => `${LONGRUN}/locks/${segment(lockName, "lockName")}`,
+    heartbeats: `${LONGRUN}/heartbeats`,
+    heartbeat: (bucketId: string) => `${LONGRUN}/heartbeats/${segment(bucketId, "bucketId")}`,
+    probes: `${LONGRUN}/probes`,
+    probe: (probeKey: string) => `${LONGRUN}/probes/${segment(probeKey, "probeKey")}`,
+    incidents: `${LONGRUN}/incidents`,
+    incident: (incidentId: string) => `${LONGRUN}/incidents/${segment(incidentId, "incidentId")}`,
+    rollups: `${LONGRUN}/rollups`,
+    rollup: (date: string) => `${LONGRUN}/rollups/${segment(date, "date")}`,
+    runs: `${LONGRUN}/runs`,
+    run: (runKey: string) => `${LONGRUN}/runs/${segment(runKey, "runKey")}`,
+  },
+} as const;

@@ -1,0 +1,27 @@
+import { getApps, initializeApp } from "firebase-admin/app";
+import { getFirestore, type Firestore } from "firebase-admin/firestore";
+
+/** The emulator `npm test` started (scripts/with-emulator.ts); suites fail, not skip, without it. */
+export function emulator(): { host: string; projectId: string } {
+  const host = process.env.FIRESTORE_EMULATOR_HOST;
+  const projectId = process.env.GCLOUD_PROJECT;
+  if (!host || !projectId?.startsWith("demo-")) {
+    throw new Error("FIRESTORE_EMULATOR_HOST and a demo- GCLOUD_PROJECT are not set: run the suites with `npm test`");
+  }
+  return { host, projectId };
+}
+
+/** Deletes every document in the emulator's default database. */
+export async function resetFirestore(): Promise<void> {
+  const { host, projectId } = emulator();
+  const res = await fetch(`http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`, {
+    method: "DELETE",
+  });
+  if (!res.ok) throw new Error(`emulator reset failed: HTTP ${res.status}`);
+}
+
+/** An Admin SDK Firestore on the emulator (the default app, shared by the suites). */
+export function adminDb(): Firestore {
+  const { projectId } = emulator();
+  return getFirestore(getApps()[0] ?? initializeApp({ projectId }));
+}

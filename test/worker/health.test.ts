@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { parseWorkerConfig } from "../../worker/src/config";
+import { createLogger } from "../../worker/src/logger";
+import { startWorker, type RunningWorker } from "../../worker/src/worker";
+import { emulator } from "../support/emulator";
+
+function quietLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: createLogger({ level: "info", workerId: "test" }, sink), lines };
+}
+
+describe("worker health endpoints against the emulator", () => {
+  let worker: RunningWorker;
+  let base: string;
+  let logLines: Record<string, unknown>[];
+
+  beforeEach(async () => {
+    const { host, projectId } = emulator();
+    const config = parseWorkerConfig({
+      GCLOUD_PROJECT: projectId,
+      FIRESTORE_EMULATOR_HOST: host,
+      PORT: "0",
+      WORKER_ID: `health-${Math.random().toString(36).slice(2, 8)}`,
+      WA_TRANSPORT: "simulated",
+    });
+    const { logger, lines } = quietLogger();
+    logLines = lines;
+    worker = await startWorker(config, logger);
+    base = `http://127.0.0.1:${worker.port}`;
+  });
+
+  afterEach(() => worker.stop("test_done"));
+
+  it("/healthz answers ok while the process is alive", async () => {
+    const res = await fetch(`${base}/healthz`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { status: string }).status, "ok");
+  });
+
+  it("/readyz is ready when Firestore answers", async () => {
+    const res = await fetch(`${base}/readyz`);
+    const body = (await res.json()) as { status: string; checks: { firestore: { ok: boolean } } };
+    assert.equal(res.status, 200);
+    assert.equal(body.status, "ready");
+    assert.equal(body.checks.firestore.ok, true);
+  });
+
+  it("/metrics-json names the worker", async () => {
+    const body = (await (await fetch(`${base}/metrics-json`)).json()) as { workerId: string; transport: string };
+    assert.match(body.workerId, /^health-/);
+    assert.equal(body.transport, "simulated");
+  });
+
+  it("an unknown path is 404 and a POST is 405", async () => {
+    assert.equal((await fetch(`${base}/nope`)).status, 404);
+    assert.equal((await fetch(`${base}/healthz`, { method: "POST" })).status, 405);
+  });
+
+  it("logs JSON lines with severity and an event name as the message", () => {
+    const started = logLines.find((l) => l.message === "worker_started");
+    assert.ok(started, "worker_started was logged");
+    assert.equal(started.severity, "INFO");
+    assert.equal(typeof started.port, "number");
+  });
+
+  it("stops cleanly, and a second stop waits for the same shutdown", async () => {
+    const [a, b] = await Promise.all([worker.stop("SIGTERM"), worker.stop("SIGINT")]);
+    assert.equal(a, "clean");
+    assert.equal(b, "clean");
+    await assert.rejects(fetch(`${base}/healthz`));
+  });
+});

@@ -1,0 +1,32 @@
+import { ConfigError, parseWorkerConfig } from "./config";
+import { createLogger } from "./logger";
+import { startWorker } from "./worker";
+
+// EX_CONFIG from sysexits.h: the environment is wrong, restarting will not help.
+const EXIT_BAD_CONFIG = 78;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseWorkerConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+  const logger = createLogger({ level: config.logLevel, workerId: config.workerId });
+  const worker = await startWorker(config, logger);
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    void worker.stop(signal).then((outcome) => process.exit(outcome === "clean" ? 0 : 1));
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(
+    `${JSON.stringify({ severity: "CRITICAL", message: "worker_boot_failed", error: err.message })}\n`,
+  );
+  process.exit(1);
+});
