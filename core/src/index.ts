@@ -7,3 +7,4 @@ export * from "./documents/account";
 export * from "./documents/inbound";
 export * from "./documents/longrun";
 export * from "./redact";
+export * from "./proxies";

@@ -1,0 +1,149 @@
+import { randomBytes } from "node:crypto";
+import type { AccountDocument } from "../documents/account";
+import { mayUseAccount, requireAdmin, type Caller } from "./caller";
+import { GatewayError } from "./errors";
+import { accountRequest, addAccountRequest, getAccountsRequest, parseRequest } from "./requests";
+
+/** An account as stored; fields may be missing on documents an operator edited by hand. */
+export type StoredAccount = Partial<AccountDocument>;
+
+export interface AccountStore {
+  /** Every account (admins) or those listing `memberUid`. */
+  list(filter: { memberUid?: string }): Promise<Array<{ id: string; account: StoredAccount }>>;
+  create(accountId: string, account: Record<string, unknown>): Promise<void>;
+  /** Reads the account and applies `decide`'s fields in one transaction. */
+  update<R>(
+    accountId: string,
+    decide: (account: StoredAccount | undefined) => { fields?: Record<string, unknown>; result: R },
+  ): Promise<R>;
+  /** Deletes `waSessions/{accountId}` and everything below it. */
+  deleteSession(accountId: string): Promise<void>;
+}
+
+interface AccountDeps {
+  store: AccountStore;
+  now: () => Date;
+}
+
+/** What a client may see of an account: status and what it needs to show a QR, never session material. */
+export interface AccountView {
+  accountId: string;
+  label: string | null;
+  status: string;
+  phoneNumber: string | null;
+  qr: string | null;
+  qrExpiresAt: string | null;
+  pairingCode: string | null;
+  lastDisconnect: { code: number; at: string } | null;
+  updatedAt: string | null;
+}
+
+const iso = (t: { toDate(): Date } | null | undefined) => (t ? t.toDate().toISOString() : null);
+
+export function accountView(id: string, a: StoredAccount): AccountView {
+  return {
+    accountId: id,
+    label: a.label ?? null,
+    status: a.status ?? "pending_qr",
+    phoneNumber: a.phoneNumber ?? null,
+    qr: a.qr ?? null,
+    qrExpiresAt: iso(a.qrExpiresAt),
+    pairingCode: a.pairingCode ?? null,
+    lastDisconnect: a.lastDisconnect ? { code: a.lastDisconnect.code, at: iso(a.lastDisconnect.at)! } : null,
+    updatedAt: iso(a.updatedAt),
+  };
+}
+
+export async function handleGetAccounts(deps: AccountDeps, caller: Caller, data: unknown) {
+  const req = parseRequest(getAccountsRequest, data ?? undefined);
+  const rows = await deps.store.list(caller.admin ? {} : { memberUid: caller.uid });
+  const showRemoved = caller.admin && req?.includeRemoved === true;
+  const accounts = rows
+    .filter(({ account }) => mayUseAccount(caller, { memberUids: account.memberUids ?? [] }))
+    .filter(({ account }) => showRemoved || account.status !== "removed")
+    .map(({ id, account }) => accountView(id, account))
+    .sort((a, b) => a.accountId.localeCompare(b.accountId));
+  return { success: true as const, accounts };
+}
+
+export function newAccountId(): string {
+  return `acc-${randomBytes(6).toString("hex")}`;
+}
+
+export async function handleAddAccount(deps: AccountDeps, caller: Caller, data: unknown) {
+  requireAdmin(caller);
+  const req = parseRequest(addAccountRequest, data ?? {});
+  const now = deps.now();
+  const accountId = newAccountId();
+  await deps.store.create(accountId, {
+    status: "pending_qr",
+    label: req.label ?? null,
+    phoneNumber: req.phoneNumber ?? null,
+    qr: null,
+    qrExpiresAt: null,
+    pairingCode: null,
+    qrRequestedAt: now,
+    owner: null,
+    lastDisconnect: null,
+    reconnectCount: 0,
+    memberUids: [...new Set(req.memberUids ?? [])],
+    createdBy: caller.uid,
+    createdAt: now,
+    updatedAt: now,
+    removedAt: null,
+  });
+  return { success: true as const, accountId };
+}
+
+function existing(account: StoredAccount | undefined, accountId: string): StoredAccount {
+  if (!account) throw new GatewayError("not-found", `accountId: no account ${accountId}`);
+  return account;
+}
+
+export async function handleRegenerateQr(deps: AccountDeps, caller: Caller, data: unknown) {
+  requireAdmin(caller);
+  const { accountId } = parseRequest(accountRequest, data);
+  const now = deps.now();
+  await deps.store.update(accountId, (current) => {
+    const account = existing(current, accountId);
+    if (account.status === "removed")
+      throw new GatewayError("failed-precondition", "accountId: the account was removed");
+    if (account.status === "connected") {
+      throw new GatewayError(
+        "failed-precondition",
+        "accountId: the account is connected; a new QR is only for a disconnected account",
+      );
+    }
+    return {
+      fields: {
+        status: "pending_qr",
+        qr: null,
+        qrExpiresAt: null,
+        pairingCode: null,
+        qrRequestedAt: now,
+        updatedAt: now,
+      },
+      result: undefined,
+    };
+  });
+  return { success: true as const, accountId };
+}
+
+export async function handleRemoveAccount(deps: AccountDeps, caller: Caller, data: unknown) {
+  requireAdmin(caller);
+  const { accountId } = parseRequest(accountRequest, data);
+  const now = deps.now();
+  const outcome = await deps.store.update(accountId, (current) => {
+    const account = existing(current, accountId);
+    if (account.status === "removed") return { result: { alreadyRemoved: true, ownerLive: false } };
+    const ownerLive = !!account.owner && account.owner.leaseUntil.toMillis() > now.getTime();
+    return {
+      fields: { status: "removed", removedAt: now, qr: null, qrExpiresAt: null, pairingCode: null, updatedAt: now },
+      result: { alreadyRemoved: false, ownerLive },
+    };
+  });
+  // Only the lease holder writes session keys: with a live owner, the worker logs out and
+  // deletes them when it sees `removed`; with none, nobody can be writing them, so delete here.
+  if (!outcome.alreadyRemoved && !outcome.ownerLive) await deps.store.deleteSession(accountId);
+  return { success: true as const, accountId, alreadyRemoved: outcome.alreadyRemoved };
+}

@@ -1,0 +1,5 @@
+export * from "./errors";
+export * from "./caller";
+export * from "./requests";
+export * from "./send";
+export * from "./accounts";

@@ -1,0 +1,90 @@
+import { z } from "zod";
+import { GatewayError } from "./errors";
+
+/** Account ids: letters and digits in runs joined by single `-` or `_` (so `__` stays a separator). */
+export const accountId = z
+  .string()
+  .max(64, "at most 64 characters")
+  .regex(/^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$/, "letters and digits, joined by single '-' or '_'");
+
+export const threadId = z
+  .string()
+  .min(1, "must not be empty")
+  .max(128, "at most 128 characters")
+  .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '-'");
+
+export const clientMessageId = z
+  .string()
+  .min(1, "must not be empty")
+  .max(128, "at most 128 characters")
+  .regex(/^[A-Za-z0-9._:-]+$/, "letters, digits, '.', '_', ':' or '-'");
+
+export const MAX_TEXT_CHARS = 4096;
+
+const PHONE_JID = /^\+?(\d{7,15})(?:@s\.whatsapp\.net)?$/;
+
+/**
+ * A person's chat: `+40712345678@s.whatsapp.net`, `40712345678@s.whatsapp.net` or bare digits,
+ * normalised to `40712345678@s.whatsapp.net`. Group chats are not supported (yet): sending to
+ * a group needs per-group consent and pacing rules this gateway does not have.
+ */
+export const personJid = z
+  .string()
+  .max(64, "at most 64 characters")
+  .transform((raw, ctx) => {
+    const m = PHONE_JID.exec(raw.trim());
+    if (!m) {
+      ctx.addIssue({
+        code: "custom",
+        message: raw.endsWith("@g.us")
+          ? "group chats are not supported"
+          : "a phone number of 7 to 15 digits, optionally with + and @s.whatsapp.net",
+      });
+      return z.NEVER;
+    }
+    return `${m[1]}@s.whatsapp.net`;
+  });
+
+export const sendRequest = z.strictObject({
+  threadId,
+  accountId,
+  toJid: personJid,
+  text: z
+    .string()
+    .refine((t) => t.trim().length > 0, "must not be empty")
+    .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`),
+  clientMessageId,
+});
+export type SendRequest = z.infer<typeof sendRequest>;
+
+export const getAccountsRequest = z.strictObject({ includeRemoved: z.boolean().optional() }).optional();
+
+export const addAccountRequest = z.strictObject({
+  label: z.string().trim().min(1, "must not be empty").max(100, "at most 100 characters").optional(),
+  phoneNumber: z
+    .string()
+    .regex(/^\+?\d{7,15}$/, "7 to 15 digits, optionally with +")
+    .transform((p) => p.replace(/^\+/, ""))
+    .optional(),
+  memberUids: z.array(z.string().min(1).max(128)).max(100, "at most 100 members").optional(),
+});
+export type AddAccountRequest = z.infer<typeof addAccountRequest>;
+
+export const accountRequest = z.strictObject({ accountId });
+export type AccountRequest = z.infer<typeof accountRequest>;
+
+/** Parses a callable's data, or throws invalid-argument naming the field (never echoing values). */
+export function parseRequest<S extends z.ZodType>(schema: S, data: unknown): z.infer<S> {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  if (issue.code === "unrecognized_keys") {
+    throw new GatewayError(
+      "invalid-argument",
+      `unexpected field(s): ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`.slice(0, 200),
+    );
+  }
+  const field = issue.path.length ? issue.path.join(".") : "request";
+  const message = issue.code === "invalid_type" ? `expected ${issue.expected}` : issue.message;
+  throw new GatewayError("invalid-argument", `${field}: ${message}`);
+}

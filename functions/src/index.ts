@@ -1,0 +1,10 @@
+import { setGlobalOptions } from "firebase-functions/options";
+import { REGION } from "./config";
+
+setGlobalOptions({ region: REGION, maxInstances: 10 });
+
+export { whatsappProxySend } from "./whatsappProxySend";
+export { whatsappProxyGetAccounts } from "./whatsappProxyGetAccounts";
+export { whatsappProxyAddAccount } from "./whatsappProxyAddAccount";
+export { whatsappProxyRegenerateQr } from "./whatsappProxyRegenerateQr";
+export { whatsappProxyRemoveAccount } from "./whatsappProxyRemoveAccount";

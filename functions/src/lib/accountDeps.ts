@@ -1,0 +1,4 @@
+import { firestoreAccountStore } from "../stores/accountStore";
+import { firestore } from "./firestore";
+
+export const accountDeps = () => ({ store: firestoreAccountStore(firestore()), now: () => new Date() });

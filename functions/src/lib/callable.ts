@@ -1,0 +1,56 @@
+import { logger } from "firebase-functions";
+import { HttpsError, type CallableRequest } from "firebase-functions/https";
+import { callerFrom, GatewayError, scrubText, type Caller } from "@wa-gateway/core";
+
+/**
+ * The one shape every callable has: identify the caller, run the core handler, map its
+ * refusals to HttpsError, and write one structured log line (event, uid, ids, outcome,
+ * latency), never message text, tokens or keys.
+ */
+export function callableAdapter<R extends object>(
+  event: string,
+  handler: (caller: Caller, data: unknown) => Promise<R>,
+  logFields: (data: unknown, result: R | undefined) => Record<string, unknown> = () => ({}),
+) {
+  return async (request: CallableRequest<unknown>): Promise<R> => {
+    const started = Date.now();
+    let caller: Caller | undefined;
+    try {
+      caller = callerFrom(request.auth);
+      const result = await handler(caller, request.data);
+      logger.info(event, {
+        uid: caller.uid,
+        outcome: "ok",
+        latencyMs: Date.now() - started,
+        ...logFields(request.data, result),
+      });
+      return result;
+    } catch (err) {
+      const fields = {
+        uid: caller?.uid ?? null,
+        latencyMs: Date.now() - started,
+        ...safeFields(logFields, request.data),
+      };
+      if (err instanceof GatewayError) {
+        logger.info(event, { ...fields, outcome: err.code, reason: err.message });
+        throw new HttpsError(err.code, err.message);
+      }
+      logger.error(event, { ...fields, outcome: "internal", error: scrubText(String((err as Error)?.stack ?? err)) });
+      throw new HttpsError("internal", "Internal error");
+    }
+  };
+}
+
+function safeFields(fields: (data: unknown, result: undefined) => Record<string, unknown>, data: unknown) {
+  try {
+    return fields(data, undefined);
+  } catch {
+    return {};
+  }
+}
+
+/** Picks an id-like string field from untrusted data for the log line, bounded. */
+export function idField(data: unknown, key: string): string | undefined {
+  const value = (data as Record<string, unknown> | null)?.[key];
+  return typeof value === "string" ? value.slice(0, 128) : undefined;
+}

@@ -1,0 +1,106 @@
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startChild } from "../lib/children";
+import { freePort, waitUntil } from "../lib/ports";
+import { REPO_ROOT } from "../lib/project";
+
+/**
+ * firebase-tools' Auth and Functions emulators (no Java needed), pointed at the Firestore
+ * emulator we run ourselves. Functions are served from functions/lib, so build first.
+ */
+export interface FirebaseEmulators {
+  readonly authHost: string;
+  readonly functionsHost: string;
+  /** Base URL of a callable/HTTP function, e.g. `${functionsUrl}/whatsappProxySend`. */
+  readonly functionsUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface FirebaseEmulatorPorts {
+  auth: number;
+  functions: number;
+  hub: number;
+  logging: number;
+}
+
+export async function startFirebaseEmulators(options: {
+  projectId: string;
+  firestoreHost: string;
+  ports?: FirebaseEmulatorPorts;
+  region?: string;
+  env?: Record<string, string>;
+  onOutput?: (line: string) => void;
+}): Promise<FirebaseEmulators> {
+  const ports = options.ports ?? {
+    auth: await freePort(),
+    functions: await freePort(),
+    hub: await freePort(),
+    logging: await freePort(),
+  };
+  // firebase-tools resolves the functions source against the config file's folder, so the
+  // generated config (ports of this run) sits in the repo root, git-ignored, removed at stop.
+  const config = join(REPO_ROOT, `.firebase-emulators-${process.pid}-${ports.functions}.json`);
+  const removeConfig = () => rmSync(config, { force: true });
+  process.once("exit", removeConfig);
+  writeFileSync(
+    config,
+    JSON.stringify({
+      functions: [{ source: "functions", codebase: "default" }],
+      emulators: {
+        singleProjectMode: true,
+        auth: { host: "127.0.0.1", port: ports.auth },
+        functions: { host: "127.0.0.1", port: ports.functions },
+        hub: { host: "127.0.0.1", port: ports.hub },
+        logging: { host: "127.0.0.1", port: ports.logging },
+        ui: { enabled: false },
+      },
+    }),
+  );
+  const firebaseBin = join(REPO_ROOT, "node_modules", ".bin", "firebase");
+  let ready = false;
+  const child = startChild(
+    "firebase-emulators",
+    firebaseBin,
+    ["emulators:start", "--only", "auth,functions", "--project", options.projectId, "--config", config],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...options.env,
+        FIRESTORE_EMULATOR_HOST: options.firestoreHost,
+        GCLOUD_PROJECT: options.projectId,
+        METADATA_SERVER_DETECTION: "none",
+        NO_UPDATE_NOTIFIER: "1",
+        // firebase-tools skips its message-of-the-day fetch (a call to the internet) under CI.
+        CI: "1",
+      },
+      onOutput: (line) => {
+        if (line.includes("All emulators ready")) ready = true;
+        options.onOutput?.(line);
+      },
+    },
+  );
+  try {
+    await waitUntil("Auth and Functions emulators", async () => ready, {
+      timeoutMs: 120_000,
+      abort: () => {
+        const exit = child.exited();
+        return exit ? `firebase-tools exited (${exit.code ?? exit.signal}):\n${child.tail()}` : undefined;
+      },
+    });
+  } catch (err) {
+    await child.stop();
+    removeConfig();
+    throw err;
+  }
+  const functionsHost = `127.0.0.1:${ports.functions}`;
+  return {
+    authHost: `127.0.0.1:${ports.auth}`,
+    functionsHost,
+    functionsUrl: `http://${functionsHost}/${options.projectId}/${options.region ?? "us-central1"}`,
+    stop: async () => {
+      await child.stop(10_000);
+      removeConfig();
+    },
+  };
+}

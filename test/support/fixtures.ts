@@ -1,0 +1,64 @@
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { paths, type AccountStatus } from "@wa-gateway/core";
+
+/** Writes an account document as the add-account callable would, with the given overrides. */
+export async function seedAccount(
+  db: Firestore,
+  accountId: string,
+  over: {
+    status?: AccountStatus;
+    memberUids?: string[];
+    owner?: { workerId: string; leaseUntil: Date; epoch: number };
+  } = {},
+): Promise<void> {
+  const now = Timestamp.now();
+  await db.doc(paths.account(accountId)).set({
+    status: over.status ?? "connected",
+    label: null,
+    phoneNumber: null,
+    qr: null,
+    qrExpiresAt: null,
+    pairingCode: null,
+    qrRequestedAt: null,
+    owner: over.owner ? { ...over.owner, leaseUntil: Timestamp.fromDate(over.owner.leaseUntil) } : null,
+    lastDisconnect: null,
+    reconnectCount: 0,
+    memberUids: over.memberUids ?? [],
+    createdBy: "admin",
+    createdAt: now,
+    updatedAt: now,
+    removedAt: null,
+  });
+}
+
+export function sendPayload(over: Record<string, unknown> = {}) {
+  return {
+    threadId: "thread-1",
+    accountId: "acc-1",
+    toJid: "+40712345678@s.whatsapp.net",
+    text: "hello from the tests",
+    clientMessageId: "client-1",
+    ...over,
+  };
+}
+
+/** Number of documents in a collection (count aggregation, one read). */
+export async function countDocs(db: Firestore, collectionPath: string): Promise<number> {
+  return (await db.collection(collectionPath).count().get()).data().count;
+}
+
+/** Every document path in the database, found by walking collections: used to prove nothing was written. */
+export async function allDocumentPaths(db: Firestore): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (collections: FirebaseFirestore.CollectionReference[]) => {
+    for (const col of collections) {
+      const refs = await col.listDocuments();
+      for (const ref of refs) {
+        if ((await ref.get()).exists) out.push(ref.path);
+        await walk(await ref.listCollections());
+      }
+    }
+  };
+  await walk(await db.listCollections());
+  return out.sort();
+}
