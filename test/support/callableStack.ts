@@ -1,0 +1,72 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { initializeApp as initializeAdminApp } from "firebase-admin/app";
+import { getAuth as getAdminAuth } from "firebase-admin/auth";
+import { deleteApp, initializeApp, type FirebaseApp } from "firebase/app";
+import {
+  connectAuthEmulator,
+  createUserWithEmailAndPassword,
+  getAuth,
+  signInWithEmailAndPassword,
+} from "firebase/auth";
+import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
+import { startFirebaseEmulators, type FirebaseEmulators } from "../../scripts/emulators/firebase";
+import { emulator } from "./emulator";
+
+/**
+ * The Auth and Functions emulators (firebase-tools) over the harness's Firestore emulator,
+ * and client apps that sign in and call the callables as a real app does.
+ */
+export interface CallableStack {
+  emulators: FirebaseEmulators;
+  /** A signed-in client (firebase JS SDK) for a new user; `admin` sets the custom claim first. */
+  client(name: string, options?: { admin?: boolean }): Promise<Client>;
+  stop(): Promise<void>;
+}
+
+export interface Client {
+  uid: string;
+  idToken: string;
+  call<T>(functionName: string, data: unknown): Promise<T>;
+}
+
+let counter = 0;
+
+export async function startCallableStack(env: Record<string, string> = {}): Promise<CallableStack> {
+  const { host, projectId } = emulator();
+  execFileSync("npm", ["run", "build"], { cwd: join(__dirname, "..", "..", "functions"), stdio: "pipe" });
+  const emulators = await startFirebaseEmulators({ projectId, firestoreHost: host, env });
+  process.env.FIREBASE_AUTH_EMULATOR_HOST = emulators.authHost;
+  const adminAuth = getAdminAuth(initializeAdminApp({ projectId }, `callable-stack-${++counter}`));
+  const apps: FirebaseApp[] = [];
+  const [authHostname, functionsPort] = [emulators.authHost, Number(emulators.functionsHost.split(":")[1])];
+
+  return {
+    emulators,
+    async client(name, { admin = false } = {}) {
+      const app = initializeApp({ projectId, apiKey: "demo-api-key" }, `${name}-${++counter}`);
+      apps.push(app);
+      const auth = getAuth(app);
+      connectAuthEmulator(auth, `http://${authHostname}`, { disableWarnings: true });
+      const email = `${name}-${counter}-${Date.now()}@example.test`;
+      const cred = await createUserWithEmailAndPassword(auth, email, "password-123");
+      if (admin) {
+        await adminAuth.setCustomUserClaims(cred.user.uid, { admin: true });
+        await signInWithEmailAndPassword(auth, email, "password-123");
+      }
+      const functions = getFunctions(app, "us-central1");
+      connectFunctionsEmulator(functions, "127.0.0.1", functionsPort);
+      return {
+        uid: cred.user.uid,
+        idToken: await auth.currentUser!.getIdToken(true),
+        async call<T>(functionName: string, data: unknown) {
+          return (await httpsCallable(functions, functionName)(data)).data as T;
+        },
+      };
+    },
+    async stop() {
+      await Promise.all(apps.map((app) => deleteApp(app)));
+      await emulators.stop();
+    },
+  };
+}
