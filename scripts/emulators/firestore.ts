@@ -93,6 +93,8 @@ async function launch(
 export async function startFirestoreEmulator(options: {
   projectId: string;
   rulesPath?: string;
+  /** Port to listen on; a free one when not given. */
+  port?: number;
 }): Promise<FirestoreEmulator> {
   const { projectId, rulesPath } = options;
   const preset = process.env.FIRESTORE_EMULATOR_HOST;
@@ -115,7 +117,7 @@ export async function startFirestoreEmulator(options: {
       "Java not found: install Java 17+ (apt-get install openjdk-17-jre-headless) for the Firestore emulator, or set FIRESTORE_EMULATOR_HOST to a running one.",
     );
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
 
   const jar = sdkJar();

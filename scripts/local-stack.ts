@@ -1,0 +1,169 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { startFirebaseEmulators } from "./emulators/firebase";
+import { EmulatorNotFoundError, startFirestoreEmulator } from "./emulators/firestore";
+import { startChild, stopAllChildren } from "./lib/children";
+import { freePort, httpAnswers, waitUntil } from "./lib/ports";
+import { localEnv, localProjectId, REPO_ROOT } from "./lib/project";
+import { findScheduledFunctions, startScheduler } from "./lib/scheduler";
+
+/**
+ * `npm start`: the whole system on this machine. Firestore emulator, Auth and Functions
+ * emulators, the worker with the simulated WhatsApp transport, and the scheduled functions
+ * run on their schedules. Ctrl-C stops all of it.
+ */
+
+const STATUS_EVERY_MS = 15_000;
+const log = (part: string, line: string) => console.log(`${new Date().toISOString().slice(11, 19)} [${part}] ${line}`);
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+async function requirePort(port: number, what: string): Promise<number> {
+  if (await portIsFree(port)) return port;
+  throw new Error(`port ${port} (${what}) is in use: stop what holds it, or change it in firebase.json / WORKER_PORT`);
+}
+
+/** A worker log line (JSON) as one short readable line. */
+function workerLine(raw: string): string {
+  try {
+    const { severity, message, time: _t, workerId: _w, ...fields } = JSON.parse(raw) as Record<string, unknown>;
+    const rest = Object.entries(fields)
+      .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+      .join(" ");
+    return `${String(severity).padEnd(7)} ${String(message)} ${rest}`;
+  } catch {
+    return raw;
+  }
+}
+
+async function main(): Promise<void> {
+  const projectId = localProjectId();
+  const config = JSON.parse(readFileSync(join(REPO_ROOT, "firebase.json"), "utf8")) as {
+    emulators: Record<string, { port: number }>;
+  };
+  const ports = {
+    firestore: process.env.FIRESTORE_EMULATOR_HOST
+      ? undefined
+      : await requirePort(config.emulators.firestore!.port, "Firestore emulator"),
+    auth: await requirePort(config.emulators.auth!.port, "Auth emulator"),
+    functions: await requirePort(config.emulators.functions!.port, "Functions emulator"),
+    worker: await requirePort(Number(process.env.WORKER_PORT ?? 8080), "worker"),
+  };
+
+  log("stack", "building functions (bundling core in)");
+  execFileSync("npm", ["run", "build", "--silent"], { cwd: join(REPO_ROOT, "functions"), stdio: "inherit" });
+
+  // A preset FIRESTORE_EMULATOR_HOST is used as it is; otherwise the emulator starts on firebase.json's port.
+  const firestore = await startFirestoreEmulator({
+    projectId,
+    rulesPath: join(REPO_ROOT, "firestore.rules"),
+    port: ports.firestore,
+  });
+  log("firestore", `emulator on ${firestore.host} (${firestore.source})`);
+
+  const env = localEnv(projectId, firestore.host);
+  Object.assign(process.env, env);
+  const emulators = await startFirebaseEmulators({
+    projectId,
+    firestoreHost: firestore.host,
+    ports: { auth: ports.auth, functions: ports.functions, hub: await freePort(), logging: await freePort() },
+    onOutput: (line) => {
+      if (/[│┌└├─]/.test(line) || !line.trim()) return;
+      log("functions", line.trim());
+    },
+  });
+
+  const worker = startChild(
+    "worker",
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "worker", "src", "main.ts")],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(ports.worker),
+        WORKER_ID: process.env.WORKER_ID ?? "local-worker-1",
+        WA_TRANSPORT: "simulated",
+        LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      },
+      onOutput: (line) => log("worker", workerLine(line)),
+    },
+  );
+  await waitUntil("worker /healthz", () => httpAnswers(`http://127.0.0.1:${ports.worker}/healthz`), {
+    timeoutMs: 30_000,
+    abort: () => (worker.exited() ? `worker exited:\n${worker.tail()}` : undefined),
+  });
+
+  // Scheduled functions run in this process, against the same emulators, on their cron schedules.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const functionsModule = require(join(REPO_ROOT, "functions", "lib", "index.js")) as Record<string, unknown>;
+  const scheduled = findScheduledFunctions(functionsModule);
+  const scheduler = startScheduler(scheduled, (o) =>
+    log("scheduler", `${o.name} @ ${o.scheduleTime} ${o.ok ? "ok" : `FAILED: ${o.error}`} (${o.ms} ms)`),
+  );
+
+  console.log(`
+  WhatsApp Firebase Gateway: local stack (project ${projectId})
+    Firestore emulator  ${firestore.host}
+    Auth emulator       ${emulators.authHost}
+    Functions emulator  ${emulators.functionsUrl}/<name>
+    Worker              http://127.0.0.1:${ports.worker}  (/healthz /readyz /metrics-json, WA_TRANSPORT=simulated)
+    Scheduled functions ${scheduled.length ? scheduled.map((s) => `${s.name} "${s.schedule}"`).join(", ") : "none exported"}
+  Ctrl-C stops everything.
+`);
+
+  const status = setInterval(async () => {
+    try {
+      const ready = await fetch(`http://127.0.0.1:${ports.worker}/readyz`).then((r) => r.status === 200);
+      const metrics = (await fetch(`http://127.0.0.1:${ports.worker}/metrics-json`).then((r) => r.json())) as Record<
+        string,
+        unknown
+      >;
+      const shown = Object.entries(metrics)
+        .filter(([, v]) => typeof v !== "object")
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(" ");
+      log("status", `worker ${ready ? "ready" : "NOT READY"} ${shown}`);
+    } catch (err) {
+      log("status", `worker unreachable: ${(err as Error).message}`);
+    }
+  }, STATUS_EVERY_MS);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log("stack", `${signal}: stopping`);
+    clearInterval(status);
+    await scheduler.stop();
+    await worker.stop(15_000);
+    await emulators.stop();
+    await firestore.stop();
+    await stopAllChildren();
+    log("stack", "stopped; nothing left running");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  worker.process.on("exit", (code) => {
+    if (!stopping) {
+      log("stack", `worker exited unexpectedly (${code}); stopping the stack`);
+      void stop("worker-exit");
+    }
+  });
+}
+
+main().catch(async (err: Error) => {
+  console.error(err instanceof EmulatorNotFoundError ? err.message : `npm start failed: ${err.message}`);
+  await stopAllChildren();
+  process.exit(1);
+});
