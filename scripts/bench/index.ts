@@ -1,0 +1,22 @@
+import { stopAllChildren } from "../lib/children";
+import { benchProxies } from "./proxies";
+
+/** `npm run bench [part...]`: prints figures against the local emulators; asserts nothing. */
+const PARTS: Record<string, () => Promise<void>> = {
+  proxies: benchProxies,
+};
+
+async function main() {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((p) => !(p in PARTS));
+  if (unknown.length)
+    throw new Error(`unknown bench part(s): ${unknown.join(", ")}; parts: ${Object.keys(PARTS).join(", ")}`);
+  for (const name of wanted.length ? wanted : Object.keys(PARTS)) await PARTS[name]!();
+}
+
+main()
+  .catch((err: Error) => {
+    console.error(`bench failed: ${err.message}`);
+    process.exitCode = 1;
+  })
+  .finally(() => stopAllChildren());
