@@ -8,3 +8,5 @@ export * from "./documents/inbound";
 export * from "./documents/longrun";
 export * from "./redact";
 export * from "./proxies";
+export * from "./outbox";
+export * from "./accounts/connection";

@@ -23,5 +23,5 @@ export async function resetFirestore(): Promise<void> {
 /** An Admin SDK Firestore on the emulator (the default app, shared by the suites). */
 export function adminDb(): Firestore {
   const { projectId } = emulator();
-  return getFirestore(getApps()[0] ?? initializeApp({ projectId }));
+  return getFirestore(getApps().find((app) => app.name === "[DEFAULT]") ?? initializeApp({ projectId }));
 }

@@ -31,6 +31,12 @@ describe("worker process", () => {
     assert.match(w.output(), /WA_TRANSPORT/);
   });
 
+  it("refuses WA_TRANSPORT=baileys with a clear message while that transport is not built in", async () => {
+    const w = runWorker({ GCLOUD_PROJECT: emulator().projectId, WA_TRANSPORT: "baileys", PORT: "0" });
+    assert.equal(await w.exit, 78);
+    assert.match(w.output(), /Baileys transport is not in this build/);
+  });
+
   it("is not ready while Firestore does not answer, and stops on SIGTERM with exit 0", async function () {
     this.timeout(30_000);
     const port = await freePort();
@@ -39,9 +45,13 @@ describe("worker process", () => {
       GCLOUD_PROJECT: emulator().projectId,
       FIRESTORE_EMULATOR_HOST: deadFirestore,
       PORT: String(port),
+      WA_TRANSPORT: "simulated",
     });
     try {
-      await waitUntil("worker /healthz", () => httpAnswers(`http://127.0.0.1:${port}/healthz`), { timeoutMs: 15_000 });
+      await waitUntil("worker /healthz", () => httpAnswers(`http://127.0.0.1:${port}/healthz`), {
+        timeoutMs: 15_000,
+        abort: () => (w.child.exitCode !== null ? `worker exited:\n${w.output()}` : undefined),
+      });
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       assert.equal(ready.status, 503);
       const t0 = Date.now();

@@ -21,6 +21,18 @@ const envSchema = z.object({
   WA_TRANSPORT: z.enum(["baileys", "simulated"]).default("baileys"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   SHUTDOWN_TIMEOUT_SEC: z.coerce.number().positive().max(300).default(8),
+  MAX_ACCOUNTS_PER_WORKER: z.coerce.number().int().positive().max(1000).default(50),
+  ACCOUNT_LEASE_SEC: z.coerce.number().int().min(5).max(600).default(30),
+  OUTBOX_LEASE_SEC: z.coerce.number().int().min(5).max(600).default(60),
+  OUTBOX_SWEEP_SEC: z.coerce.number().positive().max(600).default(15),
+  SEND_MAX_ATTEMPTS: z.coerce.number().int().positive().max(50).default(5),
+  SEND_RETRY_BASE_MS: z.coerce.number().int().positive().default(2000),
+  SEND_PACING: z.enum(["on", "off"]).default("on"),
+  SEND_PACING_PER_MIN: z.coerce.number().positive().max(6000).default(20),
+  SEND_PACING_BURST: z.coerce.number().int().positive().max(1000).default(3),
+  SEND_PACING_JITTER_MS: z.coerce.number().int().nonnegative().max(60_000).default(800),
+  WA_SIM_AUTO_LINK_MS: z.coerce.number().int().nonnegative().optional(),
+  WA_SIM_RECORD_FILE: z.string().min(1).optional(),
   COMMIT_HASH: z.string().default("unknown"),
   SERVICE_VERSION: z.string().default("0.1.0"),
 });
@@ -35,6 +47,13 @@ export interface WorkerConfig {
   shutdownTimeoutMs: number;
   commitHash: string;
   serviceVersion: string;
+  maxAccounts: number;
+  accountLeaseSec: number;
+  outboxLeaseSec: number;
+  outboxSweepMs: number;
+  retry: { maxAttempts: number; baseMs: number; maxMs: number };
+  pacing: { perMinute: number; capacity: number; jitterMs: number } | null;
+  simulated: { autoLinkMs: number | null; recordFile: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -66,5 +85,15 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SEC * 1000,
     commitHash: e.COMMIT_HASH,
     serviceVersion: e.SERVICE_VERSION,
+    maxAccounts: e.MAX_ACCOUNTS_PER_WORKER,
+    accountLeaseSec: e.ACCOUNT_LEASE_SEC,
+    outboxLeaseSec: e.OUTBOX_LEASE_SEC,
+    outboxSweepMs: e.OUTBOX_SWEEP_SEC * 1000,
+    retry: { maxAttempts: e.SEND_MAX_ATTEMPTS, baseMs: e.SEND_RETRY_BASE_MS, maxMs: 5 * 60_000 },
+    pacing:
+      e.SEND_PACING === "on"
+        ? { perMinute: e.SEND_PACING_PER_MIN, capacity: e.SEND_PACING_BURST, jitterMs: e.SEND_PACING_JITTER_MS }
+        : null,
+    simulated: { autoLinkMs: e.WA_SIM_AUTO_LINK_MS ?? null, recordFile: e.WA_SIM_RECORD_FILE },
   };
 }

@@ -1,6 +1,6 @@
 import { ConfigError, parseWorkerConfig } from "./config";
 import { createLogger } from "./logger";
-import { startWorker } from "./worker";
+import { startWorker, UnsupportedTransportError } from "./worker";
 
 // EX_CONFIG from sysexits.h: the environment is wrong, restarting will not help.
 const EXIT_BAD_CONFIG = 78;
@@ -15,7 +15,14 @@ async function main(): Promise<void> {
     process.exit(EXIT_BAD_CONFIG);
   }
   const logger = createLogger({ level: config.logLevel, workerId: config.workerId });
-  const worker = await startWorker(config, logger);
+  let worker;
+  try {
+    worker = await startWorker(config, logger);
+  } catch (err) {
+    if (!(err instanceof UnsupportedTransportError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(EXIT_BAD_CONFIG);
+  }
 
   const onSignal = (signal: NodeJS.Signals) => {
     void worker.stop(signal).then((outcome) => process.exit(outcome === "clean" ? 0 : 1));

@@ -1,15 +1,24 @@
 import type { Server } from "node:http";
 import type { Firestore } from "firebase-admin/firestore";
+import { AccountManager } from "./accounts/accountManager";
+import { accountStore } from "./accounts/accountStore";
 import type { WorkerConfig } from "./config";
 import { openFirestore } from "./firestore";
 import { createHealthServer } from "./http/server";
+import { inboundStore } from "./inbound/inboundStore";
 import type { Logger } from "./logger";
+import { outboxFigures, WorkerMetrics } from "./metrics";
+import { outboxStore } from "./outbox/outboxStore";
 import { firestoreReadiness } from "./readiness";
 import { createShutdown, type ShutdownOutcome } from "./shutdown";
+import { SimulatedWhatsApp } from "./transport/simulated";
+import type { Transport } from "./transport/transport";
 
 export interface RunningWorker {
   readonly port: number;
   readonly db: Firestore;
+  readonly accounts: AccountManager;
+  readonly metrics: WorkerMetrics;
   stop(reason: string): Promise<ShutdownOutcome>;
 }
 
@@ -23,20 +32,56 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
+export class UnsupportedTransportError extends Error {}
+
+function makeTransport(config: WorkerConfig): Transport {
+  if (config.transport === "simulated") {
+    return new SimulatedWhatsApp({
+      autoLinkMs: config.simulated.autoLinkMs,
+      recordFile: config.simulated.recordFile,
+      deliveredReceiptMs: 500,
+    });
+  }
+  throw new UnsupportedTransportError(
+    "WA_TRANSPORT=baileys: the Baileys transport is not in this build yet; use WA_TRANSPORT=simulated",
+  );
+}
+
 /** Wires the worker's parts together and starts them; `stop` undoes it in reverse order. */
-export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
+export async function startWorker(
+  config: WorkerConfig,
+  logger: Logger,
+  deps: { transport?: Transport } = {},
+): Promise<RunningWorker> {
+  const transport = deps.transport ?? makeTransport(config);
   const startedAt = new Date();
   const db = openFirestore(config.projectId, config.workerId);
   const checkFirestore = firestoreReadiness(db);
+  const metrics = new WorkerMetrics();
+  const figures = outboxFigures(db);
+
+  const accounts = new AccountManager({
+    db,
+    workerId: config.workerId,
+    transport,
+    accounts: accountStore(db, config.workerId, config.accountLeaseSec),
+    outbox: outboxStore(db, config.workerId, config.outboxLeaseSec, config.retry),
+    inbound: inboundStore(db),
+    logger,
+    metrics,
+    maxAccounts: config.maxAccounts,
+    accountLeaseSec: config.accountLeaseSec,
+    outboxLeaseSec: config.outboxLeaseSec,
+    sweepMs: config.outboxSweepMs,
+    pacing: config.pacing,
+  });
 
   const shutdown = createShutdown({
     timeoutMs: config.shutdownTimeoutMs,
     logger,
     steps: () => [
-      {
-        name: "http_server",
-        run: () => new Promise<void>((resolve) => server.close(() => resolve())),
-      },
+      { name: "accounts", run: () => accounts.stop() },
+      { name: "http_server", run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
       { name: "firestore", run: () => db.terminate() },
     ],
   });
@@ -49,8 +94,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       checkFirestore,
       metrics: async () => {
         const memory = process.memoryUsage();
+        const states = accounts.accountStates();
         return {
-          transport: config.transport,
+          transport: transport.name,
+          activeAccounts: accounts.connectedCount(),
+          ...(await figures().catch(() => ({}))),
+          ...metrics.snapshot(),
+          accounts: states,
           memoryRssMb: Math.round(memory.rss / 2 ** 20),
           memoryHeapUsedMb: Math.round(memory.heapUsed / 2 ** 20),
         };
@@ -61,12 +111,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   // Keep-alive sockets from probes would hold close() open until the bound.
   server.keepAliveTimeout = 1000;
   const port = await listen(server, config.port);
+  accounts.start();
   logger.info(
     {
       port,
       projectId: config.projectId,
-      transport: config.transport,
+      transport: transport.name,
       firestore: config.firestoreEmulatorHost ? `emulator ${config.firestoreEmulatorHost}` : "production",
+      maxAccounts: config.maxAccounts,
+      pacing: config.pacing ? `${config.pacing.perMinute}/min burst ${config.pacing.capacity}` : "off",
       commitHash: config.commitHash,
       serviceVersion: config.serviceVersion,
     },
@@ -75,6 +128,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   return {
     port,
     db,
+    accounts,
+    metrics,
     stop: (reason) => {
       server.closeIdleConnections();
       return shutdown.trigger(reason);

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { timestamp } from "./common";
 
 export const threadDocument = z.object({
-  ownerUid: z.string(),
+  /** null for a thread a peer opened: the first app user to send becomes its owner. */
+  ownerUid: z.string().nullable(),
   coWriterUids: z.array(z.string()).default([]),
   accountId: z.string(),
   peerJid: z.string(),

@@ -16,7 +16,8 @@ export type SendSnapshot =
   | {
       kind: "fresh";
       account: { status: AccountStatus; memberUids: string[] } | undefined;
-      thread: { ownerUid: string; coWriterUids: string[]; accountId: string; peerJid: string } | undefined;
+      /** `ownerUid` null: a thread a peer opened, not yet owned by anyone. */
+      thread: { ownerUid: string | null; coWriterUids: string[]; accountId: string; peerJid: string } | undefined;
       rateLimit: { windowStartMs: number; count: number } | undefined;
     };
 
@@ -75,7 +76,8 @@ export function decideSend(
     }
     if (thread.peerJid !== req.toJid)
       throw new GatewayError("invalid-argument", "toJid: the thread is with another peer");
-    if (thread.ownerUid !== caller.uid && !thread.coWriterUids.includes(caller.uid)) {
+    const unowned = thread.ownerUid === null;
+    if (!unowned && thread.ownerUid !== caller.uid && !thread.coWriterUids.includes(caller.uid)) {
       throw new GatewayError("permission-denied", "Only thread owner or co-writers can send messages");
     }
   }
@@ -128,7 +130,12 @@ export function decideSend(
     thread: {
       create: !thread,
       fields: thread
-        ? { lastMessageAt: now, lastMessagePreview: preview, updatedAt: now }
+        ? {
+            lastMessageAt: now,
+            lastMessagePreview: preview,
+            updatedAt: now,
+            ...(thread.ownerUid === null ? { ownerUid: caller.uid } : {}),
+          }
         : {
             ownerUid: caller.uid,
             coWriterUids: [],

@@ -5,6 +5,6 @@ let db: Firestore | undefined;
 
 /** The functions' Firestore client, created on first use (not at import, so deploy analysis stays offline). */
 export function firestore(): Firestore {
-  db ??= getFirestore(getApps()[0] ?? initializeApp());
+  db ??= getFirestore(getApps().find((app) => app.name === "[DEFAULT]") ?? initializeApp());
   return db;
 }

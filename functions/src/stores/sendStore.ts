@@ -28,7 +28,7 @@ export function firestoreSendStore(db: Firestore): SendStore {
               : undefined,
             thread: thread!.exists
               ? {
-                  ownerUid: thread!.get("ownerUid"),
+                  ownerUid: thread!.get("ownerUid") ?? null,
                   coWriterUids: thread!.get("coWriterUids") ?? [],
                   accountId: thread!.get("accountId"),
                   peerJid: thread!.get("peerJid"),

@@ -1,0 +1,98 @@
+import type { OutboxStatus } from "../documents/outbox";
+
+/**
+ * The outbox entry's lifecycle, in one place:
+ *
+ *   queued ──claim──► processing ──finish (lease holder only)──► sent
+ *     ▲                  │  └──lease expires──► (claimable again, same providerMessageId)
+ *     └──retry (backoff)─┘──attempts exhausted / permanent error──► failed
+ */
+
+/** The fields the lifecycle reads, as plain values (millis for times). */
+export interface OutboxLeaseView {
+  status: OutboxStatus;
+  claimedBy: string | null;
+  leaseUntilMs: number | null;
+  leaseEpoch: number;
+  attempts: number;
+  nextAttemptAtMs: number;
+}
+
+export type Claimability = "due" | "not_due" | "leased" | "final";
+
+export function claimability(entry: OutboxLeaseView, nowMs: number): Claimability {
+  switch (entry.status) {
+    case "sent":
+    case "failed":
+      return "final";
+    case "queued":
+      return entry.nextAttemptAtMs <= nowMs ? "due" : "not_due";
+    case "processing":
+      return entry.leaseUntilMs !== null && entry.leaseUntilMs > nowMs ? "leased" : "due";
+  }
+}
+
+export type ClaimResult =
+  { kind: "claimed"; epoch: number; attempt: number } | { kind: "lost"; why: Claimability } | { kind: "missing" };
+export type FinishResult = "finished" | "fenced" | "missing";
+
+/** Fields that make `workerId` the lease holder; the epoch fences every earlier holder. */
+export function claimFields(entry: OutboxLeaseView, workerId: string, nowMs: number, leaseSec: number) {
+  return {
+    status: "processing" as const,
+    claimedBy: workerId,
+    leaseUntil: new Date(nowMs + leaseSec * 1000),
+    leaseEpoch: entry.leaseEpoch + 1,
+    attempts: entry.attempts + 1,
+    updatedAt: new Date(nowMs),
+  };
+}
+
+/** Only the worker that claimed under this epoch, while still `processing`, may finish or renew. */
+export function holdsLease(entry: OutboxLeaseView, workerId: string, epoch: number): boolean {
+  return entry.status === "processing" && entry.claimedBy === workerId && entry.leaseEpoch === epoch;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseMs: 2000, maxMs: 5 * 60_000 };
+
+/** Exponential backoff with full jitter: uniform in [base·2^(n-1) / 2, base·2^(n-1)], capped. */
+export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export type SendFailure = { permanent: boolean; message: string };
+
+/** After a failed attempt: back to `queued` with a delay, or `failed` when attempts are used up. */
+export function failureFields(
+  entry: Pick<OutboxLeaseView, "attempts">,
+  failure: SendFailure,
+  nowMs: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+) {
+  const lastError = failure.message.slice(0, 500);
+  if (failure.permanent || entry.attempts >= policy.maxAttempts) {
+    return {
+      status: "failed" as const,
+      claimedBy: null,
+      leaseUntil: null,
+      lastError,
+      updatedAt: new Date(nowMs),
+    };
+  }
+  return {
+    status: "queued" as const,
+    claimedBy: null,
+    leaseUntil: null,
+    nextAttemptAt: new Date(nowMs + backoffMs(entry.attempts, policy, random)),
+    lastError,
+    updatedAt: new Date(nowMs),
+  };
+}

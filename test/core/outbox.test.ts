@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import {
+  advancesStatus,
+  afterClose,
+  backoffMs,
+  claimability,
+  claimFields,
+  DEFAULT_RETRY_POLICY,
+  failureFields,
+  holdsLease,
+  reconnectDelayMs,
+  TokenBucket,
+  type OutboxLeaseView,
+} from "@wa-gateway/core";
+
+const now = 1_000_000;
+const entry = (over: Partial<OutboxLeaseView> = {}): OutboxLeaseView => ({
+  status: "queued",
+  claimedBy: null,
+  leaseUntilMs: null,
+  leaseEpoch: 0,
+  attempts: 0,
+  nextAttemptAtMs: now,
+  ...over,
+});
+
+describe("outbox lifecycle", () => {
+  it("a due queued entry is claimable; a future retry is not yet", () => {
+    assert.equal(claimability(entry(), now), "due");
+    assert.equal(claimability(entry({ nextAttemptAtMs: now + 1 }), now), "not_due");
+  });
+
+  it("a processing entry is claimable only once its lease expired", () => {
+    assert.equal(claimability(entry({ status: "processing", leaseUntilMs: now + 1 }), now), "leased");
+    assert.equal(claimability(entry({ status: "processing", leaseUntilMs: now }), now), "due");
+  });
+
+  it("sent and failed are final", () => {
+    assert.equal(claimability(entry({ status: "sent" }), now), "final");
+    assert.equal(claimability(entry({ status: "failed" }), now), "final");
+  });
+
+  it("a claim bumps the epoch and the attempt, with a 60 s lease", () => {
+    const fields = claimFields(entry({ leaseEpoch: 4, attempts: 1 }), "w1", now, 60);
+    assert.equal(fields.leaseEpoch, 5);
+    assert.equal(fields.attempts, 2);
+    assert.equal(fields.leaseUntil.getTime(), now + 60_000);
+  });
+
+  it("only the claimer under the current epoch holds the lease", () => {
+    const held = entry({ status: "processing", claimedBy: "w1", leaseEpoch: 5 });
+    assert.equal(holdsLease(held, "w1", 5), true);
+    assert.equal(holdsLease(held, "w1", 4), false);
+    assert.equal(holdsLease(held, "w2", 5), false);
+    assert.equal(holdsLease({ ...held, status: "sent" }, "w1", 5), false);
+  });
+
+  it("a failure retries until the attempt limit, then fails", () => {
+    const retry = failureFields(
+      { attempts: 1 },
+      { permanent: false, message: "boom" },
+      now,
+      DEFAULT_RETRY_POLICY,
+      () => 0,
+    );
+    assert.equal(retry.status, "queued");
+    assert.ok("nextAttemptAt" in retry && retry.nextAttemptAt.getTime() > now);
+    assert.equal(
+      failureFields({ attempts: 5 }, { permanent: false, message: "x" }, now, DEFAULT_RETRY_POLICY).status,
+      "failed",
+    );
+    assert.equal(
+      failureFields({ attempts: 1 }, { permanent: true, message: "x" }, now, DEFAULT_RETRY_POLICY).status,
+      "failed",
+    );
+  });
+
+  it("backoff doubles per attempt within jitter bounds and is capped", () => {
+    const policy = { maxAttempts: 10, baseMs: 1000, maxMs: 10_000 };
+    assert.equal(
+      backoffMs(1, policy, () => 0),
+      500,
+    );
+    assert.equal(
+      backoffMs(1, policy, () => 1),
+      1000,
+    );
+    assert.equal(
+      backoffMs(3, policy, () => 1),
+      4000,
+    );
+    assert.equal(
+      backoffMs(30, policy, () => 1),
+      10_000,
+    );
+    for (let i = 0; i < 100; i++) {
+      const b = backoffMs(2, policy);
+      assert.ok(b >= 1000 && b <= 2000);
+    }
+  });
+});
+
+describe("message status", () => {
+  it("moves forward only", () => {
+    assert.equal(advancesStatus("queued", "sent"), true);
+    assert.equal(advancesStatus("sent", "read"), true);
+    assert.equal(advancesStatus("read", "delivered"), false);
+    assert.equal(advancesStatus("delivered", "sent"), false);
+    assert.equal(advancesStatus("failed", "sent"), false);
+    assert.equal(advancesStatus("sent", "failed"), false);
+    assert.equal(advancesStatus("queued", "failed"), true);
+  });
+});
+
+describe("account connection state machine", () => {
+  it("maps Baileys disconnect codes to what the owner does next", () => {
+    assert.deepEqual(afterClose(515), { kind: "reconnect_now" });
+    assert.deepEqual(afterClose(401), { kind: "stop", status: "logged_out", dropSession: true });
+    assert.deepEqual(afterClose(408), { kind: "reconnect_backoff", status: "disconnected" });
+    assert.deepEqual(afterClose(440), { kind: "reconnect_backoff", status: "disconnected" });
+    assert.deepEqual(afterClose(428), { kind: "reconnect_backoff", status: "disconnected" });
+    assert.deepEqual(afterClose(500), { kind: "stop", status: "needs_qr", dropSession: true });
+    assert.deepEqual(afterClose(undefined), { kind: "reconnect_backoff", status: "disconnected" });
+  });
+
+  it("reconnect delay grows to a one-minute cap", () => {
+    assert.equal(
+      reconnectDelayMs(1, () => 1),
+      1000,
+    );
+    assert.equal(
+      reconnectDelayMs(4, () => 1),
+      8000,
+    );
+    assert.equal(
+      reconnectDelayMs(20, () => 1),
+      60_000,
+    );
+  });
+});
+
+describe("send pacing token bucket", () => {
+  it("lets a burst through, then spaces sends at the refill rate", () => {
+    const bucket = new TokenBucket({ perMinute: 60, capacity: 2, jitterMs: 0 }, 0);
+    assert.equal(bucket.take(0), 0);
+    assert.equal(bucket.take(0), 0);
+    assert.equal(bucket.take(0), 1000);
+    assert.equal(bucket.take(0), 2000);
+  });
+
+  it("refills over time up to its capacity", () => {
+    const bucket = new TokenBucket({ perMinute: 60, capacity: 2, jitterMs: 0 }, 0);
+    bucket.take(0);
+    bucket.take(0);
+    assert.equal(bucket.take(10_000), 0);
+    assert.equal(bucket.take(10_000), 0);
+    assert.equal(bucket.take(10_000), 1000);
+  });
+
+  it("adds up to jitterMs of random delay", () => {
+    const bucket = new TokenBucket({ perMinute: 600, capacity: 10, jitterMs: 800 }, 0);
+    assert.equal(
+      bucket.take(0, () => 0.5),
+      400,
+    );
+  });
+});

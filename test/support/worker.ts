@@ -1,0 +1,58 @@
+import { Writable } from "node:stream";
+import { parseWorkerConfig } from "../../worker/src/config";
+import { createLogger } from "../../worker/src/logger";
+import type { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
+import { startWorker, type RunningWorker } from "../../worker/src/worker";
+import { emulator } from "./emulator";
+
+let counter = 0;
+
+/** A worker in this process, on the emulator, over the given simulated network; logs kept in memory. */
+export async function startTestWorker(
+  network: SimulatedWhatsApp,
+  env: Record<string, string> = {},
+): Promise<RunningWorker & { workerId: string; logs: Record<string, unknown>[] }> {
+  const { host, projectId } = emulator();
+  const workerId = env.WORKER_ID ?? `test-worker-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
+  const config = parseWorkerConfig({
+    GCLOUD_PROJECT: projectId,
+    FIRESTORE_EMULATOR_HOST: host,
+    PORT: "0",
+    WA_TRANSPORT: "simulated",
+    SEND_PACING: "off",
+    ACCOUNT_LEASE_SEC: "6",
+    OUTBOX_SWEEP_SEC: "1",
+    SEND_RETRY_BASE_MS: "50",
+    ...env,
+    WORKER_ID: workerId,
+  });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split("\n").filter(Boolean)) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const worker = await startWorker(config, createLogger({ level: "debug", workerId }, sink), { transport: network });
+  return Object.assign(worker, { workerId, logs });
+}
+
+/** Polls until `check` returns a truthy value, or fails with `what`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

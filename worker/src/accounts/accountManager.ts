@@ -1,0 +1,331 @@
+import type { Firestore, Timestamp } from "firebase-admin/firestore";
+import {
+  accountLeaseState,
+  afterClose,
+  collections,
+  DORMANT_STATUSES,
+  reconnectDelayMs,
+  type AccountStatus,
+  type PacingPolicy,
+} from "@wa-gateway/core";
+import type { InboundStore } from "../inbound/inboundStore";
+import type { Logger } from "../logger";
+import type { WorkerMetrics } from "../metrics";
+import { AccountOutbox } from "../outbox/accountOutbox";
+import type { OutboxStore } from "../outbox/outboxStore";
+import type { AccountSocket, ConnectionUpdate, Transport } from "../transport/transport";
+import type { AccountStore } from "./accountStore";
+
+/** An account this worker holds the lease for, and its one socket. */
+interface Held {
+  accountId: string;
+  epoch: number;
+  socket: AccountSocket | undefined;
+  state: "connecting" | "qr" | "open" | "closed";
+  outbox: AccountOutbox | undefined;
+  reconnectFailures: number;
+  reconnectTimer: NodeJS.Timeout | undefined;
+  qrRequestedAtMs: number;
+  phoneNumber: string | null;
+}
+
+export interface AccountManagerOptions {
+  db: Firestore;
+  workerId: string;
+  transport: Transport;
+  accounts: AccountStore;
+  outbox: OutboxStore;
+  inbound: InboundStore;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  maxAccounts: number;
+  accountLeaseSec: number;
+  outboxLeaseSec: number;
+  sweepMs: number;
+  pacing: PacingPolicy | null;
+}
+
+interface AccountSeen {
+  status: AccountStatus;
+  owner: { workerId: string; leaseUntilMs: number; epoch: number } | null;
+  qrRequestedAtMs: number;
+  phoneNumber: string | null;
+}
+
+/**
+ * Keeps one live socket per account across all workers: claims free account leases (up to
+ * `maxAccounts`), renews them, connects and reconnects the sockets, and lets go at once when a
+ * lease is lost. Account documents arrive through a listener; a renewal tick also re-checks.
+ */
+export class AccountManager {
+  private readonly held = new Map<string, Held>();
+  private readonly seen = new Map<string, AccountSeen>();
+  private unsubscribe: (() => void) | undefined;
+  private tick: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private reconciling: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: AccountManagerOptions) {}
+
+  start(): void {
+    this.unsubscribe = this.o.db.collection(collections.accounts).onSnapshot(
+      (snap) => {
+        for (const change of snap.docChanges()) {
+          if (change.type === "removed") this.seen.delete(change.doc.id);
+          else this.seen.set(change.doc.id, AccountManager.read(change.doc.data()));
+        }
+        this.schedule();
+      },
+      (err) => this.o.logger.error({ err: err.message }, "accounts_listener_failed"),
+    );
+    this.tick = setInterval(() => this.schedule(true), (this.o.accountLeaseSec * 1000) / 3);
+  }
+
+  private static read(d: FirebaseFirestore.DocumentData): AccountSeen {
+    const owner = d.owner as { workerId: string; leaseUntil: Timestamp; epoch: number } | null;
+    return {
+      status: d.status,
+      owner: owner ? { workerId: owner.workerId, leaseUntilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null,
+      qrRequestedAtMs: d.qrRequestedAt ? (d.qrRequestedAt as Timestamp).toMillis() : 0,
+      phoneNumber: d.phoneNumber ?? null,
+    };
+  }
+
+  /** Reconciliations run one after another, never overlapping. */
+  private schedule(renew = false): void {
+    this.reconciling = this.reconciling
+      .then(() => this.reconcile(renew))
+      .catch((err: Error) => this.o.logger.error({ err: err.message }, "accounts_reconcile_failed"));
+  }
+
+  private async reconcile(renew: boolean): Promise<void> {
+    if (this.stopping) return;
+    const now = Date.now();
+    for (const held of [...this.held.values()]) {
+      const seen = this.seen.get(held.accountId);
+      if (!seen) {
+        await this.drop(held, "account_deleted");
+        continue;
+      }
+      if (
+        seen.owner &&
+        (seen.owner.workerId !== this.o.workerId || seen.owner.epoch !== held.epoch) &&
+        seen.owner.leaseUntilMs > now
+      ) {
+        await this.drop(held, "lease_taken");
+        continue;
+      }
+      if (seen.status === "removed") {
+        await this.retire(held, "removed");
+        continue;
+      }
+      if (DORMANT_STATUSES.has(seen.status)) {
+        await this.retire(held, seen.status);
+        continue;
+      }
+      if (seen.qrRequestedAtMs > held.qrRequestedAtMs && held.state !== "open") {
+        // Regenerate-QR: start the login again with a fresh QR.
+        held.qrRequestedAtMs = seen.qrRequestedAtMs;
+        await held.socket?.close();
+        this.connect(held);
+      }
+      if (renew) {
+        const result = await this.o.accounts.renew(held.accountId, held.epoch);
+        if (result !== "written") await this.drop(held, `renewal_${result}`);
+      }
+    }
+    for (const [accountId, seen] of this.seen) {
+      if (this.held.size >= this.o.maxAccounts) break;
+      if (this.held.has(accountId) || DORMANT_STATUSES.has(seen.status) || seen.status === "needs_qr") continue;
+      if (accountLeaseState(seen.owner, this.o.workerId, now) === "theirs") continue;
+      const claim = await this.o.accounts.claim(accountId);
+      if (claim.kind !== "claimed") continue;
+      const held: Held = {
+        accountId,
+        epoch: claim.epoch,
+        socket: undefined,
+        state: "closed",
+        outbox: undefined,
+        reconnectFailures: 0,
+        reconnectTimer: undefined,
+        qrRequestedAtMs: seen.qrRequestedAtMs,
+        phoneNumber: seen.phoneNumber,
+      };
+      this.held.set(accountId, held);
+      this.o.logger.info({ accountId, epoch: claim.epoch }, "account_lease_claimed");
+      this.connect(held);
+    }
+  }
+
+  private connect(held: Held): void {
+    const { accountId } = held;
+    clearTimeout(held.reconnectTimer);
+    held.state = "connecting";
+    let sawQr = false;
+    const socket: AccountSocket = this.o.transport.connect(accountId, {
+      phoneNumber: held.phoneNumber,
+      session: this.o.accounts.session(accountId, () => held.epoch),
+      handlers: {
+        connection: (update) => {
+          if (held.socket !== socket) return; // a socket we already replaced
+          if (update.state === "qr" || update.state === "pairing_code") sawQr = true;
+          void this.onConnection(held, update, sawQr).catch((err: Error) =>
+            this.o.logger.error({ accountId, err: err.message }, "account_connection_handler_failed"),
+          );
+        },
+        message: (message) => {
+          void this.o.inbound.store(accountId, message).then(
+            (result) => this.o.logger.info({ accountId, messageId: message.messageId, result }, "inbound_message"),
+            (err: Error) =>
+              this.o.logger.error(
+                { accountId, messageId: message.messageId, err: err.message },
+                "inbound_store_failed",
+              ),
+          );
+        },
+        receipt: (receipt) => {
+          void this.o.inbound.receipt(accountId, receipt).then(
+            (result) =>
+              this.o.logger.debug(
+                { accountId, messageId: receipt.messageId, status: receipt.status, result },
+                "receipt",
+              ),
+            (err: Error) => this.o.logger.error({ accountId, err: err.message }, "receipt_failed"),
+          );
+        },
+      },
+    });
+    held.socket = socket;
+  }
+
+  private async onConnection(held: Held, update: ConnectionUpdate, sawQr: boolean): Promise<void> {
+    const { accountId, epoch } = held;
+    const a = this.o.accounts;
+    switch (update.state) {
+      case "connecting":
+        await a.setStatus(accountId, epoch, "connecting");
+        return;
+      case "qr":
+        held.state = "qr";
+        await a.setStatus(accountId, epoch, "pending_qr", {
+          qr: update.qr,
+          qrExpiresAt: update.expiresAt,
+          pairingCode: null,
+        });
+        this.o.logger.info({ accountId, expiresAt: update.expiresAt.toISOString() }, "account_qr_ready");
+        return;
+      case "pairing_code":
+        held.state = "qr";
+        await a.setStatus(accountId, epoch, "pending_qr", {
+          pairingCode: update.code,
+          qrExpiresAt: update.expiresAt,
+          qr: null,
+        });
+        this.o.logger.info({ accountId }, "account_pairing_code_ready");
+        return;
+      case "open": {
+        held.state = "open";
+        held.reconnectFailures = 0;
+        await a.setStatus(accountId, epoch, "connected", { qr: null, qrExpiresAt: null, pairingCode: null });
+        this.o.logger.info({ accountId, epoch }, "account_connected");
+        const outbox = new AccountOutbox({
+          accountId,
+          db: this.o.db,
+          store: this.o.outbox,
+          socket: held.socket!,
+          logger: this.o.logger,
+          metrics: this.o.metrics,
+          pacing: this.o.pacing,
+          leaseSec: this.o.outboxLeaseSec,
+          sweepMs: this.o.sweepMs,
+        });
+        held.outbox = outbox;
+        outbox.start();
+        return;
+      }
+      case "close": {
+        held.state = "closed";
+        const outbox = held.outbox;
+        held.outbox = undefined;
+        void outbox?.stop();
+        if (this.stopping || this.held.get(accountId) !== held) return;
+        this.o.metrics.reconnectCount++;
+        let next = afterClose(update.code);
+        // A QR that timed out unscanned is not an outage: wait for someone to ask for a new one.
+        if (sawQr && next.kind === "reconnect_backoff") next = { kind: "stop", status: "needs_qr", dropSession: false };
+        this.o.logger.warn(
+          { accountId, code: update.code, reason: update.reason, next: next.kind },
+          "account_disconnected",
+        );
+        if (next.kind === "reconnect_now") {
+          await a.recordDisconnect(accountId, epoch, update.code, "connecting");
+          this.connect(held);
+        } else if (next.kind === "reconnect_backoff") {
+          await a.recordDisconnect(accountId, epoch, update.code, next.status);
+          const delay = reconnectDelayMs(++held.reconnectFailures);
+          held.reconnectTimer = setTimeout(() => this.held.get(accountId) === held && this.connect(held), delay);
+        } else {
+          await a.recordDisconnect(accountId, epoch, update.code, next.status);
+          if (next.dropSession) await a.session(accountId, () => epoch).clear();
+          this.held.delete(accountId);
+          await a.release(accountId, epoch);
+          this.o.logger.warn({ accountId, status: next.status }, "account_stopped");
+        }
+        return;
+      }
+    }
+  }
+
+  /** The lease is gone: close the socket at once, write nothing more for the account. */
+  private async drop(held: Held, reason: string): Promise<void> {
+    this.held.delete(held.accountId);
+    clearTimeout(held.reconnectTimer);
+    const socket = held.socket;
+    held.socket = undefined;
+    await Promise.all([held.outbox?.stop(), socket?.close()]);
+    this.o.logger.warn({ accountId: held.accountId, reason }, "account_lease_lost");
+  }
+
+  /** The account is removed or dormant: log out if removed, then give the lease back. */
+  private async retire(held: Held, status: AccountStatus): Promise<void> {
+    this.held.delete(held.accountId);
+    clearTimeout(held.reconnectTimer);
+    const socket = held.socket;
+    held.socket = undefined;
+    await held.outbox?.stop();
+    if (status === "removed") {
+      await socket?.logout().catch(() => undefined);
+      await this.o.accounts.session(held.accountId, () => held.epoch).clear();
+    } else {
+      await socket?.close();
+    }
+    await this.o.accounts.release(held.accountId, held.epoch);
+    this.o.logger.info({ accountId: held.accountId, status }, "account_retired");
+  }
+
+  /** Shutdown: stop claiming, finish in-flight sends, close sockets without logging out, release leases. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.unsubscribe?.();
+    clearInterval(this.tick);
+    await this.reconciling;
+    await Promise.all(
+      [...this.held.values()].map(async (held) => {
+        clearTimeout(held.reconnectTimer);
+        await held.outbox?.stop();
+        await held.socket?.close();
+        await this.o.accounts.release(held.accountId, held.epoch, "disconnected").catch(() => undefined);
+      }),
+    );
+    this.held.clear();
+  }
+
+  /** Per-account state for /metrics-json. */
+  accountStates(): { accountId: string; state: Held["state"]; epoch: number }[] {
+    return [...this.held.values()].map((h) => ({ accountId: h.accountId, state: h.state, epoch: h.epoch }));
+  }
+
+  connectedCount(): number {
+    return [...this.held.values()].filter((h) => h.state === "open").length;
+  }
+}

@@ -1,0 +1,92 @@
+import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import { accountLeaseState, paths, type AccountStatus } from "@wa-gateway/core";
+
+export type AccountClaim = { kind: "claimed"; epoch: number } | { kind: "lost" } | { kind: "missing" };
+export type FencedWrite = "written" | "lost" | "missing";
+
+const ownerOf = (data: FirebaseFirestore.DocumentData | undefined) => {
+  const owner = data?.owner as { workerId: string; leaseUntil: Timestamp; epoch: number } | null | undefined;
+  return owner ? { workerId: owner.workerId, leaseUntilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null;
+};
+
+/** The account lease (`accounts/{id}.owner`) and every write its holder makes, fenced by epoch. */
+export function accountStore(db: Firestore, workerId: string, leaseSec: number) {
+  const ref = (accountId: string) => db.doc(paths.account(accountId));
+  const leaseUntil = () => Timestamp.fromMillis(Date.now() + leaseSec * 1000);
+
+  /** Runs `fields(data)` only while `epoch` is still ours. */
+  async function fenced(
+    accountId: string,
+    epoch: number,
+    fields: (data: FirebaseFirestore.DocumentData) => Record<string, unknown> | null,
+  ): Promise<FencedWrite> {
+    return db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref(accountId));
+      if (!snap.exists) return "missing";
+      const owner = ownerOf(snap.data());
+      if (!owner || owner.workerId !== workerId || owner.epoch !== epoch) return "lost";
+      const update = fields(snap.data()!);
+      if (update) tx.update(ref(accountId), { ...update, updatedAt: FieldValue.serverTimestamp() });
+      return "written";
+    });
+  }
+
+  return {
+    /** Takes the lease when it is free (never held, released, or expired): a new epoch fences the old holder. */
+    claim(accountId: string): Promise<AccountClaim> {
+      return db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref(accountId));
+        if (!snap.exists) return { kind: "missing" } as const;
+        const owner = ownerOf(snap.data());
+        if (accountLeaseState(owner, workerId, Date.now()) === "theirs") return { kind: "lost" } as const;
+        const epoch = (owner?.epoch ?? 0) + 1;
+        tx.update(ref(accountId), { owner: { workerId, leaseUntil: leaseUntil(), epoch } });
+        return { kind: "claimed", epoch } as const;
+      });
+    },
+
+    renew(accountId: string, epoch: number): Promise<FencedWrite> {
+      return fenced(accountId, epoch, () => ({ "owner.leaseUntil": leaseUntil() }));
+    },
+
+    /** Gives the lease up (shutdown, dormant account); the next claimant needs no wait. */
+    release(accountId: string, epoch: number, status?: AccountStatus): Promise<FencedWrite> {
+      return fenced(accountId, epoch, () => ({ owner: null, ...(status ? { status } : {}) }));
+    },
+
+    setStatus(accountId: string, epoch: number, status: AccountStatus, extra: Record<string, unknown> = {}) {
+      return fenced(accountId, epoch, () => ({ status, ...extra }));
+    },
+
+    recordDisconnect(accountId: string, epoch: number, code: number | undefined, status: AccountStatus) {
+      return fenced(accountId, epoch, () => ({
+        status,
+        lastDisconnect: { code: code ?? 0, at: Timestamp.now() },
+        reconnectCount: FieldValue.increment(1),
+        qr: null,
+        qrExpiresAt: null,
+        pairingCode: null,
+      }));
+    },
+
+    /** Session material lives under `waSessions/{accountId}`; written only while the lease is ours. */
+    session(accountId: string, epoch: () => number) {
+      const sessionRef = db.doc(paths.waSession(accountId));
+      return {
+        read: async () => (await sessionRef.get()).data(),
+        write: async (data: Record<string, unknown>) => {
+          const result = await db.runTransaction(async (tx) => {
+            const owner = ownerOf((await tx.get(ref(accountId))).data());
+            if (!owner || owner.workerId !== workerId || owner.epoch !== epoch()) return "lost";
+            tx.set(sessionRef, { ...data, updatedAt: FieldValue.serverTimestamp() });
+            return "written";
+          });
+          if (result !== "written") throw new Error(`account ${accountId}: lease lost, session not written`);
+        },
+        clear: () => db.recursiveDelete(sessionRef),
+      };
+    },
+  };
+}
+
+export type AccountStore = ReturnType<typeof accountStore>;

@@ -1,0 +1,245 @@
+import type { Firestore, Timestamp } from "firebase-admin/firestore";
+import { collections, TokenBucket, type PacingPolicy } from "@wa-gateway/core";
+import type { Logger } from "../logger";
+import type { WorkerMetrics } from "../metrics";
+import { SendError, type AccountSocket } from "../transport/transport";
+import type { OutboxStore } from "./outboxStore";
+
+/** What the deliverer knows of an entry that is not final yet. */
+interface Pending {
+  requestId: string;
+  threadId: string;
+  createdAtMs: number;
+  status: "queued" | "processing";
+  nextAttemptAtMs: number;
+  leaseUntilMs: number | null;
+}
+
+const millis = (t: unknown) => (t ? (t as Timestamp).toMillis() : 0);
+
+function pendingFrom(doc: FirebaseFirestore.QueryDocumentSnapshot): Pending | undefined {
+  const d = doc.data();
+  if (d.status !== "queued" && d.status !== "processing") return undefined;
+  return {
+    requestId: doc.id,
+    threadId: d.threadId,
+    createdAtMs: millis(d.createdAt),
+    status: d.status,
+    nextAttemptAtMs: millis(d.nextAttemptAt),
+    leaseUntilMs: d.leaseUntil ? millis(d.leaseUntil) : null,
+  };
+}
+
+export interface AccountOutboxOptions {
+  accountId: string;
+  db: Firestore;
+  store: OutboxStore;
+  socket: AccountSocket;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  pacing: PacingPolicy | null;
+  leaseSec: number;
+  sweepMs: number;
+}
+
+/**
+ * Delivers one connected account's outbox, one message at a time in creation order. New
+ * entries arrive through a Firestore listener; a periodic sweep is the safety net (expired
+ * leases of crashed workers, due retries, anything a listener missed). A message waits while
+ * an earlier one of its thread is still pending, so each thread keeps its order.
+ */
+export class AccountOutbox {
+  private readonly pending = new Map<string, Pending>();
+  private readonly bucket: TokenBucket | null;
+  private unsubscribe: (() => void) | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  /** A claim not yet sent (waiting for pacing): released, not finished, at stop. */
+  private claimedNotSent: { requestId: string; epoch: number } | undefined;
+
+  constructor(private readonly o: AccountOutboxOptions) {
+    this.bucket = o.pacing ? new TokenBucket(o.pacing, Date.now()) : null;
+  }
+
+  start(): void {
+    this.running = true;
+    const col = this.o.db.collection(collections.outbox);
+    this.unsubscribe = col
+      .where("accountId", "==", this.o.accountId)
+      .where("status", "==", "queued")
+      .onSnapshot(
+        (snap) => {
+          for (const change of snap.docChanges()) {
+            if (change.type === "removed") continue; // claimed or finished: the sweep or our own loop settles it
+            const p = pendingFrom(change.doc);
+            if (p) this.pending.set(p.requestId, p);
+          }
+          this.poke();
+        },
+        (err) => this.o.logger.error({ accountId: this.o.accountId, err: err.message }, "outbox_listener_failed"),
+      );
+    this.sweepTimer = setInterval(() => void this.sweep(), this.o.sweepMs);
+    void this.sweep();
+    this.loopDone = this.loop();
+  }
+
+  /** Re-reads every non-final entry of the account: the listener's safety net. */
+  async sweep(): Promise<void> {
+    try {
+      const snap = await this.o.db
+        .collection(collections.outbox)
+        .where("accountId", "==", this.o.accountId)
+        .where("status", "in", ["queued", "processing"])
+        .limit(500)
+        .get();
+      const seen = new Set<string>();
+      for (const doc of snap.docs) {
+        const p = pendingFrom(doc);
+        if (p) {
+          this.pending.set(p.requestId, p);
+          seen.add(p.requestId);
+        }
+      }
+      for (const id of this.pending.keys()) if (!seen.has(id) && snap.size < 500) this.pending.delete(id);
+      this.poke();
+    } catch (err) {
+      this.o.logger.warn({ accountId: this.o.accountId, err: (err as Error).message }, "outbox_sweep_failed");
+    }
+  }
+
+  private poke(): void {
+    this.wake?.();
+  }
+
+  /** The next entry to work on now, or how long until one may be due. */
+  private next(nowMs: number): { entry?: Pending; waitMs: number } {
+    const sorted = [...this.pending.values()].sort(
+      (a, b) => a.createdAtMs - b.createdAtMs || a.requestId.localeCompare(b.requestId),
+    );
+    const blockedThreads = new Set<string>();
+    let waitMs = this.o.sweepMs;
+    for (const p of sorted) {
+      if (blockedThreads.has(p.threadId)) continue;
+      blockedThreads.add(p.threadId); // whatever happens to p, later ones of its thread wait for it
+      const dueAt = p.status === "queued" ? p.nextAttemptAtMs : (p.leaseUntilMs ?? 0);
+      if (dueAt <= nowMs) return { entry: p, waitMs: 0 };
+      waitMs = Math.min(waitMs, dueAt - nowMs);
+    }
+    return { waitMs };
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const { entry, waitMs } = this.next(Date.now());
+      if (!entry) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(5, waitMs));
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+        continue;
+      }
+      try {
+        await this.deliver(entry);
+      } catch (err) {
+        this.o.logger.error(
+          { accountId: this.o.accountId, requestId: entry.requestId, err: (err as Error).message },
+          "outbox_deliver_error",
+        );
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private async deliver(p: Pending): Promise<void> {
+    const { store, logger, metrics } = this.o;
+    const claim = await store.claim(p.requestId);
+    if (claim.kind !== "claimed") {
+      // Someone else has it, it is not due, or it is final: re-learn its state from the sweep.
+      this.pending.delete(p.requestId);
+      if (claim.kind === "lost" && claim.why !== "final") void this.sweep();
+      return;
+    }
+    const entry = claim.entry!;
+    this.pending.set(p.requestId, { ...p, status: "processing", leaseUntilMs: Date.now() + this.o.leaseSec * 1000 });
+    logger.debug({ requestId: entry.requestId, epoch: entry.epoch, attempt: entry.attempt }, "outbox_claimed");
+
+    if (this.bucket) {
+      this.claimedNotSent = { requestId: entry.requestId, epoch: entry.epoch };
+      const waitMs = this.bucket.take(Date.now());
+      if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+      this.claimedNotSent = undefined;
+      if (!this.running) {
+        await store.release(entry.requestId, entry.epoch);
+        return;
+      }
+    }
+
+    // Keep the lease while a slow send is in flight.
+    const renewal = setInterval(
+      () =>
+        void store.renew(entry.requestId, entry.epoch).then((r) => {
+          if (r !== "finished") logger.warn({ requestId: entry.requestId, result: r }, "outbox_lease_renewal_lost");
+        }),
+      (this.o.leaseSec * 1000) / 3,
+    );
+    const started = Date.now();
+    let failure: SendError | undefined;
+    try {
+      metrics.rawSends++;
+      await this.o.socket.send(entry.toJid, entry.text, entry.providerMessageId);
+    } catch (err) {
+      failure = err instanceof SendError ? err : new SendError((err as Error).message, false);
+    } finally {
+      clearInterval(renewal);
+    }
+
+    if (!failure) {
+      const result = await store.finish(entry.requestId, entry.epoch);
+      this.pending.delete(entry.requestId);
+      if (result === "finished") metrics.recordSent(Date.now() - started);
+      logger.info(
+        { requestId: entry.requestId, accountId: entry.accountId, attempt: entry.attempt, result },
+        "outbox_sent",
+      );
+      return;
+    }
+    const result = await store.fail(entry.requestId, entry.epoch, {
+      permanent: failure.permanent,
+      message: failure.message,
+    });
+    logger.warn(
+      {
+        requestId: entry.requestId,
+        accountId: entry.accountId,
+        attempt: entry.attempt,
+        permanent: failure.permanent,
+        result,
+        err: failure.message,
+      },
+      "outbox_send_failed",
+    );
+    if (result === "failed") {
+      metrics.recordFailed();
+      this.pending.delete(entry.requestId);
+    } else {
+      void this.sweep(); // learn the new nextAttemptAt; the entry keeps its thread's place meanwhile
+    }
+  }
+
+  /** Stops claiming; waits for the send in flight; hands back a claim that was not sent. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    clearInterval(this.sweepTimer);
+    this.poke();
+    const unsent = this.claimedNotSent;
+    await this.loopDone;
+    if (unsent) await this.o.store.release(unsent.requestId, unsent.epoch).catch(() => undefined);
+  }
+}

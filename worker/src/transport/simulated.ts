@@ -1,0 +1,187 @@
+import { appendFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { DisconnectCode } from "@wa-gateway/core";
+import { SendError, type AccountSocket, type SocketHandlers, type Transport } from "./transport";
+
+/**
+ * A fake WhatsApp network, in process: the edge of the world the worker talks to when
+ * WA_TRANSPORT=simulated. Accounts link by "scanning" a QR (after `autoLinkMs`, or on demand
+ * with `scan`), inbound messages and receipts can be injected, sends can fail or hang, and a
+ * disconnect with any code can be forced. The recipient side records every delivery by message
+ * id, like a WhatsApp client: a re-send under the same id is recognised and counted as a
+ * duplicate, not shown twice. With `recordFile`, each delivery is also appended as a JSON line,
+ * so deliveries from several worker processes can be counted together.
+ */
+
+export interface SimulatedOptions {
+  /** Scan the QR automatically after this many ms (local stack); null: only `scan()` links. */
+  autoLinkMs?: number | null;
+  /** Delay of each send, ms. */
+  sendLatencyMs?: number;
+  /** Send a `delivered` receipt this long after each delivery; null: no receipts. */
+  deliveredReceiptMs?: number | null;
+  recordFile?: string;
+  qrTtlMs?: number;
+}
+
+interface LiveSocket {
+  accountId: string;
+  handlers: SocketHandlers;
+  closed: boolean;
+  onScan?: () => void;
+  timers: Set<NodeJS.Timeout>;
+}
+
+export interface Delivery {
+  accountId: string;
+  toJid: string;
+  text: string;
+  messageId: string;
+  /** When it reached the recipient (ms since epoch). */
+  at: number;
+}
+
+export class SimulatedWhatsApp implements Transport {
+  readonly name = "simulated" as const;
+  private readonly sockets = new Map<string, LiveSocket>();
+  private readonly failures = new Map<string, { remaining: number; permanent: boolean }>();
+  /** Every send that reached the network (raw, duplicates included). */
+  readonly rawSends: Delivery[] = [];
+  /** Recipient side: times each message id arrived. */
+  private readonly arrivals = new Map<string, number>();
+
+  constructor(private readonly options: SimulatedOptions = {}) {}
+
+  connect(accountId: string, { phoneNumber, session, handlers }: Parameters<Transport["connect"]>[1]): AccountSocket {
+    const socket: LiveSocket = { accountId, handlers, closed: false, timers: new Set() };
+    this.sockets
+      .get(accountId)
+      ?.handlers.connection({ state: "close", code: DisconnectCode.connectionReplaced, reason: "replaced" });
+    this.sockets.set(accountId, socket);
+    const later = (ms: number, fn: () => void) => {
+      const t = setTimeout(() => {
+        socket.timers.delete(t);
+        if (!socket.closed) fn();
+      }, ms);
+      socket.timers.add(t);
+    };
+
+    later(0, () => {
+      handlers.connection({ state: "connecting" });
+      void session.read().then((creds) => {
+        if (socket.closed) return;
+        if (creds?.meJid) return later(5, () => handlers.connection({ state: "open", meJid: String(creds.meJid) }));
+        const ttl = this.options.qrTtlMs ?? 60_000;
+        if (phoneNumber) {
+          handlers.connection({
+            state: "pairing_code",
+            code: randomBytes(4).toString("hex").toUpperCase(),
+            expiresAt: new Date(Date.now() + ttl),
+          });
+        } else {
+          handlers.connection({
+            state: "qr",
+            qr: `SIM-QR:${accountId}:${randomBytes(8).toString("hex")}`,
+            expiresAt: new Date(Date.now() + ttl),
+          });
+        }
+        // Linking writes the creds, then the server asks for a restart (515), as WhatsApp does.
+        socket.onScan = () => {
+          const meJid = phoneNumber
+            ? `${phoneNumber}@s.whatsapp.net`
+            : `4070${Math.floor(1e6 + Math.random() * 8e6)}@s.whatsapp.net`;
+          void session
+            .write({ meJid, linkedAt: new Date().toISOString() })
+            .then(() => this.closeSocket(socket, DisconnectCode.restartRequired, "restart required after pairing"));
+        };
+        if (this.options.autoLinkMs != null) later(this.options.autoLinkMs, () => socket.onScan?.());
+        later(ttl, () => this.closeSocket(socket, DisconnectCode.timedOut, "QR not scanned in time"));
+      });
+    });
+
+    return {
+      send: async (toJid, text, messageId) => {
+        if (socket.closed) throw new SendError("socket closed", false);
+        const latency = this.options.sendLatencyMs ?? 0;
+        if (latency > 0) await new Promise((r) => setTimeout(r, latency));
+        const failure = this.failures.get(accountId);
+        if (failure && failure.remaining > 0) {
+          failure.remaining--;
+          throw new SendError("simulated send failure", failure.permanent);
+        }
+        if (socket.closed) throw new SendError("socket closed", false);
+        this.record({ accountId, toJid, text, messageId, at: Date.now() });
+        const receiptMs = this.options.deliveredReceiptMs;
+        if (receiptMs != null) later(receiptMs, () => handlers.receipt({ messageId, status: "delivered" }));
+      },
+      logout: async () => {
+        await session.clear();
+        this.closeSocket(socket, DisconnectCode.loggedOut, "logged out");
+      },
+      close: async () => this.closeSocket(socket, undefined, "closed by worker", false),
+    };
+  }
+
+  private closeSocket(socket: LiveSocket, code: number | undefined, reason: string, notify = true): void {
+    if (socket.closed) return;
+    socket.closed = true;
+    socket.timers.forEach(clearTimeout);
+    if (this.sockets.get(socket.accountId) === socket) this.sockets.delete(socket.accountId);
+    if (notify) socket.handlers.connection({ state: "close", code, reason });
+  }
+
+  private record(delivery: Delivery): void {
+    this.rawSends.push(delivery);
+    this.arrivals.set(delivery.messageId, (this.arrivals.get(delivery.messageId) ?? 0) + 1);
+    if (this.options.recordFile) appendFileSync(this.options.recordFile, `${JSON.stringify(delivery)}\n`);
+  }
+
+  // ---- the test and local-stack side of the network ----
+
+  /** Scans the QR (or enters the pairing code) shown for the account. */
+  scan(accountId: string): boolean {
+    const socket = this.sockets.get(accountId);
+    if (!socket?.onScan) return false;
+    socket.onScan();
+    return true;
+  }
+
+  isOpen(accountId: string): boolean {
+    return this.sockets.has(accountId);
+  }
+
+  /** A message from `fromJid` arrives at the account (replays use the same messageId). */
+  inbound(accountId: string, message: { messageId: string; fromJid: string; text: string }): boolean {
+    const socket = this.sockets.get(accountId);
+    if (!socket) return false;
+    socket.handlers.message({ ...message, timestamp: new Date() });
+    return true;
+  }
+
+  receipt(accountId: string, messageId: string, status: "delivered" | "read"): boolean {
+    const socket = this.sockets.get(accountId);
+    if (!socket) return false;
+    socket.handlers.receipt({ messageId, status });
+    return true;
+  }
+
+  disconnect(accountId: string, code: number): void {
+    const socket = this.sockets.get(accountId);
+    if (socket) this.closeSocket(socket, code, `forced ${code}`);
+  }
+
+  failNextSends(accountId: string, count: number, permanent = false): void {
+    this.failures.set(accountId, { remaining: count, permanent });
+  }
+
+  /** Distinct message ids delivered, and how many deliveries repeated one already delivered. */
+  recipientTally(): { delivered: number; duplicates: number } {
+    let duplicates = 0;
+    for (const n of this.arrivals.values()) duplicates += n - 1;
+    return { delivered: this.arrivals.size, duplicates };
+  }
+
+  deliveriesTo(toJid: string): Delivery[] {
+    return this.rawSends.filter((d) => d.toJid === toJid);
+  }
+}
