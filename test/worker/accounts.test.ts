@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import { Timestamp } from "firebase-admin/firestore";
+import { handleRegenerateQr, handleRemoveAccount, paths } from "@wa-gateway/core";
+import { firestoreAccountStore } from "../../functions/src/stores/accountStore";
+import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
+import { adminDb, resetFirestore } from "../support/emulator";
+import { seedAccount } from "../support/fixtures";
+import { eventually, startTestWorker } from "../support/worker";
+
+const account = async (id: string) => (await adminDb().doc(paths.account(id)).get()).data()!;
+const adminDeps = () => ({ store: firestoreAccountStore(adminDb()), now: () => new Date() });
+const root = { uid: "root", admin: true };
+
+describe("worker account ownership against the emulator", function () {
+  this.timeout(60_000);
+  let network: SimulatedWhatsApp;
+  const workers: { stop(reason: string): Promise<unknown> }[] = [];
+  const worker = async (env: Record<string, string> = {}) => {
+    const w = await startTestWorker(network, env);
+    workers.push(w);
+    return w;
+  };
+
+  beforeEach(async () => {
+    await resetFirestore();
+    network = new SimulatedWhatsApp({ deliveredReceiptMs: null, autoLinkMs: 50 });
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop("test_done")));
+  });
+
+  it("two workers, one account: exactly one holds it and opens a socket", async () => {
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
+    const [a, b] = await Promise.all([worker(), worker()]);
+    await eventually("connected", async () => (await account("acc-1")).status === "connected");
+    const owner = (await account("acc-1")).owner;
+    assert.ok([a.workerId, b.workerId].includes(owner.workerId));
+    const holders = [a, b].filter((w) => w.accounts.accountStates().length > 0);
+    assert.equal(holders.length, 1);
+  });
+
+  it("when the holder stops, the other worker takes over without a new QR", async () => {
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
+    const a = await worker();
+    await eventually("connected by a", async () => (await account("acc-1")).status === "connected");
+    const b = await worker();
+    await a.stop("test");
+    workers.splice(workers.indexOf(a), 1);
+    await eventually("b holds it", async () => (await account("acc-1")).owner?.workerId === b.workerId);
+    await eventually("connected again", async () => (await account("acc-1")).status === "connected");
+    assert.equal((await account("acc-1")).qr, null);
+  });
+
+  it("an expired lease of a crashed worker is taken over", async () => {
+    await seedAccount(adminDb(), "acc-1", {
+      status: "connected",
+      owner: { workerId: "crashed", leaseUntil: new Date(Date.now() - 1000), epoch: 9 },
+    });
+    await adminDb().doc(paths.waSession("acc-1")).set({ meJid: "40711111111@s.whatsapp.net" });
+    const w = await worker();
+    await eventually("taken over", async () => (await account("acc-1")).owner?.workerId === w.workerId);
+    assert.equal((await account("acc-1")).owner.epoch, 10);
+    await eventually("connected", async () => (await account("acc-1")).status === "connected");
+  });
+
+  it("losing the lease closes the socket at once", async () => {
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
+    const w = await worker();
+    await eventually(
+      "connected",
+      async () => network.isOpen("acc-1") && (await account("acc-1")).status === "connected",
+    );
+    await adminDb()
+      .doc(paths.account("acc-1"))
+      .update({ owner: { workerId: "usurper", leaseUntil: Timestamp.fromMillis(Date.now() + 60_000), epoch: 99 } });
+    await eventually("socket closed", () => !network.isOpen("acc-1"));
+    assert.equal(w.accounts.accountStates().length, 0);
+  });
+
+  it("holds at most MAX_ACCOUNTS_PER_WORKER accounts", async () => {
+    for (const id of ["acc-1", "acc-2", "acc-3"]) await seedAccount(adminDb(), id, { status: "pending_qr" });
+    const w = await worker({ MAX_ACCOUNTS_PER_WORKER: "2" });
+    await eventually("two held", () => w.accounts.accountStates().length === 2);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(w.accounts.accountStates().length, 2);
+  });
+
+  it("a logged-out account (401) is marked logged_out, its session deleted and its lease released", async () => {
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
+    await worker();
+    await eventually("connected", async () => (await account("acc-1")).status === "connected");
+    network.disconnect("acc-1", 401);
+    await eventually("logged_out", async () => (await account("acc-1")).status === "logged_out");
+    await eventually("released", async () => (await account("acc-1")).owner === null);
+    assert.equal((await adminDb().doc(paths.waSession("acc-1")).get()).exists, false);
+    assert.equal((await account("acc-1")).lastDisconnect.code, 401);
+  });
+
+  it("a transient disconnect (428) reconnects by itself and counts the reconnect", async () => {
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
+    await worker();
+    await eventually("connected", async () => (await account("acc-1")).status === "connected");
+    const before = (await account("acc-1")).reconnectCount;
+    network.disconnect("acc-1", 428);
+    await eventually("reconnected", async () => {
+      const a = await account("acc-1");
+      return a.status === "connected" && a.reconnectCount > before;
+    });
+  });
+
+  it("removing an account logs it out and deletes its session", async () => {
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
+    await worker();
+    await eventually("connected", async () => (await account("acc-1")).status === "connected");
+    await handleRemoveAccount(adminDeps(), root, { accountId: "acc-1" });
+    await eventually("released", async () => (await account("acc-1")).owner === null);
+    assert.equal((await account("acc-1")).status, "removed");
+    assert.equal((await adminDb().doc(paths.waSession("acc-1")).get()).exists, false);
+    assert.equal(network.isOpen("acc-1"), false);
+  });
+
+  it("a QR that expires unscanned leaves needs_qr; regenerate brings a fresh QR", async () => {
+    network = new SimulatedWhatsApp({ autoLinkMs: null, qrTtlMs: 300 });
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
+    await worker();
+    const firstQr = await eventually("QR", async () => (await account("acc-1")).qr);
+    await eventually("needs_qr", async () => (await account("acc-1")).status === "needs_qr");
+    await handleRegenerateQr(adminDeps(), root, { accountId: "acc-1" });
+    const secondQr = await eventually("a new QR", async () => {
+      const qr = (await account("acc-1")).qr;
+      return qr && qr !== firstQr ? qr : undefined;
+    });
+    assert.notEqual(secondQr, firstQr);
+  });
+
+  it("shutdown closes sockets without logging out and releases every lease", async () => {
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
+    const w = await worker();
+    await eventually("connected", async () => (await account("acc-1")).status === "connected");
+    assert.equal(await w.stop("SIGTERM"), "clean");
+    workers.splice(workers.indexOf(w), 1);
+    const after = await account("acc-1");
+    assert.equal(after.owner, null);
+    assert.equal(after.status, "disconnected");
+    assert.equal((await adminDb().doc(paths.waSession("acc-1")).get()).exists, true, "session kept for the next owner");
+  });
+});
