@@ -73,6 +73,7 @@ export async function startWorker(
     accountLeaseSec: config.accountLeaseSec,
     outboxLeaseSec: config.outboxLeaseSec,
     sweepMs: config.outboxSweepMs,
+    listener: config.outboxListener,
     pacing: config.pacing,
   });
 

@@ -13,6 +13,7 @@ import type { Logger } from "../logger";
 import type { WorkerMetrics } from "../metrics";
 import { AccountOutbox } from "../outbox/accountOutbox";
 import type { OutboxStore } from "../outbox/outboxStore";
+import { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { AccountSocket, ConnectionUpdate, Transport } from "../transport/transport";
 import type { AccountStore } from "./accountStore";
 
@@ -42,6 +43,8 @@ export interface AccountManagerOptions {
   accountLeaseSec: number;
   outboxLeaseSec: number;
   sweepMs: number;
+  /** Off: the sweep alone finds work (see README: the emulator and big outboxes). */
+  listener: boolean;
   pacing: PacingPolicy | null;
 }
 
@@ -64,8 +67,11 @@ export class AccountManager {
   private tick: NodeJS.Timeout | undefined;
   private stopping = false;
   private reconciling: Promise<void> = Promise.resolve();
+  private readonly watcher: OutboxWatcher;
 
-  constructor(private readonly o: AccountManagerOptions) {}
+  constructor(private readonly o: AccountManagerOptions) {
+    this.watcher = new OutboxWatcher(o.db, o.logger, (accountId, doc) => this.held.get(accountId)?.outbox?.offer(doc));
+  }
 
   start(): void {
     this.unsubscribe = this.o.db.collection(collections.accounts).onSnapshot(
@@ -241,12 +247,14 @@ export class AccountManager {
         });
         held.outbox = outbox;
         outbox.start();
+        if (this.o.listener) this.watcher.add(accountId);
         return;
       }
       case "close": {
         held.state = "closed";
         const outbox = held.outbox;
         held.outbox = undefined;
+        this.watcher.remove(accountId);
         void outbox?.stop();
         if (this.stopping || this.held.get(accountId) !== held) return;
         this.o.metrics.reconnectCount++;
@@ -279,6 +287,7 @@ export class AccountManager {
   /** The lease is gone: close the socket at once, write nothing more for the account. */
   private async drop(held: Held, reason: string): Promise<void> {
     this.held.delete(held.accountId);
+    this.watcher.remove(held.accountId);
     clearTimeout(held.reconnectTimer);
     const socket = held.socket;
     held.socket = undefined;
@@ -289,6 +298,7 @@ export class AccountManager {
   /** The account is removed or dormant: log out if removed, then give the lease back. */
   private async retire(held: Held, status: AccountStatus): Promise<void> {
     this.held.delete(held.accountId);
+    this.watcher.remove(held.accountId);
     clearTimeout(held.reconnectTimer);
     const socket = held.socket;
     held.socket = undefined;
@@ -307,6 +317,7 @@ export class AccountManager {
   async stop(): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
+    this.watcher.stop();
     clearInterval(this.tick);
     await this.reconciling;
     await Promise.all(

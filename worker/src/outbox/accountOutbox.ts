@@ -44,14 +44,13 @@ export interface AccountOutboxOptions {
 
 /**
  * Delivers one connected account's outbox, one message at a time in creation order. New
- * entries arrive through a Firestore listener; a periodic sweep is the safety net (expired
+ * entries arrive through the worker's listener (`offer`); a periodic sweep is the safety net (expired
  * leases of crashed workers, due retries, anything a listener missed). A message waits while
  * an earlier one of its thread is still pending, so each thread keeps its order.
  */
 export class AccountOutbox {
   private readonly pending = new Map<string, Pending>();
   private readonly bucket: TokenBucket | null;
-  private unsubscribe: (() => void) | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private running = false;
@@ -65,24 +64,17 @@ export class AccountOutbox {
 
   start(): void {
     this.running = true;
-    const col = this.o.db.collection(collections.outbox);
-    this.unsubscribe = col
-      .where("accountId", "==", this.o.accountId)
-      .where("status", "==", "queued")
-      .onSnapshot(
-        (snap) => {
-          for (const change of snap.docChanges()) {
-            if (change.type === "removed") continue; // claimed or finished: the sweep or our own loop settles it
-            const p = pendingFrom(change.doc);
-            if (p) this.pending.set(p.requestId, p);
-          }
-          this.poke();
-        },
-        (err) => this.o.logger.error({ accountId: this.o.accountId, err: err.message }, "outbox_listener_failed"),
-      );
     this.sweepTimer = setInterval(() => void this.sweep(), this.o.sweepMs);
     void this.sweep();
     this.loopDone = this.loop();
+  }
+
+  /** A queued entry seen by the worker's listener (OutboxWatcher). */
+  offer(doc: FirebaseFirestore.QueryDocumentSnapshot): void {
+    const p = pendingFrom(doc);
+    if (!p || !this.running) return;
+    this.pending.set(p.requestId, p);
+    this.poke();
   }
 
   /** Re-reads every non-final entry of the account: the listener's safety net. */
@@ -235,7 +227,6 @@ export class AccountOutbox {
   /** Stops claiming; waits for the send in flight; hands back a claim that was not sent. */
   async stop(): Promise<void> {
     this.running = false;
-    this.unsubscribe?.();
     clearInterval(this.sweepTimer);
     this.poke();
     const unsent = this.claimedNotSent;
