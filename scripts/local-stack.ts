@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     Functions emulator  ${emulators.functionsUrl}/<name>
     Worker              http://127.0.0.1:${ports.worker}  (/healthz /readyz /metrics-json, WA_TRANSPORT=simulated)
     Scheduled functions ${scheduled.length ? scheduled.map((s) => `${s.name} "${s.schedule}"`).join(", ") : "none exported"}
+  Try it: \`npm run demo\` in another terminal (adds an account, links it, sends a message).
   Ctrl-C stops everything.
 `);
 

@@ -28,6 +28,86 @@ export function countingFirestore(db: Firestore): { db: Firestore; counts: OpCou
       },
     });
 
+  const QUERY_BUILDERS = new Set([
+    "where",
+    "orderBy",
+    "limit",
+    "limitToLast",
+    "select",
+    "startAt",
+    "startAfter",
+    "endAt",
+    "endBefore",
+    "offset",
+  ]);
+  type AnyFn = (...a: unknown[]) => unknown;
+
+  // Queries and collections: builders return counted queries; get() and onSnapshot() count results.
+  const countQuery = <Q extends object>(query: Q): Q =>
+    new Proxy(query, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        const fn = value as AnyFn;
+        if (QUERY_BUILDERS.has(String(prop)))
+          return (...args: unknown[]) => countQuery(fn.apply(target, args) as object);
+        if (prop === "doc") return (...args: unknown[]) => countDoc(fn.apply(target, args) as object);
+        if (prop === "get") {
+          return async (...args: unknown[]) => {
+            const snap = (await fn.apply(target, args)) as { size: number };
+            counts.reads += Math.max(1, snap.size); // an empty query result still costs one read
+            return snap;
+          };
+        }
+        if (prop === "count") {
+          return () => {
+            const agg = fn.apply(target, []) as { get(): Promise<{ data(): { count: number } }> };
+            return {
+              get: async () => {
+                const res = await agg.get();
+                counts.reads += Math.max(1, Math.ceil(res.data().count / 1000));
+                return res;
+              },
+            };
+          };
+        }
+        if (prop === "onSnapshot") {
+          return (next: (snap: { docChanges(): unknown[] }) => void, error?: unknown) =>
+            fn.call(
+              target,
+              (snap: { docChanges(): unknown[] }) => {
+                counts.reads += snap.docChanges().length;
+                next(snap);
+              },
+              error,
+            );
+        }
+        return fn.bind(target);
+      },
+    });
+
+  const countDoc = <D extends object>(ref: D): D =>
+    new Proxy(ref, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        const fn = value as AnyFn;
+        if (prop === "get") {
+          return async (...args: unknown[]) => {
+            counts.reads += 1;
+            return fn.apply(target, args);
+          };
+        }
+        if (prop === "create" || prop === "set" || prop === "update" || prop === "delete") {
+          return async (...args: unknown[]) => {
+            counts.writes += 1;
+            return fn.apply(target, args);
+          };
+        }
+        return fn.bind(target);
+      },
+    });
+
   const proxied = new Proxy(db, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
@@ -35,6 +115,8 @@ export function countingFirestore(db: Firestore): { db: Firestore; counts: OpCou
         return (fn: (tx: Transaction) => Promise<unknown>, options?: unknown) =>
           target.runTransaction((tx) => fn(countTransaction(tx)), options as never);
       }
+      if (prop === "collection") return (path: string) => countQuery(target.collection(path));
+      if (prop === "doc") return (path: string) => countDoc(target.doc(path));
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });

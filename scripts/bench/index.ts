@@ -1,9 +1,11 @@
 import { stopAllChildren } from "../lib/children";
+import { benchDelivery } from "./delivery";
 import { benchProxies } from "./proxies";
 
 /** `npm run bench [part...]`: prints figures against the local emulators; asserts nothing. */
 const PARTS: Record<string, () => Promise<void>> = {
   proxies: benchProxies,
+  delivery: benchDelivery,
 };
 
 async function main() {

@@ -51,11 +51,11 @@ function makeTransport(config: WorkerConfig): Transport {
 export async function startWorker(
   config: WorkerConfig,
   logger: Logger,
-  deps: { transport?: Transport } = {},
+  deps: { transport?: Transport; firestore?: Firestore } = {},
 ): Promise<RunningWorker> {
   const transport = deps.transport ?? makeTransport(config);
   const startedAt = new Date();
-  const db = openFirestore(config.projectId, config.workerId);
+  const db = deps.firestore ?? openFirestore(config.projectId, config.workerId);
   const checkFirestore = firestoreReadiness(db);
   const metrics = new WorkerMetrics();
   const figures = outboxFigures(db);

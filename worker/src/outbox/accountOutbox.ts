@@ -175,9 +175,11 @@ export class AccountOutbox {
     // Keep the lease while a slow send is in flight.
     const renewal = setInterval(
       () =>
-        void store.renew(entry.requestId, entry.epoch).then((r) => {
-          if (r !== "finished") logger.warn({ requestId: entry.requestId, result: r }, "outbox_lease_renewal_lost");
-        }),
+        void store.renew(entry.requestId, entry.epoch).then(
+          (r) =>
+            r !== "finished" && logger.warn({ requestId: entry.requestId, result: r }, "outbox_lease_renewal_lost"),
+          (err: Error) => logger.warn({ requestId: entry.requestId, err: err.message }, "outbox_lease_renewal_failed"),
+        ),
       (this.o.leaseSec * 1000) / 3,
     );
     const started = Date.now();
