@@ -93,6 +93,10 @@ async function main(): Promise<void> {
         PORT: String(ports.worker),
         WORKER_ID: process.env.WORKER_ID ?? "local-worker-1",
         WA_TRANSPORT: "simulated",
+        // The simulated phone "scans" each QR after 3 s, so accounts link without a phone.
+        WA_SIM_AUTO_LINK_MS: process.env.WA_SIM_AUTO_LINK_MS ?? "3000",
+        // Pacing on, as in production, but brisk enough to watch.
+        SEND_PACING_PER_MIN: process.env.SEND_PACING_PER_MIN ?? "60",
         LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
       },
       onOutput: (line) => log("worker", workerLine(line)),
