@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { handleSend, paths } from "@wa-gateway/core";
+import { handleSend, newAccountDocument, paths } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { parseWorkerConfig } from "../../worker/src/config";
 import { createLogger } from "../../worker/src/logger";
@@ -22,24 +22,14 @@ async function reset(db: Firestore): Promise<void> {
   });
   for (let i = 0; i < ACCOUNTS; i++) {
     const id = `bench-${i}`;
-    const now = Timestamp.now();
-    await db.doc(paths.account(id)).set({
-      status: "disconnected",
-      memberUids: [0, 1, 2].map((t) => `user-${id}-t${t}`),
-      label: null,
-      phoneNumber: null,
-      qr: null,
-      qrExpiresAt: null,
-      pairingCode: null,
-      qrRequestedAt: null,
-      owner: null,
-      lastDisconnect: null,
-      reconnectCount: 0,
-      createdBy: "bench",
-      createdAt: now,
-      updatedAt: now,
-      removedAt: null,
-    });
+    await db.doc(paths.account(id)).set(
+      newAccountDocument({
+        createdBy: "bench",
+        now: new Date(),
+        status: "disconnected",
+        memberUids: [0, 1, 2].map((t) => `user-${id}-t${t}`),
+      }),
+    );
     await db.doc(paths.waSession(id)).set({ meJid: `40700000${i}00@s.whatsapp.net` });
   }
 }

@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { initializeApp as initializeAdminApp } from "firebase-admin/app";
-import { getFirestore, Timestamp } from "firebase-admin/firestore";
-import { handleSend, paths } from "@wa-gateway/core";
+import { getFirestore } from "firebase-admin/firestore";
+import { handleSend, newAccountDocument, paths } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { startFirebaseEmulators } from "../emulators/firebase";
 import { REPO_ROOT } from "../lib/project";
@@ -13,24 +13,9 @@ const SENDS_PER_USER = 20; // under the default 30-per-minute per-user limit
 
 async function seedAccount(projectId: string, memberUids: string[]) {
   const db = getFirestore(initializeAdminApp({ projectId }, "bench-seed"));
-  const now = Timestamp.now();
-  await db.doc(paths.account("bench-acc")).set({
-    status: "connected",
-    memberUids,
-    label: "bench",
-    phoneNumber: null,
-    qr: null,
-    qrExpiresAt: null,
-    pairingCode: null,
-    qrRequestedAt: null,
-    owner: null,
-    lastDisconnect: null,
-    reconnectCount: 0,
-    createdBy: "bench",
-    createdAt: now,
-    updatedAt: now,
-    removedAt: null,
-  });
+  await db
+    .doc(paths.account("bench-acc"))
+    .set(newAccountDocument({ createdBy: "bench", now: new Date(), status: "connected", memberUids }));
   return db;
 }
 

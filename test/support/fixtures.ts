@@ -1,5 +1,5 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { paths, type AccountStatus } from "@wa-gateway/core";
+import { newAccountDocument, paths, type AccountStatus } from "@wa-gateway/core";
 
 /** Writes an account document as the add-account callable would, with the given overrides. */
 export async function seedAccount(
@@ -11,23 +11,15 @@ export async function seedAccount(
     owner?: { workerId: string; leaseUntil: Date; epoch: number };
   } = {},
 ): Promise<void> {
-  const now = Timestamp.now();
   await db.doc(paths.account(accountId)).set({
-    status: over.status ?? "connected",
-    label: null,
-    phoneNumber: null,
-    qr: null,
-    qrExpiresAt: null,
-    pairingCode: null,
+    ...newAccountDocument({
+      createdBy: "admin",
+      now: new Date(),
+      status: over.status ?? "connected",
+      memberUids: over.memberUids,
+    }),
     qrRequestedAt: null,
     owner: over.owner ? { ...over.owner, leaseUntil: Timestamp.fromDate(over.owner.leaseUntil) } : null,
-    lastDisconnect: null,
-    reconnectCount: 0,
-    memberUids: over.memberUids ?? [],
-    createdBy: "admin",
-    createdAt: now,
-    updatedAt: now,
-    removedAt: null,
   });
 }
 

@@ -56,3 +56,24 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Workers started by one suite's tests, all stopped after each test. `stopped(w)` is for a test
+ * that stops a worker itself.
+ */
+export function workersPerTest() {
+  const running: { stop(reason: string): Promise<unknown> }[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((w) => w.stop("test_done")));
+  });
+  return {
+    async start(network: SimulatedWhatsApp, env: Record<string, string> = {}) {
+      const worker = await startTestWorker(network, env);
+      running.push(worker);
+      return worker;
+    },
+    stopped(worker: { stop(reason: string): Promise<unknown> }) {
+      running.splice(running.indexOf(worker), 1);
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { firestoreAccountStore } from "../../functions/src/stores/accountStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedAccount } from "../support/fixtures";
-import { eventually, startTestWorker } from "../support/worker";
+import { eventually, workersPerTest } from "../support/worker";
 
 const account = async (id: string) => (await adminDb().doc(paths.account(id)).get()).data()!;
 const adminDeps = () => ({ store: firestoreAccountStore(adminDb()), now: () => new Date() });
@@ -14,19 +14,12 @@ const root = { uid: "root", admin: true };
 describe("worker account ownership against the emulator", function () {
   this.timeout(60_000);
   let network: SimulatedWhatsApp;
-  const workers: { stop(reason: string): Promise<unknown> }[] = [];
-  const worker = async (env: Record<string, string> = {}) => {
-    const w = await startTestWorker(network, env);
-    workers.push(w);
-    return w;
-  };
+  const workers = workersPerTest();
+  const worker = (env: Record<string, string> = {}) => workers.start(network, env);
 
   beforeEach(async () => {
     await resetFirestore();
     network = new SimulatedWhatsApp({ deliveredReceiptMs: null, autoLinkMs: 50 });
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop("test_done")));
   });
 
   it("two workers, one account: exactly one holds it and opens a socket", async () => {
@@ -45,7 +38,7 @@ describe("worker account ownership against the emulator", function () {
     await eventually("connected by a", async () => (await account("acc-1")).status === "connected");
     const b = await worker();
     await a.stop("test");
-    workers.splice(workers.indexOf(a), 1);
+    workers.stopped(a);
     await eventually("b holds it", async () => (await account("acc-1")).owner?.workerId === b.workerId);
     await eventually("connected again", async () => (await account("acc-1")).status === "connected");
     assert.equal((await account("acc-1")).qr, null);
@@ -138,7 +131,7 @@ describe("worker account ownership against the emulator", function () {
     const w = await worker();
     await eventually("connected", async () => (await account("acc-1")).status === "connected");
     assert.equal(await w.stop("SIGTERM"), "clean");
-    workers.splice(workers.indexOf(w), 1);
+    workers.stopped(w);
     const after = await account("acc-1");
     assert.equal(after.owner, null);
     assert.equal(after.status, "disconnected");

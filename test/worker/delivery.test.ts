@@ -6,7 +6,7 @@ import { outboxStore } from "../../worker/src/outbox/outboxStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedAccount, sendPayload } from "../support/fixtures";
-import { eventually, startTestWorker } from "../support/worker";
+import { eventually, workersPerTest } from "../support/worker";
 
 const alice = { uid: "alice", admin: false };
 const send = (over: Record<string, unknown> = {}) =>
@@ -29,19 +29,12 @@ async function linkedAccount(network: SimulatedWhatsApp, accountId = "acc-1") {
 describe("worker delivery against the emulator (simulated WhatsApp)", function () {
   this.timeout(60_000);
   let network: SimulatedWhatsApp;
-  const workers: { stop(reason: string): Promise<unknown> }[] = [];
-  const worker = async (env: Record<string, string> = {}) => {
-    const w = await startTestWorker(network, env);
-    workers.push(w);
-    return w;
-  };
+  const workers = workersPerTest();
+  const worker = (env: Record<string, string> = {}) => workers.start(network, env);
 
   beforeEach(async () => {
     await resetFirestore();
     network = new SimulatedWhatsApp({ deliveredReceiptMs: null });
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop("test_done")));
   });
 
   it("links an account by QR, then delivers a send to the recipient and marks it sent", async () => {

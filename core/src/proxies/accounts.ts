@@ -70,15 +70,20 @@ export function newAccountId(): string {
   return `acc-${randomBytes(6).toString("hex")}`;
 }
 
-export async function handleAddAccount(deps: AccountDeps, caller: Caller, data: unknown) {
-  requireAdmin(caller);
-  const req = parseRequest(addAccountRequest, data ?? {});
-  const now = deps.now();
-  const accountId = newAccountId();
-  await deps.store.create(accountId, {
-    status: "pending_qr",
-    label: req.label ?? null,
-    phoneNumber: req.phoneNumber ?? null,
+/** A new account as it is first stored: waiting for a worker to show its QR. */
+export function newAccountDocument(fields: {
+  createdBy: string;
+  now: Date;
+  status?: AccountDocument["status"];
+  label?: string | null;
+  phoneNumber?: string | null;
+  memberUids?: string[];
+}): Record<string, unknown> {
+  const { now } = fields;
+  return {
+    status: fields.status ?? "pending_qr",
+    label: fields.label ?? null,
+    phoneNumber: fields.phoneNumber ?? null,
     qr: null,
     qrExpiresAt: null,
     pairingCode: null,
@@ -86,12 +91,19 @@ export async function handleAddAccount(deps: AccountDeps, caller: Caller, data: 
     owner: null,
     lastDisconnect: null,
     reconnectCount: 0,
-    memberUids: [...new Set(req.memberUids ?? [])],
-    createdBy: caller.uid,
+    memberUids: [...new Set(fields.memberUids ?? [])],
+    createdBy: fields.createdBy,
     createdAt: now,
     updatedAt: now,
     removedAt: null,
-  });
+  };
+}
+
+export async function handleAddAccount(deps: AccountDeps, caller: Caller, data: unknown) {
+  requireAdmin(caller);
+  const req = parseRequest(addAccountRequest, data ?? {});
+  const accountId = newAccountId();
+  await deps.store.create(accountId, newAccountDocument({ createdBy: caller.uid, now: deps.now(), ...req }));
   return { success: true as const, accountId };
 }
 
