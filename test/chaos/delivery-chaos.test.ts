@@ -127,7 +127,21 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
       await new Promise((r) => setTimeout(r, 500));
     }
     const elapsedMs = Date.now() - started;
-    for (const child of slots) child.kill("SIGTERM");
+    // Stop the survivors the way a platform does, and wait: nothing of this suite outlives it.
+    await Promise.all(
+      slots.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const force = setTimeout(() => child.kill("SIGKILL"), 15_000);
+            child.once("exit", () => {
+              clearTimeout(force);
+              resolve();
+            });
+            child.kill("SIGTERM");
+          }),
+      ),
+    );
 
     const deliveries = readFileSync(recordFile, "utf8")
       .split("\n")

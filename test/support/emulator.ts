@@ -14,10 +14,15 @@ export function emulator(): { host: string; projectId: string } {
 /** Deletes every document in the emulator's default database. */
 export async function resetFirestore(): Promise<void> {
   const { host, projectId } = emulator();
-  const res = await fetch(`http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`, {
-    method: "DELETE",
-  });
-  if (!res.ok) throw new Error(`emulator reset failed: HTTP ${res.status}`);
+  // 409 while a transaction of an earlier suite's process is still open: wait for it to end.
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`, {
+      method: "DELETE",
+    });
+    if (res.ok) return;
+    if (res.status !== 409 || attempt >= 40) throw new Error(`emulator reset failed: HTTP ${res.status}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** An Admin SDK Firestore on the emulator (the default app, shared by the suites). */

@@ -1,5 +1,6 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { accountLeaseState, paths, type AccountStatus } from "@wa-gateway/core";
+import { optimisticUpdate } from "../optimistic";
 
 export type AccountClaim = { kind: "claimed"; epoch: number } | { kind: "lost" } | { kind: "missing" };
 export type FencedWrite = "written" | "lost" | "missing";
@@ -14,34 +15,36 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number) 
   const ref = (accountId: string) => db.doc(paths.account(accountId));
   const leaseUntil = () => Timestamp.fromMillis(Date.now() + leaseSec * 1000);
 
-  /** Runs `fields(data)` only while `epoch` is still ours. */
-  async function fenced(
+  /** Applies `fields(data)` only while `epoch` is still ours (optimistic: no locks left by a crash). */
+  function fenced(
     accountId: string,
     epoch: number,
     fields: (data: FirebaseFirestore.DocumentData) => Record<string, unknown> | null,
   ): Promise<FencedWrite> {
-    return db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref(accountId));
-      if (!snap.exists) return "missing";
-      const owner = ownerOf(snap.data());
-      if (!owner || owner.workerId !== workerId || owner.epoch !== epoch) return "lost";
-      const update = fields(snap.data()!);
-      if (update) tx.update(ref(accountId), { ...update, updatedAt: FieldValue.serverTimestamp() });
-      return "written";
+    return optimisticUpdate<FencedWrite>(db, [ref(accountId)], ([snap]) => {
+      if (!snap!.exists) return { result: "missing" };
+      const owner = ownerOf(snap!.data());
+      if (!owner || owner.workerId !== workerId || owner.epoch !== epoch) return { result: "lost" };
+      const update = fields(snap!.data()!);
+      return {
+        result: "written",
+        updates: update ? [[ref(accountId), { ...update, updatedAt: FieldValue.serverTimestamp() }]] : [],
+      };
     });
   }
 
   return {
     /** Takes the lease when it is free (never held, released, or expired): a new epoch fences the old holder. */
     claim(accountId: string): Promise<AccountClaim> {
-      return db.runTransaction(async (tx) => {
-        const snap = await tx.get(ref(accountId));
-        if (!snap.exists) return { kind: "missing" } as const;
-        const owner = ownerOf(snap.data());
-        if (accountLeaseState(owner, workerId, Date.now()) === "theirs") return { kind: "lost" } as const;
+      return optimisticUpdate<AccountClaim>(db, [ref(accountId)], ([snap]) => {
+        if (!snap!.exists) return { result: { kind: "missing" } };
+        const owner = ownerOf(snap!.data());
+        if (accountLeaseState(owner, workerId, Date.now()) === "theirs") return { result: { kind: "lost" } };
         const epoch = (owner?.epoch ?? 0) + 1;
-        tx.update(ref(accountId), { owner: { workerId, leaseUntil: leaseUntil(), epoch } });
-        return { kind: "claimed", epoch } as const;
+        return {
+          result: { kind: "claimed", epoch },
+          updates: [[ref(accountId), { owner: { workerId, leaseUntil: leaseUntil(), epoch } }]],
+        };
       });
     },
 

@@ -1,4 +1,4 @@
-import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import {
   advancesStatus,
   claimability,
@@ -13,6 +13,7 @@ import {
   type RetryPolicy,
   type SendFailure,
 } from "@wa-gateway/core";
+import { optimisticUpdate, type OptimisticDecision } from "../optimistic";
 
 const FINISHED_RETENTION_DAYS = 30;
 
@@ -38,119 +39,149 @@ function leaseView(data: FirebaseFirestore.DocumentData): OutboxLeaseView {
   };
 }
 
-/** The worker's side of the outbox lifecycle (core/outbox/lifecycle.ts), as Firestore transactions. */
+/**
+ * The worker's side of the outbox lifecycle (core/outbox/lifecycle.ts). Every change is an
+ * optimistic update (read, then commit only if unchanged), never a locking transaction: a worker
+ * killed mid-way must not leave locks that stall the others.
+ */
 export function outboxStore(db: Firestore, workerId: string, leaseSec: number, retry: RetryPolicy) {
   const ref = (requestId: string) => db.doc(paths.outboxEntry(requestId));
 
-  /** Moves the thread message forward (never back) in the same transaction as the outbox write. */
-  async function messageUpdate(
-    tx: FirebaseFirestore.Transaction,
-    data: FirebaseFirestore.DocumentData,
-    requestId: string,
+  /** The thread message update that moves it forward to `next`, or none (never backward). */
+  function messageUpdate(
+    msg: FirebaseFirestore.DocumentSnapshot | undefined,
     next: MessageStatus,
-  ) {
-    const msgRef = db.doc(paths.threadMessage(data.threadId, requestId));
-    const msg = await tx.get(msgRef);
-    return msg.exists && advancesStatus(msg.get("status"), next) ? msgRef : undefined;
+    now: Timestamp,
+  ): [FirebaseFirestore.DocumentReference, Record<string, unknown>][] {
+    return msg?.exists && advancesStatus(msg.get("status"), next) ? [[msg.ref, { status: next, updatedAt: now }]] : [];
+  }
+
+  /** The outbox entry and its thread message, read together. */
+  async function withMessage<R>(
+    requestId: string,
+    decide: (
+      entry: FirebaseFirestore.DocumentSnapshot,
+      msg: FirebaseFirestore.DocumentSnapshot | undefined,
+    ) => OptimisticDecision<R>,
+  ): Promise<R> {
+    const threadId = (await ref(requestId).get()).get("threadId") as string | undefined;
+    const refs = threadId ? [ref(requestId), db.doc(paths.threadMessage(threadId, requestId))] : [ref(requestId)];
+    return optimisticUpdate(db, refs, ([entry, msg]) => decide(entry!, msg));
   }
 
   return {
     claim(requestId: string): Promise<ClaimResult & { entry?: ClaimedEntry }> {
-      return db.runTransaction(async (tx) => {
-        const snap = await tx.get(ref(requestId));
-        if (!snap.exists) return { kind: "missing" } as const;
-        const data = snap.data()!;
+      return optimisticUpdate<ClaimResult & { entry?: ClaimedEntry }>(db, [ref(requestId)], ([snap]) => {
+        if (!snap!.exists) return { result: { kind: "missing" } as const };
+        const data = snap!.data()!;
         const view = leaseView(data);
         const why = claimability(view, Date.now());
-        if (why !== "due") return { kind: "lost", why } as const;
+        if (why !== "due") return { result: { kind: "lost", why } as const };
         const fields = claimFields(view, workerId, Date.now(), leaseSec);
-        tx.update(ref(requestId), fields);
         return {
-          kind: "claimed",
-          epoch: fields.leaseEpoch,
-          attempt: fields.attempts,
-          entry: {
-            requestId,
+          updates: [[ref(requestId), fields]],
+          result: {
+            kind: "claimed",
             epoch: fields.leaseEpoch,
             attempt: fields.attempts,
-            threadId: data.threadId,
-            accountId: data.accountId,
-            toJid: data.toJid,
-            text: data.text,
-            providerMessageId: data.providerMessageId,
-          },
-        } as const;
+            entry: {
+              requestId,
+              epoch: fields.leaseEpoch,
+              attempt: fields.attempts,
+              threadId: data.threadId,
+              accountId: data.accountId,
+              toJid: data.toJid,
+              text: data.text,
+              providerMessageId: data.providerMessageId,
+            },
+          } as const,
+        };
       });
     },
 
     /** Extends the lease during a slow send; "fenced" means another worker has it now. */
     renew(requestId: string, epoch: number): Promise<FinishResult> {
-      return db.runTransaction(async (tx) => {
-        const snap = await tx.get(ref(requestId));
-        if (!snap.exists) return "missing";
-        if (!holdsLease(leaseView(snap.data()!), workerId, epoch)) return "fenced";
-        tx.update(ref(requestId), { leaseUntil: Timestamp.fromMillis(Date.now() + leaseSec * 1000) });
-        return "finished";
+      return optimisticUpdate<FinishResult>(db, [ref(requestId)], ([snap]) => {
+        if (!snap!.exists) return { result: "missing" as const };
+        if (!holdsLease(leaseView(snap!.data()!), workerId, epoch)) return { result: "fenced" as const };
+        return {
+          result: "finished" as const,
+          updates: [[ref(requestId), { leaseUntil: Timestamp.fromMillis(Date.now() + leaseSec * 1000) }]],
+        };
       });
     },
 
     /** Marks `sent`, only while this worker still holds the lease under `epoch`. */
     finish(requestId: string, epoch: number): Promise<FinishResult> {
-      return db.runTransaction(async (tx) => {
-        const snap = await tx.get(ref(requestId));
-        if (!snap.exists) return "missing";
-        const data = snap.data()!;
-        if (!holdsLease(leaseView(data), workerId, epoch)) return "fenced";
-        const msgRef = await messageUpdate(tx, data, requestId, "sent");
+      return withMessage<FinishResult>(requestId, (entry, msg) => {
+        if (!entry.exists) return { result: "missing" as const };
+        if (!holdsLease(leaseView(entry.data()!), workerId, epoch)) return { result: "fenced" as const };
         const now = Timestamp.now();
-        tx.update(ref(requestId), {
-          status: "sent",
-          sentAt: now,
-          leaseUntil: null,
-          lastError: null,
-          updatedAt: now,
-          expireAt: Timestamp.fromMillis(now.toMillis() + FINISHED_RETENTION_DAYS * 86_400_000),
-        });
-        if (msgRef) tx.update(msgRef, { status: "sent", updatedAt: now });
-        return "finished";
+        return {
+          result: "finished" as const,
+          updates: [
+            [
+              ref(requestId),
+              {
+                status: "sent",
+                sentAt: now,
+                leaseUntil: null,
+                lastError: null,
+                updatedAt: now,
+                expireAt: Timestamp.fromMillis(now.toMillis() + FINISHED_RETENTION_DAYS * 86_400_000),
+              },
+            ],
+            ...messageUpdate(msg, "sent", now),
+          ],
+        };
       });
     },
 
     /** Records a failed attempt: back to `queued` after a backoff, or `failed` for good. */
     fail(requestId: string, epoch: number, failure: SendFailure): Promise<FinishResult | "failed"> {
-      return db.runTransaction(async (tx) => {
-        const snap = await tx.get(ref(requestId));
-        if (!snap.exists) return "missing";
-        const data = snap.data()!;
-        const view = leaseView(data);
-        if (!holdsLease(view, workerId, epoch)) return "fenced";
+      return withMessage<FinishResult | "failed">(requestId, (entry, msg) => {
+        if (!entry.exists) return { result: "missing" as const };
+        const view = leaseView(entry.data()!);
+        if (!holdsLease(view, workerId, epoch)) return { result: "fenced" as const };
         const fields = failureFields(view, failure, Date.now(), retry);
-        const final = fields.status === "failed";
-        const msgRef = final ? await messageUpdate(tx, data, requestId, "failed") : undefined;
-        tx.update(ref(requestId), {
-          ...fields,
-          ...(final ? { expireAt: Timestamp.fromMillis(Date.now() + FINISHED_RETENTION_DAYS * 86_400_000) } : {}),
-        });
-        if (msgRef) tx.update(msgRef, { status: "failed", updatedAt: FieldValue.serverTimestamp() });
-        return final ? "failed" : "finished";
+        const now = Timestamp.now();
+        if (fields.status !== "failed") return { result: "finished" as const, updates: [[ref(requestId), fields]] };
+        return {
+          result: "failed" as const,
+          updates: [
+            [
+              ref(requestId),
+              { ...fields, expireAt: Timestamp.fromMillis(now.toMillis() + FINISHED_RETENTION_DAYS * 86_400_000) },
+            ],
+            ...messageUpdate(msg, "failed", now),
+          ],
+        };
       });
     },
 
     /** Hands a claimed entry back untouched (shutdown), so another worker can take it at once. */
     release(requestId: string, epoch: number): Promise<FinishResult> {
-      return db.runTransaction(async (tx) => {
-        const snap = await tx.get(ref(requestId));
-        if (!snap.exists) return "missing";
-        if (!holdsLease(leaseView(snap.data()!), workerId, epoch)) return "fenced";
-        tx.update(ref(requestId), {
-          status: "queued",
-          claimedBy: null,
-          leaseUntil: null,
-          nextAttemptAt: Timestamp.now(),
-          attempts: FieldValue.increment(-1),
-          updatedAt: Timestamp.now(),
-        });
-        return "finished";
+      return optimisticUpdate<FinishResult>(db, [ref(requestId)], ([snap]) => {
+        if (!snap!.exists) return { result: "missing" as const };
+        const view = leaseView(snap!.data()!);
+        if (!holdsLease(view, workerId, epoch)) return { result: "fenced" as const };
+        const now = Timestamp.now();
+        return {
+          result: "finished" as const,
+          updates: [
+            [
+              ref(requestId),
+              {
+                status: "queued",
+                claimedBy: null,
+                leaseUntil: null,
+                nextAttemptAt: now,
+                attempts: view.attempts - 1,
+                updatedAt: now,
+              },
+            ],
+          ],
+        };
       });
     },
   };
