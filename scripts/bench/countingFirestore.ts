@@ -115,6 +115,26 @@ export function countingFirestore(db: Firestore): { db: Firestore; counts: OpCou
         return (fn: (tx: Transaction) => Promise<unknown>, options?: unknown) =>
           target.runTransaction((tx) => fn(countTransaction(tx)), options as never);
       }
+      if (prop === "getAll") {
+        return (...refs: unknown[]) => {
+          counts.reads += refs.length;
+          return target.getAll(...(refs as Parameters<Firestore["getAll"]>));
+        };
+      }
+      if (prop === "batch") {
+        return () =>
+          new Proxy(target.batch(), {
+            get(batch, key, r) {
+              const fn = Reflect.get(batch, key, r) as unknown;
+              if (typeof fn !== "function") return fn;
+              return (...args: unknown[]) => {
+                if (key === "create" || key === "set" || key === "update" || key === "delete") counts.writes += 1;
+                const out = (fn as AnyFn).apply(batch, args);
+                return out === batch ? r : out;
+              };
+            },
+          });
+      }
       if (prop === "collection") return (path: string) => countQuery(target.collection(path));
       if (prop === "doc") return (path: string) => countDoc(target.doc(path));
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;

@@ -134,12 +134,12 @@ describe("worker delivery against the emulator (simulated WhatsApp)", function (
       .update({ leaseUntil: Timestamp.fromMillis(Date.now() - 1) });
     const b = await fresh.claim(requestId);
     assert.equal(b.kind, "claimed");
-    assert.equal(await stale.finish(requestId, a.kind === "claimed" ? a.epoch : -1), "fenced");
+    assert.equal(await stale.finish(requestId, a.kind === "claimed" ? a.epoch : -1, "thread-1"), "fenced");
     assert.equal(
-      await stale.fail(requestId, a.kind === "claimed" ? a.epoch : -1, { permanent: true, message: "x" }),
+      await stale.fail(requestId, a.kind === "claimed" ? a.epoch : -1, "thread-1", { permanent: true, message: "x" }),
       "fenced",
     );
-    assert.equal(await fresh.finish(requestId, b.kind === "claimed" ? b.epoch : -1), "finished");
+    assert.equal(await fresh.finish(requestId, b.kind === "claimed" ? b.epoch : -1, "thread-1"), "finished");
     assert.equal((await outbox(requestId)).claimedBy, "worker-b");
   });
 

@@ -194,7 +194,7 @@ export class AccountOutbox {
     }
 
     if (!failure) {
-      const result = await store.finish(entry.requestId, entry.epoch);
+      const result = await store.finish(entry.requestId, entry.epoch, entry.threadId);
       this.pending.delete(entry.requestId);
       if (result === "finished") metrics.recordSent(Date.now() - started);
       logger.info(
@@ -203,7 +203,7 @@ export class AccountOutbox {
       );
       return;
     }
-    const result = await store.fail(entry.requestId, entry.epoch, {
+    const result = await store.fail(entry.requestId, entry.epoch, entry.threadId, {
       permanent: failure.permanent,
       message: failure.message,
     });

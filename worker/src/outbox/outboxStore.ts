@@ -56,16 +56,16 @@ export function outboxStore(db: Firestore, workerId: string, leaseSec: number, r
     return msg?.exists && advancesStatus(msg.get("status"), next) ? [[msg.ref, { status: next, updatedAt: now }]] : [];
   }
 
-  /** The outbox entry and its thread message, read together. */
+  /** The outbox entry and its thread message (the claim told us its thread), read together. */
   async function withMessage<R>(
     requestId: string,
+    threadId: string,
     decide: (
       entry: FirebaseFirestore.DocumentSnapshot,
       msg: FirebaseFirestore.DocumentSnapshot | undefined,
     ) => OptimisticDecision<R>,
   ): Promise<R> {
-    const threadId = (await ref(requestId).get()).get("threadId") as string | undefined;
-    const refs = threadId ? [ref(requestId), db.doc(paths.threadMessage(threadId, requestId))] : [ref(requestId)];
+    const refs = [ref(requestId), db.doc(paths.threadMessage(threadId, requestId))];
     return optimisticUpdate(db, refs, ([entry, msg]) => decide(entry!, msg));
   }
 
@@ -112,8 +112,8 @@ export function outboxStore(db: Firestore, workerId: string, leaseSec: number, r
     },
 
     /** Marks `sent`, only while this worker still holds the lease under `epoch`. */
-    finish(requestId: string, epoch: number): Promise<FinishResult> {
-      return withMessage<FinishResult>(requestId, (entry, msg) => {
+    finish(requestId: string, epoch: number, threadId: string): Promise<FinishResult> {
+      return withMessage<FinishResult>(requestId, threadId, (entry, msg) => {
         if (!entry.exists) return { result: "missing" as const };
         if (!holdsLease(leaseView(entry.data()!), workerId, epoch)) return { result: "fenced" as const };
         const now = Timestamp.now();
@@ -138,8 +138,8 @@ export function outboxStore(db: Firestore, workerId: string, leaseSec: number, r
     },
 
     /** Records a failed attempt: back to `queued` after a backoff, or `failed` for good. */
-    fail(requestId: string, epoch: number, failure: SendFailure): Promise<FinishResult | "failed"> {
-      return withMessage<FinishResult | "failed">(requestId, (entry, msg) => {
+    fail(requestId: string, epoch: number, threadId: string, failure: SendFailure): Promise<FinishResult | "failed"> {
+      return withMessage<FinishResult | "failed">(requestId, threadId, (entry, msg) => {
         if (!entry.exists) return { result: "missing" as const };
         const view = leaseView(entry.data()!);
         if (!holdsLease(view, workerId, epoch)) return { result: "fenced" as const };
