@@ -212,23 +212,20 @@ export class AccountManager {
         await a.setStatus(accountId, epoch, "connecting");
         return;
       case "qr":
+      case "pairing_code": {
+        // Either way the account waits for a person: show what the client needs, clear the other.
         held.state = "qr";
         await a.setStatus(accountId, epoch, "pending_qr", {
-          qr: update.qr,
+          qr: update.state === "qr" ? update.qr : null,
+          pairingCode: update.state === "pairing_code" ? update.code : null,
           qrExpiresAt: update.expiresAt,
-          pairingCode: null,
         });
-        this.o.logger.info({ accountId, expiresAt: update.expiresAt.toISOString() }, "account_qr_ready");
+        this.o.logger.info(
+          { accountId, method: update.state, expiresAt: update.expiresAt.toISOString() },
+          "account_qr_ready",
+        );
         return;
-      case "pairing_code":
-        held.state = "qr";
-        await a.setStatus(accountId, epoch, "pending_qr", {
-          pairingCode: update.code,
-          qrExpiresAt: update.expiresAt,
-          qr: null,
-        });
-        this.o.logger.info({ accountId }, "account_pairing_code_ready");
-        return;
+      }
       case "open": {
         held.state = "open";
         held.reconnectFailures = 0;

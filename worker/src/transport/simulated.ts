@@ -54,9 +54,10 @@ export class SimulatedWhatsApp implements Transport {
 
   connect(accountId: string, { phoneNumber, session, handlers }: Parameters<Transport["connect"]>[1]): AccountSocket {
     const socket: LiveSocket = { accountId, handlers, closed: false, timers: new Set() };
-    this.sockets
-      .get(accountId)
-      ?.handlers.connection({ state: "close", code: DisconnectCode.connectionReplaced, reason: "replaced" });
+    // A second connection for the account replaces the first, as WhatsApp does (440): the old
+    // socket is closed for real, so none of its timers (QR scan, expiry) can act afterwards.
+    const previous = this.sockets.get(accountId);
+    if (previous) this.closeSocket(previous, DisconnectCode.connectionReplaced, "replaced");
     this.sockets.set(accountId, socket);
     const later = (ms: number, fn: () => void) => {
       const t = setTimeout(() => {
