@@ -10,3 +10,4 @@ export * from "./redact";
 export * from "./proxies";
 export * from "./outbox";
 export * from "./accounts/connection";
+export * from "./longrun";

@@ -40,6 +40,8 @@ export const paths = {
     root: LONGRUN,
     config: `${LONGRUN}/config/current`,
     state: `${LONGRUN}/state/current`,
+    /** The watchdog's own memory: last run, reconnect samples, last good config. */
+    watchdogState: `${LONGRUN}/state/watchdog`,
     locks: `${LONGRUN}/locks`,
     lock: (lockName: string) => `${LONGRUN}/locks/${segment(lockName, "lockName")}`,
     heartbeats: `${LONGRUN}/heartbeats`,

@@ -1,4 +1,4 @@
-import { defineBoolean, defineInt, defineString } from "firebase-functions/params";
+import { defineBoolean, defineInt, defineSecret, defineString } from "firebase-functions/params";
 
 /** Every deploy-time parameter and secret of the functions, in one place. */
 
@@ -20,4 +20,16 @@ export const SEND_RATE_LIMIT_MAX = defineInt("SEND_RATE_LIMIT_MAX", {
 export const SEND_RATE_LIMIT_WINDOW_SEC = defineInt("SEND_RATE_LIMIT_WINDOW_SEC", {
   default: 60,
   description: "Length of the per-user rate-limit window, in seconds.",
+});
+
+export const TELEGRAM_BOT_TOKEN = defineSecret("TELEGRAM_BOT_TOKEN");
+
+export const TELEGRAM_CHAT_ID = defineString("TELEGRAM_CHAT_ID", {
+  default: "",
+  description: "Chat (or group / channel) id the alerts go to. Empty: alerts off, incidents still recorded.",
+});
+
+export const TELEGRAM_API_ROOT = defineString("TELEGRAM_API_ROOT", {
+  default: "https://api.telegram.org",
+  description: "Bot API origin. Only tests and local runs change it (to a fake Bot API on 127.0.0.1).",
 });

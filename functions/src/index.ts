@@ -8,3 +8,8 @@ export { whatsappProxyGetAccounts } from "./whatsappProxyGetAccounts";
 export { whatsappProxyAddAccount } from "./whatsappProxyAddAccount";
 export { whatsappProxyRegenerateQr } from "./whatsappProxyRegenerateQr";
 export { whatsappProxyRemoveAccount } from "./whatsappProxyRemoveAccount";
+export { whatsappAdminRunProbe } from "./whatsappAdminRunProbe";
+export { whatsappAdminRunRollup } from "./whatsappAdminRunRollup";
+export { longrunWatchdog } from "./longrunWatchdog";
+export { longrunProbes } from "./longrunProbes";
+export { longrunDailyRollup } from "./longrunDailyRollup";

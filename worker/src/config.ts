@@ -34,6 +34,9 @@ const envSchema = z.object({
   SEND_PACING_JITTER_MS: z.coerce.number().int().nonnegative().max(60_000).default(800),
   WA_SIM_AUTO_LINK_MS: z.coerce.number().int().nonnegative().optional(),
   WA_SIM_RECORD_FILE: z.string().min(1).optional(),
+  HEARTBEATS: z.enum(["on", "off"]).default("on"),
+  HEARTBEAT_LOCK_LEASE_SEC: z.coerce.number().int().min(2).max(600).default(30),
+  HEARTBEAT_LOCK_POLL_SEC: z.coerce.number().positive().max(300).default(10),
   COMMIT_HASH: z.string().default("unknown"),
   SERVICE_VERSION: z.string().default("0.1.0"),
 });
@@ -56,6 +59,8 @@ export interface WorkerConfig {
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
   pacing: { perMinute: number; capacity: number; jitterMs: number } | null;
   simulated: { autoLinkMs: number | null; recordFile: string | undefined };
+  /** The long-run heartbeat writer; null when HEARTBEATS=off. */
+  heartbeat: { leaseSec: number; pollSec: number } | null;
 }
 
 export class ConfigError extends Error {
@@ -98,5 +103,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
         ? { perMinute: e.SEND_PACING_PER_MIN, capacity: e.SEND_PACING_BURST, jitterMs: e.SEND_PACING_JITTER_MS }
         : null,
     simulated: { autoLinkMs: e.WA_SIM_AUTO_LINK_MS ?? null, recordFile: e.WA_SIM_RECORD_FILE },
+    heartbeat:
+      e.HEARTBEATS === "on" ? { leaseSec: e.HEARTBEAT_LOCK_LEASE_SEC, pollSec: e.HEARTBEAT_LOCK_POLL_SEC } : null,
   };
 }

@@ -9,6 +9,7 @@ import { inboundStore } from "./inbound/inboundStore";
 import type { Logger } from "./logger";
 import { outboxFigures, WorkerMetrics } from "./metrics";
 import { outboxStore } from "./outbox/outboxStore";
+import { startHeartbeats, type Heartbeats } from "./monitoring/heartbeats";
 import { firestoreReadiness } from "./readiness";
 import { createShutdown, type ShutdownOutcome } from "./shutdown";
 import { SimulatedWhatsApp } from "./transport/simulated";
@@ -19,6 +20,7 @@ export interface RunningWorker {
   readonly db: Firestore;
   readonly accounts: AccountManager;
   readonly metrics: WorkerMetrics;
+  readonly heartbeats: Heartbeats | null;
   stop(reason: string): Promise<ShutdownOutcome>;
 }
 
@@ -81,6 +83,7 @@ export async function startWorker(
     timeoutMs: config.shutdownTimeoutMs,
     logger,
     steps: () => [
+      ...(heartbeats ? [{ name: "heartbeats", run: () => heartbeats!.stop() }] : []),
       { name: "accounts", run: () => accounts.stop() },
       { name: "http_server", run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
       { name: "firestore", run: () => db.terminate() },
@@ -113,6 +116,18 @@ export async function startWorker(
   server.keepAliveTimeout = 1000;
   const port = await listen(server, config.port);
   accounts.start();
+  const heartbeats = config.heartbeat
+    ? startHeartbeats({
+        db,
+        instanceId: config.workerId,
+        logger,
+        commitHash: config.commitHash,
+        serviceVersion: config.serviceVersion,
+        startedAt,
+        connectedCount: () => accounts.connectedCount(),
+        ...config.heartbeat,
+      })
+    : null;
   logger.info(
     {
       port,
@@ -131,6 +146,7 @@ export async function startWorker(
     db,
     accounts,
     metrics,
+    heartbeats,
     stop: (reason) => {
       server.closeIdleConnections();
       return shutdown.trigger(reason);

@@ -26,6 +26,8 @@ export const accountDocument = z.object({
   /** E.164 digits, set when the operator wants pairing-code login instead of a QR. */
   phoneNumber: z.string().nullable(),
   qr: z.string().nullable(),
+  /** The account's own WhatsApp id once linked (written by the worker). */
+  waJid: z.string().nullable().optional(),
   qrExpiresAt: timestamp.nullable(),
   pairingCode: z.string().nullable(),
   /** Bumped by the regenerate-QR callable; the owning worker restarts the login when it changes. */

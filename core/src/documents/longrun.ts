@@ -6,7 +6,7 @@ import { timestamp } from "./common";
  * describes. Defaults are the runbook's.
  */
 
-export const alertThresholds = z.object({
+export const alertThresholds = z.strictObject({
   missedHbPerHour: z.number().int().nonnegative().default(3),
   consecutiveProbeFails: z.number().int().positive().default(2),
   queueDepth: z.number().int().positive().default(100),
@@ -16,13 +16,53 @@ export const alertThresholds = z.object({
   failedLast5m: z.number().int().nonnegative().default(10),
 });
 
+const accountId = z.string().min(1).max(200).nullable().default(null);
+
+/** Probe settings. An unset account makes that probe SKIPPED, never FAIL. */
+export const probeSettings = z.object({
+  outbound: z
+    .object({
+      /** Which of our accounts sends the probe, and to whom (a number the operators own). */
+      accountId,
+      toJid: z
+        .string()
+        .regex(/^\d{6,20}@s\.whatsapp\.net$/)
+        .nullable()
+        .default(null),
+      deadlineSec: z.number().int().positive().default(120),
+    })
+    .default(() => ({ accountId: null, toJid: null, deadlineSec: 120 })),
+  inbound: z
+    .object({
+      /** A second account of ours that messages the main account; PASS when the main one stores it. */
+      senderAccountId: accountId,
+      targetAccountId: accountId,
+      deadlineSec: z.number().int().positive().default(300),
+    })
+    .default(() => ({ senderAccountId: null, targetAccountId: null, deadlineSec: 300 })),
+  queue: z
+    .object({
+      maxQueued: z.number().int().nonnegative().default(100),
+      maxOldestAgeSec: z.number().int().positive().default(300),
+    })
+    .default(() => ({ maxQueued: 100, maxOldestAgeSec: 300 })),
+  /** A failed probe is tried once more this long after, before it counts as FAIL. */
+  retryAfterSec: z.number().int().positive().default(300),
+});
+export type ProbeSettings = z.infer<typeof probeSettings>;
+
 /** `config/current`: edited by operators in the console, read on every job run. */
-export const monitoringConfig = z.object({
+export const monitoringConfig = z.strictObject({
   expectedAccounts: z.number().int().nonnegative().default(1),
-  heartbeatIntervalSec: z.number().int().min(10).max(3600).default(60),
+  heartbeatIntervalSec: z.number().int().min(5).max(3600).default(60),
   driftSec: z.number().int().nonnegative().default(10),
   insufficientDataThreshold: z.number().min(0).max(1).default(0.8),
   alertThresholds: alertThresholds.default(() => alertThresholds.parse({})),
+  /** An open incident is re-announced at most this often. */
+  alertRepeatSec: z.number().int().min(60).default(3600),
+  probes: probeSettings.default(() => probeSettings.parse({})),
+  updatedAt: timestamp.optional(),
+  createdAt: timestamp.optional(),
 });
 export type MonitoringConfig = z.infer<typeof monitoringConfig>;
 export const DEFAULT_MONITORING_CONFIG: MonitoringConfig = monitoringConfig.parse({});

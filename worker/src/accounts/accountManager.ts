@@ -229,7 +229,12 @@ export class AccountManager {
       case "open": {
         held.state = "open";
         held.reconnectFailures = 0;
-        await a.setStatus(accountId, epoch, "connected", { qr: null, qrExpiresAt: null, pairingCode: null });
+        await a.setStatus(accountId, epoch, "connected", {
+          qr: null,
+          qrExpiresAt: null,
+          pairingCode: null,
+          waJid: update.meJid,
+        });
         this.o.logger.info({ accountId, epoch }, "account_connected");
         const outbox = new AccountOutbox({
           accountId,

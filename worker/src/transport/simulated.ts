@@ -28,6 +28,8 @@ interface LiveSocket {
   accountId: string;
   handlers: SocketHandlers;
   closed: boolean;
+  /** Set once linked: a send from another simulated account to this id arrives here as inbound. */
+  meJid?: string;
   onScan?: () => void;
   timers: Set<NodeJS.Timeout>;
 }
@@ -72,7 +74,12 @@ export class SimulatedWhatsApp implements Transport {
       void session.read().then(
         (creds) => {
           if (socket.closed) return;
-          if (creds?.meJid) return later(5, () => handlers.connection({ state: "open", meJid: String(creds.meJid) }));
+          if (creds?.meJid) {
+            return later(5, () => {
+              socket.meJid = String(creds.meJid);
+              handlers.connection({ state: "open", meJid: socket.meJid });
+            });
+          }
           const ttl = this.options.qrTtlMs ?? 60_000;
           if (phoneNumber) {
             handlers.connection({
@@ -116,6 +123,7 @@ export class SimulatedWhatsApp implements Transport {
         }
         if (socket.closed) throw new SendError("socket closed", false);
         this.record({ accountId, toJid, text, messageId, at: Date.now() });
+        this.routeToLinkedAccount(socket, toJid, text, messageId);
         const receiptMs = this.options.deliveredReceiptMs;
         if (receiptMs != null) later(receiptMs, () => handlers.receipt({ messageId, status: "delivered" }));
       },
@@ -133,6 +141,17 @@ export class SimulatedWhatsApp implements Transport {
     socket.timers.forEach(clearTimeout);
     if (this.sockets.get(socket.accountId) === socket) this.sockets.delete(socket.accountId);
     if (notify) socket.handlers.connection({ state: "close", code, reason });
+  }
+
+  /** Two accounts of this network talking to each other (the inbound probe does this). */
+  private routeToLinkedAccount(from: LiveSocket, toJid: string, text: string, messageId: string): void {
+    for (const target of this.sockets.values()) {
+      if (target.meJid !== toJid || target.closed || !from.meJid) continue;
+      const fromJid = from.meJid;
+      setTimeout(() => {
+        if (!target.closed) target.handlers.message({ messageId, fromJid, text, timestamp: new Date() });
+      }, 5);
+    }
   }
 
   private record(delivery: Delivery): void {

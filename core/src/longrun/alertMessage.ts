@@ -1,0 +1,68 @@
+import { INCIDENT_TYPES, type IncidentType } from "./incidents";
+
+/** Telegram alert text (HTML parse mode). Everything from data is escaped. */
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** `45s`, `3m 12s`, `2h 05m`, `1d 3h`. */
+export function formatDuration(totalSec: number): string {
+  const s = Math.max(0, Math.round(totalSec));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+export type AlertLine =
+  | { kind: "open" | "remind"; type: IncidentType; key: string; sinceMs: number; reason: string }
+  | { kind: "resolve"; type: IncidentType; key: string; sinceMs: number; endMs: number; downtimeSec: number };
+
+const ICON = { P1: "🔴", P2: "🟠", P3: "🟡" } as const;
+const MAX_MESSAGE = 4096;
+
+function render(line: AlertLine, nowMs: number): string {
+  const info = INCIDENT_TYPES[line.type];
+  const key = line.key === "global" ? "" : ` · <code>${escapeHtml(line.key)}</code>`;
+  const since = new Date(line.sinceMs).toISOString().replace(".000Z", "Z");
+  if (line.kind === "resolve") {
+    const end = new Date(line.endMs).toISOString().replace(".000Z", "Z");
+    return [
+      `✅ <b>RESOLVED</b> ${escapeHtml(info.title)}${key}`,
+      `Downtime ${formatDuration(line.downtimeSec)} (${since} → ${end})`,
+    ].join("\n");
+  }
+  const label = line.kind === "remind" ? "STILL OPEN" : "ALERT";
+  return [
+    `${ICON[info.severity]} <b>${info.severity} ${label}</b> ${escapeHtml(info.title)}${key}`,
+    `Since ${since} (${formatDuration((nowMs - line.sinceMs) / 1000)} ago)`,
+    escapeHtml(line.reason),
+    `<i>Action:</i> ${escapeHtml(info.action)}`,
+  ].join("\n");
+}
+
+/** All alerts of one run in as few messages as Telegram's 4096-character limit allows. */
+export function formatAlertMessages(lines: AlertLine[], nowMs: number, project: string): string[] {
+  if (lines.length === 0) return [];
+  const order = { resolve: 1, open: 0, remind: 0 } as const;
+  const sorted = [...lines].sort(
+    (a, b) =>
+      order[a.kind] - order[b.kind] ||
+      INCIDENT_TYPES[a.type].severity.localeCompare(INCIDENT_TYPES[b.type].severity) ||
+      a.sinceMs - b.sinceMs,
+  );
+  const header = `<b>WhatsApp gateway</b> · <code>${escapeHtml(project)}</code>`;
+  const messages: string[] = [];
+  let current = header;
+  for (const line of sorted) {
+    const block = render(line, nowMs).slice(0, MAX_MESSAGE - header.length - 2);
+    if (current.length + 2 + block.length > MAX_MESSAGE) {
+      messages.push(current);
+      current = header;
+    }
+    current += `\n\n${block}`;
+  }
+  messages.push(current);
+  return messages;
+}

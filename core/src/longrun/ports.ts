@@ -1,0 +1,97 @@
+import type { ProbeType } from "../ids";
+import type { ProbeResult } from "../documents/longrun";
+import type { ConfigResolution } from "./config";
+import type { Beat } from "./heartbeatMath";
+import type { Evaluation, IncidentAction } from "./incidents";
+import type { IncidentRecord, ProbeRecord, Rollup } from "./rollup";
+import type { AccountHealth, HeartbeatState, OutboxView, ReconnectHistory } from "./watchdog";
+
+/** What the monitoring jobs need from the outside world; Firestore implements it in functions/. */
+
+export type ApplyResult = { status: "applied"; actions: IncidentAction[] } | { status: "duplicate_run" };
+
+export interface MonitoringStore {
+  /** `config/current`, created with the defaults when missing; invalid → last good values. */
+  loadConfig(): Promise<ConfigResolution>;
+  heartbeatState(): Promise<HeartbeatState>;
+  heartbeatCounts(nowMs: number): Promise<{ lastHour: number; last24h: number }>;
+  outboxView(nowMs: number): Promise<OutboxView>;
+  accounts(nowMs: number): Promise<AccountHealth[]>;
+  reconnectHistory(): Promise<ReconnectHistory>;
+  /**
+   * One transaction: refuses a run whose `run` was already applied (a scheduler firing twice),
+   * reads the open incidents, decides with `reconcileIncidents`, writes the result, and claims
+   * the notifications it will send (so a second run does not send them again).
+   */
+  applyIncidents(args: {
+    nowMs: number;
+    evaluations: Evaluation[];
+    repeatMs: number;
+    run?: { job: string; scheduleMs: number; reconnectHistory?: ReconnectHistory; lastGoodConfig?: unknown };
+  }): Promise<ApplyResult>;
+  /** A notification that could not be delivered is unclaimed, so the next run tries again. */
+  unclaimNotifications(ids: string[]): Promise<void>;
+}
+
+export interface ProbeDoc {
+  key: string;
+  type: ProbeType;
+  result: ProbeResult;
+  attempt: number;
+  startedMs: number;
+  attemptStartedMs: number;
+  retryAtMs: number | null;
+  requestId: string | null;
+  providerMessageId: string | null;
+  targetAccountId: string | null;
+  deadlineSec: number | null;
+}
+
+export interface ProbeStore {
+  /** create(): false when the probe of that key exists (a rerun of the same slot). */
+  createProbe(doc: ProbeDoc & { reason: string | null; latencyMs: number | null; finished: boolean }): Promise<boolean>;
+  updateProbe(
+    key: string,
+    fields: Partial<ProbeDoc> & {
+      reason?: string | null;
+      latencyMs?: number | null;
+      finished?: boolean;
+      history?: unknown;
+    },
+  ): Promise<void>;
+  pendingProbes(): Promise<ProbeDoc[]>;
+  recentResults(type: ProbeType, limit: number): Promise<ProbeResult[]>;
+  /** Queues a WhatsApp message through the outbox, as the probe's system caller. */
+  sendProbeMessage(args: { accountId: string; toJid: string; clientMessageId: string; text: string }): Promise<{
+    requestId: string;
+    providerMessageId: string;
+  }>;
+  outboxEntry(
+    requestId: string,
+  ): Promise<{ status: string; sentMs: number | null; lastError: string | null } | undefined>;
+  /** When the account stored the inbound message with that id, if it did. */
+  inboundStoredMs(accountId: string, messageId: string): Promise<number | null>;
+  accountJid(accountId: string): Promise<string | null>;
+}
+
+export interface RollupStore {
+  beatsBetween(fromMs: number, toMs: number): Promise<Beat[]>;
+  beatBefore(ms: number): Promise<Beat | undefined>;
+  beatAtOrAfter(ms: number): Promise<Beat | undefined>;
+  firstBeatMs(): Promise<number | null>;
+  incidentsTouching(fromMs: number, toMs: number): Promise<IncidentRecord[]>;
+  probesBetween(fromMs: number, toMs: number): Promise<ProbeRecord[]>;
+  writeRollup(rollup: Rollup, meta: { computedAtMs: number; trigger: string }): Promise<void>;
+}
+
+/** Telegram, or nothing when it is not configured. */
+export interface AlertChannel {
+  readonly enabled: boolean;
+  send(messages: string[]): Promise<void>;
+}
+
+export interface JobLog {
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+}

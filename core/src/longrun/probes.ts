@@ -1,0 +1,136 @@
+import type { ProbeType } from "../ids";
+import type { MonitoringConfig, ProbeResult } from "../documents/longrun";
+
+/** Probe lifecycle: PENDING (attempt 1) → PASS | PENDING (retry, attempt 2) → PASS | FAIL; or SKIPPED. */
+
+export type ProbePlan =
+  | { kind: "skipped"; reason: string }
+  | { kind: "send"; accountId: string; toJid: string | null; deadlineSec: number }
+  | { kind: "measure" };
+
+export function planProbe(type: ProbeType, config: MonitoringConfig): ProbePlan {
+  const p = config.probes;
+  if (type === "QUEUE") return { kind: "measure" };
+  if (type === "OUT") {
+    if (!p.outbound.accountId || !p.outbound.toJid) {
+      return { kind: "skipped", reason: "outbound probe not configured: set probes.outbound.accountId and toJid" };
+    }
+    return {
+      kind: "send",
+      accountId: p.outbound.accountId,
+      toJid: p.outbound.toJid,
+      deadlineSec: p.outbound.deadlineSec,
+    };
+  }
+  if (!p.inbound.senderAccountId || !p.inbound.targetAccountId) {
+    return {
+      kind: "skipped",
+      reason: "inbound probe not configured: set probes.inbound.senderAccountId and targetAccountId",
+    };
+  }
+  if (p.inbound.senderAccountId === p.inbound.targetAccountId) {
+    return { kind: "skipped", reason: "inbound probe misconfigured: sender and target are the same account" };
+  }
+  return { kind: "send", accountId: p.inbound.senderAccountId, toJid: null, deadlineSec: p.inbound.deadlineSec };
+}
+
+/** What one attempt came to. */
+export type AttemptOutcome =
+  { kind: "pass"; latencyMs: number } | { kind: "fail"; reason: string } | { kind: "pending" };
+
+/** Outbound: PASS when the outbox entry is sent within the deadline. */
+export function judgeOutbound(args: {
+  status: string | undefined;
+  startedMs: number;
+  sentMs: number | null;
+  nowMs: number;
+  deadlineSec: number;
+  lastError?: string | null;
+}): AttemptOutcome {
+  const deadlineMs = args.startedMs + args.deadlineSec * 1000;
+  if (args.status === undefined) return { kind: "fail", reason: "probe message missing from the outbox" };
+  if (args.sentMs !== null && ["sent", "delivered", "read"].includes(args.status)) {
+    const latencyMs = Math.max(0, args.sentMs - args.startedMs);
+    return args.sentMs <= deadlineMs
+      ? { kind: "pass", latencyMs }
+      : { kind: "fail", reason: `sent after ${Math.round(latencyMs / 1000)} s, deadline ${args.deadlineSec} s` };
+  }
+  if (args.status === "failed") return { kind: "fail", reason: `send failed: ${args.lastError ?? "unknown error"}` };
+  if (args.nowMs > deadlineMs)
+    return { kind: "fail", reason: `not sent within ${args.deadlineSec} s (status ${args.status})` };
+  return { kind: "pending" };
+}
+
+/** Inbound: PASS when the main account stored the nonce message within the deadline. */
+export function judgeInbound(args: {
+  storedMs: number | null;
+  startedMs: number;
+  nowMs: number;
+  deadlineSec: number;
+}): AttemptOutcome {
+  const deadlineMs = args.startedMs + args.deadlineSec * 1000;
+  if (args.storedMs !== null) {
+    const latencyMs = Math.max(0, args.storedMs - args.startedMs);
+    return args.storedMs <= deadlineMs
+      ? { kind: "pass", latencyMs }
+      : { kind: "fail", reason: `stored after ${Math.round(latencyMs / 1000)} s, deadline ${args.deadlineSec} s` };
+  }
+  if (args.nowMs > deadlineMs) return { kind: "fail", reason: `not received within ${args.deadlineSec} s` };
+  return { kind: "pending" };
+}
+
+/** Queue: PASS when the backlog is under both thresholds. Measured at once. */
+export function judgeQueue(
+  figures: { queuedCount: number; oldestQueuedAgeSec: number },
+  config: MonitoringConfig,
+): AttemptOutcome {
+  const { maxQueued, maxOldestAgeSec } = config.probes.queue;
+  const problems = [
+    figures.queuedCount > maxQueued ? `${figures.queuedCount} queued (max ${maxQueued})` : null,
+    figures.oldestQueuedAgeSec > maxOldestAgeSec
+      ? `oldest queued ${figures.oldestQueuedAgeSec} s (max ${maxOldestAgeSec} s)`
+      : null,
+  ].filter(Boolean);
+  return problems.length ? { kind: "fail", reason: problems.join(", ") } : { kind: "pass", latencyMs: 0 };
+}
+
+export const MAX_PROBE_ATTEMPTS = 2;
+
+export type ProbeStep =
+  | { kind: "wait" }
+  | { kind: "final"; result: Extract<ProbeResult, "PASS" | "FAIL">; reason: string | null; latencyMs: number | null }
+  | { kind: "retry"; retryAtMs: number; reason: string };
+
+/** A failed first attempt is retried once, `retryAfterSec` later; only the second failure counts. */
+export function nextProbeStep(
+  attempt: number,
+  outcome: AttemptOutcome,
+  nowMs: number,
+  retryAfterSec: number,
+): ProbeStep {
+  switch (outcome.kind) {
+    case "pending":
+      return { kind: "wait" };
+    case "pass":
+      return { kind: "final", result: "PASS", reason: null, latencyMs: outcome.latencyMs };
+    case "fail":
+      return attempt < MAX_PROBE_ATTEMPTS
+        ? { kind: "retry", retryAtMs: nowMs + retryAfterSec * 1000, reason: outcome.reason }
+        : { kind: "final", result: "FAIL", reason: outcome.reason, latencyMs: null };
+  }
+}
+
+/** Consecutive FAILs at the head of a newest-first list; SKIPPED and PENDING do not break or add. */
+export function failStreak(newestFirst: ProbeResult[]): number {
+  let streak = 0;
+  for (const r of newestFirst) {
+    if (r === "FAIL") streak++;
+    else if (r === "PASS") break;
+  }
+  return streak;
+}
+
+/** A probe an admin starts by hand: its own minute-stamped key, so it never collides with a scheduled one. */
+export function manualProbeKey(type: ProbeType, date: Date): string {
+  return `${type}_${date.toISOString().replace(/[-:T]/g, "").slice(0, 12)}_manual`;
+}

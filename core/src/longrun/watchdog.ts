@@ -1,0 +1,175 @@
+import type { MonitoringConfig } from "../documents/longrun";
+import type { AccountStatus } from "../documents/account";
+import { formatDuration } from "./alertMessage";
+import { GLOBAL_KEY, type Evaluation } from "./incidents";
+
+/** The every-minute checks, as pure functions of what the watchdog read. */
+
+export interface HeartbeatState {
+  lastHeartbeatMs: number | null;
+  lastInstanceId: string | null;
+  /** First beat of the current unbroken run: when heartbeats resumed after a gap. */
+  streakStartedMs: number | null;
+  firstHeartbeatMs: number | null;
+  plannedStopMs: number | null;
+}
+
+export interface AccountHealth {
+  id: string;
+  status: AccountStatus;
+  reconnectCount: number;
+  leaseAlive: boolean;
+}
+
+export interface OutboxView {
+  queuedCount: number;
+  oldestQueuedAgeSec: number;
+  failedLast5m: number;
+}
+
+/** Per account, recent samples of its reconnect counter: enough to count the last hour's. */
+export type ReconnectHistory = Record<string, { atMs: number; count: number }[]>;
+
+const HOUR_MS = 3_600_000;
+
+/** Heartbeats are missing once the last one is older than two intervals (120 s by default). */
+export function missedHeartbeatThresholdSec(config: MonitoringConfig): number {
+  return 2 * config.heartbeatIntervalSec;
+}
+
+export function evaluateHeartbeats(
+  state: HeartbeatState,
+  counts: { lastHour: number; last24h: number },
+  config: MonitoringConfig,
+  nowMs: number,
+): Evaluation[] {
+  if (state.lastHeartbeatMs === null || state.firstHeartbeatMs === null) return [];
+  const intervalMs = config.heartbeatIntervalSec * 1000;
+  const silentSec = (nowMs - state.lastHeartbeatMs) / 1000;
+  const missing = silentSec > missedHeartbeatThresholdSec(config);
+  const planned = state.plannedStopMs !== null && state.plannedStopMs >= state.lastHeartbeatMs;
+  const out: Evaluation[] = [
+    {
+      type: "missed_heartbeat",
+      key: GLOBAL_KEY,
+      active: missing,
+      atMs: missing ? state.lastHeartbeatMs : (state.streakStartedMs ?? state.lastHeartbeatMs),
+      planned,
+      reason: missing
+        ? `No heartbeat for ${formatDuration(silentSec)}; the last came from ${state.lastInstanceId ?? "unknown"}` +
+          (planned ? " and it was stopped on purpose (SIGTERM), but no worker has taken over" : "")
+        : "heartbeats resumed",
+    },
+  ];
+
+  // The windows start no earlier than the first beat ever, so a new install is not "missing" an hour.
+  const window = (ms: number) => Math.min(ms, nowMs - state.firstHeartbeatMs!);
+  const hourMs = window(HOUR_MS);
+  if (hourMs >= 10 * intervalMs) {
+    const expected = Math.floor(hourMs / intervalMs);
+    const missed = Math.max(0, expected - counts.lastHour);
+    out.push({
+      type: "heartbeat_gaps",
+      key: GLOBAL_KEY,
+      active: missed > config.alertThresholds.missedHbPerHour,
+      reason: `${missed} of ${expected} heartbeats missed in the last ${formatDuration(hourMs / 1000)} (threshold ${config.alertThresholds.missedHbPerHour})`,
+    });
+  }
+  const dayMs = window(24 * HOUR_MS);
+  if (dayMs >= HOUR_MS) {
+    const expected = Math.floor(dayMs / intervalMs);
+    const coverage = Math.min(1, counts.last24h / expected);
+    out.push({
+      type: "low_coverage",
+      key: GLOBAL_KEY,
+      active: coverage < config.alertThresholds.coverageMin,
+      reason: `heartbeat coverage ${(coverage * 100).toFixed(1)} % over the last ${formatDuration(dayMs / 1000)} (minimum ${(config.alertThresholds.coverageMin * 100).toFixed(0)} %)`,
+    });
+  }
+  return out;
+}
+
+export function evaluateOutbox(outbox: OutboxView, config: MonitoringConfig): Evaluation[] {
+  const t = config.alertThresholds;
+  return [
+    {
+      type: "queue_depth",
+      key: GLOBAL_KEY,
+      active: outbox.queuedCount > t.queueDepth,
+      reason: `${outbox.queuedCount} messages queued (threshold ${t.queueDepth})`,
+    },
+    {
+      type: "outbox_lag",
+      key: GLOBAL_KEY,
+      active: outbox.oldestQueuedAgeSec > t.outboxLagSeconds,
+      reason: `oldest queued message waiting ${formatDuration(outbox.oldestQueuedAgeSec)} (threshold ${formatDuration(t.outboxLagSeconds)})`,
+    },
+    {
+      type: "failed_sends",
+      key: GLOBAL_KEY,
+      active: outbox.failedLast5m > t.failedLast5m,
+      reason: `${outbox.failedLast5m} sends failed in the last 5 minutes (threshold ${t.failedLast5m})`,
+    },
+  ];
+}
+
+/** Keeps one sample per account per run for the last hour, plus one older as the baseline. */
+export function updateReconnectHistory(
+  history: ReconnectHistory,
+  accounts: AccountHealth[],
+  nowMs: number,
+): ReconnectHistory {
+  const next: ReconnectHistory = {};
+  for (const a of accounts) {
+    if (a.status === "removed") continue;
+    const samples = [...(history[a.id] ?? []), { atMs: nowMs, count: a.reconnectCount }];
+    const firstRecent = samples.findIndex((s) => s.atMs >= nowMs - HOUR_MS);
+    next[a.id] = samples.slice(Math.max(0, firstRecent - 1));
+  }
+  return next;
+}
+
+/** Reconnects within the last hour, from the samples (a counter that went down restarts the count). */
+export function reconnectsLastHour(samples: { atMs: number; count: number }[]): number {
+  if (samples.length < 2) return 0;
+  let total = 0;
+  for (let i = 1; i < samples.length; i++) {
+    const d = samples[i]!.count - samples[i - 1]!.count;
+    total += d >= 0 ? d : samples[i]!.count;
+  }
+  return total;
+}
+
+export function evaluateAccounts(
+  accounts: AccountHealth[],
+  history: ReconnectHistory,
+  config: MonitoringConfig,
+): Evaluation[] {
+  const live = accounts.filter((a) => a.status !== "removed");
+  const out: Evaluation[] = [];
+  if (live.length > 0 || config.expectedAccounts > 0) {
+    const connected = live.filter((a) => a.status === "connected" && a.leaseAlive).length;
+    out.push({
+      type: "no_active_account",
+      key: GLOBAL_KEY,
+      active: connected === 0,
+      reason: `0 of ${live.length} accounts connected (expected ${config.expectedAccounts})`,
+    });
+  }
+  for (const a of accounts) {
+    out.push({
+      type: "logged_out",
+      key: a.id,
+      active: a.status === "logged_out",
+      reason: `account ${a.id} was logged out by WhatsApp (401); its session is gone`,
+    });
+    const reconnects = a.status === "removed" ? 0 : reconnectsLastHour(history[a.id] ?? []);
+    out.push({
+      type: "reconnect_loop",
+      key: a.id,
+      active: reconnects > config.alertThresholds.reconnectsPerHour,
+      reason: `account ${a.id} reconnected ${reconnects} times in the last hour (threshold ${config.alertThresholds.reconnectsPerHour}); status ${a.status}`,
+    });
+  }
+  return out;
+}

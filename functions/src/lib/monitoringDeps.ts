@@ -1,0 +1,33 @@
+import { TELEGRAM_API_ROOT, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID } from "../config";
+import { firestore } from "./firestore";
+import { jobLog } from "./jobLog";
+import { telegramChannel } from "./telegram";
+import { firestoreMonitoringStore } from "../stores/monitoringStore";
+import { firestoreProbeStore } from "../stores/probeStore";
+import { firestoreRollupStore } from "../stores/rollupStore";
+
+function secretValue(): string {
+  try {
+    return TELEGRAM_BOT_TOKEN.value() ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Everything a monitoring job needs, built fresh for each run. */
+export function monitoringDeps(writer: string) {
+  const db = firestore();
+  return {
+    store: firestoreMonitoringStore(db, writer),
+    probes: firestoreProbeStore(db, writer),
+    rollups: firestoreRollupStore(db, writer),
+    alerts: telegramChannel({
+      token: secretValue(),
+      chatId: TELEGRAM_CHAT_ID.value(),
+      apiRoot: TELEGRAM_API_ROOT.value(),
+      log: jobLog,
+    }),
+    log: jobLog,
+    project: process.env.GCLOUD_PROJECT ?? "unknown",
+  };
+}

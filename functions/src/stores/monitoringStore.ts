@@ -1,0 +1,191 @@
+import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import {
+  collections,
+  DEFAULT_MONITORING_CONFIG,
+  INCIDENT_TYPES,
+  paths,
+  reconcileIncidents,
+  resolveMonitoringConfig,
+  type AccountHealth,
+  type ConfigResolution,
+  type IncidentType,
+  type MonitoringStore,
+  type OpenIncident,
+  type ReconnectHistory,
+} from "@wa-gateway/core";
+
+const ALREADY_EXISTS = 6;
+const INCIDENT_RETENTION_MS = 365 * 86_400_000;
+const ms = (t: unknown) => (t instanceof Timestamp ? t.toMillis() : null);
+const ts = (value: number) => Timestamp.fromMillis(value);
+const iso = (value: number) => new Date(value).toISOString();
+
+/**
+ * Firestore side of the watchdog. One instance per job run: the watchdog's own document is read
+ * once and shared by the config and the reconnect history.
+ */
+export function firestoreMonitoringStore(db: Firestore, writer: string): MonitoringStore {
+  const watchdogRef = db.doc(paths.longrun.watchdogState);
+  let watchdogDoc: Promise<FirebaseFirestore.DocumentData | undefined> | undefined;
+  const watchdog = () => (watchdogDoc ??= watchdogRef.get().then((s) => s.data()));
+  let config: Promise<ConfigResolution> | undefined;
+  const heartbeats = db.collection(paths.longrun.heartbeats);
+  const outbox = db.collection(collections.outbox);
+  const count = async (q: FirebaseFirestore.Query) => (await q.count().get()).data().count;
+
+  async function loadConfig(): Promise<ConfigResolution> {
+    const ref = db.doc(paths.longrun.config);
+    const snap = await ref.get();
+    if (!snap.exists) {
+      // First run anywhere: write the runbook's defaults for operators to edit.
+      await ref
+        .create({ ...DEFAULT_MONITORING_CONFIG, createdAt: FieldValue.serverTimestamp(), createdBy: writer })
+        .catch((err: { code?: number }) => {
+          if (err.code !== ALREADY_EXISTS) throw err;
+        });
+      return resolveMonitoringConfig(undefined, undefined);
+    }
+    return resolveMonitoringConfig(snap.data(), (await watchdog())?.lastGoodConfig);
+  }
+
+  return {
+    loadConfig: () => (config ??= loadConfig()),
+
+    async heartbeatState() {
+      const s = (await db.doc(paths.longrun.state).get()).data() ?? {};
+      return {
+        lastHeartbeatMs: ms(s.lastHeartbeatAt),
+        lastInstanceId: typeof s.lastHeartbeatInstanceId === "string" ? s.lastHeartbeatInstanceId : null,
+        streakStartedMs: ms(s.streakStartedAt),
+        firstHeartbeatMs: ms(s.firstHeartbeatAt),
+        plannedStopMs: ms(s.plannedStopAt),
+      };
+    },
+
+    async heartbeatCounts(nowMs) {
+      const [lastHour, last24h] = await Promise.all([
+        count(heartbeats.where("serverTs", ">=", ts(nowMs - 3_600_000))),
+        count(heartbeats.where("serverTs", ">=", ts(nowMs - 86_400_000))),
+      ]);
+      return { lastHour, last24h };
+    },
+
+    async outboxView(nowMs) {
+      const since = ts(nowMs - 5 * 60_000);
+      const [queuedCount, failedLast5m, oldest] = await Promise.all([
+        count(outbox.where("status", "==", "queued")),
+        count(outbox.where("status", "==", "failed").where("updatedAt", ">=", since)),
+        outbox.where("status", "==", "queued").orderBy("createdAt").limit(1).get(),
+      ]);
+      const oldestMs = ms(oldest.docs[0]?.get("createdAt"));
+      return {
+        queuedCount,
+        failedLast5m,
+        oldestQueuedAgeSec: oldestMs === null ? 0 : Math.max(0, Math.round((nowMs - oldestMs) / 1000)),
+      };
+    },
+
+    async accounts(nowMs) {
+      const snap = await db.collection(collections.accounts).get();
+      return snap.docs.map((d): AccountHealth => ({
+        id: d.id,
+        status: d.get("status"),
+        reconnectCount: Number(d.get("reconnectCount") ?? 0),
+        leaseAlive: (ms(d.get("owner.leaseUntil")) ?? 0) > nowMs,
+      }));
+    },
+
+    async reconnectHistory() {
+      return ((await watchdog())?.reconnectHistory ?? {}) as ReconnectHistory;
+    },
+
+    applyIncidents({ nowMs, evaluations, repeatMs, run }) {
+      const incidents = db.collection(paths.longrun.incidents);
+      return db.runTransaction(async (tx) => {
+        if (run) {
+          const last = (await tx.get(watchdogRef)).get(`lastRun.${run.job}`) as number | undefined;
+          if (last !== undefined && last >= run.scheduleMs) return { status: "duplicate_run" as const };
+        }
+        const openSnap = await tx.get(incidents.where("status", "==", "open"));
+        const open: OpenIncident[] = openSnap.docs.map((d) => ({
+          id: d.id,
+          type: d.get("type") as IncidentType,
+          key: d.get("key") as string,
+          tsStartMs: ms(d.get("tsStart"))!,
+          lastNotifiedMs: ms(d.get("lastNotifiedAt")),
+        }));
+        const actions = reconcileIncidents({ open, evaluations, nowMs, repeatMs });
+        for (const a of actions) {
+          if (a.kind === "open") {
+            const e = a.evaluation;
+            tx.create(incidents.doc(a.id), {
+              type: e.type,
+              key: e.key,
+              severity: INCIDENT_TYPES[e.type].severity,
+              status: "open",
+              reason: e.reason,
+              planned: e.planned ?? false,
+              tsStart: ts(a.tsStartMs),
+              tsStartIso: iso(a.tsStartMs),
+              tsDetected: ts(nowMs),
+              tsEnd: null,
+              mttrSec: null,
+              lastNotifiedAt: a.notify ? ts(nowMs) : null,
+              notifyCount: a.notify ? 1 : 0,
+              expireAt: ts(a.tsStartMs + INCIDENT_RETENTION_MS),
+              updatedAt: FieldValue.serverTimestamp(),
+              updatedBy: writer,
+            });
+          } else if (a.kind === "remind") {
+            tx.update(incidents.doc(a.id), {
+              reason: a.reason,
+              lastNotifiedAt: ts(nowMs),
+              notifyCount: FieldValue.increment(1),
+              updatedAt: FieldValue.serverTimestamp(),
+              updatedBy: writer,
+            });
+          } else {
+            tx.update(incidents.doc(a.id), {
+              status: "resolved",
+              tsEnd: ts(a.tsEndMs),
+              tsEndIso: iso(a.tsEndMs),
+              mttrSec: a.mttrSec,
+              expireAt: ts(a.tsEndMs + INCIDENT_RETENTION_MS),
+              updatedAt: FieldValue.serverTimestamp(),
+              updatedBy: writer,
+            });
+          }
+        }
+        if (run) {
+          tx.set(
+            watchdogRef,
+            {
+              lastRun: { [run.job]: run.scheduleMs },
+              ...(run.reconnectHistory ? { reconnectHistory: run.reconnectHistory } : {}),
+              ...(run.lastGoodConfig ? { lastGoodConfig: run.lastGoodConfig } : {}),
+              updatedAt: FieldValue.serverTimestamp(),
+              updatedBy: writer,
+            },
+            {
+              mergeFields: [
+                "lastRun." + run.job,
+                "updatedAt",
+                "updatedBy",
+                ...(run.reconnectHistory ? ["reconnectHistory"] : []),
+                ...(run.lastGoodConfig ? ["lastGoodConfig"] : []),
+              ],
+            },
+          );
+        }
+        return { status: "applied" as const, actions };
+      });
+    },
+
+    async unclaimNotifications(ids) {
+      if (ids.length === 0) return;
+      const batch = db.batch();
+      for (const id of ids) batch.update(db.doc(paths.longrun.incident(id)), { lastNotifiedAt: null });
+      await batch.commit();
+    },
+  };
+}

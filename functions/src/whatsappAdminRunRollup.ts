@@ -1,0 +1,31 @@
+import { onCall } from "firebase-functions/https";
+import {
+  GatewayError,
+  InvalidRollupDate,
+  parseRequest,
+  requireAdmin,
+  runRollup,
+  runRollupRequest,
+} from "@wa-gateway/core";
+import { APP_CHECK_ENFORCE, TELEGRAM_BOT_TOKEN } from "./config";
+import { callableAdapter, idField } from "./lib/callable";
+import { monitoringDeps } from "./lib/monitoringDeps";
+
+/** Admins: (re)compute the rollup of any past or current day, `{ date: "yyyy-mm-dd" }` → the rollup. */
+export const whatsappAdminRunRollup = onCall(
+  { enforceAppCheck: APP_CHECK_ENFORCE, secrets: [TELEGRAM_BOT_TOKEN], timeoutSeconds: 300 },
+  callableAdapter(
+    "whatsapp_admin_run_rollup",
+    async (caller, data) => {
+      requireAdmin(caller);
+      const { date } = parseRequest(runRollupRequest, data);
+      try {
+        return await runRollup(monitoringDeps(`admin:${caller.uid}`), date, Date.now(), `manual:${caller.uid}`);
+      } catch (err) {
+        if (err instanceof InvalidRollupDate) throw new GatewayError("invalid-argument", err.message);
+        throw err;
+      }
+    },
+    (data) => ({ date: idField(data, "date") }),
+  ),
+);

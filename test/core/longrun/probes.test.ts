@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import {
+  DEFAULT_MONITORING_CONFIG,
+  failStreak,
+  judgeOutbound,
+  judgeQueue,
+  monitoringConfig,
+  nextProbeStep,
+  planProbe,
+  probeKey,
+  scheduledProbes,
+} from "@wa-gateway/core";
+
+const NOW = Date.parse("2025-12-30T06:00:00Z");
+
+describe("probes", () => {
+  it("an unconfigured probe is SKIPPED with the reason, not FAIL", () => {
+    const plan = planProbe("OUT", DEFAULT_MONITORING_CONFIG);
+    assert.equal(plan.kind, "skipped");
+    assert.match(plan.kind === "skipped" ? plan.reason : "", /probes\.outbound\.accountId/);
+    assert.equal(planProbe("IN", DEFAULT_MONITORING_CONFIG).kind, "skipped");
+  });
+
+  it("a configured outbound probe sends to the configured number", () => {
+    const config = monitoringConfig.parse({
+      probes: { outbound: { accountId: "main", toJid: "40700000001@s.whatsapp.net" } },
+    });
+    assert.deepEqual(planProbe("OUT", config), {
+      kind: "send",
+      accountId: "main",
+      toJid: "40700000001@s.whatsapp.net",
+      deadlineSec: 120,
+    });
+  });
+
+  it("outbound passes when sent within the deadline, with its latency, and fails after it", () => {
+    const args = { status: "sent", startedMs: NOW, nowMs: NOW + 5000, deadlineSec: 120 };
+    assert.deepEqual(judgeOutbound({ ...args, sentMs: NOW + 906 }), { kind: "pass", latencyMs: 906 });
+    assert.equal(judgeOutbound({ ...args, status: "queued", sentMs: null }).kind, "pending");
+    assert.equal(judgeOutbound({ ...args, status: "queued", sentMs: null, nowMs: NOW + 121_000 }).kind, "fail");
+    assert.equal(judgeOutbound({ ...args, sentMs: NOW + 130_000 }).kind, "fail");
+  });
+
+  it("a first failure is retried once after retryAfterSec; only the second counts", () => {
+    const fail = { kind: "fail" as const, reason: "timeout" };
+    assert.deepEqual(nextProbeStep(1, fail, NOW, 300), { kind: "retry", retryAtMs: NOW + 300_000, reason: "timeout" });
+    assert.deepEqual(nextProbeStep(2, fail, NOW, 300), {
+      kind: "final",
+      result: "FAIL",
+      reason: "timeout",
+      latencyMs: null,
+    });
+    assert.equal(nextProbeStep(2, { kind: "pass", latencyMs: 10 }, NOW, 300).kind, "final");
+  });
+
+  it("the queue probe fails on depth or on the age of the oldest queued message", () => {
+    assert.equal(judgeQueue({ queuedCount: 3, oldestQueuedAgeSec: 10 }, DEFAULT_MONITORING_CONFIG).kind, "pass");
+    const deep = judgeQueue({ queuedCount: 101, oldestQueuedAgeSec: 301 }, DEFAULT_MONITORING_CONFIG);
+    assert.deepEqual(deep, { kind: "fail", reason: "101 queued (max 100), oldest queued 301 s (max 300 s)" });
+  });
+
+  it("counts consecutive failures from the newest, ignoring SKIPPED", () => {
+    assert.equal(failStreak(["FAIL", "SKIPPED", "FAIL", "PASS", "FAIL"]), 2);
+    assert.equal(failStreak(["PASS", "FAIL"]), 0);
+  });
+
+  it("slots have deterministic keys; the queue probe runs in the 00:00 slot only", () => {
+    assert.deepEqual(
+      scheduledProbes(new Date("2025-12-30T00:00:00Z")).map((p) => p.key),
+      ["OUT_2025123000", "IN_2025123000", "QUEUE_20251230"],
+    );
+    assert.deepEqual(
+      scheduledProbes(new Date("2025-12-30T06:00:00Z")).map((p) => p.key),
+      [probeKey("OUT", new Date(NOW)), probeKey("IN", new Date(NOW))],
+    );
+  });
+});
