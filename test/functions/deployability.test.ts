@@ -6,6 +6,11 @@ import { join } from "node:path";
 
 const FUNCTIONS_DIR = join(__dirname, "..", "..", "functions");
 const EXPECTED = [
+  "longrunDailyRollup",
+  "longrunProbes",
+  "longrunWatchdog",
+  "whatsappAdminRunProbe",
+  "whatsappAdminRunRollup",
   "whatsappProxyAddAccount",
   "whatsappProxyGetAccounts",
   "whatsappProxyRegenerateQr",

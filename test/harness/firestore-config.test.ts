@@ -16,6 +16,21 @@ describe("firestore.indexes.json", () => {
     }
   });
 
+  it("expires heartbeats, probes and incidents by TTL, and keeps rollups", () => {
+    const ttl = indexes.fieldOverrides.filter((o) => o.ttl).map((o) => `${o.collectionGroup}.${o.fieldPath}`);
+    for (const expected of ["heartbeats.expireAt", "probes.expireAt", "incidents.expireAt"]) {
+      assert.ok(ttl.includes(expected), `${expected} has no TTL override`);
+    }
+    assert.ok(!ttl.some((t) => t.startsWith("rollups.")), "rollups are kept for good");
+  });
+
+  it("has the index the probe-streak query needs", () => {
+    const shapes = indexes.indexes
+      .filter((i) => i.collectionGroup === "probes")
+      .map((i) => i.fields.map((f) => f.fieldPath).join(","));
+    assert.ok(shapes.includes("type,startedAt"), "missing probes index type,startedAt");
+  });
+
   it("has the composite indexes the worker's outbox queries need", () => {
     const shapes = indexes.indexes
       .filter((i) => i.collectionGroup === "outbox")

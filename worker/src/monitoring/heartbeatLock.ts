@@ -75,7 +75,10 @@ export function heartbeatLock(db: Firestore, name: string, holder: string, lease
       const current = held;
       held = null;
       if (!current) return;
-      await ref.delete({ lastUpdateTime: current.writeTime }).catch((err: { code?: number }) => {
+      // Expire rather than delete: the epoch must keep counting up across holders.
+      const now = Date.now();
+      const expired = { leaseUntilTs: Timestamp.fromMillis(now), releasedAt: Timestamp.fromMillis(now) };
+      await ref.update(expired, { lastUpdateTime: current.writeTime }).catch((err: { code?: number }) => {
         if (err.code !== FAILED_PRECONDITION && err.code !== NOT_FOUND) throw err;
       });
     },

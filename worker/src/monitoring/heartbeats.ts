@@ -13,6 +13,7 @@ import { heartbeatLock } from "./heartbeatLock";
 export const HEARTBEAT_LOCK = "heartbeat-scheduler";
 const HEARTBEAT_RETENTION_MS = 90 * 86_400_000;
 const ALREADY_EXISTS = 6;
+const STOP_BOUND_MS = 3000;
 
 export interface HeartbeatOptions {
   db: Firestore;
@@ -75,21 +76,17 @@ export function startHeartbeats(o: HeartbeatOptions) {
     const bucketId = heartbeatBucketId(bucket, intervalSec);
     const memory = process.memoryUsage();
 
-    // What the previous beat (ours or another instance's) left, to mark resumption and planned stops.
-    let resumed: { afterPlannedStop: boolean; isFirstEver: boolean } | null = null;
+    // What the previous beat (ours or another instance's) left: a planned stop, or a gap we end.
+    let afterPlannedStop = false;
+    let resumed: { isFirstEver: boolean } | null = null;
     const thresholdMs =
       missedHeartbeatThresholdSec({ ...DEFAULT_MONITORING_CONFIG, heartbeatIntervalSec: intervalSec }) * 1000;
     if (lastBeatServerMs === null || now - lastBeatServerMs > thresholdMs) {
       const state = (await stateRef.get()).data();
       const prevMs = (state?.lastHeartbeatAt as Timestamp | undefined)?.toMillis() ?? null;
       const plannedMs = (state?.plannedStopAt as Timestamp | undefined)?.toMillis() ?? null;
-      if (prevMs === null || now - prevMs > thresholdMs) {
-        resumed = {
-          afterPlannedStop: prevMs !== null && plannedMs !== null && plannedMs >= prevMs,
-          isFirstEver: prevMs === null,
-        };
-      }
-      if (prevMs !== null && now - prevMs <= thresholdMs) lastBeatServerMs = prevMs;
+      afterPlannedStop = prevMs !== null && plannedMs !== null && plannedMs >= prevMs;
+      if (prevMs === null || now - prevMs > thresholdMs) resumed = { isFirstEver: prevMs === null };
     }
 
     const batch = o.db.batch();
@@ -109,7 +106,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
       intervalSec,
       // How late this beat fired after its bucket began, by this machine's clock.
       driftSec: Math.round((now - bucket.getTime()) / 100) / 10,
-      afterPlannedStop: resumed?.afterPlannedStop ?? false,
+      afterPlannedStop,
       expireAt: Timestamp.fromMillis(now + HEARTBEAT_RETENTION_MS),
     });
     batch.set(
@@ -133,7 +130,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
       const skewSec = Math.round((serverMs - now) / 100) / 10;
       o.logger.debug({ bucketId, epoch: holding.epoch, skewSec }, "heartbeat_written");
       if (Math.abs(skewSec) > driftSec) o.logger.warn({ bucketId, skewSec, driftSec }, "heartbeat_clock_drift");
-      if (resumed) o.logger.info({ bucketId, afterPlannedStop: resumed.afterPlannedStop }, "heartbeats_resumed");
+      if (resumed) o.logger.info({ bucketId, afterPlannedStop }, "heartbeats_resumed");
       return "written";
     } catch (err) {
       if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
@@ -193,7 +190,9 @@ export function startHeartbeats(o: HeartbeatOptions) {
       clearTimeout(lockTimer);
       clearTimeout(beatTimer);
       unsubscribeConfig();
-      await serial(async () => {
+      // A standby has nothing to hand over, and must not wait behind a lock read that hangs.
+      if (!lock.holds()) return lock.abandon();
+      const handover = serial(async () => {
         if (!lock.holds()) return lock.abandon();
         await stateRef.set(
           {
@@ -206,6 +205,8 @@ export function startHeartbeats(o: HeartbeatOptions) {
         await lock.release();
         o.logger.info({ lock: HEARTBEAT_LOCK }, "heartbeat_lock_released");
       });
+      // Bounded: if Firestore is gone the lease simply expires.
+      await Promise.race([handover, new Promise((resolve) => setTimeout(resolve, STOP_BOUND_MS).unref())]);
     },
   };
 }
