@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { paths, worstCaseHandoverSec } from "@wa-gateway/core";
-import { adminDb, emulator, resetFirestore } from "../support/emulator";
+import { adminDb, resetFirestore } from "../support/emulator";
 import { eventually } from "../support/worker";
-
-const MAIN = join(__dirname, "..", "..", "worker", "src", "main.ts");
+import { spawnWorker } from "../support/workerProcess";
 const INTERVAL_SEC = 5;
 const LEASE_SEC = 3;
 const POLL_SEC = 1;
@@ -41,21 +39,9 @@ describe("heartbeat lock: three workers racing", function () {
   const children = new Map<string, ChildProcess>();
 
   const start = (id: string) => {
-    const { host, projectId } = emulator();
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        METADATA_SERVER_DETECTION: "none",
-        GCLOUD_PROJECT: projectId,
-        FIRESTORE_EMULATOR_HOST: host,
-        PORT: "0",
-        WORKER_ID: id,
-        WA_TRANSPORT: "simulated",
-        HEARTBEAT_LOCK_LEASE_SEC: String(LEASE_SEC),
-        HEARTBEAT_LOCK_POLL_SEC: String(POLL_SEC),
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "ignore", "inherit"],
+    const child = spawnWorker(id, {
+      HEARTBEAT_LOCK_LEASE_SEC: String(LEASE_SEC),
+      HEARTBEAT_LOCK_POLL_SEC: String(POLL_SEC),
     });
     children.set(id, child);
     return child;
@@ -83,7 +69,11 @@ describe("heartbeat lock: three workers racing", function () {
       async () => (await beats()).find((b) => b.instanceId !== first)?.instanceId,
       30_000,
     );
-    await eventually("two beats from the second", async () => (await beats()).filter((b) => b.instanceId === second).length >= 2, 20_000);
+    await eventually(
+      "two beats from the second",
+      async () => (await beats()).filter((b) => b.instanceId === second).length >= 2,
+      20_000,
+    );
 
     // Planned stop: the lock is handed over at once and the gap is marked planned.
     children.get(second)!.kill("SIGTERM");
@@ -92,20 +82,29 @@ describe("heartbeat lock: three workers racing", function () {
       async () => (await beats()).find((b) => b.instanceId !== first && b.instanceId !== second)?.instanceId,
       30_000,
     );
-    await eventually("two beats from the third", async () => (await beats()).filter((b) => b.instanceId === third).length >= 2, 20_000);
+    await eventually(
+      "two beats from the third",
+      async () => (await beats()).filter((b) => b.instanceId === third).length >= 2,
+      20_000,
+    );
 
     const rows = await beats();
     // One holder at a time: the epochs never interleave, and each instance beat under one epoch.
-    for (let i = 1; i < rows.length; i++) assert.ok(rows[i]!.lockEpoch >= rows[i - 1]!.lockEpoch, `epochs interleave: ${JSON.stringify(rows)}`);
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i]!.lockEpoch >= rows[i - 1]!.lockEpoch, "epochs interleave");
     const instances = [...new Set(rows.map((r) => r.instanceId))];
     assert.deepEqual(instances, [first, second, third]);
-    for (const id of instances) assert.equal(new Set(rows.filter((r) => r.instanceId === id).map((r) => r.lockEpoch)).size, 1);
+    for (const id of instances)
+      assert.equal(new Set(rows.filter((r) => r.instanceId === id).map((r) => r.lockEpoch)).size, 1);
     // No bucket twice (create() refuses it) and none between two holders' beats out of order.
     assert.equal(new Set(rows.map((r) => r.bucketId)).size, rows.length);
 
     const bound = worstCaseHandoverSec(INTERVAL_SEC, LEASE_SEC, POLL_SEC) + SLACK_SEC;
     const handovers = rows
-      .map((r, i) => (i > 0 && r.instanceId !== rows[i - 1]!.instanceId ? { gapSec: (r.serverMs - rows[i - 1]!.serverMs) / 1000, planned: r.afterPlannedStop } : null))
+      .map((r, i) =>
+        i > 0 && r.instanceId !== rows[i - 1]!.instanceId
+          ? { gapSec: (r.serverMs - rows[i - 1]!.serverMs) / 1000, planned: r.afterPlannedStop }
+          : null,
+      )
       .filter((h): h is { gapSec: number; planned: boolean } => h !== null);
     assert.equal(handovers.length, 2);
     for (const h of handovers) assert.ok(h.gapSec <= bound, `handover took ${h.gapSec} s, bound ${bound} s`);
@@ -113,6 +112,8 @@ describe("heartbeat lock: three workers racing", function () {
       handovers.map((h) => h.planned),
       [false, true],
     );
-    process.stdout.write(`      handover gaps: ${handovers.map((h) => `${h.gapSec.toFixed(1)} s`).join(", ")} (bound ${bound} s)\n`);
+    process.stdout.write(
+      `      handover gaps: ${handovers.map((h) => `${h.gapSec.toFixed(1)} s`).join(", ")} (bound ${bound} s)\n`,
+    );
   });
 });

@@ -51,8 +51,12 @@ export function startHeartbeats(o: HeartbeatOptions) {
     return run;
   };
 
+  // The first beat waits for the configured interval, so no bucket is cut to the default by mistake.
+  let configReady!: () => void;
+  const configLoaded = new Promise<void>((resolve) => (configReady = resolve));
   const unsubscribeConfig = o.db.doc(paths.longrun.config).onSnapshot(
     (snap) => {
+      configReady();
       const parsed = monitoringConfig.safeParse(snap.data() ?? {});
       if (!parsed.success) {
         o.logger.warn({ intervalSec }, "heartbeat_config_invalid_kept_last");
@@ -65,7 +69,10 @@ export function startHeartbeats(o: HeartbeatOptions) {
       }
       driftSec = parsed.data.driftSec;
     },
-    (err) => o.logger.warn({ err: err.message }, "heartbeat_config_listener_failed"),
+    (err) => {
+      configReady();
+      o.logger.warn({ err: err.message }, "heartbeat_config_listener_failed");
+    },
   );
 
   async function beat(): Promise<BeatResult> {
@@ -174,7 +181,10 @@ export function startHeartbeats(o: HeartbeatOptions) {
     }, o.pollSec * 1000);
   }
 
-  void serial(lockTick)
+  void serial(async () => {
+    await configLoaded;
+    await lockTick();
+  })
     .catch((err: Error) => o.logger.warn({ err: err.message }, "heartbeat_lock_tick_failed"))
     .finally(() => {
       scheduleLock();
