@@ -63,6 +63,8 @@ export const monitoringConfig = z.strictObject({
   probes: probeSettings.default(() => probeSettings.parse({})),
   updatedAt: timestamp.optional(),
   createdAt: timestamp.optional(),
+  createdBy: z.string().optional(),
+  updatedBy: z.string().optional(),
 });
 export type MonitoringConfig = z.infer<typeof monitoringConfig>;
 export const DEFAULT_MONITORING_CONFIG: MonitoringConfig = monitoringConfig.parse({});
