@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { paths, rollupDate } from "@wa-gateway/core";
+import { paths, rollupDate, type Rollup } from "@wa-gateway/core";
 import { startFakeTelegram, type FakeTelegram } from "../../scripts/lib/fakeTelegram";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { callAs, captureConsole, loadFunctions } from "../support/functions";
@@ -118,14 +118,14 @@ describe("watchdog → incident → Telegram, end to end", function () {
     assert.equal(downtimeSec, Math.round((resolved!.tsEnd.toMillis() - resolved!.tsStart.toMillis()) / 1000));
     assert.match(resolution.text, /Downtime \d+s/);
 
-    const rollup = await callAs<Record<string, any>>(
+    const rollup = await callAs<Rollup>(
       fns.whatsappAdminRunRollup as never,
       { date: rollupDate(new Date()) },
       { uid: "ops", admin: true },
     );
     assert.ok(rollup.gapCount >= 1);
-    assert.ok(rollup.maxGap.durationSec >= 2 * INTERVAL_SEC, `max gap ${rollup.maxGap.durationSec} s`);
-    assert.equal(rollup.maxGap.planned, false);
+    assert.ok(rollup.maxGap!.durationSec >= 2 * INTERVAL_SEC, `max gap ${rollup.maxGap!.durationSec} s`);
+    assert.equal(rollup.maxGap!.planned, false);
     assert.equal(rollup.incidents.resolved, 1);
     assert.equal(rollup.incidents.mttr.meanSec, downtimeSec);
     const stored = (await db.doc(paths.longrun.rollup(rollupDate(new Date()))).get()).data()!;

@@ -1,9 +1,12 @@
+import assert from "node:assert/strict";
 import { Writable } from "node:stream";
+import { paths } from "@wa-gateway/core";
 import { parseWorkerConfig } from "../../worker/src/config";
 import { createLogger } from "../../worker/src/logger";
 import type { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { startWorker, type RunningWorker } from "../../worker/src/worker";
-import { emulator } from "./emulator";
+import { adminDb, emulator } from "./emulator";
+import { seedAccount } from "./fixtures";
 
 let counter = 0;
 
@@ -76,4 +79,13 @@ export function workersPerTest() {
       running.splice(running.indexOf(worker), 1);
     },
   };
+}
+
+/** An account that went through the QR flow on this network and is connected (a worker must be running). */
+export async function linkedAccount(network: SimulatedWhatsApp, accountId = "acc-1", memberUids = ["alice"]) {
+  const account = async () => (await adminDb().doc(paths.account(accountId)).get()).data()!;
+  await seedAccount(adminDb(), accountId, { status: "pending_qr", memberUids });
+  await eventually("QR written to the account", async () => (await account()).qr);
+  assert.ok(network.scan(accountId));
+  await eventually("account connected", async () => (await account()).status === "connected");
 }

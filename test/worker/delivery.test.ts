@@ -6,7 +6,7 @@ import { outboxStore } from "../../worker/src/outbox/outboxStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedAccount, sendPayload } from "../support/fixtures";
-import { eventually, workersPerTest } from "../support/worker";
+import { eventually, linkedAccount, workersPerTest } from "../support/worker";
 
 const alice = { uid: "alice", admin: false };
 const send = (over: Record<string, unknown> = {}) =>
@@ -16,15 +16,6 @@ const send = (over: Record<string, unknown> = {}) =>
     sendPayload(over),
   );
 const outbox = async (requestId: string) => (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
-const account = async (id: string) => (await adminDb().doc(paths.account(id)).get()).data()!;
-
-/** An account that went through the QR flow on this network and is connected. */
-async function linkedAccount(network: SimulatedWhatsApp, accountId = "acc-1") {
-  await seedAccount(adminDb(), accountId, { status: "pending_qr", memberUids: ["alice"] });
-  await eventually("QR written to the account", async () => (await account(accountId)).qr);
-  assert.ok(network.scan(accountId));
-  await eventually("account connected", async () => (await account(accountId)).status === "connected");
-}
 
 describe("worker delivery against the emulator (simulated WhatsApp)", function () {
   this.timeout(60_000);
