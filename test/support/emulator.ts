@@ -14,13 +14,14 @@ export function emulator(): { host: string; projectId: string } {
 /** Deletes every document in the emulator's default database. */
 export async function resetFirestore(): Promise<void> {
   const { host, projectId } = emulator();
-  // 409 while a transaction of an earlier suite's process is still open: wait for it to end.
+  // 409 while a transaction of an earlier suite's process is still open, 499 when the emulator
+  // cancels the reset against a connection that just went away: wait and try again.
   for (let attempt = 1; ; attempt++) {
     const res = await fetch(`http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`, {
       method: "DELETE",
     });
     if (res.ok) return;
-    if (res.status !== 409 || attempt >= 40) throw new Error(`emulator reset failed: HTTP ${res.status}`);
+    if (![409, 499].includes(res.status) || attempt >= 40) throw new Error(`emulator reset failed: HTTP ${res.status}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
