@@ -92,7 +92,13 @@ export const heartbeatDocument = z.object({
   memoryRssMb: z.number().nonnegative(),
   memoryHeapUsedMb: z.number().nonnegative(),
   connectedCount: z.number().int().nonnegative(),
+  /** How late the beat fired after its bucket began, by the worker's clock. */
   driftSec: z.number(),
+  intervalSec: z.number().int().positive(),
+  /** Fencing epoch of the heartbeat lock the beat was written under. */
+  lockEpoch: z.number().int().positive(),
+  /** The first beat after a planned stop (SIGTERM) of the previous holder. */
+  afterPlannedStop: z.boolean(),
   expireAt: timestamp,
 });
 export type HeartbeatDocument = z.infer<typeof heartbeatDocument>;
@@ -100,15 +106,23 @@ export type HeartbeatDocument = z.infer<typeof heartbeatDocument>;
 export const PROBE_RESULTS = ["PASS", "FAIL", "SKIPPED", "PENDING"] as const;
 export type ProbeResult = (typeof PROBE_RESULTS)[number];
 
-/** `probes/{probeKey}`. */
+/** `probes/{probeKey}`: PENDING until PASS / FAIL (after one retry), or SKIPPED when not configured. */
 export const probeDocument = z.object({
+  key: z.string(),
   type: z.enum(["OUT", "QUEUE", "IN"]),
   result: z.enum(PROBE_RESULTS),
   latencyMs: z.number().nonnegative().nullable(),
   reason: z.string().nullable(),
   attempt: z.number().int().positive(),
   startedAt: timestamp,
-  finishedAt: timestamp.nullable(),
+  attemptStartedAt: timestamp,
+  retryAt: timestamp.nullable(),
+  /** The outbox entry of the probe message (OUT, IN), and its WhatsApp id. */
+  requestId: z.string().nullable(),
+  providerMessageId: z.string().nullable(),
+  targetAccountId: z.string().nullable(),
+  deadlineSec: z.number().int().positive().nullable(),
+  finishedAt: timestamp.optional(),
   expireAt: timestamp,
 });
 export type ProbeDocument = z.infer<typeof probeDocument>;
@@ -127,16 +141,28 @@ export const incidentDocument = z.object({
   tsDetected: timestamp,
   tsEnd: timestamp.nullable(),
   mttrSec: z.number().nonnegative().nullable(),
+  /** A missed heartbeat that followed a planned stop. */
+  planned: z.boolean(),
+  /** When Telegram was last told; null: not yet (muted, or delivery failed). */
+  lastNotifiedAt: timestamp.nullable(),
+  notifyCount: z.number().int().nonnegative(),
   expireAt: timestamp,
 });
 export type IncidentDocument = z.infer<typeof incidentDocument>;
 
-/** `state/current`: what the every-minute checks read instead of scanning. */
+/** `state/current`: written by the heartbeat holder; what the every-minute checks read instead of scanning. */
 export const monitoringState = z.object({
-  lastHeartbeatAt: timestamp.nullable(),
-  lastHeartbeatBucketId: z.string().nullable(),
-  lastHeartbeatInstanceId: z.string().nullable(),
-  plannedStopAt: timestamp.nullable(),
+  lastHeartbeatAt: timestamp,
+  lastHeartbeatBucketId: z.string(),
+  lastHeartbeatInstanceId: z.string(),
+  heartbeatIntervalSec: z.number().int().positive(),
+  /** First beat of the current unbroken run (when heartbeats last resumed). */
+  streakStartedAt: timestamp,
+  firstHeartbeatAt: timestamp,
+  plannedStopAt: timestamp.optional(),
+  plannedStopBy: z.string().optional(),
+  /** Beats refused by create() because their bucket was already written. */
+  duplicateBeats: z.number().int().nonnegative().optional(),
   updatedAt: timestamp,
 });
 export type MonitoringState = z.infer<typeof monitoringState>;

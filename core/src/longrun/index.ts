@@ -9,3 +9,4 @@ export * from "./watchdog";
 export * from "./jobs";
 export * from "./ports";
 export * from "./adminRequests";
+export * from "./verification";

@@ -1,0 +1,191 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { getApps, initializeApp } from "firebase-admin/app";
+import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
+import {
+  paths,
+  resolveMonitoringConfig,
+  type Check,
+  type MonitoringConfig,
+  type Severity,
+  type StoredBeat,
+  type StoredIncident,
+  type StoredProbe,
+} from "@wa-gateway/core";
+import { localProjectId, REPO_ROOT } from "../lib/project";
+
+/**
+ * What every operator command shares: where to read (the local emulator by default, or a real
+ * project with `--project` and Application Default Credentials), the period, and the loaders.
+ */
+
+const USAGE = `options:
+  --from <date|ISO>   start of the period (default: 24 h before --to)
+  --to <date|ISO>     end of the period (default: now)
+  --hours <n>         period length when --from is not given (default 24)
+  --project <id>      read a real project with Application Default Credentials
+                      (default: the local emulator of npm start, project from .firebaserc)
+  --emulator <host>   Firestore emulator host:port (default: $FIRESTORE_EMULATOR_HOST or firebase.json's)
+  --out <file>        (report) where to write the Markdown (default: reports/longrun-<from>-<to>.md)`;
+
+export class UsageError extends Error {}
+
+function parseWhen(value: string, what: string): number {
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(ms)) throw new UsageError(`${what}: not a date or ISO time: ${JSON.stringify(value)}`);
+  return ms;
+}
+
+export interface OpsContext {
+  db: Firestore;
+  target: string;
+  fromMs: number;
+  toMs: number;
+  nowMs: number;
+  out: string | undefined;
+}
+
+export function opsContext(argv = process.argv.slice(2)): OpsContext {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      from: { type: "string" },
+      to: { type: "string" },
+      hours: { type: "string" },
+      project: { type: "string" },
+      emulator: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean" },
+    },
+    strict: true,
+  });
+  if (values.help) throw new UsageError(USAGE);
+  const nowMs = Date.now();
+  const toMs = values.to ? parseWhen(values.to, "--to") : nowMs;
+  const hours = Number(values.hours ?? 24);
+  if (!(hours > 0)) throw new UsageError("--hours: a positive number");
+  const fromMs = values.from ? parseWhen(values.from, "--from") : toMs - hours * 3_600_000;
+  if (fromMs >= toMs) throw new UsageError("--from must be before --to");
+
+  let projectId: string;
+  let target: string;
+  if (values.project && !values.emulator) {
+    projectId = values.project;
+    delete process.env.FIRESTORE_EMULATOR_HOST;
+    target = `project ${projectId} (Application Default Credentials)`;
+  } else {
+    const firebaseJson = JSON.parse(readFileSync(join(REPO_ROOT, "firebase.json"), "utf8")) as {
+      emulators: { firestore: { port: number } };
+    };
+    const host =
+      values.emulator ?? process.env.FIRESTORE_EMULATOR_HOST ?? `127.0.0.1:${firebaseJson.emulators.firestore.port}`;
+    process.env.FIRESTORE_EMULATOR_HOST = host;
+    process.env.METADATA_SERVER_DETECTION ??= "none";
+    projectId = values.project ?? process.env.GCLOUD_PROJECT ?? localProjectId();
+    target = `emulator ${host}, project ${projectId}`;
+  }
+  const app = getApps()[0] ?? initializeApp({ projectId });
+  return { db: getFirestore(app), target, fromMs, toMs, nowMs, out: values.out };
+}
+
+const ms = (t: unknown) => (t instanceof Timestamp ? t.toMillis() : null);
+const t = Timestamp.fromMillis;
+
+export async function loadConfig(db: Firestore): Promise<MonitoringConfig> {
+  const [config, watchdog] = await Promise.all([
+    db.doc(paths.longrun.config).get(),
+    db.doc(paths.longrun.watchdogState).get(),
+  ]);
+  return resolveMonitoringConfig(config.exists ? config.data() : undefined, watchdog.get("lastGoodConfig")).config;
+}
+
+export async function loadHeartbeats(db: Firestore, fromMs: number, toMs: number) {
+  const snap = await db
+    .collection(paths.longrun.heartbeats)
+    .where("serverTs", ">=", t(fromMs))
+    .where("serverTs", "<", t(toMs))
+    .orderBy("serverTs")
+    .get();
+  const docs = snap.docs.map((d) => ({ id: d.id, data: d.data() }));
+  const beats: StoredBeat[] = snap.docs.map((d) => ({
+    bucketId: d.id,
+    serverMs: ms(d.get("serverTs"))!,
+    tsMs: ms(d.get("ts")) ?? ms(d.get("serverTs"))!,
+    intervalSec: Number(d.get("intervalSec") ?? 60),
+    instanceId: String(d.get("instanceId")),
+    lockEpoch: d.get("lockEpoch"),
+    afterPlannedStop: d.get("afterPlannedStop") === true,
+  }));
+  return { docs, beats };
+}
+
+export async function loadIncidents(db: Firestore, fromMs: number, toMs: number) {
+  const col = db.collection(paths.longrun.incidents);
+  const [started, ended, open] = await Promise.all([
+    col.where("tsStart", ">=", t(fromMs)).where("tsStart", "<", t(toMs)).get(),
+    col.where("tsEnd", ">=", t(fromMs)).where("tsEnd", "<", t(toMs)).get(),
+    col.where("status", "==", "open").get(),
+  ]);
+  const byId = new Map([...started.docs, ...ended.docs, ...open.docs].map((d) => [d.id, d]));
+  const docs = [...byId.values()].sort((a, b) => ms(a.get("tsStart"))! - ms(b.get("tsStart"))!);
+  return {
+    docs: docs.map((d) => ({ id: d.id, data: d.data() })),
+    incidents: docs.map(
+      (
+        d,
+      ): StoredIncident & {
+        severity: Severity;
+        key: string;
+        reason: string;
+        mttrSec: number | null;
+        tsDetectedMs: number;
+      } => ({
+        id: d.id,
+        type: d.get("type"),
+        key: d.get("key"),
+        severity: d.get("severity"),
+        status: d.get("status"),
+        reason: d.get("reason"),
+        tsStartMs: ms(d.get("tsStart"))!,
+        tsDetectedMs: ms(d.get("tsDetected")) ?? ms(d.get("tsStart"))!,
+        tsEndMs: ms(d.get("tsEnd")),
+        mttrSec: d.get("mttrSec") ?? null,
+      }),
+    ),
+  };
+}
+
+export async function loadProbes(db: Firestore, fromMs: number, toMs: number) {
+  const snap = await db
+    .collection(paths.longrun.probes)
+    .where("startedAt", ">=", t(fromMs))
+    .where("startedAt", "<", t(toMs))
+    .orderBy("startedAt")
+    .get();
+  return snap.docs.map((d): StoredProbe & { latencyMs: number | null } => ({
+    key: d.id,
+    type: d.get("type"),
+    result: d.get("result"),
+    startedMs: ms(d.get("startedAt"))!,
+    reason: d.get("reason") ?? null,
+    latencyMs: d.get("latencyMs") ?? null,
+  }));
+}
+
+/** Prints the checks as a table, returns the exit code the runbook defines. */
+export function printChecks(title: string, target: string, fromMs: number, toMs: number, checks: Check[]): void {
+  console.log(`${title}\n  ${target}\n  period ${new Date(fromMs).toISOString()} → ${new Date(toMs).toISOString()}\n`);
+  for (const c of checks) console.log(`  ${c.status.padEnd(12)} ${c.name}: ${c.detail}`);
+}
+
+/** Runs an operator command: usage errors exit 64 with the usage, anything else 1. */
+export function runCommand(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      console.error(err instanceof UsageError ? err.message : `failed: ${err.message}`);
+      process.exit(err instanceof UsageError ? 64 : 1);
+    },
+  );
+}

@@ -1,0 +1,25 @@
+import { checkRestartSafety, exitCodeFor, paths } from "@wa-gateway/core";
+import { loadConfig, loadHeartbeats, loadIncidents, opsContext, printChecks, runCommand } from "./opsContext";
+
+/** `npm run verify:restart-safe`: no duplicate buckets, no overlapping lock holders, gaps agree with incidents. */
+runCommand(async () => {
+  const ctx = opsContext();
+  const [config, { beats }, { incidents }, state] = await Promise.all([
+    loadConfig(ctx.db),
+    loadHeartbeats(ctx.db, ctx.fromMs, ctx.toMs),
+    loadIncidents(ctx.db, ctx.fromMs, ctx.toMs),
+    ctx.db.doc(paths.longrun.state).get(),
+  ]);
+  const checks = checkRestartSafety({
+    beats,
+    incidents,
+    duplicateAttempts: Number(state.get("duplicateBeats") ?? 0),
+    config,
+    watchdogPeriodSec: 60,
+    fromMs: ctx.fromMs,
+    toMs: ctx.toMs,
+    nowMs: ctx.nowMs,
+  });
+  printChecks("verify:restart-safe", ctx.target, ctx.fromMs, ctx.toMs, checks);
+  return exitCodeFor(checks);
+});

@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Timestamp } from "firebase-admin/firestore";
+import { heartbeatBucketId, paths } from "@wa-gateway/core";
+import { adminDb, emulator, resetFirestore } from "../support/emulator";
+
+const ROOT = join(__dirname, "..", "..");
+const T0 = Date.parse("2025-12-30T10:00:00Z");
+const MIN = 60_000;
+
+/** Runs an operator command as an operator would (`npm run <name> -- …`), against the test emulator. */
+function command(script: string, args: string[]): Promise<{ code: number; out: string }> {
+  const { host, projectId } = emulator();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(ROOT, "scripts", "ops", `${script}.ts`),
+        "--emulator",
+        host,
+        "--project",
+        projectId,
+        ...args,
+      ],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? "", METADATA_SERVER_DETECTION: "none" } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
+    );
+  });
+}
+
+/** Heartbeats every minute from `fromMin` to `toMin` (minutes after T0), by one instance under one epoch. */
+async function beats(fromMin: number, toMin: number, instanceId: string, lockEpoch: number) {
+  const batch = adminDb().batch();
+  for (let m = fromMin; m < toMin; m++) {
+    const ms = T0 + m * MIN;
+    const bucketId = heartbeatBucketId(new Date(ms), 60);
+    batch.set(adminDb().doc(paths.longrun.heartbeat(bucketId)), {
+      bucketId,
+      tsIso: new Date(ms + 150).toISOString(),
+      ts: Timestamp.fromMillis(ms + 150),
+      serverTs: Timestamp.fromMillis(ms + 200),
+      commitHash: "abc123",
+      serviceVersion: "0.1.0",
+      instanceId,
+      lockEpoch,
+      uptimeSec: m * 60,
+      memoryRssMb: 80,
+      memoryHeapUsedMb: 30,
+      connectedCount: 1,
+      intervalSec: 60,
+      driftSec: 0.2,
+      afterPlannedStop: false,
+      expireAt: Timestamp.fromMillis(ms + 90 * 86_400_000),
+    });
+  }
+  await batch.commit();
+}
+
+async function missedHeartbeatIncident(startMin: number, endMin: number) {
+  const start = T0 + startMin * MIN + 200;
+  const end = T0 + endMin * MIN + 200;
+  await adminDb()
+    .doc(paths.longrun.incident(`missed_heartbeat_global_${startMin}`))
+    .set({
+      type: "missed_heartbeat",
+      key: "global",
+      severity: "P2",
+      status: "resolved",
+      reason: "No heartbeat",
+      planned: false,
+      tsStart: Timestamp.fromMillis(start),
+      tsDetected: Timestamp.fromMillis(start + 150_000),
+      tsEnd: Timestamp.fromMillis(end),
+      mttrSec: (end - start) / 1000,
+      lastNotifiedAt: Timestamp.fromMillis(start + 150_000),
+      notifyCount: 1,
+      expireAt: Timestamp.fromMillis(end + 365 * 86_400_000),
+    });
+}
+
+const period = ["--from", "2025-12-30T10:00:00Z", "--to", "2025-12-30T12:00:00Z"];
+
+describe("operator commands (npm run report / verify:*)", function () {
+  this.timeout(90_000);
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), "wa-report-"))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(async () => {
+    await resetFirestore();
+    await adminDb().doc(paths.longrun.config).set({ heartbeatIntervalSec: 60 });
+  });
+
+  it("two clean hours: every check passes and the report says OK (exit 0)", async () => {
+    await beats(0, 120, "w1", 1);
+    const out = join(dir, "ok.md");
+    const report = await command("report", [...period, "--out", out]);
+    assert.equal(report.code, 0, report.out);
+    const md = readFileSync(out, "utf8");
+    assert.match(md, /\*\*Verdict: OK\*\* \(exit 0\)/);
+    assert.match(md, /\| observed \/ expected \| 120 \/ 120 \|/);
+    assert.equal((await command("verify-restart-safe", period)).code, 0);
+    assert.equal((await command("verify-dataquality", period)).code, 0);
+  });
+
+  it("a 10-minute outage with its incident: restart-safe passes, the max gap fails data quality and the report (exit 1)", async () => {
+    await beats(0, 60, "w1", 1);
+    await beats(70, 120, "w2", 2);
+    await missedHeartbeatIncident(59, 70);
+    const restart = await command("verify-restart-safe", period);
+    assert.equal(restart.code, 0, restart.out);
+    assert.match(restart.out, /PASS\s+gap detection: 1 gap\(s\), 1 missed_heartbeat incident/);
+    const quality = await command("verify-dataquality", period);
+    assert.equal(quality.code, 1);
+    assert.match(quality.out, /FAIL\s+max gap: 660 s/);
+    const out = join(dir, "gap.md");
+    assert.equal((await command("report", [...period, "--out", out])).code, 1);
+    const md = readFileSync(out, "utf8");
+    assert.match(md, /\| 2025-12-30T10:59:00.200Z \| 2025-12-30T11:10:00.200Z \| 11m 00s \| 10 \| no \|/);
+    assert.match(md, /missed_heartbeat\/global \| P2 \| resolved/);
+  });
+
+  it("a gap nobody was alerted about, or two holders at once, fail restart-safe (exit 1)", async () => {
+    await beats(0, 60, "w1", 1);
+    await beats(70, 120, "w2", 2);
+    const unalerted = await command("verify-restart-safe", period);
+    assert.equal(unalerted.code, 1);
+    assert.match(unalerted.out, /FAIL\s+gap detection: .*1 gap\(s\) over 180 s without an incident/);
+
+    await missedHeartbeatIncident(59, 70);
+    await beats(100, 101, "w1", 1); // the old holder writes after the new one took over
+    const overlap = await command("verify-restart-safe", period);
+    assert.equal(overlap.code, 1);
+    assert.match(overlap.out, /FAIL\s+distributed lock: 2 lock epoch\(s\), 1 out-of-order beat/);
+  });
+
+  it("an empty period is insufficient data (exit 2); a bad option is a usage error", async () => {
+    const out = join(dir, "empty.md");
+    assert.equal((await command("report", [...period, "--out", out])).code, 2);
+    assert.match(readFileSync(out, "utf8"), /INSUFFICIENT DATA/);
+    assert.equal((await command("verify-dataquality", period)).code, 2);
+    const bad = await command("report", ["--from", "yesterday-ish"]);
+    assert.equal(bad.code, 64);
+    assert.match(bad.out, /--from: not a date/);
+  });
+
+  it("verify:probes passes scheduled PASSes, fails a missing slot and a poor pass rate", async () => {
+    const probe = (key: string, type: string, result: string, atIso: string) =>
+      adminDb()
+        .doc(paths.longrun.probe(key))
+        .set({
+          key,
+          type,
+          result,
+          reason: result === "PASS" ? null : "timeout",
+          latencyMs: 900,
+          startedAt: Timestamp.fromDate(new Date(atIso)),
+          attempt: 1,
+        });
+    await probe("OUT_2025123012", "OUT", "PASS", "2025-12-30T12:00:01Z");
+    await probe("IN_2025123012", "IN", "PASS", "2025-12-30T12:00:01Z");
+    const window = ["--from", "2025-12-30T11:00:00Z", "--to", "2025-12-30T17:00:00Z"];
+    const ok = await command("verify-probes", window);
+    assert.equal(ok.code, 0, ok.out);
+
+    const wider = await command("verify-probes", ["--from", "2025-12-30T11:00:00Z", "--to", "2025-12-30T19:00:00Z"]);
+    assert.equal(wider.code, 1);
+    assert.match(wider.out, /FAIL\s+OUT probe: .*missing slots: OUT_2025123018/);
+
+    await probe("OUT_2025123018", "OUT", "FAIL", "2025-12-30T18:00:01Z");
+    await probe("IN_2025123018", "IN", "PASS", "2025-12-30T18:00:01Z");
+    const poor = await command("verify-probes", ["--from", "2025-12-30T11:00:00Z", "--to", "2025-12-30T19:00:00Z"]);
+    assert.match(poor.out, /FAIL\s+OUT probe: 1 PASS, 1 FAIL, 0 SKIPPED, pass rate 50.0 %/);
+    assert.match(poor.out, /PASS\s+IN probe/);
+  });
+});
