@@ -80,7 +80,19 @@ async function main(): Promise<void> {
       }
     });
   });
-  console.log("done: the simulated recipient received it (see the worker's outbox_sent line)");
+  console.log("the simulated recipient received it (see the worker's outbox_sent line)");
+
+  // The operator side: today's monitoring rollup so far, computed on demand.
+  const today = new Date().toISOString().slice(0, 10);
+  const rollup = await call<{ heartbeat: { coverage: number | null; observedBuckets: number }; gapCount: number }>(
+    "whatsappAdminRunRollup",
+    { date: today },
+  );
+  console.log(
+    `whatsappAdminRunRollup ${today} → heartbeat coverage ${rollup.heartbeat.coverage ?? "n/a"} ` +
+      `(${rollup.heartbeat.observedBuckets} beats), ${rollup.gapCount} gap(s)`,
+  );
+  console.log("done");
   process.exit(0);
 }
 

@@ -5,9 +5,15 @@ import { join } from "node:path";
 import { startFirebaseEmulators } from "./emulators/firebase";
 import { EmulatorNotFoundError, startFirestoreEmulator } from "./emulators/firestore";
 import { startChild, stopAllChildren } from "./lib/children";
+import { startFakeTelegram } from "./lib/fakeTelegram";
 import { freePort, httpAnswers, waitUntil } from "./lib/ports";
 import { localEnv, localProjectId, REPO_ROOT } from "./lib/project";
 import { findScheduledFunctions, startScheduler } from "./lib/scheduler";
+import { getApps, initializeApp } from "firebase-admin/app";
+import { getFirestore } from "firebase-admin/firestore";
+import { paths } from "@wa-gateway/core";
+
+const adminFirestore = () => getFirestore(getApps()[0] ?? initializeApp({ projectId: process.env.GCLOUD_PROJECT }));
 
 /**
  * `npm start`: the whole system on this machine. Firestore emulator, Auth and Functions
@@ -44,6 +50,19 @@ function workerLine(raw: string): string {
   }
 }
 
+/** One line on the long-run monitoring: last heartbeat, open incidents. */
+async function monitoringStatus(): Promise<string> {
+  const db = adminFirestore();
+  const [state, open] = await Promise.all([
+    db.doc(paths.longrun.state).get(),
+    db.collection(paths.longrun.incidents).where("status", "==", "open").get(),
+  ]);
+  const last = state.get("lastHeartbeatAt") as { toMillis(): number } | undefined;
+  const beat = last ? `last heartbeat ${Math.round((Date.now() - last.toMillis()) / 1000)} s ago` : "no heartbeat yet";
+  const incidents = open.docs.map((d) => `${d.get("type")}/${d.get("key")} (${d.get("severity")})`);
+  return `monitoring: ${beat}; open incidents: ${incidents.length ? incidents.join(", ") : "none"}`;
+}
+
 async function main(): Promise<void> {
   const projectId = localProjectId();
   const config = JSON.parse(readFileSync(join(REPO_ROOT, "firebase.json"), "utf8")) as {
@@ -69,7 +88,26 @@ async function main(): Promise<void> {
   });
   log("firestore", `emulator on ${firestore.host} (${firestore.source})`);
 
-  const env = localEnv(projectId, firestore.host);
+  // Alerts go to a fake Telegram Bot API on 127.0.0.1 and are printed here.
+  const telegramToken = "100000001:LOCAL-fake-token-for-the-local-stack-only";
+  const telegram = await startFakeTelegram({
+    token: telegramToken,
+    onMessage: (m) => {
+      const text = m.text
+        .replace(/<[^>]+>/g, "")
+        .replace(/&lt;/g, "<")
+        .replace(/&gt;/g, ">")
+        .replace(/&amp;/g, "&");
+      for (const line of text.split("\n").filter(Boolean)) log("telegram", line);
+    },
+  });
+  log("telegram", `fake Bot API on ${telegram.apiRoot}: alerts appear here`);
+  const env = {
+    ...localEnv(projectId, firestore.host),
+    TELEGRAM_BOT_TOKEN: telegramToken,
+    TELEGRAM_CHAT_ID: "-100000000001",
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+  };
   Object.assign(process.env, env);
   const emulators = await startFirebaseEmulators({
     projectId,
@@ -107,6 +145,15 @@ async function main(): Promise<void> {
     abort: () => (worker.exited() ? `worker exited:\n${worker.tail()}` : undefined),
   });
 
+  // The scheduled functions log JSON to stdout (as in Cloud Logging); show those lines like the worker's.
+  const rawWrite = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    const text = String(chunk);
+    if (!text.startsWith("{") || !text.includes('"severity"')) return rawWrite(chunk, ...rest);
+    for (const line of text.split("\n").filter(Boolean)) log("jobs", workerLine(line));
+    return true;
+  }) as typeof process.stdout.write;
+
   // Scheduled functions run in this process, against the same emulators, on their cron schedules.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const functionsModule = require(join(REPO_ROOT, "functions", "lib", "index.js")) as Record<string, unknown>;
@@ -121,6 +168,7 @@ async function main(): Promise<void> {
     Auth emulator       ${emulators.authHost}
     Functions emulator  ${emulators.functionsUrl}/<name>
     Worker              http://127.0.0.1:${ports.worker}  (/healthz /readyz /metrics-json, WA_TRANSPORT=simulated)
+    Telegram (fake)     ${telegram.apiRoot}  (alerts are printed as [telegram] lines)
     Scheduled functions ${scheduled.length ? scheduled.map((s) => `${s.name} "${s.schedule}"`).join(", ") : "none exported"}
   Try it: \`npm run demo\` in another terminal (adds an account, links it, sends a message).
   Ctrl-C stops everything.
@@ -138,6 +186,7 @@ async function main(): Promise<void> {
         .map(([k, v]) => `${k}=${String(v)}`)
         .join(" ");
       log("status", `worker ${ready ? "ready" : "NOT READY"} ${shown}`);
+      log("status", await monitoringStatus());
     } catch (err) {
       log("status", `worker unreachable: ${(err as Error).message}`);
     }
@@ -150,6 +199,7 @@ async function main(): Promise<void> {
     log("stack", `${signal}: stopping`);
     clearInterval(status);
     await scheduler.stop();
+    await telegram.stop();
     await worker.stop(15_000);
     await emulators.stop();
     await firestore.stop();
