@@ -1,11 +1,13 @@
 import { stopAllChildren } from "../lib/children";
 import { benchDelivery } from "./delivery";
+import { benchMonitoring } from "./monitoring";
 import { benchProxies } from "./proxies";
 
 /** `npm run bench [part...]`: prints figures against the local emulators; asserts nothing. */
 const PARTS: Record<string, () => Promise<void>> = {
   proxies: benchProxies,
   delivery: benchDelivery,
+  monitoring: benchMonitoring,
 };
 
 async function main() {

@@ -220,7 +220,8 @@ export function checkDataQuality(args: {
           : "PASS",
     detail: `${a.observedBuckets} of ${a.expectedBeats} expected beats (${(coverage * 100).toFixed(1)} %), over ${Math.round(a.observableSec / 60)} min observable`,
   });
-  const maxGapTargetSec = missedHeartbeatThresholdSec(args.config);
+  // The runbook's target: no gap over two intervals (120 s by default).
+  const maxGapTargetSec = 2 * args.config.heartbeatIntervalSec;
   checks.push({
     name: "max gap",
     status: a.maxGap && a.maxGap.durationSec > maxGapTargetSec ? "FAIL" : "PASS",

@@ -32,9 +32,16 @@ export type ReconnectHistory = Record<string, { atMs: number; count: number }[]>
 
 const HOUR_MS = 3_600_000;
 
-/** Heartbeats are missing once the last one is older than two intervals (120 s by default). */
-export function missedHeartbeatThresholdSec(config: MonitoringConfig): number {
-  return 2 * config.heartbeatIntervalSec;
+/**
+ * Heartbeats are missing once the last is older than two intervals less the drift allowance
+ * (110 s by default): a watchdog firing on the minute then sees the second missed beat, not the
+ * third. A lock handover (at most interval + lease + poll = 100 s by default) stays under it.
+ */
+export function missedHeartbeatThresholdSec(
+  config: Pick<MonitoringConfig, "heartbeatIntervalSec" | "driftSec">,
+): number {
+  const interval = config.heartbeatIntervalSec;
+  return 2 * interval - Math.min(config.driftSec, interval / 2);
 }
 
 export function evaluateHeartbeats(

@@ -14,6 +14,7 @@ export const HEARTBEAT_LOCK = "heartbeat-scheduler";
 const HEARTBEAT_RETENTION_MS = 90 * 86_400_000;
 const ALREADY_EXISTS = 6;
 const STOP_BOUND_MS = 3000;
+const BEAT_MARGIN_MS = 20;
 
 export interface HeartbeatOptions {
   db: Firestore;
@@ -86,8 +87,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
     // What the previous beat (ours or another instance's) left: a planned stop, or a gap we end.
     let afterPlannedStop = false;
     let resumed: { isFirstEver: boolean } | null = null;
-    const thresholdMs =
-      missedHeartbeatThresholdSec({ ...DEFAULT_MONITORING_CONFIG, heartbeatIntervalSec: intervalSec }) * 1000;
+    const thresholdMs = missedHeartbeatThresholdSec({ heartbeatIntervalSec: intervalSec, driftSec }) * 1000;
     if (lastBeatServerMs === null || now - lastBeatServerMs > thresholdMs) {
       const state = (await stateRef.get()).data();
       const prevMs = (state?.lastHeartbeatAt as Timestamp | undefined)?.toMillis() ?? null;
@@ -153,11 +153,15 @@ export function startHeartbeats(o: HeartbeatOptions) {
     if (stopped) return;
     const now = Date.now();
     const next = bucketStart(new Date(now), intervalSec).getTime() + intervalSec * 1000;
-    beatTimer = setTimeout(() => {
-      void serial(beat)
-        .catch((err: Error) => o.logger.error({ err: err.message }, "heartbeat_failed"))
-        .finally(scheduleBeat);
-    }, next - now);
+    // A timer may fire a millisecond early; the margin keeps the beat inside its new bucket.
+    beatTimer = setTimeout(
+      () => {
+        void serial(beat)
+          .catch((err: Error) => o.logger.error({ err: err.message }, "heartbeat_failed"))
+          .finally(scheduleBeat);
+      },
+      next - now + BEAT_MARGIN_MS,
+    );
   }
 
   async function lockTick(): Promise<void> {
