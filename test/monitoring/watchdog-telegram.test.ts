@@ -96,6 +96,10 @@ describe("watchdog → incident → Telegram, end to end", function () {
     assert.equal(open!.status, "open");
     assert.equal(open!.severity, "P2");
     assert.equal(open!.tsStart.toMillis(), lastBeat);
+    const DAY_MS = 86_400_000;
+    assert.equal(open!.expireAt.toMillis() - open!.tsStart.toMillis(), 365 * DAY_MS, "incidents kept a year");
+    const [beat] = (await db.collection(paths.longrun.heartbeats).limit(1).get()).docs;
+    assert.equal(beat!.get("expireAt").toMillis() - beat!.get("ts").toMillis(), 90 * DAY_MS, "heartbeats kept 90 days");
 
     // Still down: further runs do not repeat the alert (once an hour at most).
     for (let i = 0; i < 3; i++) await watchdog();

@@ -167,13 +167,14 @@ export const monitoringState = z.object({
 });
 export type MonitoringState = z.infer<typeof monitoringState>;
 
-/** `runs/{runKey}`: one per scheduled job run, for idempotency and audit. */
+/** `runs/{job}_{periodKey}` (e.g. `rollup_2025-12-30`): the last run of a job for a period, for audit. */
 export const runDocument = z.object({
   job: z.string(),
   periodKey: z.string(),
-  status: z.enum(["running", "done", "failed"]),
+  status: z.enum(["done", "failed"]),
+  trigger: z.string(),
   startedAt: timestamp,
-  finishedAt: timestamp.nullable(),
+  finishedAt: timestamp,
   error: z.string().nullable(),
 });
 export type RunDocument = z.infer<typeof runDocument>;

@@ -331,6 +331,7 @@ export async function runRollup(
   if (fromMs > nowMs) throw new InvalidRollupDate(`${date} has not started yet`);
   const toMs = fromMs + 86_400_000;
   const { config } = await deps.store.loadConfig();
+  const run = { job: "rollup", periodKey: date, startedMs: nowMs, trigger };
   try {
     const [beats, before, after, firstMs, incidents, probes] = await Promise.all([
       deps.rollups.beatsBetween(fromMs, toMs),
@@ -355,6 +356,7 @@ export async function runRollup(
       probes,
     });
     await deps.rollups.writeRollup(rollup, { computedAtMs: nowMs, trigger });
+    await deps.rollups.recordRun({ ...run, status: "done", error: null });
     deps.log.info("rollup_written", {
       date,
       coverage: rollup.heartbeat.coverage,
@@ -370,6 +372,9 @@ export async function runRollup(
     return rollup;
   } catch (err) {
     deps.log.error("rollup_failed", { date, error: (err as Error).message });
+    await deps.rollups
+      .recordRun({ ...run, status: "failed", error: (err as Error).message })
+      .catch((recordErr: Error) => deps.log.error("run_record_failed", { date, error: recordErr.message }));
     await reportEvaluations(
       deps,
       [

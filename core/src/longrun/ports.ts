@@ -82,6 +82,15 @@ export interface RollupStore {
   incidentsTouching(fromMs: number, toMs: number): Promise<IncidentRecord[]>;
   probesBetween(fromMs: number, toMs: number): Promise<ProbeRecord[]>;
   writeRollup(rollup: Rollup, meta: { computedAtMs: number; trigger: string }): Promise<void>;
+  /** `runs/{job}_{periodKey}`: the audit trail of a job run, with its error when it failed. */
+  recordRun(run: {
+    job: string;
+    periodKey: string;
+    status: "done" | "failed";
+    startedMs: number;
+    trigger: string;
+    error: string | null;
+  }): Promise<void>;
 }
 
 /** Telegram, or nothing when it is not configured. */

@@ -79,6 +79,18 @@ export function firestoreRollupStore(db: Firestore, writer: string): RollupStore
         latencyMs: d.get("latencyMs") ?? null,
       }));
     },
+    async recordRun(run) {
+      await db.doc(paths.longrun.run(`${run.job}_${run.periodKey}`)).set({
+        job: run.job,
+        periodKey: run.periodKey,
+        status: run.status,
+        trigger: run.trigger,
+        startedAt: t(run.startedMs),
+        finishedAt: FieldValue.serverTimestamp(),
+        error: run.error,
+        updatedBy: writer,
+      });
+    },
     async writeRollup(rollup, meta) {
       // Rollups are kept for good: no expireAt.
       await db.doc(paths.longrun.rollup(rollup.date)).set({
