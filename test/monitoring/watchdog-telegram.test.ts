@@ -105,6 +105,8 @@ describe("watchdog → incident → Telegram, end to end", function () {
     for (let i = 0; i < 3; i++) await watchdog();
     assert.equal(telegram.messages.filter((m) => m.text.includes("Heartbeats stopped")).length, 1);
 
+    // Back after more than two intervals, so at least one bucket is missing for the rollup to see.
+    await new Promise((r) => setTimeout(r, Math.max(0, lastBeat + (2 * INTERVAL_SEC + 1) * 1000 - Date.now())));
     startWorker("wd-worker-2");
     const resolution = await eventually(
       "a resolution message",

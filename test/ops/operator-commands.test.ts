@@ -129,7 +129,7 @@ describe("operator commands (npm run report / verify:*)", function () {
     await beats(70, 120, "w2", 2);
     const unalerted = await command("verify-restart-safe", period);
     assert.equal(unalerted.code, 1);
-    assert.match(unalerted.out, /FAIL\s+gap detection: .*1 gap\(s\) over 180 s without an incident/);
+    assert.match(unalerted.out, /FAIL\s+gap detection: .*1 gap\(s\) over 170 s without an incident/);
 
     await missedHeartbeatIncident(59, 70);
     await beats(100, 101, "w1", 1); // the old holder writes after the new one took over
