@@ -14,6 +14,7 @@ import {
   type StoredProbe,
 } from "@wa-gateway/core";
 import { localProjectId, REPO_ROOT } from "../lib/project";
+import { millisOf as ms } from "../../functions/src/lib/firestore";
 
 /**
  * What every operator command shares: where to read (the local emulator by default, or a real
@@ -89,7 +90,6 @@ export function opsContext(argv = process.argv.slice(2)): OpsContext {
   return { db: getFirestore(app), target, fromMs, toMs, nowMs, out: values.out };
 }
 
-const ms = (t: unknown) => (t instanceof Timestamp ? t.toMillis() : null);
 const t = Timestamp.fromMillis;
 
 export async function loadConfig(db: Firestore): Promise<MonitoringConfig> {

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { handleSend, paths } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
-import { adminDb, emulator, resetFirestore } from "../support/emulator";
+import { adminDb, resetFirestore } from "../support/emulator";
 import { countDocs, seedAccount } from "../support/fixtures";
+import { spawnWorker } from "../support/workerProcess";
 
 const WORKERS = 3;
 const ACCOUNTS = 20;
@@ -14,7 +15,6 @@ const THREADS_PER_ACCOUNT = 5;
 const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 2000);
 const KILL_EVERY_MS: [number, number] = process.env.CHAOS_NO_KILL ? [1e9, 1e9] : [4000, 7000];
 const BOUND_MS = 240_000;
-const MAIN = join(__dirname, "..", "..", "worker", "src", "main.ts");
 
 /**
  * Chaos: three worker processes deliver 2000 messages over 20 accounts while one of them is
@@ -29,30 +29,18 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
   let generation = 0;
 
   const startWorker = (slot: number): ChildProcess => {
-    const { host, projectId } = emulator();
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        METADATA_SERVER_DETECTION: "none",
-        GCLOUD_PROJECT: projectId,
-        FIRESTORE_EMULATOR_HOST: host,
-        PORT: "0",
-        WORKER_ID: `chaos-${slot}-gen${++generation}`,
-        WA_TRANSPORT: "simulated",
-        WA_SIM_RECORD_FILE: recordFile,
-        SEND_PACING: "off",
-        ACCOUNT_LEASE_SEC: "5",
-        OUTBOX_LEASE_SEC: "5",
-        // The emulator re-evaluates a listener over the whole collection on every write, which
-        // with 2000 entries costs more than it saves: here the sweep finds the work. Claims,
-        // leases and fencing are the same either way; the listener path has its own tests.
-        OUTBOX_LISTENER: "off",
-        OUTBOX_SWEEP_SEC: "1",
-        SEND_RETRY_BASE_MS: "200",
-        SEND_MAX_ATTEMPTS: "20",
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "ignore", "inherit"],
+    const child = spawnWorker(`chaos-${slot}-gen${++generation}`, {
+      WA_SIM_RECORD_FILE: recordFile,
+      SEND_PACING: "off",
+      ACCOUNT_LEASE_SEC: "5",
+      OUTBOX_LEASE_SEC: "5",
+      // The emulator re-evaluates a listener over the whole collection on every write, which
+      // with 2000 entries costs more than it saves: here the sweep finds the work. Claims,
+      // leases and fencing are the same either way; the listener path has its own tests.
+      OUTBOX_LISTENER: "off",
+      OUTBOX_SWEEP_SEC: "1",
+      SEND_RETRY_BASE_MS: "200",
+      SEND_MAX_ATTEMPTS: "20",
     });
     live.add(child);
     child.on("exit", () => live.delete(child));

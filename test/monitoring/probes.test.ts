@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { paths } from "@wa-gateway/core";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
-import { callAs, captureConsole, loadFunctions } from "../support/functions";
+import { callAs, captureConsole, loadFunctionsWithAlertsOff } from "../support/functions";
 import { eventually, linkedAccount, workersPerTest } from "../support/worker";
 
 const PROBE_NUMBER = "40799000111@s.whatsapp.net";
@@ -10,7 +10,7 @@ const PROBE_NUMBER = "40799000111@s.whatsapp.net";
 describe("probes end to end (worker on the simulated network)", function () {
   this.timeout(90_000);
   let network: SimulatedWhatsApp;
-  let fns: ReturnType<typeof loadFunctions>;
+  let fns: ReturnType<typeof loadFunctionsWithAlertsOff>;
   const workers = workersPerTest();
 
   const run = async (fn: "longrunProbes" | "longrunWatchdog", scheduleTime: Date) => {
@@ -32,11 +32,7 @@ describe("probes end to end (worker on the simulated network)", function () {
       30_000,
     );
 
-  before(() => {
-    process.env.TELEGRAM_BOT_TOKEN = "";
-    process.env.TELEGRAM_CHAT_ID = "";
-    fns = loadFunctions();
-  });
+  before(() => (fns = loadFunctionsWithAlertsOff()));
   beforeEach(async () => {
     await resetFirestore();
     network = new SimulatedWhatsApp({ deliveredReceiptMs: null });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
 import { heartbeatBucketId, paths, type Rollup } from "@wa-gateway/core";
 import { adminDb, resetFirestore } from "../support/emulator";
-import { callAs, captureConsole, loadFunctions } from "../support/functions";
+import { callAs, captureConsole, loadFunctionsWithAlertsOff } from "../support/functions";
 
 const DAY = Date.parse("2025-12-30T00:00:00Z");
 const MIN = 60_000;
@@ -24,15 +24,11 @@ async function beatsAt(minutesFromDay: number[]) {
 
 describe("daily rollup (whatsappAdminRunRollup and the 00:05 schedule)", function () {
   this.timeout(60_000);
-  let fns: ReturnType<typeof loadFunctions>;
+  let fns: ReturnType<typeof loadFunctionsWithAlertsOff>;
   const rollupOf = (date: string, uid = "ops", admin = true) =>
     captureConsole(() => callAs<Rollup>(fns.whatsappAdminRunRollup as never, { date }, { uid, admin }));
 
-  before(() => {
-    process.env.TELEGRAM_BOT_TOKEN = "";
-    process.env.TELEGRAM_CHAT_ID = "";
-    fns = loadFunctions();
-  });
+  before(() => (fns = loadFunctionsWithAlertsOff()));
 
   beforeEach(async () => {
     await resetFirestore();

@@ -15,6 +15,13 @@ export function loadFunctions(): typeof FunctionsModule {
   return require("../../functions/src/index") as typeof FunctionsModule;
 }
 
+/** The functions module with Telegram alerts off (no token, no chat): incidents are still recorded. */
+export function loadFunctionsWithAlertsOff(): typeof FunctionsModule {
+  process.env.TELEGRAM_BOT_TOKEN = "";
+  process.env.TELEGRAM_CHAT_ID = "";
+  return loadFunctions();
+}
+
 // Online mode against the emulator: without a projectId it would point GCLOUD_PROJECT elsewhere.
 const fft = firebaseFunctionsTest({ projectId: process.env.GCLOUD_PROJECT });
 

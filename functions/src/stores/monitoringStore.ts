@@ -13,10 +13,10 @@ import {
   type OpenIncident,
   type ReconnectHistory,
 } from "@wa-gateway/core";
+import { millisOf as ms } from "../lib/firestore";
 
 const ALREADY_EXISTS = 6;
 const INCIDENT_RETENTION_MS = 365 * 86_400_000;
-const ms = (t: unknown) => (t instanceof Timestamp ? t.toMillis() : null);
 const ts = (value: number) => Timestamp.fromMillis(value);
 const iso = (value: number) => new Date(value).toISOString();
 

@@ -11,13 +11,13 @@ import {
   type ProbeStore,
 } from "@wa-gateway/core";
 import { firestoreSendStore } from "./sendStore";
+import { millisOf as ms } from "../lib/firestore";
 
 const ALREADY_EXISTS = 6;
 const PROBE_RETENTION_MS = 180 * 86_400_000;
 /** The system identity probe messages are sent under (never a real user's uid). */
 export const PROBE_CALLER = { uid: "system-longrun-probe", admin: true } as const;
 
-const ms = (t: unknown) => (t instanceof Timestamp ? t.toMillis() : null);
 const MS_FIELDS = { startedMs: "startedAt", attemptStartedMs: "attemptStartedAt", retryAtMs: "retryAt" } as const;
 
 function toFirestore(fields: Record<string, unknown>): Record<string, unknown> {

@@ -1,7 +1,6 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { paths, type Beat, type IncidentRecord, type ProbeRecord, type RollupStore } from "@wa-gateway/core";
-
-const ms = (t: unknown) => (t instanceof Timestamp ? t.toMillis() : null);
+import { millisOf as ms } from "../lib/firestore";
 
 function beat(d: FirebaseFirestore.QueryDocumentSnapshot): Beat {
   return {
