@@ -125,6 +125,32 @@ describe("alerting: Telegram delivery rules", function () {
     assert.ok(text.indexOf("P1") < text.indexOf("P3"));
   });
 
+  it("a run too long for one message is split, and the messages to one chat are paced", async () => {
+    configure({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_CHAT_ID: CHAT_ID, TELEGRAM_API_ROOT: telegram.apiRoot });
+    const batch = adminDb().batch();
+    for (let i = 0; i < 25; i++) {
+      batch.set(adminDb().doc(paths.account(`logged-out-${i}`)), {
+        status: "logged_out",
+        reconnectCount: 0,
+        owner: null,
+      });
+    }
+    await batch.commit();
+    await new Promise((r) => setTimeout(r, 3000)); // let the chat's send budget refill after earlier tests
+    await watchdog(new Date());
+    assert.ok(telegram.messages.length >= 2, `${telegram.messages.length} message(s)`);
+    for (const m of telegram.messages) assert.ok(m.text.length <= 4096);
+    assert.equal(
+      telegram.messages
+        .map((m) => m.text)
+        .join("")
+        .split("WhatsApp account logged out").length - 1,
+      25,
+    );
+    const spacing = telegram.messages[1]!.at - telegram.messages[0]!.at;
+    assert.ok(spacing >= 2900, `second message after ${spacing} ms; the per-chat pace is one per 3 s`);
+  });
+
   it("a bad config edit keeps the last good values and opens config_invalid; fixing it resolves it", async () => {
     configure({ TELEGRAM_BOT_TOKEN: "", TELEGRAM_CHAT_ID: "" });
     await adminDb().doc(paths.longrun.config).delete();

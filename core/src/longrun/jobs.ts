@@ -1,4 +1,5 @@
 import { parseRollupDate, probeKey, type ProbeType } from "../ids";
+import type { MonitoringConfig } from "../documents/longrun";
 import { formatAlertMessages, type AlertLine } from "./alertMessage";
 import { GLOBAL_KEY, type Evaluation, type IncidentAction } from "./incidents";
 import type { AlertChannel, JobLog, MonitoringStore, ProbeDoc, ProbeStore, RollupStore } from "./ports";
@@ -144,7 +145,7 @@ async function startAttempt(
   deps: { probes: ProbeStore },
   probe: Pick<ProbeDoc, "key" | "type">,
   attempt: number,
-  config: import("../documents/longrun").MonitoringConfig,
+  config: MonitoringConfig,
 ): Promise<Partial<ProbeDoc> | { skipped: string }> {
   const plan = planProbe(probe.type, config);
   if (plan.kind === "skipped") return { skipped: plan.reason };
@@ -171,6 +172,11 @@ export function scheduledProbes(slot: Date): { type: ProbeType; key: string }[] 
   return types.map((type) => ({ type, key: probeKey(type, slot) }));
 }
 
+/** What starting a probe came to; `exists`: that key was already started (a rerun). */
+export type ProbeStart = "PENDING" | "SKIPPED" | "exists";
+/** What one watchdog pass did to a pending probe. */
+export type ProbeAdvance = "PASS" | "FAIL" | "RETRY";
+
 /** Starts probes. Deterministic keys: running a slot twice starts nothing new. */
 export async function startProbes(
   deps: AlertDeps & { probes: ProbeStore },
@@ -178,7 +184,7 @@ export async function startProbes(
   nowMs: number,
 ) {
   const { config } = await deps.store.loadConfig();
-  const started: Record<string, string> = {};
+  const started: Record<string, ProbeStart> = {};
   for (const { type, key } of probes) {
     const base: ProbeDoc = {
       key,
@@ -255,7 +261,7 @@ export async function advanceProbes(deps: AlertDeps & { probes: ProbeStore }, no
   const pending = await deps.probes.pendingProbes();
   if (pending.length === 0) return {};
   const { config } = await deps.store.loadConfig();
-  const outcome: Record<string, string> = {};
+  const outcome: Record<string, ProbeAdvance> = {};
   const finishedTypes = new Set<ProbeType>();
   for (const p of pending) {
     if (p.retryAtMs !== null) {

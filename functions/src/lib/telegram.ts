@@ -2,6 +2,25 @@ import { Api, TelegramApiError } from "node-telegram-bot-api";
 import { scrubText, type AlertChannel, type JobLog } from "@wa-gateway/core";
 
 const DISABLED_TOKENS = new Set(["", "off", "none", "-"]);
+const clients = new Map<string, Api>();
+
+/** One client per token and origin for the life of the instance, so its per-chat limiter spans runs. */
+function apiFor(token: string, apiRoot: string): Api {
+  const key = `${apiRoot}\u0000${token}`;
+  let api = clients.get(key);
+  if (!api) {
+    api = new Api(token, {
+      apiRoot,
+      timeoutMs: 15_000,
+      maxRetries: 3,
+      maxRetryAfterMs: 30_000,
+      // Telegram allows about 20 messages a minute into one group.
+      rateLimit: { perChat: 1 / 3 },
+    });
+    clients.set(key, api);
+  }
+  return api;
+}
 let reportedDisabled = false;
 
 /**
@@ -16,14 +35,7 @@ export function telegramChannel(o: { token: string; chatId: string; apiRoot: str
     reportedDisabled = true;
     return { enabled: false, send: async () => undefined };
   }
-  const api = new Api(o.token, {
-    apiRoot: o.apiRoot,
-    timeoutMs: 15_000,
-    maxRetries: 3,
-    maxRetryAfterMs: 30_000,
-    // Telegram allows about 20 messages a minute into one group.
-    rateLimit: { perChat: 1 / 3 },
-  });
+  const api = apiFor(o.token, o.apiRoot);
   return {
     enabled: true,
     async send(messages) {
