@@ -107,6 +107,24 @@ describe("alerting: Telegram delivery rules", function () {
     assert.equal(telegram.messages.length, 1);
   });
 
+  it("a resolution Telegram refuses is delivered by the next run", async () => {
+    configure({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_CHAT_ID: CHAT_ID, TELEGRAM_API_ROOT: telegram.apiRoot });
+    await silentFor(600);
+    await watchdog(new Date());
+    assert.equal(telegram.messages.length, 1);
+
+    await silentFor(5); // heartbeats are back
+    configure({ TELEGRAM_BOT_TOKEN: `${TOKEN}x` });
+    await watchdog(new Date(Date.now() + 60_000));
+    assert.equal(telegram.messages.length, 1, "refused");
+    configure({ TELEGRAM_BOT_TOKEN: TOKEN });
+    await watchdog(new Date(Date.now() + 120_000));
+    assert.equal(telegram.messages.length, 2);
+    assert.match(telegram.messages[1]!.text, /RESOLVED<\/b> Heartbeats stopped/);
+    await watchdog(new Date(Date.now() + 180_000));
+    assert.equal(telegram.messages.length, 2, "delivered once");
+  });
+
   it("several alerts of one run go in one message, most severe first", async () => {
     configure({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_CHAT_ID: CHAT_ID, TELEGRAM_API_ROOT: telegram.apiRoot });
     await adminDb().doc(paths.account("acc-logged-out")).set({ status: "logged_out", reconnectCount: 1, owner: null });

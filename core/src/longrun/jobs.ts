@@ -57,11 +57,15 @@ function alertLines(actions: IncidentAction[]): AlertLine[] {
   return lines;
 }
 
-/** Sends what a committed set of incident actions announces: one message for the whole run. */
+/**
+ * Sends what a committed set of incident actions announces, with any notices an earlier run
+ * could not deliver: one message for the whole run.
+ */
 export async function announce(
   deps: AlertDeps,
   actions: IncidentAction[],
   nowMs: number,
+  carried: AlertLine[] = [],
 ): Promise<"sent" | "nothing" | "disabled" | "failed"> {
   for (const a of actions) {
     const type = a.kind === "open" ? a.evaluation.type : a.incident.type;
@@ -73,7 +77,7 @@ export async function announce(
       ...(a.kind === "resolve" ? { mttrSec: a.mttrSec } : {}),
     });
   }
-  const lines = alertLines(actions);
+  const lines = [...carried, ...alertLines(actions)];
   if (lines.length === 0) return "nothing";
   if (!deps.alerts.enabled) return "disabled";
   try {
@@ -82,9 +86,11 @@ export async function announce(
     return "sent";
   } catch (err) {
     deps.log.error("alerts_failed", { count: lines.length, error: (err as Error).message });
+    // Open incidents stay due and are announced again; resolutions are kept for the next run.
     await deps.store.unclaimNotifications(
       actions.filter((a) => a.kind === "open" || a.kind === "remind").map((a) => a.id),
     );
+    await deps.store.deferNotices(lines.filter((l) => l.kind === "resolve"));
     return "failed";
   }
 }
@@ -134,7 +140,7 @@ export async function runWatchdog(deps: AlertDeps & { probes: ProbeStore }, sche
     deps.log.info("watchdog_duplicate_run", { scheduleTime: new Date(scheduleMs).toISOString() });
     return { status: "duplicate_run" as const };
   }
-  const alerts = await announce(deps, applied.actions, nowMs);
+  const alerts = await announce(deps, applied.actions, nowMs, applied.deferred);
   const probes = await advanceProbes(deps, nowMs);
   return { status: "done" as const, actions: applied.actions, alerts, probes, evaluations };
 }

@@ -1,5 +1,6 @@
 import type { ProbeType } from "../ids";
 import type { ProbeResult } from "../documents/longrun";
+import type { AlertLine } from "./alertMessage";
 import type { ConfigResolution } from "./config";
 import type { Beat } from "./heartbeatMath";
 import type { Evaluation, IncidentAction } from "./incidents";
@@ -8,7 +9,9 @@ import type { AccountHealth, HeartbeatState, OutboxView, ReconnectHistory } from
 
 /** What the monitoring jobs need from the outside world; Firestore implements it in functions/. */
 
-export type ApplyResult = { status: "applied"; actions: IncidentAction[] } | { status: "duplicate_run" };
+/** `deferred`: resolution notices an earlier run could not deliver, taken over by this run. */
+export type ApplyResult =
+  { status: "applied"; actions: IncidentAction[]; deferred: AlertLine[] } | { status: "duplicate_run" };
 
 export interface MonitoringStore {
   /** `config/current`, created with the defaults when missing; invalid → last good values. */
@@ -31,6 +34,8 @@ export interface MonitoringStore {
   }): Promise<ApplyResult>;
   /** A notification that could not be delivered is unclaimed, so the next run tries again. */
   unclaimNotifications(ids: string[]): Promise<void>;
+  /** Resolution notices that could not be delivered; the next watchdog run sends them. */
+  deferNotices(lines: AlertLine[]): Promise<void>;
 }
 
 export interface ProbeDoc {

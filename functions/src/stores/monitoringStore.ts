@@ -7,6 +7,7 @@ import {
   reconcileIncidents,
   resolveMonitoringConfig,
   type AccountHealth,
+  type AlertLine,
   type ConfigResolution,
   type IncidentType,
   type MonitoringStore,
@@ -102,9 +103,12 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
     applyIncidents({ nowMs, evaluations, repeatMs, run }) {
       const incidents = db.collection(paths.longrun.incidents);
       return db.runTransaction(async (tx) => {
+        let deferred: AlertLine[] = [];
         if (run) {
-          const last = (await tx.get(watchdogRef)).get(`lastRun.${run.job}`) as number | undefined;
+          const snap = await tx.get(watchdogRef);
+          const last = snap.get(`lastRun.${run.job}`) as number | undefined;
           if (last !== undefined && last >= run.scheduleMs) return { status: "duplicate_run" as const };
+          deferred = (snap.get("deferredNotices") as AlertLine[] | undefined) ?? [];
         }
         const openSnap = await tx.get(incidents.where("status", "==", "open"));
         const open: OpenIncident[] = openSnap.docs.map((d) => ({
@@ -163,6 +167,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
               lastRun: { [run.job]: run.scheduleMs },
               ...(run.reconnectHistory ? { reconnectHistory: run.reconnectHistory } : {}),
               ...(run.lastGoodConfig ? { lastGoodConfig: run.lastGoodConfig } : {}),
+              deferredNotices: [],
               updatedAt: FieldValue.serverTimestamp(),
               updatedBy: writer,
             },
@@ -171,14 +176,27 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
                 "lastRun." + run.job,
                 "updatedAt",
                 "updatedBy",
+                ...(deferred.length ? ["deferredNotices"] : []),
                 ...(run.reconnectHistory ? ["reconnectHistory"] : []),
                 ...(run.lastGoodConfig ? ["lastGoodConfig"] : []),
               ],
             },
           );
         }
-        return { status: "applied" as const, actions };
+        return { status: "applied" as const, actions, deferred };
       });
+    },
+
+    async deferNotices(lines) {
+      if (lines.length === 0) return;
+      await watchdogRef.set(
+        {
+          deferredNotices: FieldValue.arrayUnion(...lines),
+          updatedAt: FieldValue.serverTimestamp(),
+          updatedBy: writer,
+        },
+        { merge: true },
+      );
     },
 
     async unclaimNotifications(ids) {
