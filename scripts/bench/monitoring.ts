@@ -1,7 +1,4 @@
-import type { ChildProcess } from "node:child_process";
-import { spawn } from "node:child_process";
 import { Writable } from "node:stream";
-import { join } from "node:path";
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
 import {
@@ -24,7 +21,7 @@ import { createLogger } from "../../worker/src/logger";
 import { heartbeatLock } from "../../worker/src/monitoring/heartbeatLock";
 import { startHeartbeats } from "../../worker/src/monitoring/heartbeats";
 import { startFakeTelegram } from "../lib/fakeTelegram";
-import { REPO_ROOT } from "../lib/project";
+import { spawnWorker } from "../lib/workerProcess";
 import { countingFirestore, type OpCounts } from "./countingFirestore";
 
 /**
@@ -144,24 +141,6 @@ async function watchdogCosts() {
   return { watchdog, probeDay, rollup: { ...counted.counts } };
 }
 
-function spawnWorker(id: string): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "worker", "src", "main.ts")], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      METADATA_SERVER_DETECTION: "none",
-      GCLOUD_PROJECT: process.env.GCLOUD_PROJECT!,
-      FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST!,
-      PORT: "0",
-      WORKER_ID: id,
-      WA_TRANSPORT: "simulated",
-      HEARTBEAT_LOCK_LEASE_SEC: "3",
-      HEARTBEAT_LOCK_POLL_SEC: "1",
-      LOG_LEVEL: "warn",
-    },
-    stdio: "ignore",
-  });
-}
-
 /** Heartbeats every 5 s and the watchdog every 5 s: the default 60 s / 60 s scaled down 12×. */
 async function detectionLatency(trials: number): Promise<number[]> {
   const SCALE = 12;
@@ -174,7 +153,11 @@ async function detectionLatency(trials: number): Promise<number[]> {
     for (let t = 0; t < trials; t++) {
       await reset();
       await db.doc(paths.longrun.config).set({ heartbeatIntervalSec: interval, expectedAccounts: 0 });
-      const worker = spawnWorker(`bench-detect-${t}`);
+      const worker = spawnWorker(
+        { host: process.env.FIRESTORE_EMULATOR_HOST!, projectId: process.env.GCLOUD_PROJECT! },
+        `bench-detect-${t}`,
+        { HEARTBEAT_LOCK_LEASE_SEC: "3", HEARTBEAT_LOCK_POLL_SEC: "1" },
+      );
       for (;;) {
         if ((await db.collection(paths.longrun.heartbeats).count().get()).data().count >= 2) break;
         await sleep(200);

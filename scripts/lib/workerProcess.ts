@@ -1,0 +1,30 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { REPO_ROOT } from "./project";
+
+const MAIN = join(REPO_ROOT, "worker", "src", "main.ts");
+
+/**
+ * A worker as its own process (so it can be SIGKILLed) on the given Firestore emulator, with the
+ * simulated transport; `env` overrides the defaults.
+ */
+export function spawnWorker(
+  target: { host: string; projectId: string },
+  workerId: string,
+  env: Record<string, string> = {},
+): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      METADATA_SERVER_DETECTION: "none",
+      GCLOUD_PROJECT: target.projectId,
+      FIRESTORE_EMULATOR_HOST: target.host,
+      PORT: "0",
+      WORKER_ID: workerId,
+      WA_TRANSPORT: "simulated",
+      LOG_LEVEL: "warn",
+      ...env,
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
