@@ -4,6 +4,7 @@
 // usage: node ../scripts/bundle.mjs <package-dir-name> <entry> <outfile>   (run from the package)
 import { build } from "esbuild";
 import { readFileSync } from "node:fs";
+import { deployRuntime } from "./runtime.mjs";
 
 const [, , name, entry, outfile] = process.argv;
 if (!name || !entry || !outfile) {
@@ -24,7 +25,8 @@ await build({
   outfile,
   bundle: true,
   platform: "node",
-  target: "node20",
+  // The deploy runtime (firebase.json), for the worker image too: one Node major everywhere.
+  target: `node${deployRuntime().major}`,
   format: "cjs",
   sourcemap: "linked",
   external,
