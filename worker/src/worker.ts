@@ -7,7 +7,8 @@ import { openFirestore } from "./firestore";
 import { createHealthServer } from "./http/server";
 import { inboundStore } from "./inbound/inboundStore";
 import type { Logger } from "./logger";
-import { outboxFigures, WorkerMetrics } from "./metrics";
+import { outboxFigures, type OutboxFigures } from "./metrics/outboxFigures";
+import { WorkerMetrics } from "./metrics/workerMetrics";
 import { outboxStore } from "./outbox/outboxStore";
 import { startHeartbeats, type Heartbeats } from "./monitoring/heartbeats";
 import { firestoreReadiness } from "./readiness";
@@ -36,6 +37,12 @@ function listen(server: Server, port: number): Promise<number> {
 
 export class UnsupportedTransportError extends Error {}
 
+function withoutReadTime(figures: OutboxFigures | null) {
+  if (!figures) return {};
+  const { readAtMs, ...rest } = figures;
+  return { ...rest, outboxFiguresAgeSec: Math.round((Date.now() - readAtMs) / 1000) };
+}
+
 function makeTransport(config: WorkerConfig): Transport {
   if (config.transport === "simulated") {
     return new SimulatedWhatsApp({
@@ -59,8 +66,16 @@ export async function startWorker(
   const startedAt = new Date();
   const db = deps.firestore ?? openFirestore(config.projectId, config.workerId);
   const checkFirestore = firestoreReadiness(db);
-  const metrics = new WorkerMetrics();
   const figures = outboxFigures(db);
+  let heartbeats: Heartbeats | null = null; // started once the HTTP server listens
+  const metrics: WorkerMetrics = new WorkerMetrics(
+    {
+      connectedAccounts: (): number => accounts.connectedCount(),
+      holdsHeartbeatLock: () => heartbeats?.holds() ?? false,
+      outboxFigures: figures,
+    },
+    { version: config.serviceVersion, commit: config.commitHash },
+  );
 
   const accounts = new AccountManager({
     db,
@@ -96,13 +111,14 @@ export async function startWorker(
       startedAt,
       isShuttingDown: shutdown.isShuttingDown,
       checkFirestore,
+      prometheus: () => metrics.registry,
       metrics: async () => {
         const memory = process.memoryUsage();
         const states = accounts.accountStates();
         return {
           transport: transport.name,
           activeAccounts: accounts.connectedCount(),
-          ...(await figures().catch(() => ({}))),
+          ...withoutReadTime(await figures()),
           ...metrics.snapshot(),
           accounts: states,
           memoryRssMb: Math.round(memory.rss / 2 ** 20),
@@ -116,7 +132,7 @@ export async function startWorker(
   server.keepAliveTimeout = 1000;
   const port = await listen(server, config.port);
   accounts.start();
-  const heartbeats = config.heartbeat
+  heartbeats = config.heartbeat
     ? startHeartbeats({
         db,
         instanceId: config.workerId,

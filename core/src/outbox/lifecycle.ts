@@ -33,7 +33,10 @@ export function claimability(entry: OutboxLeaseView, nowMs: number): Claimabilit
 }
 
 export type ClaimResult =
-  { kind: "claimed"; epoch: number; attempt: number } | { kind: "lost"; why: Claimability } | { kind: "missing" };
+  /** `takeover`: the entry was `processing` under a lease that ran out (its holder died or hung). */
+  | { kind: "claimed"; epoch: number; attempt: number; takeover: boolean }
+  | { kind: "lost"; why: Claimability }
+  | { kind: "missing" };
 export type FinishResult = "finished" | "fenced" | "missing";
 
 /** Fields that make `workerId` the lease holder; the epoch fences every earlier holder. */

@@ -10,7 +10,7 @@ import {
 } from "@wa-gateway/core";
 import type { InboundStore } from "../inbound/inboundStore";
 import type { Logger } from "../logger";
-import type { WorkerMetrics } from "../metrics";
+import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { AccountOutbox } from "../outbox/accountOutbox";
 import type { OutboxStore } from "../outbox/outboxStore";
 import { OutboxWatcher } from "../outbox/outboxWatcher";
@@ -146,6 +146,7 @@ export class AccountManager {
       if (accountLeaseState(seen.owner, this.o.workerId, now) === "theirs") continue;
       const claim = await this.o.accounts.claim(accountId);
       if (claim.kind !== "claimed") continue;
+      this.o.metrics.accountClaimed(claim.takeover);
       const held: Held = {
         accountId,
         epoch: claim.epoch,
@@ -259,7 +260,7 @@ export class AccountManager {
         this.watcher.remove(accountId);
         void outbox?.stop();
         if (this.stopping || this.held.get(accountId) !== held) return;
-        this.o.metrics.reconnectCount++;
+        this.o.metrics.disconnected(update.code);
         let next = afterClose(update.code);
         // A QR that timed out unscanned is not an outage: wait for someone to ask for a new one.
         if (sawQr && next.kind === "reconnect_backoff") next = { kind: "stop", status: "needs_qr", dropSession: false };

@@ -2,7 +2,9 @@ import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore"
 import { accountLeaseState, paths, type AccountStatus } from "@wa-gateway/core";
 import { optimisticUpdate } from "../optimistic";
 
-export type AccountClaim = { kind: "claimed"; epoch: number } | { kind: "lost" } | { kind: "missing" };
+/** `takeover`: another worker held the lease and let it run out (it died or hung) rather than release it. */
+export type AccountClaim =
+  { kind: "claimed"; epoch: number; takeover: boolean } | { kind: "lost" } | { kind: "missing" };
 export type FencedWrite = "written" | "lost" | "missing";
 
 const ownerOf = (data: FirebaseFirestore.DocumentData | undefined) => {
@@ -42,7 +44,7 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number) 
         if (accountLeaseState(owner, workerId, Date.now()) === "theirs") return { result: { kind: "lost" } };
         const epoch = (owner?.epoch ?? 0) + 1;
         return {
-          result: { kind: "claimed", epoch },
+          result: { kind: "claimed", epoch, takeover: owner !== null && owner.workerId !== workerId },
           updates: [[ref(accountId), { owner: { workerId, leaseUntil: leaseUntil(), epoch } }]],
         };
       });

@@ -1,4 +1,5 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
+import type { Registry } from "prom-client";
 import type { Logger } from "../logger";
 import type { FirestoreCheck } from "../readiness";
 
@@ -8,6 +9,7 @@ export interface HealthSources {
   isShuttingDown(): boolean;
   checkFirestore(): Promise<FirestoreCheck>;
   metrics(): Promise<Record<string, unknown>>;
+  prometheus(): Registry;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -16,7 +18,7 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** `/healthz` (alive), `/readyz` (Firestore answers, not stopping), `/metrics-json`. */
+/** `/healthz` (alive), `/readyz` (Firestore answers, not stopping), `/metrics` (Prometheus), `/metrics-json`. */
 export function createHealthServer(sources: HealthSources, logger: Logger): Server {
   return createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -34,6 +36,12 @@ export function createHealthServer(sources: HealthSources, logger: Logger): Serv
             checks: { firestore, shuttingDown },
             workerId: sources.workerId,
           });
+        }
+        case "/metrics": {
+          const registry = sources.prometheus();
+          const text = await registry.metrics();
+          res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
+          return res.end(text);
         }
         case "/metrics-json":
           return json(res, 200, {

@@ -1,7 +1,7 @@
 import type { Firestore, Timestamp } from "firebase-admin/firestore";
 import { collections, TokenBucket, type PacingPolicy } from "@wa-gateway/core";
 import type { Logger } from "../logger";
-import type { WorkerMetrics } from "../metrics";
+import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { SendError, type AccountSocket } from "../transport/transport";
 import type { OutboxStore } from "./outboxStore";
 
@@ -151,6 +151,7 @@ export class AccountOutbox {
   private async deliver(p: Pending): Promise<void> {
     const { store, logger, metrics } = this.o;
     const claim = await store.claim(p.requestId);
+    metrics.claimed(claim);
     if (claim.kind !== "claimed") {
       // Someone else has it, it is not due, or it is final: re-learn its state from the sweep.
       this.pending.delete(p.requestId);
@@ -185,7 +186,7 @@ export class AccountOutbox {
     const started = Date.now();
     let failure: SendError | undefined;
     try {
-      metrics.rawSends++;
+      metrics.sendCalled();
       await this.o.socket.send(entry.toJid, entry.text, entry.providerMessageId);
     } catch (err) {
       failure = err instanceof SendError ? err : new SendError((err as Error).message, false);
@@ -196,7 +197,7 @@ export class AccountOutbox {
     if (!failure) {
       const result = await store.finish(entry.requestId, entry.epoch, entry.threadId);
       this.pending.delete(entry.requestId);
-      if (result === "finished") metrics.recordSent(Date.now() - started);
+      metrics.sendFinished(result, Date.now() - started);
       logger.info(
         { requestId: entry.requestId, accountId: entry.accountId, attempt: entry.attempt, result },
         "outbox_sent",
@@ -218,8 +219,9 @@ export class AccountOutbox {
       },
       "outbox_send_failed",
     );
+    // fail() answers "finished" when the entry went back to the queue for a retry.
+    if (result === "failed" || result === "finished") metrics.sendFailed(result === "failed");
     if (result === "failed") {
-      metrics.recordFailed();
       this.pending.delete(entry.requestId);
     } else {
       void this.sweep(); // learn the new nextAttemptAt; the entry keeps its thread's place meanwhile

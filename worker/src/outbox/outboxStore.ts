@@ -84,6 +84,7 @@ export function outboxStore(db: Firestore, workerId: string, leaseSec: number, r
             kind: "claimed",
             epoch: fields.leaseEpoch,
             attempt: fields.attempts,
+            takeover: view.status === "processing",
             entry: {
               requestId,
               epoch: fields.leaseEpoch,

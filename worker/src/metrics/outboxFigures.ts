@@ -1,0 +1,57 @@
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { collections } from "@wa-gateway/core";
+
+const FIVE_MIN_MS = 5 * 60_000;
+
+export interface OutboxFigures {
+  queuedCount: number;
+  processingCount: number;
+  sentLast5m: number;
+  failedLast5m: number;
+  outboxLagSeconds: number;
+  /** When these figures were read (ms). */
+  readAtMs: number;
+}
+
+/**
+ * The seed's system-wide outbox figures, by count aggregations (one read per 1000 entries
+ * counted). One refresh at a time however many scrapes ask (they share it), at most one per
+ * `cacheMs`, and a caller waits at most `waitMs`: past that it gets the last figures read
+ * (or null before the first), so an unreachable Firestore cannot hang a scrape.
+ */
+export function outboxFigures(db: Firestore, { cacheMs = 10_000, waitMs = 2_000 } = {}) {
+  let last: OutboxFigures | null = null;
+  let inFlight: Promise<OutboxFigures> | null = null;
+  const outbox = db.collection(collections.outbox);
+  const count = async (q: FirebaseFirestore.Query) => (await q.count().get()).data().count;
+
+  async function read(): Promise<OutboxFigures> {
+    const since = Timestamp.fromMillis(Date.now() - FIVE_MIN_MS);
+    const [queuedCount, processingCount, sentLast5m, failedLast5m, oldest] = await Promise.all([
+      count(outbox.where("status", "==", "queued")),
+      count(outbox.where("status", "==", "processing")),
+      count(outbox.where("status", "==", "sent").where("sentAt", ">=", since)),
+      count(outbox.where("status", "==", "failed").where("updatedAt", ">=", since)),
+      outbox.where("status", "==", "queued").orderBy("createdAt").limit(1).get(),
+    ]);
+    const oldestAt = oldest.docs[0]?.get("createdAt") as Timestamp | undefined;
+    const readAtMs = Date.now();
+    return {
+      queuedCount,
+      processingCount,
+      sentLast5m,
+      failedLast5m,
+      outboxLagSeconds: oldestAt ? Math.max(0, Math.round((readAtMs - oldestAt.toMillis()) / 1000)) : 0,
+      readAtMs,
+    };
+  }
+
+  return async (): Promise<OutboxFigures | null> => {
+    if (last && Date.now() - last.readAtMs < cacheMs) return last;
+    inFlight ??= read()
+      .then((figures) => (last = figures))
+      .finally(() => (inFlight = null));
+    const bounded = new Promise<null>((resolve) => setTimeout(resolve, waitMs, null).unref());
+    return (await Promise.race([inFlight.catch(() => null), bounded])) ?? last;
+  };
+}

@@ -1,0 +1,167 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { DisconnectCode, type ClaimResult, type FinishResult } from "@wa-gateway/core";
+import type { OutboxFigures } from "./outboxFigures";
+import { RecentCount } from "./recentCount";
+
+/** What the registry reads at scrape time from the rest of the worker. */
+export interface MetricSources {
+  connectedAccounts(): number;
+  holdsHeartbeatLock(): boolean;
+  outboxFigures(): Promise<OutboxFigures | null>;
+}
+
+/** Codes that get their own label value; any other is "other", so the label set stays bounded. */
+const KNOWN_DISCONNECT_CODES = new Set<number>([...Object.values(DisconnectCode), 405, 516]);
+const FIVE_MIN_MS = 5 * 60_000;
+
+export type SendOutcome = "sent" | "fenced" | "retry_scheduled" | "failed";
+export type OutboxClaimOutcome = "claimed" | "leased" | "not_due" | "final" | "missing";
+
+/**
+ * This worker's metrics: Prometheus families for `/metrics` (names and units by Prometheus
+ * conventions, labels from closed sets only: never a message id, phone number or account id),
+ * and the few figures `/metrics-json` has always shown. Memory is constant however many messages
+ * go through.
+ */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  rawSends = 0;
+  reconnectCount = 0;
+  private readonly sentRecently = new RecentCount(FIVE_MIN_MS);
+  private readonly failedRecently = new RecentCount(FIVE_MIN_MS);
+
+  private readonly sends = new Counter({
+    name: "wa_outbox_sends_total",
+    help: "Outbox entries this worker tried to send, by outcome (sent, fenced: sent but the lease was lost before recording it, retry_scheduled, failed: final).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  private readonly sendAttempts = new Counter({
+    name: "wa_transport_send_calls_total",
+    help: "Calls to the WhatsApp transport's send (each may reach the network).",
+    registers: [this.registry],
+  });
+  private readonly sendSeconds = new Histogram({
+    name: "wa_outbox_send_duration_seconds",
+    help: "From the transport send call to the entry recorded sent.",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly claims = new Counter({
+    name: "wa_outbox_claims_total",
+    help: "Outbox claim attempts by result (claimed, or why not: leased, not_due, final, missing).",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  private readonly takeovers = new Counter({
+    name: "wa_lease_takeovers_total",
+    help: "Leases this worker took over after another holder let them run out, by lease kind (account, outbox).",
+    labelNames: ["lease"] as const,
+    registers: [this.registry],
+  });
+  private readonly reconnects = new Counter({
+    name: "wa_account_disconnects_total",
+    help: "WhatsApp socket closes by disconnect code (Baileys' DisconnectReason; unknown codes as other).",
+    labelNames: ["code"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(sources: MetricSources, info: { version: string; commit: string }) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: "wa_worker_info",
+      help: "Always 1; the labels say which build runs.",
+      labelNames: ["version", "commit"] as const,
+      registers: [this.registry],
+    }).set({ version: info.version, commit: info.commit }, 1);
+    new Gauge({
+      name: "wa_connected_accounts",
+      help: "WhatsApp accounts with an open socket on this worker.",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.connectedAccounts());
+      },
+    });
+    new Gauge({
+      name: "wa_heartbeat_lock_holder",
+      help: "1 while this worker holds the heartbeat-scheduler lock and writes the long-run heartbeats.",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.holdsHeartbeatLock() ? 1 : 0);
+      },
+    });
+    // System-wide figures from Firestore count queries, shared and cached (see outboxFigures);
+    // absent until first read, then the last figures read: *_timestamp_seconds says how old.
+    const depth = new Gauge({
+      name: "wa_outbox_entries",
+      help: "Outbox entries system-wide by status (queued, processing), from Firestore counts.",
+      labelNames: ["status"] as const,
+      registers: [this.registry],
+    });
+    const lag = new Gauge({
+      name: "wa_outbox_lag_seconds",
+      help: "Age of the oldest queued outbox entry system-wide (0: none queued).",
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: "wa_outbox_figures_timestamp_seconds",
+      help: "When the outbox figures were last read from Firestore (unix time; 0: never).",
+      registers: [this.registry],
+      async collect() {
+        const figures = await sources.outboxFigures();
+        if (!figures) return this.set(0);
+        depth.set({ status: "queued" }, figures.queuedCount);
+        depth.set({ status: "processing" }, figures.processingCount);
+        lag.set(figures.outboxLagSeconds);
+        this.set(figures.readAtMs / 1000);
+      },
+    });
+    for (const outcome of ["sent", "fenced", "retry_scheduled", "failed"] as const) this.sends.inc({ outcome }, 0);
+  }
+
+  claimed(result: ClaimResult): void {
+    this.claims.inc({ result: result.kind === "lost" ? result.why : result.kind });
+    if (result.kind === "claimed" && result.takeover) this.takeovers.inc({ lease: "outbox" });
+  }
+
+  accountClaimed(takeover: boolean): void {
+    if (takeover) this.takeovers.inc({ lease: "account" });
+  }
+
+  sendCalled(): void {
+    this.rawSends++;
+    this.sendAttempts.inc();
+  }
+
+  sendFinished(result: FinishResult, latencyMs: number): void {
+    if (result !== "finished") {
+      this.sends.inc({ outcome: "fenced" });
+      return;
+    }
+    this.sends.inc({ outcome: "sent" });
+    this.sendSeconds.observe(latencyMs / 1000);
+    this.sentRecently.add();
+  }
+
+  sendFailed(final: boolean): void {
+    this.sends.inc({ outcome: final ? "failed" : "retry_scheduled" });
+    if (final) this.failedRecently.add();
+  }
+
+  disconnected(code: number | undefined): void {
+    this.reconnectCount++;
+    this.reconnects.inc({
+      code: code === undefined ? "none" : KNOWN_DISCONNECT_CODES.has(code) ? String(code) : "other",
+    });
+  }
+
+  /** The figures `/metrics-json` has always shown for this worker. */
+  snapshot() {
+    return {
+      sentLast5mByThisWorker: this.sentRecently.total(),
+      failedLast5mByThisWorker: this.failedRecently.total(),
+      rawSends: this.rawSends,
+      reconnectCount: this.reconnectCount,
+    };
+  }
+}
