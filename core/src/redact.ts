@@ -41,10 +41,35 @@ export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
   return out;
 }
 
-/** Removes anything that looks like a Telegram bot token or a bearer token from free text. */
+/**
+ * Secrets recognisable in free text: what `scrubText` removes and what the GO/NO-GO log
+ * checkpoint hunts for in exported logs (one list, so the two cannot drift).
+ */
+export const SECRET_TEXT_PATTERNS = [
+  { kind: "jwt", pattern: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, mask: "[jwt]" },
+  { kind: "telegram_bot_token", pattern: /\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g, mask: "[bot-token]" },
+  { kind: "bearer_token", pattern: /\bBearer\s+(?!\[)[A-Za-z0-9._~+/=-]{8,}/gi, mask: "Bearer [redacted]" },
+  {
+    kind: "private_key",
+    pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+    mask: "[private-key]",
+  },
+] as const;
+export type SecretKind = (typeof SECRET_TEXT_PATTERNS)[number]["kind"];
+
+/** Removes anything that looks like a token, a JWT or a private key from free text, and Bot API paths. */
 export function scrubText(text: string): string {
-  return text
-    .replace(/\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g, "[bot-token]")
-    .replace(/\bBearer\s+[A-Za-z0-9._~+/=-]+/gi, "Bearer [redacted]")
-    .replace(/\/bot[^/\s]+\//g, "/bot[redacted]/");
+  return SECRET_TEXT_PATTERNS.reduce((out, { pattern, mask }) => out.replace(pattern, mask), text).replace(
+    /\/bot[^/\s[]+\//g,
+    "/bot[redacted]/",
+  );
+}
+
+/** The secrets found in `text`, each kind with a masked sample (never the value itself). */
+export function findSecrets(text: string): { kind: SecretKind; sample: string }[] {
+  const found: { kind: SecretKind; sample: string }[] = [];
+  for (const { kind, pattern } of SECRET_TEXT_PATTERNS) {
+    for (const match of text.matchAll(pattern)) found.push({ kind, sample: maskSecret(match[0]) });
+  }
+  return found;
 }

@@ -1,4 +1,5 @@
 import { ConfigError, parseWorkerConfig } from "./config";
+import pino from "pino";
 import { createLogger } from "./logger";
 import { startWorker, UnsupportedTransportError } from "./worker";
 
@@ -14,7 +15,11 @@ async function main(): Promise<void> {
     process.stderr.write(`${err.message}\n`);
     process.exit(EXIT_BAD_CONFIG);
   }
-  const logger = createLogger({ level: config.logLevel, workerId: config.workerId });
+  const logger = createLogger({
+    level: config.logLevel,
+    workerId: config.workerId,
+    service: { name: "wa-worker", version: config.serviceVersion },
+  });
   let worker;
   try {
     worker = await startWorker(config, logger);
@@ -32,8 +37,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(
-    `${JSON.stringify({ severity: "CRITICAL", message: "worker_boot_failed", error: err.message })}\n`,
+  createLogger({ level: "fatal", workerId: process.env.WORKER_ID ?? "unknown" }, pino.destination(2)).fatal(
+    { err },
+    "worker_boot_failed",
   );
   process.exit(1);
 });

@@ -21,7 +21,7 @@ export function createShutdown(options: { timeoutMs: number; logger: Logger; ste
         await step.run();
         options.logger.info({ step: step.name, ms: Date.now() - t0 }, "shutdown_step_done");
       } catch (err) {
-        options.logger.error({ step: step.name, err: (err as Error).message }, "shutdown_step_failed");
+        options.logger.error({ step: step.name, err }, "shutdown_step_failed");
       }
     }
   }

@@ -82,7 +82,7 @@ export class AccountManager {
         }
         this.schedule();
       },
-      (err) => this.o.logger.error({ err: err.message }, "accounts_listener_failed"),
+      (err) => this.o.logger.error({ err }, "accounts_listener_failed"),
     );
     this.tick = setInterval(() => this.schedule(true), (this.o.accountLeaseSec * 1000) / 3);
   }
@@ -101,7 +101,7 @@ export class AccountManager {
   private schedule(renew = false): void {
     this.reconciling = this.reconciling
       .then(() => this.reconcile(renew))
-      .catch((err: Error) => this.o.logger.error({ err: err.message }, "accounts_reconcile_failed"));
+      .catch((err: Error) => this.o.logger.error({ err }, "accounts_reconcile_failed"));
   }
 
   private async reconcile(renew: boolean): Promise<void> {
@@ -177,17 +177,14 @@ export class AccountManager {
           if (held.socket !== socket) return; // a socket we already replaced
           if (update.state === "qr" || update.state === "pairing_code") sawQr = true;
           void this.onConnection(held, update, sawQr).catch((err: Error) =>
-            this.o.logger.error({ accountId, err: err.message }, "account_connection_handler_failed"),
+            this.o.logger.error({ accountId, err }, "account_connection_handler_failed"),
           );
         },
         message: (message) => {
           void this.o.inbound.store(accountId, message).then(
             (result) => this.o.logger.info({ accountId, messageId: message.messageId, result }, "inbound_message"),
             (err: Error) =>
-              this.o.logger.error(
-                { accountId, messageId: message.messageId, err: err.message },
-                "inbound_store_failed",
-              ),
+              this.o.logger.error({ accountId, messageId: message.messageId, err }, "inbound_store_failed"),
           );
         },
         receipt: (receipt) => {
@@ -197,7 +194,7 @@ export class AccountManager {
                 { accountId, messageId: receipt.messageId, status: receipt.status, result },
                 "receipt",
               ),
-            (err: Error) => this.o.logger.error({ accountId, err: err.message }, "receipt_failed"),
+            (err: Error) => this.o.logger.error({ accountId, err }, "receipt_failed"),
           );
         },
       },

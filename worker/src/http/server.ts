@@ -54,7 +54,7 @@ export function createHealthServer(sources: HealthSources, logger: Logger): Serv
       }
     };
     handle().catch((err: Error) => {
-      logger.error({ path, err: err.message }, "http_handler_failed");
+      logger.error({ path, err }, "http_handler_failed");
       if (!res.headersSent) json(res, 500, { error: "internal" });
     });
   });

@@ -157,7 +157,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
     beatTimer = setTimeout(
       () => {
         void serial(beat)
-          .catch((err: Error) => o.logger.error({ err: err.message }, "heartbeat_failed"))
+          .catch((err: Error) => o.logger.error({ err }, "heartbeat_failed"))
           .finally(scheduleBeat);
       },
       next - now + BEAT_MARGIN_MS,

@@ -139,10 +139,7 @@ export class AccountOutbox {
       try {
         await this.deliver(entry);
       } catch (err) {
-        this.o.logger.error(
-          { accountId: this.o.accountId, requestId: entry.requestId, err: (err as Error).message },
-          "outbox_deliver_error",
-        );
+        this.o.logger.error({ accountId: this.o.accountId, requestId: entry.requestId, err }, "outbox_deliver_error");
         await new Promise((r) => setTimeout(r, 500));
       }
     }

@@ -61,7 +61,7 @@ export class OutboxWatcher {
                 if (change.type !== "removed") this.onQueued(change.doc.get("accountId"), change.doc);
               }
             },
-            (err) => this.logger.error({ accounts: chunk.length, err: err.message }, "outbox_listener_failed"),
+            (err) => this.logger.error({ accounts: chunk.length, err }, "outbox_listener_failed"),
           ),
       );
     }
