@@ -47,7 +47,7 @@ export function redact(value: unknown, seen = new WeakSet<object>()): unknown {
  */
 export const SECRET_TEXT_PATTERNS = [
   { kind: "jwt", pattern: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, mask: "[jwt]" },
-  { kind: "telegram_bot_token", pattern: /\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g, mask: "[bot-token]" },
+  { kind: "telegram_bot_token", pattern: /(?<!\d)\d{6,12}:[A-Za-z0-9_-]{30,}/g, mask: "[bot-token]" },
   { kind: "bearer_token", pattern: /\bBearer\s+(?!\[)[A-Za-z0-9._~+/=-]{8,}/gi, mask: "Bearer [redacted]" },
   {
     kind: "private_key",

@@ -32,7 +32,7 @@ const USAGE = `options:
 
 export class UsageError extends Error {}
 
-function parseWhen(value: string, what: string): number {
+export function parseWhen(value: string, what: string): number {
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(ms)) throw new UsageError(`${what}: not a date or ISO time: ${JSON.stringify(value)}`);
   return ms;
@@ -40,6 +40,7 @@ function parseWhen(value: string, what: string): number {
 
 export interface OpsContext {
   db: Firestore;
+  projectId: string;
   target: string;
   fromMs: number;
   toMs: number;
@@ -47,10 +48,15 @@ export interface OpsContext {
   out: string | undefined;
 }
 
-export function opsContext(argv = process.argv.slice(2)): OpsContext {
+/** `extra`: a command's own string options, returned in `options`. */
+export function opsContext<K extends string = never>(
+  argv = process.argv.slice(2),
+  extra: { names: readonly K[]; usage: string } = { names: [], usage: "" },
+): OpsContext & { options: Partial<Record<K, string>> } {
   const { values } = parseArgs({
     args: argv,
     options: {
+      ...Object.fromEntries(extra.names.map((name) => [name, { type: "string" as const }])),
       from: { type: "string" },
       to: { type: "string" },
       hours: { type: "string" },
@@ -61,7 +67,7 @@ export function opsContext(argv = process.argv.slice(2)): OpsContext {
     },
     strict: true,
   });
-  if (values.help) throw new UsageError(USAGE);
+  if (values.help) throw new UsageError(`${extra.usage}${USAGE}`);
   const nowMs = Date.now();
   const toMs = values.to ? parseWhen(values.to, "--to") : nowMs;
   const hours = Number(values.hours ?? 24);
@@ -87,7 +93,18 @@ export function opsContext(argv = process.argv.slice(2)): OpsContext {
     target = `emulator ${host}, project ${projectId}`;
   }
   const app = getApps()[0] ?? initializeApp({ projectId });
-  return { db: getFirestore(app), target, fromMs, toMs, nowMs, out: values.out };
+  const given = values as Record<string, unknown>;
+  const options = Object.fromEntries(extra.names.map((name) => [name, given[name]])) as Partial<Record<K, string>>;
+  return {
+    db: getFirestore(app),
+    projectId,
+    target,
+    fromMs,
+    toMs,
+    nowMs,
+    out: values.out as string | undefined,
+    options,
+  };
 }
 
 const t = Timestamp.fromMillis;

@@ -41,7 +41,7 @@ describe("worker logs for Cloud Logging and Error Reporting", () => {
     );
     assert.ok(!raw().includes(BOT_TOKEN), "bot token masked");
     assert.ok(!raw().includes(JWT), "JWT masked");
-    assert.match(raw(), /bot\[redacted\]/);
+    assert.match(raw(), /\/bot\[bot-token\]\/sendMessage/);
   });
 
   it("a warning with an error stays a plain line: no stack, not an Error Reporting event", () => {

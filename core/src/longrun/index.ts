@@ -10,3 +10,5 @@ export * from "./jobs";
 export * from "./ports";
 export * from "./adminRequests";
 export * from "./verification";
+export * from "./goNoGo";
+export * from "./logCheckpoints";

@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Timestamp } from "firebase-admin/firestore";
+import { paths } from "@wa-gateway/core";
+import { adminDb, resetFirestore } from "../support/emulator";
+import { beats, command, MIN, T0 } from "../support/opsCommands";
+
+const DEPLOY = new Date(T0).toISOString();
+const HOUR_LATER = new Date(T0 + 60 * MIN).toISOString();
+const BOT_TOKEN = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq";
+
+/** `count` outbox entries created during the first hour, `failed` of them failed. */
+async function sends(count: number, failed = 0) {
+  const batch = adminDb().batch();
+  for (let i = 0; i < count; i++) {
+    batch.set(adminDb().doc(paths.outboxEntry(`req_golive_${i}`)), {
+      status: i < failed ? "failed" : "sent",
+      attempts: 1,
+      createdAt: Timestamp.fromMillis(T0 + (i + 1) * 30_000),
+    });
+  }
+  await batch.commit();
+}
+
+async function probePassed(key: string, type: string) {
+  await adminDb()
+    .doc(paths.longrun.probe(key))
+    .set({ type, result: "PASS", startedAt: Timestamp.fromMillis(T0 + 5 * MIN), reason: null, latencyMs: 900 });
+}
+
+async function openIncident(type: string, severity: string) {
+  await adminDb()
+    .doc(paths.longrun.incident(`${type}_global_golive`))
+    .set({
+      type,
+      key: "global",
+      severity,
+      status: "open",
+      reason: "seeded",
+      tsStart: Timestamp.fromMillis(T0 + 20 * MIN),
+    });
+}
+
+describe("npm run go-no-go (after a deploy, on seeded data)", function () {
+  this.timeout(60_000);
+  let dir: string;
+  const logFile = (name: string, entries: object[]) => {
+    const file = join(dir, name);
+    writeFileSync(file, entries.map((e) => JSON.stringify(e)).join("\n"));
+    return file;
+  };
+  const cleanLogs = () =>
+    logFile("clean.jsonl", [
+      { timestamp: new Date(T0 + MIN).toISOString(), severity: "INFO", jsonPayload: { message: "outbox_sent" } },
+      {
+        timestamp: new Date(T0 + 2 * MIN).toISOString(),
+        severity: "INFO",
+        jsonPayload: { message: "whatsapp_proxy_send", outcome: "ok", token: "[redacted]" },
+      },
+    ]);
+  const run = (extra: string[] = []) => command("go-no-go", ["--since", DEPLOY, "--to", HOUR_LATER, ...extra]);
+
+  before(() => (dir = mkdtempSync(join(tmpdir(), "wa-golive-"))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  beforeEach(async () => {
+    await resetFirestore();
+    await beats(0, 60, "worker-a", 1);
+    await sends(40);
+    await probePassed("OUT_202512301005_manual", "OUT");
+  });
+
+  it("GO: every checkpoint OK, exit 0", async () => {
+    const { code, out } = await run(["--logs", cleanLogs()]);
+    assert.match(out, /VERDICT: GO\b/);
+    assert.equal(code, 0, out);
+    assert.match(out, /OK\s+failed sends: 0 of 40 finished sends failed/);
+    assert.match(out, /OK\s+unmasked secrets: none in 2 log entries/);
+  });
+
+  it("MONITOR: an open P2 incident is one warning, exit 10", async () => {
+    await openIncident("outbox_lag", "P2");
+    const { code, out } = await run(["--logs", cleanLogs()]);
+    assert.match(out, /WARNING\s+open incidents: P2 outbox_lag/);
+    assert.match(out, /VERDICT: MONITOR/);
+    assert.equal(code, 10, out);
+  });
+
+  it("NO-GO: one unmasked bot token in the logs, exit 20, rollback printed, the token not repeated", async () => {
+    const logs = logFile("leak.jsonl", [
+      {
+        timestamp: new Date(T0 + 3 * MIN).toISOString(),
+        severity: "INFO",
+        textPayload: `POST /bot${BOT_TOKEN}/sendMessage`,
+      },
+    ]);
+    const { code, out } = await run(["--logs", logs, "--region", "europe-west1"]);
+    assert.match(out, /CRITICAL\s+unmasked secrets: telegram_bot_token/);
+    assert.match(out, /VERDICT: NO-GO/);
+    assert.equal(code, 20, out);
+    assert.match(out, /Rollback/);
+    assert.match(
+      out,
+      /npx firebase deploy --project demo-wa-gateway --only functions,firestore:rules,firestore:indexes/,
+    );
+    assert.match(out, /gcloud run services replace wa-worker\.yaml --project demo-wa-gateway --region europe-west1/);
+    assert.ok(!out.includes(BOT_TOKEN), "the report must not leak what it found");
+  });
+
+  it("NO-GO: failed sends over 10 % are critical, from Firestore alone", async () => {
+    await resetFirestore();
+    await beats(0, 60, "worker-a", 1);
+    await sends(20, 3);
+    await probePassed("OUT_202512301005_manual", "OUT");
+    const { code, out } = await run();
+    assert.match(out, /CRITICAL\s+failed sends: 3 of 20 finished sends failed \(15 %\)/);
+    assert.match(out, /no --logs export given/);
+    assert.equal(code, 20, out);
+  });
+
+  it("bad options exit 64 with the reason and change nothing", async () => {
+    const missing = await command("go-no-go", []);
+    assert.equal(missing.code, 64);
+    assert.match(missing.out, /--since is required/);
+    const unreadable = await run(["--logs", join(dir, "nope.json")]);
+    assert.equal(unreadable.code, 64);
+    assert.match(unreadable.out, /--logs: cannot read/);
+  });
+});
