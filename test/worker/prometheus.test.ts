@@ -32,6 +32,8 @@ describe("worker /metrics (Prometheus text format)", function () {
 
   it("exposes process, delivery, lease, account and outbox families after a send", async () => {
     const worker = await workers.start(network, { HEARTBEATS: "on", HEARTBEAT_LOCK_POLL_SEC: "1" });
+    const first = await scrape(worker.port);
+    assert.equal(first.get("wa_outbox_entries")?.metrics.length, 2, "the very first scrape has the outbox depth");
     await linkedAccount(network);
     await handleSend(
       { store: firestoreSendStore(adminDb()), now: () => new Date(), rateLimit: { maxSends: 100, windowSec: 60 } },

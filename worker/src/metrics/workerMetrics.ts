@@ -92,16 +92,27 @@ export class WorkerMetrics {
     });
     // System-wide figures from Firestore count queries, shared and cached (see outboxFigures);
     // absent until first read, then the last figures read: *_timestamp_seconds says how old.
-    const depth = new Gauge({
+    // prom-client collects every family at once, so each of the three asks (one read serves all).
+    new Gauge({
       name: "wa_outbox_entries",
       help: "Outbox entries system-wide by status (queued, processing), from Firestore counts.",
       labelNames: ["status"] as const,
       registers: [this.registry],
+      async collect() {
+        const figures = await sources.outboxFigures();
+        if (!figures) return;
+        this.set({ status: "queued" }, figures.queuedCount);
+        this.set({ status: "processing" }, figures.processingCount);
+      },
     });
-    const lag = new Gauge({
+    new Gauge({
       name: "wa_outbox_lag_seconds",
       help: "Age of the oldest queued outbox entry system-wide (0: none queued).",
       registers: [this.registry],
+      async collect() {
+        const figures = await sources.outboxFigures();
+        if (figures) this.set(figures.outboxLagSeconds);
+      },
     });
     new Gauge({
       name: "wa_outbox_figures_timestamp_seconds",
@@ -109,11 +120,7 @@ export class WorkerMetrics {
       registers: [this.registry],
       async collect() {
         const figures = await sources.outboxFigures();
-        if (!figures) return this.set(0);
-        depth.set({ status: "queued" }, figures.queuedCount);
-        depth.set({ status: "processing" }, figures.processingCount);
-        lag.set(figures.outboxLagSeconds);
-        this.set(figures.readAtMs / 1000);
+        this.set(figures ? figures.readAtMs / 1000 : 0);
       },
     });
     for (const outcome of ["sent", "fenced", "retry_scheduled", "failed"] as const) this.sends.inc({ outcome }, 0);
