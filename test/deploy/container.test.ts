@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { readDockerfile } from "../../scripts/deploy/dockerfile";
 import { freePort, waitUntil } from "../../scripts/lib/ports";
 import { REPO_ROOT } from "../../scripts/lib/project";
-import { emulator } from "../support/emulator";
+import { emulator, resetFirestore } from "../support/emulator";
 
 const DOCKERFILE = join(REPO_ROOT, "worker", "Dockerfile");
 
@@ -53,6 +53,7 @@ describe("worker container (Dockerfile replayed without Docker)", function () {
   });
 
   it("boots from that folder alone: /healthz, /readyz on the emulator, clean SIGTERM", async () => {
+    await resetFirestore(); // an empty project: this checks the image, not what other suites left behind
     const [command, ...args] = readDockerfile(DOCKERFILE).cmd();
     assert.equal(command, "node");
     const port = await freePort();

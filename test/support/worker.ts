@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { paths } from "@wa-gateway/core";
 import { parseWorkerConfig } from "../../worker/src/config";
 import { createLogger } from "../../worker/src/logger";
@@ -7,6 +6,7 @@ import type { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { startWorker, type RunningWorker } from "../../worker/src/worker";
 import { adminDb, emulator } from "./emulator";
 import { seedAccount } from "./fixtures";
+import { jsonLineSink } from "./logSink";
 
 let counter = 0;
 
@@ -29,13 +29,7 @@ export async function startTestWorker(
     ...env,
     WORKER_ID: workerId,
   });
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split("\n").filter(Boolean)) logs.push(JSON.parse(line));
-      done();
-    },
-  });
+  const { sink, lines: logs } = jsonLineSink();
   const worker = await startWorker(config, createLogger({ level: "debug", workerId }, sink), { transport: network });
   return Object.assign(worker, { workerId, logs });
 }

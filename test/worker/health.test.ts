@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { parseWorkerConfig } from "../../worker/src/config";
 import { createLogger } from "../../worker/src/logger";
 import { startWorker, type RunningWorker } from "../../worker/src/worker";
 import { emulator } from "../support/emulator";
+import { jsonLineSink } from "../support/logSink";
 
 function quietLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
+  const { sink, lines } = jsonLineSink();
   return { logger: createLogger({ level: "info", workerId: "test" }, sink), lines };
 }
 

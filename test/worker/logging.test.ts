@@ -1,18 +1,12 @@
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { createLogger } from "../../worker/src/logger";
+import { jsonLineSink } from "../support/logSink";
 
 const BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq";
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImFkbWluIjp0cnVlfQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
 
 function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
+  const { sink, lines } = jsonLineSink();
   const logger = createLogger(
     { level: "info", workerId: "w-1", service: { name: "wa-worker", version: "1.2.3" } },
     sink,
