@@ -82,7 +82,7 @@ function rollback(project: string, region: string): string {
 }
 
 runCommand(async () => {
-  const ctx = opsContext(undefined, { names: ["since", "logs", "region"] as const, usage: USAGE });
+  const ctx = await opsContext(undefined, { names: ["since", "logs", "region"] as const, usage: USAGE });
   if (!ctx.options.since) throw new UsageError(`--since is required\n${USAGE}`);
   const fromMs = parseWhen(ctx.options.since, "--since");
   const toMs = ctx.toMs;

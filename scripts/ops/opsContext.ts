@@ -15,6 +15,7 @@ import {
 } from "@wa-gateway/core";
 import { localProjectId, REPO_ROOT } from "../lib/project";
 import { millisOf as ms } from "../../functions/src/lib/firestore";
+import { firestoreRollupStore } from "../../functions/src/stores/rollupStore";
 
 /**
  * What every operator command shares: where to read (the local emulator by default, or a real
@@ -32,6 +33,29 @@ const USAGE = `options:
 
 export class UsageError extends Error {}
 
+/** node:util's parse errors (unknown option, missing value) are the operator's typo: a usage error. */
+function asUsageError(err: unknown): unknown {
+  return (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ? new UsageError(`${(err as Error).message}\n${USAGE}`)
+    : err;
+}
+
+const REACH_TIMEOUT_MS = 5_000;
+
+/** Fails fast, with what to do, when Firestore does not answer (instead of gRPC retrying for 40 s). */
+async function reachable(db: Firestore, where: string, hint: string): Promise<void> {
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error("no answer")), REACH_TIMEOUT_MS).unref(),
+  );
+  try {
+    await Promise.race([db.doc(paths.longrun.config).get(), timeout]);
+  } catch (err) {
+    throw new Error(
+      `cannot reach ${where} within ${REACH_TIMEOUT_MS / 1000} s (${(err as Error).message.split("\n")[0]}): ${hint}`,
+    );
+  }
+}
+
 export function parseWhen(value: string, what: string): number {
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(ms)) throw new UsageError(`${what}: not a date or ISO time: ${JSON.stringify(value)}`);
@@ -48,25 +72,35 @@ export interface OpsContext {
   out: string | undefined;
 }
 
-/** `extra`: a command's own string options, returned in `options`. */
-export function opsContext<K extends string = never>(
+/**
+ * Parses the options and connects; rejects within seconds, with what to do, when Firestore does
+ * not answer. `extra`: a command's own string options, returned in `options`.
+ */
+export async function opsContext<K extends string = never>(
   argv = process.argv.slice(2),
   extra: { names: readonly K[]; usage: string } = { names: [], usage: "" },
-): OpsContext & { options: Partial<Record<K, string>> } {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...Object.fromEntries(extra.names.map((name) => [name, { type: "string" as const }])),
-      from: { type: "string" },
-      to: { type: "string" },
-      hours: { type: "string" },
-      project: { type: "string" },
-      emulator: { type: "string" },
-      out: { type: "string" },
-      help: { type: "boolean" },
-    },
-    strict: true,
-  });
+): Promise<OpsContext & { options: Partial<Record<K, string>> }> {
+  const parse = () =>
+    parseArgs({
+      args: argv,
+      options: {
+        ...Object.fromEntries(extra.names.map((name) => [name, { type: "string" as const }])),
+        from: { type: "string" },
+        to: { type: "string" },
+        hours: { type: "string" },
+        project: { type: "string" },
+        emulator: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+    });
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    values = parse().values;
+  } catch (err) {
+    throw asUsageError(err);
+  }
   if (values.help) throw new UsageError(`${extra.usage}${USAGE}`);
   const nowMs = Date.now();
   const toMs = values.to ? parseWhen(values.to, "--to") : nowMs;
@@ -77,10 +111,15 @@ export function opsContext<K extends string = never>(
 
   let projectId: string;
   let target: string;
+  let where: string;
+  let hint: string;
   if (values.project && !values.emulator) {
     projectId = values.project;
     delete process.env.FIRESTORE_EMULATOR_HOST;
     target = `project ${projectId} (Application Default Credentials)`;
+    where = `Firestore of project ${projectId}`;
+    hint =
+      "check the project id, the network, and Application Default Credentials (gcloud auth application-default login)";
   } else {
     const firebaseJson = JSON.parse(readFileSync(join(REPO_ROOT, "firebase.json"), "utf8")) as {
       emulators: { firestore: { port: number } };
@@ -91,12 +130,16 @@ export function opsContext<K extends string = never>(
     process.env.METADATA_SERVER_DETECTION ??= "none";
     projectId = values.project ?? process.env.GCLOUD_PROJECT ?? localProjectId();
     target = `emulator ${host}, project ${projectId}`;
+    where = `the Firestore emulator at ${host}`;
+    hint = "is `npm start` (or `npm run emulator`) running? Point at another one with --emulator host:port";
   }
   const app = getApps()[0] ?? initializeApp({ projectId });
+  const db = getFirestore(app);
   const given = values as Record<string, unknown>;
   const options = Object.fromEntries(extra.names.map((name) => [name, given[name]])) as Partial<Record<K, string>>;
+  await reachable(db, where, hint);
   return {
-    db: getFirestore(app),
+    db,
     projectId,
     target,
     fromMs,
@@ -108,6 +151,11 @@ export function opsContext<K extends string = never>(
 }
 
 const t = Timestamp.fromMillis;
+
+/** The system's first heartbeat ever (state/current, else the oldest heartbeat), or null. */
+export function loadFirstHeartbeatMs(db: Firestore): Promise<number | null> {
+  return firestoreRollupStore(db, "operator").firstBeatMs();
+}
 
 export async function loadConfig(db: Firestore): Promise<MonitoringConfig> {
   const [config, watchdog] = await Promise.all([

@@ -15,7 +15,15 @@ import {
   type Check,
 } from "@wa-gateway/core";
 import { REPO_ROOT } from "../lib/project";
-import { loadConfig, loadHeartbeats, loadIncidents, loadProbes, opsContext, runCommand } from "./opsContext";
+import {
+  loadConfig,
+  loadFirstHeartbeatMs,
+  loadHeartbeats,
+  loadIncidents,
+  loadProbes,
+  opsContext,
+  runCommand,
+} from "./opsContext";
 
 /**
  * `npm run report`: a Markdown report of a period (coverage, gaps, probes, incidents, rollups).
@@ -35,14 +43,15 @@ const table = (head: string[], rows: (string | number)[][]) =>
       ].join("\n") + "\n";
 
 runCommand(async () => {
-  const ctx = opsContext();
+  const ctx = await opsContext();
   const { db, fromMs, toMs, nowMs } = ctx;
-  const [config, heartbeats, incidents, probes, state] = await Promise.all([
+  const [config, heartbeats, incidents, probes, state, firstHeartbeatMs] = await Promise.all([
     loadConfig(db),
     loadHeartbeats(db, fromMs, toMs),
     loadIncidents(db, fromMs, toMs),
     loadProbes(db, fromMs, toMs),
     db.doc(paths.longrun.state).get(),
+    loadFirstHeartbeatMs(db),
   ]);
   const rollups = await db
     .collection(paths.longrun.rollups)
@@ -86,7 +95,9 @@ runCommand(async () => {
         })
       : [];
   // Probes that are not configured say so; they do not make the whole report inconclusive.
-  const probeChecks = checkProbes({ probes, fromMs, toMs, nowMs }).filter((c) => c.status !== "INSUFFICIENT");
+  const probeChecks = checkProbes({ probes, fromMs, toMs, nowMs, firstHeartbeatMs }).filter(
+    (c) => c.status !== "INSUFFICIENT",
+  );
   const openSerious = incidents.incidents.filter(
     (i) => i.status === "open" && (i.severity === "P1" || i.severity === "P2"),
   );

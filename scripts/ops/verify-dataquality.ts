@@ -3,7 +3,7 @@ import { loadConfig, loadHeartbeats, loadIncidents, opsContext, printChecks, run
 
 /** `npm run verify:dataquality`: schemas, coverage, max gap and clock drift over the period. */
 runCommand(async () => {
-  const ctx = opsContext();
+  const ctx = await opsContext();
   const [config, heartbeats, incidents] = await Promise.all([
     loadConfig(ctx.db),
     loadHeartbeats(ctx.db, ctx.fromMs, ctx.toMs),

@@ -1,11 +1,14 @@
 import { checkProbes, exitCodeFor } from "@wa-gateway/core";
-import { loadProbes, opsContext, printChecks, runCommand } from "./opsContext";
+import { loadFirstHeartbeatMs, loadProbes, opsContext, printChecks, runCommand } from "./opsContext";
 
 /** `npm run verify:probes`: every slot probed, none stuck, pass rates at the runbook's targets. */
 runCommand(async () => {
-  const ctx = opsContext();
-  const probes = await loadProbes(ctx.db, ctx.fromMs, ctx.toMs);
-  const checks = checkProbes({ probes, fromMs: ctx.fromMs, toMs: ctx.toMs, nowMs: ctx.nowMs });
+  const ctx = await opsContext();
+  const [probes, firstHeartbeatMs] = await Promise.all([
+    loadProbes(ctx.db, ctx.fromMs, ctx.toMs),
+    loadFirstHeartbeatMs(ctx.db),
+  ]);
+  const checks = checkProbes({ probes, fromMs: ctx.fromMs, toMs: ctx.toMs, nowMs: ctx.nowMs, firstHeartbeatMs });
   printChecks("verify:probes", ctx.target, ctx.fromMs, ctx.toMs, checks);
   return exitCodeFor(checks);
 });

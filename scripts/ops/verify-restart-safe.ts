@@ -3,7 +3,7 @@ import { loadConfig, loadHeartbeats, loadIncidents, opsContext, printChecks, run
 
 /** `npm run verify:restart-safe`: no duplicate buckets, no overlapping lock holders, gaps agree with incidents. */
 runCommand(async () => {
-  const ctx = opsContext();
+  const ctx = await opsContext();
   const [config, { beats }, { incidents }, state] = await Promise.all([
     loadConfig(ctx.db),
     loadHeartbeats(ctx.db, ctx.fromMs, ctx.toMs),

@@ -124,3 +124,37 @@ describe("operator commands (npm run report / verify:*)", function () {
     assert.match(poor.out, /PASS\s+IN probe/);
   });
 });
+
+describe("operator commands on day one", function () {
+  this.timeout(60_000);
+  beforeEach(resetFirestore);
+
+  it("a new deployment's probe slots before its first heartbeat are not missing: OK, not FAILURE", async () => {
+    // The system's first heartbeat is at 10:00; the period starts at midnight.
+    await adminDb()
+      .doc(paths.longrun.state)
+      .set({ firstHeartbeatAt: Timestamp.fromMillis(T0), lastHeartbeatAt: Timestamp.fromMillis(T0 + 59 * MIN) });
+    await beats(0, 60, "worker-a", 1);
+    const day = ["--from", "2025-12-30", "--to", new Date(T0 + 60 * MIN).toISOString()];
+    const probes = await command("verify-probes", day);
+    assert.doesNotMatch(probes.out, /missing slots/);
+    assert.match(probes.out, /slots counted from the first heartbeat \(2025-12-30T10:00:00.000Z\)/);
+    assert.equal(probes.code, 0, probes.out);
+    const report = await command("report", [...day, "--out", join(tmpdir(), "wa-day-one.md")]);
+    assert.equal(report.code, 0, report.out);
+  });
+
+  it("an unreachable emulator fails within seconds with a hint, not a gRPC error after 40 s", async () => {
+    const t0 = Date.now();
+    const { code, out } = await command("report", ["--emulator", "127.0.0.1:9"]);
+    assert.equal(code, 1);
+    assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
+    assert.match(out, /cannot reach the Firestore emulator at 127\.0\.0\.1:9.*npm start/s);
+  });
+
+  it("an unknown option exits 64 with the usage", async () => {
+    const { code, out } = await command("verify-probes", ["--frmo", "2025-12-30"]);
+    assert.equal(code, 64, out);
+    assert.match(out, /--frmo/);
+  });
+});

@@ -132,14 +132,33 @@ export interface StoredProbe {
 export const PROBE_PASS_TARGETS: Record<ProbeType, number> = { OUT: 0.95, IN: 0.95, QUEUE: 0.98 };
 
 /** Every scheduled slot has its probe, none is stuck, and pass rates meet the runbook's targets. */
-export function checkProbes(args: { probes: StoredProbe[]; fromMs: number; toMs: number; nowMs: number }): Check[] {
+/**
+ * Probes of the period: every slot probed, none stuck, pass rates at target. Slots are expected
+ * only from the system's first heartbeat on (`firstHeartbeatMs`): a new deployment has not missed
+ * the slots before it existed.
+ */
+export function checkProbes(args: {
+  probes: StoredProbe[];
+  fromMs: number;
+  toMs: number;
+  nowMs: number;
+  firstHeartbeatMs: number | null;
+}): Check[] {
   const checks: Check[] = [];
   const byKey = new Map(args.probes.map((p) => [p.key, p]));
   const graceMs = 30 * 60_000;
+  // Without a heartbeat yet, the first probe tells when the system began.
+  const startedMs =
+    args.firstHeartbeatMs ?? (args.probes.length ? Math.min(...args.probes.map((p) => p.startedMs)) : null);
+  const expectFromMs = Math.max(args.fromMs, startedMs ?? Number.POSITIVE_INFINITY);
   for (const type of ["OUT", "IN", "QUEUE"] as const) {
     const stepMs = type === "QUEUE" ? 86_400_000 : 6 * 3_600_000;
     const expected: string[] = [];
-    for (let t = Math.ceil(args.fromMs / stepMs) * stepMs; t < Math.min(args.toMs, args.nowMs - graceMs); t += stepMs) {
+    for (
+      let t = Math.ceil(expectFromMs / stepMs) * stepMs;
+      t < Math.min(args.toMs, args.nowMs - graceMs);
+      t += stepMs
+    ) {
       expected.push(probeKey(type, new Date(t)));
     }
     const ofType = args.probes.filter((p) => p.type === type);
@@ -152,8 +171,8 @@ export function checkProbes(args: { probes: StoredProbe[]; fromMs: number; toMs:
     const target = PROBE_PASS_TARGETS[type];
     let status: CheckStatus = "PASS";
     if (missing.length || stuck.length || (rate !== null && rate < target)) status = "FAIL";
-    // All skipped (not configured) tells nothing; a period with no slot at all has nothing to tell.
-    else if (rate === null && (expected.length > 0 || ofType.length > 0)) status = "INSUFFICIENT";
+    // All skipped (not configured) tells nothing; nor does a system that never ran.
+    else if (rate === null && (expected.length > 0 || ofType.length > 0 || startedMs === null)) status = "INSUFFICIENT";
     checks.push({
       name: `${type} probe`,
       status,
@@ -162,7 +181,12 @@ export function checkProbes(args: { probes: StoredProbe[]; fromMs: number; toMs:
         (rate === null ? "" : `, pass rate ${(rate * 100).toFixed(1)} % (target ${target * 100} %)`) +
         (missing.length ? `; missing slots: ${missing.slice(0, 5).join(", ")}` : "") +
         (stuck.length ? `; stuck PENDING: ${stuck.map((p) => p.key).join(", ")}` : "") +
-        (rate === null && skipped.length ? `; skipped because: ${skipped[0]!.reason}` : ""),
+        (rate === null && skipped.length ? `; skipped because: ${skipped[0]!.reason}` : "") +
+        (startedMs === null
+          ? "; the system has not run yet"
+          : startedMs > args.fromMs
+            ? `; slots counted from the first heartbeat (${iso(startedMs)})`
+            : ""),
     });
   }
   return checks;
