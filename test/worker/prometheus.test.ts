@@ -115,7 +115,7 @@ describe("worker /metrics (Prometheus text format)", function () {
     assert.ok(series < 60, `${series} wa_ series`);
   });
 
-  it("answers within its bound from what is known when Firestore does not answer", async () => {
+  it("answers within its bound from what is known when Firestore does not answer (and so does /metrics-json)", async () => {
     const port = await freePort();
     const worker = spawnWorker("metrics-dead-firestore", {
       FIRESTORE_EMULATOR_HOST: `127.0.0.1:${await freePort()}`, // nothing listens there
@@ -130,6 +130,10 @@ describe("worker /metrics (Prometheus text format)", function () {
       assert.equal(value(families.get("wa_outbox_figures_timestamp_seconds")), 0, "no figures read, and it says so");
       assert.equal(families.get("wa_outbox_entries")?.metrics.length ?? 0, 0, "no made-up depth");
       assert.ok(value(families.get("process_cpu_seconds_total")) > 0, "what is known is still there");
+      const t1 = Date.now();
+      const json = await fetch(`http://127.0.0.1:${port}/metrics-json`, { signal: AbortSignal.timeout(10_000) });
+      assert.equal(json.status, 200);
+      assert.ok(Date.now() - t1 < 5_000, `/metrics-json answered in ${Date.now() - t1} ms`);
     } finally {
       worker.kill("SIGKILL");
       await exited(worker);

@@ -7,7 +7,7 @@ import { openFirestore } from "./firestore";
 import { createHealthServer } from "./http/server";
 import { inboundStore } from "./inbound/inboundStore";
 import type { Logger } from "./logger";
-import { outboxFigures, type OutboxFigures } from "./metrics/outboxFigures";
+import { readOutboxFigures, sharedFigures, type OutboxFigures } from "./metrics/outboxFigures";
 import { WorkerMetrics } from "./metrics/workerMetrics";
 import { outboxStore } from "./outbox/outboxStore";
 import { startHeartbeats, type Heartbeats } from "./monitoring/heartbeats";
@@ -66,7 +66,7 @@ export async function startWorker(
   const startedAt = new Date();
   const db = deps.firestore ?? openFirestore(config.projectId, config.workerId);
   const checkFirestore = firestoreReadiness(db);
-  const figures = outboxFigures(db);
+  const figures = sharedFigures(readOutboxFigures(db));
   let heartbeats: Heartbeats | null = null; // started once the HTTP server listens
   const metrics: WorkerMetrics = new WorkerMetrics(
     {

@@ -13,19 +13,12 @@ export interface OutboxFigures {
   readAtMs: number;
 }
 
-/**
- * The seed's system-wide outbox figures, by count aggregations (one read per 1000 entries
- * counted). One refresh at a time however many scrapes ask (they share it), at most one per
- * `cacheMs`, and a caller waits at most `waitMs`: past that it gets the last figures read
- * (or null before the first), so an unreachable Firestore cannot hang a scrape.
- */
-export function outboxFigures(db: Firestore, { cacheMs = 10_000, waitMs = 2_000 } = {}) {
-  let last: OutboxFigures | null = null;
-  let inFlight: Promise<OutboxFigures> | null = null;
+/** The seed's system-wide outbox figures, by count aggregations (one read per 1000 entries counted). */
+export function readOutboxFigures(db: Firestore): () => Promise<OutboxFigures> {
   const outbox = db.collection(collections.outbox);
   const count = async (q: FirebaseFirestore.Query) => (await q.count().get()).data().count;
 
-  async function read(): Promise<OutboxFigures> {
+  return async function read(): Promise<OutboxFigures> {
     const since = Timestamp.fromMillis(Date.now() - FIVE_MIN_MS);
     const [queuedCount, processingCount, sentLast5m, failedLast5m, oldest] = await Promise.all([
       count(outbox.where("status", "==", "queued")),
@@ -44,14 +37,31 @@ export function outboxFigures(db: Firestore, { cacheMs = 10_000, waitMs = 2_000 
       outboxLagSeconds: oldestAt ? Math.max(0, Math.round((readAtMs - oldestAt.toMillis()) / 1000)) : 0,
       readAtMs,
     };
-  }
+  };
+}
 
-  return async (): Promise<OutboxFigures | null> => {
+/**
+ * `read`, shared: one refresh at a time however many scrapes ask, at most one per `cacheMs`, and
+ * a caller waits at most `waitMs`: past that it gets the last figures read (or null before the
+ * first), so an unreachable Firestore cannot hang a scrape.
+ */
+export function sharedFigures<T extends { readAtMs: number }>(
+  read: () => Promise<T>,
+  { cacheMs = 10_000, waitMs = 2_000 } = {},
+): () => Promise<T | null> {
+  let last: T | null = null;
+  let inFlight: Promise<T> | null = null;
+  return async () => {
     if (last && Date.now() - last.readAtMs < cacheMs) return last;
     inFlight ??= read()
       .then((figures) => (last = figures))
       .finally(() => (inFlight = null));
-    const bounded = new Promise<null>((resolve) => setTimeout(resolve, waitMs, null).unref());
-    return (await Promise.race([inFlight.catch(() => null), bounded])) ?? last;
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = new Promise<null>((resolve) => (timer = setTimeout(resolve, waitMs, null)));
+    try {
+      return (await Promise.race([inFlight.catch(() => null), bounded])) ?? last;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }

@@ -28,6 +28,11 @@ export class RecentCount {
     this.counts[i]! += n;
   }
 
+  /** How many counters it keeps: fixed at construction, whatever the traffic. */
+  get slots(): number {
+    return this.counts.length;
+  }
+
   total(): number {
     const cutoff = this.now() - this.windowMs;
     let sum = 0;
