@@ -1,12 +1,12 @@
 import { onCall } from "firebase-functions/https";
 import { manualProbeKey, parseRequest, requireAdmin, runProbeRequest, startProbes } from "@wa-gateway/core";
-import { APP_CHECK_ENFORCE, TELEGRAM_BOT_TOKEN } from "./config";
+import { TELEGRAM_BOT_TOKEN } from "./config";
 import { callableAdapter } from "./lib/callable";
 import { monitoringDeps } from "./lib/monitoringDeps";
 
 /** Admins: start a probe now, `{ type: "OUT" | "IN" | "QUEUE" }` → `{ probeKey, result }`. The watchdog finishes it. */
 export const whatsappAdminRunProbe = onCall(
-  { enforceAppCheck: APP_CHECK_ENFORCE, secrets: [TELEGRAM_BOT_TOKEN] },
+  { secrets: [TELEGRAM_BOT_TOKEN] },
   callableAdapter(
     "whatsapp_admin_run_probe",
     async (caller, data) => {

@@ -7,13 +7,13 @@ import {
   runRollup,
   runRollupRequest,
 } from "@wa-gateway/core";
-import { APP_CHECK_ENFORCE, TELEGRAM_BOT_TOKEN } from "./config";
+import { TELEGRAM_BOT_TOKEN } from "./config";
 import { callableAdapter, idField } from "./lib/callable";
 import { monitoringDeps } from "./lib/monitoringDeps";
 
 /** Admins: (re)compute the rollup of any past or current day, `{ date: "yyyy-mm-dd" }` → the rollup. */
 export const whatsappAdminRunRollup = onCall(
-  { enforceAppCheck: APP_CHECK_ENFORCE, secrets: [TELEGRAM_BOT_TOKEN], timeoutSeconds: 300 },
+  { secrets: [TELEGRAM_BOT_TOKEN], timeoutSeconds: 300 },
   callableAdapter(
     "whatsapp_admin_run_rollup",
     async (caller, data) => {

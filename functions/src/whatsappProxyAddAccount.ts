@@ -1,12 +1,10 @@
 import { onCall } from "firebase-functions/https";
 import { handleAddAccount } from "@wa-gateway/core";
-import { APP_CHECK_ENFORCE } from "./config";
 import { accountDeps } from "./lib/accountDeps";
 import { callableAdapter } from "./lib/callable";
 
 /** Admin: creates an account in `pending_qr`; the worker connects it and writes the QR or pairing code. */
 export const whatsappProxyAddAccount = onCall(
-  { enforceAppCheck: APP_CHECK_ENFORCE },
   callableAdapter(
     "whatsapp_proxy_add_account",
     (caller, data) => handleAddAccount(accountDeps(), caller, data),

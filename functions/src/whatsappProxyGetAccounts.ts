@@ -1,12 +1,10 @@
 import { onCall } from "firebase-functions/https";
 import { handleGetAccounts } from "@wa-gateway/core";
-import { APP_CHECK_ENFORCE } from "./config";
 import { accountDeps } from "./lib/accountDeps";
 import { callableAdapter } from "./lib/callable";
 
 /** The accounts the caller may use (admins: all), with status and QR, never session material. */
 export const whatsappProxyGetAccounts = onCall(
-  { enforceAppCheck: APP_CHECK_ENFORCE },
   callableAdapter(
     "whatsapp_proxy_get_accounts",
     (caller, data) => handleGetAccounts(accountDeps(), caller, data),

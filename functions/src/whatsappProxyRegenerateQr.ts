@@ -1,12 +1,10 @@
 import { onCall } from "firebase-functions/https";
 import { handleRegenerateQr } from "@wa-gateway/core";
-import { APP_CHECK_ENFORCE } from "./config";
 import { accountDeps } from "./lib/accountDeps";
 import { callableAdapter, idField } from "./lib/callable";
 
 /** Admin: asks the worker for a fresh QR for an account that is not connected. */
 export const whatsappProxyRegenerateQr = onCall(
-  { enforceAppCheck: APP_CHECK_ENFORCE },
   callableAdapter(
     "whatsapp_proxy_regenerate_qr",
     (caller, data) => handleRegenerateQr(accountDeps(), caller, data),

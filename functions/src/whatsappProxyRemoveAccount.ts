@@ -1,12 +1,10 @@
 import { onCall } from "firebase-functions/https";
 import { handleRemoveAccount } from "@wa-gateway/core";
-import { APP_CHECK_ENFORCE } from "./config";
 import { accountDeps } from "./lib/accountDeps";
 import { callableAdapter, idField } from "./lib/callable";
 
 /** Admin: logs the account out and removes its session keys; history stays, later sends are refused. */
 export const whatsappProxyRemoveAccount = onCall(
-  { enforceAppCheck: APP_CHECK_ENFORCE },
   callableAdapter(
     "whatsapp_proxy_remove_account",
     (caller, data) => handleRemoveAccount(accountDeps(), caller, data),

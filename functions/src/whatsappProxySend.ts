@@ -1,13 +1,12 @@
 import { onCall } from "firebase-functions/https";
 import { handleSend } from "@wa-gateway/core";
-import { APP_CHECK_ENFORCE, SEND_RATE_LIMIT_MAX, SEND_RATE_LIMIT_WINDOW_SEC } from "./config";
+import { SEND_RATE_LIMIT_MAX, SEND_RATE_LIMIT_WINDOW_SEC } from "./config";
 import { callableAdapter, idField } from "./lib/callable";
 import { firestore } from "./lib/firestore";
 import { firestoreSendStore } from "./stores/sendStore";
 
 /** Queues one WhatsApp message: `{ threadId, accountId, toJid, text, clientMessageId }` → `{ success, requestId, duplicate }`. */
 export const whatsappProxySend = onCall(
-  { enforceAppCheck: APP_CHECK_ENFORCE },
   callableAdapter(
     "whatsapp_proxy_send",
     (caller, data) =>

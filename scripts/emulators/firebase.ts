@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startChild } from "../lib/children";
 import { freePort, waitUntil } from "../lib/ports";
@@ -13,7 +13,32 @@ export interface FirebaseEmulators {
   readonly functionsHost: string;
   /** Base URL of a callable/HTTP function, e.g. `${functionsUrl}/whatsappProxySend`. */
   readonly functionsUrl: string;
+  /** The last few KiB firebase-tools printed. */
+  output(): string;
   stop(): Promise<void>;
+}
+
+/** The secrets the functions declare (functions/src/config.ts), and their local values. */
+const LOCAL_SECRETS: Record<string, string> = { TELEGRAM_BOT_TOKEN: "off" };
+
+/**
+ * The Functions emulator takes a declared secret's value from functions/.secret.local, and asks
+ * Google Secret Manager for any it does not find there (on every call). So the file gets a local
+ * value for each declared secret it lacks; a developer's own values are kept. It is git-ignored
+ * and never deployed (firebase.json's ignore list).
+ */
+function ensureLocalSecrets(): void {
+  const file = join(REPO_ROOT, "functions", ".secret.local");
+  const present = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const missing = Object.entries(LOCAL_SECRETS).filter(([key]) => !new RegExp(`^${key}=`, "m").test(present));
+  if (missing.length === 0) return;
+  if (!present) {
+    writeFileSync(
+      file,
+      "# Local secret values for the Functions emulator (scripts/emulators/firebase.ts); never deployed.\n",
+    );
+  }
+  appendFileSync(file, missing.map(([key, value]) => `${key}=${value}\n`).join(""));
 }
 
 export interface FirebaseEmulatorPorts {
@@ -56,6 +81,7 @@ export async function startFirebaseEmulators(options: {
       },
     }),
   );
+  ensureLocalSecrets();
   const firebaseBin = join(REPO_ROOT, "node_modules", ".bin", "firebase");
   let ready = false;
   const child = startChild(
@@ -98,6 +124,7 @@ export async function startFirebaseEmulators(options: {
     authHost: `127.0.0.1:${ports.auth}`,
     functionsHost,
     functionsUrl: `http://${functionsHost}/${options.projectId}/${options.region ?? "us-central1"}`,
+    output: () => child.tail(),
     stop: async () => {
       await child.stop(10_000);
       removeConfig();

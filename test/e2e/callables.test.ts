@@ -112,4 +112,10 @@ describe("callables end to end (Auth + Functions emulators, real ID tokens)", fu
     await admin.call("whatsappProxyRemoveAccount", { accountId: "acc-1" });
     assert.equal(await errorCode(alice.call("whatsappProxySend", sendPayload())), "functions/failed-precondition");
   });
+
+  it("a callable that declares a secret runs on local values: nothing asks Google Secret Manager", async () => {
+    const res = await admin.call<{ probeKey: string }>("whatsappAdminRunProbe", { type: "QUEUE" });
+    assert.match(res.probeKey, /^QUEUE_\d{12}_manual$/);
+    assert.doesNotMatch(stack.emulators.output(), /Secret Manager|Trying to access secret/);
+  });
 });

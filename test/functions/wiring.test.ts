@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { HttpsError } from "firebase-functions/https";
 import { paths } from "@wa-gateway/core";
 import { adminDb, resetFirestore } from "../support/emulator";
@@ -86,5 +88,33 @@ describe("callable wiring (firebase-functions-test wrap)", () => {
     assert.ok(error instanceof HttpsError);
     assert.equal(error.code, "internal");
     assert.equal(error.message, "Internal error");
+  });
+
+  it("with APP_CHECK_ENFORCE, a call without an App Check token is unauthenticated and writes nothing", async () => {
+    process.env.APP_CHECK_ENFORCE = "true";
+    try {
+      const alice = { uid: "alice" };
+      assert.equal(await httpsCode(() => callAs(fns.whatsappProxySend, sendPayload(), alice)), "unauthenticated");
+      assert.equal(await countDocs(adminDb(), "outbox"), 0);
+      const withToken = await httpsCode(() =>
+        callAs(fns.whatsappProxySend, sendPayload(), alice, { appId: "1:123:web:abc" }),
+      );
+      assert.equal(withToken, "ok");
+    } finally {
+      process.env.APP_CHECK_ENFORCE = "false";
+    }
+  });
+});
+
+describe("loading the functions (what firebase-tools does at deploy and in the emulator)", () => {
+  it("reads no param while loading: no deploy-time .value() warnings", () => {
+    // FUNCTIONS_CONTROL_API is how firebase-tools loads the module to discover the functions.
+    const load = spawnSync(process.execPath, ["--import", "tsx", "-e", 'require("./functions/src/index")'], {
+      cwd: join(__dirname, "..", ".."),
+      encoding: "utf8",
+      env: { ...process.env, FUNCTIONS_CONTROL_API: "true" },
+    });
+    assert.equal(load.status, 0, load.stderr);
+    assert.doesNotMatch(load.stdout + load.stderr, /invoked during function deployment/);
   });
 });

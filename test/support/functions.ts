@@ -30,11 +30,13 @@ export function callAs<T>(
   fn: CallableFunction<unknown, Promise<unknown>>,
   data: unknown,
   auth?: { uid: string; admin?: boolean },
+  app?: { appId: string },
 ): Promise<T> {
   const wrapped = fft.wrap(fn as never) as (req: unknown) => Promise<T>;
   return wrapped({
     data,
     auth: auth ? { uid: auth.uid, token: auth.admin ? { admin: true, uid: auth.uid } : { uid: auth.uid } } : undefined,
+    app: app ? { appId: app.appId, token: { app_id: app.appId } } : undefined,
     rawRequest: {},
   });
 }

@@ -1,11 +1,16 @@
 import { logger } from "firebase-functions";
 import { HttpsError, type CallableRequest } from "firebase-functions/https";
 import { callerFrom, GatewayError, scrubText, type Caller } from "@wa-gateway/core";
+import { APP_CHECK_ENFORCE } from "../config";
 
 /**
- * The one shape every callable has: identify the caller, run the core handler, map its
- * refusals to HttpsError, and write one structured log line (event, uid, ids, outcome,
- * latency), never message text, tokens or keys.
+ * The one shape every callable has: check App Check when enforced, identify the caller, run the
+ * core handler, map its refusals to HttpsError, and write one structured log line (event, uid,
+ * ids, outcome, latency), never message text, tokens or keys.
+ *
+ * App Check is enforced here, at request time, rather than with onCall's `enforceAppCheck`:
+ * that option takes a plain boolean, so a deploy-time param there is read while the functions
+ * are being loaded (and firebase-functions warns about it on every load).
  */
 export function callableAdapter<R extends object>(
   event: string,
@@ -16,6 +21,9 @@ export function callableAdapter<R extends object>(
     const started = Date.now();
     let caller: Caller | undefined;
     try {
+      if (APP_CHECK_ENFORCE.value() && !request.app) {
+        throw new GatewayError("unauthenticated", "App Check token missing or invalid");
+      }
       caller = callerFrom(request.auth);
       const result = await handler(caller, request.data);
       logger.info(event, {
