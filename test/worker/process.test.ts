@@ -2,7 +2,18 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { freePort, httpAnswers, waitUntil } from "../../scripts/lib/ports";
-import { emulator } from "../support/emulator";
+import { paths } from "@wa-gateway/core";
+import { adminDb, emulator, resetFirestore } from "../support/emulator";
+import { handleSend } from "@wa-gateway/core";
+import { firestoreSendStore } from "../../functions/src/stores/sendStore";
+import { seedAccount, sendPayload } from "../support/fixtures";
+
+const sendHandler = () => (payload: unknown) =>
+  handleSend(
+    { store: firestoreSendStore(adminDb()), now: () => new Date(), rateLimit: { maxSends: 10_000, windowSec: 60 } },
+    { uid: "alice", admin: false },
+    payload,
+  );
 
 const MAIN = join(__dirname, "..", "..", "worker", "src", "main.ts");
 
@@ -58,6 +69,42 @@ describe("worker process", () => {
       w.child.kill("SIGTERM");
       assert.equal(await w.exit, 0);
       assert.ok(Date.now() - t0 < 10_000, "stopped within the shutdown bound");
+      assert.match(w.output(), /"message":"shutdown_finished"/);
+    } finally {
+      w.child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("worker process stopped mid-start", () => {
+  beforeEach(resetFirestore);
+
+  it("a SIGTERM while accounts are still being claimed and connected exits 0 and touches Firestore no more", async function () {
+    this.timeout(60_000);
+    for (let i = 0; i < 20; i++) {
+      const id = `busy-${String(i).padStart(2, "0")}`;
+      await seedAccount(adminDb(), id, { status: "disconnected", memberUids: ["alice"] });
+      await adminDb()
+        .doc(paths.waSession(id))
+        .set({ meJid: `40710${String(i).padStart(2, "0")}00000@s.whatsapp.net` });
+    }
+    const w = runWorker({
+      GCLOUD_PROJECT: emulator().projectId,
+      FIRESTORE_EMULATOR_HOST: emulator().host,
+      PORT: "0",
+      WA_TRANSPORT: "simulated",
+      HEARTBEATS: "off",
+      LOG_LEVEL: "info",
+    });
+    try {
+      await waitUntil("the first account claimed", async () => w.output().includes("account_lease_claimed"), {
+        intervalMs: 5,
+        timeoutMs: 30_000,
+        abort: () => (w.child.exitCode !== null ? `worker exited:\n${w.output()}` : undefined),
+      });
+      w.child.kill("SIGTERM");
+      assert.equal(await w.exit, 0, w.output());
+      assert.doesNotMatch(w.output(), /client has already been terminated/);
       assert.match(w.output(), /"message":"shutdown_finished"/);
     } finally {
       w.child.kill("SIGKILL");
