@@ -32,6 +32,30 @@ describe("worker health endpoints against the emulator", () => {
 
   afterEach(() => worker.stop("test_done"));
 
+  it("listens on 127.0.0.1 only when it runs on the emulator (locally), unless HOST says otherwise", async () => {
+    assert.equal(worker.address, "127.0.0.1");
+    const { host, projectId } = emulator();
+    const everywhere = await startWorker(
+      parseWorkerConfig({
+        GCLOUD_PROJECT: projectId,
+        FIRESTORE_EMULATOR_HOST: host,
+        PORT: "0",
+        HOST: "0.0.0.0",
+        WORKER_ID: "health-host",
+        WA_TRANSPORT: "simulated",
+        HEARTBEATS: "off",
+      }),
+      quietLogger().logger,
+    );
+    try {
+      assert.equal(everywhere.address, "0.0.0.0");
+    } finally {
+      await everywhere.stop("test_done");
+    }
+    assert.equal(parseWorkerConfig({ GCLOUD_PROJECT: "p" }).host, undefined, "production: every interface");
+    assert.throws(() => parseWorkerConfig({ GCLOUD_PROJECT: "p", HOST: "evil host" }), /HOST/);
+  });
+
   it("/healthz answers ok while the process is alive", async () => {
     const res = await fetch(`${base}/healthz`);
     assert.equal(res.status, 200);

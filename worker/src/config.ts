@@ -14,6 +14,10 @@ const envSchema = z.object({
     .optional(),
   /** 0 picks a free port (tests). */
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z
+    .string()
+    .regex(/^[0-9a-fA-F.:]+$|^localhost$/, "an IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+    .optional(),
   WORKER_ID: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/, "letters, digits, '.', '_' or '-', at most 100")
@@ -45,6 +49,8 @@ export interface WorkerConfig {
   projectId: string;
   firestoreEmulatorHost: string | undefined;
   port: number;
+  /** Where the HTTP server listens: every interface in production (Cloud Run), 127.0.0.1 on the emulator. */
+  host: string | undefined;
   workerId: string;
   transport: "baileys" | "simulated";
   logLevel: string;
@@ -82,6 +88,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     projectId: e.GCLOUD_PROJECT,
     firestoreEmulatorHost: e.FIRESTORE_EMULATOR_HOST,
     port: e.PORT,
+    host: e.HOST ?? (e.FIRESTORE_EMULATOR_HOST ? "127.0.0.1" : undefined),
     workerId:
       e.WORKER_ID ??
       `${hostname()

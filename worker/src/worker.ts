@@ -18,6 +18,8 @@ import type { Transport } from "./transport/transport";
 
 export interface RunningWorker {
   readonly port: number;
+  /** The address the HTTP server is bound to. */
+  readonly address: string;
   readonly db: Firestore;
   readonly accounts: AccountManager;
   readonly metrics: WorkerMetrics;
@@ -25,12 +27,14 @@ export interface RunningWorker {
   stop(reason: string): Promise<ShutdownOutcome>;
 }
 
-function listen(server: Server, port: number): Promise<number> {
+function listen(server: Server, port: number, host: string | undefined): Promise<{ port: number; address: string }> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, () => {
-      const address = server.address();
-      resolve(typeof address === "object" && address ? address.port : port);
+    server.listen(port, host, () => {
+      const bound = server.address();
+      resolve(
+        typeof bound === "object" && bound ? { port: bound.port, address: bound.address } : { port, address: "" },
+      );
     });
   });
 }
@@ -130,7 +134,7 @@ export async function startWorker(
   );
   // Keep-alive sockets from probes would hold close() open until the bound.
   server.keepAliveTimeout = 1000;
-  const port = await listen(server, config.port);
+  const { port, address } = await listen(server, config.port, config.host);
   accounts.start();
   heartbeats = config.heartbeat
     ? startHeartbeats({
@@ -147,6 +151,7 @@ export async function startWorker(
   logger.info(
     {
       port,
+      address,
       projectId: config.projectId,
       transport: transport.name,
       firestore: config.firestoreEmulatorHost ? `emulator ${config.firestoreEmulatorHost}` : "production",
@@ -159,6 +164,7 @@ export async function startWorker(
   );
   return {
     port,
+    address,
     db,
     accounts,
     metrics,
