@@ -158,8 +158,12 @@ async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const functionsModule = require(join(REPO_ROOT, "functions", "lib", "index.js")) as Record<string, unknown>;
   const scheduled = findScheduledFunctions(functionsModule);
-  const scheduler = startScheduler(scheduled, (o) =>
-    log("scheduler", `${o.name} @ ${o.scheduleTime} ${o.ok ? "ok" : `FAILED: ${o.error}`} (${o.ms} ms)`),
+  // The watchdog also runs once now, so a fresh stack shows its verdict (and the first alert) at once.
+  const scheduler = startScheduler(
+    scheduled,
+    (o) => log("scheduler", `${o.name} @ ${o.scheduleTime} ${o.ok ? "ok" : `FAILED: ${o.error}`} (${o.ms} ms)`),
+    () => new Date(),
+    ["longrunWatchdog"],
   );
 
   console.log(`

@@ -2,8 +2,9 @@ import { CronExpressionParser } from "cron-parser";
 
 /**
  * Runs the functions module's scheduled functions on their schedules, as Cloud Scheduler
- * would. The Functions emulator does not (it needs the Pub/Sub emulator, which firebase-tools
- * will not start on Java 17), so the local stack uses this instead.
+ * would. The Functions emulator never fires `onSchedule` functions (it logs "function ignored
+ * because the pubsub emulator does not exist", and with the Pub/Sub emulator it only registers
+ * the topic: nothing publishes on the schedule), so the local stack uses this instead.
  */
 
 export interface ScheduledFunction {
@@ -45,23 +46,33 @@ export function nextRun(fn: Pick<ScheduledFunction, "schedule" | "timeZone">, af
   return CronExpressionParser.parse(fn.schedule, { currentDate: after, tz: fn.timeZone }).next().toDate();
 }
 
+/** The slot that has just begun (the latest scheduled time at or before `at`). */
+export function previousRun(fn: Pick<ScheduledFunction, "schedule" | "timeZone">, at: Date): Date {
+  const later = new Date(at.getTime() + 1);
+  return CronExpressionParser.parse(fn.schedule, { currentDate: later, tz: fn.timeZone }).prev().toDate();
+}
+
 export type RunOutcome = { name: string; scheduleTime: string; ms: number } & (
   { ok: true } | { ok: false; error: string }
 );
 
-/** Fires each function at its next scheduled time, one run at a time per function. */
+/**
+ * Fires each function at its next scheduled time, one run at a time per function. Those named in
+ * `runAtStart` also run once at once, for the slot that has just begun (so a fresh local stack
+ * shows the watchdog's verdict without waiting for the next whole minute).
+ */
 export function startScheduler(
   functions: ScheduledFunction[],
   onRun: (outcome: RunOutcome) => void,
   now: () => Date = () => new Date(),
+  runAtStart: readonly string[] = [],
 ): { stop(): Promise<void> } {
   const timers = new Map<string, NodeJS.Timeout>();
   const running = new Set<Promise<void>>();
   let stopped = false;
 
-  const arm = (fn: ScheduledFunction) => {
+  const arm = (fn: ScheduledFunction, at = nextRun(fn, now())) => {
     if (stopped) return;
-    const at = nextRun(fn, now());
     const timer = setTimeout(
       () => {
         const scheduleTime = at.toISOString();
@@ -83,7 +94,10 @@ export function startScheduler(
     );
     timers.set(fn.name, timer);
   };
-  functions.forEach(arm);
+  for (const fn of functions) {
+    if (runAtStart.includes(fn.name)) arm(fn, previousRun(fn, now()));
+    else arm(fn);
+  }
 
   return {
     async stop() {

@@ -48,4 +48,22 @@ describe("local scheduler for onSchedule functions", () => {
     assert.equal(outcomes[1]!.ok, true);
     assert.match(seen[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
   });
+
+  it("runs a function named to run at start once at once, for the slot that has just begun", async () => {
+    const seen: string[] = [];
+    const mod = { hourly: onSchedule("0 * * * *", async (event) => void seen.push(event.scheduleTime)) };
+    const ran = new Promise<RunOutcome>((resolve) => {
+      const scheduler = startScheduler(
+        findScheduledFunctions(mod),
+        (o) => void scheduler.stop().then(() => resolve(o)),
+        () => new Date(),
+        ["hourly"],
+      );
+    });
+    const outcome = await ran;
+    assert.equal(outcome.ok, true);
+    const hour = new Date();
+    hour.setUTCMinutes(0, 0, 0);
+    assert.deepEqual(seen, [hour.toISOString()]);
+  });
 });
