@@ -47,6 +47,11 @@ describe("callables end to end (Auth + Functions emulators, real ID tokens)", fu
     await seedAccount(adminDb(), "acc-1", { memberUids: [alice.uid] });
   });
 
+  it("the emulator loads the functions quietly: no param prompt, no deploy-time param warnings", () => {
+    assert.match(stack.emulators.output(), /Loaded environment variables from functions\/\.env\.demo-wa-gateway/);
+    assert.doesNotMatch(stack.emulators.output(), /Prompting for parameters|invoked during function deployment/);
+  });
+
   it("no token: unauthenticated, nothing written", async () => {
     const res = await rawCall(stack, "whatsappProxySend", sendPayload());
     assert.equal(res.body.error?.status, "UNAUTHENTICATED");
