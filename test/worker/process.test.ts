@@ -88,6 +88,12 @@ describe("worker process stopped mid-start", () => {
         .doc(paths.waSession(id))
         .set({ meJid: `40710${String(i).padStart(2, "0")}00000@s.whatsapp.net` });
     }
+    // Each account has work waiting, so its outbox starts sweeping and claiming at once.
+    const send = sendHandler();
+    for (let i = 0; i < 40; i++) {
+      const accountId = `busy-${String(i % 20).padStart(2, "0")}`;
+      await send(sendPayload({ accountId, threadId: `t-${i}`, clientMessageId: `m-${i}`, toJid: `4072${1e6 + i}` }));
+    }
     const w = runWorker({
       GCLOUD_PROJECT: emulator().projectId,
       FIRESTORE_EMULATOR_HOST: emulator().host,
