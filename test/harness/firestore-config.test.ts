@@ -39,4 +39,11 @@ describe("firestore.indexes.json", () => {
       assert.ok(shapes.includes(shape), `missing outbox index ${shape}`);
     }
   });
+
+  it("has the indexes the watchdog's account counts and account-incident query need", () => {
+    const shape = (group: string) =>
+      indexes.indexes.filter((i) => i.collectionGroup === group).map((i) => i.fields.map((f) => f.fieldPath).join(","));
+    assert.ok(shape("accounts").includes("status,owner.leaseUntil"), "missing accounts index status,owner.leaseUntil");
+    assert.ok(shape("incidents").includes("status,type"), "missing incidents index status,type");
+  });
 });

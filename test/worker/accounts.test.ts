@@ -99,6 +99,11 @@ describe("worker account ownership against the emulator", function () {
       const a = await account("acc-1");
       return a.status === "connected" && a.reconnectCount > before;
     });
+    // The watchdog's reconnect-loop check reads these, not a sample of every account.
+    const now = await account("acc-1");
+    const recent = now.recentDisconnects as { toMillis(): number }[];
+    assert.equal(recent.length, now.reconnectCount, "every close of this test is within the hour");
+    assert.ok(Date.now() - recent.at(-1)!.toMillis() < 60_000);
   });
 
   it("removing an account logs it out and deletes its session", async () => {

@@ -20,6 +20,9 @@ export const accountOwner = z.object({
 });
 export type AccountOwner = z.infer<typeof accountOwner>;
 
+/** How many recent disconnect times an account document keeps (bounded, whatever the loop). */
+export const RECENT_DISCONNECTS_KEPT = 50;
+
 export const accountDocument = z.object({
   status: z.enum(ACCOUNT_STATUSES),
   label: z.string().nullable(),
@@ -35,6 +38,11 @@ export const accountDocument = z.object({
   owner: accountOwner.nullable(),
   lastDisconnect: z.object({ code: z.number().int(), at: timestamp }).nullable(),
   reconnectCount: z.number().int().nonnegative(),
+  /**
+   * When the socket closed within the last hour, newest last, at most RECENT_DISCONNECTS_KEPT:
+   * the watchdog's reconnect-loop check reads this instead of sampling every account each minute.
+   */
+  recentDisconnects: z.array(timestamp).max(50).optional(),
   memberUids: z.array(z.string()),
   createdBy: z.string(),
   createdAt: timestamp,

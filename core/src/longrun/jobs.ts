@@ -13,7 +13,7 @@ import {
   type AttemptOutcome,
 } from "./probes";
 import { computeRollup } from "./rollup";
-import { evaluateAccounts, evaluateHeartbeats, evaluateOutbox, updateReconnectHistory } from "./watchdog";
+import { evaluateAccounts, evaluateHeartbeats, evaluateOutbox } from "./watchdog";
 
 /** The monitoring jobs, with every dependency passed in. */
 
@@ -105,18 +105,17 @@ export async function reportEvaluations(deps: AlertDeps, evaluations: Evaluation
 export async function runWatchdog(deps: AlertDeps & { probes: ProbeStore }, scheduleMs: number, nowMs = scheduleMs) {
   const cfg = await deps.store.loadConfig();
   const config = cfg.config;
-  const [state, counts, outbox, accounts, history] = await Promise.all([
+  const [state, counts, outbox, accountCounts, watched] = await Promise.all([
     deps.store.heartbeatState(),
     deps.store.heartbeatCounts(nowMs),
     deps.store.outboxView(nowMs),
-    deps.store.accounts(nowMs),
-    deps.store.reconnectHistory(),
+    deps.store.accountCounts(nowMs),
+    deps.store.watchedAccounts(nowMs),
   ]);
-  const reconnectHistory = updateReconnectHistory(history, accounts, nowMs);
   const evaluations: Evaluation[] = [
     ...evaluateHeartbeats(state, counts, config, nowMs),
     ...evaluateOutbox(outbox, config),
-    ...evaluateAccounts(accounts, reconnectHistory, config),
+    ...evaluateAccounts(accountCounts, watched, config, nowMs),
     {
       type: "config_invalid",
       key: GLOBAL_KEY,
@@ -132,7 +131,6 @@ export async function runWatchdog(deps: AlertDeps & { probes: ProbeStore }, sche
     run: {
       job: "watchdog",
       scheduleMs,
-      reconnectHistory,
       ...(cfg.kind === "ok" ? { lastGoodConfig: config } : {}),
     },
   });

@@ -5,7 +5,7 @@ import type { ConfigResolution } from "./config";
 import type { Beat } from "./heartbeatMath";
 import type { Evaluation, IncidentAction } from "./incidents";
 import type { IncidentRecord, ProbeRecord, Rollup } from "./rollup";
-import type { AccountHealth, HeartbeatState, OutboxView, ReconnectHistory } from "./watchdog";
+import type { AccountCounts, HeartbeatState, OutboxView, WatchedAccount } from "./watchdog";
 
 /** What the monitoring jobs need from the outside world; Firestore implements it in functions/. */
 
@@ -19,8 +19,9 @@ export interface MonitoringStore {
   heartbeatState(): Promise<HeartbeatState>;
   heartbeatCounts(nowMs: number): Promise<{ lastHour: number; last24h: number }>;
   outboxView(nowMs: number): Promise<OutboxView>;
-  accounts(nowMs: number): Promise<AccountHealth[]>;
-  reconnectHistory(): Promise<ReconnectHistory>;
+  accountCounts(nowMs: number): Promise<AccountCounts>;
+  /** Accounts logged out, disconnected within the hour, or named by an open account incident. */
+  watchedAccounts(nowMs: number): Promise<WatchedAccount[]>;
   /**
    * One transaction: refuses a run whose `run` was already applied (a scheduler firing twice),
    * reads the open incidents, decides with `reconcileIncidents`, writes the result, and claims
@@ -30,7 +31,7 @@ export interface MonitoringStore {
     nowMs: number;
     evaluations: Evaluation[];
     repeatMs: number;
-    run?: { job: string; scheduleMs: number; reconnectHistory?: ReconnectHistory; lastGoodConfig?: unknown };
+    run?: { job: string; scheduleMs: number; lastGoodConfig?: unknown };
   }): Promise<ApplyResult>;
   /** A notification that could not be delivered is unclaimed, so the next run tries again. */
   unclaimNotifications(ids: string[]): Promise<void>;

@@ -14,11 +14,23 @@ export interface HeartbeatState {
   plannedStopMs: number | null;
 }
 
-export interface AccountHealth {
+/** System-wide account figures, from count aggregations: the cost does not grow with the accounts. */
+export interface AccountCounts {
+  /** Accounts not removed. */
+  live: number;
+  /** Connected, with a live lease: a worker really holds a socket for it. */
+  connected: number;
+}
+
+/**
+ * An account the watchdog looks at one by one: logged out, disconnected within the hour, or
+ * named by an open account incident (so that incident can resolve). Healthy accounts cost nothing.
+ */
+export interface WatchedAccount {
   id: string;
   status: AccountStatus;
-  reconnectCount: number;
-  leaseAlive: boolean;
+  /** When its socket closed, from the account document's `recentDisconnects` (ms). */
+  recentDisconnectsMs: number[];
 }
 
 export interface OutboxView {
@@ -26,9 +38,6 @@ export interface OutboxView {
   oldestQueuedAgeSec: number;
   failedLast5m: number;
 }
-
-/** Per account, recent samples of its reconnect counter: enough to count the last hour's. */
-export type ReconnectHistory = Record<string, { atMs: number; count: number }[]>;
 
 const HOUR_MS = 3_600_000;
 
@@ -120,57 +129,30 @@ export function evaluateOutbox(outbox: OutboxView, config: MonitoringConfig): Ev
   ];
 }
 
-/** Keeps one sample per account per run for the last hour, plus one older as the baseline. */
-export function updateReconnectHistory(
-  history: ReconnectHistory,
-  accounts: AccountHealth[],
-  nowMs: number,
-): ReconnectHistory {
-  const next: ReconnectHistory = {};
-  for (const a of accounts) {
-    if (a.status === "removed") continue;
-    const samples = [...(history[a.id] ?? []), { atMs: nowMs, count: a.reconnectCount }];
-    const firstRecent = samples.findIndex((s) => s.atMs >= nowMs - HOUR_MS);
-    next[a.id] = samples.slice(Math.max(0, firstRecent - 1));
-  }
-  return next;
-}
-
-/** Reconnects within the last hour, from the samples (a counter that went down restarts the count). */
-export function reconnectsLastHour(samples: { atMs: number; count: number }[]): number {
-  if (samples.length < 2) return 0;
-  let total = 0;
-  for (let i = 1; i < samples.length; i++) {
-    const d = samples[i]!.count - samples[i - 1]!.count;
-    total += d >= 0 ? d : samples[i]!.count;
-  }
-  return total;
-}
-
 export function evaluateAccounts(
-  accounts: AccountHealth[],
-  history: ReconnectHistory,
+  counts: AccountCounts,
+  watched: WatchedAccount[],
   config: MonitoringConfig,
+  nowMs: number,
 ): Evaluation[] {
-  const live = accounts.filter((a) => a.status !== "removed");
   const out: Evaluation[] = [];
-  if (live.length > 0 || config.expectedAccounts > 0) {
-    const connected = live.filter((a) => a.status === "connected" && a.leaseAlive).length;
+  if (counts.live > 0 || config.expectedAccounts > 0) {
     out.push({
       type: "no_active_account",
       key: GLOBAL_KEY,
-      active: connected === 0,
-      reason: `0 of ${live.length} accounts connected (expected ${config.expectedAccounts})`,
+      active: counts.connected === 0,
+      reason: `${counts.connected} of ${counts.live} accounts connected (expected ${config.expectedAccounts})`,
     });
   }
-  for (const a of accounts) {
+  for (const a of watched) {
     out.push({
       type: "logged_out",
       key: a.id,
       active: a.status === "logged_out",
       reason: `account ${a.id} was logged out by WhatsApp (401); its session is gone`,
     });
-    const reconnects = a.status === "removed" ? 0 : reconnectsLastHour(history[a.id] ?? []);
+    const reconnects =
+      a.status === "removed" ? 0 : a.recentDisconnectsMs.filter((at) => at > nowMs - HOUR_MS && at <= nowMs).length;
     out.push({
       type: "reconnect_loop",
       key: a.id,

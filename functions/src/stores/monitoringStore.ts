@@ -6,13 +6,12 @@ import {
   paths,
   reconcileIncidents,
   resolveMonitoringConfig,
-  type AccountHealth,
   type AlertLine,
   type ConfigResolution,
   type IncidentType,
   type MonitoringStore,
   type OpenIncident,
-  type ReconnectHistory,
+  type WatchedAccount,
 } from "@wa-gateway/core";
 import { millisOf as ms } from "../lib/firestore";
 
@@ -23,7 +22,8 @@ const iso = (value: number) => new Date(value).toISOString();
 
 /**
  * Firestore side of the watchdog. One instance per job run: the watchdog's own document is read
- * once and shared by the config and the reconnect history.
+ * once per run. Accounts are counted with aggregations and read one by one only when they may
+ * be in trouble, so a run's reads and documents do not grow with the number of accounts.
  */
 export function firestoreMonitoringStore(db: Firestore, writer: string): MonitoringStore {
   const watchdogRef = db.doc(paths.longrun.watchdogState);
@@ -32,6 +32,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
   let config: Promise<ConfigResolution> | undefined;
   const heartbeats = db.collection(paths.longrun.heartbeats);
   const outbox = db.collection(collections.outbox);
+  const accounts = db.collection(collections.accounts);
   const count = async (q: FirebaseFirestore.Query) => (await q.count().get()).data().count;
 
   async function loadConfig(): Promise<ConfigResolution> {
@@ -86,18 +87,48 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
       };
     },
 
-    async accounts(nowMs) {
-      const snap = await db.collection(collections.accounts).get();
-      return snap.docs.map((d): AccountHealth => ({
-        id: d.id,
-        status: d.get("status"),
-        reconnectCount: Number(d.get("reconnectCount") ?? 0),
-        leaseAlive: (ms(d.get("owner.leaseUntil")) ?? 0) > nowMs,
-      }));
+    async accountCounts(nowMs) {
+      const [live, connected] = await Promise.all([
+        count(accounts.where("status", "!=", "removed")),
+        count(accounts.where("status", "==", "connected").where("owner.leaseUntil", ">", ts(nowMs))),
+      ]);
+      return { live, connected };
     },
 
-    async reconnectHistory() {
-      return ((await watchdog())?.reconnectHistory ?? {}) as ReconnectHistory;
+    async watchedAccounts(nowMs) {
+      const fields = ["status", "recentDisconnects"];
+      const [loggedOut, disconnected, openAccountIncidents] = await Promise.all([
+        accounts
+          .where("status", "==", "logged_out")
+          .select(...fields)
+          .get(),
+        accounts
+          .where("lastDisconnect.at", ">", ts(nowMs - 3_600_000))
+          .select(...fields)
+          .get(),
+        db
+          .collection(paths.longrun.incidents)
+          .where("status", "==", "open")
+          .where("type", "in", ["logged_out", "reconnect_loop"])
+          .select("key")
+          .get(),
+      ]);
+      const found = new Map([...loggedOut.docs, ...disconnected.docs].map((d) => [d.id, d.data()]));
+      const named = [...new Set(openAccountIncidents.docs.map((d) => String(d.get("key"))))].filter(
+        (id) => !found.has(id),
+      );
+      if (named.length) {
+        const refs = named.map((id) => db.doc(paths.account(id)));
+        for (const snap of await db.getAll(...refs, { fieldMask: fields })) {
+          // A deleted account still gets an evaluation, so its incidents resolve.
+          found.set(snap.id, snap.exists ? snap.data()! : { status: "removed" });
+        }
+      }
+      return [...found].map(([id, data]): WatchedAccount => ({
+        id,
+        status: data.status,
+        recentDisconnectsMs: ((data.recentDisconnects ?? []) as Timestamp[]).map((t) => t.toMillis()),
+      }));
     },
 
     applyIncidents({ nowMs, evaluations, repeatMs, run }) {
@@ -165,7 +196,8 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
             watchdogRef,
             {
               lastRun: { [run.job]: run.scheduleMs },
-              ...(run.reconnectHistory ? { reconnectHistory: run.reconnectHistory } : {}),
+              // Left by versions that sampled every account here (it outgrew the document at scale).
+              reconnectHistory: FieldValue.delete(),
               ...(run.lastGoodConfig ? { lastGoodConfig: run.lastGoodConfig } : {}),
               deferredNotices: [],
               updatedAt: FieldValue.serverTimestamp(),
@@ -177,7 +209,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
                 "updatedAt",
                 "updatedBy",
                 ...(deferred.length ? ["deferredNotices"] : []),
-                ...(run.reconnectHistory ? ["reconnectHistory"] : []),
+                "reconnectHistory",
                 ...(run.lastGoodConfig ? ["lastGoodConfig"] : []),
               ],
             },

@@ -3,10 +3,8 @@ import {
   DEFAULT_MONITORING_CONFIG,
   evaluateAccounts,
   evaluateHeartbeats,
-  reconnectsLastHour,
   resolveMonitoringConfig,
-  updateReconnectHistory,
-  type AccountHealth,
+  type WatchedAccount,
 } from "@wa-gateway/core";
 
 const NOW = Date.parse("2025-12-30T08:10:00Z");
@@ -62,36 +60,40 @@ describe("watchdog checks", () => {
     );
   });
 
-  it("counts reconnects over the last hour from per-run samples, and flags a loop", () => {
-    const account = (count: number): AccountHealth => ({
+  it("counts an account's disconnects within the last hour, and flags a loop above the threshold", () => {
+    const minutesAgo = (...m: number[]) => m.map((x) => NOW - x * 60_000);
+    const looping: WatchedAccount = {
       id: "a1",
       status: "connecting",
-      reconnectCount: count,
-      leaseAlive: true,
-    });
-    let history = {};
-    for (let i = 0; i <= 60; i += 10)
-      history = updateReconnectHistory(history, [account(i / 10)], NOW - (60 - i) * 60_000 - 60_000);
-    history = updateReconnectHistory(history, [account(7)], NOW);
-    // From the last sample at or before an hour ago (count 0, 61 min ago) to now (count 7).
-    const samples = (history as Record<string, { atMs: number; count: number }[]>).a1!;
-    assert.equal(samples[0]!.atMs, NOW - 61 * 60_000);
-    assert.equal(reconnectsLastHour(samples), 7);
-    const loop = evaluateAccounts([account(7)], history, DEFAULT_MONITORING_CONFIG).find(
-      (e) => e.type === "reconnect_loop",
-    )!;
-    assert.equal(loop.active, true);
+      recentDisconnectsMs: minutesAgo(70, 40, 30, 20, 10, 1),
+    };
+    const evaluations = evaluateAccounts({ live: 3, connected: 2 }, [looping], DEFAULT_MONITORING_CONFIG, NOW);
+    const loop = evaluations.find((e) => e.type === "reconnect_loop")!;
+    assert.equal(loop.active, false, "5 within the hour is not above 5");
+    assert.match(loop.reason, /reconnected 5 times/);
+    looping.recentDisconnectsMs.push(NOW);
+    const again = evaluateAccounts({ live: 3, connected: 2 }, [looping], DEFAULT_MONITORING_CONFIG, NOW);
+    assert.equal(again.find((e) => e.type === "reconnect_loop")!.active, true);
   });
 
   it("a logged-out account is a P1 condition of its own; no connected account is another", () => {
     const evaluations = evaluateAccounts(
-      [{ id: "a1", status: "logged_out", reconnectCount: 1, leaseAlive: false }],
-      {},
+      { live: 1, connected: 0 },
+      [{ id: "a1", status: "logged_out", recentDisconnectsMs: [NOW - 1000] }],
       DEFAULT_MONITORING_CONFIG,
+      NOW,
     );
     assert.deepEqual(
       evaluations.filter((e) => e.active).map((e) => `${e.type}/${e.key}`),
       ["no_active_account/global", "logged_out/a1"],
+    );
+  });
+
+  it("healthy accounts are not looked at one by one: only the counts decide no_active_account", () => {
+    const evaluations = evaluateAccounts({ live: 1000, connected: 998 }, [], DEFAULT_MONITORING_CONFIG, NOW);
+    assert.deepEqual(
+      evaluations.map((e) => `${e.type}/${e.key}/${e.active}`),
+      ["no_active_account/global/false"],
     );
   });
 });

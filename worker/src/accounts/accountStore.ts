@@ -1,5 +1,5 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { accountLeaseState, paths, type AccountStatus } from "@wa-gateway/core";
+import { accountLeaseState, paths, RECENT_DISCONNECTS_KEPT, type AccountStatus } from "@wa-gateway/core";
 import { optimisticUpdate } from "../optimistic";
 
 /** `takeover`: another worker held the lease and let it run out (it died or hung) rather than release it. */
@@ -11,6 +11,13 @@ const ownerOf = (data: FirebaseFirestore.DocumentData | undefined) => {
   const owner = data?.owner as { workerId: string; leaseUntil: Timestamp; epoch: number } | null | undefined;
   return owner ? { workerId: owner.workerId, leaseUntilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null;
 };
+
+/** The last hour's disconnect times plus this one, newest last, bounded. */
+function keepRecentDisconnects(previous: Timestamp[] | undefined, nowMs: number): Timestamp[] {
+  const hourAgo = nowMs - 3_600_000;
+  const kept = (previous ?? []).filter((t) => t.toMillis() > hourAgo);
+  return [...kept, Timestamp.fromMillis(nowMs)].slice(-RECENT_DISCONNECTS_KEPT);
+}
 
 /** The account lease (`accounts/{id}.owner`) and every write its holder makes, fenced by epoch. */
 export function accountStore(db: Firestore, workerId: string, leaseSec: number) {
@@ -64,10 +71,11 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number) 
     },
 
     recordDisconnect(accountId: string, epoch: number, code: number | undefined, status: AccountStatus) {
-      return fenced(accountId, epoch, () => ({
+      return fenced(accountId, epoch, (data) => ({
         status,
         lastDisconnect: { code: code ?? 0, at: Timestamp.now() },
         reconnectCount: FieldValue.increment(1),
+        recentDisconnects: keepRecentDisconnects(data.recentDisconnects as Timestamp[] | undefined, Date.now()),
         qr: null,
         qrExpiresAt: null,
         pairingCode: null,

@@ -1,0 +1,57 @@
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { DEFAULT_MONITORING_CONFIG, paths, type JobLog } from "@wa-gateway/core";
+import { telegramChannel } from "../../functions/src/lib/telegram";
+import { firestoreMonitoringStore } from "../../functions/src/stores/monitoringStore";
+import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
+
+/** What the watchdog at scale is measured and tested on: fresh heartbeats and `count` healthy accounts. */
+
+const quiet: JobLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The watchdog's dependencies on `db`, Telegram off. */
+export function watchdogDeps(db: Firestore) {
+  return {
+    store: firestoreMonitoringStore(db, "watchdog-fixture"),
+    probes: firestoreProbeStore(db, "watchdog-fixture"),
+    alerts: telegramChannel({ token: "", chatId: "", apiRoot: "http://127.0.0.1:9", log: quiet }),
+    log: quiet,
+    project: "watchdog-fixture",
+  };
+}
+
+export const accountIdAt = (i: number) => `acc-${String(i).padStart(4, "0")}`;
+
+/** Heartbeats up to date, the default config, and `count` connected accounts under live leases. */
+export async function seedHealthySystem(db: Firestore, count: number, nowMs: number): Promise<void> {
+  await db.doc(paths.longrun.config).set(DEFAULT_MONITORING_CONFIG);
+  await db.doc(paths.longrun.state).set({
+    lastHeartbeatAt: Timestamp.fromMillis(nowMs - 10_000),
+    lastHeartbeatInstanceId: "w",
+    streakStartedAt: Timestamp.fromMillis(nowMs - 86_400_000),
+    firstHeartbeatAt: Timestamp.fromMillis(nowMs - 86_400_000),
+  });
+  for (let start = 0; start < count; start += 500) {
+    const batch = db.batch();
+    for (let i = start; i < Math.min(count, start + 500); i++) {
+      batch.set(db.doc(paths.account(accountIdAt(i))), {
+        status: "connected",
+        label: null,
+        memberUids: [],
+        reconnectCount: 0,
+        lastDisconnect: null,
+        owner: { workerId: "w", epoch: 1, leaseUntil: Timestamp.fromMillis(nowMs + 3_600_000) },
+      });
+    }
+    await batch.commit();
+  }
+}
+
+/** The account closed its socket at each of these times (as the worker records it). */
+export async function disconnectedAt(db: Firestore, accountId: string, times: number[], status = "connecting") {
+  await db.doc(paths.account(accountId)).update({
+    status,
+    reconnectCount: times.length,
+    lastDisconnect: { code: 428, at: Timestamp.fromMillis(Math.max(...times)) },
+    recentDisconnects: times.map((t) => Timestamp.fromMillis(t)),
+  });
+}
