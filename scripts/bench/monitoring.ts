@@ -22,6 +22,7 @@ import { heartbeatLock } from "../../worker/src/monitoring/heartbeatLock";
 import { startHeartbeats } from "../../worker/src/monitoring/heartbeats";
 import { startFakeTelegram } from "../lib/fakeTelegram";
 import { spawnWorker } from "../lib/workerProcess";
+import { accountIdAt, disconnectedAt, seedHealthySystem, watchdogDeps } from "../lib/watchdogFixtures";
 import { countingFirestore, type OpCounts } from "./countingFirestore";
 
 /**
@@ -81,6 +82,25 @@ async function beatCosts() {
   const after = (await counted.db.collection(paths.longrun.heartbeats).count().get()).data().count;
   await beats.stop();
   return { ...per(measured, after - before), beats: after - before };
+}
+
+/** One watchdog run's reads, writes and own document size with `n` healthy accounts (one looping). */
+async function watchdogAtScale(n: number) {
+  await reset();
+  const counted = countingFirestore(newDb());
+  const now = Date.now();
+  await seedHealthySystem(counted.db, n, now);
+  await disconnectedAt(
+    counted.db,
+    accountIdAt(0),
+    [9, 7, 5, 4, 3, 2, 1].map((m) => now - m * 60_000),
+  );
+  await runWatchdog(watchdogDeps(counted.db), now - 60_000, now - 60_000);
+  counted.reset();
+  const runs = 5;
+  for (let i = 0; i < runs; i++) await runWatchdog(watchdogDeps(counted.db), now + i * 60_000, now + i * 60_000);
+  const doc = (await counted.db.doc(paths.longrun.watchdogState).get()).data();
+  return { ...per(counted.counts, runs), stateBytes: Buffer.byteLength(JSON.stringify(doc)) };
 }
 
 async function watchdogCosts() {
@@ -229,6 +249,14 @@ export async function benchMonitoring(): Promise<void> {
   console.log(
     `    each standby worker adds ${Math.round(lock.standbyPoll.reads * 8640)} reads; TTL removes ~1440 heartbeats a day once 90 days are kept`,
   );
+
+  console.log("  watchdog run at scale (healthy accounts, one in a reconnect loop, steady state):");
+  for (const n of [10, 100, 1000]) {
+    const c = await watchdogAtScale(n);
+    console.log(
+      `    ${String(n).padStart(5)} accounts: ${c.reads.toFixed(1)} reads + ${c.writes.toFixed(1)} writes a run; state/watchdog ${c.stateBytes} bytes`,
+    );
+  }
 
   const trials = Number(process.env.BENCH_DETECTION_TRIALS ?? 3);
   const latencies = await detectionLatency(trials);

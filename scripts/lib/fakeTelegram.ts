@@ -19,6 +19,10 @@ export interface FakeTelegram {
   readonly requests: { method: string; status: number; at: number }[];
   /** The next `count` sendMessage calls get 429 with this retry_after (seconds). */
   rateLimitNext(count: number, retryAfterSec: number): void;
+  /** Lets `afterAccepting` messages through, then refuses the next `count` with `status`. */
+  refuseNext(count: number, options?: { afterAccepting?: number; status?: number }): void;
+  /** The next `count` sendMessage requests are never answered (a Telegram that hangs). */
+  hangNext(count: number): void;
   stop(): Promise<void>;
 }
 
@@ -42,6 +46,8 @@ export async function startFakeTelegram(options: {
   const messages: ReceivedMessage[] = [];
   const requests: FakeTelegram["requests"] = [];
   let limited = { count: 0, retryAfterSec: 0 };
+  let refusing = { count: 0, afterAccepting: 0, status: 400 };
+  let hanging = 0;
   let nextId = 1;
 
   const server = createServer((req, res) => {
@@ -61,6 +67,16 @@ export async function startFakeTelegram(options: {
           return reply(200, { ok: true, result: { id: 1, is_bot: true, first_name: "fake" } }, method);
         if (method !== "sendMessage")
           return reply(404, { ok: false, error_code: 404, description: "Not Found" }, method!);
+        if (hanging > 0) {
+          hanging--;
+          requests.push({ method, status: 0, at: Date.now() });
+          return; // no answer, ever
+        }
+        if (refusing.count > 0 && refusing.afterAccepting === 0) {
+          refusing.count--;
+          return reply(refusing.status, { ok: false, error_code: refusing.status, description: "Refused" }, method);
+        }
+        if (refusing.count > 0) refusing.afterAccepting--;
         if (limited.count > 0) {
           limited.count--;
           return reply(
@@ -109,6 +125,12 @@ export async function startFakeTelegram(options: {
     requests,
     rateLimitNext(count, retryAfterSec) {
       limited = { count, retryAfterSec };
+    },
+    refuseNext(count, { afterAccepting = 0, status = 400 } = {}) {
+      refusing = { count, afterAccepting, status };
+    },
+    hangNext(count) {
+      hanging = count;
     },
     stop: () =>
       new Promise((resolve) => {

@@ -1,6 +1,5 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { DEFAULT_MONITORING_CONFIG, paths, type JobLog } from "@wa-gateway/core";
-import { telegramChannel } from "../../functions/src/lib/telegram";
+import { DEFAULT_MONITORING_CONFIG, paths, type AlertChannel, type JobLog } from "@wa-gateway/core";
 import { firestoreMonitoringStore } from "../../functions/src/stores/monitoringStore";
 import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
 
@@ -13,7 +12,7 @@ export function watchdogDeps(db: Firestore) {
   return {
     store: firestoreMonitoringStore(db, "watchdog-fixture"),
     probes: firestoreProbeStore(db, "watchdog-fixture"),
-    alerts: telegramChannel({ token: "", chatId: "", apiRoot: "http://127.0.0.1:9", log: quiet }),
+    alerts: { enabled: false, send: async () => ({ delivered: 0, error: "alerts off" }) } satisfies AlertChannel,
     log: quiet,
     project: "watchdog-fixture",
   };

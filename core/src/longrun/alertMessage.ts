@@ -1,4 +1,4 @@
-import { INCIDENT_TYPES, type IncidentType } from "./incidents";
+import { INCIDENT_TYPES, type IncidentAction, type IncidentType } from "./incidents";
 
 /** Telegram alert text (HTML parse mode). Everything from data is escaped. */
 
@@ -14,6 +14,10 @@ export function formatDuration(totalSec: number): string {
   if (s < 86_400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
   return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
 }
+
+/** A line's identity across runs: the same notice is never sent twice once delivered. */
+export const noticeId = (l: Pick<AlertLine, "kind" | "type" | "key" | "sinceMs">) =>
+  `${l.kind}:${l.type}:${l.key}:${l.sinceMs}`;
 
 export type AlertLine =
   | { kind: "open" | "remind"; type: IncidentType; key: string; sinceMs: number; reason: string }
@@ -44,6 +48,15 @@ function render(line: AlertLine, nowMs: number): string {
 
 /** All alerts of one run in as few messages as Telegram's 4096-character limit allows. */
 export function formatAlertMessages(lines: AlertLine[], nowMs: number, project: string): string[] {
+  return alertMessages(lines, nowMs, project).map((m) => m.text);
+}
+
+/** The messages of a run, each with the lines it carries (so delivery is accounted per line). */
+export function alertMessages(
+  lines: AlertLine[],
+  nowMs: number,
+  project: string,
+): { text: string; lines: AlertLine[] }[] {
   if (lines.length === 0) return [];
   const order = { resolve: 1, open: 0, remind: 0 } as const;
   const sorted = [...lines].sort(
@@ -53,16 +66,51 @@ export function formatAlertMessages(lines: AlertLine[], nowMs: number, project: 
       a.sinceMs - b.sinceMs,
   );
   const header = `<b>WhatsApp gateway</b> · <code>${escapeHtml(project)}</code>`;
-  const messages: string[] = [];
-  let current = header;
+  const messages: { text: string; lines: AlertLine[] }[] = [];
+  let current = { text: header, lines: [] as AlertLine[] };
   for (const line of sorted) {
     const block = render(line, nowMs).slice(0, MAX_MESSAGE - header.length - 2);
-    if (current.length + 2 + block.length > MAX_MESSAGE) {
+    if (current.text.length + 2 + block.length > MAX_MESSAGE) {
       messages.push(current);
-      current = header;
+      current = { text: header, lines: [] };
     }
-    current += `\n\n${block}`;
+    current.text += `\n\n${block}`;
+    current.lines.push(line);
   }
   messages.push(current);
   return messages;
+}
+
+/** The lines a committed set of incident actions announces (muted ones say nothing). */
+export function alertLines(actions: IncidentAction[]): AlertLine[] {
+  const lines: AlertLine[] = [];
+  for (const a of actions) {
+    if (a.kind === "open" && a.notify) {
+      lines.push({
+        kind: "open",
+        type: a.evaluation.type,
+        key: a.evaluation.key,
+        sinceMs: a.tsStartMs,
+        reason: a.evaluation.reason,
+      });
+    } else if (a.kind === "remind") {
+      lines.push({
+        kind: "remind",
+        type: a.incident.type,
+        key: a.incident.key,
+        sinceMs: a.incident.tsStartMs,
+        reason: a.reason,
+      });
+    } else if (a.kind === "resolve" && a.notify) {
+      lines.push({
+        kind: "resolve",
+        type: a.incident.type,
+        key: a.incident.key,
+        sinceMs: a.incident.tsStartMs,
+        endMs: a.tsEndMs,
+        downtimeSec: a.mttrSec,
+      });
+    }
+  }
+  return lines;
 }

@@ -111,7 +111,15 @@ export interface OpenIncident {
   key: string;
   tsStartMs: number;
   lastNotifiedMs: number | null;
+  /** Claimed for an alert (`lastNotifiedMs`) that no run has yet confirmed Telegram accepted. */
+  notifyPending?: boolean;
 }
+
+/**
+ * A claimed alert not confirmed within this long was lost with its run (a function killed at
+ * its timeout, an instance gone): it is due again. Longer than any job's own time limit.
+ */
+export const CLAIM_STALE_MS = 120_000;
 
 export type IncidentAction =
   | { kind: "open"; id: string; evaluation: Evaluation; tsStartMs: number; notify: boolean }
@@ -155,7 +163,8 @@ export function reconcileIncidents(args: {
         notify: !muted(e.type),
       });
     } else if (e.active && current) {
-      const due = current.lastNotifiedMs === null || nowMs - current.lastNotifiedMs >= repeatMs;
+      const sinceNotified = current.lastNotifiedMs === null ? Infinity : nowMs - current.lastNotifiedMs;
+      const due = sinceNotified >= repeatMs || (current.notifyPending === true && sinceNotified >= CLAIM_STALE_MS);
       if (due && !muted(e.type)) actions.push({ kind: "remind", id: current.id, incident: current, reason: e.reason });
     } else if (!e.active && current) {
       const tsEndMs = Math.max(current.tsStartMs, Math.min(e.atMs ?? nowMs, nowMs));

@@ -1,6 +1,6 @@
 import { parseRollupDate, probeKey, type ProbeType } from "../ids";
 import type { MonitoringConfig } from "../documents/longrun";
-import { formatAlertMessages, type AlertLine } from "./alertMessage";
+import { alertLines, alertMessages, noticeId, type AlertLine } from "./alertMessage";
 import { GLOBAL_KEY, type Evaluation, type IncidentAction } from "./incidents";
 import type { AlertChannel, JobLog, MonitoringStore, ProbeDoc, ProbeStore, RollupStore } from "./ports";
 import {
@@ -22,39 +22,6 @@ export interface AlertDeps {
   alerts: AlertChannel;
   log: JobLog;
   project: string;
-}
-
-function alertLines(actions: IncidentAction[]): AlertLine[] {
-  const lines: AlertLine[] = [];
-  for (const a of actions) {
-    if (a.kind === "open" && a.notify) {
-      lines.push({
-        kind: "open",
-        type: a.evaluation.type,
-        key: a.evaluation.key,
-        sinceMs: a.tsStartMs,
-        reason: a.evaluation.reason,
-      });
-    } else if (a.kind === "remind") {
-      lines.push({
-        kind: "remind",
-        type: a.incident.type,
-        key: a.incident.key,
-        sinceMs: a.incident.tsStartMs,
-        reason: a.reason,
-      });
-    } else if (a.kind === "resolve" && a.notify) {
-      lines.push({
-        kind: "resolve",
-        type: a.incident.type,
-        key: a.incident.key,
-        sinceMs: a.incident.tsStartMs,
-        endMs: a.tsEndMs,
-        downtimeSec: a.mttrSec,
-      });
-    }
-  }
-  return lines;
 }
 
 /**
@@ -80,19 +47,37 @@ export async function announce(
   const lines = [...carried, ...alertLines(actions)];
   if (lines.length === 0) return "nothing";
   if (!deps.alerts.enabled) return "disabled";
-  try {
-    await deps.alerts.send(formatAlertMessages(lines, nowMs, deps.project));
-    deps.log.info("alerts_sent", { count: lines.length });
-    return "sent";
-  } catch (err) {
-    deps.log.error("alerts_failed", { count: lines.length, error: (err as Error).message });
-    // Open incidents stay due and are announced again; resolutions are kept for the next run.
-    await deps.store.unclaimNotifications(
-      actions.filter((a) => a.kind === "open" || a.kind === "remind").map((a) => a.id),
-    );
-    await deps.store.deferNotices(lines.filter((l) => l.kind === "resolve"));
-    return "failed";
+  const messages = alertMessages(lines, nowMs, deps.project);
+  const { delivered, error } = await deps.alerts.send(messages.map((m) => m.text));
+  const sent = messages.slice(0, delivered).flatMap((m) => m.lines);
+  const unsent = messages.slice(delivered).flatMap((m) => m.lines);
+  // An open or remind line stands for the incident the run claimed for it.
+  const claimed = new Map(
+    actions.filter((a) => a.kind === "open" || a.kind === "remind").map((a) => [noticeId(lineOf(a)), a.id]),
+  );
+  const incidentIds = (ls: AlertLine[]) => ls.flatMap((l) => claimed.get(noticeId(l)) ?? []);
+  if (sent.length) {
+    await deps.store.confirmDelivered({
+      incidentIds: incidentIds(sent),
+      notices: sent.filter((l) => l.kind === "resolve"),
+    });
   }
+  if (unsent.length === 0) {
+    deps.log.info("alerts_sent", { count: lines.length, messages: messages.length });
+    return "sent";
+  }
+  deps.log.error("alerts_failed", { count: unsent.length, delivered: sent.length, error });
+  // What Telegram did not take stays due (open incidents) or is kept for the next run (resolutions);
+  // what it took is never sent again.
+  await deps.store.unclaimNotifications(incidentIds(unsent));
+  await deps.store.deferNotices(unsent.filter((l) => l.kind === "resolve"));
+  return "failed";
+}
+
+function lineOf(a: IncidentAction & { kind: "open" | "remind" }): Pick<AlertLine, "kind" | "type" | "key" | "sinceMs"> {
+  return a.kind === "open"
+    ? { kind: "open", type: a.evaluation.type, key: a.evaluation.key, sinceMs: a.tsStartMs }
+    : { kind: "remind", type: a.incident.type, key: a.incident.key, sinceMs: a.incident.tsStartMs };
 }
 
 /** Apply evaluations outside the watchdog (probe results, rollup failures) and announce them. */

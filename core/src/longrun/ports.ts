@@ -37,6 +37,8 @@ export interface MonitoringStore {
   unclaimNotifications(ids: string[]): Promise<void>;
   /** Resolution notices that could not be delivered; the next watchdog run sends them. */
   deferNotices(lines: AlertLine[]): Promise<void>;
+  /** What Telegram accepted: never sent again, not even by a run that finds its claim stale. */
+  confirmDelivered(args: { incidentIds: string[]; notices: AlertLine[] }): Promise<void>;
 }
 
 export interface ProbeDoc {
@@ -102,7 +104,11 @@ export interface RollupStore {
 /** Telegram, or nothing when it is not configured. */
 export interface AlertChannel {
   readonly enabled: boolean;
-  send(messages: string[]): Promise<void>;
+  /**
+   * Sends in order, within the channel's time budget; stops at the first message that fails or
+   * does not fit. `delivered`: how many were accepted (a timed-out one may still arrive).
+   */
+  send(messages: string[]): Promise<{ delivered: number; error: string | null }>;
 }
 
 export interface JobLog {

@@ -11,9 +11,9 @@ function apiFor(token: string, apiRoot: string): Api {
   if (!api) {
     api = new Api(token, {
       apiRoot,
-      timeoutMs: 15_000,
-      maxRetries: 3,
-      maxRetryAfterMs: 30_000,
+      timeoutMs: 10_000,
+      maxRetries: 2,
+      maxRetryAfterMs: 10_000,
       // Telegram allows about 20 messages a minute into one group.
       rateLimit: { perChat: 1 / 3 },
     });
@@ -23,38 +23,60 @@ function apiFor(token: string, apiRoot: string): Api {
 }
 let reportedDisabled = false;
 
+/** How long one run may spend on Telegram: well inside the watchdog's 50 s, with its writes after. */
+export const TELEGRAM_BUDGET_MS = 25_000;
+
 /**
  * Alerts over the Telegram Bot API. The library retries a 429 after `retry_after` and keeps to a
- * per-chat rate; errors are rethrown with the token scrubbed, since the token is in the URL.
+ * per-chat rate; the whole send is bounded by `budgetMs`, and it stops at the first message that
+ * fails or does not fit, saying how many went. Errors carry no token (it is in the URL).
  */
-export function telegramChannel(o: { token: string; chatId: string; apiRoot: string; log: JobLog }): AlertChannel {
+export function telegramChannel(o: {
+  token: string;
+  chatId: string;
+  apiRoot: string;
+  log: JobLog;
+  budgetMs?: number;
+}): AlertChannel {
   const enabled = !DISABLED_TOKENS.has(o.token.trim()) && o.chatId.trim() !== "";
   if (!enabled) {
     if (!reportedDisabled)
       o.log.warn("telegram_alerts_off", { reason: "TELEGRAM_BOT_TOKEN or TELEGRAM_CHAT_ID not set" });
     reportedDisabled = true;
-    return { enabled: false, send: async () => undefined };
+    return { enabled: false, send: async () => ({ delivered: 0, error: "alerts off" }) };
   }
   const api = apiFor(o.token, o.apiRoot);
   return {
     enabled: true,
     async send(messages) {
-      for (const text of messages) {
+      const deadline = Date.now() + (o.budgetMs ?? TELEGRAM_BUDGET_MS);
+      for (const [i, text] of messages.entries()) {
+        const left = deadline - Date.now();
+        if (left <= 0) return { delivered: i, error: "Telegram time budget spent" };
+        let timer: NodeJS.Timeout | undefined;
         try {
-          await api.sendMessage({
-            chat_id: o.chatId,
-            text,
-            parse_mode: "HTML",
-            link_preview_options: { is_disabled: true },
-          });
+          await Promise.race([
+            api.sendMessage({
+              chat_id: o.chatId,
+              text,
+              parse_mode: "HTML",
+              link_preview_options: { is_disabled: true },
+            }),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`no answer from Telegram within the budget`)), left);
+            }),
+          ]);
         } catch (err) {
           const detail =
             err instanceof TelegramApiError
               ? `Telegram API ${err.errorCode}: ${err.description}`
               : (err as Error).message;
-          throw new Error(scrubText(detail.split(o.token).join("[bot-token]")));
+          return { delivered: i, error: scrubText(detail.split(o.token).join("[bot-token]")) };
+        } finally {
+          clearTimeout(timer);
         }
       }
+      return { delivered: messages.length, error: null };
     },
   };
 }

@@ -1,10 +1,13 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import {
+  alertLines,
+  CLAIM_STALE_MS,
   collections,
   DEFAULT_MONITORING_CONFIG,
   INCIDENT_TYPES,
   paths,
   reconcileIncidents,
+  noticeId,
   resolveMonitoringConfig,
   type AlertLine,
   type ConfigResolution,
@@ -16,6 +19,18 @@ import {
 import { millisOf as ms } from "../lib/firestore";
 
 const ALREADY_EXISTS = 6;
+
+/** A resolution notice a run has claimed for sending, until it confirms Telegram took it. */
+interface PendingNotice {
+  line: AlertLine;
+  claimedAtMs: number;
+}
+
+const withoutNotices = (pending: PendingNotice[], lines: AlertLine[]) => {
+  const gone = new Set(lines.map(noticeId));
+  return pending.filter((n) => !gone.has(noticeId(n.line)));
+};
+
 const INCIDENT_RETENTION_MS = 365 * 86_400_000;
 const ts = (value: number) => Timestamp.fromMillis(value);
 const iso = (value: number) => new Date(value).toISOString();
@@ -48,6 +63,20 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
       return resolveMonitoringConfig(undefined, undefined);
     }
     return resolveMonitoringConfig(snap.data(), (await watchdog())?.lastGoodConfig);
+  }
+
+  /** Read-modify-write of the notice lists on state/watchdog, in a transaction (runs may overlap). */
+  function updateNotices(
+    change: (pending: PendingNotice[], deferred: AlertLine[]) => Record<string, unknown>,
+  ): Promise<void> {
+    return db.runTransaction(async (tx) => {
+      const snap = await tx.get(watchdogRef);
+      const fields = change(
+        (snap.get("pendingNotices") as PendingNotice[] | undefined) ?? [],
+        (snap.get("deferredNotices") as AlertLine[] | undefined) ?? [],
+      );
+      tx.set(watchdogRef, { ...fields, updatedAt: FieldValue.serverTimestamp(), updatedBy: writer }, { merge: true });
+    });
   }
 
   return {
@@ -135,11 +164,19 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
       const incidents = db.collection(paths.longrun.incidents);
       return db.runTransaction(async (tx) => {
         let deferred: AlertLine[] = [];
+        let stillClaimed: PendingNotice[] = [];
         if (run) {
           const snap = await tx.get(watchdogRef);
           const last = snap.get(`lastRun.${run.job}`) as number | undefined;
           if (last !== undefined && last >= run.scheduleMs) return { status: "duplicate_run" as const };
-          deferred = (snap.get("deferredNotices") as AlertLine[] | undefined) ?? [];
+          // Notices refused earlier, and those a run claimed but never confirmed (it was killed).
+          const pending = (snap.get("pendingNotices") as PendingNotice[] | undefined) ?? [];
+          const stale = (n: PendingNotice) => nowMs - n.claimedAtMs >= CLAIM_STALE_MS;
+          deferred = [
+            ...((snap.get("deferredNotices") as AlertLine[] | undefined) ?? []),
+            ...pending.filter(stale).map((n) => n.line),
+          ];
+          stillClaimed = pending.filter((n) => !stale(n));
         }
         const openSnap = await tx.get(incidents.where("status", "==", "open"));
         const open: OpenIncident[] = openSnap.docs.map((d) => ({
@@ -148,6 +185,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
           key: d.get("key") as string,
           tsStartMs: ms(d.get("tsStart"))!,
           lastNotifiedMs: ms(d.get("lastNotifiedAt")),
+          notifyPending: d.get("notifyPending") === true,
         }));
         const actions = reconcileIncidents({ open, evaluations, nowMs, repeatMs });
         for (const a of actions) {
@@ -166,6 +204,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
               tsEnd: null,
               mttrSec: null,
               lastNotifiedAt: a.notify ? ts(nowMs) : null,
+              notifyPending: a.notify,
               notifyCount: a.notify ? 1 : 0,
               expireAt: ts(a.tsStartMs + INCIDENT_RETENTION_MS),
               updatedAt: FieldValue.serverTimestamp(),
@@ -175,6 +214,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
             tx.update(incidents.doc(a.id), {
               reason: a.reason,
               lastNotifiedAt: ts(nowMs),
+              notifyPending: true,
               notifyCount: FieldValue.increment(1),
               updatedAt: FieldValue.serverTimestamp(),
               updatedBy: writer,
@@ -200,6 +240,14 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
               reconnectHistory: FieldValue.delete(),
               ...(run.lastGoodConfig ? { lastGoodConfig: run.lastGoodConfig } : {}),
               deferredNotices: [],
+              // Claimed by this run until it confirms delivery; a later run takes over what is left.
+              pendingNotices: [
+                ...stillClaimed,
+                ...[...deferred, ...alertLines(actions).filter((l) => l.kind === "resolve")].map((line) => ({
+                  line,
+                  claimedAtMs: nowMs,
+                })),
+              ],
               updatedAt: FieldValue.serverTimestamp(),
               updatedBy: writer,
             },
@@ -208,7 +256,8 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
                 "lastRun." + run.job,
                 "updatedAt",
                 "updatedBy",
-                ...(deferred.length ? ["deferredNotices"] : []),
+                "deferredNotices",
+                "pendingNotices",
                 "reconnectHistory",
                 ...(run.lastGoodConfig ? ["lastGoodConfig"] : []),
               ],
@@ -221,14 +270,21 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
 
     async deferNotices(lines) {
       if (lines.length === 0) return;
-      await watchdogRef.set(
-        {
-          deferredNotices: FieldValue.arrayUnion(...lines),
-          updatedAt: FieldValue.serverTimestamp(),
-          updatedBy: writer,
-        },
-        { merge: true },
-      );
+      await updateNotices((pending, deferredNotices) => ({
+        pendingNotices: withoutNotices(pending, lines),
+        deferredNotices: [...deferredNotices, ...lines],
+      }));
+    },
+
+    async confirmDelivered({ incidentIds, notices }) {
+      if (incidentIds.length) {
+        const batch = db.batch();
+        for (const id of incidentIds) batch.update(db.doc(paths.longrun.incident(id)), { notifyPending: false });
+        await batch.commit();
+      }
+      if (notices.length) {
+        await updateNotices((pending) => ({ pendingNotices: withoutNotices(pending, notices) }));
+      }
     },
 
     async unclaimNotifications(ids) {

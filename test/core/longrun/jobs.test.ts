@@ -40,7 +40,12 @@ function memoryPorts() {
 describe("monitoring jobs", () => {
   it("a rollup that fails opens rollup_failed for its date, records the failed run, and rethrows", async () => {
     const ports = memoryPorts();
-    const deps = { ...ports, alerts: { enabled: false, send: async () => undefined }, log: quiet, project: "t" };
+    const deps = {
+      ...ports,
+      alerts: { enabled: false, send: async () => ({ delivered: 0, error: "off" }) },
+      log: quiet,
+      project: "t",
+    };
     await assert.rejects(
       runRollup(deps, "2025-12-30", Date.parse("2025-12-31T00:05:00Z"), "schedule"),
       /deadline exceeded/,
