@@ -29,6 +29,10 @@ async function main(): Promise<void> {
     process.exit(EXIT_BAD_CONFIG);
   }
 
+  // A stray rejection is a bug to report (with its stack, for Error Reporting), not a reason to
+  // drop every socket this worker holds.
+  process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled_rejection"));
+
   const onSignal = (signal: NodeJS.Signals) => {
     void worker.stop(signal).then((outcome) => process.exit(outcome === "clean" ? 0 : 1));
   };

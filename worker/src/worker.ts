@@ -105,7 +105,8 @@ export async function startWorker(
       ...(heartbeats ? [{ name: "heartbeats", run: () => heartbeats!.stop() }] : []),
       { name: "accounts", run: () => accounts.stop() },
       { name: "http_server", run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
-      { name: "firestore", run: () => db.terminate() },
+      // Only the client this worker opened: one passed in belongs to the caller.
+      ...(deps.firestore ? [] : [{ name: "firestore", run: () => db.terminate() }]),
     ],
   });
 

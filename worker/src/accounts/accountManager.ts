@@ -174,13 +174,15 @@ export class AccountManager {
       session: this.o.accounts.session(accountId, () => held.epoch),
       handlers: {
         connection: (update) => {
-          if (held.socket !== socket) return; // a socket we already replaced
+          // A socket we already replaced, or a worker that is stopping: it writes nothing more.
+          if (held.socket !== socket || this.stopping) return;
           if (update.state === "qr" || update.state === "pairing_code") sawQr = true;
           void this.onConnection(held, update, sawQr).catch((err: Error) =>
             this.o.logger.error({ accountId, err }, "account_connection_handler_failed"),
           );
         },
         message: (message) => {
+          if (this.stopping) return; // not acknowledged to WhatsApp here: it is delivered again to the next holder
           void this.o.inbound.store(accountId, message).then(
             (result) => this.o.logger.info({ accountId, messageId: message.messageId, result }, "inbound_message"),
             (err: Error) =>
@@ -188,6 +190,7 @@ export class AccountManager {
           );
         },
         receipt: (receipt) => {
+          if (this.stopping) return;
           void this.o.inbound.receipt(accountId, receipt).then(
             (result) =>
               this.o.logger.debug(
