@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { initializeApp } from "firebase-admin/app";
+import { getFirestore } from "firebase-admin/firestore";
 import { parseWorkerConfig } from "../../worker/src/config";
 import { createLogger } from "../../worker/src/logger";
 import { startWorker, type RunningWorker } from "../../worker/src/worker";
@@ -93,5 +95,25 @@ describe("worker health endpoints against the emulator", () => {
     assert.equal(a, "clean");
     assert.equal(b, "clean");
     await assert.rejects(fetch(`${base}/healthz`));
+  });
+
+  it("stopping leaves a Firestore client it was given open: the caller owns it", async () => {
+    const { host, projectId } = emulator();
+    const shared = getFirestore(initializeApp({ projectId }, `caller-owned-${Date.now()}`));
+    const borrowed = await startWorker(
+      parseWorkerConfig({
+        GCLOUD_PROJECT: projectId,
+        FIRESTORE_EMULATOR_HOST: host,
+        PORT: "0",
+        WORKER_ID: "health-borrowed",
+        WA_TRANSPORT: "simulated",
+        HEARTBEATS: "off",
+      }),
+      quietLogger().logger,
+      { firestore: shared },
+    );
+    assert.equal(await borrowed.stop("test_done"), "clean");
+    await shared.doc("wa_metrics/longrun").get(); // throws "client has already been terminated" if it was closed
+    await shared.terminate();
   });
 });
