@@ -26,7 +26,8 @@ export interface AlertDeps {
 
 /**
  * Sends what a committed set of incident actions announces, with any notices an earlier run
- * could not deliver: one message for the whole run.
+ * could not deliver: one message for the whole run (split past Telegram's 4096 characters),
+ * accounted message by message.
  */
 export async function announce(
   deps: AlertDeps,
