@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Firestore } from "firebase-admin/firestore";
 import { paths } from "@wa-gateway/core";
 import { parseWorkerConfig } from "../../worker/src/config";
 import { createLogger } from "../../worker/src/logger";
@@ -14,6 +15,7 @@ let counter = 0;
 export async function startTestWorker(
   network: SimulatedWhatsApp,
   env: Record<string, string> = {},
+  firestore?: Firestore,
 ): Promise<RunningWorker & { workerId: string; logs: Record<string, unknown>[] }> {
   const { host, projectId } = emulator();
   const workerId = env.WORKER_ID ?? `test-worker-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
@@ -30,7 +32,10 @@ export async function startTestWorker(
     WORKER_ID: workerId,
   });
   const { sink, lines: logs } = jsonLineSink();
-  const worker = await startWorker(config, createLogger({ level: "debug", workerId }, sink), { transport: network });
+  const worker = await startWorker(config, createLogger({ level: "debug", workerId }, sink), {
+    transport: network,
+    firestore,
+  });
   return Object.assign(worker, { workerId, logs });
 }
 
@@ -64,8 +69,8 @@ export function workersPerTest() {
     await Promise.all(running.splice(0).map((w) => w.stop("test_done")));
   });
   return {
-    async start(network: SimulatedWhatsApp, env: Record<string, string> = {}) {
-      const worker = await startTestWorker(network, env);
+    async start(network: SimulatedWhatsApp, env: Record<string, string> = {}, firestore?: Firestore) {
+      const worker = await startTestWorker(network, env, firestore);
       running.push(worker);
       return worker;
     },

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { Timestamp } from "firebase-admin/firestore";
+import { initializeApp } from "firebase-admin/app";
+import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { handleSend, paths, requestIdFor } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { outboxStore } from "../../worker/src/outbox/outboxStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
-import { adminDb, resetFirestore } from "../support/emulator";
+import { adminDb, emulator, resetFirestore } from "../support/emulator";
+import { faultyFirestore } from "../support/faultyFirestore";
 import { seedAccount, sendPayload } from "../support/fixtures";
 import { eventually, linkedAccount, workersPerTest } from "../support/worker";
 
@@ -21,7 +23,7 @@ describe("worker delivery against the emulator (simulated WhatsApp)", function (
   this.timeout(60_000);
   let network: SimulatedWhatsApp;
   const workers = workersPerTest();
-  const worker = (env: Record<string, string> = {}) => workers.start(network, env);
+  const worker = (env: Record<string, string> = {}, firestore?: Firestore) => workers.start(network, env, firestore);
 
   beforeEach(async () => {
     await resetFirestore();
@@ -44,6 +46,22 @@ describe("worker delivery against the emulator (simulated WhatsApp)", function (
       [sent.providerMessageId],
     );
     assert.equal(network.recipientTally().duplicates, 0);
+  });
+
+  it("a send whose `sent` record fails once is recorded again while the lease holds, not sent twice", async () => {
+    const faults = faultyFirestore(
+      getFirestore(initializeApp({ projectId: emulator().projectId }, `faulty-${Date.now()}`)),
+    );
+    await worker({ OUTBOX_LEASE_SEC: "6" }, faults.db);
+    await linkedAccount(network);
+    faults.failNextCommits(1, (data) => data.status === "sent");
+    const { requestId } = await send();
+    const entry = await eventually("sent", async () =>
+      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
+    );
+    assert.equal(faults.injected(), 1, "the first `sent` write failed");
+    assert.equal(network.rawSends.length, 1, "one network send");
+    assert.equal(entry.attempts, 1);
   });
 
   it("retries a failed send with backoff under the same providerMessageId, then succeeds", async () => {

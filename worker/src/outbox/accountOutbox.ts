@@ -170,14 +170,19 @@ export class AccountOutbox {
       }
     }
 
-    // Keep the lease while a slow send is in flight.
+    // Keep the lease while a slow send, and the record of its outcome, are in flight.
+    let leaseUntilMs = Date.now() + this.o.leaseSec * 1000;
     const renewal = setInterval(
-      () =>
+      () => {
+        const asked = Date.now();
         void store.renew(entry.requestId, entry.epoch).then(
-          (r) =>
-            r !== "finished" && logger.warn({ requestId: entry.requestId, result: r }, "outbox_lease_renewal_lost"),
+          (r) => {
+            if (r === "finished") leaseUntilMs = asked + this.o.leaseSec * 1000;
+            else logger.warn({ requestId: entry.requestId, result: r }, "outbox_lease_renewal_lost");
+          },
           (err: Error) => logger.warn({ requestId: entry.requestId, err: err.message }, "outbox_lease_renewal_failed"),
-        ),
+        );
+      },
       (this.o.leaseSec * 1000) / 3,
     );
     const started = Date.now();
@@ -187,12 +192,16 @@ export class AccountOutbox {
       await this.o.socket.send(entry.toJid, entry.text, entry.providerMessageId);
     } catch (err) {
       failure = err instanceof SendError ? err : new SendError((err as Error).message, false);
-    } finally {
-      clearInterval(renewal);
     }
 
     if (!failure) {
-      const result = await store.finish(entry.requestId, entry.epoch, entry.threadId);
+      // The message went out: recording that is retried while the lease holds, so one failed
+      // write does not make it go out again. Past the lease, it is re-sent under the same id.
+      const result = await retryWhile(
+        () => store.finish(entry.requestId, entry.epoch, entry.threadId),
+        () => Date.now() < leaseUntilMs - 1000,
+        (err, attempt) => logger.warn({ requestId: entry.requestId, attempt, err: err.message }, "outbox_finish_retry"),
+      ).finally(() => clearInterval(renewal));
       this.pending.delete(entry.requestId);
       metrics.sendFinished(result, Date.now() - started);
       logger.info(
@@ -201,6 +210,7 @@ export class AccountOutbox {
       );
       return;
     }
+    clearInterval(renewal);
     const result = await store.fail(entry.requestId, entry.epoch, entry.threadId, {
       permanent: failure.permanent,
       message: failure.message,
@@ -233,5 +243,24 @@ export class AccountOutbox {
     const unsent = this.claimedNotSent;
     await this.loopDone;
     if (unsent) await this.o.store.release(unsent.requestId, unsent.epoch).catch(() => undefined);
+  }
+}
+
+/** Runs `op` until it succeeds, backing off from 100 ms to 2 s, while `mayRetry()`; then rethrows. */
+async function retryWhile<T>(
+  op: () => Promise<T>,
+  mayRetry: () => boolean,
+  onRetry: (err: Error, attempt: number) => void,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      const delayMs = Math.min(2000, 100 * 2 ** (attempt - 1));
+      if (!mayRetry()) throw err;
+      onRetry(err as Error, attempt);
+      await new Promise((r) => setTimeout(r, delayMs));
+      if (!mayRetry()) throw err;
+    }
   }
 }
