@@ -222,6 +222,51 @@ describe("worker delivery against the emulator (simulated WhatsApp)", function (
     );
   });
 
+  it("keeps per-thread order past the sweep's page: the earlier message goes first whatever the ids", async function () {
+    this.timeout(60_000);
+    const sendAt = (atMs: number, over: Record<string, unknown>) =>
+      handleSend(
+        {
+          store: firestoreSendStore(adminDb()),
+          now: () => new Date(atMs),
+          rateLimit: { maxSends: 10_000, windowSec: 60 },
+        },
+        alice,
+        sendPayload(over),
+      );
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
+    const t0 = Date.now() - 60_000;
+    // More than one sweep page (5 here, 500 by default) of other threads' messages, all created
+    // after the two below.
+    const fillers: string[] = [];
+    for (let i = 0; i < 8; i += 8) {
+      const batch = Array.from({ length: 8 }, (_, k) => i + k);
+      const sent = await Promise.all(
+        batch.map((n) =>
+          sendAt(t0 + 10 + n, { clientMessageId: `filler-${n}`, threadId: `filler-${n}`, toJid: `4079${1e6 + n}` }),
+        ),
+      );
+      fillers.push(...sent.map((r) => r.requestId));
+    }
+    // The thread's first message gets an id that sorts after every filler, its second one before.
+    const idFor = (cmid: string) => requestIdFor("alice", cmid);
+    const [lowest, highest] = [fillers.reduce((a, b) => (a < b ? a : b)), fillers.reduce((a, b) => (a > b ? a : b))];
+    let first = 0;
+    while (idFor(`first-${first}`) <= highest) first++;
+    let second = 0;
+    while (idFor(`second-${second}`) >= lowest) second++;
+    await sendAt(t0, { clientMessageId: `first-${first}`, threadId: "ordered", text: "earlier" });
+    await sendAt(t0 + 1, { clientMessageId: `second-${second}`, threadId: "ordered", text: "later" });
+
+    await worker({ OUTBOX_LISTENER: "off", OUTBOX_SWEEP_PAGE: "5" });
+    await linkedAccount(network);
+    await eventually("both sent", async () => network.deliveriesTo("40712345678@s.whatsapp.net").length === 2);
+    assert.deepEqual(
+      network.deliveriesTo("40712345678@s.whatsapp.net").map((d) => d.text),
+      ["earlier", "later"],
+    );
+  });
+
   it("paces an account's sends with its token bucket", async () => {
     await worker({ SEND_PACING: "on", SEND_PACING_PER_MIN: "600", SEND_PACING_BURST: "1", SEND_PACING_JITTER_MS: "0" });
     await linkedAccount(network);

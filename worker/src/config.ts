@@ -30,6 +30,7 @@ const envSchema = z.object({
   OUTBOX_LEASE_SEC: z.coerce.number().int().min(5).max(600).default(60),
   OUTBOX_SWEEP_SEC: z.coerce.number().positive().max(600).default(15),
   OUTBOX_LISTENER: z.enum(["on", "off"]).default("on"),
+  OUTBOX_SWEEP_PAGE: z.coerce.number().int().min(1).max(1000).default(500),
   SEND_MAX_ATTEMPTS: z.coerce.number().int().positive().max(50).default(5),
   SEND_RETRY_BASE_MS: z.coerce.number().int().positive().default(2000),
   SEND_PACING: z.enum(["on", "off"]).default("on"),
@@ -61,6 +62,8 @@ export interface WorkerConfig {
   accountLeaseSec: number;
   outboxLeaseSec: number;
   outboxSweepMs: number;
+  /** Entries one sweep reads per account, oldest first. */
+  outboxSweepPage: number;
   outboxListener: boolean;
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
   pacing: { perMinute: number; capacity: number; jitterMs: number } | null;
@@ -103,6 +106,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     accountLeaseSec: e.ACCOUNT_LEASE_SEC,
     outboxLeaseSec: e.OUTBOX_LEASE_SEC,
     outboxSweepMs: e.OUTBOX_SWEEP_SEC * 1000,
+    outboxSweepPage: e.OUTBOX_SWEEP_PAGE,
     outboxListener: e.OUTBOX_LISTENER === "on",
     retry: { maxAttempts: e.SEND_MAX_ATTEMPTS, baseMs: e.SEND_RETRY_BASE_MS, maxMs: 5 * 60_000 },
     pacing:

@@ -94,6 +94,7 @@ export async function startWorker(
     accountLeaseSec: config.accountLeaseSec,
     outboxLeaseSec: config.outboxLeaseSec,
     sweepMs: config.outboxSweepMs,
+    sweepPage: config.outboxSweepPage,
     listener: config.outboxListener,
     pacing: config.pacing,
   });

@@ -43,6 +43,7 @@ export interface AccountManagerOptions {
   accountLeaseSec: number;
   outboxLeaseSec: number;
   sweepMs: number;
+  sweepPage: number;
   /** Off: the sweep alone finds work (see README: the emulator and big outboxes). */
   listener: boolean;
   pacing: PacingPolicy | null;
@@ -247,6 +248,7 @@ export class AccountManager {
           pacing: this.o.pacing,
           leaseSec: this.o.outboxLeaseSec,
           sweepMs: this.o.sweepMs,
+          sweepPage: this.o.sweepPage,
         });
         held.outbox = outbox;
         outbox.start();

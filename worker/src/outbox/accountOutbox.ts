@@ -40,6 +40,8 @@ export interface AccountOutboxOptions {
   pacing: PacingPolicy | null;
   leaseSec: number;
   sweepMs: number;
+  /** Entries one sweep reads, oldest first, so a thread's earlier message is never left out for a later one. */
+  sweepPage: number;
 }
 
 /**
@@ -84,7 +86,8 @@ export class AccountOutbox {
         .collection(collections.outbox)
         .where("accountId", "==", this.o.accountId)
         .where("status", "in", ["queued", "processing"])
-        .limit(500)
+        .orderBy("createdAt")
+        .limit(this.o.sweepPage)
         .get();
       const seen = new Set<string>();
       for (const doc of snap.docs) {
@@ -94,7 +97,7 @@ export class AccountOutbox {
           seen.add(p.requestId);
         }
       }
-      for (const id of this.pending.keys()) if (!seen.has(id) && snap.size < 500) this.pending.delete(id);
+      for (const id of this.pending.keys()) if (!seen.has(id) && snap.size < this.o.sweepPage) this.pending.delete(id);
       this.poke();
     } catch (err) {
       this.o.logger.warn({ accountId: this.o.accountId, err: (err as Error).message }, "outbox_sweep_failed");
