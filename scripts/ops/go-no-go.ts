@@ -12,6 +12,7 @@ import {
   verdictOf,
   type DeployFacts,
 } from "@wa-gateway/core";
+import { firestoreMonitoringStore } from "../../functions/src/stores/monitoringStore";
 import {
   loadConfig,
   loadHeartbeats,
@@ -56,18 +57,6 @@ async function outboxSince(ctx: OpsContext, fromMs: number, toMs: number): Promi
   return counts;
 }
 
-async function oldestQueuedAgeSec(ctx: OpsContext): Promise<number | null> {
-  const snap = await ctx.db
-    .collection(collections.outbox)
-    .where("status", "==", "queued")
-    .orderBy("createdAt")
-    .limit(1)
-    .select("createdAt")
-    .get();
-  const createdAt = snap.docs[0] && outboxDocument.pick({ createdAt: true }).parse(snap.docs[0].data()).createdAt;
-  return createdAt ? Math.max(0, Math.round((ctx.nowMs - createdAt.toMillis()) / 1000)) : null;
-}
-
 function rollback(project: string, region: string): string {
   return `Rollback (what the runbook says: roll back early, fix later):
   1. Functions, rules and indexes: check out the last good commit and deploy it again
@@ -104,10 +93,10 @@ runCommand(async () => {
     }
   }
 
-  const [config, outbox, lagSec, incidents, heartbeats, probes] = await Promise.all([
+  const [config, outbox, outboxNow, incidents, heartbeats, probes] = await Promise.all([
     loadConfig(ctx.db),
     outboxSince(ctx, fromMs, toMs),
-    oldestQueuedAgeSec(ctx),
+    firestoreMonitoringStore(ctx.db, "operator").outboxView(ctx.nowMs),
     loadIncidents(ctx.db, fromMs, toMs),
     loadHeartbeats(ctx.db, fromMs, toMs),
     loadProbes(ctx.db, fromMs, toMs),
@@ -123,7 +112,7 @@ runCommand(async () => {
   });
   const checkpoints = deployCheckpoints({
     outbox,
-    oldestQueuedAgeSec: lagSec,
+    oldestQueuedAgeSec: outboxNow.queuedCount > 0 ? outboxNow.oldestQueuedAgeSec : null,
     openIncidents: incidents.incidents.filter((i) => i.status === "open"),
     heartbeats: analysis,
     probes,

@@ -16,6 +16,7 @@ import {
 import { localProjectId, REPO_ROOT } from "../lib/project";
 import { millisOf as ms } from "../../functions/src/lib/firestore";
 import { firestoreRollupStore } from "../../functions/src/stores/rollupStore";
+import { firestoreReadiness } from "../../worker/src/readiness";
 
 /**
  * What every operator command shares: where to read (the local emulator by default, or a real
@@ -44,16 +45,8 @@ const REACH_TIMEOUT_MS = 5_000;
 
 /** Fails fast, with what to do, when Firestore does not answer (instead of gRPC retrying for 40 s). */
 async function reachable(db: Firestore, where: string, hint: string): Promise<void> {
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error("no answer")), REACH_TIMEOUT_MS).unref(),
-  );
-  try {
-    await Promise.race([db.doc(paths.longrun.config).get(), timeout]);
-  } catch (err) {
-    throw new Error(
-      `cannot reach ${where} within ${REACH_TIMEOUT_MS / 1000} s (${(err as Error).message.split("\n")[0]}): ${hint}`,
-    );
-  }
+  const check = await firestoreReadiness(db, { timeoutMs: REACH_TIMEOUT_MS })();
+  if (!check.ok) throw new Error(`cannot reach ${where} (${check.error.split("\n")[0]}): ${hint}`);
 }
 
 export function parseWhen(value: string, what: string): number {
