@@ -26,18 +26,26 @@ const entry = (over: Partial<OutboxLeaseView> = {}): OutboxLeaseView => ({
 
 describe("outbox lifecycle", () => {
   it("a due queued entry is claimable; a future retry is not yet", () => {
-    assert.equal(claimability(entry(), now), "due");
-    assert.equal(claimability(entry({ nextAttemptAtMs: now + 1 }), now), "not_due");
+    assert.equal(claimability(entry(), now, 5), "due");
+    assert.equal(claimability(entry({ nextAttemptAtMs: now + 1 }), now, 5), "not_due");
   });
 
   it("a processing entry is claimable only once its lease expired", () => {
-    assert.equal(claimability(entry({ status: "processing", leaseUntilMs: now + 1 }), now), "leased");
-    assert.equal(claimability(entry({ status: "processing", leaseUntilMs: now }), now), "due");
+    assert.equal(claimability(entry({ status: "processing", leaseUntilMs: now + 1 }), now, 5), "leased");
+    assert.equal(claimability(entry({ status: "processing", leaseUntilMs: now }), now, 5), "due");
+  });
+
+  it("an entry claimed maxAttempts times is given up when next due, not claimed again", () => {
+    const expired = entry({ status: "processing", leaseUntilMs: now - 1, attempts: 5 });
+    assert.equal(claimability(expired, now, 5), "exhausted");
+    assert.equal(claimability({ ...expired, leaseUntilMs: now + 1 }, now, 5), "leased");
+    assert.equal(claimability(entry({ attempts: 5 }), now, 5), "exhausted");
+    assert.equal(claimability(entry({ status: "processing", leaseUntilMs: now - 1, attempts: 4 }), now, 5), "due");
   });
 
   it("sent and failed are final", () => {
-    assert.equal(claimability(entry({ status: "sent" }), now), "final");
-    assert.equal(claimability(entry({ status: "failed" }), now), "final");
+    assert.equal(claimability(entry({ status: "sent" }), now, 5), "final");
+    assert.equal(claimability(entry({ status: "failed" }), now, 5), "final");
   });
 
   it("a claim bumps the epoch and the attempt, with a 60 s lease", () => {

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Firestore } from "firebase-admin/firestore";
 import { paths } from "@wa-gateway/core";
 import { parseWorkerConfig } from "../../worker/src/config";
@@ -39,6 +42,15 @@ export async function startTestWorker(
   return Object.assign(worker, { workerId, logs });
 }
 
+/** A failed test's worker logs, kept in a file named in the output: what the worker did is the first question. */
+function keepLogs(title: string, workers: { logs?: Record<string, unknown>[] }[]): void {
+  const dir = join(tmpdir(), "wa-gateway-test-logs");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${title.replace(/[^A-Za-z0-9]+/g, "-").slice(0, 120)}.jsonl`);
+  writeFileSync(file, workers.flatMap((w) => (w.logs ?? []).map((l) => JSON.stringify(l))).join("\n"));
+  console.log(`      worker logs of the failed test: ${file}`);
+}
+
 /** Polls until `check` returns a truthy value, or fails with `what`. */
 export async function eventually<T>(
   what: string,
@@ -64,9 +76,11 @@ export async function eventually<T>(
  * that stops a worker itself.
  */
 export function workersPerTest() {
-  const running: { stop(reason: string): Promise<unknown> }[] = [];
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((w) => w.stop("test_done")));
+  const running: { stop(reason: string): Promise<unknown>; logs?: Record<string, unknown>[] }[] = [];
+  afterEach(async function () {
+    const workers = running.splice(0);
+    await Promise.all(workers.map((w) => w.stop("test_done")));
+    if (this.currentTest?.state === "failed") keepLogs(this.currentTest.fullTitle(), workers);
   });
   return {
     async start(network: SimulatedWhatsApp, env: Record<string, string> = {}, firestore?: Firestore) {

@@ -33,6 +33,7 @@ const envSchema = z.object({
   OUTBOX_SWEEP_PAGE: z.coerce.number().int().min(1).max(1000).default(500),
   SEND_MAX_ATTEMPTS: z.coerce.number().int().positive().max(50).default(5),
   SEND_RETRY_BASE_MS: z.coerce.number().int().positive().default(2000),
+  SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   SEND_PACING: z.enum(["on", "off"]).default("on"),
   SEND_PACING_PER_MIN: z.coerce.number().positive().max(6000).default(20),
   SEND_PACING_BURST: z.coerce.number().int().positive().max(1000).default(3),
@@ -66,6 +67,8 @@ export interface WorkerConfig {
   outboxSweepPage: number;
   outboxListener: boolean;
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
+  /** A send with no outcome past this is "maybe sent": a failed attempt, retried under the same id. */
+  sendTimeoutMs: number;
   pacing: { perMinute: number; capacity: number; jitterMs: number } | null;
   simulated: { autoLinkMs: number | null; recordFile: string | undefined };
   /** The long-run heartbeat writer; null when HEARTBEATS=off. */
@@ -109,6 +112,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     outboxSweepPage: e.OUTBOX_SWEEP_PAGE,
     outboxListener: e.OUTBOX_LISTENER === "on",
     retry: { maxAttempts: e.SEND_MAX_ATTEMPTS, baseMs: e.SEND_RETRY_BASE_MS, maxMs: 5 * 60_000 },
+    sendTimeoutMs: e.SEND_TIMEOUT_MS,
     pacing:
       e.SEND_PACING === "on"
         ? { perMinute: e.SEND_PACING_PER_MIN, capacity: e.SEND_PACING_BURST, jitterMs: e.SEND_PACING_JITTER_MS }

@@ -1,4 +1,5 @@
 import type { DocumentReference, DocumentSnapshot, Firestore } from "firebase-admin/firestore";
+import type { ServerClock } from "./serverClock";
 
 /** gRPC FAILED_PRECONDITION: a document changed since it was read. */
 const FAILED_PRECONDITION = 9;
@@ -8,6 +9,8 @@ export interface OptimisticDecision<R> {
   result: R;
   /** Documents to update; each must be one of the documents read, and commits only if unchanged since. */
   updates?: [DocumentReference, Record<string, unknown>][];
+  /** Documents to delete in the same batch, only if the updates hold (e.g. a session, fenced by its lease). */
+  deletes?: DocumentReference[];
 }
 
 /**
@@ -15,16 +18,25 @@ export interface OptimisticDecision<R> {
  * is unchanged since it was read (update-time preconditions); on a conflict, read again.
  * Unlike a transaction it takes no locks, so a worker killed half-way (SIGKILL) leaves nothing
  * for the others to wait on.
+ *
+ * `decide` gets the server's time of the read (`nowMs`): every lease is judged and written on
+ * Firestore's clock, never on the worker's own (see serverClock.ts); `clock` learns it too.
  */
 export async function optimisticUpdate<R>(
   db: Firestore,
   refs: DocumentReference[],
-  decide: (snaps: DocumentSnapshot[]) => OptimisticDecision<R> | Promise<OptimisticDecision<R>>,
+  decide: (snaps: DocumentSnapshot[], nowMs: number) => OptimisticDecision<R> | Promise<OptimisticDecision<R>>,
+  clock?: ServerClock,
 ): Promise<R> {
   for (let attempt = 1; ; attempt++) {
     const snaps = await db.getAll(...refs);
-    const { result, updates = [] } = await decide(snaps);
-    if (updates.length === 0) return result;
+    const nowMs = snaps[0]!.readTime.toMillis();
+    clock?.observe(nowMs);
+    const { result, updates = [], deletes = [] } = await decide(snaps, nowMs);
+    if (updates.length === 0) {
+      if (deletes.length > 0) throw new Error("optimisticUpdate: a delete must be fenced by an update");
+      return result;
+    }
     const batch = db.batch();
     for (const [ref, data] of updates) {
       const snap = snaps.find((s) => s.ref.path === ref.path);
@@ -32,6 +44,7 @@ export async function optimisticUpdate<R>(
         throw new Error(`optimisticUpdate: ${ref.path} was not read or does not exist`);
       batch.update(ref, data, { lastUpdateTime: snap.updateTime });
     }
+    for (const ref of deletes) batch.delete(ref);
     try {
       await batch.commit();
       return result;

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { Firestore } from "firebase-admin/firestore";
 import { AccountManager } from "./accounts/accountManager";
 import { accountStore } from "./accounts/accountStore";
+import { ServerClock } from "./serverClock";
 import type { WorkerConfig } from "./config";
 import { openFirestore } from "./firestore";
 import { createHealthServer } from "./http/server";
@@ -81,18 +82,21 @@ export async function startWorker(
     { version: config.serviceVersion, commit: config.commitHash },
   );
 
+  const clock = new ServerClock();
   const accounts = new AccountManager({
     db,
     workerId: config.workerId,
     transport,
-    accounts: accountStore(db, config.workerId, config.accountLeaseSec),
-    outbox: outboxStore(db, config.workerId, config.outboxLeaseSec, config.retry),
+    clock,
+    accounts: accountStore(db, config.workerId, config.accountLeaseSec, clock),
+    outbox: outboxStore(db, config.workerId, config.outboxLeaseSec, config.retry, clock),
     inbound: inboundStore(db),
     logger,
     metrics,
     maxAccounts: config.maxAccounts,
     accountLeaseSec: config.accountLeaseSec,
     outboxLeaseSec: config.outboxLeaseSec,
+    sendTimeoutMs: config.sendTimeoutMs,
     sweepMs: config.outboxSweepMs,
     sweepPage: config.outboxSweepPage,
     listener: config.outboxListener,

@@ -48,5 +48,7 @@ export const accountDocument = z.object({
   createdAt: timestamp,
   updatedAt: timestamp,
   removedAt: timestamp.nullable(),
+  /** When the lease holder last deleted the session (logged out, removed): a removed account is done. */
+  sessionClearedAt: timestamp.nullable().optional(),
 });
 export type AccountDocument = z.infer<typeof accountDocument>;

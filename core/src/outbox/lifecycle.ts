@@ -6,6 +6,12 @@ import type { OutboxStatus } from "../documents/outbox";
  *   queued ──claim──► processing ──finish (lease holder only)──► sent
  *     ▲                  │  └──lease expires──► (claimable again, same providerMessageId)
  *     └──retry (backoff)─┘──attempts exhausted / permanent error──► failed
+ *                        └──lease expired after maxAttempts claims──► failed (gave up)
+ *
+ * `attempts` counts claims, not only failures: an entry whose send keeps crashing or hanging its
+ * worker (so no failure is ever recorded) is still given up after `maxAttempts` claims. A send
+ * that neither succeeds nor fails within its bound is a failure like any other, retried under the
+ * same providerMessageId: it may have gone out, and WhatsApp recognises the id.
  */
 
 /** The fields the lifecycle reads, as plain values (millis for times). */
@@ -18,24 +24,37 @@ export interface OutboxLeaseView {
   nextAttemptAtMs: number;
 }
 
-export type Claimability = "due" | "not_due" | "leased" | "final";
+/** `exhausted`: due, but claimed `maxAttempts` times already: it is given up, not claimed. */
+export type Claimability = "due" | "exhausted" | "not_due" | "leased" | "final";
 
-export function claimability(entry: OutboxLeaseView, nowMs: number): Claimability {
+export function claimability(entry: OutboxLeaseView, nowMs: number, maxAttempts: number): Claimability {
   switch (entry.status) {
     case "sent":
     case "failed":
       return "final";
     case "queued":
-      return entry.nextAttemptAtMs <= nowMs ? "due" : "not_due";
+      if (entry.nextAttemptAtMs > nowMs) return "not_due";
+      return entry.attempts >= maxAttempts ? "exhausted" : "due";
     case "processing":
-      return entry.leaseUntilMs !== null && entry.leaseUntilMs > nowMs ? "leased" : "due";
+      if (entry.leaseUntilMs !== null && entry.leaseUntilMs > nowMs) return "leased";
+      return entry.attempts >= maxAttempts ? "exhausted" : "due";
   }
 }
 
-export type ClaimResult =
+/** When a lost entry may be claimable again: its lease's end, its next attempt, or never (final). */
+export function claimableAgainAt(entry: OutboxLeaseView): number | null {
+  if (entry.status === "processing") return entry.leaseUntilMs;
+  if (entry.status === "queued") return entry.nextAttemptAtMs;
+  return null;
+}
+
+export type ClaimResult<Entry = undefined> =
   /** `takeover`: the entry was `processing` under a lease that ran out (its holder died or hung). */
-  | { kind: "claimed"; epoch: number; attempt: number; takeover: boolean }
-  | { kind: "lost"; why: Claimability }
+  | { kind: "claimed"; epoch: number; attempt: number; takeover: boolean; entry: Entry }
+  /** `until`: when it may be claimable again (server time), null once final. */
+  | { kind: "lost"; why: "not_due" | "leased" | "final"; until: number | null }
+  /** Claimed `maxAttempts` times without an outcome: now `failed`. */
+  | { kind: "gave_up"; attempts: number }
   | { kind: "missing" };
 export type FinishResult = "finished" | "fenced" | "missing";
 
@@ -71,6 +90,17 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
 }
 
 export type SendFailure = { permanent: boolean; message: string };
+
+/** Fields that give up an entry whose claims ran out (its sends crashed or hung every time). */
+export function gaveUpFields(entry: Pick<OutboxLeaseView, "attempts">, nowMs: number) {
+  return {
+    status: "failed" as const,
+    claimedBy: null,
+    leaseUntil: null,
+    lastError: `gave up after ${entry.attempts} claims without an outcome (the send crashed or hung its worker each time)`,
+    updatedAt: new Date(nowMs),
+  };
+}
 
 /** After a failed attempt: back to `queued` with a delay, or `failed` when attempts are used up. */
 export function failureFields(

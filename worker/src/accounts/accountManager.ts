@@ -15,7 +15,12 @@ import { AccountOutbox } from "../outbox/accountOutbox";
 import type { OutboxStore } from "../outbox/outboxStore";
 import { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { AccountSocket, ConnectionUpdate, Transport } from "../transport/transport";
-import type { AccountStore } from "./accountStore";
+import { retryWhile } from "../retry";
+import type { ServerClock } from "../serverClock";
+import type { AccountStore, FencedWrite } from "./accountStore";
+
+/** Attempts at recording a disconnect before the worker moves on without the record. */
+const DISCONNECT_RECORD_ATTEMPTS = 4;
 
 /** An account this worker holds the lease for, and its one socket. */
 interface Held {
@@ -28,12 +33,20 @@ interface Held {
   reconnectTimer: NodeJS.Timeout | undefined;
   qrRequestedAtMs: number;
   phoneNumber: string | null;
+  /** The socket's connection events, handled one after another: a close never overtakes an open. */
+  events: Promise<void>;
+  /** Set while the account is being stopped (logged out, needs a QR): reconcile leaves it alone. */
+  stopping: boolean;
+  /** Local time when the lease runs out unless renewed (a duration from the last renewal: skew-free). */
+  leaseDeadlineMs: number;
 }
 
 export interface AccountManagerOptions {
   db: Firestore;
   workerId: string;
   transport: Transport;
+  /** Firestore's clock: whose lease is live is judged on it, never on this machine's. */
+  clock: ServerClock;
   accounts: AccountStore;
   outbox: OutboxStore;
   inbound: InboundStore;
@@ -42,6 +55,7 @@ export interface AccountManagerOptions {
   maxAccounts: number;
   accountLeaseSec: number;
   outboxLeaseSec: number;
+  sendTimeoutMs: number;
   sweepMs: number;
   sweepPage: number;
   /** Off: the sweep alone finds work (see README: the emulator and big outboxes). */
@@ -105,64 +119,82 @@ export class AccountManager {
       .catch((err: Error) => this.o.logger.error({ err }, "accounts_reconcile_failed"));
   }
 
+  private get leaseMs(): number {
+    return this.o.accountLeaseSec * 1000;
+  }
+
   private async reconcile(renew: boolean): Promise<void> {
     if (this.stopping) return;
-    const now = Date.now();
+    // One account's failure (a Firestore error) must not skip the renewal of the others.
     for (const held of [...this.held.values()]) {
-      const seen = this.seen.get(held.accountId);
-      if (!seen) {
-        await this.drop(held, "account_deleted");
-        continue;
-      }
-      if (
-        seen.owner &&
-        (seen.owner.workerId !== this.o.workerId || seen.owner.epoch !== held.epoch) &&
-        seen.owner.leaseUntilMs > now
-      ) {
-        await this.drop(held, "lease_taken");
-        continue;
-      }
-      if (seen.status === "removed") {
-        await this.retire(held, "removed");
-        continue;
-      }
-      if (DORMANT_STATUSES.has(seen.status)) {
-        await this.retire(held, seen.status);
-        continue;
-      }
-      if (seen.qrRequestedAtMs > held.qrRequestedAtMs && held.state !== "open") {
-        // Regenerate-QR: start the login again with a fresh QR.
-        held.qrRequestedAtMs = seen.qrRequestedAtMs;
-        await held.socket?.close();
-        this.connect(held);
-      }
-      if (renew) {
-        const result = await this.o.accounts.renew(held.accountId, held.epoch);
-        if (result !== "written") await this.drop(held, `renewal_${result}`);
-      }
+      await this.reconcileHeld(held, renew).catch((err: Error) =>
+        this.o.logger.error({ accountId: held.accountId, err }, "account_reconcile_failed"),
+      );
     }
     for (const [accountId, seen] of this.seen) {
-      if (this.held.size >= this.o.maxAccounts) break;
+      if (this.held.size >= this.o.maxAccounts || this.stopping) break;
       if (this.held.has(accountId) || DORMANT_STATUSES.has(seen.status) || seen.status === "needs_qr") continue;
-      if (accountLeaseState(seen.owner, this.o.workerId, now) === "theirs") continue;
-      const claim = await this.o.accounts.claim(accountId);
-      if (claim.kind !== "claimed") continue;
-      this.o.metrics.accountClaimed(claim.takeover);
-      const held: Held = {
-        accountId,
-        epoch: claim.epoch,
-        socket: undefined,
-        state: "closed",
-        outbox: undefined,
-        reconnectFailures: 0,
-        reconnectTimer: undefined,
-        qrRequestedAtMs: seen.qrRequestedAtMs,
-        phoneNumber: seen.phoneNumber,
-      };
-      this.held.set(accountId, held);
-      this.o.logger.info({ accountId, epoch: claim.epoch }, "account_lease_claimed");
+      if (accountLeaseState(seen.owner, this.o.workerId, this.o.clock.now()) === "theirs") continue;
+      await this.claim(accountId, seen).catch((err: Error) =>
+        this.o.logger.error({ accountId, err }, "account_claim_failed"),
+      );
+    }
+  }
+
+  private async reconcileHeld(held: Held, renew: boolean): Promise<void> {
+    if (held.stopping) return;
+    const seen = this.seen.get(held.accountId);
+    if (!seen) return this.drop(held, "account_deleted");
+    if (
+      seen.owner &&
+      (seen.owner.workerId !== this.o.workerId || seen.owner.epoch !== held.epoch) &&
+      seen.owner.leaseUntilMs > this.o.clock.now()
+    ) {
+      return this.drop(held, "lease_taken");
+    }
+    if (Date.now() >= held.leaseDeadlineMs) return this.drop(held, "lease_not_renewed");
+    if (seen.status === "removed") return this.retire(held, "removed");
+    if (DORMANT_STATUSES.has(seen.status)) return this.retire(held, seen.status);
+    if (seen.qrRequestedAtMs > held.qrRequestedAtMs && held.state !== "open") {
+      // Regenerate-QR: start the login again with a fresh QR.
+      held.qrRequestedAtMs = seen.qrRequestedAtMs;
+      await held.socket?.close();
       this.connect(held);
     }
+    if (!renew) return;
+    const asked = Date.now();
+    const result = await this.o.accounts.renew(held.accountId, held.epoch).catch((err: Error) => {
+      this.o.logger.warn({ accountId: held.accountId, err: err.message }, "account_lease_renewal_failed");
+      return "failed" as const;
+    });
+    if (result === "written") held.leaseDeadlineMs = asked + this.leaseMs;
+    else if (result !== "failed") return this.drop(held, `renewal_${result}`);
+    // Let go before the lease can run out under a live socket: past it, another worker may claim it.
+    else if (held.leaseDeadlineMs - Date.now() <= this.leaseMs / 3) return this.drop(held, "lease_not_renewed");
+  }
+
+  private async claim(accountId: string, seen: AccountSeen): Promise<void> {
+    const asked = Date.now();
+    const claim = await this.o.accounts.claim(accountId);
+    if (claim.kind !== "claimed") return;
+    this.o.metrics.accountClaimed(claim.takeover);
+    const held: Held = {
+      accountId,
+      epoch: claim.epoch,
+      socket: undefined,
+      state: "closed",
+      outbox: undefined,
+      reconnectFailures: 0,
+      reconnectTimer: undefined,
+      qrRequestedAtMs: seen.qrRequestedAtMs,
+      phoneNumber: seen.phoneNumber,
+      events: Promise.resolve(),
+      stopping: false,
+      leaseDeadlineMs: asked + this.leaseMs,
+    };
+    this.held.set(accountId, held);
+    this.o.logger.info({ accountId, epoch: claim.epoch }, "account_lease_claimed");
+    this.connect(held);
   }
 
   private connect(held: Held): void {
@@ -178,9 +210,12 @@ export class AccountManager {
           // A socket we already replaced, or a worker that is stopping: it writes nothing more.
           if (held.socket !== socket || this.stopping) return;
           if (update.state === "qr" || update.state === "pairing_code") sawQr = true;
-          void this.onConnection(held, update, sawQr).catch((err: Error) =>
-            this.o.logger.error({ accountId, err }, "account_connection_handler_failed"),
-          );
+          const qrSeen = sawQr;
+          held.events = held.events
+            .then(() =>
+              held.socket === socket && !this.stopping ? this.onConnection(held, socket, update, qrSeen) : undefined,
+            )
+            .catch((err: Error) => this.o.logger.error({ accountId, err }, "account_connection_handler_failed"));
         },
         message: (message) => {
           if (this.stopping) return; // not acknowledged to WhatsApp here: it is delivered again to the next holder
@@ -206,7 +241,12 @@ export class AccountManager {
     held.socket = socket;
   }
 
-  private async onConnection(held: Held, update: ConnectionUpdate, sawQr: boolean): Promise<void> {
+  private async onConnection(
+    held: Held,
+    socket: AccountSocket,
+    update: ConnectionUpdate,
+    sawQr: boolean,
+  ): Promise<void> {
     const { accountId, epoch } = held;
     const a = this.o.accounts;
     switch (update.state) {
@@ -238,15 +278,20 @@ export class AccountManager {
           waJid: update.meJid,
         });
         this.o.logger.info({ accountId, epoch }, "account_connected");
+        // Dropped, retired, stopped or closed while the status was being written: no loop for a dead socket.
+        if (this.stopping || this.held.get(accountId) !== held || held.socket !== socket || held.state !== "open")
+          return;
         const outbox = new AccountOutbox({
           accountId,
           db: this.o.db,
           store: this.o.outbox,
-          socket: held.socket!,
+          socket,
           logger: this.o.logger,
           metrics: this.o.metrics,
           pacing: this.o.pacing,
           leaseSec: this.o.outboxLeaseSec,
+          sendTimeoutMs: this.o.sendTimeoutMs,
+          clock: this.o.clock,
           sweepMs: this.o.sweepMs,
           sweepPage: this.o.sweepPage,
         });
@@ -260,7 +305,7 @@ export class AccountManager {
         const outbox = held.outbox;
         held.outbox = undefined;
         this.watcher.remove(accountId);
-        void outbox?.stop();
+        await outbox?.stop();
         if (this.stopping || this.held.get(accountId) !== held) return;
         this.o.metrics.disconnected(update.code);
         let next = afterClose(update.code);
@@ -270,22 +315,74 @@ export class AccountManager {
           { accountId, code: update.code, reason: update.reason, next: next.kind },
           "account_disconnected",
         );
+        if (next.kind === "stop") return this.stopAccount(held, update.code, next.status, next.dropSession);
+        const recorded = await this.recordDisconnect(
+          held,
+          update.code,
+          next.kind === "reconnect_now" ? "connecting" : next.status,
+        );
+        if (recorded === "lost" || recorded === "missing") return this.drop(held, `disconnect_record_${recorded}`);
         if (next.kind === "reconnect_now") {
-          await a.recordDisconnect(accountId, epoch, update.code, "connecting");
           this.connect(held);
-        } else if (next.kind === "reconnect_backoff") {
-          await a.recordDisconnect(accountId, epoch, update.code, next.status);
+        } else {
           const delay = reconnectDelayMs(++held.reconnectFailures);
           held.reconnectTimer = setTimeout(() => this.held.get(accountId) === held && this.connect(held), delay);
-        } else {
-          await a.recordDisconnect(accountId, epoch, update.code, next.status);
-          if (next.dropSession) await a.session(accountId, () => epoch).clear();
-          this.held.delete(accountId);
-          await a.release(accountId, epoch);
-          this.o.logger.warn({ accountId, status: next.status }, "account_stopped");
         }
         return;
       }
+    }
+  }
+
+  /**
+   * Records the close on the account document (and gives the lease back with it, when asked),
+   * retried a few times. It never stands in the way of a reconnect: an account that cannot
+   * record its disconnect still comes back.
+   */
+  private async recordDisconnect(
+    held: Held,
+    code: number | undefined,
+    status: AccountStatus,
+    release = false,
+  ): Promise<FencedWrite | "unrecorded"> {
+    const { accountId, epoch } = held;
+    try {
+      return await retryWhile(
+        () => this.o.accounts.recordDisconnect(accountId, epoch, code, status, release),
+        (attempt) => attempt < DISCONNECT_RECORD_ATTEMPTS && this.held.get(accountId) === held,
+        (err, attempt) =>
+          this.o.logger.warn({ accountId, attempt, err: err.message }, "account_disconnect_record_retry"),
+      );
+    } catch (err) {
+      this.o.logger.error({ accountId, code, err }, "account_disconnect_unrecorded");
+      return "unrecorded";
+    }
+  }
+
+  /**
+   * The account needs a person (logged out, new QR): the session is deleted first if it is
+   * worthless, then the status and the lease's release are one write. If any of that fails, the
+   * lease is left to run out instead: the next holder meets the same close and does it again.
+   */
+  private async stopAccount(
+    held: Held,
+    code: number | undefined,
+    status: AccountStatus,
+    dropSession: boolean,
+  ): Promise<void> {
+    const { accountId, epoch } = held;
+    held.stopping = true;
+    try {
+      if (dropSession) {
+        const cleared = await this.o.accounts.session(accountId, () => epoch).clear();
+        if (cleared !== "written") return await this.drop(held, `session_clear_${cleared}`);
+      }
+      const recorded = await this.recordDisconnect(held, code, status, true);
+      if (recorded !== "written") return await this.drop(held, `stop_${recorded}`);
+      this.held.delete(accountId);
+      this.o.logger.warn({ accountId, status }, "account_stopped");
+    } catch (err) {
+      this.o.logger.error({ accountId, status, err }, "account_stop_failed");
+      await this.drop(held, "stop_failed");
     }
   }
 

@@ -1,6 +1,7 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { accountLeaseState, paths, RECENT_DISCONNECTS_KEPT, type AccountStatus } from "@wa-gateway/core";
 import { optimisticUpdate } from "../optimistic";
+import { ServerClock } from "../serverClock";
 
 /** `takeover`: another worker held the lease and let it run out (it died or hung) rather than release it. */
 export type AccountClaim =
@@ -20,45 +21,56 @@ function keepRecentDisconnects(previous: Timestamp[] | undefined, nowMs: number)
 }
 
 /** The account lease (`accounts/{id}.owner`) and every write its holder makes, fenced by epoch. */
-export function accountStore(db: Firestore, workerId: string, leaseSec: number) {
+export function accountStore(db: Firestore, workerId: string, leaseSec: number, clock = new ServerClock()) {
   const ref = (accountId: string) => db.doc(paths.account(accountId));
-  const leaseUntil = () => Timestamp.fromMillis(Date.now() + leaseSec * 1000);
+  /** `nowMs` is Firestore's read time: leases are judged and written on the server's clock. */
+  const leaseUntil = (nowMs: number) => Timestamp.fromMillis(nowMs + leaseSec * 1000);
 
   /** Applies `fields(data)` only while `epoch` is still ours (optimistic: no locks left by a crash). */
   function fenced(
     accountId: string,
     epoch: number,
-    fields: (data: FirebaseFirestore.DocumentData) => Record<string, unknown> | null,
+    fields: (data: FirebaseFirestore.DocumentData, nowMs: number) => Record<string, unknown> | null,
   ): Promise<FencedWrite> {
-    return optimisticUpdate<FencedWrite>(db, [ref(accountId)], ([snap]) => {
-      if (!snap!.exists) return { result: "missing" };
-      const owner = ownerOf(snap!.data());
-      if (!owner || owner.workerId !== workerId || owner.epoch !== epoch) return { result: "lost" };
-      const update = fields(snap!.data()!);
-      return {
-        result: "written",
-        updates: update ? [[ref(accountId), { ...update, updatedAt: FieldValue.serverTimestamp() }]] : [],
-      };
-    });
+    return optimisticUpdate<FencedWrite>(
+      db,
+      [ref(accountId)],
+      ([snap], nowMs) => {
+        if (!snap!.exists) return { result: "missing" };
+        const owner = ownerOf(snap!.data());
+        if (!owner || owner.workerId !== workerId || owner.epoch !== epoch) return { result: "lost" };
+        const update = fields(snap!.data()!, nowMs);
+        return {
+          result: "written",
+          updates: update ? [[ref(accountId), { ...update, updatedAt: FieldValue.serverTimestamp() }]] : [],
+        };
+      },
+      clock,
+    );
   }
 
   return {
     /** Takes the lease when it is free (never held, released, or expired): a new epoch fences the old holder. */
     claim(accountId: string): Promise<AccountClaim> {
-      return optimisticUpdate<AccountClaim>(db, [ref(accountId)], ([snap]) => {
-        if (!snap!.exists) return { result: { kind: "missing" } };
-        const owner = ownerOf(snap!.data());
-        if (accountLeaseState(owner, workerId, Date.now()) === "theirs") return { result: { kind: "lost" } };
-        const epoch = (owner?.epoch ?? 0) + 1;
-        return {
-          result: { kind: "claimed", epoch, takeover: owner !== null && owner.workerId !== workerId },
-          updates: [[ref(accountId), { owner: { workerId, leaseUntil: leaseUntil(), epoch } }]],
-        };
-      });
+      return optimisticUpdate<AccountClaim>(
+        db,
+        [ref(accountId)],
+        ([snap], nowMs) => {
+          if (!snap!.exists) return { result: { kind: "missing" } };
+          const owner = ownerOf(snap!.data());
+          if (accountLeaseState(owner, workerId, nowMs) === "theirs") return { result: { kind: "lost" } };
+          const epoch = (owner?.epoch ?? 0) + 1;
+          return {
+            result: { kind: "claimed", epoch, takeover: owner !== null && owner.workerId !== workerId },
+            updates: [[ref(accountId), { owner: { workerId, leaseUntil: leaseUntil(nowMs), epoch } }]],
+          };
+        },
+        clock,
+      );
     },
 
     renew(accountId: string, epoch: number): Promise<FencedWrite> {
-      return fenced(accountId, epoch, () => ({ "owner.leaseUntil": leaseUntil() }));
+      return fenced(accountId, epoch, (_, nowMs) => ({ "owner.leaseUntil": leaseUntil(nowMs) }));
     },
 
     /** Gives the lease up (shutdown, dormant account); the next claimant needs no wait. */
@@ -70,19 +82,27 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number) 
       return fenced(accountId, epoch, () => ({ status, ...extra }));
     },
 
-    recordDisconnect(accountId: string, epoch: number, code: number | undefined, status: AccountStatus) {
-      return fenced(accountId, epoch, (data) => ({
+    /** The socket closed: its code and time, the new status, and the lease given back with it if `release`. */
+    recordDisconnect(
+      accountId: string,
+      epoch: number,
+      code: number | undefined,
+      status: AccountStatus,
+      release = false,
+    ) {
+      return fenced(accountId, epoch, (data, nowMs) => ({
         status,
-        lastDisconnect: { code: code ?? 0, at: Timestamp.now() },
+        ...(release ? { owner: null } : {}),
+        lastDisconnect: { code: code ?? 0, at: Timestamp.fromMillis(nowMs) },
         reconnectCount: FieldValue.increment(1),
-        recentDisconnects: keepRecentDisconnects(data.recentDisconnects as Timestamp[] | undefined, Date.now()),
+        recentDisconnects: keepRecentDisconnects(data.recentDisconnects as Timestamp[] | undefined, nowMs),
         qr: null,
         qrExpiresAt: null,
         pairingCode: null,
       }));
     },
 
-    /** Session material lives under `waSessions/{accountId}`; written only while the lease is ours. */
+    /** Session material lives under `waSessions/{accountId}`; written and deleted only while the lease is ours. */
     session(accountId: string, epoch: () => number) {
       const sessionRef = db.doc(paths.waSession(accountId));
       return {
@@ -96,7 +116,23 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number) 
           });
           if (result !== "written") throw new Error(`account ${accountId}: lease lost, session not written`);
         },
-        clear: () => db.recursiveDelete(sessionRef),
+        /** Deletes the session in the batch that re-checks the lease: a stale holder deletes nothing. */
+        clear: (): Promise<FencedWrite> =>
+          optimisticUpdate<FencedWrite>(
+            db,
+            [ref(accountId)],
+            ([snap]) => {
+              if (!snap!.exists) return { result: "missing" };
+              const owner = ownerOf(snap!.data());
+              if (!owner || owner.workerId !== workerId || owner.epoch !== epoch()) return { result: "lost" };
+              return {
+                result: "written",
+                updates: [[ref(accountId), { sessionClearedAt: FieldValue.serverTimestamp() }]],
+                deletes: [sessionRef],
+              };
+            },
+            clock,
+          ),
       };
     },
   };

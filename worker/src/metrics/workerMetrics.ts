@@ -49,7 +49,7 @@ export class WorkerMetrics {
   });
   private readonly claims = new Counter({
     name: "wa_outbox_claims_total",
-    help: "Outbox claim attempts by result (claimed, or why not: leased, not_due, final, missing).",
+    help: "Outbox claim attempts by result (claimed, gave_up, or why not: leased, not_due, final, missing).",
     labelNames: ["result"] as const,
     registers: [this.registry],
   });
@@ -126,7 +126,7 @@ export class WorkerMetrics {
     for (const outcome of ["sent", "fenced", "retry_scheduled", "failed"] as const) this.sends.inc({ outcome }, 0);
   }
 
-  claimed(result: ClaimResult): void {
+  claimed(result: ClaimResult<unknown>): void {
     this.claims.inc({ result: result.kind === "lost" ? result.why : result.kind });
     if (result.kind === "claimed" && result.takeover) this.takeovers.inc({ lease: "outbox" });
   }

@@ -1,5 +1,7 @@
+import { performance } from "node:perf_hooks";
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { lockStep, paths } from "@wa-gateway/core";
+import { ServerClock } from "../serverClock";
 
 const ALREADY_EXISTS = 6;
 const FAILED_PRECONDITION = 9;
@@ -11,18 +13,30 @@ export type LockAttempt = "acquired" | "renewed" | "held_elsewhere" | "lost";
  * `wa_metrics/longrun/locks/{name}`: a lease one instance holds at a time. Every write is
  * conditional (create, or update/delete on the update time we last saw), so two instances can
  * never both believe they hold it, and a killed holder leaves nothing but a lease that expires.
+ * Whose lease is live is judged on Firestore's clock (the read time), and whether ours still is
+ * by a local duration since the write: never on this machine's wall clock.
  */
-export function heartbeatLock(db: Firestore, name: string, holder: string, leaseSec: number) {
+export function heartbeatLock(
+  db: Firestore,
+  name: string,
+  holder: string,
+  leaseSec: number,
+  clock = new ServerClock(),
+) {
   const ref = db.doc(paths.longrun.lock(name));
-  let held: { epoch: number; writeTime: Timestamp; leaseUntilMs: number } | null = null;
+  /** `localDeadline`: performance.now() by which the lease we wrote has run out. */
+  let held: { epoch: number; writeTime: Timestamp; localDeadline: number } | null = null;
 
   const leaseFields = (now: number) => ({
     leaseUntilTs: Timestamp.fromMillis(now + leaseSec * 1000),
     renewedAt: Timestamp.fromMillis(now),
   });
 
-  async function acquire(now: number): Promise<LockAttempt> {
+  async function acquire(): Promise<LockAttempt> {
+    const askedAt = performance.now();
     const snap = await ref.get();
+    const now = snap.readTime.toMillis();
+    clock.observe(now);
     const data = snap.data();
     const view = data
       ? {
@@ -36,7 +50,7 @@ export function heartbeatLock(db: Firestore, name: string, holder: string, lease
     const doc = { holder, epoch, acquiredAt: Timestamp.fromMillis(now), ...leaseFields(now) };
     try {
       const result = snap.exists ? await ref.update(doc, { lastUpdateTime: snap.updateTime! }) : await ref.create(doc);
-      held = { epoch, writeTime: result.writeTime, leaseUntilMs: now + leaseSec * 1000 };
+      held = { epoch, writeTime: result.writeTime, localDeadline: askedAt + leaseSec * 1000 };
       return "acquired";
     } catch (err) {
       const code = (err as { code?: number }).code;
@@ -45,11 +59,13 @@ export function heartbeatLock(db: Firestore, name: string, holder: string, lease
     }
   }
 
-  async function renew(now: number): Promise<LockAttempt> {
+  async function renew(): Promise<LockAttempt> {
     const current = held!;
+    const askedAt = performance.now();
     try {
-      const result = await ref.update(leaseFields(now), { lastUpdateTime: current.writeTime });
-      held = { ...current, writeTime: result.writeTime, leaseUntilMs: now + leaseSec * 1000 };
+      const result = await ref.update(leaseFields(clock.now()), { lastUpdateTime: current.writeTime });
+      clock.observe(result.writeTime.toMillis());
+      held = { ...current, writeTime: result.writeTime, localDeadline: askedAt + leaseSec * 1000 };
       return "renewed";
     } catch (err) {
       const code = (err as { code?: number }).code;
@@ -63,12 +79,12 @@ export function heartbeatLock(db: Firestore, name: string, holder: string, lease
 
   return {
     /** Acquires when free or expired, renews when ours. */
-    tick(now = Date.now()): Promise<LockAttempt> {
-      return held ? renew(now) : acquire(now);
+    tick(): Promise<LockAttempt> {
+      return held ? renew() : acquire();
     },
-    /** Ours and not yet expired by our own clock: safe to write a beat under it. */
-    holds(now = Date.now()): { epoch: number } | null {
-      return held && held.leaseUntilMs > now ? { epoch: held.epoch } : null;
+    /** Ours and not yet run out (a local duration since we wrote it): safe to write a beat under it. */
+    holds(): { epoch: number } | null {
+      return held && held.localDeadline > performance.now() ? { epoch: held.epoch } : null;
     },
     /** Gives the lease up at once so a standby takes over without waiting for it to expire. */
     async release(): Promise<void> {
@@ -76,7 +92,7 @@ export function heartbeatLock(db: Firestore, name: string, holder: string, lease
       held = null;
       if (!current) return;
       // Expire rather than delete: the epoch must keep counting up across holders.
-      const now = Date.now();
+      const now = clock.now();
       const expired = { leaseUntilTs: Timestamp.fromMillis(now), releasedAt: Timestamp.fromMillis(now) };
       await ref.update(expired, { lastUpdateTime: current.writeTime }).catch((err: { code?: number }) => {
         if (err.code !== FAILED_PRECONDITION && err.code !== NOT_FOUND) throw err;

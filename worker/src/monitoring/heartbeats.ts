@@ -78,7 +78,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
 
   async function beat(): Promise<BeatResult> {
     const now = Date.now();
-    const holding = lock.holds(now);
+    const holding = lock.holds();
     if (!holding) return "not_holder";
     const bucket = bucketStart(new Date(now), intervalSec);
     const bucketId = heartbeatBucketId(bucket, intervalSec);

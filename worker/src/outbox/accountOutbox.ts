@@ -3,6 +3,8 @@ import { collections, TokenBucket, type PacingPolicy } from "@wa-gateway/core";
 import type { Logger } from "../logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { SendError, type AccountSocket } from "../transport/transport";
+import { retryWhile } from "../retry";
+import type { ServerClock } from "../serverClock";
 import type { OutboxStore } from "./outboxStore";
 
 /** What the deliverer knows of an entry that is not final yet. */
@@ -39,6 +41,10 @@ export interface AccountOutboxOptions {
   metrics: WorkerMetrics;
   pacing: PacingPolicy | null;
   leaseSec: number;
+  /** Past this, a send with no outcome counts as a failed attempt that may have gone out. */
+  sendTimeoutMs: number;
+  /** Firestore's clock: when a lease ends or a retry is due is judged on it. */
+  clock: ServerClock;
   sweepMs: number;
   /** Entries one sweep reads, oldest first, so a thread's earlier message is never left out for a later one. */
   sweepPage: number;
@@ -127,7 +133,7 @@ export class AccountOutbox {
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const { entry, waitMs } = this.next(Date.now());
+      const { entry, waitMs } = this.next(this.o.clock.now());
       if (!entry) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.max(5, waitMs));
@@ -150,16 +156,33 @@ export class AccountOutbox {
 
   private async deliver(p: Pending): Promise<void> {
     const { store, logger, metrics } = this.o;
-    const claim = await store.claim(p.requestId);
+    const claim = await store.claim(p.requestId, p.threadId);
     metrics.claimed(claim);
-    if (claim.kind !== "claimed") {
-      // Someone else has it, it is not due, or it is final: re-learn its state from the sweep.
+    if (claim.kind === "missing" || (claim.kind === "lost" && claim.until === null)) {
       this.pending.delete(p.requestId);
-      if (claim.kind === "lost" && claim.why !== "final") void this.sweep();
       return;
     }
-    const entry = claim.entry!;
-    this.pending.set(p.requestId, { ...p, status: "processing", leaseUntilMs: Date.now() + this.o.leaseSec * 1000 });
+    if (claim.kind === "gave_up") {
+      this.pending.delete(p.requestId);
+      logger.error({ requestId: p.requestId, attempts: claim.attempts }, "outbox_gave_up");
+      return;
+    }
+    if (claim.kind === "lost") {
+      // Leased elsewhere or not due yet: it keeps its place, so its thread's later messages wait for it.
+      this.pending.set(
+        p.requestId,
+        claim.why === "leased"
+          ? { ...p, status: "processing", leaseUntilMs: claim.until }
+          : { ...p, status: "queued", nextAttemptAtMs: claim.until! },
+      );
+      return;
+    }
+    const entry = claim.entry;
+    this.pending.set(p.requestId, {
+      ...p,
+      status: "processing",
+      leaseUntilMs: this.o.clock.now() + this.o.leaseSec * 1000,
+    });
     logger.debug({ requestId: entry.requestId, epoch: entry.epoch, attempt: entry.attempt }, "outbox_claimed");
 
     if (this.bucket) {
@@ -192,7 +215,7 @@ export class AccountOutbox {
     let failure: SendError | undefined;
     try {
       metrics.sendCalled();
-      await this.o.socket.send(entry.toJid, entry.text, entry.providerMessageId);
+      await withinMs(this.o.socket.send(entry.toJid, entry.text, entry.providerMessageId), this.o.sendTimeoutMs);
     } catch (err) {
       failure = err instanceof SendError ? err : new SendError((err as Error).message, false);
     }
@@ -249,21 +272,20 @@ export class AccountOutbox {
   }
 }
 
-/** Runs `op` until it succeeds, backing off from 100 ms to 2 s, while `mayRetry()`; then rethrows. */
-async function retryWhile<T>(
-  op: () => Promise<T>,
-  mayRetry: () => boolean,
-  onRetry: (err: Error, attempt: number) => void,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await op();
-    } catch (err) {
-      const delayMs = Math.min(2000, 100 * 2 ** (attempt - 1));
-      if (!mayRetry()) throw err;
-      onRetry(err as Error, attempt);
-      await new Promise((r) => setTimeout(r, delayMs));
-      if (!mayRetry()) throw err;
-    }
-  }
+/**
+ * A send bounded in time: one hung socket must not hold a thread (or its lease) for ever. Past the
+ * bound the send counts as failed, not as "not sent": it is retried under the same id.
+ */
+function withinMs(send: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new SendError(`no outcome within ${ms} ms; it may have gone out and is retried under the same id`, false),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([send, timeout]).finally(() => clearTimeout(timer));
 }

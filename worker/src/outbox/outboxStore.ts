@@ -2,8 +2,10 @@ import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import {
   advancesStatus,
   claimability,
+  claimableAgainAt,
   claimFields,
   failureFields,
+  gaveUpFields,
   holdsLease,
   paths,
   type ClaimResult,
@@ -14,6 +16,7 @@ import {
   type SendFailure,
 } from "@wa-gateway/core";
 import { optimisticUpdate, type OptimisticDecision } from "../optimistic";
+import { ServerClock } from "../serverClock";
 
 const FINISHED_RETENTION_DAYS = 30;
 
@@ -42,10 +45,22 @@ function leaseView(data: FirebaseFirestore.DocumentData): OutboxLeaseView {
 /**
  * The worker's side of the outbox lifecycle (core/outbox/lifecycle.ts). Every change is an
  * optimistic update (read, then commit only if unchanged), never a locking transaction: a worker
- * killed mid-way must not leave locks that stall the others.
+ * killed mid-way must not leave locks that stall the others. Leases are judged and written on
+ * Firestore's clock (the read time), never on the worker's.
  */
-export function outboxStore(db: Firestore, workerId: string, leaseSec: number, retry: RetryPolicy) {
+export function outboxStore(
+  db: Firestore,
+  workerId: string,
+  leaseSec: number,
+  retry: RetryPolicy,
+  clock = new ServerClock(),
+) {
   const ref = (requestId: string) => db.doc(paths.outboxEntry(requestId));
+  const update = <R>(
+    refs: FirebaseFirestore.DocumentReference[],
+    decide: (snaps: FirebaseFirestore.DocumentSnapshot[], nowMs: number) => OptimisticDecision<R>,
+  ) => optimisticUpdate(db, refs, decide, clock);
+  const retained = (nowMs: number) => Timestamp.fromMillis(nowMs + FINISHED_RETENTION_DAYS * 86_400_000);
 
   /** The thread message update that moves it forward to `next`, or none (never backward). */
   function messageUpdate(
@@ -63,21 +78,32 @@ export function outboxStore(db: Firestore, workerId: string, leaseSec: number, r
     decide: (
       entry: FirebaseFirestore.DocumentSnapshot,
       msg: FirebaseFirestore.DocumentSnapshot | undefined,
+      nowMs: number,
     ) => OptimisticDecision<R>,
   ): Promise<R> {
     const refs = [ref(requestId), db.doc(paths.threadMessage(threadId, requestId))];
-    return optimisticUpdate(db, refs, ([entry, msg]) => decide(entry!, msg));
+    return update(refs, ([entry, msg], nowMs) => decide(entry!, msg, nowMs));
   }
 
   return {
-    claim(requestId: string): Promise<ClaimResult & { entry?: ClaimedEntry }> {
-      return optimisticUpdate<ClaimResult & { entry?: ClaimedEntry }>(db, [ref(requestId)], ([snap]) => {
-        if (!snap!.exists) return { result: { kind: "missing" } as const };
-        const data = snap!.data()!;
+    /** Claims a due entry; gives up (fails) one claimed `maxAttempts` times already. */
+    claim(requestId: string, threadId: string): Promise<ClaimResult<ClaimedEntry>> {
+      return withMessage(requestId, threadId, (entry, msg, nowMs): OptimisticDecision<ClaimResult<ClaimedEntry>> => {
+        if (!entry.exists) return { result: { kind: "missing" } };
+        const data = entry.data()!;
         const view = leaseView(data);
-        const why = claimability(view, Date.now());
-        if (why !== "due") return { result: { kind: "lost", why } as const };
-        const fields = claimFields(view, workerId, Date.now(), leaseSec);
+        const why = claimability(view, nowMs, retry.maxAttempts);
+        if (why === "exhausted") {
+          return {
+            result: { kind: "gave_up", attempts: view.attempts },
+            updates: [
+              [ref(requestId), { ...gaveUpFields(view, nowMs), expireAt: retained(nowMs) }],
+              ...messageUpdate(msg, "failed", Timestamp.fromMillis(nowMs)),
+            ],
+          };
+        }
+        if (why !== "due") return { result: { kind: "lost", why, until: claimableAgainAt(view) } };
+        const fields = claimFields(view, workerId, nowMs, leaseSec);
         return {
           updates: [[ref(requestId), fields]],
           result: {
@@ -95,29 +121,29 @@ export function outboxStore(db: Firestore, workerId: string, leaseSec: number, r
               text: data.text,
               providerMessageId: data.providerMessageId,
             },
-          } as const,
+          },
         };
       });
     },
 
     /** Extends the lease during a slow send; "fenced" means another worker has it now. */
     renew(requestId: string, epoch: number): Promise<FinishResult> {
-      return optimisticUpdate<FinishResult>(db, [ref(requestId)], ([snap]) => {
+      return update<FinishResult>([ref(requestId)], ([snap], nowMs) => {
         if (!snap!.exists) return { result: "missing" as const };
         if (!holdsLease(leaseView(snap!.data()!), workerId, epoch)) return { result: "fenced" as const };
         return {
           result: "finished" as const,
-          updates: [[ref(requestId), { leaseUntil: Timestamp.fromMillis(Date.now() + leaseSec * 1000) }]],
+          updates: [[ref(requestId), { leaseUntil: Timestamp.fromMillis(nowMs + leaseSec * 1000) }]],
         };
       });
     },
 
     /** Marks `sent`, only while this worker still holds the lease under `epoch`. */
     finish(requestId: string, epoch: number, threadId: string): Promise<FinishResult> {
-      return withMessage<FinishResult>(requestId, threadId, (entry, msg) => {
+      return withMessage<FinishResult>(requestId, threadId, (entry, msg, nowMs) => {
         if (!entry.exists) return { result: "missing" as const };
         if (!holdsLease(leaseView(entry.data()!), workerId, epoch)) return { result: "fenced" as const };
-        const now = Timestamp.now();
+        const now = Timestamp.fromMillis(nowMs);
         return {
           result: "finished" as const,
           updates: [
@@ -129,7 +155,7 @@ export function outboxStore(db: Firestore, workerId: string, leaseSec: number, r
                 leaseUntil: null,
                 lastError: null,
                 updatedAt: now,
-                expireAt: Timestamp.fromMillis(now.toMillis() + FINISHED_RETENTION_DAYS * 86_400_000),
+                expireAt: retained(nowMs),
               },
             ],
             ...messageUpdate(msg, "sent", now),
@@ -140,21 +166,17 @@ export function outboxStore(db: Firestore, workerId: string, leaseSec: number, r
 
     /** Records a failed attempt: back to `queued` after a backoff, or `failed` for good. */
     fail(requestId: string, epoch: number, threadId: string, failure: SendFailure): Promise<FinishResult | "failed"> {
-      return withMessage<FinishResult | "failed">(requestId, threadId, (entry, msg) => {
+      return withMessage<FinishResult | "failed">(requestId, threadId, (entry, msg, nowMs) => {
         if (!entry.exists) return { result: "missing" as const };
         const view = leaseView(entry.data()!);
         if (!holdsLease(view, workerId, epoch)) return { result: "fenced" as const };
-        const fields = failureFields(view, failure, Date.now(), retry);
-        const now = Timestamp.now();
+        const fields = failureFields(view, failure, nowMs, retry);
         if (fields.status !== "failed") return { result: "finished" as const, updates: [[ref(requestId), fields]] };
         return {
           result: "failed" as const,
           updates: [
-            [
-              ref(requestId),
-              { ...fields, expireAt: Timestamp.fromMillis(now.toMillis() + FINISHED_RETENTION_DAYS * 86_400_000) },
-            ],
-            ...messageUpdate(msg, "failed", now),
+            [ref(requestId), { ...fields, expireAt: retained(nowMs) }],
+            ...messageUpdate(msg, "failed", Timestamp.fromMillis(nowMs)),
           ],
         };
       });
@@ -162,11 +184,11 @@ export function outboxStore(db: Firestore, workerId: string, leaseSec: number, r
 
     /** Hands a claimed entry back untouched (shutdown), so another worker can take it at once. */
     release(requestId: string, epoch: number): Promise<FinishResult> {
-      return optimisticUpdate<FinishResult>(db, [ref(requestId)], ([snap]) => {
+      return update<FinishResult>([ref(requestId)], ([snap], nowMs) => {
         if (!snap!.exists) return { result: "missing" as const };
         const view = leaseView(snap!.data()!);
         if (!holdsLease(view, workerId, epoch)) return { result: "fenced" as const };
-        const now = Timestamp.now();
+        const now = Timestamp.fromMillis(nowMs);
         return {
           result: "finished" as const,
           updates: [

@@ -47,6 +47,7 @@ export class SimulatedWhatsApp implements Transport {
   readonly name = "simulated" as const;
   private readonly sockets = new Map<string, LiveSocket>();
   private readonly failures = new Map<string, { remaining: number; permanent: boolean }>();
+  private readonly hangs = new Map<string, number>();
   /** Every send that reached the network (raw, duplicates included). */
   readonly rawSends: Delivery[] = [];
   /** Recipient side: times each message id arrived. */
@@ -114,6 +115,11 @@ export class SimulatedWhatsApp implements Transport {
     return {
       send: async (toJid, text, messageId) => {
         if (socket.closed) throw new SendError("socket closed", false);
+        const hangs = this.hangs.get(accountId) ?? 0;
+        if (hangs > 0) {
+          this.hangs.set(accountId, hangs - 1);
+          return new Promise<void>(() => undefined); // a socket that swallowed the stanza: no answer, ever
+        }
         const latency = this.options.sendLatencyMs ?? 0;
         if (latency > 0) await new Promise((r) => setTimeout(r, latency));
         const failure = this.failures.get(accountId);
@@ -192,6 +198,11 @@ export class SimulatedWhatsApp implements Transport {
   disconnect(accountId: string, code: number): void {
     const socket = this.sockets.get(accountId);
     if (socket) this.closeSocket(socket, code, `forced ${code}`);
+  }
+
+  /** The next `count` sends of the account never answer (neither resolve nor reject) and reach no one. */
+  hangNextSends(accountId: string, count: number): void {
+    this.hangs.set(accountId, count);
   }
 
   failNextSends(accountId: string, count: number, permanent = false): void {

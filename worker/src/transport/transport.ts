@@ -37,7 +37,8 @@ export interface SocketHandlers {
 export interface SessionStore {
   read(): Promise<Record<string, unknown> | undefined>;
   write(data: Record<string, unknown>): Promise<void>;
-  clear(): Promise<void>;
+  /** Deletes it, only while this worker holds the account lease ("lost": it does not; nothing deleted). */
+  clear(): Promise<"written" | "lost" | "missing">;
 }
 
 export interface AccountSocket {
