@@ -9,5 +9,6 @@ export * from "./documents/longrun";
 export * from "./redact";
 export * from "./proxies";
 export * from "./outbox";
+export * from "./accounts/backlog";
 export * from "./accounts/connection";
 export * from "./longrun";

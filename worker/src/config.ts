@@ -31,6 +31,13 @@ const envSchema = z.object({
   OUTBOX_SWEEP_SEC: z.coerce.number().positive().max(600).default(15),
   OUTBOX_LISTENER: z.enum(["on", "off"]).default("on"),
   OUTBOX_SWEEP_PAGE: z.coerce.number().int().min(1).max(1000).default(500),
+  DORMANT_SWEEP_SEC: z.coerce.number().positive().max(3600).default(60),
+  LOGGED_OUT_HOLD_SEC: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(86_400),
   SEND_MAX_ATTEMPTS: z.coerce.number().int().positive().max(50).default(5),
   SEND_RETRY_BASE_MS: z.coerce.number().int().positive().default(2000),
   SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
@@ -66,6 +73,10 @@ export interface WorkerConfig {
   /** Entries one sweep reads per account, oldest first. */
   outboxSweepPage: number;
   outboxListener: boolean;
+  /** How often removed and logged-out accounts are finished (session deleted, backlog failed). */
+  dormantSweepMs: number;
+  /** How long a logged-out account's queued messages wait for a re-link before they fail. */
+  loggedOutHoldMs: number;
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
   /** A send with no outcome past this is "maybe sent": a failed attempt, retried under the same id. */
   sendTimeoutMs: number;
@@ -111,6 +122,8 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     outboxSweepMs: e.OUTBOX_SWEEP_SEC * 1000,
     outboxSweepPage: e.OUTBOX_SWEEP_PAGE,
     outboxListener: e.OUTBOX_LISTENER === "on",
+    dormantSweepMs: e.DORMANT_SWEEP_SEC * 1000,
+    loggedOutHoldMs: e.LOGGED_OUT_HOLD_SEC * 1000,
     retry: { maxAttempts: e.SEND_MAX_ATTEMPTS, baseMs: e.SEND_RETRY_BASE_MS, maxMs: 5 * 60_000 },
     sendTimeoutMs: e.SEND_TIMEOUT_MS,
     pacing:

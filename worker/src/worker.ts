@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { Firestore } from "firebase-admin/firestore";
 import { AccountManager } from "./accounts/accountManager";
 import { accountStore } from "./accounts/accountStore";
+import { DormantAccounts } from "./accounts/dormantAccounts";
 import { ServerClock } from "./serverClock";
 import type { WorkerConfig } from "./config";
 import { openFirestore } from "./firestore";
@@ -83,13 +84,24 @@ export async function startWorker(
   );
 
   const clock = new ServerClock();
+  const accountLeases = accountStore(db, config.workerId, config.accountLeaseSec, clock);
+  const outbox = outboxStore(db, config.workerId, config.outboxLeaseSec, config.retry, clock);
   const accounts = new AccountManager({
     db,
     workerId: config.workerId,
     transport,
     clock,
-    accounts: accountStore(db, config.workerId, config.accountLeaseSec, clock),
-    outbox: outboxStore(db, config.workerId, config.outboxLeaseSec, config.retry, clock),
+    accounts: accountLeases,
+    outbox,
+    dormant: new DormantAccounts({
+      accounts: accountLeases,
+      outbox,
+      clock,
+      logger,
+      loggedOutHoldMs: config.loggedOutHoldMs,
+      page: config.outboxSweepPage,
+    }),
+    dormantSweepMs: config.dormantSweepMs,
     inbound: inboundStore(db),
     logger,
     metrics,

@@ -50,5 +50,7 @@ export const accountDocument = z.object({
   removedAt: timestamp.nullable(),
   /** When the lease holder last deleted the session (logged out, removed): a removed account is done. */
   sessionClearedAt: timestamp.nullable().optional(),
+  /** When the backlog of a removed or logged-out account was last found resolved (all final). */
+  backlogResolvedAt: timestamp.nullable().optional(),
 });
 export type AccountDocument = z.infer<typeof accountDocument>;

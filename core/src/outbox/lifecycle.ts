@@ -7,6 +7,7 @@ import type { OutboxStatus } from "../documents/outbox";
  *     ▲                  │  └──lease expires──► (claimable again, same providerMessageId)
  *     └──retry (backoff)─┘──attempts exhausted / permanent error──► failed
  *                        └──lease expired after maxAttempts claims──► failed (gave up)
+ *   queued / expired processing ──account removed, or logged out past its hold──► failed
  *
  * `attempts` counts claims, not only failures: an entry whose send keeps crashing or hanging its
  * worker (so no failure is ever recorded) is still given up after `maxAttempts` claims. A send
@@ -90,6 +91,17 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
 }
 
 export type SendFailure = { permanent: boolean; message: string };
+
+/** Fields that fail an entry its account can no longer send (removed; logged out past the hold). */
+export function backlogFields(reason: string, nowMs: number) {
+  return {
+    status: "failed" as const,
+    claimedBy: null,
+    leaseUntil: null,
+    lastError: `not sent: ${reason}`,
+    updatedAt: new Date(nowMs),
+  };
+}
 
 /** Fields that give up an entry whose claims ran out (its sends crashed or hung every time). */
 export function gaveUpFields(entry: Pick<OutboxLeaseView, "attempts">, nowMs: number) {

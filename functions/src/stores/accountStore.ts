@@ -1,4 +1,4 @@
-import type { Firestore } from "firebase-admin/firestore";
+import { FieldValue, type Firestore } from "firebase-admin/firestore";
 import { collections, paths, type AccountStore, type StoredAccount } from "@wa-gateway/core";
 
 export function firestoreAccountStore(db: Firestore): AccountStore {
@@ -23,6 +23,7 @@ export function firestoreAccountStore(db: Firestore): AccountStore {
     },
     async deleteSession(accountId) {
       await db.recursiveDelete(db.doc(paths.waSession(accountId)));
+      await db.doc(paths.account(accountId)).update({ sessionClearedAt: FieldValue.serverTimestamp() });
     },
   };
 }

@@ -18,6 +18,7 @@ import type { AccountSocket, ConnectionUpdate, Transport } from "../transport/tr
 import { retryWhile } from "../retry";
 import type { ServerClock } from "../serverClock";
 import type { AccountStore, FencedWrite } from "./accountStore";
+import type { DormantAccount, DormantAccounts } from "./dormantAccounts";
 
 /** Attempts at recording a disconnect before the worker moves on without the record. */
 const DISCONNECT_RECORD_ATTEMPTS = 4;
@@ -49,6 +50,9 @@ export interface AccountManagerOptions {
   clock: ServerClock;
   accounts: AccountStore;
   outbox: OutboxStore;
+  /** Finishes removed and logged-out accounts (session, backlog), every `dormantSweepMs`. */
+  dormant: DormantAccounts;
+  dormantSweepMs: number;
   inbound: InboundStore;
   logger: Logger;
   metrics: WorkerMetrics;
@@ -68,6 +72,10 @@ interface AccountSeen {
   owner: { workerId: string; leaseUntilMs: number; epoch: number } | null;
   qrRequestedAtMs: number;
   phoneNumber: string | null;
+  removedAtMs: number;
+  lastDisconnectAtMs: number;
+  sessionClearedAtMs: number;
+  backlogResolvedAtMs: number;
 }
 
 /**
@@ -80,6 +88,8 @@ export class AccountManager {
   private readonly seen = new Map<string, AccountSeen>();
   private unsubscribe: (() => void) | undefined;
   private tick: NodeJS.Timeout | undefined;
+  private dormantTick: NodeJS.Timeout | undefined;
+  private tending: Promise<void> | undefined;
   private stopping = false;
   private reconciling: Promise<void> = Promise.resolve();
   private readonly watcher: OutboxWatcher;
@@ -100,16 +110,47 @@ export class AccountManager {
       (err) => this.o.logger.error({ err }, "accounts_listener_failed"),
     );
     this.tick = setInterval(() => this.schedule(true), (this.o.accountLeaseSec * 1000) / 3);
+    this.dormantTick = setInterval(() => this.tendDormant(), this.o.dormantSweepMs);
   }
 
   private static read(d: FirebaseFirestore.DocumentData): AccountSeen {
     const owner = d.owner as { workerId: string; leaseUntil: Timestamp; epoch: number } | null;
+    const ms = (t: unknown) => (t ? (t as Timestamp).toMillis() : 0);
     return {
       status: d.status,
       owner: owner ? { workerId: owner.workerId, leaseUntilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null,
-      qrRequestedAtMs: d.qrRequestedAt ? (d.qrRequestedAt as Timestamp).toMillis() : 0,
+      qrRequestedAtMs: ms(d.qrRequestedAt),
       phoneNumber: d.phoneNumber ?? null,
+      removedAtMs: ms(d.removedAt),
+      lastDisconnectAtMs: ms(d.lastDisconnect?.at),
+      sessionClearedAtMs: ms(d.sessionClearedAt),
+      backlogResolvedAtMs: ms(d.backlogResolvedAt),
     };
+  }
+
+  /** Removed and logged-out accounts with something left to finish, for DormantAccounts. */
+  private dormantAccounts(): DormantAccount[] {
+    const out: DormantAccount[] = [];
+    for (const [accountId, seen] of this.seen) {
+      if (!DORMANT_STATUSES.has(seen.status) || this.held.has(accountId)) continue;
+      const dormantSinceMs = seen.status === "removed" ? seen.removedAtMs : seen.lastDisconnectAtMs;
+      const account: DormantAccount = {
+        accountId,
+        status: seen.status,
+        dormantSinceMs,
+        sessionLeft: seen.status === "removed" && seen.sessionClearedAtMs < seen.removedAtMs,
+        backlogLeft: seen.backlogResolvedAtMs < dormantSinceMs,
+        lease: accountLeaseState(seen.owner, this.o.workerId, this.o.clock.now()),
+      };
+      if (account.sessionLeft || account.backlogLeft) out.push(account);
+    }
+    return out;
+  }
+
+  /** One pass at a time, off the reconcile chain so that a long backlog never delays a renewal. */
+  private tendDormant(): void {
+    if (this.tending || this.stopping) return;
+    this.tending = this.o.dormant.tend(this.dormantAccounts()).finally(() => (this.tending = undefined));
   }
 
   /** Reconciliations run one after another, never overlapping. */
@@ -421,7 +462,9 @@ export class AccountManager {
     this.unsubscribe?.();
     this.watcher.stop();
     clearInterval(this.tick);
+    clearInterval(this.dormantTick);
     await this.reconciling;
+    await this.tending;
     await Promise.all(
       [...this.held.values()].map(async (held) => {
         clearTimeout(held.reconnectTimer);

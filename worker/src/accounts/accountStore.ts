@@ -20,6 +20,16 @@ function keepRecentDisconnects(previous: Timestamp[] | undefined, nowMs: number)
   return [...kept, Timestamp.fromMillis(nowMs)].slice(-RECENT_DISCONNECTS_KEPT);
 }
 
+/** `removed` is final: a holder's status write racing the removal must not bring the account back. */
+function withoutLeavingRemoved(
+  data: FirebaseFirestore.DocumentData,
+  update: Record<string, unknown> | null,
+): Record<string, unknown> | null {
+  if (data.status !== "removed" || !update || !("status" in update)) return update;
+  const { status: _ignored, ...rest } = update;
+  return rest;
+}
+
 /** The account lease (`accounts/{id}.owner`) and every write its holder makes, fenced by epoch. */
 export function accountStore(db: Firestore, workerId: string, leaseSec: number, clock = new ServerClock()) {
   const ref = (accountId: string) => db.doc(paths.account(accountId));
@@ -39,7 +49,7 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
         if (!snap!.exists) return { result: "missing" };
         const owner = ownerOf(snap!.data());
         if (!owner || owner.workerId !== workerId || owner.epoch !== epoch) return { result: "lost" };
-        const update = fields(snap!.data()!, nowMs);
+        const update = withoutLeavingRemoved(snap!.data()!, fields(snap!.data()!, nowMs));
         return {
           result: "written",
           updates: update ? [[ref(accountId), { ...update, updatedAt: FieldValue.serverTimestamp() }]] : [],
@@ -100,6 +110,11 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
         qrExpiresAt: null,
         pairingCode: null,
       }));
+    },
+
+    /** Nothing waits for this dormant account any more (dormantAccounts.ts); not a lease write. */
+    async markBacklogResolved(accountId: string): Promise<void> {
+      await ref(accountId).update({ backlogResolvedAt: FieldValue.serverTimestamp() });
     },
 
     /** Session material lives under `waSessions/{accountId}`; written and deleted only while the lease is ours. */

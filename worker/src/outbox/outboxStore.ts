@@ -1,12 +1,14 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import {
   advancesStatus,
+  backlogFields,
   claimability,
   claimableAgainAt,
   claimFields,
   failureFields,
   gaveUpFields,
   holdsLease,
+  collections,
   paths,
   type ClaimResult,
   type FinishResult,
@@ -180,6 +182,42 @@ export function outboxStore(
           ],
         };
       });
+    },
+
+    /**
+     * Fails, oldest first, up to `page` entries of an account that cannot send (removed, logged
+     * out past its hold), with `reason` for the client. An entry under a live lease is left to its
+     * holder. `more`: entries remain, call again.
+     */
+    async failBacklog(accountId: string, reason: string, page: number): Promise<{ failed: number; more: boolean }> {
+      const snap = await db
+        .collection(collections.outbox)
+        .where("accountId", "==", accountId)
+        .where("status", "in", ["queued", "processing"])
+        .orderBy("createdAt")
+        .limit(page)
+        .get();
+      let failed = 0;
+      let left = 0;
+      for (const doc of snap.docs) {
+        const result = await withMessage(doc.id, doc.get("threadId") as string, (entry, msg, nowMs) => {
+          if (!entry.exists) return { result: "gone" as const };
+          const view = leaseView(entry.data()!);
+          const why = claimability(view, nowMs, Number.POSITIVE_INFINITY);
+          if (why === "final") return { result: "gone" as const };
+          if (why === "leased") return { result: "leased" as const };
+          return {
+            result: "failed" as const,
+            updates: [
+              [ref(entry.id), { ...backlogFields(reason, nowMs), expireAt: retained(nowMs) }],
+              ...messageUpdate(msg, "failed", Timestamp.fromMillis(nowMs)),
+            ],
+          };
+        });
+        if (result === "failed") failed++;
+        if (result === "leased") left++;
+      }
+      return { failed, more: left > 0 || snap.size === page };
     },
 
     /** Hands a claimed entry back untouched (shutdown), so another worker can take it at once. */

@@ -1,0 +1,72 @@
+import { backlogVerdict, type AccountLeaseState, type AccountStatus } from "@wa-gateway/core";
+import type { Logger } from "../logger";
+import type { OutboxStore } from "../outbox/outboxStore";
+import type { ServerClock } from "../serverClock";
+import type { AccountStore } from "./accountStore";
+
+/** An account no worker holds a socket for (removed, logged out), as the accounts listener saw it. */
+export interface DormantAccount {
+  accountId: string;
+  status: AccountStatus;
+  /** When it became removed or logged out (server time). */
+  dormantSinceMs: number;
+  /** A removed account's session keys are still stored. */
+  sessionLeft: boolean;
+  /** Entries may still wait for it (none resolved since it became dormant). */
+  backlogLeft: boolean;
+  lease: AccountLeaseState;
+}
+
+export interface DormantAccountsOptions {
+  accounts: AccountStore;
+  outbox: OutboxStore;
+  clock: ServerClock;
+  logger: Logger;
+  /** How long a logged-out account's backlog waits for a re-link (core/accounts/backlog.ts). */
+  loggedOutHoldMs: number;
+  /** Entries failed per account per pass. */
+  page: number;
+}
+
+/**
+ * Finishes what a removal or logout leaves behind, whoever was holding the account then:
+ * a removed account's session is deleted (under the account lease, so never while another
+ * worker still writes it), and its backlog, or a logged-out one's past the hold, is failed with
+ * the reason, so every client sees a final status and no incident waits on it for ever.
+ */
+export class DormantAccounts {
+  constructor(private readonly o: DormantAccountsOptions) {}
+
+  async tend(accounts: DormantAccount[]): Promise<void> {
+    for (const account of accounts) {
+      try {
+        if (account.status === "removed" && account.sessionLeft && account.lease !== "theirs")
+          await this.deleteSession(account.accountId);
+        if (account.backlogLeft) await this.resolveBacklog(account);
+      } catch (err) {
+        this.o.logger.error({ accountId: account.accountId, err }, "dormant_account_failed");
+      }
+    }
+  }
+
+  private async deleteSession(accountId: string): Promise<void> {
+    const { accounts, logger } = this.o;
+    const claim = await accounts.claim(accountId);
+    if (claim.kind !== "claimed") return;
+    try {
+      const result = await accounts.session(accountId, () => claim.epoch).clear();
+      logger.info({ accountId, result }, "removed_account_session_deleted");
+    } finally {
+      await accounts.release(accountId, claim.epoch);
+    }
+  }
+
+  private async resolveBacklog(account: DormantAccount): Promise<void> {
+    const verdict = backlogVerdict(account, this.o.clock.now(), this.o.loggedOutHoldMs);
+    if (verdict.kind !== "fail") return;
+    const { failed, more } = await this.o.outbox.failBacklog(account.accountId, verdict.reason, this.o.page);
+    if (failed > 0)
+      this.o.logger.warn({ accountId: account.accountId, failed, reason: verdict.reason }, "backlog_failed");
+    if (!more) await this.o.accounts.markBacklogResolved(account.accountId);
+  }
+}
