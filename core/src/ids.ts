@@ -88,6 +88,21 @@ export function inboundDedupeId(accountId: string, messageId: string): string {
 }
 
 /**
+ * `threadPeers/{accountId}__{hash of peerJid}`: the one thread an account has with a peer. Send
+ * and inbound both go through it, so a peer's reply always lands in the thread it answers.
+ */
+export function threadPeerId(accountId: string, peerJid: string): string {
+  return `${encodeIdSegment(accountId)}__${sha256Hex(peerJid).slice(0, 40)}`;
+}
+
+/** Thread ids under this prefix belong to the gateway's own probes; no user may send in one. */
+export const PROBE_THREAD_PREFIX = "longrun-probe_";
+
+export function probeThreadId(accountId: string): string {
+  return `${PROBE_THREAD_PREFIX}${encodeIdSegment(accountId)}`;
+}
+
+/**
  * requestId for an outbox entry: a hash of (uid, clientMessageId), so the same user retrying
  * the same message lands on the same document, and two users can never share one. The parts
  * are JSON-encoded as a pair, which keeps ("a", "bc") and ("ab", "c") apart.

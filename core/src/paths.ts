@@ -1,4 +1,4 @@
-import { inboundDedupeId } from "./ids";
+import { inboundDedupeId, threadPeerId } from "./ids";
 
 /**
  * Every Firestore path the system uses, built in one place. Segments are checked so a
@@ -19,6 +19,7 @@ export const collections = {
   waSessions: "waSessions",
   inboundDedupe: "inboundDedupe",
   rateLimits: "rateLimits",
+  threadPeers: "threadPeers",
 } as const;
 
 const LONGRUN = "wa_metrics/longrun";
@@ -34,6 +35,7 @@ export const paths = {
   waSession: (accountId: string) => `${collections.waSessions}/${segment(accountId, "accountId")}`,
   inboundDedupe: (accountId: string, messageId: string) =>
     `${collections.inboundDedupe}/${inboundDedupeId(accountId, messageId)}`,
+  threadPeer: (accountId: string, peerJid: string) => `${collections.threadPeers}/${threadPeerId(accountId, peerJid)}`,
   rateLimit: (uid: string) => `${collections.rateLimits}/${segment(uid, "uid")}`,
 
   longrun: {

@@ -4,6 +4,8 @@ import { GatewayError } from "./errors";
 export interface Caller {
   uid: string;
   admin: boolean;
+  /** The gateway itself (its probes); never set from a request. */
+  system?: true;
 }
 
 /** From a verified ID token's claims: admin is the custom claim `admin == true`, nothing else. */

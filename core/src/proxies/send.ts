@@ -1,4 +1,4 @@
-import { requestIdFor, sha256Hex } from "../ids";
+import { PROBE_THREAD_PREFIX, requestIdFor, sha256Hex } from "../ids";
 import type { AccountStatus } from "../documents/account";
 import { mayUseAccount, type Caller } from "./caller";
 import { GatewayError } from "./errors";
@@ -18,26 +18,30 @@ export type SendSnapshot =
       account: { status: AccountStatus; memberUids: string[] } | undefined;
       /** `ownerUid` null: a thread a peer opened, not yet owned by anyone. */
       thread: { ownerUid: string | null; coWriterUids: string[]; accountId: string; peerJid: string } | undefined;
+      /** When the thread is new: the account's existing thread with this peer, if any (`threadPeers`). */
+      peerThreadId: string | null;
       rateLimit: { windowStartMs: number; count: number } | undefined;
     };
 
 const PREVIEW_CHARS = 120;
-const OUTBOX_RETENTION_DAYS = 30;
 
 export type SendDecision =
   | { kind: "duplicate" }
+  /** Refused after the rate limit was counted: only the caller's counter is written. */
+  | { kind: "refused"; error: GatewayError; rateLimit: Record<string, unknown> }
   | {
       kind: "accepted";
       outbox: Record<string, unknown>;
       message: Record<string, unknown>;
-      thread: { create: boolean; fields: Record<string, unknown> };
+      /** `indexPeer`: a new user thread, recorded as the account's one thread with this peer. */
+      thread: { create: boolean; indexPeer: boolean; fields: Record<string, unknown> };
       rateLimit: Record<string, unknown>;
     };
 
 /** The store runs `decide` inside one transaction and applies an `accepted` decision's writes. */
 export interface SendStore {
   transact(
-    keys: { requestId: string; accountId: string; threadId: string; uid: string },
+    keys: { requestId: string; accountId: string; threadId: string; uid: string; toJid: string },
     decide: (snap: SendSnapshot) => SendDecision,
   ): Promise<SendDecision>;
 }
@@ -64,24 +68,9 @@ export function decideSend(
 ): SendDecision {
   if (snap.kind === "existing") return { kind: "duplicate" };
 
-  const { account, thread, rateLimit } = snap;
-  if (!account) throw new GatewayError("not-found", `accountId: no account ${req.accountId}`);
-  if (!mayUseAccount(caller, account)) throw new GatewayError("permission-denied", "You may not use this account");
-  if (UNSENDABLE.has(account.status)) {
-    throw new GatewayError("failed-precondition", `accountId: the account is ${account.status.replace("_", " ")}`);
-  }
-  if (thread) {
-    if (thread.accountId !== req.accountId) {
-      throw new GatewayError("invalid-argument", "threadId: the thread belongs to another account");
-    }
-    if (thread.peerJid !== req.toJid)
-      throw new GatewayError("invalid-argument", "toJid: the thread is with another peer");
-    const unowned = thread.ownerUid === null;
-    if (!unowned && thread.ownerUid !== caller.uid && !thread.coWriterUids.includes(caller.uid)) {
-      throw new GatewayError("permission-denied", "Only thread owner or co-writers can send messages");
-    }
-  }
-
+  // The limit is counted before any other check, and a refused send counts like an accepted
+  // one: nobody can probe which accounts, threads and peers exist faster than they may send.
+  const { account, thread, rateLimit, peerThreadId } = snap;
   const nowMs = now.getTime();
   const windowMs = limit.windowSec * 1000;
   const inWindow = rateLimit && nowMs - rateLimit.windowStartMs < windowMs && nowMs >= rateLimit.windowStartMs;
@@ -92,6 +81,37 @@ export function decideSend(
     );
   }
   const windowStart = inWindow ? new Date(rateLimit.windowStartMs) : now;
+  const counted = {
+    windowStart,
+    count: inWindow ? rateLimit.count + 1 : 1,
+    expireAt: new Date(windowStart.getTime() + 2 * windowMs),
+  };
+  const refuse = (code: GatewayError["code"], message: string): SendDecision => ({
+    kind: "refused",
+    error: new GatewayError(code, message),
+    rateLimit: counted,
+  });
+
+  if (!account) return refuse("not-found", `accountId: no account ${req.accountId}`);
+  if (!mayUseAccount(caller, account)) return refuse("permission-denied", "You may not use this account");
+  if (UNSENDABLE.has(account.status)) {
+    return refuse("failed-precondition", `accountId: the account is ${account.status.replace("_", " ")}`);
+  }
+  const probeThread = req.threadId.startsWith(PROBE_THREAD_PREFIX);
+  if (probeThread && !caller.system) return refuse("invalid-argument", "threadId: reserved for the gateway's probes");
+  if (thread) {
+    if (thread.accountId !== req.accountId) {
+      return refuse("invalid-argument", "threadId: the thread belongs to another account");
+    }
+    if (thread.peerJid !== req.toJid) return refuse("invalid-argument", "toJid: the thread is with another peer");
+    const unowned = thread.ownerUid === null;
+    if (!unowned && thread.ownerUid !== caller.uid && !thread.coWriterUids.includes(caller.uid)) {
+      return refuse("permission-denied", "Only thread owner or co-writers can send messages");
+    }
+  } else if (!probeThread && peerThreadId !== null && peerThreadId !== req.threadId) {
+    // One thread per account and peer: a second one would split the conversation and its replies.
+    return refuse("failed-precondition", `toJid: the account already has a thread with this peer: ${peerThreadId}`);
+  }
 
   const preview = [...req.text].slice(0, PREVIEW_CHARS).join("");
   const providerMessageId = providerMessageIdFor(requestId);
@@ -115,7 +135,8 @@ export function decideSend(
       createdAt: now,
       updatedAt: now,
       sentAt: null,
-      expireAt: new Date(nowMs + OUTBOX_RETENTION_DAYS * 86_400_000),
+      // TTL starts once the entry is final (the worker sets it): a queued message is never expired away.
+      expireAt: null,
     },
     message: {
       direction: "out",
@@ -129,6 +150,7 @@ export function decideSend(
     },
     thread: {
       create: !thread,
+      indexPeer: !thread && !probeThread,
       fields: thread
         ? {
             lastMessageAt: now,
@@ -147,11 +169,7 @@ export function decideSend(
             updatedAt: now,
           },
     },
-    rateLimit: {
-      windowStart,
-      count: inWindow ? rateLimit.count + 1 : 1,
-      expireAt: new Date(windowStart.getTime() + 2 * windowMs),
-    },
+    rateLimit: counted,
   };
 }
 
@@ -170,8 +188,9 @@ export async function handleSend(
   const req = parseRequest(sendRequest, data);
   const requestId = requestIdFor(caller.uid, req.clientMessageId);
   const decision = await deps.store.transact(
-    { requestId, accountId: req.accountId, threadId: req.threadId, uid: caller.uid },
+    { requestId, accountId: req.accountId, threadId: req.threadId, uid: caller.uid, toJid: req.toJid },
     (snap) => decideSend(snap, req, caller, requestId, deps.now(), deps.rateLimit),
   );
+  if (decision.kind === "refused") throw decision.error;
   return { success: true, requestId, duplicate: decision.kind === "duplicate" };
 }

@@ -1,9 +1,9 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import {
-  encodeIdSegment,
   handleSend,
   inboundDedupeId,
   paths,
+  probeThreadId,
   collections,
   providerMessageIdFor,
   type ProbeDoc,
@@ -16,7 +16,7 @@ import { millisOf as ms } from "../lib/firestore";
 const ALREADY_EXISTS = 6;
 const PROBE_RETENTION_MS = 180 * 86_400_000;
 /** The system identity probe messages are sent under (never a real user's uid). */
-export const PROBE_CALLER = { uid: "system-longrun-probe", admin: true } as const;
+export const PROBE_CALLER = { uid: "system-longrun-probe", admin: true, system: true } as const;
 
 const MS_FIELDS = { startedMs: "startedAt", attemptStartedMs: "attemptStartedAt", retryAtMs: "retryAt" } as const;
 
@@ -89,7 +89,7 @@ export function firestoreProbeStore(db: Firestore, writer: string): ProbeStore {
       const { requestId } = await handleSend(
         { store: firestoreSendStore(db), now: () => new Date(), rateLimit: { maxSends: 1000, windowSec: 60 } },
         PROBE_CALLER,
-        { accountId, toJid, text, clientMessageId, threadId: `longrun-probe_${encodeIdSegment(accountId)}` },
+        { accountId, toJid, text, clientMessageId, threadId: probeThreadId(accountId) },
       );
       return { requestId, providerMessageId: providerMessageIdFor(requestId) };
     },

@@ -15,13 +15,16 @@ const fresh = (over: Partial<Extract<SendSnapshot, { kind: "fresh" }>> = {}): Se
   kind: "fresh",
   account: { status: "connected", memberUids: ["alice"] },
   thread: undefined,
+  peerThreadId: null,
   rateLimit: undefined,
   ...over,
 });
 
-function refused(snap: SendSnapshot, caller = alice): GatewayError {
+/** The error of a refused send (thrown, or refused after counting the rate limit). */
+function refused(snap: SendSnapshot, caller: Parameters<typeof decideSend>[2] = alice, request = req): GatewayError {
   try {
-    decideSend(snap, req, caller, "req_1", now, limit);
+    const decision = decideSend(snap, request, caller, "req_1", now, limit);
+    if (decision.kind === "refused") return decision.error;
   } catch (err) {
     assert.ok(err instanceof GatewayError);
     return err;
@@ -116,5 +119,47 @@ describe("send decision", () => {
   it("keeps the preview to 120 characters without splitting an emoji", () => {
     const d = decideSend(fresh(), { ...req, text: "😀".repeat(200) }, alice, "r", now, limit);
     assert.equal(d.kind === "accepted" && [...(d.thread.fields.lastMessagePreview as string)].length, 120);
+  });
+
+  it("a refused send counts against the caller's rate limit, like an accepted one", () => {
+    const d = decideSend(fresh({ account: undefined }), req, alice, "req_1", now, limit);
+    assert.equal(d.kind, "refused");
+    if (d.kind !== "refused") return;
+    assert.equal(d.error.code, "not-found");
+    assert.equal(d.rateLimit.count, 1);
+    const exhausted = fresh({ account: undefined, rateLimit: { windowStartMs: now.getTime(), count: 3 } });
+    assert.equal(refused(exhausted).code, "resource-exhausted", "probing stops at the limit");
+  });
+
+  it("one thread per account and peer: a new thread with a peer the account already talks to is refused", () => {
+    const err = refused(fresh({ peerThreadId: "bobs-thread" }));
+    assert.equal(err.code, "failed-precondition");
+    assert.match(err.message, /already has a thread with this peer: bobs-thread/);
+    const d = decideSend(fresh(), req, alice, "req_1", now, limit);
+    assert.equal(
+      d.kind === "accepted" && d.thread.indexPeer,
+      true,
+      "a new thread becomes the account's one with the peer",
+    );
+  });
+
+  it("probe threads are reserved for the gateway itself", () => {
+    const probeReq = { ...req, threadId: "longrun-probe_acc-1" };
+    assert.equal(refused(fresh(), { uid: "root", admin: true }, probeReq).code, "invalid-argument");
+    const d = decideSend(
+      fresh({ peerThreadId: "someone-elses" }),
+      probeReq,
+      { uid: "probe", admin: true, system: true },
+      "req_1",
+      now,
+      limit,
+    );
+    assert.equal(d.kind, "accepted", "a user's thread with the probe peer does not block the probe");
+    assert.equal(d.kind === "accepted" && d.thread.indexPeer, false);
+  });
+
+  it("a queued entry has no expiry: its TTL starts only once it is final", () => {
+    const d = decideSend(fresh(), req, alice, "req_1", now, limit);
+    assert.equal(d.kind === "accepted" && d.outbox.expireAt, null);
   });
 });

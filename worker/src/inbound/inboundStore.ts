@@ -23,19 +23,16 @@ export function inboundStore(db: Firestore) {
       const dedupeRef = db.doc(paths.inboundDedupe(accountId, message.messageId));
       return db.runTransaction(async (tx) => {
         if ((await tx.get(dedupeRef)).exists) return "duplicate";
-        const existing = await tx.get(
-          db
-            .collection(collections.threads)
-            .where("accountId", "==", accountId)
-            .where("peerJid", "==", message.fromJid)
-            .limit(1),
-        );
+        // The account's one thread with this peer (threadPeers), whoever opened it: never a guess.
+        const peerRef = db.doc(paths.threadPeer(accountId, message.fromJid));
+        const peer = await tx.get(peerRef);
         const now = Timestamp.now();
         const at = Timestamp.fromDate(message.timestamp);
         const preview = [...message.text].slice(0, PREVIEW_CHARS).join("");
-        const threadRef = existing.empty
-          ? db.doc(paths.thread(inboundThreadId(accountId, message.fromJid)))
-          : existing.docs[0]!.ref;
+        const opened = !peer.exists;
+        const threadRef = db.doc(
+          paths.thread(opened ? inboundThreadId(accountId, message.fromJid) : (peer.get("threadId") as string)),
+        );
         const messageRef = db.doc(paths.threadMessage(threadRef.id, `in_${encodeIdSegment(message.messageId)}`));
 
         tx.create(dedupeRef, {
@@ -55,8 +52,9 @@ export function inboundStore(db: Firestore) {
           createdAt: at,
           updatedAt: now,
         });
-        if (existing.empty) {
-          // Nobody owns a thread a peer opened: the first app user to reply becomes its owner.
+        if (opened) {
+          // Nobody owns a thread a peer opened: a member claims it, or the first to reply owns it.
+          tx.create(peerRef, { accountId, peerJid: message.fromJid, threadId: threadRef.id, createdAt: now });
           tx.set(
             threadRef,
             {
