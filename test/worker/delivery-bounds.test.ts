@@ -119,7 +119,12 @@ describe("delivery bounds: no hung send, crashing message or lost claim blocks o
       socket,
       logger: createLogger({ level: "silent", workerId: "this-worker" }, jsonLineSink().sink),
       metrics: new WorkerMetrics(
-        { connectedAccounts: () => 1, holdsHeartbeatLock: () => false, outboxFigures: async () => null },
+        {
+          connectedAccounts: () => 1,
+          inboundBacklog: () => 0,
+          holdsHeartbeatLock: () => false,
+          outboxFigures: async () => null,
+        },
         { version: "test", commit: "test" },
       ),
       pacing: null,

@@ -31,6 +31,7 @@ const envSchema = z.object({
   OUTBOX_SWEEP_SEC: z.coerce.number().positive().max(600).default(15),
   OUTBOX_LISTENER: z.enum(["on", "off"]).default("on"),
   OUTBOX_SWEEP_PAGE: z.coerce.number().int().min(1).max(1000).default(500),
+  INBOUND_BUFFER: z.coerce.number().int().min(1).max(100_000).default(5000),
   DORMANT_SWEEP_SEC: z.coerce.number().positive().max(3600).default(60),
   LOGGED_OUT_HOLD_SEC: z.coerce
     .number()
@@ -73,6 +74,8 @@ export interface WorkerConfig {
   /** Entries one sweep reads per account, oldest first. */
   outboxSweepPage: number;
   outboxListener: boolean;
+  /** Inbound messages held in memory before the sockets pause (backpressure). */
+  inboundCapacity: number;
   /** How often removed and logged-out accounts are finished (session deleted, backlog failed). */
   dormantSweepMs: number;
   /** How long a logged-out account's queued messages wait for a re-link before they fail. */
@@ -122,6 +125,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     outboxSweepMs: e.OUTBOX_SWEEP_SEC * 1000,
     outboxSweepPage: e.OUTBOX_SWEEP_PAGE,
     outboxListener: e.OUTBOX_LISTENER === "on",
+    inboundCapacity: e.INBOUND_BUFFER,
     dormantSweepMs: e.DORMANT_SWEEP_SEC * 1000,
     loggedOutHoldMs: e.LOGGED_OUT_HOLD_SEC * 1000,
     retry: { maxAttempts: e.SEND_MAX_ATTEMPTS, baseMs: e.SEND_RETRY_BASE_MS, maxMs: 5 * 60_000 },

@@ -77,6 +77,7 @@ export async function startWorker(
   const metrics: WorkerMetrics = new WorkerMetrics(
     {
       connectedAccounts: (): number => accounts.connectedCount(),
+      inboundBacklog: (): number => accounts.inboundBacklog(),
       holdsHeartbeatLock: () => heartbeats?.holds() ?? false,
       outboxFigures: figures,
     },
@@ -103,6 +104,7 @@ export async function startWorker(
     }),
     dormantSweepMs: config.dormantSweepMs,
     inbound: inboundStore(db),
+    inboundCapacity: config.inboundCapacity,
     logger,
     metrics,
     maxAccounts: config.maxAccounts,
@@ -140,6 +142,7 @@ export async function startWorker(
         return {
           transport: transport.name,
           activeAccounts: accounts.connectedCount(),
+          inboundBacklog: accounts.inboundBacklog(),
           ...withoutReadTime(await figures()),
           ...metrics.snapshot(),
           accounts: states,

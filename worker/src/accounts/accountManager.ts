@@ -8,6 +8,7 @@ import {
   type AccountStatus,
   type PacingPolicy,
 } from "@wa-gateway/core";
+import { InboundQueue } from "../inbound/inboundQueue";
 import type { InboundStore } from "../inbound/inboundStore";
 import type { Logger } from "../logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
@@ -54,6 +55,8 @@ export interface AccountManagerOptions {
   dormant: DormantAccounts;
   dormantSweepMs: number;
   inbound: InboundStore;
+  /** Inbound messages held before the sockets are paused (backpressure). */
+  inboundCapacity: number;
   logger: Logger;
   metrics: WorkerMetrics;
   maxAccounts: number;
@@ -93,9 +96,43 @@ export class AccountManager {
   private stopping = false;
   private reconciling: Promise<void> = Promise.resolve();
   private readonly watcher: OutboxWatcher;
+  private readonly inbound: InboundQueue;
+  /** Inbound backpressure: sockets closed (leases kept) until the inbound queue drains. */
+  private paused = false;
 
   constructor(private readonly o: AccountManagerOptions) {
     this.watcher = new OutboxWatcher(o.db, o.logger, (accountId, doc) => this.held.get(accountId)?.outbox?.offer(doc));
+    this.inbound = new InboundQueue({
+      store: (accountId, message) => o.inbound.store(accountId, message),
+      logger: o.logger,
+      capacity: o.inboundCapacity,
+      concurrency: 8,
+      stuckAfterMs: 60_000,
+      onSaturated: () => this.pauseSockets(),
+      onDrained: () => this.resumeSockets(),
+    });
+  }
+
+  /** Stops receiving while the inbound queue is full: WhatsApp keeps what it has not delivered. */
+  private pauseSockets(): void {
+    this.paused = true;
+    for (const held of this.held.values()) {
+      clearTimeout(held.reconnectTimer);
+      const { socket, outbox } = held;
+      held.socket = undefined; // its events are ignored from here
+      held.outbox = undefined;
+      held.state = "closed";
+      this.watcher.remove(held.accountId);
+      void Promise.all([outbox?.stop(), socket?.close()]).catch((err: Error) =>
+        this.o.logger.warn({ accountId: held.accountId, err: err.message }, "account_pause_failed"),
+      );
+    }
+  }
+
+  private resumeSockets(): void {
+    this.paused = false;
+    if (this.stopping) return;
+    for (const held of this.held.values()) if (!held.socket) this.connect(held);
   }
 
   start(): void {
@@ -173,7 +210,7 @@ export class AccountManager {
       );
     }
     for (const [accountId, seen] of this.seen) {
-      if (this.held.size >= this.o.maxAccounts || this.stopping) break;
+      if (this.held.size >= this.o.maxAccounts || this.stopping || this.paused) break;
       if (this.held.has(accountId) || DORMANT_STATUSES.has(seen.status) || seen.status === "needs_qr") continue;
       if (accountLeaseState(seen.owner, this.o.workerId, this.o.clock.now()) === "theirs") continue;
       await this.claim(accountId, seen).catch((err: Error) =>
@@ -241,6 +278,7 @@ export class AccountManager {
   private connect(held: Held): void {
     const { accountId } = held;
     clearTimeout(held.reconnectTimer);
+    if (this.paused) return; // resumeSockets connects it
     held.state = "connecting";
     let sawQr = false;
     const socket: AccountSocket = this.o.transport.connect(accountId, {
@@ -260,11 +298,7 @@ export class AccountManager {
         },
         message: (message) => {
           if (this.stopping) return; // not acknowledged to WhatsApp here: it is delivered again to the next holder
-          void this.o.inbound.store(accountId, message).then(
-            (result) => this.o.logger.info({ accountId, messageId: message.messageId, result }, "inbound_message"),
-            (err: Error) =>
-              this.o.logger.error({ accountId, messageId: message.messageId, err }, "inbound_store_failed"),
-          );
+          this.inbound.push(accountId, message);
         },
         receipt: (receipt) => {
           if (this.stopping) return;
@@ -474,11 +508,19 @@ export class AccountManager {
       }),
     );
     this.held.clear();
+    // No socket is left to receive: store what was received, as far as the shutdown allows.
+    await this.inbound.idle();
+    this.inbound.stop();
   }
 
   /** Per-account state for /metrics-json. */
   accountStates(): { accountId: string; state: Held["state"]; epoch: number }[] {
     return [...this.held.values()].map((h) => ({ accountId: h.accountId, state: h.state, epoch: h.epoch }));
+  }
+
+  /** Inbound messages received and not yet stored. */
+  inboundBacklog(): number {
+    return this.inbound.size();
   }
 
   connectedCount(): number {

@@ -6,6 +6,8 @@ import { RecentCount } from "./recentCount";
 /** What the registry reads at scrape time from the rest of the worker. */
 export interface MetricSources {
   connectedAccounts(): number;
+  /** Inbound messages received and not yet stored. */
+  inboundBacklog(): number;
   holdsHeartbeatLock(): boolean;
   outboxFigures(): Promise<OutboxFigures | null>;
 }
@@ -80,6 +82,14 @@ export class WorkerMetrics {
       registers: [this.registry],
       collect() {
         this.set(sources.connectedAccounts());
+      },
+    });
+    new Gauge({
+      name: "wa_inbound_backlog",
+      help: "Inbound messages received and not yet stored (retried until they are; sockets pause past INBOUND_BUFFER).",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.inboundBacklog());
       },
     });
     new Gauge({

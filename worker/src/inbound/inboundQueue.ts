@@ -1,0 +1,116 @@
+import type { Logger } from "../logger";
+import type { InboundMessage } from "../transport/transport";
+import type { InboundResult } from "./inboundStore";
+
+interface Pending {
+  accountId: string;
+  message: InboundMessage;
+  attempts: number;
+}
+
+export interface InboundQueueOptions {
+  store: (accountId: string, message: InboundMessage) => Promise<InboundResult>;
+  logger: Logger;
+  /** Messages held before the queue asks for backpressure (sockets paused until half drained). */
+  capacity: number;
+  /** Stores in flight at once. */
+  concurrency: number;
+  /** Told when the queue fills (pause the sockets) and when it has drained to half (resume). */
+  onSaturated: () => void;
+  onDrained: () => void;
+  /** Past this long undrained, every retry logs at error (Error Reporting picks it up). */
+  stuckAfterMs: number;
+}
+
+/**
+ * Inbound messages between the socket and Firestore. WhatsApp has already been told the
+ * message arrived, so a store that fails is retried (backoff up to 30 s) until it succeeds,
+ * never dropped; the store is idempotent (inbound dedupe), so a retry stores it once. Past
+ * `capacity` the sockets are paused (WhatsApp keeps what it has not delivered), so the buffer
+ * stays bounded by the capacity plus what was already in flight.
+ */
+export class InboundQueue {
+  private readonly waiting: Pending[] = [];
+  private inFlight = 0;
+  private saturated = false;
+  private oldestFailingSinceMs: number | null = null;
+  private readonly idleWaiters: (() => void)[] = [];
+  private stopped = false;
+
+  constructor(private readonly o: InboundQueueOptions) {}
+
+  push(accountId: string, message: InboundMessage): void {
+    this.waiting.push({ accountId, message, attempts: 0 });
+    if (!this.saturated && this.size() >= this.o.capacity) {
+      this.saturated = true;
+      this.o.logger.warn({ size: this.size() }, "inbound_backpressure_on");
+      this.o.onSaturated();
+    }
+    this.pump();
+  }
+
+  /** Messages received and not yet stored. */
+  size(): number {
+    return this.waiting.length + this.inFlight;
+  }
+
+  /** Resolves once every message received so far is stored (or the queue is stopped). */
+  idle(): Promise<void> {
+    if (this.size() === 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops retrying; what is left is logged (the worker is going away). */
+  stop(): void {
+    this.stopped = true;
+    if (this.size() > 0) this.o.logger.error({ unstored: this.size() }, "inbound_unstored_at_stop");
+    this.idleWaiters.splice(0).forEach((r) => r());
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.inFlight < this.o.concurrency && this.waiting.length > 0) {
+      const next = this.waiting.shift()!;
+      this.inFlight++;
+      void this.storeOne(next).finally(() => {
+        this.inFlight--;
+        this.afterStore();
+      });
+    }
+  }
+
+  private async storeOne(p: Pending): Promise<void> {
+    const { accountId, message } = p;
+    for (;;) {
+      try {
+        p.attempts++;
+        const result = await this.o.store(accountId, message);
+        this.o.logger.info(
+          { accountId, messageId: message.messageId, result, attempts: p.attempts },
+          "inbound_message",
+        );
+        this.oldestFailingSinceMs = null;
+        return;
+      } catch (err) {
+        const now = Date.now();
+        this.oldestFailingSinceMs ??= now;
+        const stuck = now - this.oldestFailingSinceMs > this.o.stuckAfterMs;
+        const fields = { accountId, messageId: message.messageId, attempts: p.attempts, backlog: this.size(), err };
+        if (stuck) this.o.logger.error(fields, "inbound_store_stuck");
+        else this.o.logger.warn(fields, "inbound_store_retry");
+        if (this.stopped) return;
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 100 * 2 ** Math.min(p.attempts - 1, 9))));
+        if (this.stopped) return;
+      }
+    }
+  }
+
+  private afterStore(): void {
+    if (this.saturated && this.size() <= this.o.capacity / 2) {
+      this.saturated = false;
+      this.o.logger.info({ size: this.size() }, "inbound_backpressure_off");
+      this.o.onDrained();
+    }
+    this.pump();
+    if (this.size() === 0) this.idleWaiters.splice(0).forEach((r) => r());
+  }
+}
