@@ -6,9 +6,9 @@ import type { Firestore } from "firebase-admin/firestore";
 import { paths } from "@wa-gateway/core";
 import { parseWorkerConfig } from "../../worker/src/config";
 import { createLogger } from "../../worker/src/logger";
-import type { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
+import { SimulatedWhatsApp, type SimulatedOptions } from "../../worker/src/transport/simulated";
 import { startWorker, type RunningWorker } from "../../worker/src/worker";
-import { adminDb, emulator } from "./emulator";
+import { adminDb, emulator, resetFirestore } from "./emulator";
 import { seedAccount } from "./fixtures";
 import { jsonLineSink } from "./logSink";
 
@@ -101,4 +101,18 @@ export async function linkedAccount(network: SimulatedWhatsApp, accountId = "acc
   await eventually("QR written to the account", async () => (await account()).qr);
   assert.ok(network.scan(accountId));
   await eventually("account connected", async () => (await account()).status === "connected");
+}
+
+/**
+ * A suite's per-test world: an empty emulator database and a new simulated WhatsApp before each
+ * test (`network()` is the current one), and its workers stopped after it.
+ */
+export function simulatedWorldPerTest(options: SimulatedOptions = { deliveredReceiptMs: null }) {
+  const workers = workersPerTest();
+  let current: SimulatedWhatsApp | undefined;
+  beforeEach(async () => {
+    await resetFirestore();
+    current = new SimulatedWhatsApp(options);
+  });
+  return { workers, network: () => current! };
 }

@@ -7,7 +7,7 @@ import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { faultyEmulatorFirestore } from "../support/faultyFirestore";
 import { seedAccount, sendPayload } from "../support/fixtures";
-import { eventually, linkedAccount, workersPerTest } from "../support/worker";
+import { eventually, linkedAccount, simulatedWorldPerTest, workersPerTest } from "../support/worker";
 
 const account = async (id: string) => (await adminDb().doc(paths.account(id)).get()).data()!;
 const outbox = async (requestId: string) => (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
@@ -22,24 +22,18 @@ const logged = (logs: Record<string, unknown>[], event: string, fields: Record<s
 
 describe("worker account connection: no account dead while it says connected", function () {
   this.timeout(60_000);
-  let network: SimulatedWhatsApp;
-  const workers = workersPerTest();
-
-  beforeEach(async () => {
-    await resetFirestore();
-    network = new SimulatedWhatsApp({ deliveredReceiptMs: null });
-  });
+  const { workers, network } = simulatedWorldPerTest({ deliveredReceiptMs: null });
 
   it("a disconnect whose record fails once is recorded again and the account reconnects", async () => {
     const faults = faultyEmulatorFirestore();
-    await workers.start(network, {}, faults.db);
-    await linkedAccount(network);
+    await workers.start(network(), {}, faults.db);
+    await linkedAccount(network());
     const before = (await account("acc-1")).reconnectCount;
     faults.failNextCommits(1, (data) => "lastDisconnect" in data);
-    network.disconnect("acc-1", 428);
+    network().disconnect("acc-1", 428);
     await eventually("reconnected, the disconnect counted", async () => {
       const a = await account("acc-1");
-      return network.isOpen("acc-1") && a.status === "connected" && a.reconnectCount > before;
+      return network().isOpen("acc-1") && a.status === "connected" && a.reconnectCount > before;
     });
     assert.equal(faults.injected(), 1);
     const { requestId } = await send("after-reconnect");
@@ -48,24 +42,24 @@ describe("worker account connection: no account dead while it says connected", f
 
   it("a disconnect that cannot be recorded at all still reconnects", async () => {
     const faults = faultyEmulatorFirestore();
-    await workers.start(network, {}, faults.db);
-    await linkedAccount(network);
+    await workers.start(network(), {}, faults.db);
+    await linkedAccount(network());
     faults.failNextCommits(1000, (data) => "lastDisconnect" in data);
-    network.disconnect("acc-1", 428);
-    await eventually("socket open again", () => network.isOpen("acc-1"));
+    network().disconnect("acc-1", 428);
+    await eventually("socket open again", () => network().isOpen("acc-1"));
     const { requestId } = await send("after-reconnect");
     await eventually("sent on the new socket", async () => (await outbox(requestId)).status === "sent");
   });
 
   it("a close during the open handler's status write leaves no outbox loop on the dead socket", async () => {
     const faults = faultyEmulatorFirestore();
-    const w = await workers.start(network, { SEND_MAX_ATTEMPTS: "5" }, faults.db);
+    const w = await workers.start(network(), { SEND_MAX_ATTEMPTS: "5" }, faults.db);
     await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
     await eventually("QR written", async () => (await account("acc-1")).qr);
     const connectedWrite = faults.holdNextCommit((data) => data.status === "connected");
-    assert.ok(network.scan("acc-1"));
+    assert.ok(network().scan("acc-1"));
     await connectedWrite.reached;
-    network.disconnect("acc-1", 428);
+    network().disconnect("acc-1", 428);
     connectedWrite.release();
     // Sent while the account is between sockets: they must wait for the next one, not burn attempts.
     const ids = [];
@@ -105,17 +99,11 @@ describe("worker account connection: nothing outlives the worker", function () {
 
 describe("worker account lease hygiene", function () {
   this.timeout(60_000);
-  let network: SimulatedWhatsApp;
-  const workers = workersPerTest();
-
-  beforeEach(async () => {
-    await resetFirestore();
-    network = new SimulatedWhatsApp({ deliveredReceiptMs: null, autoLinkMs: 20 });
-  });
+  const { workers, network } = simulatedWorldPerTest({ deliveredReceiptMs: null, autoLinkMs: 20 });
 
   it("a worker whose own lease ran out (renewals failing) lets the socket go, though nobody took it", async () => {
     const faults = faultyEmulatorFirestore();
-    const w = await workers.start(network, {}, faults.db);
+    const w = await workers.start(network(), {}, faults.db);
     await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
     await eventually("connected", async () => (await account("acc-1")).status === "connected");
     faults.failNextCommits(1000, (data) => "owner.leaseUntil" in data);
@@ -128,7 +116,7 @@ describe("worker account lease hygiene", function () {
 
   it("one account whose renewal throws does not stop the renewal of the others", async () => {
     const faults = faultyEmulatorFirestore();
-    const w = await workers.start(network, {}, faults.db);
+    const w = await workers.start(network(), {}, faults.db);
     for (const id of ["acc-1", "acc-2"]) await seedAccount(adminDb(), id, { status: "pending_qr" });
     await eventually(
       "both connected",

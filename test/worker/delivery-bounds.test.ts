@@ -7,12 +7,11 @@ import { WorkerMetrics } from "../../worker/src/metrics/workerMetrics";
 import { AccountOutbox } from "../../worker/src/outbox/accountOutbox";
 import { outboxStore, type OutboxStore } from "../../worker/src/outbox/outboxStore";
 import { ServerClock } from "../../worker/src/serverClock";
-import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import type { AccountSocket } from "../../worker/src/transport/transport";
-import { adminDb, resetFirestore } from "../support/emulator";
+import { adminDb } from "../support/emulator";
 import { seedAccount, sendPayload } from "../support/fixtures";
 import { jsonLineSink } from "../support/logSink";
-import { eventually, linkedAccount, workersPerTest } from "../support/worker";
+import { eventually, linkedAccount, simulatedWorldPerTest } from "../support/worker";
 
 const alice = { uid: "alice", admin: false };
 const sendAt = (atMs: number, over: Record<string, unknown>) =>
@@ -27,18 +26,12 @@ const message = async (threadId: string, requestId: string) =>
 
 describe("delivery bounds: no hung send, crashing message or lost claim blocks or reorders a thread", function () {
   this.timeout(60_000);
-  let network: SimulatedWhatsApp;
-  const workers = workersPerTest();
-
-  beforeEach(async () => {
-    await resetFirestore();
-    network = new SimulatedWhatsApp({ deliveredReceiptMs: null });
-  });
+  const { workers, network } = simulatedWorldPerTest({ deliveredReceiptMs: null });
 
   it("a send that never answers is bounded: retried under the same id, and the thread goes on", async () => {
-    await workers.start(network, { SEND_TIMEOUT_MS: "300", OUTBOX_LEASE_SEC: "5" });
-    await linkedAccount(network);
-    network.hangNextSends("acc-1", 1);
+    await workers.start(network(), { SEND_TIMEOUT_MS: "300", OUTBOX_LEASE_SEC: "5" });
+    await linkedAccount(network());
+    network().hangNextSends("acc-1", 1);
     const t0 = Date.now();
     const first = await sendAt(t0, { clientMessageId: "hangs", text: "first" });
     const second = await sendAt(t0 + 1, { clientMessageId: "after", text: "second" });
@@ -47,7 +40,9 @@ describe("delivery bounds: no hung send, crashing message or lost claim blocks o
     assert.equal(entry.status, "sent");
     assert.equal(entry.attempts, 2, "the hung attempt counted");
     assert.deepEqual(
-      network.deliveriesTo("40712345678@s.whatsapp.net").map((d) => [d.text, d.messageId]),
+      network()
+        .deliveriesTo("40712345678@s.whatsapp.net")
+        .map((d) => [d.text, d.messageId]),
       [
         ["first", entry.providerMessageId],
         ["second", (await outbox(second.requestId)).providerMessageId],
@@ -68,15 +63,15 @@ describe("delivery bounds: no hung send, crashing message or lost claim blocks o
         attempts: 5,
         leaseUntil: Timestamp.fromMillis(Date.now() - 1000),
       });
-    await workers.start(network, { SEND_MAX_ATTEMPTS: "5" });
-    await linkedAccount(network);
+    await workers.start(network(), { SEND_MAX_ATTEMPTS: "5" });
+    await linkedAccount(network());
     const entry = await eventually("given up", async () =>
       (await outbox(requestId)).status === "failed" ? outbox(requestId) : undefined,
     );
     assert.match(entry.lastError, /gave up after 5 claims/);
     assert.equal(entry.attempts, 5);
     assert.equal((await message("thread-1", requestId)).status, "failed");
-    assert.equal(network.rawSends.length, 0, "not sent a sixth time");
+    assert.equal(network().rawSends.length, 0, "not sent a sixth time");
   });
 
   it("a claim lost to another worker's live lease keeps the thread's next message waiting", async () => {

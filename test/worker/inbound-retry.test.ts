@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { paths } from "@wa-gateway/core";
-import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
-import { adminDb, resetFirestore } from "../support/emulator";
+import { adminDb } from "../support/emulator";
 import { faultyEmulatorFirestore } from "../support/faultyFirestore";
-import { eventually, linkedAccount, workersPerTest } from "../support/worker";
+import { eventually, linkedAccount, simulatedWorldPerTest } from "../support/worker";
 
 const PEER = "40799999999@s.whatsapp.net";
 const storedTexts = async () =>
@@ -13,20 +12,14 @@ const storedTexts = async () =>
 
 describe("inbound: a message WhatsApp handed over is stored, however long Firestore fails", function () {
   this.timeout(60_000);
-  let network: SimulatedWhatsApp;
-  const workers = workersPerTest();
-
-  beforeEach(async () => {
-    await resetFirestore();
-    network = new SimulatedWhatsApp({ deliveredReceiptMs: null });
-  });
+  const { workers, network } = simulatedWorldPerTest({ deliveredReceiptMs: null });
 
   it("a message whose store fails is retried until it is stored, once", async () => {
     const faults = faultyEmulatorFirestore();
-    await workers.start(network, {}, faults.db);
-    await linkedAccount(network);
+    await workers.start(network(), {}, faults.db);
+    await linkedAccount(network());
     faults.failNextTransactions(4);
-    network.inbound("acc-1", { messageId: "3EB0IN1", fromJid: PEER, text: "are you there?" });
+    network().inbound("acc-1", { messageId: "3EB0IN1", fromJid: PEER, text: "are you there?" });
     await eventually("stored", async () => (await storedTexts()).length === 1);
     assert.equal(faults.injected(), 4);
     assert.deepEqual(await storedTexts(), ["are you there?"]);
@@ -35,16 +28,16 @@ describe("inbound: a message WhatsApp handed over is stored, however long Firest
 
   it("a full inbound buffer pauses the sockets, and they come back once it drains", async () => {
     const faults = faultyEmulatorFirestore();
-    const w = await workers.start(network, { INBOUND_BUFFER: "2" }, faults.db);
-    await linkedAccount(network);
+    const w = await workers.start(network(), { INBOUND_BUFFER: "2" }, faults.db);
+    await linkedAccount(network());
     faults.failNextTransactions(1_000_000);
-    network.inbound("acc-1", { messageId: "3EB0A", fromJid: PEER, text: "one" });
-    network.inbound("acc-1", { messageId: "3EB0B", fromJid: PEER, text: "two" });
-    await eventually("socket paused", () => !network.isOpen("acc-1"));
+    network().inbound("acc-1", { messageId: "3EB0A", fromJid: PEER, text: "one" });
+    network().inbound("acc-1", { messageId: "3EB0B", fromJid: PEER, text: "two" });
+    await eventually("socket paused", () => !network().isOpen("acc-1"));
     assert.ok(w.logs.some((l) => l.message === "inbound_backpressure_on"));
     faults.failNextTransactions(0); // Firestore is back
     await eventually("both stored", async () => (await storedTexts()).length === 2);
-    await eventually("socket open again", () => network.isOpen("acc-1"));
+    await eventually("socket open again", () => network().isOpen("acc-1"));
     assert.deepEqual(await storedTexts(), ["one", "two"]);
   });
 });

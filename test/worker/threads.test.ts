@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { GatewayError, handleSend, paths } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
-import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
-import { adminDb, resetFirestore } from "../support/emulator";
+import { adminDb } from "../support/emulator";
 import { seedAccount, sendPayload } from "../support/fixtures";
-import { eventually, linkedAccount, workersPerTest } from "../support/worker";
+import { eventually, linkedAccount, simulatedWorldPerTest } from "../support/worker";
 
 const PEER = "40799999999@s.whatsapp.net";
 const sendAs = (uid: string, over: Record<string, unknown>, maxSends = 100) =>
@@ -28,39 +27,33 @@ const inboundIn = async (threadId: string) =>
 
 describe("one thread per account and peer: a reply lands in the thread it answers", function () {
   this.timeout(60_000);
-  let network: SimulatedWhatsApp;
-  const workers = workersPerTest();
-
-  beforeEach(async () => {
-    await resetFirestore();
-    network = new SimulatedWhatsApp({ deliveredReceiptMs: null });
-  });
+  const { workers, network } = simulatedWorldPerTest({ deliveredReceiptMs: null });
 
   it("a second member's new thread with the same peer is refused, and the peer's reply lands in the first", async () => {
-    await workers.start(network);
-    await linkedAccount(network, "acc-1", ["alice", "bob"]);
+    await workers.start(network());
+    await linkedAccount(network(), "acc-1", ["alice", "bob"]);
     await sendAs("alice", { threadId: "alice-thread", clientMessageId: "a1" });
     const err = await refusal(sendAs("bob", { threadId: "bob-thread", clientMessageId: "b1" }));
     assert.equal(err.code, "failed-precondition");
     assert.match(err.message, /alice-thread/);
     assert.equal((await adminDb().doc(paths.thread("bob-thread")).get()).exists, false);
 
-    network.inbound("acc-1", { messageId: "3EB0REPLY1", fromJid: PEER, text: "thanks alice" });
+    network().inbound("acc-1", { messageId: "3EB0REPLY1", fromJid: PEER, text: "thanks alice" });
     await eventually("reply stored", async () => (await inboundIn("alice-thread")).length === 1);
     assert.deepEqual(await inboundIn("alice-thread"), ["thanks alice"]);
   });
 
   it("a member cannot capture a peer's replies with a thread whose id sorts first", async () => {
-    await workers.start(network);
-    await linkedAccount(network, "acc-1", ["alice", "mallory"]);
-    network.inbound("acc-1", { messageId: "3EB0FIRST", fromJid: PEER, text: "hello?" });
+    await workers.start(network());
+    await linkedAccount(network(), "acc-1", ["alice", "mallory"]);
+    network().inbound("acc-1", { messageId: "3EB0FIRST", fromJid: PEER, text: "hello?" });
     const opened = await eventually("peer-opened thread", async () => {
       const snap = await adminDb().collection("threads").where("peerJid", "==", PEER).get();
       return snap.docs[0]?.id;
     });
     const err = await refusal(sendAs("mallory", { threadId: "0000-capture", clientMessageId: "m1" }));
     assert.equal(err.code, "failed-precondition");
-    network.inbound("acc-1", { messageId: "3EB0SECOND", fromJid: PEER, text: "anyone there?" });
+    network().inbound("acc-1", { messageId: "3EB0SECOND", fromJid: PEER, text: "anyone there?" });
     await eventually("second message stored", async () => (await inboundIn(opened)).length === 2);
     assert.deepEqual(await inboundIn("0000-capture"), []);
   });
