@@ -6,14 +6,16 @@ const MAIN = join(REPO_ROOT, "worker", "src", "main.ts");
 
 /**
  * A worker as its own process (so it can be SIGKILLed) on the given Firestore emulator, with the
- * simulated transport; `env` overrides the defaults.
+ * simulated transport; `env` overrides the defaults. `preload`: modules imported before the
+ * worker (the chaos suite's fault injection).
  */
 export function spawnWorker(
   target: { host: string; projectId: string },
   workerId: string,
   env: Record<string, string> = {},
+  preload: string[] = [],
 ): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", MAIN], {
+  return spawn(process.execPath, ["--import", "tsx", ...preload.flatMap((m) => ["--import", m]), MAIN], {
     env: {
       PATH: process.env.PATH ?? "",
       METADATA_SERVER_DETECTION: "none",

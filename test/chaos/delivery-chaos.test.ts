@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { handleSend, paths } from "@wa-gateway/core";
@@ -9,6 +9,8 @@ import { adminDb, resetFirestore } from "../support/emulator";
 import { countDocs, seedAccount } from "../support/fixtures";
 import { spawnWorker } from "../support/workerProcess";
 
+const FINISH_FAULTS = join(__dirname, "..", "support", "finishFaults.ts");
+
 const WORKERS = 3;
 const ACCOUNTS = 20;
 const THREADS_PER_ACCOUNT = 5;
@@ -16,32 +18,43 @@ const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 2000);
 const KILL_EVERY_MS: [number, number] = process.env.CHAOS_NO_KILL ? [1e9, 1e9] : [4000, 7000];
 const BOUND_MS = 240_000;
 
+/** Share of `sent` records that fail (Firestore errors during finish, test/support/finishFaults.ts). */
+const FINISH_FAULT_RATE = 0.2;
+
 /**
  * Chaos: three worker processes deliver 2000 messages over 20 accounts while one of them is
- * killed with SIGKILL (no shutdown at all) and replaced every few seconds. Every message must
- * end `sent` and reach its recipient; duplicate deliveries are counted and printed (target 0).
+ * killed with SIGKILL (no shutdown at all) and replaced every few seconds, and a fifth of the
+ * writes that record a message `sent` fail. Every message must end `sent` and reach its
+ * recipient; duplicate deliveries are counted and printed (target 0).
  */
 describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every few seconds", function () {
   this.timeout(BOUND_MS + 60_000);
   const dir = mkdtempSync(join(tmpdir(), "wa-chaos-"));
   const recordFile = join(dir, "deliveries.jsonl");
+  const faultFile = join(dir, "finish-faults.log");
   const live = new Set<ChildProcess>();
   let generation = 0;
 
   const startWorker = (slot: number): ChildProcess => {
-    const child = spawnWorker(`chaos-${slot}-gen${++generation}`, {
-      WA_SIM_RECORD_FILE: recordFile,
-      SEND_PACING: "off",
-      ACCOUNT_LEASE_SEC: "5",
-      OUTBOX_LEASE_SEC: "5",
-      // The emulator re-evaluates a listener over the whole collection on every write, which
-      // with 2000 entries costs more than it saves: here the sweep finds the work. Claims,
-      // leases and fencing are the same either way; the listener path has its own tests.
-      OUTBOX_LISTENER: "off",
-      OUTBOX_SWEEP_SEC: "1",
-      SEND_RETRY_BASE_MS: "200",
-      SEND_MAX_ATTEMPTS: "20",
-    });
+    const child = spawnWorker(
+      `chaos-${slot}-gen${++generation}`,
+      {
+        WA_SIM_RECORD_FILE: recordFile,
+        SEND_PACING: "off",
+        ACCOUNT_LEASE_SEC: "5",
+        OUTBOX_LEASE_SEC: "5",
+        // The emulator re-evaluates a listener over the whole collection on every write, which
+        // with 2000 entries costs more than it saves: here the sweep finds the work. Claims,
+        // leases and fencing are the same either way; the listener path has its own tests.
+        OUTBOX_LISTENER: "off",
+        OUTBOX_SWEEP_SEC: "1",
+        SEND_RETRY_BASE_MS: "200",
+        SEND_MAX_ATTEMPTS: "20",
+        FINISH_FAULT_RATE: String(FINISH_FAULT_RATE),
+        FINISH_FAULT_RECORD: faultFile,
+      },
+      [FINISH_FAULTS],
+    );
     live.add(child);
     child.on("exit", () => live.delete(child));
     return child;
@@ -143,13 +156,16 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
       ),
     );
     const lost = [...expected].filter((id) => !distinct.has(id)).length;
+    const finishFaults = existsSync(faultFile) ? readFileSync(faultFile, "utf8").split("\n").filter(Boolean).length : 0;
 
     console.log(
       `      chaos: ${MESSAGES} messages, ${WORKERS} workers, ${ACCOUNTS} accounts, ${kills} SIGKILLs in ${(elapsedMs / 1000).toFixed(1)} s\n` +
         `      chaos: sent ${sent}, failed ${failed}, raw transport sends ${deliveries.length}, ` +
-        `distinct delivered ${distinct.size}, duplicate deliveries ${deliveries.length - distinct.size}, lost ${lost}`,
+        `distinct delivered ${distinct.size}, duplicate deliveries ${deliveries.length - distinct.size}, lost ${lost}, ` +
+        `failed sent-records ${finishFaults}`,
     );
     assert.ok(kills >= 2, `only ${kills} kills happened: the run was too short to be chaos`);
+    assert.ok(finishFaults >= 10, `only ${finishFaults} sent-records failed: the fault injection did not run`);
     assert.equal(sent, MESSAGES, "every message ends sent");
     assert.equal(lost, 0, "every message reached its recipient");
   });

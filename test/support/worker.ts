@@ -39,6 +39,7 @@ export async function startTestWorker(
     transport: network,
     firestore,
   });
+  await worker.accounts.listening();
   return Object.assign(worker, { workerId, logs });
 }
 

@@ -3,8 +3,8 @@ import { spawnWorker as spawnOn } from "../../scripts/lib/workerProcess";
 import { emulator } from "./emulator";
 
 /** A worker as its own process (so it can be SIGKILLed), on the test emulator. */
-export function spawnWorker(workerId: string, env: Record<string, string> = {}): ChildProcess {
-  return spawnOn(emulator(), workerId, env);
+export function spawnWorker(workerId: string, env: Record<string, string> = {}, preload: string[] = []): ChildProcess {
+  return spawnOn(emulator(), workerId, env, preload);
 }
 
 /** Resolves when the process has exited (at once if it already has). */

@@ -99,6 +99,8 @@ export class AccountManager {
   private readonly inbound: InboundQueue;
   /** Inbound backpressure: sockets closed (leases kept) until the inbound queue drains. */
   private paused = false;
+  private heard!: () => void;
+  private readonly firstSnapshot = new Promise<void>((resolve) => (this.heard = resolve));
 
   constructor(private readonly o: AccountManagerOptions) {
     this.watcher = new OutboxWatcher(o.db, o.logger, (accountId, doc) => this.held.get(accountId)?.outbox?.offer(doc));
@@ -135,9 +137,18 @@ export class AccountManager {
     for (const held of this.held.values()) if (!held.socket) this.connect(held);
   }
 
+  /**
+   * Resolves once the accounts listener has delivered its first snapshot. The Firestore emulator
+   * can miss a write made while a listener is being attached; tests wait for this before writing.
+   */
+  listening(): Promise<void> {
+    return this.firstSnapshot;
+  }
+
   start(): void {
     this.unsubscribe = this.o.db.collection(collections.accounts).onSnapshot(
       (snap) => {
+        this.heard();
         for (const change of snap.docChanges()) {
           if (change.type === "removed") this.seen.delete(change.doc.id);
           else this.seen.set(change.doc.id, AccountManager.read(change.doc.data()));
