@@ -8,6 +8,8 @@ export { whatsappProxyGetAccounts } from "./whatsappProxyGetAccounts";
 export { whatsappProxyAddAccount } from "./whatsappProxyAddAccount";
 export { whatsappProxyRegenerateQr } from "./whatsappProxyRegenerateQr";
 export { whatsappProxyRemoveAccount } from "./whatsappProxyRemoveAccount";
+export { whatsappProxyClaimThread } from "./whatsappProxyClaimThread";
+export { whatsappProxySetThreadMembers } from "./whatsappProxySetThreadMembers";
 export { whatsappAdminRunProbe } from "./whatsappAdminRunProbe";
 export { whatsappAdminRunRollup } from "./whatsappAdminRunRollup";
 export { longrunWatchdog } from "./longrunWatchdog";

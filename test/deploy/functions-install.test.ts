@@ -12,10 +12,12 @@ const EXPECTED = [
   "whatsappAdminRunProbe",
   "whatsappAdminRunRollup",
   "whatsappProxyAddAccount",
+  "whatsappProxyClaimThread",
   "whatsappProxyGetAccounts",
   "whatsappProxyRegenerateQr",
   "whatsappProxyRemoveAccount",
   "whatsappProxySend",
+  "whatsappProxySetThreadMembers",
 ];
 
 /**

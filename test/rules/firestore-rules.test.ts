@@ -12,6 +12,7 @@ import {
   doc,
   getDoc,
   getDocs,
+  orderBy,
   query,
   setDoc,
   setLogLevel,
@@ -54,6 +55,9 @@ describe("firestore.rules", function () {
     await env.withSecurityRulesDisabled(async (ctx) => {
       const f = ctx.firestore();
       await setDoc(doc(f, paths.thread("t1")), { ownerUid: "alice", coWriterUids: ["bob"], accountId: "acc-1" });
+      // A contact wrote first: nobody owns the thread yet, so it is acc-1's shared inbox.
+      await setDoc(doc(f, paths.thread("t-inbox")), { ownerUid: null, coWriterUids: [], accountId: "acc-1" });
+      await setDoc(doc(f, paths.threadMessage("t-inbox", "in1")), { direction: "in", text: "hello?" });
       await setDoc(doc(f, paths.threadMessage("t1", "m1")), { direction: "out", text: "hi", status: "queued" });
       await setDoc(doc(f, paths.account("acc-1")), { status: "connected", memberUids: ["alice"] });
       await setDoc(doc(f, paths.outboxEntry("req_a")), { uid: "alice", status: "queued" });
@@ -70,6 +74,8 @@ describe("firestore.rules", function () {
   const readable: [string, string, Role[]][] = [
     ["a thread", paths.thread("t1"), ["alice", "bob", "admin"]],
     ["a thread message", paths.threadMessage("t1", "m1"), ["alice", "bob", "admin"]],
+    ["an unowned thread (its account's inbox)", paths.thread("t-inbox"), ["alice", "admin"]],
+    ["an unowned thread's message", paths.threadMessage("t-inbox", "in1"), ["alice", "admin"]],
     ["an account", paths.account("acc-1"), ["alice", "admin"]],
     ["an outbox entry", paths.outboxEntry("req_a"), ["alice", "admin"]],
     ["session keys", `${paths.waSession("acc-1")}/keys/k1`, []],
@@ -119,5 +125,56 @@ describe("firestore.rules", function () {
     const alice = db("alice");
     await assertSucceeds(getDocs(query(collection(alice, "outbox"), where("uid", "==", "alice"))));
     await assertFails(getDocs(collection(alice, "outbox")));
+  });
+
+  describe("the inbox queries (README: Building an inbox)", () => {
+    const threads = (role: Role) => collection(db(role), "threads");
+
+    it("my threads, newest first: as owner and as co-writer", async () => {
+      await assertSucceeds(
+        getDocs(query(threads("alice"), where("ownerUid", "==", "alice"), orderBy("lastMessageAt", "desc"))),
+      );
+      await assertSucceeds(
+        getDocs(
+          query(threads("bob"), where("coWriterUids", "array-contains", "bob"), orderBy("lastMessageAt", "desc")),
+        ),
+      );
+      await assertFails(getDocs(query(threads("bob"), where("ownerUid", "==", "alice"))));
+    });
+
+    it("the account's unassigned threads, newest first: members only", async () => {
+      const unassigned = (role: Role) =>
+        getDocs(
+          query(
+            threads(role),
+            where("accountId", "==", "acc-1"),
+            where("ownerUid", "==", null),
+            orderBy("lastMessageAt", "desc"),
+          ),
+        );
+      await assertSucceeds(unassigned("alice"));
+      await assertSucceeds(unassigned("admin"));
+      for (const outsider of ["bob", "carol", "anonymous"] as const) await assertFails(unassigned(outsider));
+      // Not every thread of the account: the owned ones are their owners'.
+      await assertFails(getDocs(query(threads("alice"), where("accountId", "==", "acc-1"))));
+    });
+
+    it("a thread's messages in order, for whoever reads the thread", async () => {
+      const messages = (role: Role, threadId: string) =>
+        getDocs(query(collection(db(role), paths.threadMessages(threadId)), orderBy("createdAt")));
+      await assertSucceeds(messages("alice", "t-inbox"));
+      await assertSucceeds(messages("bob", "t1"));
+      await assertFails(messages("carol", "t-inbox"));
+      await assertFails(messages("bob", "t-inbox"));
+    });
+
+    it("my recent sends and their status", async () => {
+      await assertSucceeds(
+        getDocs(query(collection(db("alice"), "outbox"), where("uid", "==", "alice"), orderBy("createdAt", "desc"))),
+      );
+      await assertFails(
+        getDocs(query(collection(db("bob"), "outbox"), where("uid", "==", "alice"), orderBy("createdAt", "desc"))),
+      );
+    });
   });
 });

@@ -9,6 +9,7 @@ import {
   getAuth,
   signInWithEmailAndPassword,
 } from "firebase/auth";
+import { connectFirestoreEmulator, getFirestore, type Firestore } from "firebase/firestore";
 import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
 import { startFirebaseEmulators, type FirebaseEmulators } from "../../scripts/emulators/firebase";
 import { emulator } from "./emulator";
@@ -28,6 +29,8 @@ export interface Client {
   uid: string;
   idToken: string;
   call<T>(functionName: string, data: unknown): Promise<T>;
+  /** The app's own Firestore (client SDK, under the security rules), on the emulator. */
+  firestore: Firestore;
 }
 
 let counter = 0;
@@ -56,9 +59,13 @@ export async function startCallableStack(env: Record<string, string> = {}): Prom
       }
       const functions = getFunctions(app, "us-central1");
       connectFunctionsEmulator(functions, "127.0.0.1", functionsPort);
+      const firestore = getFirestore(app);
+      const [firestoreHost, firestorePort] = host.split(":");
+      connectFirestoreEmulator(firestore, firestoreHost!, Number(firestorePort));
       return {
         uid: cred.user.uid,
         idToken: await auth.currentUser!.getIdToken(true),
+        firestore,
         async call<T>(functionName: string, data: unknown) {
           return (await httpsCallable(functions, functionName)(data)).data as T;
         },

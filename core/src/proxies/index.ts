@@ -3,3 +3,4 @@ export * from "./caller";
 export * from "./requests";
 export * from "./send";
 export * from "./accounts";
+export * from "./threads";

@@ -71,6 +71,20 @@ export const addAccountRequest = z.strictObject({
 export type AddAccountRequest = z.infer<typeof addAccountRequest>;
 
 export const accountRequest = z.strictObject({ accountId });
+
+const uid = z.string().min(1, "must not be empty").max(128, "at most 128 characters");
+
+export const claimThreadRequest = z.strictObject({ threadId });
+export type ClaimThreadRequest = z.infer<typeof claimThreadRequest>;
+
+export const setThreadMembersRequest = z
+  .strictObject({
+    threadId,
+    ownerUid: uid.optional(),
+    coWriterUids: z.array(uid).max(20, "at most 20 co-writers").optional(),
+  })
+  .refine((r) => r.ownerUid !== undefined || r.coWriterUids !== undefined, "give ownerUid, coWriterUids or both");
+export type SetThreadMembersRequest = z.infer<typeof setThreadMembersRequest>;
 export type AccountRequest = z.infer<typeof accountRequest>;
 
 /** Parses a callable's data, or throws invalid-argument naming the field (never echoing values). */

@@ -1,0 +1,98 @@
+import { mayUseAccount, type Caller } from "./caller";
+import { GatewayError } from "./errors";
+import { claimThreadRequest, parseRequest, setThreadMembersRequest } from "./requests";
+
+/** What the thread callables read: the thread, and the members of its account. */
+export interface ThreadView {
+  ownerUid: string | null;
+  coWriterUids: string[];
+  accountId: string;
+}
+
+/** Reads the thread and its account, applies `decide`'s fields to the thread, in one transaction. */
+export interface ThreadStore {
+  update<R>(
+    threadId: string,
+    decide: (
+      thread: ThreadView | undefined,
+      account: { memberUids: string[] } | undefined,
+    ) => { fields?: Record<string, unknown>; result: R },
+  ): Promise<R>;
+}
+
+export interface ThreadMembers {
+  success: true;
+  threadId: string;
+  ownerUid: string | null;
+  coWriterUids: string[];
+}
+
+function existing(thread: ThreadView | undefined, threadId: string): ThreadView {
+  if (!thread) throw new GatewayError("not-found", `threadId: no thread ${threadId}`);
+  return thread;
+}
+
+/**
+ * whatsappProxyClaimThread: a member of the thread's account takes a thread nobody owns (one a
+ * contact opened). Atomic: of two claimers one wins; the other is told who owns it.
+ */
+export async function handleClaimThread(
+  deps: { store: ThreadStore; now: () => Date },
+  caller: Caller,
+  data: unknown,
+): Promise<ThreadMembers> {
+  const { threadId } = parseRequest(claimThreadRequest, data);
+  return deps.store.update(threadId, (current, account) => {
+    const thread = existing(current, threadId);
+    if (!account || !mayUseAccount(caller, account))
+      throw new GatewayError("permission-denied", "You may not use this thread's account");
+    const result = (ownerUid: string, coWriterUids: string[]): ThreadMembers => ({
+      success: true,
+      threadId,
+      ownerUid,
+      coWriterUids,
+    });
+    if (thread.ownerUid === caller.uid) return { result: result(caller.uid, thread.coWriterUids) };
+    if (thread.ownerUid !== null) {
+      throw new GatewayError("failed-precondition", `threadId: the thread is already owned by ${thread.ownerUid}`);
+    }
+    const coWriterUids = thread.coWriterUids.filter((u) => u !== caller.uid);
+    return {
+      fields: { ownerUid: caller.uid, coWriterUids, updatedAt: deps.now() },
+      result: result(caller.uid, coWriterUids),
+    };
+  });
+}
+
+/**
+ * whatsappProxySetThreadMembers: the owner (or an admin) hands the thread over and/or sets who
+ * may write in it with them. Everyone named must be a member of the thread's account.
+ */
+export async function handleSetThreadMembers(
+  deps: { store: ThreadStore; now: () => Date },
+  caller: Caller,
+  data: unknown,
+): Promise<ThreadMembers> {
+  const req = parseRequest(setThreadMembersRequest, data);
+  return deps.store.update(req.threadId, (current, account) => {
+    const thread = existing(current, req.threadId);
+    if (!caller.admin && thread.ownerUid !== caller.uid) {
+      throw new GatewayError("permission-denied", "Only the thread's owner or an admin may change its members");
+    }
+    if (!account) throw new GatewayError("failed-precondition", "threadId: the thread's account no longer exists");
+    const ownerUid = req.ownerUid ?? thread.ownerUid;
+    const named = [...(req.ownerUid ? [req.ownerUid] : []), ...(req.coWriterUids ?? [])];
+    const outsider = named.find((u) => !account.memberUids.includes(u));
+    if (outsider !== undefined) {
+      throw new GatewayError(
+        "invalid-argument",
+        `${outsider === req.ownerUid ? "ownerUid" : "coWriterUids"}: not a member of the account`,
+      );
+    }
+    const coWriterUids = [...new Set(req.coWriterUids ?? thread.coWriterUids)].filter((u) => u !== ownerUid);
+    return {
+      fields: { ownerUid, coWriterUids, updatedAt: deps.now() },
+      result: { success: true, threadId: req.threadId, ownerUid, coWriterUids },
+    };
+  });
+}
