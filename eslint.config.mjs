@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "functions/lib/**", "worker/dist/**"] },
+  { ignores: ["**/node_modules/**", "functions/lib/**", "worker/dist/**", "client/dist/**", "client/.consumer-*/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

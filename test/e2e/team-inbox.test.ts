@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { FirebaseError } from "firebase/app";
-import { collection, doc, getDocs, onSnapshot, orderBy, query, where } from "firebase/firestore";
-import { paths } from "@wa-gateway/core";
+import { getDocs } from "firebase/firestore";
+import {
+  callables,
+  connectGateway,
+  inboxQueries,
+  watchMessageStatus,
+  watchThreadMessages,
+  watchUnassignedThreads,
+  type ThreadMessage,
+} from "../../client/src/index";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { startCallableStack, type CallableStack, type Client } from "../support/callableStack";
 import { resetFirestore } from "../support/emulator";
@@ -9,14 +17,8 @@ import { eventually, startTestWorker } from "../support/worker";
 
 const CONTACT = "40799999999@s.whatsapp.net";
 
-/** The README's inbox query: the account's threads nobody owns yet, newest first. */
-const unassigned = (client: Client, accountId: string) =>
-  query(
-    collection(client.firestore, "threads"),
-    where("accountId", "==", accountId),
-    where("ownerUid", "==", null),
-    orderBy("lastMessageAt", "desc"),
-  );
+/** The typed client (client/), as app code uses it, on this test client's emulator connections. */
+const gatewayOf = (client: Client) => connectGateway(client.app, { functions: client.functions });
 
 async function errorCode(promise: Promise<unknown>): Promise<string> {
   try {
@@ -60,43 +62,55 @@ describe("a shared inbox, as an app builds it (client SDK, Auth + Functions + Fi
 
     // The inbox, live, as alice's app shows it.
     const seen: string[][] = [];
-    const unsubscribe = onSnapshot(unassigned(alice, accountId), (snap) => seen.push(snap.docs.map((d) => d.id)));
+    const unsubscribe = watchUnassignedThreads(alice.firestore, accountId, (threads) =>
+      seen.push(threads.map((t) => t.id)),
+    );
     network.inbound(accountId, { messageId: "3EB0HELLO", fromJid: CONTACT, text: "Hello, is my order late?" });
     const threadId = await eventually("the thread appears in alice's inbox", () => seen.at(-1)?.[0]);
     assert.equal(
-      await errorCode(getDocs(unassigned(carol, accountId))),
+      await errorCode(getDocs(inboxQueries.unassigned(carol.firestore, accountId))),
       "permission-denied",
       "non-members see nothing",
     );
 
-    const claimed = await alice.call<{ ownerUid: string }>("whatsappProxyClaimThread", { threadId });
+    const aliceGateway = gatewayOf(alice);
+    const claimed = await aliceGateway.whatsappProxyClaimThread({ threadId });
+    assert.deepEqual(
+      callables.whatsappProxyClaimThread.answer.parse(claimed),
+      claimed,
+      "the answer is what the contract says",
+    );
     assert.equal(claimed.ownerUid, alice.uid);
     await eventually("gone from the inbox once claimed", () => seen.at(-1)?.length === 0);
     unsubscribe();
-    assert.equal(await errorCode(bob.call("whatsappProxyClaimThread", { threadId })), "functions/failed-precondition");
+    assert.equal(
+      await errorCode(gatewayOf(bob).whatsappProxyClaimThread({ threadId })),
+      "functions/failed-precondition",
+    );
 
-    const { requestId } = await alice.call<{ requestId: string }>("whatsappProxySend", {
+    const sent = await aliceGateway.whatsappProxySend({
       threadId,
       accountId,
       toJid: CONTACT,
       text: "It left the warehouse this morning.",
       clientMessageId: "reply-1",
     });
+    callables.whatsappProxySend.answer.parse(sent);
     const statuses: string[] = [];
-    const stop = onSnapshot(doc(alice.firestore, paths.threadMessage(threadId, requestId)), (snap) => {
-      const status = snap.get("status") as string | undefined;
-      if (status && statuses.at(-1) !== status) statuses.push(status);
+    const stop = watchMessageStatus(alice.firestore, { threadId, requestId: sent.requestId }, (status) => {
+      if (statuses.at(-1) !== status) statuses.push(status);
     });
     await eventually("delivered", () => statuses.at(-1) === "delivered", 30_000);
     stop();
     assert.deepEqual(statuses.slice(-2), ["sent", "delivered"]);
     assert.ok(["queued", "sent"].includes(statuses[0]!), `first status seen: ${statuses[0]}`);
 
-    const messages = await getDocs(
-      query(collection(alice.firestore, paths.threadMessages(threadId)), orderBy("createdAt")),
-    );
+    let messages: ThreadMessage[] = [];
+    const stopMessages = watchThreadMessages(alice.firestore, threadId, (m) => (messages = m));
+    await eventually("both messages", () => messages.length === 2);
+    stopMessages();
     assert.deepEqual(
-      messages.docs.map((d) => [d.get("direction"), d.get("text")]),
+      messages.map((m) => [m.direction, m.text]),
       [
         ["in", "Hello, is my order late?"],
         ["out", "It left the warehouse this morning."],

@@ -10,7 +10,7 @@ import {
   signInWithEmailAndPassword,
 } from "firebase/auth";
 import { connectFirestoreEmulator, getFirestore, type Firestore } from "firebase/firestore";
-import { connectFunctionsEmulator, getFunctions, httpsCallable } from "firebase/functions";
+import { connectFunctionsEmulator, getFunctions, httpsCallable, type Functions } from "firebase/functions";
 import { startFirebaseEmulators, type FirebaseEmulators } from "../../scripts/emulators/firebase";
 import { emulator } from "./emulator";
 
@@ -31,6 +31,9 @@ export interface Client {
   call<T>(functionName: string, data: unknown): Promise<T>;
   /** The app's own Firestore (client SDK, under the security rules), on the emulator. */
   firestore: Firestore;
+  app: FirebaseApp;
+  /** Its Functions instance, connected to the emulator. */
+  functions: Functions;
 }
 
 let counter = 0;
@@ -66,6 +69,8 @@ export async function startCallableStack(env: Record<string, string> = {}): Prom
         uid: cred.user.uid,
         idToken: await auth.currentUser!.getIdToken(true),
         firestore,
+        app,
+        functions,
         async call<T>(functionName: string, data: unknown) {
           return (await httpsCallable(functions, functionName)(data)).data as T;
         },

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { AccountDocument } from "../documents/account";
 import { mayUseAccount, requireAdmin, type Caller } from "./caller";
 import { GatewayError } from "./errors";
+import type { z } from "zod";
+import type { clientAccount } from "./contract";
 import { accountRequest, addAccountRequest, getAccountsRequest, parseRequest } from "./requests";
 
 /** An account as stored; fields may be missing on documents an operator edited by hand. */
@@ -26,17 +28,7 @@ interface AccountDeps {
 }
 
 /** What a client may see of an account: status and what it needs to show a QR, never session material. */
-export interface AccountView {
-  accountId: string;
-  label: string | null;
-  status: string;
-  phoneNumber: string | null;
-  qr: string | null;
-  qrExpiresAt: string | null;
-  pairingCode: string | null;
-  lastDisconnect: { code: number; at: string } | null;
-  updatedAt: string | null;
-}
+export type AccountView = z.infer<typeof clientAccount>;
 
 const iso = (t: { toDate(): Date } | null | undefined) => (t ? t.toDate().toISOString() : null);
 

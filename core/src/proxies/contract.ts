@@ -1,0 +1,133 @@
+/**
+ * The callables' contract: every request schema and every answer's shape, and which callable
+ * takes which. It imports nothing but zod, so the typed client (client/) ships this file as is:
+ * the server parses requests with the very schemas app code is typed by.
+ */
+import { z } from "zod";
+
+/** Account ids: letters and digits in runs joined by single `-` or `_` (so `__` stays a separator). */
+export const accountId = z
+  .string()
+  .max(64, "at most 64 characters")
+  .regex(/^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$/, "letters and digits, joined by single '-' or '_'");
+
+export const threadId = z
+  .string()
+  .min(1, "must not be empty")
+  .max(128, "at most 128 characters")
+  .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '-'");
+
+export const clientMessageId = z
+  .string()
+  .min(1, "must not be empty")
+  .max(128, "at most 128 characters")
+  .regex(/^[A-Za-z0-9._:-]+$/, "letters, digits, '.', '_', ':' or '-'");
+
+export const MAX_TEXT_CHARS = 4096;
+
+const PHONE_JID = /^\+?(\d{7,15})(?:@s\.whatsapp\.net)?$/;
+
+/**
+ * A person's chat: `+40712345678@s.whatsapp.net`, `40712345678@s.whatsapp.net` or bare digits,
+ * normalised to `40712345678@s.whatsapp.net`. Group chats are not supported (yet): sending to
+ * a group needs per-group consent and pacing rules this gateway does not have.
+ */
+export const personJid = z
+  .string()
+  .max(64, "at most 64 characters")
+  .transform((raw, ctx) => {
+    const m = PHONE_JID.exec(raw.trim());
+    if (!m) {
+      ctx.addIssue({
+        code: "custom",
+        message: raw.endsWith("@g.us")
+          ? "group chats are not supported"
+          : "a phone number of 7 to 15 digits, optionally with + and @s.whatsapp.net",
+      });
+      return z.NEVER;
+    }
+    return `${m[1]}@s.whatsapp.net`;
+  });
+
+export const sendRequest = z.strictObject({
+  threadId,
+  accountId,
+  toJid: personJid,
+  text: z
+    .string()
+    .refine((t) => t.trim().length > 0, "must not be empty")
+    .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`),
+  clientMessageId,
+});
+export type SendRequest = z.infer<typeof sendRequest>;
+
+export const getAccountsRequest = z.strictObject({ includeRemoved: z.boolean().optional() }).optional();
+
+export const addAccountRequest = z.strictObject({
+  label: z.string().trim().min(1, "must not be empty").max(100, "at most 100 characters").optional(),
+  phoneNumber: z
+    .string()
+    .regex(/^\+?\d{7,15}$/, "7 to 15 digits, optionally with +")
+    .transform((p) => p.replace(/^\+/, ""))
+    .optional(),
+  memberUids: z.array(z.string().min(1).max(128)).max(100, "at most 100 members").optional(),
+});
+export type AddAccountRequest = z.infer<typeof addAccountRequest>;
+
+export const accountRequest = z.strictObject({ accountId });
+
+const uid = z.string().min(1, "must not be empty").max(128, "at most 128 characters");
+
+export const claimThreadRequest = z.strictObject({ threadId });
+export type ClaimThreadRequest = z.infer<typeof claimThreadRequest>;
+
+export const setThreadMembersRequest = z
+  .strictObject({
+    threadId,
+    ownerUid: uid.optional(),
+    coWriterUids: z.array(uid).max(20, "at most 20 co-writers").optional(),
+  })
+  .refine((r) => r.ownerUid !== undefined || r.coWriterUids !== undefined, "give ownerUid, coWriterUids or both");
+export type SetThreadMembersRequest = z.infer<typeof setThreadMembersRequest>;
+export type AccountRequest = z.infer<typeof accountRequest>;
+
+/** An account as a client sees it: status and what it needs to show a QR, never session material. */
+export const clientAccount = z.object({
+  accountId: z.string(),
+  label: z.string().nullable(),
+  status: z.string(),
+  phoneNumber: z.string().nullable(),
+  qr: z.string().nullable(),
+  /** ISO 8601. */
+  qrExpiresAt: z.string().nullable(),
+  pairingCode: z.string().nullable(),
+  lastDisconnect: z.object({ code: z.number(), at: z.string() }).nullable(),
+  updatedAt: z.string().nullable(),
+});
+
+export const sendAnswer = z.object({ success: z.literal(true), requestId: z.string(), duplicate: z.boolean() });
+export const getAccountsAnswer = z.object({ success: z.literal(true), accounts: z.array(clientAccount) });
+export const accountAnswer = z.object({ success: z.literal(true), accountId: z.string() });
+export const removeAccountAnswer = accountAnswer.extend({ alreadyRemoved: z.boolean() });
+export const threadMembersAnswer = z.object({
+  success: z.literal(true),
+  threadId: z.string(),
+  ownerUid: z.string().nullable(),
+  coWriterUids: z.array(z.string()),
+});
+
+/** Every callable an app calls, with its request and answer. (The admin monitoring ones are for operators.) */
+export const callables = {
+  whatsappProxySend: { request: sendRequest, answer: sendAnswer },
+  whatsappProxyGetAccounts: { request: getAccountsRequest, answer: getAccountsAnswer },
+  whatsappProxyAddAccount: { request: addAccountRequest, answer: accountAnswer },
+  whatsappProxyRegenerateQr: { request: accountRequest, answer: accountAnswer },
+  whatsappProxyRemoveAccount: { request: accountRequest, answer: removeAccountAnswer },
+  whatsappProxyClaimThread: { request: claimThreadRequest, answer: threadMembersAnswer },
+  whatsappProxySetThreadMembers: { request: setThreadMembersRequest, answer: threadMembersAnswer },
+} as const;
+
+export type CallableName = keyof typeof callables;
+/** What app code passes (before the server's normalisation, e.g. of phone numbers). */
+export type RequestOf<N extends CallableName> = z.input<(typeof callables)[N]["request"]>;
+export type AnswerOf<N extends CallableName> = z.infer<(typeof callables)[N]["answer"]>;
