@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { FirebaseError } from "firebase/app";
 import { paths } from "@wa-gateway/core";
-import { startCallableStack, type CallableStack, type Client } from "../support/callableStack";
+import {
+  firebaseErrorCode as errorCode,
+  startCallableStack,
+  type CallableStack,
+  type Client,
+} from "../support/callableStack";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { countDocs, seedAccount, sendPayload } from "../support/fixtures";
 
@@ -16,16 +21,6 @@ async function rawCall(stack: CallableStack, name: string, data: unknown, bearer
     status: res.status,
     body: (await res.json()) as { result?: unknown; error?: { status: string; message: string } },
   };
-}
-
-async function errorCode(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof FirebaseError, String(err));
-    return err.code;
-  }
-  return "ok";
 }
 
 describe("callables end to end (Auth + Functions emulators, real ID tokens)", function () {

@@ -1,30 +1,18 @@
 import assert from "node:assert/strict";
 import { paths } from "@wa-gateway/core";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
-import { startCallableStack, type CallableStack } from "../support/callableStack";
-import { adminDb, resetFirestore } from "../support/emulator";
-import { eventually, startTestWorker } from "../support/worker";
+import { callablesWithWorker } from "../support/callableStack";
+import { adminDb } from "../support/emulator";
+import { eventually } from "../support/worker";
 
 describe("end to end: callable → outbox → worker → simulated recipient → sent", function () {
   this.timeout(180_000);
-  let stack: CallableStack;
-  let worker: Awaited<ReturnType<typeof startTestWorker>>;
   const network = new SimulatedWhatsApp({ autoLinkMs: 100, deliveredReceiptMs: 100 });
-
-  before(async () => {
-    await resetFirestore();
-    stack = await startCallableStack();
-    worker = await startTestWorker(network);
-  });
-
-  after(async () => {
-    await worker?.stop("test_done");
-    await stack?.stop();
-  });
+  const { stack, worker } = callablesWithWorker(network);
 
   it("an admin adds an account, it links, a member's message reaches the recipient once and is delivered", async () => {
-    const admin = await stack.client("ops", { admin: true });
-    const alice = await stack.client("alice");
+    const admin = await stack().client("ops", { admin: true });
+    const alice = await stack().client("alice");
     const { accountId } = await admin.call<{ accountId: string }>("whatsappProxyAddAccount", {
       label: "Shop",
       memberUids: [alice.uid],
@@ -58,7 +46,7 @@ describe("end to end: callable → outbox → worker → simulated recipient →
     );
     const outbox = (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
     assert.equal(outbox.status, "sent");
-    assert.equal(outbox.claimedBy, worker.workerId);
+    assert.equal(outbox.claimedBy, worker().workerId);
     const received = network.deliveriesTo("40712345678@s.whatsapp.net");
     assert.deepEqual(
       received.map((d) => [d.messageId, d.text]),

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { FirebaseError } from "firebase/app";
 import { getDocs } from "firebase/firestore";
 import {
   callables,
@@ -11,46 +10,27 @@ import {
   type ThreadMessage,
 } from "../../client/src/index";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
-import { startCallableStack, type CallableStack, type Client } from "../support/callableStack";
-import { resetFirestore } from "../support/emulator";
-import { eventually, startTestWorker } from "../support/worker";
+import { callablesWithWorker, firebaseErrorCode as errorCode, type Client } from "../support/callableStack";
+import { eventually } from "../support/worker";
 
 const CONTACT = "40799999999@s.whatsapp.net";
 
 /** The typed client (client/), as app code uses it, on this test client's emulator connections. */
 const gatewayOf = (client: Client) => connectGateway(client.app, { functions: client.functions });
 
-async function errorCode(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof FirebaseError, String(err));
-    return err.code;
-  }
-  return "ok";
-}
-
 describe("a shared inbox, as an app builds it (client SDK, Auth + Functions + Firestore emulators)", function () {
   this.timeout(180_000);
-  let stack: CallableStack;
-  let worker: Awaited<ReturnType<typeof startTestWorker>>;
   // Each send takes 300 ms on the network, so the app sees its reply `queued` before `sent`.
   const network = new SimulatedWhatsApp({ autoLinkMs: 100, deliveredReceiptMs: 100, sendLatencyMs: 300 });
-
-  before(async () => {
-    await resetFirestore();
-    stack = await startCallableStack();
-    worker = await startTestWorker(network);
-  });
-
-  after(async () => {
-    await worker?.stop("test_done");
-    await stack?.stop();
-  });
+  const { stack } = callablesWithWorker(network);
 
   it("a contact writes first; a member sees it in the inbox, claims it and replies; the reply is delivered", async () => {
-    const admin = await stack.client("ops", { admin: true });
-    const [alice, bob, carol] = [await stack.client("alice"), await stack.client("bob"), await stack.client("carol")];
+    const admin = await stack().client("ops", { admin: true });
+    const [alice, bob, carol] = [
+      await stack().client("alice"),
+      await stack().client("bob"),
+      await stack().client("carol"),
+    ];
     const { accountId } = await admin.call<{ accountId: string }>("whatsappProxyAddAccount", {
       label: "Support",
       memberUids: [alice.uid, bob.uid],

@@ -1,8 +1,9 @@
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { initializeApp as initializeAdminApp } from "firebase-admin/app";
 import { getAuth as getAdminAuth } from "firebase-admin/auth";
-import { deleteApp, initializeApp, type FirebaseApp } from "firebase/app";
+import { deleteApp, FirebaseError, initializeApp, type FirebaseApp } from "firebase/app";
 import {
   connectAuthEmulator,
   createUserWithEmailAndPassword,
@@ -12,7 +13,9 @@ import {
 import { connectFirestoreEmulator, getFirestore, type Firestore } from "firebase/firestore";
 import { connectFunctionsEmulator, getFunctions, httpsCallable, type Functions } from "firebase/functions";
 import { startFirebaseEmulators, type FirebaseEmulators } from "../../scripts/emulators/firebase";
-import { emulator } from "./emulator";
+import type { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
+import { emulator, resetFirestore } from "./emulator";
+import { startTestWorker } from "./worker";
 
 /**
  * The Auth and Functions emulators (firebase-tools) over the harness's Firestore emulator,
@@ -81,4 +84,37 @@ export async function startCallableStack(env: Record<string, string> = {}): Prom
       await emulators.stop();
     },
   };
+}
+
+/**
+ * For a suite: an empty database, the callable stack and one worker on `network`, started before
+ * its tests and stopped after them.
+ */
+export function callablesWithWorker(network: SimulatedWhatsApp): {
+  stack: () => CallableStack;
+  worker: () => Awaited<ReturnType<typeof startTestWorker>>;
+} {
+  let stack: CallableStack | undefined;
+  let worker: Awaited<ReturnType<typeof startTestWorker>> | undefined;
+  before(async () => {
+    await resetFirestore();
+    stack = await startCallableStack();
+    worker = await startTestWorker(network);
+  });
+  after(async () => {
+    await worker?.stop("test_done");
+    await stack?.stop();
+  });
+  return { stack: () => stack!, worker: () => worker! };
+}
+
+/** The code of a call's FirebaseError (`functions/permission-denied`, ...), or "ok" if it succeeded. */
+export async function firebaseErrorCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof FirebaseError, String(err));
+    return err.code;
+  }
+  return "ok";
 }
