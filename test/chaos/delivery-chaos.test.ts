@@ -18,13 +18,18 @@ const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 2000);
 const KILL_EVERY_MS: [number, number] = process.env.CHAOS_NO_KILL ? [1e9, 1e9] : [4000, 7000];
 const BOUND_MS = 240_000;
 
+/** Each linked account receives a message this often, while workers are killed around it. */
+const INBOUND_EVERY_MS = 1000;
+/** A killed worker loses what it held in memory: messages handed to it this long before the kill at most. */
+const INBOUND_LOSS_WINDOW_MS = 10_000;
+
 /** Share of `sent` records that fail (Firestore errors during finish, test/support/finishFaults.ts). */
 const FINISH_FAULT_RATE = 0.2;
 
 /**
  * Chaos: three worker processes deliver 2000 messages over 20 accounts while one of them is
- * killed with SIGKILL (no shutdown at all) and replaced every few seconds, and a fifth of the
- * writes that record a message `sent` fail. Every message must end `sent` and reach its
+ * killed with SIGKILL (no shutdown at all) and replaced every few seconds, a fifth of the
+ * writes that record a message `sent` fail, and contacts keep writing to every account. Every message must end `sent` and reach its
  * recipient; duplicate deliveries are counted and printed (target 0).
  */
 describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every few seconds", function () {
@@ -32,6 +37,9 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
   const dir = mkdtempSync(join(tmpdir(), "wa-chaos-"));
   const recordFile = join(dir, "deliveries.jsonl");
   const faultFile = join(dir, "finish-faults.log");
+  const inboundFile = join(dir, "inbound.jsonl");
+  /** When each killed worker process died, by pid. */
+  const killedAt = new Map<number, number>();
   const live = new Set<ChildProcess>();
   let generation = 0;
 
@@ -51,6 +59,8 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
         SEND_RETRY_BASE_MS: "200",
         SEND_MAX_ATTEMPTS: "20",
         FINISH_FAULT_RATE: String(FINISH_FAULT_RATE),
+        WA_SIM_INBOUND_EVERY_MS: String(INBOUND_EVERY_MS),
+        WA_SIM_INBOUND_RECORD_FILE: inboundFile,
         FINISH_FAULT_RECORD: faultFile,
       },
       [FINISH_FAULTS],
@@ -119,6 +129,7 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
       }
       if (Date.now() >= nextKill) {
         const slot = Math.floor(Math.random() * WORKERS);
+        killedAt.set(slots[slot]!.pid!, Date.now());
         slots[slot]!.kill("SIGKILL");
         kills++;
         await new Promise((r) => setTimeout(r, 300));
@@ -168,5 +179,28 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
     assert.ok(finishFaults >= 10, `only ${finishFaults} sent-records failed: the fault injection did not run`);
     assert.equal(sent, MESSAGES, "every message ends sent");
     assert.equal(lost, 0, "every message reached its recipient");
+
+    // Inbound: stored once each; nothing lost but what a killed worker held in memory at its kill.
+    const handed = readFileSync(inboundFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { messageId: string; pid: number; at: number });
+    const stored = new Set(
+      (await db.collection("inboundDedupe").select("messageId").get()).docs.map((d) => d.get("messageId") as string),
+    );
+    const inboundMessages = (await db.collectionGroup("messages").where("direction", "==", "in").count().get()).data()
+      .count;
+    const missing = handed.filter((h) => !stored.has(h.messageId));
+    const unexplained = missing.filter((h) => {
+      const kill = killedAt.get(h.pid);
+      return kill === undefined || h.at < kill - INBOUND_LOSS_WINDOW_MS || h.at > kill;
+    });
+    console.log(
+      `      chaos: inbound handed over ${handed.length}, stored ${stored.size} (thread messages ${inboundMessages}), ` +
+        `lost in killed workers' memory ${missing.length}, otherwise lost ${unexplained.length}`,
+    );
+    assert.ok(handed.length >= 100, `only ${handed.length} inbound messages: the inbound traffic did not run`);
+    assert.equal(inboundMessages, stored.size, "each stored inbound message is in its thread exactly once");
+    assert.deepEqual(unexplained, [], "no inbound message lost by a worker that was not killed");
   });
 });

@@ -10,7 +10,7 @@ const MIN = 60_000;
 async function openAccountIncidents() {
   const snap = await adminDb().collection(paths.longrun.incidents).where("status", "==", "open").get();
   return snap.docs
-    .filter((d) => ["logged_out", "reconnect_loop", "no_active_account"].includes(d.get("type")))
+    .filter((d) => ["logged_out", "reconnect_loop", "no_active_account", "inbound_backlog"].includes(d.get("type")))
     .map((d) => `${d.get("type")}/${d.get("key")}`)
     .sort();
 }
@@ -31,6 +31,10 @@ describe("watchdog at 1000 accounts", function () {
       accountIdAt(2),
       [50, 40, 30, 20, 10, 5, 1].map((m) => now - m * MIN),
     );
+    // Its worker has failed to store its inbound messages for three minutes.
+    await adminDb()
+      .doc(paths.account(accountIdAt(3)))
+      .update({ inboundStuckSince: new Date(now - 3 * MIN) });
   });
 
   it("opens what is wrong, reads only what may be wrong, and keeps its own document small", async () => {
@@ -38,6 +42,7 @@ describe("watchdog at 1000 accounts", function () {
     const result = await runWatchdog(watchdogDeps(counted.db), now, now);
     assert.equal(result.status, "done");
     assert.deepEqual(await openAccountIncidents(), [
+      `inbound_backlog/${accountIdAt(3)}`,
       `logged_out/${accountIdAt(1)}`,
       `reconnect_loop/${accountIdAt(2)}`,
     ]);
@@ -47,7 +52,7 @@ describe("watchdog at 1000 accounts", function () {
     assert.ok(bytes < 8_192, `state/watchdog is ${bytes} bytes`);
   });
 
-  it("an hour of runs later the document has not grown, and a loop that stopped resolves", async () => {
+  it("an hour of runs later the document has not grown, and a loop and a backlog that stopped resolve", async () => {
     for (let m = 1; m <= 60; m += 5) await runWatchdog(watchdogDeps(adminDb()), now + m * MIN, now + m * MIN);
     // The account stopped flapping 70 minutes ago.
     await disconnectedAt(
@@ -59,6 +64,10 @@ describe("watchdog at 1000 accounts", function () {
     await adminDb()
       .doc(paths.account(accountIdAt(2)))
       .update({ "owner.leaseUntil": new Date(now + 3 * 3_600_000) });
+    // And the inbound messages were stored in the end.
+    await adminDb()
+      .doc(paths.account(accountIdAt(3)))
+      .update({ inboundStuckSince: null });
     const counted = countingFirestore(adminDb());
     await runWatchdog(watchdogDeps(counted.db), now + 61 * MIN, now + 61 * MIN);
     assert.deepEqual(await openAccountIncidents(), [`logged_out/${accountIdAt(1)}`]);

@@ -40,4 +40,17 @@ describe("inbound: a message WhatsApp handed over is stored, however long Firest
     await eventually("socket open again", () => network().isOpen("acc-1"));
     assert.deepEqual(await storedTexts(), ["one", "two"]);
   });
+
+  it("stores failing past INBOUND_STUCK_SEC mark the account for the watchdog, and the mark clears once stored", async () => {
+    const faults = faultyEmulatorFirestore();
+    await workers.start(network(), { INBOUND_STUCK_SEC: "0.5" }, faults.db);
+    await linkedAccount(network());
+    const stuckSince = async () => (await adminDb().doc(paths.account("acc-1")).get()).get("inboundStuckSince");
+    faults.failNextTransactions(1_000_000);
+    network().inbound("acc-1", { messageId: "3EB0STUCK", fromJid: PEER, text: "hello?" });
+    await eventually("marked stuck", async () => (await stuckSince()) ?? undefined);
+    faults.failNextTransactions(0);
+    await eventually("stored", async () => (await storedTexts()).length === 1);
+    await eventually("mark cleared", async () => (await stuckSince()) === null);
+  });
 });

@@ -32,6 +32,7 @@ const envSchema = z.object({
   OUTBOX_LISTENER: z.enum(["on", "off"]).default("on"),
   OUTBOX_SWEEP_PAGE: z.coerce.number().int().min(1).max(1000).default(500),
   INBOUND_BUFFER: z.coerce.number().int().min(1).max(100_000).default(5000),
+  INBOUND_STUCK_SEC: z.coerce.number().positive().max(3600).default(60),
   DORMANT_SWEEP_SEC: z.coerce.number().positive().max(3600).default(60),
   LOGGED_OUT_HOLD_SEC: z.coerce
     .number()
@@ -48,6 +49,8 @@ const envSchema = z.object({
   SEND_PACING_JITTER_MS: z.coerce.number().int().nonnegative().max(60_000).default(800),
   WA_SIM_AUTO_LINK_MS: z.coerce.number().int().nonnegative().optional(),
   WA_SIM_RECORD_FILE: z.string().min(1).optional(),
+  WA_SIM_INBOUND_EVERY_MS: z.coerce.number().int().positive().optional(),
+  WA_SIM_INBOUND_RECORD_FILE: z.string().min(1).optional(),
   HEARTBEATS: z.enum(["on", "off"]).default("on"),
   HEARTBEAT_LOCK_LEASE_SEC: z.coerce.number().int().min(2).max(600).default(30),
   HEARTBEAT_LOCK_POLL_SEC: z.coerce.number().positive().max(300).default(10),
@@ -76,6 +79,8 @@ export interface WorkerConfig {
   outboxListener: boolean;
   /** Inbound messages held in memory before the sockets pause (backpressure). */
   inboundCapacity: number;
+  /** Inbound stores failing this long mark the account (the watchdog's inbound_backlog incident). */
+  inboundStuckAfterMs: number;
   /** How often removed and logged-out accounts are finished (session deleted, backlog failed). */
   dormantSweepMs: number;
   /** How long a logged-out account's queued messages wait for a re-link before they fail. */
@@ -84,7 +89,13 @@ export interface WorkerConfig {
   /** A send with no outcome past this is "maybe sent": a failed attempt, retried under the same id. */
   sendTimeoutMs: number;
   pacing: { perMinute: number; capacity: number; jitterMs: number } | null;
-  simulated: { autoLinkMs: number | null; recordFile: string | undefined };
+  simulated: {
+    autoLinkMs: number | null;
+    recordFile: string | undefined;
+    /** Each open socket receives a message from a contact this often (chaos suite). */
+    inboundEveryMs: number | null;
+    inboundRecordFile: string | undefined;
+  };
   /** The long-run heartbeat writer; null when HEARTBEATS=off. */
   heartbeat: { leaseSec: number; pollSec: number } | null;
 }
@@ -126,6 +137,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     outboxSweepPage: e.OUTBOX_SWEEP_PAGE,
     outboxListener: e.OUTBOX_LISTENER === "on",
     inboundCapacity: e.INBOUND_BUFFER,
+    inboundStuckAfterMs: e.INBOUND_STUCK_SEC * 1000,
     dormantSweepMs: e.DORMANT_SWEEP_SEC * 1000,
     loggedOutHoldMs: e.LOGGED_OUT_HOLD_SEC * 1000,
     retry: { maxAttempts: e.SEND_MAX_ATTEMPTS, baseMs: e.SEND_RETRY_BASE_MS, maxMs: 5 * 60_000 },
@@ -134,7 +146,12 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
       e.SEND_PACING === "on"
         ? { perMinute: e.SEND_PACING_PER_MIN, capacity: e.SEND_PACING_BURST, jitterMs: e.SEND_PACING_JITTER_MS }
         : null,
-    simulated: { autoLinkMs: e.WA_SIM_AUTO_LINK_MS ?? null, recordFile: e.WA_SIM_RECORD_FILE },
+    simulated: {
+      autoLinkMs: e.WA_SIM_AUTO_LINK_MS ?? null,
+      recordFile: e.WA_SIM_RECORD_FILE,
+      inboundEveryMs: e.WA_SIM_INBOUND_EVERY_MS ?? null,
+      inboundRecordFile: e.WA_SIM_INBOUND_RECORD_FILE,
+    },
     heartbeat:
       e.HEARTBEATS === "on" ? { leaseSec: e.HEARTBEAT_LOCK_LEASE_SEC, pollSec: e.HEARTBEAT_LOCK_POLL_SEC } : null,
   };

@@ -54,6 +54,8 @@ function makeTransport(config: WorkerConfig): Transport {
     return new SimulatedWhatsApp({
       autoLinkMs: config.simulated.autoLinkMs,
       recordFile: config.simulated.recordFile,
+      inboundEveryMs: config.simulated.inboundEveryMs,
+      inboundRecordFile: config.simulated.inboundRecordFile,
       deliveredReceiptMs: 500,
     });
   }
@@ -105,6 +107,7 @@ export async function startWorker(
     dormantSweepMs: config.dormantSweepMs,
     inbound: inboundStore(db),
     inboundCapacity: config.inboundCapacity,
+    inboundStuckAfterMs: config.inboundStuckAfterMs,
     logger,
     metrics,
     maxAccounts: config.maxAccounts,

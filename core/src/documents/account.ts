@@ -50,6 +50,8 @@ export const accountDocument = z.object({
   removedAt: timestamp.nullable(),
   /** When the lease holder last deleted the session (logged out, removed): a removed account is done. */
   sessionClearedAt: timestamp.nullable().optional(),
+  /** Since when the holder has failed to store the account's inbound messages; null once it can. */
+  inboundStuckSince: timestamp.nullable().optional(),
   /** When the backlog of a removed or logged-out account was last found resolved (all final). */
   backlogResolvedAt: timestamp.nullable().optional(),
 });

@@ -62,6 +62,12 @@ export const INCIDENT_TYPES = {
     title: "Account reconnecting in a loop",
     action: "Look at the account's lastDisconnect code; if it keeps failing, remove and re-add it.",
   },
+  inbound_backlog: {
+    severity: "P2",
+    title: "Inbound messages not stored",
+    action:
+      "A worker has failed to store this account's inbound messages for over a minute (it keeps them in memory and retries): read its inbound_store_stuck errors.",
+  },
   rollup_failed: {
     severity: "P3",
     title: "Daily rollup failed",

@@ -23,14 +23,16 @@ export interface AccountCounts {
 }
 
 /**
- * An account the watchdog looks at one by one: logged out, disconnected within the hour, or
- * named by an open account incident (so that incident can resolve). Healthy accounts cost nothing.
+ * An account the watchdog looks at one by one: logged out, disconnected within the hour, with
+ * inbound messages its worker cannot store, or named by an open account incident (so that incident can resolve). Healthy accounts cost nothing.
  */
 export interface WatchedAccount {
   id: string;
   status: AccountStatus;
   /** When its socket closed, from the account document's `recentDisconnects` (ms). */
   recentDisconnectsMs: number[];
+  /** Since when its holder has failed to store its inbound messages (`inboundStuckSince`), or null. */
+  inboundStuckSinceMs: number | null;
 }
 
 export interface OutboxView {
@@ -150,6 +152,16 @@ export function evaluateAccounts(
       key: a.id,
       active: a.status === "logged_out",
       reason: `account ${a.id} was logged out by WhatsApp (401); its session is gone`,
+    });
+    out.push({
+      type: "inbound_backlog",
+      key: a.id,
+      active: a.inboundStuckSinceMs !== null,
+      ...(a.inboundStuckSinceMs !== null ? { atMs: a.inboundStuckSinceMs } : {}),
+      reason:
+        a.inboundStuckSinceMs !== null
+          ? `inbound messages for account ${a.id} have failed to store for ${formatDuration((nowMs - a.inboundStuckSinceMs) / 1000)}`
+          : `inbound messages for account ${a.id} are stored again`,
     });
     const reconnects =
       a.status === "removed" ? 0 : a.recentDisconnectsMs.filter((at) => at > nowMs - HOUR_MS && at <= nowMs).length;

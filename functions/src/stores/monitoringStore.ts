@@ -125,8 +125,8 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
     },
 
     async watchedAccounts(nowMs) {
-      const fields = ["status", "recentDisconnects"];
-      const [loggedOut, disconnected, openAccountIncidents] = await Promise.all([
+      const fields = ["status", "recentDisconnects", "inboundStuckSince"];
+      const [loggedOut, disconnected, inboundStuck, openAccountIncidents] = await Promise.all([
         accounts
           .where("status", "==", "logged_out")
           .select(...fields)
@@ -135,14 +135,20 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
           .where("lastDisconnect.at", ">", ts(nowMs - 3_600_000))
           .select(...fields)
           .get(),
+        accounts
+          .where("inboundStuckSince", ">", ts(0))
+          .select(...fields)
+          .get(),
         db
           .collection(paths.longrun.incidents)
           .where("status", "==", "open")
-          .where("type", "in", ["logged_out", "reconnect_loop"])
+          .where("type", "in", ["logged_out", "reconnect_loop", "inbound_backlog"])
           .select("key")
           .get(),
       ]);
-      const found = new Map([...loggedOut.docs, ...disconnected.docs].map((d) => [d.id, d.data()]));
+      const found = new Map(
+        [...loggedOut.docs, ...disconnected.docs, ...inboundStuck.docs].map((d) => [d.id, d.data()]),
+      );
       const named = [...new Set(openAccountIncidents.docs.map((d) => String(d.get("key"))))].filter(
         (id) => !found.has(id),
       );
@@ -157,6 +163,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
         id,
         status: data.status,
         recentDisconnectsMs: ((data.recentDisconnects ?? []) as Timestamp[]).map((t) => t.toMillis()),
+        inboundStuckSinceMs: data.inboundStuckSince ? (data.inboundStuckSince as Timestamp).toMillis() : null,
       }));
     },
 

@@ -66,6 +66,7 @@ describe("watchdog checks", () => {
       id: "a1",
       status: "connecting",
       recentDisconnectsMs: minutesAgo(70, 40, 30, 20, 10, 1),
+      inboundStuckSinceMs: null,
     };
     const evaluations = evaluateAccounts({ live: 3, connected: 2 }, [looping], DEFAULT_MONITORING_CONFIG, NOW);
     const loop = evaluations.find((e) => e.type === "reconnect_loop")!;
@@ -79,7 +80,7 @@ describe("watchdog checks", () => {
   it("a logged-out account is a P1 condition of its own; no connected account is another", () => {
     const evaluations = evaluateAccounts(
       { live: 1, connected: 0 },
-      [{ id: "a1", status: "logged_out", recentDisconnectsMs: [NOW - 1000] }],
+      [{ id: "a1", status: "logged_out", recentDisconnectsMs: [NOW - 1000], inboundStuckSinceMs: null }],
       DEFAULT_MONITORING_CONFIG,
       NOW,
     );
@@ -87,6 +88,28 @@ describe("watchdog checks", () => {
       evaluations.filter((e) => e.active).map((e) => `${e.type}/${e.key}`),
       ["no_active_account/global", "logged_out/a1"],
     );
+  });
+
+  it("an account whose inbound messages cannot be stored is a P2 condition, from when it started", () => {
+    const stuck: WatchedAccount = {
+      id: "a1",
+      status: "connected",
+      recentDisconnectsMs: [],
+      inboundStuckSinceMs: NOW - 5 * 60_000,
+    };
+    const backlog = evaluateAccounts({ live: 1, connected: 1 }, [stuck], DEFAULT_MONITORING_CONFIG, NOW).find(
+      (e) => e.type === "inbound_backlog",
+    )!;
+    assert.equal(backlog.active, true);
+    assert.equal(backlog.atMs, NOW - 5 * 60_000);
+    assert.match(backlog.reason, /failed to store for 5m 00s/);
+    const stored = evaluateAccounts(
+      { live: 1, connected: 1 },
+      [{ ...stuck, inboundStuckSinceMs: null }],
+      DEFAULT_MONITORING_CONFIG,
+      NOW,
+    );
+    assert.equal(stored.find((e) => e.type === "inbound_backlog")!.active, false);
   });
 
   it("healthy accounts are not looked at one by one: only the counts decide no_active_account", () => {

@@ -57,6 +57,8 @@ export interface AccountManagerOptions {
   inbound: InboundStore;
   /** Inbound messages held before the sockets are paused (backpressure). */
   inboundCapacity: number;
+  /** Failing that long, inbound storage is marked stuck on the account (an incident). */
+  inboundStuckAfterMs: number;
   logger: Logger;
   metrics: WorkerMetrics;
   maxAccounts: number;
@@ -109,9 +111,11 @@ export class AccountManager {
       logger: o.logger,
       capacity: o.inboundCapacity,
       concurrency: 8,
-      stuckAfterMs: 60_000,
+      stuckAfterMs: o.inboundStuckAfterMs,
       onSaturated: () => this.pauseSockets(),
       onDrained: () => this.resumeSockets(),
+      onStuck: (accountIds, sinceMs) => this.markInboundStuck(accountIds, sinceMs),
+      onUnstuck: () => this.markInboundStuck([...this.inboundStuckAccounts], null),
     });
   }
 
@@ -128,6 +132,22 @@ export class AccountManager {
       void Promise.all([outbox?.stop(), socket?.close()]).catch((err: Error) =>
         this.o.logger.warn({ accountId: held.accountId, err: err.message }, "account_pause_failed"),
       );
+    }
+  }
+
+  /** Accounts marked `inboundStuckSince` by this worker (the watchdog's inbound_backlog incident). */
+  private readonly inboundStuckAccounts = new Set<string>();
+
+  /** Marks (a time) or clears (null) `inboundStuckSince` on the held accounts named; best effort. */
+  private markInboundStuck(accountIds: string[], sinceMs: number | null): void {
+    for (const accountId of accountIds) {
+      const held = this.held.get(accountId);
+      if (sinceMs === null) this.inboundStuckAccounts.delete(accountId);
+      if (!held) continue;
+      if (sinceMs !== null) this.inboundStuckAccounts.add(accountId);
+      void this.o.accounts
+        .markInboundStuck(accountId, held.epoch, sinceMs)
+        .catch((err: Error) => this.o.logger.warn({ accountId, err: err.message }, "inbound_stuck_mark_failed"));
     }
   }
 
@@ -307,10 +327,8 @@ export class AccountManager {
             )
             .catch((err: Error) => this.o.logger.error({ accountId, err }, "account_connection_handler_failed"));
         },
-        message: (message) => {
-          if (this.stopping) return; // not acknowledged to WhatsApp here: it is delivered again to the next holder
-          this.inbound.push(accountId, message);
-        },
+        // WhatsApp has been told it arrived: stored even while stopping (stop() drains the queue).
+        message: (message) => this.inbound.push(accountId, message),
         receipt: (receipt) => {
           if (this.stopping) return;
           void this.o.inbound.receipt(accountId, receipt).then(

@@ -112,6 +112,13 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
       }));
     },
 
+    /** `inboundStuckSince` on the account (the watchdog opens inbound_backlog), or null once stored again. */
+    markInboundStuck(accountId: string, epoch: number, sinceMs: number | null) {
+      return fenced(accountId, epoch, () => ({
+        inboundStuckSince: sinceMs === null ? null : Timestamp.fromMillis(sinceMs),
+      }));
+    },
+
     /** Nothing waits for this dormant account any more (dormantAccounts.ts); not a lease write. */
     async markBacklogResolved(accountId: string): Promise<void> {
       await ref(accountId).update({ backlogResolvedAt: FieldValue.serverTimestamp() });

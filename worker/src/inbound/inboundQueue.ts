@@ -18,8 +18,12 @@ export interface InboundQueueOptions {
   /** Told when the queue fills (pause the sockets) and when it has drained to half (resume). */
   onSaturated: () => void;
   onDrained: () => void;
-  /** Past this long undrained, every retry logs at error (Error Reporting picks it up). */
+  /** Past this long failing, every retry logs at error (Error Reporting picks it up) and `onStuck` is told once. */
   stuckAfterMs: number;
+  /** The accounts whose messages wait, once stores have failed for `stuckAfterMs` (the incident). */
+  onStuck: (accountIds: string[], sinceMs: number) => void;
+  /** Everything is stored again. */
+  onUnstuck: () => void;
 }
 
 /**
@@ -34,6 +38,7 @@ export class InboundQueue {
   private inFlight = 0;
   private saturated = false;
   private oldestFailingSinceMs: number | null = null;
+  private stuck = false;
   private readonly idleWaiters: (() => void)[] = [];
   private stopped = false;
 
@@ -97,6 +102,10 @@ export class InboundQueue {
         const fields = { accountId, messageId: message.messageId, attempts: p.attempts, backlog: this.size(), err };
         if (stuck) this.o.logger.error(fields, "inbound_store_stuck");
         else this.o.logger.warn(fields, "inbound_store_retry");
+        if (stuck && !this.stuck) {
+          this.stuck = true;
+          this.o.onStuck(this.waitingAccounts(accountId), this.oldestFailingSinceMs);
+        }
         if (this.stopped) return;
         await new Promise((r) => setTimeout(r, Math.min(30_000, 100 * 2 ** Math.min(p.attempts - 1, 9))));
         if (this.stopped) return;
@@ -111,6 +120,16 @@ export class InboundQueue {
       this.o.onDrained();
     }
     this.pump();
-    if (this.size() === 0) this.idleWaiters.splice(0).forEach((r) => r());
+    if (this.size() === 0) {
+      if (this.stuck) {
+        this.stuck = false;
+        this.o.onUnstuck();
+      }
+      this.idleWaiters.splice(0).forEach((r) => r());
+    }
+  }
+
+  private waitingAccounts(failing: string): string[] {
+    return [...new Set([failing, ...this.waiting.map((p) => p.accountId)])];
   }
 }

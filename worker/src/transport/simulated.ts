@@ -22,6 +22,10 @@ export interface SimulatedOptions {
   deliveredReceiptMs?: number | null;
   recordFile?: string;
   qrTtlMs?: number;
+  /** Once linked, each socket receives a message from one of three contacts this often. */
+  inboundEveryMs?: number | null;
+  /** With it, each inbound message handed to the worker is appended as a JSON line (chaos suite). */
+  inboundRecordFile?: string;
 }
 
 interface LiveSocket {
@@ -79,6 +83,7 @@ export class SimulatedWhatsApp implements Transport {
             return later(5, () => {
               socket.meJid = String(creds.meJid);
               handlers.connection({ state: "open", meJid: socket.meJid });
+              this.startInboundTraffic(socket, later);
             });
           }
           const ttl = this.options.qrTtlMs ?? 60_000;
@@ -158,6 +163,30 @@ export class SimulatedWhatsApp implements Transport {
         if (!target.closed) target.handlers.message({ messageId, fromJid, text, timestamp: new Date() });
       }, 5);
     }
+  }
+
+  /** Contacts writing to a linked account at a steady pace; ids unique across processes. */
+  private startInboundTraffic(socket: LiveSocket, later: (ms: number, fn: () => void) => void): void {
+    const every = this.options.inboundEveryMs;
+    if (!every) return;
+    const nonce = randomBytes(4).toString("hex").toUpperCase();
+    let seq = 0;
+    const next = () => {
+      const n = seq++;
+      const message = {
+        messageId: `3EB0IN${nonce}${String(n).padStart(6, "0")}`,
+        fromJid: `4079000000${n % 3}@s.whatsapp.net`,
+        text: `inbound ${n}`,
+        timestamp: new Date(),
+      };
+      if (this.options.inboundRecordFile) {
+        const line = { accountId: socket.accountId, messageId: message.messageId, pid: process.pid, at: Date.now() };
+        appendFileSync(this.options.inboundRecordFile, `${JSON.stringify(line)}\n`);
+      }
+      socket.handlers.message(message);
+      later(every, next);
+    };
+    later(every, next);
   }
 
   private record(delivery: Delivery): void {
