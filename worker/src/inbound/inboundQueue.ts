@@ -13,7 +13,7 @@ export interface InboundQueueOptions {
   logger: Logger;
   /** Messages held before the queue asks for backpressure (sockets paused until half drained). */
   capacity: number;
-  /** Stores in flight at once. */
+  /** Stores in flight at once (of different accounts). */
   concurrency: number;
   /** Told when the queue fills (pause the sockets) and when it has drained to half (resume). */
   onSaturated: () => void;
@@ -36,6 +36,8 @@ export interface InboundQueueOptions {
 export class InboundQueue {
   private readonly waiting: Pending[] = [];
   private inFlight = 0;
+  /** Accounts with a store in flight. */
+  private readonly storing = new Set<string>();
   private saturated = false;
   private oldestFailingSinceMs: number | null = null;
   private stuck = false;
@@ -72,12 +74,20 @@ export class InboundQueue {
     this.idleWaiters.splice(0).forEach((r) => r());
   }
 
+  /**
+   * Up to `concurrency` accounts at once, one message at a time per account: an account's
+   * messages are stored in the order they arrived, and never contend for their thread document.
+   */
   private pump(): void {
-    while (!this.stopped && this.inFlight < this.o.concurrency && this.waiting.length > 0) {
-      const next = this.waiting.shift()!;
+    while (!this.stopped && this.inFlight < this.o.concurrency) {
+      const index = this.waiting.findIndex((p) => !this.storing.has(p.accountId));
+      if (index < 0) return;
+      const [next] = this.waiting.splice(index, 1);
       this.inFlight++;
-      void this.storeOne(next).finally(() => {
+      this.storing.add(next!.accountId);
+      void this.storeOne(next!).finally(() => {
         this.inFlight--;
+        this.storing.delete(next!.accountId);
         this.afterStore();
       });
     }
