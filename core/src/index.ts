@@ -1,3 +1,4 @@
+export * from "./grpc";
 export * from "./ids";
 export * from "./paths";
 export * from "./documents/common";

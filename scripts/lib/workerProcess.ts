@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { openSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./project";
 
@@ -27,6 +28,11 @@ export function spawnWorker(
       LOG_LEVEL: "warn",
       ...env,
     },
-    stdio: ["ignore", "ignore", "inherit"],
+    // WORKER_LOG_DIR (tests): each process's JSON log lines in <dir>/<workerId>.log, for post-mortems.
+    stdio: [
+      "ignore",
+      process.env.WORKER_LOG_DIR ? openSync(join(process.env.WORKER_LOG_DIR, `${workerId}.log`), "a") : "ignore",
+      "inherit",
+    ],
   });
 }

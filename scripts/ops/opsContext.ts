@@ -7,6 +7,7 @@ import {
   paths,
   resolveMonitoringConfig,
   type Check,
+  millisOf as ms,
   type MonitoringConfig,
   type Severity,
   type StoredBeat,
@@ -14,7 +15,6 @@ import {
   type StoredProbe,
 } from "@wa-gateway/core";
 import { localProjectId, REPO_ROOT } from "../lib/project";
-import { millisOf as ms } from "../../functions/src/lib/firestore";
 import { firestoreRollupStore } from "../../functions/src/stores/rollupStore";
 import { firestoreReadiness } from "../../worker/src/readiness";
 

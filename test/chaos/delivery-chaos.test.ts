@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { handleSend, paths } from "@wa-gateway/core";
@@ -56,6 +56,7 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
         OUTBOX_SWEEP_SEC: "1",
         SEND_RETRY_BASE_MS: "200",
         SEND_MAX_ATTEMPTS: "20",
+        LOG_LEVEL: "info",
         FINISH_FAULT_RATE: String(FINISH_FAULT_RATE),
         WA_SIM_INBOUND_EVERY_MS: String(INBOUND_EVERY_MS),
         WA_SIM_INBOUND_RECORD_FILE: inboundFile,
@@ -64,13 +65,26 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
       [FINISH_FAULTS],
     );
     live.add(child);
+    workerIdOf.set(child.pid!, `chaos-${slot}-gen${generation}`);
     child.on("exit", () => live.delete(child));
     return child;
   };
 
+  // Every worker's log lines (info and up), read back when an inbound message goes missing.
+  const logDir = join(dir, "logs");
+  mkdirSync(logDir);
+  process.env.WORKER_LOG_DIR = logDir;
+  const workerIdOf = new Map<number, string>();
+  let failed = false;
+  afterEach(function () {
+    failed = this.currentTest?.state === "failed";
+  });
+
   after(async () => {
+    delete process.env.WORKER_LOG_DIR;
     for (const child of live) child.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
+    if (failed) console.log(`      chaos: worker logs kept in ${logDir}`);
+    else rmSync(dir, { recursive: true, force: true });
   });
 
   it("every message ends sent and delivered; none lost", async () => {
@@ -200,6 +214,12 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
     );
     assert.ok(handed.length >= 100, `only ${handed.length} inbound messages: the inbound traffic did not run`);
     assert.equal(inboundMessages, stored.size, "each stored inbound message is in its thread exactly once");
+    for (const pid of new Set(unexplained.map((h) => h.pid))) {
+      const lines = readFileSync(join(logDir, `${workerIdOf.get(pid)}.log`), "utf8")
+        .split("\n")
+        .filter((l) => /inbound|shutdown|account_(lease|stopped|disconnected)/.test(l));
+      console.log(`      chaos: ${workerIdOf.get(pid)} (pid ${pid}):\n        ${lines.slice(-40).join("\n        ")}`);
+    }
     assert.deepEqual(unexplained, [], "no inbound message lost by a worker that was not killed");
   });
 });

@@ -1,8 +1,7 @@
 import type { DocumentReference, DocumentSnapshot, Firestore } from "firebase-admin/firestore";
+import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
 import type { ServerClock } from "./serverClock";
 
-/** gRPC FAILED_PRECONDITION: a document changed since it was read. */
-const FAILED_PRECONDITION = 9;
 const MAX_ATTEMPTS = 10;
 
 export interface OptimisticDecision<R> {
@@ -49,7 +48,8 @@ export async function optimisticUpdate<R>(
       await batch.commit();
       return result;
     } catch (err) {
-      if ((err as { code?: number }).code !== FAILED_PRECONDITION || attempt >= MAX_ATTEMPTS) throw err;
+      // FAILED_PRECONDITION: a document changed since it was read; read again.
+      if (grpcStatusOf(err) !== GrpcStatus.FAILED_PRECONDITION || attempt >= MAX_ATTEMPTS) throw err;
     }
   }
 }

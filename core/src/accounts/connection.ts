@@ -1,4 +1,5 @@
 import type { AccountStatus } from "../documents/account";
+import { backoffMs } from "../outbox/lifecycle";
 
 /**
  * Disconnect codes, as Baileys' `DisconnectReason` reports them (statusCode of the Boom error
@@ -41,10 +42,9 @@ export function afterClose(code: number | undefined): AfterClose {
   }
 }
 
-/** Reconnect delay: exponential from 1 s to 60 s with jitter. */
+/** Reconnect delay: the outbox's backoff, from 1 s doubling to 60 s, with jitter. */
 export function reconnectDelayMs(failures: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(60_000, 1000 * 2 ** Math.max(0, failures - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  return backoffMs(failures, { maxAttempts: Number.POSITIVE_INFINITY, baseMs: 1000, maxMs: 60_000 }, random);
 }
 
 /** Statuses in which no worker should hold a socket for the account. */

@@ -14,6 +14,11 @@ export const threadDocument = z.object({
 });
 export type ThreadDocument = z.infer<typeof threadDocument>;
 
+/** A thread's `lastMessagePreview`: the first characters of its last message (never half an emoji). */
+export function messagePreview(text: string): string {
+  return [...text].slice(0, 120).join("");
+}
+
 export const MESSAGE_STATUSES = ["queued", "sent", "delivered", "read", "failed"] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 

@@ -1,4 +1,5 @@
 import { PROBE_THREAD_PREFIX, requestIdFor, sha256Hex } from "../ids";
+import { messagePreview } from "../documents/thread";
 import type { AccountStatus } from "../documents/account";
 import { mayUseAccount, type Caller } from "./caller";
 import { GatewayError } from "./errors";
@@ -22,8 +23,6 @@ export type SendSnapshot =
       peerThreadId: string | null;
       rateLimit: { windowStartMs: number; count: number } | undefined;
     };
-
-const PREVIEW_CHARS = 120;
 
 export type SendDecision =
   | { kind: "duplicate" }
@@ -113,7 +112,7 @@ export function decideSend(
     return refuse("failed-precondition", `toJid: the account already has a thread with this peer: ${peerThreadId}`);
   }
 
-  const preview = [...req.text].slice(0, PREVIEW_CHARS).join("");
+  const preview = messagePreview(req.text);
   const providerMessageId = providerMessageIdFor(requestId);
   return {
     kind: "accepted",

@@ -15,10 +15,9 @@ import {
   type MonitoringStore,
   type OpenIncident,
   type WatchedAccount,
+  GrpcStatus,
+  millisOf as ms,
 } from "@wa-gateway/core";
-import { millisOf as ms } from "../lib/firestore";
-
-const ALREADY_EXISTS = 6;
 
 /** A resolution notice a run has claimed for sending, until it confirms Telegram took it. */
 interface PendingNotice {
@@ -58,7 +57,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
       await ref
         .create({ ...DEFAULT_MONITORING_CONFIG, createdAt: FieldValue.serverTimestamp(), createdBy: writer })
         .catch((err: { code?: number }) => {
-          if (err.code !== ALREADY_EXISTS) throw err;
+          if (err.code !== GrpcStatus.ALREADY_EXISTS) throw err;
         });
       return resolveMonitoringConfig(undefined, undefined);
     }

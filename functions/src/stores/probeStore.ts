@@ -9,11 +9,12 @@ import {
   type ProbeDoc,
   type ProbeResult,
   type ProbeStore,
+  GrpcStatus,
+  grpcStatusOf,
+  millisOf as ms,
 } from "@wa-gateway/core";
 import { firestoreSendStore } from "./sendStore";
-import { millisOf as ms } from "../lib/firestore";
 
-const ALREADY_EXISTS = 6;
 const PROBE_RETENTION_MS = 180 * 86_400_000;
 /** The system identity probe messages are sent under (never a real user's uid). */
 export const PROBE_CALLER = { uid: "system-longrun-probe", admin: true, system: true } as const;
@@ -65,7 +66,7 @@ export function firestoreProbeStore(db: Firestore, writer: string): ProbeStore {
         });
         return true;
       } catch (err) {
-        if ((err as { code?: number }).code === ALREADY_EXISTS) return false;
+        if (grpcStatusOf(err) === GrpcStatus.ALREADY_EXISTS) return false;
         throw err;
       }
     },

@@ -1,6 +1,12 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { paths, type Beat, type IncidentRecord, type ProbeRecord, type RollupStore } from "@wa-gateway/core";
-import { millisOf as ms } from "../lib/firestore";
+import {
+  paths,
+  type Beat,
+  type IncidentRecord,
+  type ProbeRecord,
+  type RollupStore,
+  millisOf as ms,
+} from "@wa-gateway/core";
 
 function beat(d: FirebaseFirestore.QueryDocumentSnapshot): Beat {
   return {

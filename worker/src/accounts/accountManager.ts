@@ -4,6 +4,7 @@ import {
   afterClose,
   collections,
   DORMANT_STATUSES,
+  millisOf,
   reconnectDelayMs,
   type AccountStatus,
   type PacingPolicy,
@@ -183,7 +184,7 @@ export class AccountManager {
 
   private static read(d: FirebaseFirestore.DocumentData): AccountSeen {
     const owner = d.owner as { workerId: string; leaseUntil: Timestamp; epoch: number } | null;
-    const ms = (t: unknown) => (t ? (t as Timestamp).toMillis() : 0);
+    const ms = (t: unknown) => millisOf(t) ?? 0;
     return {
       status: d.status,
       owner: owner ? { workerId: owner.workerId, leaseUntilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null,
@@ -490,25 +491,31 @@ export class AccountManager {
     }
   }
 
-  /** The lease is gone: close the socket at once, write nothing more for the account. */
-  private async drop(held: Held, reason: string): Promise<void> {
+  /**
+   * Lets go of the account here: no more reconnects, no listener, and its socket's events are
+   * ignored from now on. Answers the socket and delivery loop for the caller to end.
+   */
+  private detach(held: Held): { socket: AccountSocket | undefined; outbox: AccountOutbox | undefined } {
     this.held.delete(held.accountId);
     this.watcher.remove(held.accountId);
     clearTimeout(held.reconnectTimer);
-    const socket = held.socket;
+    const { socket, outbox } = held;
     held.socket = undefined;
-    await Promise.all([held.outbox?.stop(), socket?.close()]);
+    held.outbox = undefined;
+    return { socket, outbox };
+  }
+
+  /** The lease is gone: close the socket at once, write nothing more for the account. */
+  private async drop(held: Held, reason: string): Promise<void> {
+    const { socket, outbox } = this.detach(held);
+    await Promise.all([outbox?.stop(), socket?.close()]);
     this.o.logger.warn({ accountId: held.accountId, reason }, "account_lease_lost");
   }
 
   /** The account is removed or dormant: log out if removed, then give the lease back. */
   private async retire(held: Held, status: AccountStatus): Promise<void> {
-    this.held.delete(held.accountId);
-    this.watcher.remove(held.accountId);
-    clearTimeout(held.reconnectTimer);
-    const socket = held.socket;
-    held.socket = undefined;
-    await held.outbox?.stop();
+    const { socket, outbox } = this.detach(held);
+    await outbox?.stop();
     if (status === "removed") {
       await socket?.logout().catch(() => undefined);
       await this.o.accounts.session(held.accountId, () => held.epoch).clear();

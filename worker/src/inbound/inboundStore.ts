@@ -1,9 +1,15 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { advancesStatus, collections, encodeIdSegment, paths, type MessageStatus } from "@wa-gateway/core";
+import {
+  advancesStatus,
+  collections,
+  encodeIdSegment,
+  messagePreview,
+  paths,
+  type MessageStatus,
+} from "@wa-gateway/core";
 import type { InboundMessage, Receipt } from "../transport/transport";
 
 const DEDUPE_RETENTION_DAYS = 30;
-const PREVIEW_CHARS = 120;
 
 export type InboundResult = "stored" | "duplicate";
 export type ReceiptResult = "advanced" | "unchanged" | "unknown";
@@ -28,7 +34,7 @@ export function inboundStore(db: Firestore) {
         const peer = await tx.get(peerRef);
         const now = Timestamp.now();
         const at = Timestamp.fromDate(message.timestamp);
-        const preview = [...message.text].slice(0, PREVIEW_CHARS).join("");
+        const preview = messagePreview(message.text);
         const opened = !peer.exists;
         const threadRef = db.doc(
           paths.thread(opened ? inboundThreadId(accountId, message.fromJid) : (peer.get("threadId") as string)),

@@ -1,11 +1,9 @@
 import { performance } from "node:perf_hooks";
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { lockStep, paths } from "@wa-gateway/core";
+import { GrpcStatus, lockStep, paths } from "@wa-gateway/core";
 import { ServerClock } from "../serverClock";
 
-const ALREADY_EXISTS = 6;
-const FAILED_PRECONDITION = 9;
-const NOT_FOUND = 5;
+const { ALREADY_EXISTS, FAILED_PRECONDITION, NOT_FOUND } = GrpcStatus;
 
 export type LockAttempt = "acquired" | "renewed" | "held_elsewhere" | "lost";
 

@@ -6,13 +6,14 @@ import {
   missedHeartbeatThresholdSec,
   monitoringConfig,
   paths,
+  GrpcStatus,
+  grpcStatusOf,
 } from "@wa-gateway/core";
 import type { Logger } from "../logger";
 import { heartbeatLock } from "./heartbeatLock";
 
 export const HEARTBEAT_LOCK = "heartbeat-scheduler";
 const HEARTBEAT_RETENTION_MS = 90 * 86_400_000;
-const ALREADY_EXISTS = 6;
 const STOP_BOUND_MS = 3000;
 const BEAT_MARGIN_MS = 20;
 
@@ -140,7 +141,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
       if (resumed) o.logger.info({ bucketId, afterPlannedStop }, "heartbeats_resumed");
       return "written";
     } catch (err) {
-      if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
+      if (grpcStatusOf(err) !== GrpcStatus.ALREADY_EXISTS) throw err;
       // Someone already wrote this bucket (a handover inside one interval): recorded, never overwritten.
       await stateRef.set({ duplicateBeats: FieldValue.increment(1), lastDuplicateBucketId: bucketId }, { merge: true });
       o.logger.warn({ bucketId, epoch: holding.epoch }, "heartbeat_duplicate_bucket");

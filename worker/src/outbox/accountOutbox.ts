@@ -1,5 +1,5 @@
-import type { Firestore, Timestamp } from "firebase-admin/firestore";
-import { collections, TokenBucket, type PacingPolicy } from "@wa-gateway/core";
+import type { Firestore } from "firebase-admin/firestore";
+import { collections, millisOf, TokenBucket, type PacingPolicy } from "@wa-gateway/core";
 import type { Logger } from "../logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { SendError, type AccountSocket } from "../transport/transport";
@@ -17,7 +17,7 @@ interface Pending {
   leaseUntilMs: number | null;
 }
 
-const millis = (t: unknown) => (t ? (t as Timestamp).toMillis() : 0);
+const millis = (t: unknown) => millisOf(t) ?? 0;
 
 function pendingFrom(doc: FirebaseFirestore.QueryDocumentSnapshot): Pending | undefined {
   const d = doc.data();

@@ -8,6 +8,7 @@ import {
   failureFields,
   gaveUpFields,
   holdsLease,
+  millisOf,
   collections,
   paths,
   type ClaimResult,
@@ -37,10 +38,10 @@ function leaseView(data: FirebaseFirestore.DocumentData): OutboxLeaseView {
   return {
     status: data.status,
     claimedBy: data.claimedBy ?? null,
-    leaseUntilMs: data.leaseUntil ? (data.leaseUntil as Timestamp).toMillis() : null,
+    leaseUntilMs: millisOf(data.leaseUntil),
     leaseEpoch: data.leaseEpoch ?? 0,
     attempts: data.attempts ?? 0,
-    nextAttemptAtMs: data.nextAttemptAt ? (data.nextAttemptAt as Timestamp).toMillis() : 0,
+    nextAttemptAtMs: millisOf(data.nextAttemptAt) ?? 0,
   };
 }
 
