@@ -9,7 +9,6 @@ type Match = (data: Record<string, unknown>, path: string) => boolean;
  * fenced write of the worker is one):
  * - `failNextCommits(count, match)`: the next `count` commits that write a document `match`es
  *   fail with gRPC UNAVAILABLE (what an outage past the SDK's own retries looks like), unapplied;
- * - `failNextTransactions(count)`: the next `count` transactions fail the same way;
  * - `holdNextCommit(match)`: the next matching commit waits until the test lets it go, so a
  *   test can act while a write is in flight.
  */
@@ -17,19 +16,8 @@ export function faultyFirestore(db: Firestore) {
   let failing: { count: number; match: Match } = { count: 0, match: () => false };
   let holding: { match: Match; reached: () => void; gate: Promise<void> } | undefined;
   let injected = 0;
-  let failingTransactions = 0;
   const proxied = new Proxy(db, {
     get(target, prop, receiver) {
-      if (prop === "runTransaction") {
-        return (...args: Parameters<Firestore["runTransaction"]>) => {
-          if (failingTransactions > 0) {
-            failingTransactions--;
-            injected++;
-            return Promise.reject(Object.assign(new Error("14 UNAVAILABLE: injected fault"), { code: 14 }));
-          }
-          return target.runTransaction(...args);
-        };
-      }
       if (prop === "batch") {
         return () => {
           const batch = target.batch();
@@ -38,7 +26,7 @@ export function faultyFirestore(db: Firestore) {
             get(b, key, r) {
               const value = Reflect.get(b, key, r) as unknown;
               if (typeof value !== "function") return value;
-              if (key === "update" || key === "set") {
+              if (key === "update" || key === "set" || key === "create") {
                 return (...args: unknown[]) => {
                   written.push([args[1] as Record<string, unknown>, (args[0] as DocumentReference).path]);
                   (value as (...a: unknown[]) => unknown).apply(b, args);
@@ -83,10 +71,6 @@ export function faultyFirestore(db: Firestore) {
       const reachedP = new Promise<void>((r) => (reached = r));
       holding = { match, reached, gate };
       return { reached: reachedP, release };
-    },
-    /** The next `count` transactions fail with UNAVAILABLE before they start (0: stop failing). */
-    failNextTransactions(count: number) {
-      failingTransactions = count;
     },
     injected: () => injected,
   };

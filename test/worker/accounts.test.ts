@@ -118,7 +118,7 @@ describe("worker account ownership against the emulator", function () {
   });
 
   it("a QR that expires unscanned leaves needs_qr; regenerate brings a fresh QR", async () => {
-    network = new SimulatedWhatsApp({ autoLinkMs: null, qrTtlMs: 300 });
+    network = new SimulatedWhatsApp({ autoLinkMs: null, qrTtlMs: 1500 }); // long enough to be seen under load
     await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
     await worker();
     const firstQr = await eventually("QR", async () => (await account("acc-1")).qr);

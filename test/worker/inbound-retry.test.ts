@@ -5,6 +5,8 @@ import { faultyEmulatorFirestore } from "../support/faultyFirestore";
 import { eventually, linkedAccount, simulatedWorldPerTest } from "../support/worker";
 
 const PEER = "40799999999@s.whatsapp.net";
+/** The batch that stores an inbound message (it creates the thread message). */
+const storingInbound = (data: Record<string, unknown>) => data.direction === "in";
 const storedTexts = async () =>
   (await adminDb().collectionGroup("messages").where("direction", "==", "in").get()).docs
     .map((d) => d.get("text"))
@@ -18,7 +20,7 @@ describe("inbound: a message WhatsApp handed over is stored, however long Firest
     const faults = faultyEmulatorFirestore();
     await workers.start(network(), {}, faults.db);
     await linkedAccount(network());
-    faults.failNextTransactions(4);
+    faults.failNextCommits(4, storingInbound);
     network().inbound("acc-1", { messageId: "3EB0IN1", fromJid: PEER, text: "are you there?" });
     await eventually("stored", async () => (await storedTexts()).length === 1);
     assert.equal(faults.injected(), 4);
@@ -30,12 +32,12 @@ describe("inbound: a message WhatsApp handed over is stored, however long Firest
     const faults = faultyEmulatorFirestore();
     const w = await workers.start(network(), { INBOUND_BUFFER: "2" }, faults.db);
     await linkedAccount(network());
-    faults.failNextTransactions(1_000_000);
+    faults.failNextCommits(1_000_000, storingInbound);
     network().inbound("acc-1", { messageId: "3EB0A", fromJid: PEER, text: "one" });
     network().inbound("acc-1", { messageId: "3EB0B", fromJid: PEER, text: "two" });
     await eventually("socket paused", () => !network().isOpen("acc-1"));
     assert.ok(w.logs.some((l) => l.message === "inbound_backpressure_on"));
-    faults.failNextTransactions(0); // Firestore is back
+    faults.failNextCommits(0, storingInbound); // Firestore is back
     await eventually("both stored", async () => (await storedTexts()).length === 2);
     await eventually("socket open again", () => network().isOpen("acc-1"));
     assert.deepEqual(await storedTexts(), ["one", "two"]);
@@ -46,10 +48,10 @@ describe("inbound: a message WhatsApp handed over is stored, however long Firest
     await workers.start(network(), { INBOUND_STUCK_SEC: "0.5" }, faults.db);
     await linkedAccount(network());
     const stuckSince = async () => (await adminDb().doc(paths.account("acc-1")).get()).get("inboundStuckSince");
-    faults.failNextTransactions(1_000_000);
+    faults.failNextCommits(1_000_000, storingInbound);
     network().inbound("acc-1", { messageId: "3EB0STUCK", fromJid: PEER, text: "hello?" });
     await eventually("marked stuck", async () => (await stuckSince()) ?? undefined);
-    faults.failNextTransactions(0);
+    faults.failNextCommits(0, storingInbound);
     await eventually("stored", async () => (await storedTexts()).length === 1);
     await eventually("mark cleared", async () => (await stuckSince()) === null);
   });

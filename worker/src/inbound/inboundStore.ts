@@ -3,13 +3,18 @@ import {
   advancesStatus,
   collections,
   encodeIdSegment,
+  GrpcStatus,
+  grpcStatusOf,
   messagePreview,
   paths,
   type MessageStatus,
 } from "@wa-gateway/core";
+import { optimisticUpdate } from "../optimistic";
 import type { InboundMessage, Receipt } from "../transport/transport";
 
 const DEDUPE_RETENTION_DAYS = 30;
+/** Concurrent stores of one message or one new thread conflict; past this many, it is a real error. */
+const MAX_CONFLICTS = 5;
 
 export type InboundResult = "stored" | "duplicate";
 export type ReceiptResult = "advanced" | "unchanged" | "unknown";
@@ -23,32 +28,34 @@ export function inboundStore(db: Firestore) {
   return {
     /**
      * Stores one inbound message exactly once: the dedupe marker, the thread message and the
-     * thread update commit together, so a replay finds the marker and a new message is never lost.
+     * thread update commit in one batch, so a replay finds the marker and a new message is never
+     * lost. No locking transaction (see optimistic.ts): a worker killed half-way must not leave
+     * locks that stall the account's next messages. The marker and a new thread's peer record are
+     * created, so two workers storing at once conflict (ALREADY_EXISTS) and the loser reads again.
      */
-    store(accountId: string, message: InboundMessage): Promise<InboundResult> {
+    async store(accountId: string, message: InboundMessage): Promise<InboundResult> {
       const dedupeRef = db.doc(paths.inboundDedupe(accountId, message.messageId));
-      return db.runTransaction(async (tx) => {
-        if ((await tx.get(dedupeRef)).exists) return "duplicate";
-        // The account's one thread with this peer (threadPeers), whoever opened it: never a guess.
-        const peerRef = db.doc(paths.threadPeer(accountId, message.fromJid));
-        const peer = await tx.get(peerRef);
-        const now = Timestamp.now();
+      // The account's one thread with this peer (threadPeers), whoever opened it: never a guess.
+      const peerRef = db.doc(paths.threadPeer(accountId, message.fromJid));
+      for (let attempt = 1; ; attempt++) {
+        const [dedupe, peer] = await db.getAll(dedupeRef, peerRef);
+        if (dedupe!.exists) return "duplicate";
+        const now = Timestamp.fromMillis(dedupe!.readTime.toMillis());
         const at = Timestamp.fromDate(message.timestamp);
         const preview = messagePreview(message.text);
-        const opened = !peer.exists;
+        const opened = !peer!.exists;
         const threadRef = db.doc(
-          paths.thread(opened ? inboundThreadId(accountId, message.fromJid) : (peer.get("threadId") as string)),
+          paths.thread(opened ? inboundThreadId(accountId, message.fromJid) : (peer!.get("threadId") as string)),
         );
-        const messageRef = db.doc(paths.threadMessage(threadRef.id, `in_${encodeIdSegment(message.messageId)}`));
-
-        tx.create(dedupeRef, {
+        const batch = db.batch();
+        batch.create(dedupeRef, {
           accountId,
           messageId: message.messageId,
           threadId: threadRef.id,
           createdAt: now,
           expireAt: Timestamp.fromMillis(now.toMillis() + DEDUPE_RETENTION_DAYS * 86_400_000),
         });
-        tx.create(messageRef, {
+        batch.create(db.doc(paths.threadMessage(threadRef.id, `in_${encodeIdSegment(message.messageId)}`)), {
           direction: "in",
           text: message.text,
           status: "delivered",
@@ -60,8 +67,8 @@ export function inboundStore(db: Firestore) {
         });
         if (opened) {
           // Nobody owns a thread a peer opened: a member claims it, or the first to reply owns it.
-          tx.create(peerRef, { accountId, peerJid: message.fromJid, threadId: threadRef.id, createdAt: now });
-          tx.set(
+          batch.create(peerRef, { accountId, peerJid: message.fromJid, threadId: threadRef.id, createdAt: now });
+          batch.set(
             threadRef,
             {
               ownerUid: null,
@@ -76,10 +83,15 @@ export function inboundStore(db: Firestore) {
             { merge: true },
           );
         } else {
-          tx.update(threadRef, { lastMessageAt: at, lastMessagePreview: preview, updatedAt: now });
+          batch.update(threadRef, { lastMessageAt: at, lastMessagePreview: preview, updatedAt: now });
         }
-        return "stored";
-      });
+        try {
+          await batch.commit();
+          return "stored";
+        } catch (err) {
+          if (grpcStatusOf(err) !== GrpcStatus.ALREADY_EXISTS || attempt >= MAX_CONFLICTS) throw err;
+        }
+      }
     },
 
     /** Moves an outgoing message's status forward on a delivery or read receipt (never backward). */
@@ -92,12 +104,14 @@ export function inboundStore(db: Firestore) {
       const outbox = found.docs[0];
       if (!outbox || outbox.get("accountId") !== accountId) return "unknown";
       const msgRef = db.doc(paths.threadMessage(outbox.get("threadId"), outbox.id));
-      return db.runTransaction(async (tx) => {
-        const msg = await tx.get(msgRef);
-        if (!msg.exists) return "unknown";
-        if (!advancesStatus(msg.get("status") as MessageStatus, receipt.status)) return "unchanged";
-        tx.update(msgRef, { status: receipt.status, updatedAt: Timestamp.now() });
-        return "advanced";
+      // Optimistic like every worker write: a receipt racing the `sent` record reads again.
+      return optimisticUpdate<ReceiptResult>(db, [msgRef], ([msg], nowMs) => {
+        if (!msg!.exists) return { result: "unknown" };
+        if (!advancesStatus(msg!.get("status") as MessageStatus, receipt.status)) return { result: "unchanged" };
+        return {
+          result: "advanced",
+          updates: [[msgRef, { status: receipt.status, updatedAt: Timestamp.fromMillis(nowMs) }]],
+        };
       });
     },
   };
