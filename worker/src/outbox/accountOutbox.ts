@@ -28,7 +28,7 @@ function pendingFrom(doc: FirebaseFirestore.QueryDocumentSnapshot): Pending | un
     createdAtMs: millis(d.createdAt),
     status: d.status,
     nextAttemptAtMs: millis(d.nextAttemptAt),
-    leaseUntilMs: d.leaseUntil ? millis(d.leaseUntil) : null,
+    leaseUntilMs: millisOf(d.leaseUntil),
   };
 }
 

@@ -88,45 +88,70 @@ export function outboxStore(
     return update(refs, ([entry, msg], nowMs) => decide(entry!, msg, nowMs));
   }
 
-  return {
-    /** Claims a due entry; gives up (fails) one claimed `maxAttempts` times already. */
-    claim(requestId: string, threadId: string): Promise<ClaimResult<ClaimedEntry>> {
-      return withMessage(requestId, threadId, (entry, msg, nowMs): OptimisticDecision<ClaimResult<ClaimedEntry>> => {
-        if (!entry.exists) return { result: { kind: "missing" } };
-        const data = entry.data()!;
-        const view = leaseView(data);
-        const why = claimability(view, nowMs, retry.maxAttempts);
-        if (why === "exhausted") {
-          return {
-            result: { kind: "gave_up", attempts: view.attempts },
-            updates: [
-              [ref(requestId), { ...gaveUpFields(view, nowMs), expireAt: retained(nowMs) }],
-              ...messageUpdate(msg, "failed", Timestamp.fromMillis(nowMs)),
-            ],
-          };
-        }
-        if (why !== "due") return { result: { kind: "lost", why, until: claimableAgainAt(view) } };
-        const fields = claimFields(view, workerId, nowMs, leaseSec);
+  /** Fails an entry whose claims ran out, and its thread message; re-checked, as it may have moved on. */
+  function giveUp(requestId: string, threadId: string): Promise<ClaimResult<ClaimedEntry>> {
+    return withMessage(requestId, threadId, (entry, msg, nowMs): OptimisticDecision<ClaimResult<ClaimedEntry>> => {
+      if (!entry.exists) return { result: { kind: "missing" } };
+      const view = leaseView(entry.data()!);
+      const why = claimability(view, nowMs, retry.maxAttempts);
+      if (why !== "exhausted") {
+        // Claimed, finished or retried meanwhile: not ours to give up; look again when it may be due.
         return {
-          updates: [[ref(requestId), fields]],
           result: {
-            kind: "claimed",
-            epoch: fields.leaseEpoch,
-            attempt: fields.attempts,
-            takeover: view.status === "processing",
-            entry: {
-              requestId,
-              epoch: fields.leaseEpoch,
-              attempt: fields.attempts,
-              threadId: data.threadId,
-              accountId: data.accountId,
-              toJid: data.toJid,
-              text: data.text,
-              providerMessageId: data.providerMessageId,
-            },
+            kind: "lost",
+            why: why === "due" ? "not_due" : why,
+            until: why === "due" ? nowMs : claimableAgainAt(view),
           },
         };
-      });
+      }
+      return {
+        result: { kind: "gave_up", attempts: view.attempts },
+        updates: [
+          [ref(requestId), { ...gaveUpFields(view, nowMs), expireAt: retained(nowMs) }],
+          ...messageUpdate(msg, "failed", Timestamp.fromMillis(nowMs)),
+        ],
+      };
+    });
+  }
+
+  return {
+    /**
+     * Claims a due entry (one read: the hot path); one claimed `maxAttempts` times already is
+     * given up instead, with its thread message, which only then is read too.
+     */
+    async claim(requestId: string, threadId: string): Promise<ClaimResult<ClaimedEntry>> {
+      const claim = await update<ClaimResult<ClaimedEntry> | { kind: "exhausted" }>(
+        [ref(requestId)],
+        ([entry], nowMs) => {
+          if (!entry!.exists) return { result: { kind: "missing" } };
+          const data = entry!.data()!;
+          const view = leaseView(data);
+          const why = claimability(view, nowMs, retry.maxAttempts);
+          if (why === "exhausted") return { result: { kind: "exhausted" } };
+          if (why !== "due") return { result: { kind: "lost", why, until: claimableAgainAt(view) } };
+          const fields = claimFields(view, workerId, nowMs, leaseSec);
+          return {
+            updates: [[ref(requestId), fields]],
+            result: {
+              kind: "claimed",
+              epoch: fields.leaseEpoch,
+              attempt: fields.attempts,
+              takeover: view.status === "processing",
+              entry: {
+                requestId,
+                epoch: fields.leaseEpoch,
+                attempt: fields.attempts,
+                threadId: data.threadId,
+                accountId: data.accountId,
+                toJid: data.toJid,
+                text: data.text,
+                providerMessageId: data.providerMessageId,
+              },
+            },
+          };
+        },
+      );
+      return claim.kind === "exhausted" ? giveUp(requestId, threadId) : claim;
     },
 
     /** Extends the lease during a slow send; "fenced" means another worker has it now. */
