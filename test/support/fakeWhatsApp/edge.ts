@@ -1,0 +1,600 @@
+/**
+ * A fake WhatsApp edge on 127.0.0.1 that the unmodified Baileys socket connects to: the
+ * Noise handshake, QR pairing (the test plays the phone), the 515 restart and login,
+ * pre-key upload and fetch, USync, and contacts that really decrypt what the worker sends
+ * and really encrypt what they send it, with Baileys' own libsignal repository. It stands at
+ * the true edge of the world, WhatsApp's servers, and nothing else is faked.
+ */
+import { randomBytes, randomInt } from "node:crypto";
+import { EventEmitter, once } from "node:events";
+import type { AddressInfo } from "node:net";
+import type { BinaryNode, proto as Proto } from "@whiskeysockets/baileys";
+import { WebSocketServer, type WebSocket } from "ws";
+import { makeEdgeCertificate, ServerNoise, type EdgeCertificate } from "./noise.js";
+import { signalParty, type SignalParty } from "./signalParty.js";
+import { loadBaileys, type Baileys } from "../../../worker/src/transport/baileys/module.js";
+
+/** Baileys' own codec and crypto, loaded by `FakeWhatsApp.start()` before anything uses it. */
+let B!: Baileys;
+
+const SERVER = "s.whatsapp.net";
+const QR_REFS = 6;
+
+/** A pre-key bundle as Baileys uploads it (`encrypt` set): the nodes, kept as they came. */
+interface KeyBundle {
+  registration: BinaryNode;
+  type: BinaryNode;
+  identity: BinaryNode;
+  signedPreKey: BinaryNode;
+  preKeys: BinaryNode[];
+}
+
+/** A WhatsApp user that the worker links to: its phone number, its LID and its account key. */
+interface LinkedAccount {
+  user: string;
+  lid: string;
+  accountKey: { private: Uint8Array; public: Uint8Array };
+  nextDevice: number;
+  devices: Map<number, { bundle?: KeyBundle }>;
+}
+
+export interface ContactMessage {
+  id: string;
+  /** The conversation text, or undefined for any other kind of message. */
+  text: string | undefined;
+  /** The JID the worker addressed (phone number or LID form). */
+  to: string;
+}
+
+/** A WhatsApp user on the far side: what the worker's account talks to. */
+export class FakeContact {
+  readonly received: ContactMessage[] = [];
+  readonly events = new EventEmitter();
+
+  constructor(
+    readonly pn: string,
+    readonly lid: string,
+    readonly name: string,
+    readonly party: SignalParty,
+    readonly bundle: KeyBundle,
+  ) {}
+
+  get pnJid(): string {
+    return `${this.pn}@${SERVER}`;
+  }
+
+  get lidJid(): string {
+    return `${this.lid}@lid`;
+  }
+
+  /** Resolves with the first received message that matches. */
+  async nextMessage(
+    match: (message: ContactMessage) => boolean = () => true,
+    timeoutMs = 15_000,
+  ): Promise<ContactMessage> {
+    const found = this.received.find(match);
+    if (found) return found;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.events.off("message", onMessage);
+        reject(new Error(`contact ${this.pn} received no matching message in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onMessage = (message: ContactMessage) => {
+        if (!match(message)) return;
+        clearTimeout(timer);
+        this.events.off("message", onMessage);
+        resolve(message);
+      };
+      this.events.on("message", onMessage);
+    });
+  }
+}
+
+/** What the edge does with the next messages sent to a contact. */
+type ContactPolicy = { kind: "ack" } | { kind: "error"; code: number };
+
+class EdgeConnection {
+  readonly noise: ServerNoise;
+  ephemeral: { private: Uint8Array; public: Uint8Array } | undefined;
+  stage: "hello" | "finish" | "open" = "hello";
+  /** `user:device` once logged in. */
+  device: { user: string; device: number } | undefined;
+  pairing: { refs: string[] } | undefined;
+  /** Stops answering queries: a socket that hangs. */
+  silent = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    certificate: EdgeCertificate,
+  ) {
+    this.noise = new ServerNoise(B, certificate);
+  }
+
+  send(node: BinaryNode): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(this.noise.frame(B.encodeBinaryNode(node)));
+  }
+}
+
+export class FakeWhatsApp {
+  private readonly certificate = makeEdgeCertificate(B);
+  private readonly server: WebSocketServer;
+  private readonly connections = new Set<EdgeConnection>();
+  private readonly accounts = new Map<string, LinkedAccount>();
+  private readonly contacts = new Map<string, FakeContact>();
+  private readonly policies = new Map<string, ContactPolicy>();
+  /** What to do when the socket answers one of our iqs, by stanza id. */
+  private readonly replies = new Map<string, () => void>();
+  private nextId = 1;
+  /** Every stanza and handshake error, for a failing test to print. */
+  readonly log: string[] = [];
+
+  private constructor(server: WebSocketServer) {
+    this.server = server;
+    server.on("connection", (ws) => this.accept(ws));
+  }
+
+  static async start(): Promise<FakeWhatsApp> {
+    B = await loadBaileys();
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await once(server, "listening");
+    return new FakeWhatsApp(server);
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${(this.server.address() as AddressInfo).port}/ws/chat`;
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.connections) connection.ws.terminate();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // --- the phone and the world, as a test drives them ---
+
+  /** A contact on WhatsApp, with a phone number, a LID and its own Signal keys. */
+  async addContact(pn: string, name = `Contact ${pn}`): Promise<FakeContact> {
+    const party = await signalParty();
+    const { node } = await B.getNextPreKeysNode({ creds: party.creds, keys: party.keys }, 20);
+    const contact = new FakeContact(pn, `${randomInt(1e13, 9e13)}`, name, party, bundleOf(node));
+    this.contacts.set(pn, contact);
+    this.contacts.set(contact.lid, contact);
+    return contact;
+  }
+
+  /**
+   * The phone scans a QR the worker published: links a new companion device of `phoneNumber`
+   * and sends the socket `pair-success`, then (once the socket signed it) the 515 restart.
+   */
+  scanQr(qr: string, phoneNumber: string): void {
+    const [ref, , identityB64, advB64] = qr.slice(qr.indexOf("#") + 1).split(",");
+    const connection = [...this.connections].find((c) => c.pairing?.refs.includes(ref ?? ""));
+    if (!connection?.pairing || !identityB64 || !advB64) throw new Error(`no socket is showing QR ref ${ref}`);
+    const account = this.accountOf(phoneNumber);
+    const device = account.nextDevice++;
+    const details = B.proto.ADVDeviceIdentity.encode({
+      rawId: randomInt(1, 2 ** 31),
+      timestamp: Math.floor(Date.now() / 1000),
+      keyIndex: device,
+    }).finish();
+    const identity = Buffer.from(identityB64, "base64");
+    const accountSignature = B.Curve.sign(
+      account.accountKey.private,
+      Buffer.concat([Buffer.from([6, 0]), details, identity]),
+    );
+    const signed = B.proto.ADVSignedDeviceIdentity.encode({
+      details,
+      accountSignatureKey: account.accountKey.public,
+      accountSignature,
+    }).finish();
+    const hmac = B.hmacSign(signed, Buffer.from(advB64, "base64"));
+    const id = this.stanzaId();
+    connection.pairing = undefined;
+    this.replies.set(id, () => {
+      account.devices.set(device, {});
+      connection.send({ tag: "stream:error", attrs: { code: "515" } });
+    });
+    connection.send({
+      tag: "iq",
+      attrs: { id, type: "set", from: SERVER },
+      content: [
+        {
+          tag: "pair-success",
+          attrs: {},
+          content: [
+            {
+              tag: "device-identity",
+              attrs: {},
+              content: B.proto.ADVSignedDeviceIdentityHMAC.encode({ details: signed, hmac }).finish(),
+            },
+            { tag: "platform", attrs: { name: "smbi" } },
+            {
+              tag: "device",
+              attrs: { jid: `${account.user}:${device}@${SERVER}`, lid: `${account.lid}:${device}@lid` },
+            },
+          ],
+        },
+      ],
+    });
+  }
+
+  /** The contact writes to the account: encrypted for each of its linked devices that is online. */
+  async sendFromContact(
+    contact: FakeContact,
+    accountPhone: string,
+    text: string,
+    options: { addressing?: "lid" | "pn"; id?: string } = {},
+  ): Promise<string> {
+    const account = this.accounts.get(accountPhone);
+    if (!account) throw new Error(`no linked account ${accountPhone}`);
+    const id = options.id ?? `3EB0${randomBytes(8).toString("hex").toUpperCase()}`;
+    const addressing = options.addressing ?? "lid";
+    for (const [device, state] of account.devices) {
+      const connection = this.connectionOf(account.user, device);
+      if (!connection || !state.bundle) continue;
+      const address = `${account.lid}:${device}@lid`;
+      const session = await contact.party.repository.validateSession(address);
+      if (!session.exists) {
+        await contact.party.repository.injectE2ESession({ jid: address, session: sessionOf(state.bundle) });
+      }
+      const { type, ciphertext } = await contact.party.repository.encryptMessage({
+        jid: address,
+        data: B.encodeWAMessage({ conversation: text }),
+      });
+      const from: Record<string, string> =
+        addressing === "lid"
+          ? { from: contact.lidJid, sender_pn: contact.pnJid }
+          : { from: contact.pnJid, sender_lid: contact.lidJid };
+      connection.send({
+        tag: "message",
+        attrs: { ...from, id, type: "text", t: `${Math.floor(Date.now() / 1000)}`, notify: contact.name },
+        content: [{ tag: "enc", attrs: { v: "2", type }, content: ciphertext }],
+      });
+    }
+    return id;
+  }
+
+  /** The contact's phone reports a message it received as delivered or read. */
+  sendReceipt(contact: FakeContact, accountPhone: string, messageId: string, kind: "delivered" | "read"): void {
+    const message = contact.received.find((m) => m.id === messageId);
+    if (!message) throw new Error(`contact ${contact.pn} never received ${messageId}`);
+    for (const connection of this.connectionsOf(accountPhone)) {
+      connection.send({
+        tag: "receipt",
+        attrs: {
+          id: messageId,
+          from: message.to,
+          t: `${Math.floor(Date.now() / 1000)}`,
+          ...(kind === "read" ? { type: "read" } : {}),
+        },
+      });
+    }
+  }
+
+  /** Messages to this contact are acknowledged (default) or rejected with an error code (e.g. 463). */
+  setPolicy(contact: FakeContact, policy: ContactPolicy): void {
+    this.policies.set(contact.pn, policy);
+  }
+
+  /** Ends every socket of the account with a stream error carrying `code` (440, 401, 500, ...). */
+  streamError(accountPhone: string, code: number): void {
+    for (const connection of this.connectionsOf(accountPhone)) {
+      connection.send({ tag: "stream:error", attrs: { code: `${code}` } });
+    }
+  }
+
+  /** The phone unlinks every companion device: the next login fails with 401. */
+  unlinkAll(accountPhone: string): void {
+    this.accounts.get(accountPhone)?.devices.clear();
+    this.streamError(accountPhone, 401);
+  }
+
+  /** The account's sockets stop answering queries (a hung socket). */
+  silence(accountPhone: string, silent = true): void {
+    for (const connection of this.connectionsOf(accountPhone)) connection.silent = silent;
+  }
+
+  linkedDevices(accountPhone: string): number {
+    return this.accounts.get(accountPhone)?.devices.size ?? 0;
+  }
+
+  onlineSockets(accountPhone: string): number {
+    return this.connectionsOf(accountPhone).length;
+  }
+
+  // --- the wire ---
+
+  private accept(ws: WebSocket): void {
+    const connection = new EdgeConnection(ws, this.certificate);
+    this.connections.add(connection);
+    ws.on("close", () => this.connections.delete(connection));
+    ws.on("message", (data: Buffer) => {
+      try {
+        for (const frame of connection.noise.frames(data)) this.onFrame(connection, frame);
+      } catch (error) {
+        this.log.push(`frame error: ${(error as Error).message}`);
+        ws.terminate();
+      }
+    });
+  }
+
+  private onFrame(connection: EdgeConnection, frame: Buffer): void {
+    switch (connection.stage) {
+      case "hello": {
+        const { reply, ephemeral } = connection.noise.serverHello(frame);
+        connection.ephemeral = ephemeral;
+        connection.stage = "finish";
+        connection.ws.send(reply);
+        return;
+      }
+      case "finish": {
+        const payload = connection.noise.clientFinish(frame, connection.ephemeral!);
+        connection.stage = "open";
+        this.onLogin(connection, payload);
+        return;
+      }
+      case "open":
+        void B.decodeBinaryNode(frame)
+          .then((node) => this.onNode(connection, node))
+          .catch((error: Error) => this.log.push(`node error: ${error.stack}`));
+    }
+  }
+
+  private onLogin(connection: EdgeConnection, payload: Proto.ClientPayload): void {
+    if (payload.devicePairingData) {
+      const refs = Array.from({ length: QR_REFS }, () => randomBytes(12).toString("base64"));
+      connection.pairing = { refs };
+      connection.send({
+        tag: "iq",
+        attrs: { id: this.stanzaId(), type: "set", from: SERVER, xmlns: "md" },
+        content: [
+          {
+            tag: "pair-device",
+            attrs: {},
+            content: refs.map((ref) => ({ tag: "ref", attrs: {}, content: Buffer.from(ref) })),
+          },
+        ],
+      });
+      return;
+    }
+    const user = `${payload.username}`;
+    const device = payload.device ?? 0;
+    const account = this.accounts.get(user);
+    if (!account?.devices.has(device)) {
+      connection.send({ tag: "failure", attrs: { reason: "401", location: "fake" } });
+      return;
+    }
+    // A second socket for the same device takes the session: the first one hears 440.
+    for (const other of this.connectionsOfDevice(user, device)) {
+      other.send({ tag: "stream:error", attrs: {}, content: [{ tag: "conflict", attrs: { type: "replaced" } }] });
+    }
+    connection.device = { user, device };
+    connection.send({
+      tag: "success",
+      attrs: {
+        t: `${Math.floor(Date.now() / 1000)}`,
+        lid: `${account.lid}:${device}@lid`,
+        props: "1",
+        abprops: "1",
+        location: "fake",
+      },
+    });
+  }
+
+  private onNode(connection: EdgeConnection, node: BinaryNode): void {
+    if (node.tag === "iq" && (node.attrs.type === "result" || node.attrs.type === "error")) {
+      const then = this.replies.get(node.attrs.id ?? "");
+      this.replies.delete(node.attrs.id ?? "");
+      then?.();
+      return;
+    }
+    if (node.tag === "iq") {
+      if (connection.silent) return;
+      this.onQuery(connection, node);
+      return;
+    }
+    if (node.tag === "message") {
+      void this.onMessage(connection, node).catch((error: Error) => this.log.push(`message error: ${error.stack}`));
+      return;
+    }
+    if (node.tag === "receipt" && node.attrs.type === "retry") {
+      this.log.push(`retry receipt for ${node.attrs.id}: the worker could not decrypt`);
+    }
+  }
+
+  private onQuery(connection: EdgeConnection, iq: BinaryNode): void {
+    const result = (content?: BinaryNode[]): void =>
+      connection.send({
+        tag: "iq",
+        attrs: { id: iq.attrs.id!, type: "result", from: SERVER },
+        ...(content ? { content } : {}),
+      });
+    const child = Array.isArray(iq.content) ? iq.content[0] : undefined;
+    const xmlns = iq.attrs.xmlns;
+    if (xmlns === "encrypt" && iq.attrs.type === "set" && B.getBinaryNodeChild(iq, "registration")) {
+      const state = this.deviceState(connection);
+      const bundle = bundleOf(iq);
+      if (state)
+        state.bundle = state.bundle ? { ...bundle, preKeys: [...state.bundle.preKeys, ...bundle.preKeys] } : bundle;
+      return result();
+    }
+    if (xmlns === "encrypt" && child?.tag === "count") {
+      return result([
+        { tag: "count", attrs: { value: `${this.deviceState(connection)?.bundle?.preKeys.length ?? 0}` } },
+      ]);
+    }
+    if (xmlns === "encrypt" && child?.tag === "digest") return result([{ tag: "digest", attrs: {} }]);
+    if (xmlns === "encrypt" && child?.tag === "key") {
+      const users = B.getBinaryNodeChildren(child, "user").map((user) => this.bundleNode(user.attrs.jid!));
+      return result([{ tag: "list", attrs: {}, content: users }]);
+    }
+    if (xmlns === "usync") return result([this.usync(child!)]);
+    if (xmlns === "md" && child?.tag === "remove-companion-device" && connection.device) {
+      this.accounts.get(connection.device.user)?.devices.delete(connection.device.device);
+      return result();
+    }
+    result();
+  }
+
+  private usync(usync: BinaryNode): BinaryNode {
+    const query = B.getBinaryNodeChild(usync, "query");
+    const protocols = new Set(Array.isArray(query?.content) ? query.content.map((p) => p.tag) : []);
+    const users = B.getBinaryNodeChildren(B.getBinaryNodeChild(usync, "list"), "user").map((user): BinaryNode => {
+      const phone = B.getBinaryNodeChild(user, "contact")?.content?.toString().replace("+", "");
+      const jid = user.attrs.jid ?? `${phone}@${SERVER}`;
+      const { user: id, server } = B.jidDecode(jid)!;
+      const contact = this.contacts.get(id);
+      const account = this.accounts.get(id) ?? [...this.accounts.values()].find((a) => a.lid === id);
+      const content: BinaryNode[] = [];
+      if (protocols.has("contact"))
+        content.push({ tag: "contact", attrs: { type: contact || account ? "in" : "out" } });
+      if (protocols.has("devices")) {
+        const devices = contact
+          ? [{ tag: "device", attrs: { id: "0" } }]
+          : [...(account?.devices.keys() ?? [])].map((d) => ({
+              tag: "device",
+              attrs: { id: `${d}`, "key-index": `${d}` },
+            }));
+        content.push({ tag: "devices", attrs: {}, content: [{ tag: "device-list", attrs: {}, content: devices }] });
+      }
+      if (protocols.has("lid") && server === SERVER && (contact || account)) {
+        content.push({ tag: "lid", attrs: { val: `${contact?.lid ?? account!.lid}@lid` } });
+      }
+      return { tag: "user", attrs: { jid }, content };
+    });
+    return { tag: "usync", attrs: {}, content: [{ tag: "list", attrs: {}, content: users }] };
+  }
+
+  /** The bundle of a contact (device 0) or of an account's companion device, one pre-key used up. */
+  private bundleNode(jid: string): BinaryNode {
+    const { user, device } = B.jidDecode(jid)!;
+    const bundle = this.contacts.get(user)?.bundle ?? this.accountByAnyId(user)?.devices.get(device ?? 0)?.bundle;
+    if (!bundle)
+      return {
+        tag: "user",
+        attrs: { jid },
+        content: [{ tag: "error", attrs: { code: "404", text: "item-not-found" } }],
+      };
+    const preKey = bundle.preKeys.shift();
+    return {
+      tag: "user",
+      attrs: { jid },
+      content: [bundle.registration, bundle.type, bundle.identity, ...(preKey ? [preKey] : []), bundle.signedPreKey],
+    };
+  }
+
+  private async onMessage(connection: EdgeConnection, stanza: BinaryNode): Promise<void> {
+    const to = stanza.attrs.to!;
+    const contact = this.contacts.get(B.jidDecode(to)!.user);
+    const policy = contact ? (this.policies.get(contact.pn) ?? { kind: "ack" }) : { kind: "ack" as const };
+    const ack = (extra: Record<string, string> = {}): void =>
+      connection.send({
+        tag: "ack",
+        attrs: { class: "message", id: stanza.attrs.id!, from: to, t: `${Math.floor(Date.now() / 1000)}`, ...extra },
+      });
+    if (!contact || !connection.device) return ack({ error: "404" });
+    if (policy.kind === "error") return ack({ error: `${policy.code}` });
+    const account = this.accounts.get(connection.device.user)!;
+    const sender = `${account.lid}:${connection.device.device}@lid`;
+    const participants = B.getBinaryNodeChild(stanza, "participants");
+    const encs = participants
+      ? B.getBinaryNodeChildren(participants, "to")
+          .filter(
+            (t) => B.jidDecode(t.attrs.jid!)!.user === contact.pn || B.jidDecode(t.attrs.jid!)!.user === contact.lid,
+          )
+          .map((t) => B.getBinaryNodeChild(t, "enc")!)
+      : B.getBinaryNodeChildren(stanza, "enc");
+    ack();
+    for (const enc of encs) {
+      const plaintext = await contact.party.repository.decryptMessage({
+        jid: sender,
+        type: enc.attrs.type as "pkmsg" | "msg",
+        ciphertext: enc.content as Uint8Array,
+      });
+      const message = B.proto.Message.decode(B.unpadRandomMax16(plaintext));
+      const received: ContactMessage = {
+        id: stanza.attrs.id!,
+        text: message.conversation ?? message.extendedTextMessage?.text ?? undefined,
+        to,
+      };
+      contact.received.push(received);
+      contact.events.emit("message", received);
+    }
+  }
+
+  // --- lookups ---
+
+  private accountOf(phoneNumber: string): LinkedAccount {
+    let account = this.accounts.get(phoneNumber);
+    if (!account) {
+      account = {
+        user: phoneNumber,
+        lid: `${randomInt(1e13, 9e13)}`,
+        accountKey: B.Curve.generateKeyPair(),
+        nextDevice: 1,
+        devices: new Map(),
+      };
+      this.accounts.set(phoneNumber, account);
+    }
+    return account;
+  }
+
+  private accountByAnyId(id: string): LinkedAccount | undefined {
+    return this.accounts.get(id) ?? [...this.accounts.values()].find((a) => a.lid === id);
+  }
+
+  private deviceState(connection: EdgeConnection): { bundle?: KeyBundle } | undefined {
+    if (!connection.device) return undefined;
+    return this.accounts.get(connection.device.user)?.devices.get(connection.device.device);
+  }
+
+  private connectionsOf(user: string): EdgeConnection[] {
+    return [...this.connections].filter((c) => c.device?.user === user);
+  }
+
+  private connectionsOfDevice(user: string, device: number): EdgeConnection[] {
+    return this.connectionsOf(user).filter((c) => c.device?.device === device);
+  }
+
+  private connectionOf(user: string, device: number): EdgeConnection | undefined {
+    return this.connectionsOfDevice(user, device).at(-1);
+  }
+
+  private stanzaId(): string {
+    return `edge-${this.nextId++}`;
+  }
+}
+
+function bundleOf(node: BinaryNode): KeyBundle {
+  const child = (tag: string): BinaryNode => {
+    const found = B.getBinaryNodeChild(node, tag);
+    if (!found) throw new Error(`pre-key upload without <${tag}>`);
+    return found;
+  };
+  return {
+    registration: child("registration"),
+    type: child("type"),
+    identity: child("identity"),
+    signedPreKey: child("skey"),
+    preKeys: B.getBinaryNodeChildren(child("list"), "key"),
+  };
+}
+
+/** The session a contact starts with an account device, from that device's uploaded bundle. */
+function sessionOf(bundle: KeyBundle) {
+  const bytes = (node: BinaryNode | undefined, tag: string): Uint8Array =>
+    B.getBinaryNodeChild(node, tag)!.content as Uint8Array;
+  const uint = (data: Uint8Array): number => data.reduce((value, byte) => value * 256 + byte, 0);
+  const withType = (key: Uint8Array): Uint8Array => (key.length === 33 ? key : Buffer.concat([Buffer.from([5]), key]));
+  const preKey = bundle.preKeys.shift();
+  return {
+    registrationId: uint(bundle.registration.content as Uint8Array),
+    identityKey: withType(bundle.identity.content as Uint8Array),
+    signedPreKey: {
+      keyId: uint(bytes(bundle.signedPreKey, "id")),
+      publicKey: withType(bytes(bundle.signedPreKey, "value")),
+      signature: bytes(bundle.signedPreKey, "signature"),
+    },
+    preKey: preKey ? { keyId: uint(bytes(preKey, "id")), publicKey: withType(bytes(preKey, "value")) } : undefined,
+  };
+}
