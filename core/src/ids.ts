@@ -95,6 +95,14 @@ export function threadPeerId(accountId: string, peerJid: string): string {
   return `${encodeIdSegment(accountId)}__${sha256Hex(peerJid).slice(0, 40)}`;
 }
 
+/**
+ * `waSessions/{accountId}/keys/{type}__{id}`: one document per Signal key. Key ids are arbitrary
+ * (app-state-sync-key ids are base64 with `/`), so the id is encoded; the type has no `__`.
+ */
+export function sessionKeyDocId(type: string, id: string): string {
+  return `${encodeIdSegment(type)}__${encodeIdSegment(id)}`;
+}
+
 /** Thread ids under this prefix belong to the gateway's own probes; no user may send in one. */
 export const PROBE_THREAD_PREFIX = "longrun-probe_";
 

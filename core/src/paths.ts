@@ -1,4 +1,4 @@
-import { inboundDedupeId, threadPeerId } from "./ids";
+import { inboundDedupeId, sessionKeyDocId, threadPeerId } from "./ids";
 
 /**
  * Every Firestore path the system uses, built in one place. Segments are checked so a
@@ -32,7 +32,11 @@ export const paths = {
 
   outboxEntry: (requestId: string) => `${collections.outbox}/${segment(requestId, "requestId")}`,
   account: (accountId: string) => `${collections.accounts}/${segment(accountId, "accountId")}`,
+  /** The creds and the session fence; the Signal keys are below it. */
   waSession: (accountId: string) => `${collections.waSessions}/${segment(accountId, "accountId")}`,
+  waSessionKeys: (accountId: string) => `${paths.waSession(accountId)}/keys`,
+  waSessionKey: (accountId: string, type: string, id: string) =>
+    `${paths.waSessionKeys(accountId)}/${sessionKeyDocId(type, id)}`,
   inboundDedupe: (accountId: string, messageId: string) =>
     `${collections.inboundDedupe}/${inboundDedupeId(accountId, messageId)}`,
   threadPeer: (accountId: string, peerJid: string) => `${collections.threadPeers}/${threadPeerId(accountId, peerJid)}`,

@@ -1,4 +1,5 @@
 import { Writable } from "node:stream";
+import { seedLinkedSession } from "../../test/support/fixtures";
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { handleSend, newAccountDocument, paths } from "@wa-gateway/core";
@@ -30,7 +31,7 @@ async function reset(db: Firestore): Promise<void> {
         memberUids: [0, 1, 2].map((t) => `user-${id}-t${t}`),
       }),
     );
-    await db.doc(paths.waSession(id)).set({ meJid: `40700000${i}00@s.whatsapp.net` });
+    await seedLinkedSession(db, id, `40700000${i}00@s.whatsapp.net`);
   }
 }
 

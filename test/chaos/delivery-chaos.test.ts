@@ -3,10 +3,10 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { handleSend, paths } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { adminDb, resetFirestore } from "../support/emulator";
-import { countDocs, seedAccount } from "../support/fixtures";
+import { countDocs, seedAccount, seedLinkedSession } from "../support/fixtures";
 import { spawnWorker } from "../support/workerProcess";
 
 const FINISH_FAULTS = join(__dirname, "..", "support", "finishFaults.ts");
@@ -96,7 +96,7 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
     for (const id of accounts) {
       const memberUids = Array.from({ length: THREADS_PER_ACCOUNT }, (_, t) => userOf(`${id}-t${t}`));
       await seedAccount(db, id, { status: "disconnected", memberUids });
-      await db.doc(paths.waSession(id)).set({ meJid: `4071${id.slice(-2)}00000@s.whatsapp.net` });
+      await seedLinkedSession(db, id, `4071${id.slice(-2)}00000@s.whatsapp.net`);
     }
 
     // Enqueue through the real send handler, one message per account at a time: concurrent

@@ -54,3 +54,8 @@ export async function allDocumentPaths(db: Firestore): Promise<string[]> {
   await walk(await db.listCollections());
   return out.sort();
 }
+
+/** A session the simulated transport opens without a QR: creds as the session store keeps them. */
+export async function seedLinkedSession(db: Firestore, accountId: string, meJid: string): Promise<void> {
+  await db.doc(paths.waSession(accountId)).set({ epoch: 0, creds: JSON.stringify({ meJid }) });
+}

@@ -6,7 +6,7 @@ import { accountStore } from "../../worker/src/accounts/accountStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { faultyEmulatorFirestore } from "../support/faultyFirestore";
-import { seedAccount, sendPayload } from "../support/fixtures";
+import { seedAccount, sendPayload, seedLinkedSession } from "../support/fixtures";
 import { eventually, linkedAccount, simulatedWorldPerTest, workersPerTest } from "../support/worker";
 
 const account = async (id: string) => (await adminDb().doc(paths.account(id)).get()).data()!;
@@ -138,9 +138,9 @@ describe("worker account lease hygiene", function () {
     await seedAccount(adminDb(), "acc-1", {
       owner: { workerId: "new-holder", leaseUntil: new Date(Date.now() + 60_000), epoch: 8 },
     });
-    await adminDb().doc(paths.waSession("acc-1")).set({ meJid: "40711111111@s.whatsapp.net" });
+    await seedLinkedSession(adminDb(), "acc-1", "40711111111@s.whatsapp.net");
     const stale = accountStore(adminDb(), "old-holder", 30);
-    const result = await stale.session("acc-1", () => 7).clear();
+    const result = await stale.session("acc-1", 7).clear();
     assert.equal(result, "lost");
     assert.equal((await adminDb().doc(paths.waSession("acc-1")).get()).exists, true);
   });

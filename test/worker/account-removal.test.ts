@@ -5,7 +5,7 @@ import { firestoreAccountStore } from "../../functions/src/stores/accountStore";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
-import { seedAccount, sendPayload } from "../support/fixtures";
+import { seedAccount, sendPayload, seedLinkedSession } from "../support/fixtures";
 import { eventually, workersPerTest } from "../support/worker";
 
 const root = { uid: "root", admin: true };
@@ -50,7 +50,7 @@ describe("removed and logged-out accounts: nothing left behind, every message fi
       status: "connected",
       owner: { workerId: "died-a-moment-ago", leaseUntil: new Date(Date.now() + 2000), epoch: 3 },
     });
-    await adminDb().doc(paths.waSession("acc-1")).set({ meJid: "40711111111@s.whatsapp.net" });
+    await seedLinkedSession(adminDb(), "acc-1", "40711111111@s.whatsapp.net");
     await handleRemoveAccount(adminDeps(), root, { accountId: "acc-1" });
     assert.equal(await sessionExists(), true, "the callable left it to the holder");
     await worker();

@@ -4,7 +4,7 @@ import { handleRegenerateQr, handleRemoveAccount, paths } from "@wa-gateway/core
 import { firestoreAccountStore } from "../../functions/src/stores/accountStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
-import { seedAccount } from "../support/fixtures";
+import { seedAccount, seedLinkedSession } from "../support/fixtures";
 import { eventually, workersPerTest } from "../support/worker";
 
 const account = async (id: string) => (await adminDb().doc(paths.account(id)).get()).data()!;
@@ -49,7 +49,7 @@ describe("worker account ownership against the emulator", function () {
       status: "connected",
       owner: { workerId: "crashed", leaseUntil: new Date(Date.now() - 1000), epoch: 9 },
     });
-    await adminDb().doc(paths.waSession("acc-1")).set({ meJid: "40711111111@s.whatsapp.net" });
+    await seedLinkedSession(adminDb(), "acc-1", "40711111111@s.whatsapp.net");
     const w = await worker();
     await eventually("taken over", async () => (await account("acc-1")).owner?.workerId === w.workerId);
     assert.equal((await account("acc-1")).owner.epoch, 10);

@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { freePort, httpAnswers, waitUntil } from "../../scripts/lib/ports";
-import { paths } from "@wa-gateway/core";
 import { adminDb, emulator, resetFirestore } from "../support/emulator";
 import { handleSend } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
-import { seedAccount, sendPayload } from "../support/fixtures";
+import { seedAccount, seedLinkedSession, sendPayload } from "../support/fixtures";
 
 const sendHandler = () => (payload: unknown) =>
   handleSend(
@@ -84,9 +83,7 @@ describe("worker process stopped mid-start", () => {
     for (let i = 0; i < 20; i++) {
       const id = `busy-${String(i).padStart(2, "0")}`;
       await seedAccount(adminDb(), id, { status: "disconnected", memberUids: ["alice"] });
-      await adminDb()
-        .doc(paths.waSession(id))
-        .set({ meJid: `40710${String(i).padStart(2, "0")}00000@s.whatsapp.net` });
+      await seedLinkedSession(adminDb(), id, `40710${String(i).padStart(2, "0")}00000@s.whatsapp.net`);
     }
     // Each account has work waiting, so its outbox starts sweeping and claiming at once.
     const send = sendHandler();

@@ -16,7 +16,7 @@ import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { AccountOutbox } from "../outbox/accountOutbox";
 import type { OutboxStore } from "../outbox/outboxStore";
 import { OutboxWatcher } from "../outbox/outboxWatcher";
-import type { AccountSocket, ConnectionUpdate, Transport } from "../transport/transport";
+import type { AccountSocket, SessionStore, ConnectionUpdate, Transport } from "../transport/transport";
 import { retryWhile } from "../retry";
 import type { ServerClock } from "../serverClock";
 import type { AccountStore, FencedWrite } from "./accountStore";
@@ -42,6 +42,8 @@ interface Held {
   stopping: boolean;
   /** Local time when the lease runs out unless renewed (a duration from the last renewal: skew-free). */
   leaseDeadlineMs: number;
+  /** The session, fenced by this epoch; one per claim, so a 515's creds commit outlives its socket. */
+  session: SessionStore;
 }
 
 export interface AccountManagerOptions {
@@ -301,6 +303,7 @@ export class AccountManager {
       events: Promise.resolve(),
       stopping: false,
       leaseDeadlineMs: asked + this.leaseMs,
+      session: this.o.accounts.session(accountId, claim.epoch),
     };
     this.held.set(accountId, held);
     this.o.logger.info({ accountId, epoch: claim.epoch }, "account_lease_claimed");
@@ -315,7 +318,7 @@ export class AccountManager {
     let sawQr = false;
     const socket: AccountSocket = this.o.transport.connect(accountId, {
       phoneNumber: held.phoneNumber,
-      session: this.o.accounts.session(accountId, () => held.epoch),
+      session: held.session,
       handlers: {
         connection: (update) => {
           // A socket we already replaced, or a worker that is stopping: it writes nothing more.
@@ -428,7 +431,9 @@ export class AccountManager {
         );
         if (recorded === "lost" || recorded === "missing") return this.drop(held, `disconnect_record_${recorded}`);
         if (next.kind === "reconnect_now") {
-          this.connect(held);
+          // 515 after pairing: the new creds must be stored before the next socket reads them.
+          await held.session.flushed();
+          if (this.held.get(accountId) === held) this.connect(held);
         } else {
           const delay = reconnectDelayMs(++held.reconnectFailures);
           held.reconnectTimer = setTimeout(() => this.held.get(accountId) === held && this.connect(held), delay);
@@ -474,11 +479,11 @@ export class AccountManager {
     status: AccountStatus,
     dropSession: boolean,
   ): Promise<void> {
-    const { accountId, epoch } = held;
+    const { accountId } = held;
     held.stopping = true;
     try {
       if (dropSession) {
-        const cleared = await this.o.accounts.session(accountId, () => epoch).clear();
+        const cleared = await held.session.clear();
         if (cleared !== "written") return await this.drop(held, `session_clear_${cleared}`);
       }
       const recorded = await this.recordDisconnect(held, code, status, true);
@@ -518,7 +523,7 @@ export class AccountManager {
     await outbox?.stop();
     if (status === "removed") {
       await socket?.logout().catch(() => undefined);
-      await this.o.accounts.session(held.accountId, () => held.epoch).clear();
+      await held.session.clear();
     } else {
       await socket?.close();
     }

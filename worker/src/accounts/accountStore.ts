@@ -2,6 +2,8 @@ import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore"
 import { accountLeaseState, paths, RECENT_DISCONNECTS_KEPT, type AccountStatus } from "@wa-gateway/core";
 import { optimisticUpdate } from "../optimistic";
 import { ServerClock } from "../serverClock";
+import type { SessionStore } from "../transport/transport";
+import { firestoreSessionStore } from "./sessionStore";
 
 /** `takeover`: another worker held the lease and let it run out (it died or hung) rather than release it. */
 export type AccountClaim =
@@ -124,38 +126,25 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
       await ref(accountId).update({ backlogResolvedAt: FieldValue.serverTimestamp() });
     },
 
-    /** Session material lives under `waSessions/{accountId}`; written and deleted only while the lease is ours. */
-    session(accountId: string, epoch: () => number) {
-      const sessionRef = db.doc(paths.waSession(accountId));
-      return {
-        read: async () => (await sessionRef.get()).data(),
-        write: async (data: Record<string, unknown>) => {
-          const result = await db.runTransaction(async (tx) => {
-            const owner = ownerOf((await tx.get(ref(accountId))).data());
-            if (!owner || owner.workerId !== workerId || owner.epoch !== epoch()) return "lost";
-            tx.set(sessionRef, { ...data, updatedAt: FieldValue.serverTimestamp() });
-            return "written";
-          });
-          if (result !== "written") throw new Error(`account ${accountId}: lease lost, session not written`);
-        },
-        /** Deletes the session in the batch that re-checks the lease: a stale holder deletes nothing. */
-        clear: (): Promise<FencedWrite> =>
-          optimisticUpdate<FencedWrite>(
-            db,
-            [ref(accountId)],
-            ([snap]) => {
-              if (!snap!.exists) return { result: "missing" };
-              const owner = ownerOf(snap!.data());
-              if (!owner || owner.workerId !== workerId || owner.epoch !== epoch()) return { result: "lost" };
-              return {
-                result: "written",
-                updates: [[ref(accountId), { sessionClearedAt: FieldValue.serverTimestamp() }]],
-                deletes: [sessionRef],
-              };
-            },
-            clock,
-          ),
-      };
+    /** The account's session (`waSessions/{accountId}` and its keys), fenced by this lease epoch. */
+    session(accountId: string, epoch: number): SessionStore {
+      return firestoreSessionStore(db, accountId, epoch, (refs, last) =>
+        optimisticUpdate<FencedWrite>(
+          db,
+          [ref(accountId)],
+          ([snap]) => {
+            if (!snap!.exists) return { result: "missing" };
+            const owner = ownerOf(snap!.data());
+            if (!owner || owner.workerId !== workerId || owner.epoch !== epoch) return { result: "lost" };
+            return {
+              result: "written",
+              updates: [[ref(accountId), { [last ? "sessionClearedAt" : "updatedAt"]: FieldValue.serverTimestamp() }]],
+              deletes: refs,
+            };
+          },
+          clock,
+        ),
+      );
     },
   };
 }

@@ -54,7 +54,7 @@ export class DormantAccounts {
     const claim = await accounts.claim(accountId);
     if (claim.kind !== "claimed") return;
     try {
-      const result = await accounts.session(accountId, () => claim.epoch).clear();
+      const result = await accounts.session(accountId, claim.epoch).clear();
       logger.info({ accountId, result }, "removed_account_session_deleted");
     } finally {
       await accounts.release(accountId, claim.epoch);

@@ -76,45 +76,48 @@ export class SimulatedWhatsApp implements Transport {
 
     later(0, () => {
       handlers.connection({ state: "connecting" });
-      void session.read().then(
-        (creds) => {
-          if (socket.closed) return;
-          if (creds?.meJid) {
-            return later(5, () => {
-              socket.meJid = String(creds.meJid);
-              handlers.connection({ state: "open", meJid: socket.meJid });
-              this.startInboundTraffic(socket, later);
-            });
-          }
-          const ttl = this.options.qrTtlMs ?? 60_000;
-          if (phoneNumber) {
-            handlers.connection({
-              state: "pairing_code",
-              code: randomBytes(4).toString("hex").toUpperCase(),
-              expiresAt: new Date(Date.now() + ttl),
-            });
-          } else {
-            handlers.connection({
-              state: "qr",
-              qr: `SIM-QR:${accountId}:${randomBytes(8).toString("hex")}`,
-              expiresAt: new Date(Date.now() + ttl),
-            });
-          }
-          // Linking writes the creds, then the server asks for a restart (515), as WhatsApp does.
-          socket.onScan = () => {
-            const meJid = phoneNumber
-              ? `${phoneNumber}@s.whatsapp.net`
-              : `4070${Math.floor(1e6 + Math.random() * 8e6)}@s.whatsapp.net`;
-            void session.write({ meJid, linkedAt: new Date().toISOString() }).then(
-              () => this.closeSocket(socket, DisconnectCode.restartRequired, "restart required after pairing"),
-              () => this.closeSocket(socket, DisconnectCode.connectionLost, "session could not be saved"),
-            );
-          };
-          if (this.options.autoLinkMs != null) later(this.options.autoLinkMs, () => socket.onScan?.());
-          later(ttl, () => this.closeSocket(socket, DisconnectCode.timedOut, "QR not scanned in time"));
-        },
-        () => this.closeSocket(socket, DisconnectCode.connectionLost, "session could not be read"),
-      );
+      void session
+        .open()
+        .then((opened) => (opened === "opened" ? session.readCreds() : Promise.reject(new Error("session fence lost"))))
+        .then(
+          (creds) => {
+            if (socket.closed) return;
+            if (creds?.meJid) {
+              return later(5, () => {
+                socket.meJid = String(creds.meJid);
+                handlers.connection({ state: "open", meJid: socket.meJid });
+                this.startInboundTraffic(socket, later);
+              });
+            }
+            const ttl = this.options.qrTtlMs ?? 60_000;
+            if (phoneNumber) {
+              handlers.connection({
+                state: "pairing_code",
+                code: randomBytes(4).toString("hex").toUpperCase(),
+                expiresAt: new Date(Date.now() + ttl),
+              });
+            } else {
+              handlers.connection({
+                state: "qr",
+                qr: `SIM-QR:${accountId}:${randomBytes(8).toString("hex")}`,
+                expiresAt: new Date(Date.now() + ttl),
+              });
+            }
+            // Linking writes the creds, then the server asks for a restart (515), as WhatsApp does.
+            socket.onScan = () => {
+              const meJid = phoneNumber
+                ? `${phoneNumber}@s.whatsapp.net`
+                : `4070${Math.floor(1e6 + Math.random() * 8e6)}@s.whatsapp.net`;
+              void session.commit({ creds: { meJid, linkedAt: new Date().toISOString() } }).then(
+                () => this.closeSocket(socket, DisconnectCode.restartRequired, "restart required after pairing"),
+                () => this.closeSocket(socket, DisconnectCode.connectionLost, "session could not be saved"),
+              );
+            };
+            if (this.options.autoLinkMs != null) later(this.options.autoLinkMs, () => socket.onScan?.());
+            later(ttl, () => this.closeSocket(socket, DisconnectCode.timedOut, "QR not scanned in time"));
+          },
+          () => this.closeSocket(socket, DisconnectCode.connectionLost, "session could not be read"),
+        );
     });
 
     return {

@@ -33,11 +33,29 @@ export interface SocketHandlers {
   receipt(receipt: Receipt): void;
 }
 
-/** Session material (Baileys: creds and signal keys). Only the account's lease holder writes it. */
+/** One commit of session material: creds and/or Signal keys by type and id (null deletes a key). */
+export interface SessionChange {
+  creds?: Record<string, unknown>;
+  keys?: Record<string, Record<string, unknown | null | undefined>>;
+}
+
+/**
+ * Session material (Baileys: creds and Signal keys, one record per key), fenced by the account
+ * lease: only the newest lease holder that opened it can commit. A read error rejects; it never
+ * means "no session".
+ */
 export interface SessionStore {
-  read(): Promise<Record<string, unknown> | undefined>;
-  write(data: Record<string, unknown>): Promise<void>;
-  /** Deletes it, only while this worker holds the account lease ("lost": it does not; nothing deleted). */
+  /** Takes the session for this lease epoch; "lost" if a newer holder already has. */
+  open(): Promise<"opened" | "lost">;
+  /** The creds, or undefined when the account was never linked (or its session was deleted). */
+  readCreds(): Promise<Record<string, unknown> | undefined>;
+  /** The keys of one type that exist among `ids`, values exactly as committed. */
+  readKeys(type: string, ids: string[]): Promise<Record<string, unknown>>;
+  /** Writes the change, after every earlier commit; rejects (nothing written) once the fence is lost. */
+  commit(change: SessionChange): Promise<void>;
+  /** Resolves once every commit asked for so far has finished. */
+  flushed(): Promise<void>;
+  /** Deletes creds and keys, only while this worker holds the account lease ("lost": it does not). */
   clear(): Promise<"written" | "lost" | "missing">;
 }
 

@@ -1,0 +1,168 @@
+import { FieldValue, type DocumentReference, type Firestore, type Timestamp } from "firebase-admin/firestore";
+import { GrpcStatus, grpcStatusOf, paths } from "@wa-gateway/core";
+import { loadBaileys } from "../transport/baileys/module";
+import type { SessionChange, SessionStore } from "../transport/transport";
+import type { FencedWrite } from "./accountStore";
+
+/** Firestore's limits are 500 writes and 10 MiB per commit; stay well inside both. */
+const MAX_WRITES_PER_BATCH = 400;
+const MAX_BYTES_PER_BATCH = 4 * 1024 * 1024;
+
+/** A commit that found the session fence moved: a newer lease holder owns the session now. */
+export class SessionFenceLost extends Error {
+  constructor(accountId: string) {
+    super(`account ${accountId}: the session belongs to a newer lease holder; nothing written`);
+    this.name = "SessionFenceLost";
+  }
+}
+
+/** Deletes `refs` in one batch that holds only while the account lease is `epoch`'s (accountStore). */
+export type LeaseFencedDelete = (refs: DocumentReference[], last: boolean) => Promise<FencedWrite>;
+
+/**
+ * One account's WhatsApp session in Firestore: the creds on `waSessions/{accountId}` and one
+ * document per Signal key below it, values serialised with Baileys' `BufferJSON`.
+ *
+ * The fence: the creds document carries the lease epoch of the worker writing the session.
+ * `open()` stamps our epoch on it (refused if a newer one is there), and every commit updates
+ * it with a precondition on the update time of our own previous write. Once a newer holder has
+ * opened the session, any commit of ours fails before writing a byte: a stale worker can never
+ * roll a Signal ratchet back. Commits are serialised, so our own writes never fence each other.
+ */
+export function firestoreSessionStore(
+  db: Firestore,
+  accountId: string,
+  epoch: number,
+  deleteUnderLease: LeaseFencedDelete,
+): SessionStore {
+  const credsRef = db.doc(paths.waSession(accountId));
+  const keyRef = (type: string, id: string) => db.doc(paths.waSessionKey(accountId, type, id));
+  let fence: Timestamp | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const serialised = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work, work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  async function encode(value: unknown): Promise<string> {
+    const { BufferJSON } = await loadBaileys();
+    return JSON.stringify(value, BufferJSON.replacer);
+  }
+
+  async function decode(path: string, text: unknown): Promise<unknown> {
+    if (typeof text !== "string") throw new Error(`${path}: session value is not BufferJSON text`);
+    const { BufferJSON } = await loadBaileys();
+    return JSON.parse(text, BufferJSON.reviver);
+  }
+
+  async function open(): Promise<"opened" | "lost"> {
+    for (;;) {
+      const snap = await credsRef.get();
+      const theirs = snap.get("epoch") as number | undefined;
+      if (theirs !== undefined && theirs > epoch) return "lost";
+      try {
+        const written = snap.exists
+          ? await credsRef.update(
+              { epoch, updatedAt: FieldValue.serverTimestamp() },
+              { lastUpdateTime: snap.updateTime! },
+            )
+          : await credsRef.create({ epoch, creds: null, updatedAt: FieldValue.serverTimestamp() });
+        fence = written.writeTime;
+        return "opened";
+      } catch (err) {
+        const code = grpcStatusOf(err);
+        // Someone wrote between our read and our write (the old holder's last commit): read again.
+        if (code !== GrpcStatus.FAILED_PRECONDITION && code !== GrpcStatus.ALREADY_EXISTS) throw err;
+      }
+    }
+  }
+
+  async function commitBatches(change: SessionChange): Promise<void> {
+    if (!fence && (await open()) === "lost") throw new SessionFenceLost(accountId);
+    const writes: { ref: DocumentReference; data: Record<string, unknown> | null; bytes: number }[] = [];
+    for (const [type, values] of Object.entries(change.keys ?? {})) {
+      for (const [id, value] of Object.entries(values)) {
+        if (value === null || value === undefined) writes.push({ ref: keyRef(type, id), data: null, bytes: 100 });
+        else {
+          const text = await encode(value);
+          writes.push({ ref: keyRef(type, id), data: { type, id, value: text }, bytes: text.length + id.length + 100 });
+        }
+      }
+    }
+    const credsText = change.creds ? await encode(change.creds) : undefined;
+    const batches: (typeof writes)[] = [[]];
+    let bytes = credsText?.length ?? 0;
+    for (const write of writes) {
+      const current = batches.at(-1)!;
+      if (current.length >= MAX_WRITES_PER_BATCH || bytes + write.bytes > MAX_BYTES_PER_BATCH) {
+        batches.push([]);
+        bytes = 0;
+      }
+      batches.at(-1)!.push(write);
+      bytes += write.bytes;
+    }
+    // The creds go with the last batch: they are written once every key they refer to is.
+    for (const [index, keys] of batches.entries()) {
+      const last = index === batches.length - 1;
+      const batch = db.batch();
+      batch.update(
+        credsRef,
+        { updatedAt: FieldValue.serverTimestamp(), ...(last && credsText !== undefined ? { creds: credsText } : {}) },
+        { lastUpdateTime: fence! },
+      );
+      for (const { ref, data } of keys) {
+        if (data) batch.set(ref, data);
+        else batch.delete(ref);
+      }
+      try {
+        const [fenceWrite] = await batch.commit();
+        fence = fenceWrite!.writeTime;
+      } catch (err) {
+        const code = grpcStatusOf(err);
+        if (code === GrpcStatus.FAILED_PRECONDITION || code === GrpcStatus.NOT_FOUND)
+          throw new SessionFenceLost(accountId);
+        throw err;
+      }
+    }
+  }
+
+  return {
+    open: () => serialised(open),
+
+    async readCreds() {
+      const snap = await credsRef.get();
+      const creds = snap.get("creds") as unknown;
+      if (!snap.exists || creds === null || creds === undefined) return undefined;
+      return (await decode(credsRef.path, creds)) as Record<string, unknown>;
+    },
+
+    async readKeys(type, ids) {
+      if (ids.length === 0) return {};
+      const snaps = await db.getAll(...ids.map((id) => keyRef(type, id)));
+      const found: Record<string, unknown> = {};
+      for (const [index, snap] of snaps.entries()) {
+        if (snap.exists) found[ids[index]!] = await decode(snap.ref.path, snap.get("value"));
+      }
+      return found;
+    },
+
+    commit: (change) => serialised(() => commitBatches(change)),
+
+    /** Waits for every commit asked for so far (e.g. the creds before a 515 restart). */
+    flushed: () => serialised(async () => undefined),
+
+    clear: () =>
+      serialised(async (): Promise<FencedWrite> => {
+        const keys = await db.collection(paths.waSessionKeys(accountId)).listDocuments();
+        for (let start = 0; start < keys.length; start += MAX_WRITES_PER_BATCH) {
+          const result = await deleteUnderLease(keys.slice(start, start + MAX_WRITES_PER_BATCH), false);
+          if (result !== "written") return result;
+        }
+        const result = await deleteUnderLease([credsRef], true);
+        fence = undefined;
+        return result;
+      }),
+  };
+}
