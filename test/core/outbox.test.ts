@@ -127,7 +127,12 @@ describe("account connection state machine", () => {
     assert.deepEqual(afterClose(408), { kind: "reconnect_backoff", status: "disconnected" });
     assert.deepEqual(afterClose(440), { kind: "reconnect_backoff", status: "disconnected" });
     assert.deepEqual(afterClose(428), { kind: "reconnect_backoff", status: "disconnected" });
-    assert.deepEqual(afterClose(500), { kind: "stop", status: "needs_qr", dropSession: true });
+    assert.deepEqual(afterClose(403), { kind: "stop", status: "logged_out", dropSession: true });
+    assert.deepEqual(afterClose(411), { kind: "stop", status: "needs_qr", dropSession: true });
+  });
+
+  it("a 500 is Baileys' catch-all for stream and WebSocket errors: back off and keep the session", () => {
+    assert.deepEqual(afterClose(500), { kind: "reconnect_backoff", status: "disconnected" });
     assert.deepEqual(afterClose(undefined), { kind: "reconnect_backoff", status: "disconnected" });
   });
 

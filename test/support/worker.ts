@@ -7,6 +7,7 @@ import { paths } from "@wa-gateway/core";
 import { parseWorkerConfig } from "../../worker/src/config";
 import { createLogger } from "../../worker/src/logger";
 import { SimulatedWhatsApp, type SimulatedOptions } from "../../worker/src/transport/simulated";
+import type { Transport } from "../../worker/src/transport/transport";
 import { startWorker, type RunningWorker } from "../../worker/src/worker";
 import { adminDb, emulator, resetFirestore } from "./emulator";
 import { seedAccount } from "./fixtures";
@@ -14,9 +15,13 @@ import { jsonLineSink } from "./logSink";
 
 let counter = 0;
 
-/** A worker in this process, on the emulator, over the given simulated network; logs kept in memory. */
+/**
+ * A worker in this process, on the emulator, over the given transport (a simulated network), or
+ * over the one its config builds when `network` is null (Baileys, with WA_WEBSOCKET_URL in `env`);
+ * logs kept in memory.
+ */
 export async function startTestWorker(
-  network: SimulatedWhatsApp,
+  network: Transport | null,
   env: Record<string, string> = {},
   firestore?: Firestore,
 ): Promise<RunningWorker & { workerId: string; logs: Record<string, unknown>[] }> {
@@ -26,7 +31,7 @@ export async function startTestWorker(
     GCLOUD_PROJECT: projectId,
     FIRESTORE_EMULATOR_HOST: host,
     PORT: "0",
-    WA_TRANSPORT: "simulated",
+    WA_TRANSPORT: network ? "simulated" : "baileys",
     SEND_PACING: "off",
     ACCOUNT_LEASE_SEC: "6",
     OUTBOX_SWEEP_SEC: "1",
@@ -36,7 +41,7 @@ export async function startTestWorker(
   });
   const { sink, lines: logs } = jsonLineSink();
   const worker = await startWorker(config, createLogger({ level: "debug", workerId }, sink), {
-    transport: network,
+    ...(network ? { transport: network } : {}),
     firestore,
   });
   await worker.accounts.listening();
@@ -84,7 +89,7 @@ export function workersPerTest() {
     if (this.currentTest?.state === "failed") keepLogs(this.currentTest.fullTitle(), workers);
   });
   return {
-    async start(network: SimulatedWhatsApp, env: Record<string, string> = {}, firestore?: Firestore) {
+    async start(network: Transport | null, env: Record<string, string> = {}, firestore?: Firestore) {
       const worker = await startTestWorker(network, env, firestore);
       running.push(worker);
       return worker;

@@ -41,10 +41,15 @@ describe("worker process", () => {
     assert.match(w.output(), /WA_TRANSPORT/);
   });
 
-  it("refuses WA_TRANSPORT=baileys with a clear message while that transport is not built in", async () => {
-    const w = runWorker({ GCLOUD_PROJECT: emulator().projectId, WA_TRANSPORT: "baileys", PORT: "0" });
+  it("refuses a WhatsApp edge without TLS unless it is on loopback, with a clear message", async () => {
+    const w = runWorker({
+      GCLOUD_PROJECT: emulator().projectId,
+      WA_TRANSPORT: "baileys",
+      WA_WEBSOCKET_URL: "ws://web.whatsapp.example/ws/chat",
+      PORT: "0",
+    });
     assert.equal(await w.exit, 78);
-    assert.match(w.output(), /Baileys transport is not in this build/);
+    assert.match(w.output(), /WA_WEBSOCKET_URL: must be wss:\/\/ unless it is a loopback address/);
   });
 
   it("is not ready while Firestore does not answer, and stops on SIGTERM with exit 0", async function () {

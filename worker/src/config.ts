@@ -47,6 +47,22 @@ const envSchema = z.object({
   SEND_PACING_PER_MIN: z.coerce.number().positive().max(6000).default(20),
   SEND_PACING_BURST: z.coerce.number().int().positive().max(1000).default(3),
   SEND_PACING_JITTER_MS: z.coerce.number().int().nonnegative().max(60_000).default(800),
+  /** Baileys' own default is WhatsApp's edge; a test or `npm start` points it at the fake edge. */
+  WA_WEBSOCKET_URL: z
+    .url({ protocol: /^wss?$/, error: "a ws:// or wss:// URL" })
+    .default("wss://web.whatsapp.com/ws/chat")
+    .refine(
+      (url) => url.startsWith("wss://") || /^ws:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(url),
+      "must be wss:// unless it is a loopback address: Baileys does not check the edge's certificate chain, TLS is the only protection",
+    ),
+  /** The WhatsApp Web version Baileys announces; pinned, because looking it up calls the network. */
+  WA_VERSION: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, "major.minor.patch, e.g. 2.3000.1043857760")
+    .default("2.3000.1043857760"),
+  WA_BROWSER_NAME: z.string().min(1).max(40).default("WhatsApp Firebase Gateway"),
+  /** QR codes shown per link attempt before the account waits for someone to ask again (needs_qr). */
+  WA_QR_REFRESHES: z.coerce.number().int().min(1).max(20).default(5),
   WA_SIM_AUTO_LINK_MS: z.coerce.number().int().nonnegative().optional(),
   WA_SIM_RECORD_FILE: z.string().min(1).optional(),
   WA_SIM_INBOUND_EVERY_MS: z.coerce.number().int().positive().optional(),
@@ -89,6 +105,12 @@ export interface WorkerConfig {
   /** A send with no outcome past this is "maybe sent": a failed attempt, retried under the same id. */
   sendTimeoutMs: number;
   pacing: { perMinute: number; capacity: number; jitterMs: number } | null;
+  baileys: {
+    websocketUrl: string;
+    version: [number, number, number];
+    browserName: string;
+    qrRefreshes: number;
+  };
   simulated: {
     autoLinkMs: number | null;
     recordFile: string | undefined;
@@ -146,6 +168,12 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
       e.SEND_PACING === "on"
         ? { perMinute: e.SEND_PACING_PER_MIN, capacity: e.SEND_PACING_BURST, jitterMs: e.SEND_PACING_JITTER_MS }
         : null,
+    baileys: {
+      websocketUrl: e.WA_WEBSOCKET_URL,
+      version: e.WA_VERSION.split(".").map(Number) as [number, number, number],
+      browserName: e.WA_BROWSER_NAME,
+      qrRefreshes: e.WA_QR_REFRESHES,
+    },
     simulated: {
       autoLinkMs: e.WA_SIM_AUTO_LINK_MS ?? null,
       recordFile: e.WA_SIM_RECORD_FILE,

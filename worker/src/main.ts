@@ -1,7 +1,7 @@
 import { ConfigError, parseWorkerConfig } from "./config";
 import pino from "pino";
 import { createLogger } from "./logger";
-import { startWorker, UnsupportedTransportError } from "./worker";
+import { startWorker } from "./worker";
 
 // EX_CONFIG from sysexits.h: the environment is wrong, restarting will not help.
 const EXIT_BAD_CONFIG = 78;
@@ -20,14 +20,7 @@ async function main(): Promise<void> {
     workerId: config.workerId,
     service: { name: "wa-worker", version: config.serviceVersion },
   });
-  let worker;
-  try {
-    worker = await startWorker(config, logger);
-  } catch (err) {
-    if (!(err instanceof UnsupportedTransportError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(EXIT_BAD_CONFIG);
-  }
+  const worker = await startWorker(config, logger);
 
   // A stray rejection is a bug to report (with its stack, for Error Reporting), not a reason to
   // drop every socket this worker holds.

@@ -15,6 +15,7 @@ import { outboxStore } from "./outbox/outboxStore";
 import { startHeartbeats, type Heartbeats } from "./monitoring/heartbeats";
 import { firestoreReadiness } from "./readiness";
 import { createShutdown, type ShutdownOutcome } from "./shutdown";
+import { BaileysTransport } from "./transport/baileys/baileysTransport";
 import { SimulatedWhatsApp } from "./transport/simulated";
 import type { Transport } from "./transport/transport";
 
@@ -41,15 +42,13 @@ function listen(server: Server, port: number, host: string | undefined): Promise
   });
 }
 
-export class UnsupportedTransportError extends Error {}
-
 function withoutReadTime(figures: OutboxFigures | null) {
   if (!figures) return {};
   const { readAtMs, ...rest } = figures;
   return { ...rest, outboxFiguresAgeSec: Math.round((Date.now() - readAtMs) / 1000) };
 }
 
-function makeTransport(config: WorkerConfig): Transport {
+function makeTransport(config: WorkerConfig, logger: Logger): Transport {
   if (config.transport === "simulated") {
     return new SimulatedWhatsApp({
       autoLinkMs: config.simulated.autoLinkMs,
@@ -59,9 +58,7 @@ function makeTransport(config: WorkerConfig): Transport {
       deliveredReceiptMs: 500,
     });
   }
-  throw new UnsupportedTransportError(
-    "WA_TRANSPORT=baileys: the Baileys transport is not in this build yet; use WA_TRANSPORT=simulated",
-  );
+  return new BaileysTransport({ ...config.baileys, logger });
 }
 
 /** Wires the worker's parts together and starts them; `stop` undoes it in reverse order. */
@@ -70,7 +67,7 @@ export async function startWorker(
   logger: Logger,
   deps: { transport?: Transport; firestore?: Firestore } = {},
 ): Promise<RunningWorker> {
-  const transport = deps.transport ?? makeTransport(config);
+  const transport = deps.transport ?? makeTransport(config, logger);
   const startedAt = new Date();
   const db = deps.firestore ?? openFirestore(config.projectId, config.workerId);
   const checkFirestore = firestoreReadiness(db);

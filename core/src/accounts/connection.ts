@@ -34,10 +34,9 @@ export function afterClose(code: number | undefined): AfterClose {
       return { kind: "stop", status: "logged_out", dropSession: true };
     case DisconnectCode.multideviceMismatch:
       return { kind: "stop", status: "needs_qr", dropSession: true };
-    case DisconnectCode.badSession:
-      return { kind: "stop", status: "needs_qr", dropSession: true };
     default:
-      // 408, 428, 440, 503 and anything unknown: transient, keep trying with backoff.
+      // 408, 428, 440, 503, 500 (Baileys' catch-all for stream and WebSocket errors, a network
+      // blip as often as not) and anything unknown: transient, back off, keep the session.
       return { kind: "reconnect_backoff", status: "disconnected" };
   }
 }

@@ -104,6 +104,22 @@ export function inboundStore(db: Firestore) {
       const outbox = found.docs[0];
       if (!outbox || outbox.get("accountId") !== accountId) return "unknown";
       const msgRef = db.doc(paths.threadMessage(outbox.get("threadId"), outbox.id));
+      if (receipt.status === "failed") {
+        // An ERROR ack: WhatsApp took the message, then refused it. Final, and not retried.
+        const lastError = `WhatsApp refused the message (code ${receipt.code ?? "unknown"})`;
+        return optimisticUpdate<ReceiptResult>(db, [msgRef, outbox.ref], ([msg], nowMs) => {
+          const status = msg!.get("status") as MessageStatus | undefined;
+          if (!msg!.exists || (status !== "queued" && status !== "sent")) return { result: "unchanged" };
+          const at = Timestamp.fromMillis(nowMs);
+          return {
+            result: "advanced",
+            updates: [
+              [msgRef, { status: "failed", updatedAt: at }],
+              [outbox.ref, { status: "failed", lastError, updatedAt: at }],
+            ],
+          };
+        });
+      }
       // Optimistic like every worker write: a receipt racing the `sent` record reads again.
       return optimisticUpdate<ReceiptResult>(db, [msgRef], ([msg], nowMs) => {
         if (!msg!.exists) return { result: "unknown" };

@@ -17,15 +17,18 @@ export interface InboundMessage {
   /** WhatsApp's id of the message (key.id). */
   messageId: string;
   fromJid: string;
+  /** The message text, or a caption (or "") for other kinds. */
   text: string;
+  /** "text", or the kind of a message stored as a placeholder ("image", "audio", "sticker", ...). */
+  kind?: string;
   timestamp: Date;
 }
 
-export interface Receipt {
-  /** The id the message was sent under: our providerMessageId. */
-  messageId: string;
-  status: "delivered" | "read";
-}
+export type Receipt =
+  /** `messageId` is the id the message was sent under: our providerMessageId. */
+  | { messageId: string; status: "delivered" | "read" }
+  /** WhatsApp refused the message after taking it (an ERROR ack, e.g. 463): not retried. */
+  | { messageId: string; status: "failed"; code: number | undefined };
 
 export interface SocketHandlers {
   connection(update: ConnectionUpdate): void;

@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { handleSend, paths } from "@wa-gateway/core";
+import { firestoreSendStore } from "../../functions/src/stores/sendStore";
+import { adminDb, resetFirestore } from "../support/emulator";
+import { FakeWhatsApp, type FakeContact } from "../support/fakeWhatsApp/edge";
+import { countDocs, seedAccount, sendPayload } from "../support/fixtures";
+import { eventually, workersPerTest } from "../support/worker";
+
+const ACCOUNT_PHONE = "4915100000099";
+const account = async () => (await adminDb().doc(paths.account("acc-1")).get()).data()!;
+const outbox = async (requestId: string) => (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
+const message = async (threadId: string, id: string) =>
+  (await adminDb().doc(paths.threadMessage(threadId, id)).get()).data();
+
+/**
+ * The worker on the real Baileys socket (WA_TRANSPORT=baileys, its default), against the fake
+ * WhatsApp edge on 127.0.0.1: linking, sending, receipts, inbound, restarts and disconnects.
+ */
+describe("the worker on Baileys against a fake WhatsApp edge", function () {
+  this.timeout(60_000);
+  const workers = workersPerTest();
+  let edge: FakeWhatsApp;
+  let alice: FakeContact;
+
+  const startWorker = () => workers.start(null, { WA_WEBSOCKET_URL: edge.url, WA_QR_REFRESHES: "3" });
+  const send = (clientMessageId: string, text: string, to = alice) =>
+    handleSend(
+      { store: firestoreSendStore(adminDb()), now: () => new Date(), rateLimit: { maxSends: 10_000, windowSec: 60 } },
+      { uid: "alice", admin: false },
+      sendPayload({ clientMessageId, text, toJid: `+${to.pn}@s.whatsapp.net` }),
+    );
+
+  /** Links acc-1 the way a person does: the client shows the QR from the account document, the phone scans it. */
+  async function linkByQr(): Promise<void> {
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
+    const qr = await eventually("a QR on the account document", async () => (await account()).qr as string);
+    edge.scanQr(qr, ACCOUNT_PHONE);
+    await eventually("connected after the 515 restart", async () => (await account()).status === "connected");
+  }
+
+  beforeEach(async () => {
+    await resetFirestore();
+    edge = await FakeWhatsApp.start();
+    alice = await edge.addContact("4915100000001", "Alice");
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === "failed") console.log(edge.log.join("\n"));
+    await edge.close();
+  });
+
+  it("links by QR, and a send through the callable reaches the contact as the exact text under the outbox's id", async () => {
+    await startWorker();
+    await linkByQr();
+    assert.equal((await account()).waJid, `${ACCOUNT_PHONE}@s.whatsapp.net`);
+    assert.equal((await account()).qr, null);
+
+    const { requestId } = await send("m-1", "Grüße, Alice ✓");
+    const entry = await eventually("sent", async () =>
+      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
+    );
+    const received = await alice.nextMessage((m) => m.id === entry.providerMessageId);
+    assert.equal(received.text, "Grüße, Alice ✓");
+    assert.equal(alice.received.length, 1, "sent once");
+  });
+
+  it("delivery and read receipts move the thread message forward", async () => {
+    await startWorker();
+    await linkByQr();
+    const { requestId } = await send("m-1", "receipts please");
+    const entry = await eventually("sent", async () =>
+      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
+    );
+    await alice.nextMessage((m) => m.id === entry.providerMessageId);
+    edge.sendReceipt(alice, ACCOUNT_PHONE, entry.providerMessageId as string, "delivered");
+    await eventually("delivered", async () => (await message("thread-1", requestId))?.status === "delivered");
+    edge.sendReceipt(alice, ACCOUNT_PHONE, entry.providerMessageId as string, "read");
+    await eventually("read", async () => (await message("thread-1", requestId))?.status === "read");
+  });
+
+  it("a reply from a LID contact lands once, in the thread the send opened", async () => {
+    await startWorker();
+    await linkByQr();
+    const { requestId } = await send("m-1", "question?");
+    await eventually("sent", async () => (await outbox(requestId)).status === "sent");
+    const replyId = await edge.sendFromContact(alice, ACCOUNT_PHONE, "answer!", { addressing: "lid" });
+    const stored = await eventually("the reply stored", async () => {
+      const { docs } = await adminDb().collectionGroup("messages").where("providerMessageId", "==", replyId).get();
+      return docs.length > 0 ? docs : undefined;
+    });
+    assert.equal(stored.length, 1);
+    assert.equal(stored[0]!.ref.parent.parent!.id, "thread-1");
+    assert.equal(stored[0]!.get("text"), "answer!");
+  });
+
+  it("an ERROR ack 463 fails the message with its code, and it is not sent again", async () => {
+    await startWorker();
+    await linkByQr();
+    edge.setPolicy(alice, { kind: "error", code: 463 });
+    const { requestId } = await send("m-1", "time-locked");
+    await eventually("failed", async () => (await outbox(requestId)).status === "failed");
+    assert.match((await outbox(requestId)).lastError as string, /463/);
+    assert.equal((await message("thread-1", requestId))?.status, "failed");
+  });
+
+  it("a new worker resumes the session from Firestore after the first one dies, without a new QR", async () => {
+    const first = await startWorker();
+    await linkByQr();
+    workers.stopped(first);
+    await first.stop("crash");
+    await adminDb()
+      .doc(paths.account("acc-1"))
+      .update({ "owner.leaseUntil": new Date(0) });
+    await startWorker();
+    await eventually("connected again", async () => {
+      const a = await account();
+      return a.status === "connected" && a.owner?.workerId !== first.workerId;
+    });
+    assert.equal((await account()).qr, null, "no QR was needed");
+    assert.equal(edge.linkedDevices(ACCOUNT_PHONE), 1);
+    const { requestId } = await send("m-2", "after the restart");
+    const entry = await eventually("sent", async () =>
+      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
+    );
+    assert.equal((await alice.nextMessage((m) => m.id === entry.providerMessageId)).text, "after the restart");
+  });
+
+  it("401 from the phone: logged_out, the session deleted", async () => {
+    await startWorker();
+    await linkByQr();
+    edge.unlinkAll(ACCOUNT_PHONE);
+    await eventually("logged_out", async () => (await account()).status === "logged_out");
+    await eventually("session deleted", async () => !(await adminDb().doc(paths.waSession("acc-1")).get()).exists);
+    assert.equal(await countDocs(adminDb(), paths.waSessionKeys("acc-1")), 0);
+  });
+
+  it("500 is a blip: the account reconnects with its session kept", async () => {
+    await startWorker();
+    await linkByQr();
+    edge.streamError(ACCOUNT_PHONE, 500);
+    await eventually("the disconnect recorded", async () => (await account()).lastDisconnect?.code === 500);
+    await eventually("connected again", async () => (await account()).status === "connected", 20_000);
+    assert.equal(edge.linkedDevices(ACCOUNT_PHONE), 1);
+  });
+
+  it("440 (another socket took the session) while the lease is ours: backs off and comes back", async () => {
+    await startWorker();
+    await linkByQr();
+    edge.streamError(ACCOUNT_PHONE, 440);
+    await eventually("the disconnect recorded", async () => (await account()).lastDisconnect?.code === 440);
+    await eventually("connected again", async () => (await account()).status === "connected", 20_000);
+  });
+});

@@ -1,0 +1,252 @@
+import type { CacheStore, SignalKeyStore, WAMessage, WASocket, proto } from "@whiskeysockets/baileys";
+import { LRUCache } from "lru-cache";
+import type { Logger } from "../../logger";
+import type { AccountSocket, InboundMessage, SessionStore, SocketHandlers, Transport } from "../transport";
+import { SendError } from "../transport";
+import { sessionAuthState } from "./authState";
+import { loadBaileys, type Baileys } from "./module";
+
+export interface BaileysOptions {
+  websocketUrl: string;
+  version: [number, number, number];
+  browserName: string;
+  /** QR codes shown per link attempt; then the socket ends with 408 and the account waits (needs_qr). */
+  qrRefreshes: number;
+  logger: Logger;
+}
+
+/** Signal keys kept in memory per socket; the cache is dropped with its socket. */
+const KEY_CACHE_ENTRIES = 2_000;
+/** Our sends kept per account for `getMessage` (a contact's retry request re-encrypts them). */
+const RECENT_SENDS = 500;
+const RECENT_SEND_TTL_MS = 24 * 3_600_000;
+/** First QR lives 60 s, the next ones 20 s (Baileys' own timing). */
+const FIRST_QR_MS = 60_000;
+const NEXT_QR_MS = 20_000;
+
+/** A bounded CacheStore (Baileys' key store and retry counters take one); closing empties it. */
+function boundedCache(max: number, ttlMs?: number): CacheStore & { close(): void } {
+  const cache = new LRUCache<string, { value: unknown }>({ max, ...(ttlMs ? { ttl: ttlMs } : {}) });
+  return {
+    get: <T>(key: string) => cache.get(key)?.value as T | undefined,
+    set: <T>(key: string, value: T) => void cache.set(key, { value }),
+    del: (key: string) => void cache.delete(key),
+    flushAll: () => cache.clear(),
+    close: () => cache.clear(),
+  };
+}
+
+/** Baileys closes with a Boom error whose `output.statusCode` is the DisconnectReason. */
+const statusCodeOf = (error: unknown): number | undefined =>
+  (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+
+/** What WhatsApp's message kinds become when they are not plain text: a typed placeholder. */
+function inboundContent(B: Baileys, message: proto.IMessage | null | undefined): { kind: string; text: string } {
+  const content = B.normalizeMessageContent(message);
+  if (!content) return { kind: "unknown", text: "" };
+  if (content.conversation) return { kind: "text", text: content.conversation };
+  if (content.extendedTextMessage?.text) return { kind: "text", text: content.extendedTextMessage.text };
+  const type = B.getContentType(content) ?? "unknown";
+  const caption =
+    content.imageMessage?.caption ?? content.videoMessage?.caption ?? content.documentMessage?.caption ?? "";
+  return { kind: type.replace(/Message$/, ""), text: caption };
+}
+
+/**
+ * The real WhatsApp connection: one Baileys socket per account, its session in Firestore
+ * (per key, fenced by the account lease), mapped onto the Transport interface call for call.
+ */
+export class BaileysTransport implements Transport {
+  readonly name = "baileys" as const;
+  /** Per account, across socket restarts: Baileys' retry counters and our recent sends. */
+  private readonly retryCounters = new Map<string, CacheStore & { close(): void }>();
+  private readonly recentSends = new Map<string, LRUCache<string, string>>();
+
+  constructor(private readonly o: BaileysOptions) {}
+
+  connect(
+    accountId: string,
+    { phoneNumber, session, handlers }: { phoneNumber: string | null; session: SessionStore; handlers: SocketHandlers },
+  ): AccountSocket {
+    const logger = this.o.logger.child({ accountId, component: "baileys" });
+    const started = this.start(accountId, phoneNumber, session, handlers, logger).catch((err: Error) => {
+      logger.warn({ err }, "baileys_socket_not_started");
+      handlers.connection({ state: "close", code: statusCodeOf(err), reason: `socket not started: ${err.message}` });
+      return undefined;
+    });
+    const sent = this.recentSendsOf(accountId);
+    return {
+      send: async (toJid, text, messageId) => {
+        const socket = await started;
+        if (!socket) throw new SendError("socket closed", false);
+        sent.set(messageId, text);
+        try {
+          await socket.sendMessage(toJid, { text }, { messageId });
+          // Baileys' event buffer can hold our `append` upsert (and an ERROR ack folded into it)
+          // until some later event flushes it, up to 30 s: let it out now.
+          socket.ev.flush();
+        } catch (err) {
+          // The stanza may already have left (Baileys commits keys after sending): maybe sent, retried under the same id.
+          throw new SendError(`send failed: ${(err as Error).message}`, false);
+        }
+      },
+      logout: async () => {
+        const socket = await started;
+        await socket?.logout();
+      },
+      close: async () => {
+        const socket = await started;
+        socket?.end(undefined);
+      },
+    };
+  }
+
+  private async start(
+    accountId: string,
+    phoneNumber: string | null,
+    session: SessionStore,
+    handlers: SocketHandlers,
+    logger: Logger,
+  ): Promise<WASocket | undefined> {
+    const B = await loadBaileys();
+    handlers.connection({ state: "connecting" });
+    if ((await session.open()) === "lost") {
+      handlers.connection({ state: "close", code: 440, reason: "a newer lease holder owns the session" });
+      return undefined;
+    }
+    const { state, saveCreds } = await sessionAuthState(B, session);
+    const keyCache = boundedCache(KEY_CACHE_ENTRIES);
+    const baileysLogger = logger.child({}, { level: "warn" });
+    const cached = B.makeCacheableSignalKeyStore(state.keys, baileysLogger, keyCache);
+    // A failed commit ends the socket and drops the cache: the cache may hold keys never stored.
+    const failCommit = (err: Error) => {
+      logger.error({ err }, "session_commit_failed");
+      keyCache.close();
+      socket.end(err);
+    };
+    const keys: SignalKeyStore = {
+      get: (type, ids) => cached.get(type, ids),
+      set: async (data) => {
+        try {
+          await cached.set(data);
+        } catch (err) {
+          failCommit(err as Error);
+          throw err;
+        }
+      },
+      clear: cached.clear?.bind(cached),
+    };
+    const sent = this.recentSendsOf(accountId);
+    const socket: WASocket = B.makeWASocket({
+      auth: { creds: state.creds, keys },
+      waWebSocketUrl: this.o.websocketUrl,
+      version: this.o.version,
+      browser: B.Browsers.appropriate(this.o.browserName),
+      logger: baileysLogger,
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      msgRetryCounterCache: this.retryCounterOf(accountId),
+      getMessage: async (key) => {
+        const text = key.id ? sent.get(key.id) : undefined;
+        return text === undefined ? undefined : { conversation: text };
+      },
+      shouldIgnoreJid: (jid) =>
+        B.isJidBroadcast(jid) || B.isJidStatusBroadcast(jid) || B.isJidNewsletter(jid) || B.isJidGroup(jid) === true,
+    });
+    const ev = socket.ev;
+    let qrShown = 0;
+    let askedPairingCode = false;
+    ev.on("creds.update", () => void saveCreds().catch(failCommit));
+    ev.on("connection.update", (update) => {
+      if (update.qr) {
+        qrShown++;
+        if (qrShown > this.o.qrRefreshes) return socket.end(new Error("QR not scanned"));
+        if (phoneNumber && !askedPairingCode) {
+          // Only after the first QR: asked earlier, Baileys logs in instead of registering (401).
+          askedPairingCode = true;
+          void socket.requestPairingCode(phoneNumber).then(
+            (code) =>
+              handlers.connection({ state: "pairing_code", code, expiresAt: new Date(Date.now() + FIRST_QR_MS) }),
+            (err: Error) => logger.warn({ err }, "pairing_code_failed"),
+          );
+          return;
+        }
+        if (!phoneNumber) {
+          const ttl = qrShown === 1 ? FIRST_QR_MS : NEXT_QR_MS;
+          handlers.connection({ state: "qr", qr: update.qr, expiresAt: new Date(Date.now() + ttl) });
+        }
+      }
+      if (update.connection === "open") {
+        handlers.connection({ state: "open", meJid: B.jidNormalizedUser(state.creds.me?.id ?? "") });
+      }
+      if (update.connection === "close") {
+        keyCache.close();
+        const error = update.lastDisconnect?.error;
+        const code = qrShown > this.o.qrRefreshes ? 408 : statusCodeOf(error);
+        handlers.connection({ state: "close", code, reason: error?.message ?? "closed" });
+      }
+    });
+    // The status of one of our sends. Baileys' event buffer folds a receipt or an ERROR ack that
+    // arrives while our own `append` upsert is still buffered into that upsert, so both carry it.
+    const ownStatus = (
+      key: WAMessage["key"],
+      status: number | null | undefined,
+      stubParameters: string[] | null | undefined,
+    ) => {
+      if (!key.fromMe || !key.id || status === undefined || status === null) return;
+      const { Status } = B.proto.WebMessageInfo;
+      if (status === Status.ERROR) {
+        const code = Number(stubParameters?.[0] ?? 0) || undefined;
+        logger.warn({ messageId: key.id, code }, "message_rejected_by_whatsapp");
+        handlers.receipt({ messageId: key.id, status: "failed", code });
+      } else if (status === Status.DELIVERY_ACK) handlers.receipt({ messageId: key.id, status: "delivered" });
+      else if (status >= Status.READ) handlers.receipt({ messageId: key.id, status: "read" });
+    };
+    ev.on("messages.upsert", ({ messages, type }) => {
+      for (const message of messages) {
+        if (message.key.fromMe) ownStatus(message.key, message.status, message.messageStubParameters);
+        if (type !== "notify") continue;
+        const inbound = this.inboundOf(B, message);
+        if (inbound) handlers.message(inbound);
+      }
+    });
+    ev.on("messages.update", (updates) => {
+      for (const { key, update } of updates) ownStatus(key, update.status, update.messageStubParameters);
+    });
+    return socket;
+  }
+
+  /** A contact's message, or undefined for ours, groups, status and newsletters (ignored). */
+  private inboundOf(B: Baileys, message: WAMessage): InboundMessage | undefined {
+    const { key } = message;
+    if (key.fromMe || !key.id || !key.remoteJid || !message.message) return undefined;
+    if (B.isJidGroup(key.remoteJid) || B.isJidBroadcast(key.remoteJid) || B.isJidNewsletter(key.remoteJid)) {
+      return undefined;
+    }
+    // A LID contact is kept under its phone number when WhatsApp tells it, so replies to an
+    // outbound thread (addressed by number) land in that thread.
+    const alt = key.remoteJidAlt;
+    const fromJid = B.jidNormalizedUser(alt && B.isPnUser(alt) ? alt : key.remoteJid);
+    const { kind, text } = inboundContent(B, message.message);
+    const seconds = Number(message.messageTimestamp ?? 0);
+    return {
+      messageId: key.id,
+      fromJid,
+      text,
+      kind,
+      timestamp: seconds > 0 ? new Date(seconds * 1000) : new Date(),
+    };
+  }
+
+  private retryCounterOf(accountId: string) {
+    let cache = this.retryCounters.get(accountId);
+    if (!cache) this.retryCounters.set(accountId, (cache = boundedCache(1_000, 3_600_000)));
+    return cache;
+  }
+
+  private recentSendsOf(accountId: string) {
+    let sent = this.recentSends.get(accountId);
+    if (!sent) this.recentSends.set(accountId, (sent = new LRUCache({ max: RECENT_SENDS, ttl: RECENT_SEND_TTL_MS })));
+    return sent;
+  }
+}
