@@ -1,5 +1,6 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { newAccountDocument, paths, type AccountStatus } from "@wa-gateway/core";
+import { accountStore } from "../../worker/src/accounts/accountStore";
 
 /** Writes an account document as the add-account callable would, with the given overrides. */
 export async function seedAccount(
@@ -55,7 +56,7 @@ export async function allDocumentPaths(db: Firestore): Promise<string[]> {
   return out.sort();
 }
 
-/** A session the simulated transport opens without a QR: creds as the session store keeps them. */
+/** A session the simulated transport opens without a QR, written by the session store itself (epoch 0). */
 export async function seedLinkedSession(db: Firestore, accountId: string, meJid: string): Promise<void> {
-  await db.doc(paths.waSession(accountId)).set({ epoch: 0, creds: JSON.stringify({ meJid }) });
+  await accountStore(db, "fixture", 30).session(accountId, 0).commit({ creds: { meJid } });
 }

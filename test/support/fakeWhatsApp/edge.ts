@@ -100,8 +100,6 @@ class EdgeConnection {
   /** `user:device` once logged in. */
   device: { user: string; device: number } | undefined;
   pairing: { refs: string[] } | undefined;
-  /** Stops answering queries: a socket that hangs. */
-  silent = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -289,17 +287,8 @@ export class FakeWhatsApp {
     this.streamError(accountPhone, 401);
   }
 
-  /** The account's sockets stop answering queries (a hung socket). */
-  silence(accountPhone: string, silent = true): void {
-    for (const connection of this.connectionsOf(accountPhone)) connection.silent = silent;
-  }
-
   linkedDevices(accountPhone: string): number {
     return this.accounts.get(accountPhone)?.devices.size ?? 0;
-  }
-
-  onlineSockets(accountPhone: string): number {
-    return this.connectionsOf(accountPhone).length;
   }
 
   // --- the wire ---
@@ -389,7 +378,6 @@ export class FakeWhatsApp {
       return;
     }
     if (node.tag === "iq") {
-      if (connection.silent) return;
       this.onQuery(connection, node);
       return;
     }
@@ -444,7 +432,7 @@ export class FakeWhatsApp {
       const jid = user.attrs.jid ?? `${phone}@${SERVER}`;
       const { user: id, server } = B.jidDecode(jid)!;
       const contact = this.contacts.get(id);
-      const account = this.accounts.get(id) ?? [...this.accounts.values()].find((a) => a.lid === id);
+      const account = this.accountByAnyId(id);
       const content: BinaryNode[] = [];
       if (protocols.has("contact"))
         content.push({ tag: "contact", attrs: { type: contact || account ? "in" : "out" } });

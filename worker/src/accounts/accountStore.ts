@@ -1,4 +1,4 @@
-import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type DocumentReference, type Firestore } from "firebase-admin/firestore";
 import { accountLeaseState, paths, RECENT_DISCONNECTS_KEPT, type AccountStatus } from "@wa-gateway/core";
 import { optimisticUpdate } from "../optimistic";
 import { ServerClock } from "../serverClock";
@@ -38,11 +38,15 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
   /** `nowMs` is Firestore's read time: leases are judged and written on the server's clock. */
   const leaseUntil = (nowMs: number) => Timestamp.fromMillis(nowMs + leaseSec * 1000);
 
-  /** Applies `fields(data)` only while `epoch` is still ours (optimistic: no locks left by a crash). */
+  /**
+   * Applies `fields(data)` only while `epoch` is still ours (optimistic: no locks left by a crash);
+   * `deletes` go in the same batch, so they happen only under the lease too.
+   */
   function fenced(
     accountId: string,
     epoch: number,
     fields: (data: FirebaseFirestore.DocumentData, nowMs: number) => Record<string, unknown> | null,
+    deletes: DocumentReference[] = [],
   ): Promise<FencedWrite> {
     return optimisticUpdate<FencedWrite>(
       db,
@@ -55,6 +59,7 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
         return {
           result: "written",
           updates: update ? [[ref(accountId), { ...update, updatedAt: FieldValue.serverTimestamp() }]] : [],
+          deletes,
         };
       },
       clock,
@@ -129,21 +134,7 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
     /** The account's session (`waSessions/{accountId}` and its keys), fenced by this lease epoch. */
     session(accountId: string, epoch: number): SessionStore {
       return firestoreSessionStore(db, accountId, epoch, (refs, last) =>
-        optimisticUpdate<FencedWrite>(
-          db,
-          [ref(accountId)],
-          ([snap]) => {
-            if (!snap!.exists) return { result: "missing" };
-            const owner = ownerOf(snap!.data());
-            if (!owner || owner.workerId !== workerId || owner.epoch !== epoch) return { result: "lost" };
-            return {
-              result: "written",
-              updates: [[ref(accountId), { [last ? "sessionClearedAt" : "updatedAt"]: FieldValue.serverTimestamp() }]],
-              deletes: refs,
-            };
-          },
-          clock,
-        ),
+        fenced(accountId, epoch, () => (last ? { sessionClearedAt: FieldValue.serverTimestamp() } : {}), refs),
       );
     },
   };

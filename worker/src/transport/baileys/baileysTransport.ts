@@ -216,13 +216,11 @@ export class BaileysTransport implements Transport {
     return socket;
   }
 
-  /** A contact's message, or undefined for ours, groups, status and newsletters (ignored). */
+  /** A contact's message, or undefined for one of ours. */
   private inboundOf(B: Baileys, message: WAMessage): InboundMessage | undefined {
     const { key } = message;
+    // Groups, status, broadcasts and newsletters never get here: `shouldIgnoreJid` drops them.
     if (key.fromMe || !key.id || !key.remoteJid || !message.message) return undefined;
-    if (B.isJidGroup(key.remoteJid) || B.isJidBroadcast(key.remoteJid) || B.isJidNewsletter(key.remoteJid)) {
-      return undefined;
-    }
     // A LID contact is kept under its phone number when WhatsApp tells it, so replies to an
     // outbound thread (addressed by number) land in that thread.
     const alt = key.remoteJidAlt;
