@@ -1,5 +1,6 @@
 /** The gRPC status codes Firestore errors carry as `err.code`, named once for every store. */
 export const GrpcStatus = {
+  CANCELLED: 1,
   NOT_FOUND: 5,
   ALREADY_EXISTS: 6,
   FAILED_PRECONDITION: 9,
