@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
 import {
   advancesStatus,
-  afterClose,
   backoffMs,
   claimability,
   claimFields,
   DEFAULT_RETRY_POLICY,
   failureFields,
   holdsLease,
-  reconnectDelayMs,
   TokenBucket,
   type OutboxLeaseView,
 } from "@wa-gateway/core";
@@ -117,38 +115,6 @@ describe("message status", () => {
     assert.equal(advancesStatus("failed", "sent"), false);
     assert.equal(advancesStatus("sent", "failed"), false);
     assert.equal(advancesStatus("queued", "failed"), true);
-  });
-});
-
-describe("account connection state machine", () => {
-  it("maps Baileys disconnect codes to what the owner does next", () => {
-    assert.deepEqual(afterClose(515), { kind: "reconnect_now" });
-    assert.deepEqual(afterClose(401), { kind: "stop", status: "logged_out", dropSession: true });
-    assert.deepEqual(afterClose(408), { kind: "reconnect_backoff", status: "disconnected" });
-    assert.deepEqual(afterClose(440), { kind: "reconnect_backoff", status: "disconnected" });
-    assert.deepEqual(afterClose(428), { kind: "reconnect_backoff", status: "disconnected" });
-    assert.deepEqual(afterClose(403), { kind: "stop", status: "logged_out", dropSession: true });
-    assert.deepEqual(afterClose(411), { kind: "stop", status: "needs_qr", dropSession: true });
-  });
-
-  it("a 500 is Baileys' catch-all for stream and WebSocket errors: back off and keep the session", () => {
-    assert.deepEqual(afterClose(500), { kind: "reconnect_backoff", status: "disconnected" });
-    assert.deepEqual(afterClose(undefined), { kind: "reconnect_backoff", status: "disconnected" });
-  });
-
-  it("reconnect delay grows to a one-minute cap", () => {
-    assert.equal(
-      reconnectDelayMs(1, () => 1),
-      1000,
-    );
-    assert.equal(
-      reconnectDelayMs(4, () => 1),
-      8000,
-    );
-    assert.equal(
-      reconnectDelayMs(20, () => 1),
-      60_000,
-    );
   });
 });
 

@@ -106,6 +106,34 @@ describe("worker account ownership against the emulator", function () {
     assert.ok(Date.now() - recent.at(-1)!.toMillis() < 60_000);
   });
 
+  it("an account closing more often than WA_RECONNECTS_PER_HOUR cools down instead of reconnecting", async () => {
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
+    const w = await worker({ WA_RECONNECTS_PER_HOUR: "2", WA_RECONNECT_COOLDOWN_SEC: "3600" });
+    await eventually("connected", async () => (await account("acc-1")).status === "connected");
+    for (const close of [1, 2]) {
+      network.disconnect("acc-1", 428);
+      await eventually(`reconnected after close ${close}`, async () => {
+        const a = await account("acc-1");
+        return a.status === "connected" && a.reconnectCount === close;
+      });
+    }
+    network.disconnect("acc-1", 428);
+    const cooling = await eventually("cooling down", async () => {
+      const a = await account("acc-1");
+      return a.reconnectCooldownUntil ? a : undefined;
+    });
+    assert.equal(cooling.status, "disconnected");
+    const untilMs = (cooling.reconnectCooldownUntil as Timestamp).toMillis();
+    assert.ok(Math.abs(untilMs - (Date.now() + 3_600_000)) < 60_000, "cool-down is the configured hour");
+    assert.ok(w.logs.some((l) => l.message === "account_reconnect_cooldown" && l.accountId === "acc-1"));
+    const [state] = w.accounts.accountStates();
+    assert.deepEqual(
+      { state: state!.state, lastCloseCode: state!.lastCloseCode, reconnects: state!.reconnects },
+      { state: "closed", lastCloseCode: 428, reconnects: 3 },
+    );
+    assert.equal(state!.cooldownUntil, new Date(untilMs).toISOString());
+  });
+
   it("removing an account logs it out and deletes its session", async () => {
     await seedAccount(adminDb(), "acc-1", { status: "pending_qr" });
     await worker();

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "@wa-gateway/core";
 
 /**
  * The worker's whole configuration, read from the environment once at boot. Every variable
@@ -63,6 +64,9 @@ const envSchema = z.object({
   WA_BROWSER_NAME: z.string().min(1).max(40).default("WhatsApp Firebase Gateway"),
   /** QR codes shown per link attempt before the account waits for someone to ask again (needs_qr). */
   WA_QR_REFRESHES: z.coerce.number().int().min(1).max(20).default(5),
+  /** Closes per account per hour beyond which it cools down (the watchdog's reconnect_loop threshold). */
+  WA_RECONNECTS_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
+  WA_RECONNECT_COOLDOWN_SEC: z.coerce.number().int().min(1).max(86_400).default(900),
   WA_SIM_AUTO_LINK_MS: z.coerce.number().int().nonnegative().optional(),
   WA_SIM_RECORD_FILE: z.string().min(1).optional(),
   WA_SIM_INBOUND_EVERY_MS: z.coerce.number().int().positive().optional(),
@@ -104,6 +108,8 @@ export interface WorkerConfig {
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
   /** A send with no outcome past this is "maybe sent": a failed attempt, retried under the same id. */
   sendTimeoutMs: number;
+  /** Backoff between reconnects, and the cool-down once an account closes too often in an hour. */
+  reconnect: ReconnectPolicy;
   pacing: { perMinute: number; capacity: number; jitterMs: number } | null;
   baileys: {
     websocketUrl: string;
@@ -164,6 +170,11 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     loggedOutHoldMs: e.LOGGED_OUT_HOLD_SEC * 1000,
     retry: { maxAttempts: e.SEND_MAX_ATTEMPTS, baseMs: e.SEND_RETRY_BASE_MS, maxMs: 5 * 60_000 },
     sendTimeoutMs: e.SEND_TIMEOUT_MS,
+    reconnect: {
+      ...DEFAULT_RECONNECT_POLICY,
+      perHour: e.WA_RECONNECTS_PER_HOUR,
+      cooldownMs: e.WA_RECONNECT_COOLDOWN_SEC * 1000,
+    },
     pacing:
       e.SEND_PACING === "on"
         ? { perMinute: e.SEND_PACING_PER_MIN, capacity: e.SEND_PACING_BURST, jitterMs: e.SEND_PACING_JITTER_MS }

@@ -111,6 +111,7 @@ export async function startWorker(
     accountLeaseSec: config.accountLeaseSec,
     outboxLeaseSec: config.outboxLeaseSec,
     sendTimeoutMs: config.sendTimeoutMs,
+    reconnect: config.reconnect,
     sweepMs: config.outboxSweepMs,
     sweepPage: config.outboxSweepPage,
     listener: config.outboxListener,

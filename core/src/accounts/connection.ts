@@ -2,6 +2,26 @@ import type { AccountStatus } from "../documents/account";
 import { backoffMs } from "../outbox/lifecycle";
 
 /**
+ * The account connection, as its lease holder drives it (worker/src/accounts/accountManager.ts).
+ * One socket per account at a time; its events are handled one after another.
+ *
+ *            claim                      qr / pairing code
+ *   (free) ────────► connecting ────────────────────────► pending_qr
+ *                      ▲   │ open                             │ scanned: close 515
+ *      reconnect now   │   ▼                                  ▼
+ *      (515) ──────────┤ connected ── close ──► afterClose(): reconnect_now ──► connecting
+ *                      │                                     reconnect_later ─► disconnected ─(delay)─► connecting
+ *                      └─────────────────────────────────────┘ (more than perHour closes in an hour:
+ *                                                                the delay is the cool-down)
+ *                                                   stop ─► logged_out (401, 403: session deleted, lease released)
+ *                                                        ─► needs_qr   (411: session deleted; a QR left unscanned:
+ *                                                                       kept; waits for regenerate-QR)
+ *
+ * A close whose record finds the lease gone (440 when another worker took the account, any close
+ * after a takeover) lets the account go instead: the record is a fenced write, "lost" means stop.
+ */
+
+/**
  * Disconnect codes, as Baileys' `DisconnectReason` reports them (statusCode of the Boom error
  * in `connection.update`).
  */
@@ -18,15 +38,47 @@ export const DisconnectCode = {
   unavailableService: 503,
 } as const;
 
-/** What the account's owner does after a socket closes. */
+/** How reconnects are paced: backoff from `baseMs` doubling to `maxMs`, a cool-down past `perHour`. */
+export interface ReconnectPolicy {
+  baseMs: number;
+  maxMs: number;
+  /** Closes in an hour beyond which the account cools down (the watchdog's reconnect_loop threshold). */
+  perHour: number;
+  cooldownMs: number;
+}
+
+export const DEFAULT_RECONNECT_POLICY: ReconnectPolicy = {
+  baseMs: 1000,
+  maxMs: 60_000,
+  perHour: 5,
+  cooldownMs: 15 * 60_000,
+};
+
+/** What the holder knows when a socket closes. */
+export interface SocketClose {
+  code: number | undefined;
+  /** The socket showed a QR or pairing code: it was linking a phone, not running a linked session. */
+  wasLinking: boolean;
+  /** Closes of this account in the last hour, this one included (from the account document). */
+  closesInLastHour: number;
+  /** Reconnects in a row that have not reached `open`, this one included. */
+  failures: number;
+}
+
+/** What the account's holder does after a socket closes. */
 export type AfterClose =
   | { kind: "reconnect_now" }
-  | { kind: "reconnect_backoff"; status: AccountStatus }
-  | { kind: "stop"; status: AccountStatus; dropSession: boolean };
+  | { kind: "reconnect_later"; delayMs: number; cooldown: boolean }
+  | { kind: "stop"; status: "logged_out" | "needs_qr"; dropSession: boolean };
 
-export function afterClose(code: number | undefined): AfterClose {
-  switch (code) {
+export function afterClose(
+  close: SocketClose,
+  policy: ReconnectPolicy = DEFAULT_RECONNECT_POLICY,
+  random: () => number = Math.random,
+): AfterClose {
+  switch (close.code) {
     case DisconnectCode.restartRequired:
+      // 515 right after pairing: the new creds are stored, the next socket logs in with them.
       return { kind: "reconnect_now" };
     case DisconnectCode.loggedOut:
     case DisconnectCode.forbidden:
@@ -34,20 +86,41 @@ export function afterClose(code: number | undefined): AfterClose {
       return { kind: "stop", status: "logged_out", dropSession: true };
     case DisconnectCode.multideviceMismatch:
       return { kind: "stop", status: "needs_qr", dropSession: true };
-    default:
-      // 408, 428, 440, 503, 500 (Baileys' catch-all for stream and WebSocket errors, a network
-      // blip as often as not) and anything unknown: transient, back off, keep the session.
-      return { kind: "reconnect_backoff", status: "disconnected" };
   }
+  // A QR that timed out unscanned is not an outage: wait for someone to ask for a new one.
+  if (close.wasLinking) return { kind: "stop", status: "needs_qr", dropSession: false };
+  // 408, 428, 440, 503, 500 (Baileys' catch-all for stream and WebSocket errors, a network blip as
+  // often as not) and anything unknown: transient, keep the session, never a tight loop.
+  if (close.closesInLastHour > policy.perHour)
+    return { kind: "reconnect_later", delayMs: policy.cooldownMs, cooldown: true };
+  return { kind: "reconnect_later", delayMs: reconnectDelayMs(close.failures, policy, random), cooldown: false };
 }
 
-/** Reconnect delay: the outbox's backoff, from 1 s doubling to 60 s, with jitter. */
-export function reconnectDelayMs(failures: number, random: () => number = Math.random): number {
-  return backoffMs(failures, { maxAttempts: Number.POSITIVE_INFINITY, baseMs: 1000, maxMs: 60_000 }, random);
+/** The status the account document shows while the holder carries out `next`. */
+export function statusAfterClose(next: AfterClose): AccountStatus {
+  return next.kind === "reconnect_now" ? "connecting" : next.kind === "stop" ? next.status : "disconnected";
+}
+
+/** Reconnect delay: the outbox's backoff, from `baseMs` doubling to `maxMs`, with jitter. */
+export function reconnectDelayMs(
+  failures: number,
+  policy: Pick<ReconnectPolicy, "baseMs" | "maxMs"> = DEFAULT_RECONNECT_POLICY,
+  random: () => number = Math.random,
+): number {
+  return backoffMs(
+    failures,
+    { maxAttempts: Number.POSITIVE_INFINITY, baseMs: policy.baseMs, maxMs: policy.maxMs },
+    random,
+  );
 }
 
 /** Statuses in which no worker should hold a socket for the account. */
 export const DORMANT_STATUSES: ReadonlySet<AccountStatus> = new Set(["logged_out", "removed"]);
+
+/** Statuses a worker claims the account in: not dormant, and not waiting for a person (needs_qr). */
+export function wantsSocket(status: AccountStatus): boolean {
+  return !DORMANT_STATUSES.has(status) && status !== "needs_qr";
+}
 
 /** The account lease: free, ours, or someone else's until it expires. */
 export type AccountLeaseState = "free" | "ours" | "theirs";
@@ -59,4 +132,9 @@ export function accountLeaseState(
 ): AccountLeaseState {
   if (!owner || owner.leaseUntilMs <= nowMs) return "free";
   return owner.workerId === workerId ? "ours" : "theirs";
+}
+
+/** Closes within the hour before `nowMs`, from the account document's `recentDisconnects`. */
+export function closesWithinHour(recentMs: readonly number[], nowMs: number): number {
+  return recentMs.filter((t) => t > nowMs - 3_600_000).length;
 }

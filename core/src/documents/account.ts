@@ -43,6 +43,8 @@ export const accountDocument = z.object({
    * the watchdog's reconnect-loop check reads this instead of sampling every account each minute.
    */
   recentDisconnects: z.array(timestamp).max(50).optional(),
+  /** Set while the account cools down after too many reconnects in an hour; null once it connects. */
+  reconnectCooldownUntil: timestamp.nullable().optional(),
   memberUids: z.array(z.string()),
   createdBy: z.string(),
   createdAt: timestamp,

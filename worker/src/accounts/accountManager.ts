@@ -2,12 +2,15 @@ import type { Firestore, Timestamp } from "firebase-admin/firestore";
 import {
   accountLeaseState,
   afterClose,
+  closesWithinHour,
   collections,
   DORMANT_STATUSES,
   millisOf,
-  reconnectDelayMs,
+  statusAfterClose,
+  wantsSocket,
   type AccountStatus,
   type PacingPolicy,
+  type ReconnectPolicy,
 } from "@wa-gateway/core";
 import { InboundQueue } from "../inbound/inboundQueue";
 import type { InboundStore } from "../inbound/inboundStore";
@@ -34,6 +37,12 @@ interface Held {
   outbox: AccountOutbox | undefined;
   reconnectFailures: number;
   reconnectTimer: NodeJS.Timeout | undefined;
+  /** When the account's sockets closed in the last hour (Firestore's clock), seeded from its document. */
+  closesMs: number[];
+  /** Under this claim: reconnects made, the last close code, and the cool-down's end if one runs. */
+  reconnects: number;
+  lastCloseCode: number | undefined;
+  cooldownUntilMs: number | null;
   qrRequestedAtMs: number;
   phoneNumber: string | null;
   /** The socket's connection events, handled one after another: a close never overtakes an open. */
@@ -68,6 +77,7 @@ export interface AccountManagerOptions {
   accountLeaseSec: number;
   outboxLeaseSec: number;
   sendTimeoutMs: number;
+  reconnect: ReconnectPolicy;
   sweepMs: number;
   sweepPage: number;
   /** Off: the sweep alone finds work (see README: the emulator and big outboxes). */
@@ -82,6 +92,7 @@ interface AccountSeen {
   phoneNumber: string | null;
   removedAtMs: number;
   lastDisconnectAtMs: number;
+  recentDisconnectsMs: number[];
   sessionClearedAtMs: number;
   backlogResolvedAtMs: number;
 }
@@ -194,6 +205,7 @@ export class AccountManager {
       phoneNumber: d.phoneNumber ?? null,
       removedAtMs: ms(d.removedAt),
       lastDisconnectAtMs: ms(d.lastDisconnect?.at),
+      recentDisconnectsMs: ((d.recentDisconnects as unknown[] | undefined) ?? []).map(ms),
       sessionClearedAtMs: ms(d.sessionClearedAt),
       backlogResolvedAtMs: ms(d.backlogResolvedAt),
     };
@@ -245,7 +257,7 @@ export class AccountManager {
     }
     for (const [accountId, seen] of this.seen) {
       if (this.held.size >= this.o.maxAccounts || this.stopping || this.paused) break;
-      if (this.held.has(accountId) || DORMANT_STATUSES.has(seen.status) || seen.status === "needs_qr") continue;
+      if (this.held.has(accountId) || !wantsSocket(seen.status)) continue;
       if (accountLeaseState(seen.owner, this.o.workerId, this.o.clock.now()) === "theirs") continue;
       await this.claim(accountId, seen).catch((err: Error) =>
         this.o.logger.error({ accountId, err }, "account_claim_failed"),
@@ -298,6 +310,10 @@ export class AccountManager {
       outbox: undefined,
       reconnectFailures: 0,
       reconnectTimer: undefined,
+      closesMs: seen.recentDisconnectsMs,
+      reconnects: 0,
+      lastCloseCode: undefined,
+      cooldownUntilMs: null,
       qrRequestedAtMs: seen.qrRequestedAtMs,
       phoneNumber: seen.phoneNumber,
       events: Promise.resolve(),
@@ -379,10 +395,12 @@ export class AccountManager {
       case "open": {
         held.state = "open";
         held.reconnectFailures = 0;
+        held.cooldownUntilMs = null;
         await a.setStatus(accountId, epoch, "connected", {
           qr: null,
           qrExpiresAt: null,
           pairingCode: null,
+          reconnectCooldownUntil: null,
           waJid: update.meJid,
         });
         this.o.logger.info({ accountId, epoch }, "account_connected");
@@ -416,27 +434,49 @@ export class AccountManager {
         await outbox?.stop();
         if (this.stopping || this.held.get(accountId) !== held) return;
         this.o.metrics.disconnected(update.code);
-        let next = afterClose(update.code);
-        // A QR that timed out unscanned is not an outage: wait for someone to ask for a new one.
-        if (sawQr && next.kind === "reconnect_backoff") next = { kind: "stop", status: "needs_qr", dropSession: false };
+        const nowMs = this.o.clock.now();
+        held.closesMs = [...held.closesMs, nowMs].filter((t) => t > nowMs - 3_600_000);
+        held.lastCloseCode = update.code;
+        const next = afterClose(
+          {
+            code: update.code,
+            wasLinking: sawQr,
+            closesInLastHour: closesWithinHour(held.closesMs, nowMs),
+            failures: held.reconnectFailures + 1,
+          },
+          this.o.reconnect,
+        );
         this.o.logger.warn(
           { accountId, code: update.code, reason: update.reason, next: next.kind },
           "account_disconnected",
         );
         if (next.kind === "stop") return this.stopAccount(held, update.code, next.status, next.dropSession);
-        const recorded = await this.recordDisconnect(
-          held,
-          update.code,
-          next.kind === "reconnect_now" ? "connecting" : next.status,
-        );
+        held.cooldownUntilMs = next.kind === "reconnect_later" && next.cooldown ? nowMs + next.delayMs : null;
+        if (held.cooldownUntilMs !== null) {
+          this.o.logger.error(
+            {
+              accountId,
+              closesInLastHour: held.closesMs.length,
+              cooldownSec: Math.round(this.o.reconnect.cooldownMs / 1000),
+            },
+            "account_reconnect_cooldown",
+          );
+        }
+        const recorded = await this.recordDisconnect(held, {
+          code: update.code,
+          status: statusAfterClose(next),
+          cooldownUntilMs: held.cooldownUntilMs,
+        });
+        // The lease is gone (440 after a takeover, or any close a newer holder outran): let go.
         if (recorded === "lost" || recorded === "missing") return this.drop(held, `disconnect_record_${recorded}`);
+        held.reconnects++;
         if (next.kind === "reconnect_now") {
           // 515 after pairing: the new creds must be stored before the next socket reads them.
           await held.session.flushed();
           if (this.held.get(accountId) === held) this.connect(held);
         } else {
-          const delay = reconnectDelayMs(++held.reconnectFailures);
-          held.reconnectTimer = setTimeout(() => this.held.get(accountId) === held && this.connect(held), delay);
+          held.reconnectFailures++;
+          held.reconnectTimer = setTimeout(() => this.held.get(accountId) === held && this.connect(held), next.delayMs);
         }
         return;
       }
@@ -450,14 +490,13 @@ export class AccountManager {
    */
   private async recordDisconnect(
     held: Held,
-    code: number | undefined,
-    status: AccountStatus,
-    release = false,
+    close: Parameters<AccountStore["recordDisconnect"]>[2],
   ): Promise<FencedWrite | "unrecorded"> {
     const { accountId, epoch } = held;
+    const { code } = close;
     try {
       return await retryWhile(
-        () => this.o.accounts.recordDisconnect(accountId, epoch, code, status, release),
+        () => this.o.accounts.recordDisconnect(accountId, epoch, close),
         (attempt) => attempt < DISCONNECT_RECORD_ATTEMPTS && this.held.get(accountId) === held,
         (err, attempt) =>
           this.o.logger.warn({ accountId, attempt, err: err.message }, "account_disconnect_record_retry"),
@@ -486,7 +525,7 @@ export class AccountManager {
         const cleared = await held.session.clear();
         if (cleared !== "written") return await this.drop(held, `session_clear_${cleared}`);
       }
-      const recorded = await this.recordDisconnect(held, code, status, true);
+      const recorded = await this.recordDisconnect(held, { code, status, release: true });
       if (recorded !== "written") return await this.drop(held, `stop_${recorded}`);
       this.held.delete(accountId);
       this.o.logger.warn({ accountId, status }, "account_stopped");
@@ -554,9 +593,26 @@ export class AccountManager {
     this.inbound.stop();
   }
 
-  /** Per-account state for /metrics-json. */
-  accountStates(): { accountId: string; state: Held["state"]; epoch: number }[] {
-    return [...this.held.values()].map((h) => ({ accountId: h.accountId, state: h.state, epoch: h.epoch }));
+  /** Per-account connection state for /metrics-json. */
+  accountStates(): {
+    accountId: string;
+    state: Held["state"];
+    epoch: number;
+    lastCloseCode: number | null;
+    reconnects: number;
+    closesInLastHour: number;
+    cooldownUntil: string | null;
+  }[] {
+    const nowMs = this.o.clock.now();
+    return [...this.held.values()].map((h) => ({
+      accountId: h.accountId,
+      state: h.state,
+      epoch: h.epoch,
+      lastCloseCode: h.lastCloseCode ?? null,
+      reconnects: h.reconnects,
+      closesInLastHour: closesWithinHour(h.closesMs, nowMs),
+      cooldownUntil: h.cooldownUntilMs !== null ? new Date(h.cooldownUntilMs).toISOString() : null,
+    }));
   }
 
   /** Inbound messages received and not yet stored. */

@@ -99,20 +99,22 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
       return fenced(accountId, epoch, () => ({ status, ...extra }));
     },
 
-    /** The socket closed: its code and time, the new status, and the lease given back with it if `release`. */
+    /**
+     * The socket closed: its code and time, the new status, the cool-down if one starts, and the
+     * lease given back with it if `release`.
+     */
     recordDisconnect(
       accountId: string,
       epoch: number,
-      code: number | undefined,
-      status: AccountStatus,
-      release = false,
+      close: { code: number | undefined; status: AccountStatus; release?: boolean; cooldownUntilMs?: number | null },
     ) {
       return fenced(accountId, epoch, (data, nowMs) => ({
-        status,
-        ...(release ? { owner: null } : {}),
-        lastDisconnect: { code: code ?? 0, at: Timestamp.fromMillis(nowMs) },
+        status: close.status,
+        ...(close.release ? { owner: null } : {}),
+        lastDisconnect: { code: close.code ?? 0, at: Timestamp.fromMillis(nowMs) },
         reconnectCount: FieldValue.increment(1),
         recentDisconnects: keepRecentDisconnects(data.recentDisconnects as Timestamp[] | undefined, nowMs),
+        reconnectCooldownUntil: close.cooldownUntilMs ? Timestamp.fromMillis(close.cooldownUntilMs) : null,
         qr: null,
         qrExpiresAt: null,
         pairingCode: null,
