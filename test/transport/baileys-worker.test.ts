@@ -125,6 +125,33 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.equal((await alice.nextMessage((m) => m.id === entry.providerMessageId)).text, "after the restart");
   });
 
+  it("a contact's phone that asks for a message again gets the same text, even from a restarted worker", async () => {
+    const first = await startWorker();
+    await linkByQr();
+    const { requestId } = await send("m-1", "say it again");
+    const entry = await eventually("sent", async () =>
+      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
+    );
+    await alice.nextMessage((m) => m.id === entry.providerMessageId);
+    // The worker that sent it is gone, and its memory with it.
+    workers.stopped(first);
+    await first.stop("restart");
+    await startWorker();
+    await eventually("connected again", async () => {
+      const a = await account();
+      return a.status === "connected" && a.owner?.workerId !== first.workerId;
+    });
+    edge.requestResend(alice, ACCOUNT_PHONE, entry.providerMessageId as string);
+    const copies = await eventually("sent again under the same id", () => {
+      const same = alice.received.filter((m) => m.id === entry.providerMessageId);
+      return same.length === 2 ? same : undefined;
+    });
+    assert.deepEqual(
+      copies.map((m) => m.text),
+      ["say it again", "say it again"],
+    );
+  });
+
   it("401 from the phone: logged_out, the session deleted", async () => {
     await startWorker();
     await linkByQr();

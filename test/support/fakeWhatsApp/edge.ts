@@ -269,6 +269,23 @@ export class FakeWhatsApp {
     }
   }
 
+  /**
+   * The contact's phone could not decrypt `messageId` and asks for it again (a retry receipt):
+   * the socket must re-encrypt the same message, which it only can if it still has its content.
+   */
+  requestResend(contact: FakeContact, accountPhone: string, messageId: string): void {
+    const message = contact.received.find((m) => m.id === messageId);
+    if (!message) throw new Error(`contact ${contact.pn} never received ${messageId}`);
+    const t = `${Math.floor(Date.now() / 1000)}`;
+    for (const connection of this.connectionsOf(accountPhone)) {
+      connection.send({
+        tag: "receipt",
+        attrs: { id: messageId, from: message.to, type: "retry", t },
+        content: [{ tag: "retry", attrs: { count: "1", id: messageId, t, v: "1" } }],
+      });
+    }
+  }
+
   /** Messages to this contact are acknowledged (default) or rejected with an error code (e.g. 463). */
   setPolicy(contact: FakeContact, policy: ContactPolicy): void {
     this.policies.set(contact.pn, policy);

@@ -25,6 +25,9 @@ import type { ServerClock } from "../serverClock";
 import type { AccountStore, FencedWrite } from "./accountStore";
 import type { DormantAccount, DormantAccounts } from "./dormantAccounts";
 
+/** How old a send may be and still be re-encrypted for a contact's phone that asks for it again. */
+const RESEND_WINDOW_MS = 24 * 3_600_000;
+
 /** Attempts at recording a disconnect before the worker moves on without the record. */
 const DISCONNECT_RECORD_ATTEMPTS = 4;
 
@@ -335,6 +338,7 @@ export class AccountManager {
     const socket: AccountSocket = this.o.transport.connect(accountId, {
       phoneNumber: held.phoneNumber,
       session: held.session,
+      sent: { textOf: (messageId) => this.o.outbox.sentText(accountId, messageId, RESEND_WINDOW_MS) },
       handlers: {
         connection: (update) => {
           // A socket we already replaced, or a worker that is stopping: it writes nothing more.

@@ -246,6 +246,24 @@ export function outboxStore(
       return { failed, more: left > 0 || snap.size === page };
     },
 
+    /**
+     * The text we sent (or may have sent) under `providerMessageId` from this account, while it is
+     * younger than `maxAgeMs`: what Baileys' `getMessage` re-encrypts when a contact's phone
+     * could not decrypt it. Read from the outbox entry, so it survives any worker restart.
+     */
+    async sentText(accountId: string, providerMessageId: string, maxAgeMs: number): Promise<string | undefined> {
+      const snap = await db
+        .collection(collections.outbox)
+        .where("providerMessageId", "==", providerMessageId)
+        .limit(1)
+        .get();
+      const data = snap.docs[0]?.data();
+      if (!data || data.accountId !== accountId) return undefined;
+      if (data.status !== "sent" && data.status !== "processing") return undefined;
+      const atMs = millisOf(data.sentAt) ?? millisOf(data.createdAt) ?? 0;
+      return clock.now() - atMs <= maxAgeMs ? (data.text as string) : undefined;
+    },
+
     /** Hands a claimed entry back untouched (shutdown), so another worker can take it at once. */
     release(requestId: string, epoch: number): Promise<FinishResult> {
       return update<FinishResult>([ref(requestId)], ([snap], nowMs) => {

@@ -62,6 +62,12 @@ export interface SessionStore {
   clear(): Promise<"written" | "lost" | "missing">;
 }
 
+/** Our own recent sends, for a contact whose phone asks for one again (Baileys' `getMessage`). */
+export interface SentMessages {
+  /** The exact text sent under `messageId` by this account, or undefined (unknown, not ours, too old). */
+  textOf(messageId: string): Promise<string | undefined>;
+}
+
 export interface AccountSocket {
   /** Sends under a caller-chosen id, so a retry is recognised by WhatsApp as the same message. */
   send(toJid: string, text: string, messageId: string): Promise<void>;
@@ -75,7 +81,7 @@ export interface Transport {
   readonly name: "baileys" | "simulated";
   connect(
     accountId: string,
-    options: { phoneNumber: string | null; session: SessionStore; handlers: SocketHandlers },
+    options: { phoneNumber: string | null; session: SessionStore; sent: SentMessages; handlers: SocketHandlers },
   ): AccountSocket;
 }
 

@@ -1,7 +1,14 @@
 import type { CacheStore, SignalKeyStore, WAMessage, WASocket, proto } from "@whiskeysockets/baileys";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../../logger";
-import type { AccountSocket, InboundMessage, SessionStore, SocketHandlers, Transport } from "../transport";
+import type {
+  AccountSocket,
+  InboundMessage,
+  SentMessages,
+  SessionStore,
+  SocketHandlers,
+  Transport,
+} from "../transport";
 import { SendError } from "../transport";
 import { sessionAuthState } from "./authState";
 import { loadBaileys, type Baileys } from "./module";
@@ -17,9 +24,6 @@ export interface BaileysOptions {
 
 /** Signal keys kept in memory per socket; the cache is dropped with its socket. */
 const KEY_CACHE_ENTRIES = 2_000;
-/** Our sends kept per account for `getMessage` (a contact's retry request re-encrypts them). */
-const RECENT_SENDS = 500;
-const RECENT_SEND_TTL_MS = 24 * 3_600_000;
 /** First QR lives 60 s, the next ones 20 s (Baileys' own timing). */
 const FIRST_QR_MS = 60_000;
 const NEXT_QR_MS = 20_000;
@@ -58,28 +62,30 @@ function inboundContent(B: Baileys, message: proto.IMessage | null | undefined):
  */
 export class BaileysTransport implements Transport {
   readonly name = "baileys" as const;
-  /** Per account, across socket restarts: Baileys' retry counters and our recent sends. */
+  /** Per account, across socket restarts: Baileys' retry counters. */
   private readonly retryCounters = new Map<string, CacheStore & { close(): void }>();
-  private readonly recentSends = new Map<string, LRUCache<string, string>>();
 
   constructor(private readonly o: BaileysOptions) {}
 
   connect(
     accountId: string,
-    { phoneNumber, session, handlers }: { phoneNumber: string | null; session: SessionStore; handlers: SocketHandlers },
+    {
+      phoneNumber,
+      session,
+      sent,
+      handlers,
+    }: { phoneNumber: string | null; session: SessionStore; sent: SentMessages; handlers: SocketHandlers },
   ): AccountSocket {
     const logger = this.o.logger.child({ accountId, component: "baileys" });
-    const started = this.start(accountId, phoneNumber, session, handlers, logger).catch((err: Error) => {
+    const started = this.start(accountId, phoneNumber, session, sent, handlers, logger).catch((err: Error) => {
       logger.warn({ err }, "baileys_socket_not_started");
       handlers.connection({ state: "close", code: statusCodeOf(err), reason: `socket not started: ${err.message}` });
       return undefined;
     });
-    const sent = this.recentSendsOf(accountId);
     return {
       send: async (toJid, text, messageId) => {
         const socket = await started;
         if (!socket) throw new SendError("socket closed", false);
-        sent.set(messageId, text);
         try {
           await socket.sendMessage(toJid, { text }, { messageId });
           // Baileys' event buffer can hold our `append` upsert (and an ERROR ack folded into it)
@@ -105,6 +111,7 @@ export class BaileysTransport implements Transport {
     accountId: string,
     phoneNumber: string | null,
     session: SessionStore,
+    sent: SentMessages,
     handlers: SocketHandlers,
     logger: Logger,
   ): Promise<WASocket | undefined> {
@@ -136,7 +143,6 @@ export class BaileysTransport implements Transport {
       },
       clear: cached.clear?.bind(cached),
     };
-    const sent = this.recentSendsOf(accountId);
     const socket: WASocket = B.makeWASocket({
       auth: { creds: state.creds, keys },
       waWebSocketUrl: this.o.websocketUrl,
@@ -146,8 +152,10 @@ export class BaileysTransport implements Transport {
       markOnlineOnConnect: false,
       syncFullHistory: false,
       msgRetryCounterCache: this.retryCounterOf(accountId),
+      // A contact's phone that could not decrypt one of our sends asks for it again: re-encrypt
+      // the exact text, read from its outbox entry (so a restarted worker still has it).
       getMessage: async (key) => {
-        const text = key.id ? sent.get(key.id) : undefined;
+        const text = key.id && key.fromMe !== false ? await sent.textOf(key.id).catch(() => undefined) : undefined;
         return text === undefined ? undefined : { conversation: text };
       },
       shouldIgnoreJid: (jid) =>
@@ -240,11 +248,5 @@ export class BaileysTransport implements Transport {
     let cache = this.retryCounters.get(accountId);
     if (!cache) this.retryCounters.set(accountId, (cache = boundedCache(1_000, 3_600_000)));
     return cache;
-  }
-
-  private recentSendsOf(accountId: string) {
-    let sent = this.recentSends.get(accountId);
-    if (!sent) this.recentSends.set(accountId, (sent = new LRUCache({ max: RECENT_SENDS, ttl: RECENT_SEND_TTL_MS })));
-    return sent;
   }
 }
