@@ -103,6 +103,37 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.equal((await message("thread-1", requestId))?.status, "failed");
   });
 
+  it("a send the edge never answers is given up after SEND_TIMEOUT_MS and retried: the thread is not blocked", async () => {
+    const worker = await workers.start(null, {
+      WA_WEBSOCKET_URL: edge.url,
+      SEND_TIMEOUT_MS: "1000",
+      SEND_RETRY_BASE_MS: "200",
+    });
+    await linkByQr();
+    edge.setPolicy(alice, { kind: "silent" });
+    const first = await send("m-1", "into the void?");
+    const second = await send("m-2", "and after it");
+    const retried = await eventually("the hung attempt counted as failed and retried", async () => {
+      const entry = await outbox(first.requestId);
+      return entry.status === "queued" && entry.attempts >= 1 ? entry : undefined;
+    });
+    assert.match(retried.lastError as string, /no outcome|timed out|timeout/i);
+    assert.equal((await outbox(second.requestId)).status, "queued", "the thread's next message waits its turn");
+    edge.setPolicy(alice, { kind: "ack" });
+    const [a, b] = await Promise.all(
+      [first, second].map(({ requestId }) =>
+        eventually(`${requestId} sent`, async () =>
+          (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
+        ),
+      ),
+    );
+    assert.equal((await alice.nextMessage((m) => m.id === a!.providerMessageId)).text, "into the void?");
+    assert.equal((await alice.nextMessage((m) => m.id === b!.providerMessageId)).text, "and after it");
+    assert.equal(alice.received.length, 2, "each once");
+    // Baileys queues later sends behind the stuck one: the socket itself had to be replaced.
+    assert.ok(worker.logs.some((l) => l.message === "account_socket_replaced_after_hung_send"));
+  });
+
   it("a new worker resumes the session from Firestore after the first one dies, without a new QR", async () => {
     const first = await startWorker();
     await linkByQr();

@@ -90,8 +90,11 @@ export class FakeContact {
   }
 }
 
-/** What the edge does with the next messages sent to a contact. */
-type ContactPolicy = { kind: "ack" } | { kind: "error"; code: number };
+/**
+ * What the edge does with the next messages sent to a contact: acknowledge them, reject them with
+ * an error code, or say nothing at all, not even to the queries that look the contact up.
+ */
+type ContactPolicy = { kind: "ack" } | { kind: "error"; code: number } | { kind: "silent" };
 
 class EdgeConnection {
   readonly noise: ServerNoise;
@@ -430,15 +433,30 @@ export class FakeWhatsApp {
     }
     if (xmlns === "encrypt" && child?.tag === "digest") return result([{ tag: "digest", attrs: {} }]);
     if (xmlns === "encrypt" && child?.tag === "key") {
+      if (this.namesSilentContact(child)) return;
       const users = B.getBinaryNodeChildren(child, "user").map((user) => this.bundleNode(user.attrs.jid!));
       return result([{ tag: "list", attrs: {}, content: users }]);
     }
-    if (xmlns === "usync") return result([this.usync(child!)]);
+    if (xmlns === "usync") {
+      if (this.namesSilentContact(child!)) return (this.log.push(`usync ${iq.attrs.id} left unanswered`), undefined);
+      return result([this.usync(child!)]);
+    }
     if (xmlns === "md" && child?.tag === "remove-companion-device" && connection.device) {
       this.accounts.get(connection.device.user)?.devices.delete(connection.device.device);
       return result();
     }
     result();
+  }
+
+  /** A query naming a contact whose policy is "silent" (by JID or by phone number). */
+  private namesSilentContact(node: BinaryNode): boolean {
+    const users = B.getBinaryNodeChildren(B.getBinaryNodeChild(node, "list") ?? node, "user");
+    return users.some((user) => {
+      const phone = B.getBinaryNodeChild(user, "contact")?.content?.toString().replace("+", "");
+      const id = user.attrs.jid ? B.jidDecode(user.attrs.jid)?.user : phone;
+      const contact = id ? this.contacts.get(id) : undefined;
+      return contact !== undefined && this.policies.get(contact.pn)?.kind === "silent";
+    });
   }
 
   private usync(usync: BinaryNode): BinaryNode {
@@ -498,6 +516,7 @@ export class FakeWhatsApp {
         attrs: { class: "message", id: stanza.attrs.id!, from: to, t: `${Math.floor(Date.now() / 1000)}`, ...extra },
       });
     if (!contact || !connection.device) return ack({ error: "404" });
+    if (policy.kind === "silent") return;
     if (policy.kind === "error") return ack({ error: `${policy.code}` });
     const account = this.accounts.get(connection.device.user)!;
     const sender = `${account.lid}:${connection.device.device}@lid`;

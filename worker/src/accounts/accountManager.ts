@@ -421,6 +421,7 @@ export class AccountManager {
           pacing: this.o.pacing,
           leaseSec: this.o.outboxLeaseSec,
           sendTimeoutMs: this.o.sendTimeoutMs,
+          onSendHung: () => this.replaceHungSocket(held, socket),
           clock: this.o.clock,
           sweepMs: this.o.sweepMs,
           sweepPage: this.o.sweepPage,
@@ -485,6 +486,27 @@ export class AccountManager {
         return;
       }
     }
+  }
+
+  /**
+   * A send on this socket got no answer in time: the socket may be hung (Baileys holds later sends
+   * behind the stuck one), so it is closed and a new one connects; the session is kept. Queued
+   * after the socket's own events, and only once per socket.
+   */
+  private replaceHungSocket(held: Held, socket: AccountSocket): void {
+    held.events = held.events
+      .then(async () => {
+        if (held.socket !== socket || held.stopping || this.stopping || this.held.get(held.accountId) !== held) return;
+        this.o.logger.warn({ accountId: held.accountId }, "account_socket_replaced_after_hung_send");
+        const { outbox } = held;
+        held.socket = undefined; // its events are ignored from here
+        held.outbox = undefined;
+        held.state = "closed";
+        this.watcher.remove(held.accountId);
+        await Promise.all([outbox?.stop(), socket.close()]);
+        if (this.held.get(held.accountId) === held && !this.stopping && !held.socket) this.connect(held);
+      })
+      .catch((err: Error) => this.o.logger.error({ accountId: held.accountId, err }, "account_socket_replace_failed"));
   }
 
   /**

@@ -43,6 +43,8 @@ export interface AccountOutboxOptions {
   leaseSec: number;
   /** Past this, a send with no outcome counts as a failed attempt that may have gone out. */
   sendTimeoutMs: number;
+  /** A send got no outcome within `sendTimeoutMs`: the socket is suspect (its owner replaces it). */
+  onSendHung(): void;
   /** Firestore's clock: when a lease ends or a retry is due is judged on it. */
   clock: ServerClock;
   sweepMs: number;
@@ -237,6 +239,7 @@ export class AccountOutbox {
       return;
     }
     clearInterval(renewal);
+    if (failure instanceof SendTimedOut) this.o.onSendHung();
     const result = await store.fail(entry.requestId, entry.epoch, entry.threadId, {
       permanent: failure.permanent,
       message: failure.message,
@@ -272,6 +275,13 @@ export class AccountOutbox {
   }
 }
 
+/** A send with no outcome in time: maybe sent, retried under the same id. */
+class SendTimedOut extends SendError {
+  constructor(ms: number) {
+    super(`no outcome within ${ms} ms; it may have gone out and is retried under the same id`, false);
+  }
+}
+
 /**
  * A send bounded in time: one hung socket must not hold a thread (or its lease) for ever. Past the
  * bound the send counts as failed, not as "not sent": it is retried under the same id.
@@ -279,13 +289,7 @@ export class AccountOutbox {
 function withinMs(send: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new SendError(`no outcome within ${ms} ms; it may have gone out and is retried under the same id`, false),
-        ),
-      ms,
-    );
+    timer = setTimeout(() => reject(new SendTimedOut(ms)), ms);
   });
   return Promise.race([send, timeout]).finally(() => clearTimeout(timer));
 }
