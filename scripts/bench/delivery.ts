@@ -5,7 +5,7 @@ import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestor
 import { handleSend, newAccountDocument, paths } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { parseWorkerConfig } from "../../worker/src/config";
-import { createLogger } from "../../worker/src/logger";
+import { createLogger } from "../../worker/src/logging/logger";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { startWorker } from "../../worker/src/worker";
 import { countingFirestore, percentile } from "./countingFirestore";

@@ -17,7 +17,7 @@ import { firestoreMonitoringStore } from "../../functions/src/stores/monitoringS
 import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
 import { firestoreRollupStore } from "../../functions/src/stores/rollupStore";
 import { telegramChannel } from "../../functions/src/lib/telegram";
-import { createLogger } from "../../worker/src/logger";
+import { createLogger } from "../../worker/src/logging/logger";
 import { heartbeatLock } from "../../worker/src/monitoring/heartbeatLock";
 import { startHeartbeats } from "../../worker/src/monitoring/heartbeats";
 import { startFakeTelegram } from "../lib/fakeTelegram";

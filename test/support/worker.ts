@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Firestore } from "firebase-admin/firestore";
 import { paths } from "@wa-gateway/core";
 import { parseWorkerConfig } from "../../worker/src/config";
-import { createLogger } from "../../worker/src/logger";
+import { createLogger } from "../../worker/src/logging/logger";
 import { SimulatedWhatsApp, type SimulatedOptions } from "../../worker/src/transport/simulated";
 import type { Transport } from "../../worker/src/transport/transport";
 import { startWorker, type RunningWorker } from "../../worker/src/worker";

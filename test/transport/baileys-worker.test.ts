@@ -5,6 +5,7 @@ import { adminDb, resetFirestore } from "../support/emulator";
 import { FakeWhatsApp, type FakeContact } from "../support/fakeWhatsApp/edge";
 import { countDocs, seedAccount, sendPayload } from "../support/fixtures";
 import { eventually, workersPerTest } from "../support/worker";
+import { exited, spawnWorker } from "../support/workerProcess";
 
 const ACCOUNT_PHONE = "4915100000099";
 const account = async () => (await adminDb().doc(paths.account("acc-1")).get()).data()!;
@@ -134,26 +135,49 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.ok(worker.logs.some((l) => l.message === "account_socket_replaced_after_hung_send"));
   });
 
-  it("a new worker resumes the session from Firestore after the first one dies, without a new QR", async () => {
-    const first = await startWorker();
-    await linkByQr();
-    workers.stopped(first);
-    await first.stop("crash");
-    await adminDb()
-      .doc(paths.account("acc-1"))
-      .update({ "owner.leaseUntil": new Date(0) });
-    await startWorker();
-    await eventually("connected again", async () => {
-      const a = await account();
-      return a.status === "connected" && a.owner?.workerId !== first.workerId;
+  it("SIGKILL the worker process: another resumes the session from Firestore without a new QR", async () => {
+    const killed = spawnWorker("baileys-killed", {
+      WA_WEBSOCKET_URL: edge.url,
+      WA_TRANSPORT: "baileys",
+      ACCOUNT_LEASE_SEC: "6",
+      OUTBOX_SWEEP_SEC: "1",
+      SEND_PACING: "off",
+      HEARTBEATS: "off",
     });
+    try {
+      await linkByQr();
+      const before = await send("m-1", "before the kill");
+      const sent = await eventually("sent by the first process", async () =>
+        (await outbox(before.requestId)).status === "sent" ? outbox(before.requestId) : undefined,
+      );
+      await alice.nextMessage((m) => m.id === sent.providerMessageId);
+      killed.kill("SIGKILL");
+      await exited(killed);
+    } finally {
+      killed.kill("SIGKILL");
+    }
+    await startWorker();
+    await eventually(
+      "taken over once the dead lease ran out, and connected",
+      async () => {
+        const a = await account();
+        return a.status === "connected" && a.owner?.workerId !== "baileys-killed";
+      },
+      30_000,
+    );
     assert.equal((await account()).qr, null, "no QR was needed");
     assert.equal(edge.linkedDevices(ACCOUNT_PHONE), 1);
-    const { requestId } = await send("m-2", "after the restart");
-    const entry = await eventually("sent", async () =>
-      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
+    // The Signal sessions went on from what the killed process had committed, both ways.
+    const after = await send("m-2", "after the kill");
+    const entry = await eventually("sent by the new worker", async () =>
+      (await outbox(after.requestId)).status === "sent" ? outbox(after.requestId) : undefined,
     );
-    assert.equal((await alice.nextMessage((m) => m.id === entry.providerMessageId)).text, "after the restart");
+    assert.equal((await alice.nextMessage((m) => m.id === entry.providerMessageId)).text, "after the kill");
+    const replyId = await edge.sendFromContact(alice, ACCOUNT_PHONE, "still here", { addressing: "pn" });
+    await eventually("the reply decrypted and stored", async () => {
+      const { docs } = await adminDb().collectionGroup("messages").where("providerMessageId", "==", replyId).get();
+      return docs[0]?.get("text") === "still here";
+    });
   });
 
   it("a contact's phone that asks for a message again gets the same text, even from a restarted worker", async () => {

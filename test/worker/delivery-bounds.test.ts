@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
 import { DEFAULT_RETRY_POLICY, handleSend, paths } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
-import { createLogger } from "../../worker/src/logger";
+import { createLogger } from "../../worker/src/logging/logger";
 import { WorkerMetrics } from "../../worker/src/metrics/workerMetrics";
 import { AccountOutbox } from "../../worker/src/outbox/accountOutbox";
 import { outboxStore, type OutboxStore } from "../../worker/src/outbox/outboxStore";

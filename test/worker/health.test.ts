@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore } from "firebase-admin/firestore";
 import { parseWorkerConfig } from "../../worker/src/config";
-import { createLogger } from "../../worker/src/logger";
+import { createLogger } from "../../worker/src/logging/logger";
 import { startWorker, type RunningWorker } from "../../worker/src/worker";
 import { emulator } from "../support/emulator";
 import { jsonLineSink } from "../support/logSink";

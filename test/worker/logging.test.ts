@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
-import { createLogger } from "../../worker/src/logger";
+import { createRequire } from "node:module";
+import { captureConsole } from "../../worker/src/logging/consoleCapture";
+import { createLogger } from "../../worker/src/logging/logger";
+import { LogRate } from "../../worker/src/logging/logRate";
+import { baileysLogger } from "../../worker/src/transport/baileys/baileysLogger";
 import { jsonLineSink } from "../support/logSink";
+
+/** libsignal, as Baileys loads it (CommonJS, untyped): its session record prints to the console. */
+const { SessionRecord } = createRequire(__filename)("libsignal") as {
+  SessionRecord: new () => { closeSession(session: object): void };
+};
 
 const BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq";
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImFkbWluIjp0cnVlfQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
@@ -51,5 +60,56 @@ describe("worker logs for Cloud Logging and Error Reporting", () => {
     const { logger, raw } = capture();
     logger.info({ token: "tok-value-1", nested: { idToken: JWT } }, "x");
     assert.doesNotMatch(raw(), /tok-value-1|eyJ/);
+  });
+});
+
+describe("log lines a flood cannot multiply, and a console that leaks nothing", () => {
+  it("one kind of line is written at most perWindow times a window; the count left out rides on the next", () => {
+    let nowMs = 0;
+    const rate = new LogRate(2, 60_000, () => nowMs);
+    const verdicts = Array.from({ length: 5 }, () => rate.admit("failed to decrypt message"));
+    assert.deepEqual(verdicts, [
+      { log: true, suppressed: 0 },
+      { log: true, suppressed: 0 },
+      { log: false },
+      { log: false },
+      { log: false },
+    ]);
+    assert.deepEqual(rate.admit("another line"), { log: true, suppressed: 0 }, "counted per kind");
+    nowMs = 60_000;
+    assert.deepEqual(rate.admit("failed to decrypt message"), { log: true, suppressed: 3 });
+  });
+
+  it("Baileys' decrypt errors for a flood of messages become a few lines with the count", () => {
+    const { logger, lines } = capture();
+    const log = baileysLogger(logger.child({ accountId: "acc-1" }), new LogRate(3, 60_000, () => 0));
+    for (let i = 0; i < 100; i++)
+      log.error({ key: { id: `m-${i}` }, err: new Error("Bad MAC") }, "failed to decrypt message");
+    assert.equal(lines.length, 3);
+    assert.deepEqual(
+      lines.map((l) => [l.message, l.severity, l.accountId]),
+      Array.from({ length: 3 }, () => ["failed to decrypt message", "ERROR", "acc-1"]),
+    );
+  });
+
+  it("libsignal's console print of a session record reaches the log as its text, never the keys", () => {
+    const { sink, lines } = jsonLineSink();
+    const logger = createLogger({ level: "debug", workerId: "w-1" }, sink);
+    const privKey = Buffer.from("a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9", "hex");
+    const restore = captureConsole(logger);
+    try {
+      new SessionRecord().closeSession({
+        indexInfo: { closed: -1 },
+        currentRatchet: { ephemeralKeyPair: { privKey } },
+      });
+    } finally {
+      restore();
+    }
+    assert.deepEqual(
+      lines.map((l) => [l.message, l.severity, l.text, l.objectsDropped]),
+      [["console_output", "DEBUG", "Closing session:", 1]],
+    );
+    const raw = JSON.stringify(lines);
+    assert.ok(!raw.includes(privKey.toString("hex")) && !raw.includes("a1 b2 c3"), "no key bytes in any form");
   });
 });

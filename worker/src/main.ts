@@ -1,6 +1,7 @@
 import { ConfigError, parseWorkerConfig } from "./config";
 import pino from "pino";
-import { createLogger } from "./logger";
+import { captureConsole } from "./logging/consoleCapture";
+import { createLogger } from "./logging/logger";
 import { startWorker } from "./worker";
 
 // EX_CONFIG from sysexits.h: the environment is wrong, restarting will not help.
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
     workerId: config.workerId,
     service: { name: "wa-worker", version: config.serviceVersion },
   });
+  // Libraries print to the console (libsignal prints whole session records, keys included).
+  captureConsole(logger);
   const worker = await startWorker(config, logger);
 
   // A stray rejection is a bug to report (with its stack, for Error Reporting), not a reason to

@@ -8,7 +8,7 @@ import type { WorkerConfig } from "./config";
 import { openFirestore } from "./firestore";
 import { createHealthServer } from "./http/server";
 import { inboundStore } from "./inbound/inboundStore";
-import type { Logger } from "./logger";
+import type { Logger } from "./logging/logger";
 import { readOutboxFigures, sharedFigures, type OutboxFigures } from "./metrics/outboxFigures";
 import { WorkerMetrics } from "./metrics/workerMetrics";
 import { outboxStore } from "./outbox/outboxStore";

@@ -14,7 +14,7 @@ import {
 } from "@wa-gateway/core";
 import { InboundQueue } from "../inbound/inboundQueue";
 import type { InboundStore } from "../inbound/inboundStore";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { AccountOutbox } from "../outbox/accountOutbox";
 import type { OutboxStore } from "../outbox/outboxStore";

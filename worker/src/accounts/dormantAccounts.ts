@@ -1,5 +1,5 @@
 import { backlogVerdict, type AccountLeaseState, type AccountStatus } from "@wa-gateway/core";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import type { OutboxStore } from "../outbox/outboxStore";
 import type { ServerClock } from "../serverClock";
 import type { AccountStore } from "./accountStore";

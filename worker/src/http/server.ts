@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { Registry } from "prom-client";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import type { FirestoreCheck } from "../readiness";
 
 export interface HealthSources {

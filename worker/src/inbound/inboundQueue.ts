@@ -1,4 +1,4 @@
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import type { InboundMessage } from "../transport/transport";
 import type { InboundResult } from "./inboundStore";
 

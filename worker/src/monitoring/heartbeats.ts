@@ -9,7 +9,7 @@ import {
   GrpcStatus,
   grpcStatusOf,
 } from "@wa-gateway/core";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import { heartbeatLock } from "./heartbeatLock";
 
 export const HEARTBEAT_LOCK = "heartbeat-scheduler";

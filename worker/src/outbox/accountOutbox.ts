@@ -1,6 +1,6 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { collections, millisOf, TokenBucket, type PacingPolicy } from "@wa-gateway/core";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { SendError, type AccountSocket } from "../transport/transport";
 import { retryWhile } from "../retry";

@@ -1,6 +1,6 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { collections } from "@wa-gateway/core";
-import type { Logger } from "../logger";
+import type { Logger } from "../logging/logger";
 
 // Firestore's `in` filter takes at most 30 values.
 const IN_LIMIT = 30;

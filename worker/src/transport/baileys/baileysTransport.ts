@@ -1,6 +1,6 @@
 import type { CacheStore, SignalKeyStore, WAMessage, WASocket, proto } from "@whiskeysockets/baileys";
 import { LRUCache } from "lru-cache";
-import type { Logger } from "../../logger";
+import type { Logger } from "../../logging/logger";
 import type {
   AccountSocket,
   InboundMessage,
@@ -11,6 +11,7 @@ import type {
 } from "../transport";
 import { SendError } from "../transport";
 import { sessionAuthState } from "./authState";
+import { baileysLogger } from "./baileysLogger";
 import { loadBaileys, type Baileys } from "./module";
 
 export interface BaileysOptions {
@@ -123,8 +124,8 @@ export class BaileysTransport implements Transport {
     }
     const { state, saveCreds } = await sessionAuthState(B, session);
     const keyCache = boundedCache(KEY_CACHE_ENTRIES);
-    const baileysLogger = logger.child({}, { level: "warn" });
-    const cached = B.makeCacheableSignalKeyStore(state.keys, baileysLogger, keyCache);
+    const baileysLog = baileysLogger(logger.child({}, { level: "warn" }));
+    const cached = B.makeCacheableSignalKeyStore(state.keys, baileysLog, keyCache);
     // A failed commit ends the socket and drops the cache: the cache may hold keys never stored.
     const failCommit = (err: Error) => {
       logger.error({ err }, "session_commit_failed");
@@ -148,7 +149,7 @@ export class BaileysTransport implements Transport {
       waWebSocketUrl: this.o.websocketUrl,
       version: this.o.version,
       browser: B.Browsers.appropriate(this.o.browserName),
-      logger: baileysLogger,
+      logger: baileysLog,
       markOnlineOnConnect: false,
       syncFullHistory: false,
       msgRetryCounterCache: this.retryCounterOf(accountId),
