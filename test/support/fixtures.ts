@@ -9,6 +9,8 @@ export async function seedAccount(
   over: {
     status?: AccountStatus;
     memberUids?: string[];
+    /** Pairing-code login instead of a QR. */
+    phoneNumber?: string;
     owner?: { workerId: string; leaseUntil: Date; epoch: number };
   } = {},
 ): Promise<void> {
@@ -18,6 +20,7 @@ export async function seedAccount(
       now: new Date(),
       status: over.status ?? "connected",
       memberUids: over.memberUids,
+      phoneNumber: over.phoneNumber,
     }),
     qrRequestedAt: null,
     owner: over.owner ? { ...over.owner, leaseUntil: Timestamp.fromDate(over.owner.leaseUntil) } : null,

@@ -65,6 +65,26 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.equal(alice.received.length, 1, "sent once");
   });
 
+  it("links by pairing code when the account was added with a phone number", async () => {
+    await startWorker();
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"], phoneNumber: ACCOUNT_PHONE });
+    const code = await eventually("a pairing code on the account document", async () => {
+      const a = await account();
+      return a.status === "pending_qr" ? (a.pairingCode as string | null) : undefined;
+    });
+    assert.match(code, /^[A-Z0-9]{8}$/);
+    assert.equal((await account()).qr, null, "a pairing-code account shows no QR");
+    await edge.enterPairingCode(code, ACCOUNT_PHONE);
+    await eventually("connected after the 515 restart", async () => (await account()).status === "connected");
+    const a = await account();
+    assert.deepEqual([a.waJid, a.pairingCode], [`${ACCOUNT_PHONE}@s.whatsapp.net`, null]);
+    const { requestId } = await send("m-1", "linked by code");
+    const entry = await eventually("sent", async () =>
+      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
+    );
+    assert.equal((await alice.nextMessage((m) => m.id === entry.providerMessageId)).text, "linked by code");
+  });
+
   it("delivery and read receipts move the thread message forward", async () => {
     await startWorker();
     await linkByQr();

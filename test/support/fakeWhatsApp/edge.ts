@@ -1,6 +1,6 @@
 /**
  * A fake WhatsApp edge on 127.0.0.1 that the unmodified Baileys socket connects to: the
- * Noise handshake, QR pairing (the test plays the phone), the 515 restart and login,
+ * Noise handshake, QR and pairing-code linking (the test plays the phone), the 515 restart and login,
  * pre-key upload and fetch, USync, and contacts that really decrypt what the worker sends
  * and really encrypt what they send it, with Baileys' own libsignal repository. It stands at
  * the true edge of the world, WhatsApp's servers, and nothing else is faked.
@@ -103,6 +103,8 @@ class EdgeConnection {
   /** `user:device` once logged in. */
   device: { user: string; device: number } | undefined;
   pairing: { refs: string[] } | undefined;
+  /** A pairing-code login asked for (companion_hello): for the phone's number, the wrapped key. */
+  linkCode: { phone: string; wrappedCompanionEphemeral: Buffer } | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -124,6 +126,8 @@ export class FakeWhatsApp {
   private readonly accounts = new Map<string, LinkedAccount>();
   private readonly contacts = new Map<string, FakeContact>();
   private readonly policies = new Map<string, ContactPolicy>();
+  /** Pairing-code logins waiting for the socket's companion_finish, by link-code ref. */
+  private readonly linkCodeFinishes = new Map<string, (finish: BinaryNode) => void>();
   /** What to do when the socket answers one of our iqs, by stanza id. */
   private readonly replies = new Map<string, () => void>();
   private nextId = 1;
@@ -171,14 +175,88 @@ export class FakeWhatsApp {
     const [ref, , identityB64, advB64] = qr.slice(qr.indexOf("#") + 1).split(",");
     const connection = [...this.connections].find((c) => c.pairing?.refs.includes(ref ?? ""));
     if (!connection?.pairing || !identityB64 || !advB64) throw new Error(`no socket is showing QR ref ${ref}`);
+    connection.pairing = undefined;
+    this.pairSuccess(
+      connection,
+      this.accountOf(phoneNumber),
+      Buffer.from(identityB64, "base64"),
+      Buffer.from(advB64, "base64"),
+    );
+  }
+
+  /**
+   * The person types the pairing code the worker published into the phone `phoneNumber`. As
+   * WhatsApp does: the phone unwraps the companion's ephemeral key with the code, answers with its
+   * own (wrapped the same way) and its identity key; the socket sends back its identity in a
+   * bundle only the code's holder can open; both derive the ADV secret; then pair-success and 515.
+   * A wrong code leaves the socket unable to finish (as on WhatsApp): nothing links.
+   */
+  async enterPairingCode(code: string, phoneNumber: string): Promise<void> {
+    const connection = [...this.connections].find((c) => c.linkCode?.phone === phoneNumber);
+    if (!connection?.linkCode) throw new Error(`no socket asked for a pairing code for ${phoneNumber}`);
+    const { wrappedCompanionEphemeral } = connection.linkCode;
+    connection.linkCode = undefined;
+    const unwrap = async (wrapped: Buffer) =>
+      B.aesDecryptCTR(
+        wrapped.subarray(48, 80),
+        await B.derivePairingCodeKey(code, wrapped.subarray(0, 32)),
+        wrapped.subarray(32, 48),
+      );
+    const wrap = async (key: Uint8Array) => {
+      const salt = randomBytes(32);
+      const iv = randomBytes(16);
+      return Buffer.concat([salt, iv, B.aesEncryptCTR(key, await B.derivePairingCodeKey(code, salt), iv)]);
+    };
     const account = this.accountOf(phoneNumber);
+    const companionEphemeral = await unwrap(wrappedCompanionEphemeral);
+    const primaryEphemeral = B.Curve.generateKeyPair();
+    const ref = randomBytes(16).toString("hex");
+    const finishId = new Promise<BinaryNode>((resolve) => this.linkCodeFinishes.set(ref, resolve));
+    connection.send({
+      tag: "notification",
+      attrs: { id: this.stanzaId(), type: "link_code_companion_reg", from: SERVER },
+      content: [
+        {
+          tag: "link_code_companion_reg",
+          attrs: {},
+          content: [
+            { tag: "link_code_pairing_ref", attrs: {}, content: Buffer.from(ref) },
+            { tag: "primary_identity_pub", attrs: {}, content: account.accountKey.public },
+            {
+              tag: "link_code_pairing_wrapped_primary_ephemeral_pub",
+              attrs: {},
+              content: await wrap(primaryEphemeral.public),
+            },
+          ],
+        },
+      ],
+    });
+    const finish = await finishId;
+    const reg = B.getBinaryNodeChild(finish, "link_code_companion_reg")!;
+    const bundle = B.getBinaryNodeChildBuffer(reg, "link_code_pairing_wrapped_key_bundle")!;
+    const companionShared = B.Curve.sharedKey(primaryEphemeral.private, companionEphemeral);
+    const bundleKey = B.hkdf(companionShared, 32, {
+      salt: bundle.subarray(0, 32),
+      info: "link_code_pairing_key_bundle_encryption_key",
+    });
+    const opened = B.aesDecryptGCM(bundle.subarray(44), bundleKey, bundle.subarray(32, 44), Buffer.alloc(0));
+    const companionIdentity = opened.subarray(0, 32);
+    const identityShared = B.Curve.sharedKey(account.accountKey.private, companionIdentity);
+    const advSecret = B.hkdf(Buffer.concat([companionShared, identityShared, opened.subarray(64, 96)]), 32, {
+      info: "adv_secret",
+    });
+    connection.send({ tag: "iq", attrs: { id: finish.attrs.id!, type: "result", from: SERVER } });
+    this.pairSuccess(connection, account, companionIdentity, Buffer.from(advSecret));
+  }
+
+  /** Links a new companion device of `account` for the socket: pair-success, then (once signed) 515. */
+  private pairSuccess(connection: EdgeConnection, account: LinkedAccount, identity: Buffer, advSecret: Buffer): void {
     const device = account.nextDevice++;
     const details = B.proto.ADVDeviceIdentity.encode({
       rawId: randomInt(1, 2 ** 31),
       timestamp: Math.floor(Date.now() / 1000),
       keyIndex: device,
     }).finish();
-    const identity = Buffer.from(identityB64, "base64");
     const accountSignature = B.Curve.sign(
       account.accountKey.private,
       Buffer.concat([Buffer.from([6, 0]), details, identity]),
@@ -188,9 +266,8 @@ export class FakeWhatsApp {
       accountSignatureKey: account.accountKey.public,
       accountSignature,
     }).finish();
-    const hmac = B.hmacSign(signed, Buffer.from(advB64, "base64"));
+    const hmac = B.hmacSign(signed, advSecret);
     const id = this.stanzaId();
-    connection.pairing = undefined;
     this.replies.set(id, () => {
       account.devices.set(device, {});
       connection.send({ tag: "stream:error", attrs: { code: "515" } });
@@ -440,6 +517,20 @@ export class FakeWhatsApp {
     if (xmlns === "usync") {
       if (this.namesSilentContact(child!)) return (this.log.push(`usync ${iq.attrs.id} left unanswered`), undefined);
       return result([this.usync(child!)]);
+    }
+    if (xmlns === "md" && child?.tag === "link_code_companion_reg") {
+      if (child.attrs.stage === "companion_hello") {
+        const wrapped = B.getBinaryNodeChildBuffer(child, "link_code_pairing_wrapped_companion_ephemeral_pub");
+        const phone = B.jidDecode(child.attrs.jid)?.user;
+        if (wrapped && phone) connection.linkCode = { phone, wrappedCompanionEphemeral: Buffer.from(wrapped) };
+        return result();
+      }
+      if (child.attrs.stage === "companion_finish") {
+        const ref = B.getBinaryNodeChildBuffer(child, "link_code_pairing_ref");
+        const finish = this.linkCodeFinishes.get(Buffer.from(ref ?? []).toString());
+        this.linkCodeFinishes.delete(Buffer.from(ref ?? []).toString());
+        return finish ? finish(iq) : result();
+      }
     }
     if (xmlns === "md" && child?.tag === "remove-companion-device" && connection.device) {
       this.accounts.get(connection.device.user)?.devices.delete(connection.device.device);
