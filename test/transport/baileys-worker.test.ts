@@ -70,7 +70,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"], phoneNumber: ACCOUNT_PHONE });
     const code = await eventually("a pairing code on the account document", async () => {
       const a = await account();
-      return a.status === "pending_qr" ? (a.pairingCode as string | null) : undefined;
+      return a.status === "pending_qr" ? ((a.pairingCode as string | null) ?? undefined) : undefined;
     });
     assert.match(code, /^[A-Z0-9]{8}$/);
     assert.equal((await account()).qr, null, "a pairing-code account shows no QR");
