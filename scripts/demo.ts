@@ -15,7 +15,7 @@ import { localProjectId, REPO_ROOT } from "./lib/project";
 
 /**
  * `npm run demo`, against a running `npm start`: what a client app does. An admin adds an
- * account; the worker links it (the simulated phone scans the QR); a member sends a message
+ * account; the worker links it (the fake phone scans the QR); a member sends a message
  * and watches it go queued → sent → delivered through the security rules.
  */
 async function main(): Promise<void> {
@@ -50,9 +50,7 @@ async function main(): Promise<void> {
     const stop = onSnapshot(doc(firestore, "accounts", accountId), (snap) => {
       const status = snap.get("status") as string;
       if (snap.get("qr"))
-        console.log(
-          `  account ${status}: QR ready (${String(snap.get("qr")).slice(0, 24)}…), the simulated phone scans it`,
-        );
+        console.log(`  account ${status}: QR ready (${String(snap.get("qr")).slice(0, 24)}…), the fake phone scans it`);
       else console.log(`  account ${status}`);
       if (status === "connected") {
         stop();
@@ -80,7 +78,7 @@ async function main(): Promise<void> {
       }
     });
   });
-  console.log("the simulated recipient received it (see the worker's outbox_sent line)");
+  console.log("the recipient's phone reported it delivered (see the worker's outbox_sent line)");
 
   // The operator side: today's monitoring rollup so far, computed on demand.
   const today = new Date().toISOString().slice(0, 10);

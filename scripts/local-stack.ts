@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { startFirebaseEmulators } from "./emulators/firebase";
 import { EmulatorNotFoundError, startFirestoreEmulator } from "./emulators/firestore";
 import { startChild, stopAllChildren } from "./lib/children";
+import { startFakePhone } from "./lib/fakePhone";
 import { startFakeTelegram } from "./lib/fakeTelegram";
+import { FakeWhatsApp } from "../test/support/fakeWhatsApp/edge";
 import { freePort, httpAnswers, waitUntil } from "./lib/ports";
 import { localEnv, localProjectId, REPO_ROOT } from "./lib/project";
 import { findScheduledFunctions, startScheduler } from "./lib/scheduler";
@@ -18,8 +20,12 @@ const adminFirestore = () => getFirestore(getApps()[0] ?? initializeApp({ projec
 /**
  * `npm start`: the whole system on this machine. Firestore emulator, Auth and Functions
  * emulators, the worker with the simulated WhatsApp transport, and the scheduled functions
- * run on their schedules. Ctrl-C stops all of it.
+ * run on their schedules. Ctrl-C stops all of it. `npm start -- --baileys`: the worker runs the
+ * real Baileys socket instead, against the fake WhatsApp edge on 127.0.0.1 (a fake phone links).
  */
+const ON_BAILEYS = process.argv.includes("--baileys");
+/** The demo's recipient: a contact on the fake edge. */
+const DEMO_CONTACT = "40712345678";
 
 const STATUS_EVERY_MS = 15_000;
 const log = (part: string, line: string) => console.log(`${new Date().toISOString().slice(11, 19)} [${part}] ${line}`);
@@ -119,6 +125,21 @@ async function main(): Promise<void> {
     },
   });
 
+  let edge: FakeWhatsApp | undefined;
+  let stopPhone = () => {};
+  if (ON_BAILEYS) {
+    edge = await FakeWhatsApp.start({ deliveredAfterMs: 1000 });
+    await edge.addContact(DEMO_CONTACT, "Demo contact");
+    stopPhone = startFakePhone(adminFirestore(), edge, 3000, (line) => log("phone", line));
+    log("whatsapp", `fake WhatsApp edge on ${edge.url} (contact +${DEMO_CONTACT}); the fake phone links each account`);
+  }
+  const transportEnv = edge
+    ? { WA_TRANSPORT: "baileys", WA_WEBSOCKET_URL: edge.url }
+    : {
+        WA_TRANSPORT: "simulated",
+        // The simulated phone "scans" each QR after 3 s, so accounts link without a phone.
+        WA_SIM_AUTO_LINK_MS: process.env.WA_SIM_AUTO_LINK_MS ?? "3000",
+      };
   const worker = startChild(
     "worker",
     process.execPath,
@@ -130,9 +151,7 @@ async function main(): Promise<void> {
         ...env,
         PORT: String(ports.worker),
         WORKER_ID: process.env.WORKER_ID ?? "local-worker-1",
-        WA_TRANSPORT: "simulated",
-        // The simulated phone "scans" each QR after 3 s, so accounts link without a phone.
-        WA_SIM_AUTO_LINK_MS: process.env.WA_SIM_AUTO_LINK_MS ?? "3000",
+        ...transportEnv,
         // Pacing on, as in production, but brisk enough to watch.
         SEND_PACING_PER_MIN: process.env.SEND_PACING_PER_MIN ?? "60",
         LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
@@ -171,8 +190,8 @@ async function main(): Promise<void> {
     Firestore emulator  ${firestore.host}
     Auth emulator       ${emulators.authHost}
     Functions emulator  ${emulators.functionsUrl}/<name>
-    Worker              http://127.0.0.1:${ports.worker}  (/healthz /readyz /metrics-json, WA_TRANSPORT=simulated)
-    Telegram (fake)     ${telegram.apiRoot}  (alerts are printed as [telegram] lines)
+    Worker              http://127.0.0.1:${ports.worker}  (/healthz /readyz /metrics-json, WA_TRANSPORT=${transportEnv.WA_TRANSPORT})
+    Telegram (fake)     ${telegram.apiRoot}  (alerts are printed as [telegram] lines)${edge ? `\n    WhatsApp (fake)     ${edge.url}  (Baileys connects here; [phone] lines show the links)` : ""}
     Scheduled functions ${scheduled.length ? scheduled.map((s) => `${s.name} "${s.schedule}"`).join(", ") : "none exported"}
   Try it: \`npm run demo\` in another terminal (adds an account, links it, sends a message).
   Ctrl-C stops everything.
@@ -205,6 +224,8 @@ async function main(): Promise<void> {
     await scheduler.stop();
     await telegram.stop();
     await worker.stop(15_000);
+    stopPhone();
+    await edge?.close();
     await emulators.stop();
     await firestore.stop();
     await stopAllChildren();

@@ -134,16 +134,21 @@ export class FakeWhatsApp {
   /** Every stanza and handshake error, for a failing test to print. */
   readonly log: string[] = [];
 
+  /** Contacts' phones report each message delivered this long after it arrived (null: only when told). */
+  private deliveredAfterMs: number | null = null;
+
   private constructor(server: WebSocketServer) {
     this.server = server;
     server.on("connection", (ws) => this.accept(ws));
   }
 
-  static async start(): Promise<FakeWhatsApp> {
+  static async start(options: { deliveredAfterMs?: number } = {}): Promise<FakeWhatsApp> {
     B = await loadBaileys();
     const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
     await once(server, "listening");
-    return new FakeWhatsApp(server);
+    const edge = new FakeWhatsApp(server);
+    edge.deliveredAfterMs = options.deliveredAfterMs ?? null;
+    return edge;
   }
 
   get url(): string {
@@ -634,6 +639,10 @@ export class FakeWhatsApp {
       };
       contact.received.push(received);
       contact.events.emit("message", received);
+      if (this.deliveredAfterMs !== null) {
+        const accountPhone = connection.device.user;
+        setTimeout(() => this.sendReceipt(contact, accountPhone, received.id, "delivered"), this.deliveredAfterMs);
+      }
     }
   }
 

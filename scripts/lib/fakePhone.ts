@@ -1,0 +1,45 @@
+import { createHash } from "node:crypto";
+import type { Firestore } from "firebase-admin/firestore";
+import { collections } from "@wa-gateway/core";
+import type { FakeWhatsApp } from "../../test/support/fakeWhatsApp/edge";
+
+/** A phone number for an account added without one: stable per account id. */
+export function phoneFor(accountId: string): string {
+  const digits = BigInt(`0x${createHash("sha256").update(accountId).digest("hex").slice(0, 12)}`) % 10n ** 9n;
+  return `49151${digits.toString().padStart(9, "0")}`;
+}
+
+/**
+ * The person with the phone, for `npm start -- --baileys`: each QR the worker publishes on an
+ * account document is scanned, and each pairing code typed in, `afterMs` later, on the fake
+ * WhatsApp edge. Answers a function that stops watching.
+ */
+export function startFakePhone(
+  db: Firestore,
+  edge: FakeWhatsApp,
+  afterMs: number,
+  log: (line: string) => void,
+): () => void {
+  const handled = new Set<string>();
+  return db.collection(collections.accounts).onSnapshot((snap) => {
+    for (const doc of snap.docs) {
+      if (doc.get("status") !== "pending_qr") continue;
+      const qr = doc.get("qr") as string | null;
+      const code = doc.get("pairingCode") as string | null;
+      const shown = qr ?? code;
+      if (!shown || handled.has(shown)) continue;
+      handled.add(shown);
+      const phone = (doc.get("phoneNumber") as string | null) ?? phoneFor(doc.id);
+      setTimeout(() => {
+        try {
+          if (qr) edge.scanQr(qr, phone);
+          else
+            void edge.enterPairingCode(code!, phone).catch((err: Error) => log(`pairing code failed: ${err.message}`));
+          log(`phone +${phone} ${qr ? "scanned the QR" : `entered the pairing code ${code}`} of ${doc.id}`);
+        } catch (err) {
+          log(`phone could not link ${doc.id}: ${(err as Error).message}`);
+        }
+      }, afterMs);
+    }
+  });
+}
