@@ -1,4 +1,5 @@
 import { stopAllChildren } from "../lib/children";
+import { benchBaileys } from "./baileys";
 import { benchDelivery } from "./delivery";
 import { benchMonitoring } from "./monitoring";
 import { benchProxies } from "./proxies";
@@ -8,6 +9,7 @@ const PARTS: Record<string, () => Promise<void>> = {
   proxies: benchProxies,
   delivery: benchDelivery,
   monitoring: benchMonitoring,
+  baileys: benchBaileys,
 };
 
 async function main() {

@@ -1,0 +1,234 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { Writable } from "node:stream";
+import { initializeApp } from "firebase-admin/app";
+import { getFirestore, type Firestore } from "firebase-admin/firestore";
+import { handleSend, paths } from "@wa-gateway/core";
+import { firestoreSendStore } from "../../functions/src/stores/sendStore";
+import { seedAccount } from "../../test/support/fixtures";
+import { FakeWhatsApp } from "../../test/support/fakeWhatsApp/edge";
+import { parseWorkerConfig } from "../../worker/src/config";
+import { createLogger } from "../../worker/src/logging/logger";
+import { BaileysTransport } from "../../worker/src/transport/baileys/baileysTransport";
+import type { AccountSocket, SessionChange, SessionStore } from "../../worker/src/transport/transport";
+import { startWorker } from "../../worker/src/worker";
+import { startFakePhone } from "../lib/fakePhone";
+import { freePort, httpAnswers, waitUntil } from "../lib/ports";
+import { spawnWorker } from "../lib/workerProcess";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+const silent = () => createLogger({ level: "silent", workerId: "bench" }, new Writable({ write: (_c, _e, d) => d() }));
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(2);
+
+/** Heap and RSS after full collections (weak references and finalisers settle). */
+async function settledMemory(): Promise<{ heap: number; rss: number }> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const { heapUsed, rss } = process.memoryUsage();
+  return { heap: heapUsed, rss };
+}
+
+/** A session kept in memory, so the socket figures are the socket's own, not a Firestore client's. */
+function memorySession(): SessionStore {
+  let creds: Record<string, unknown> | undefined;
+  const keys = new Map<string, unknown>();
+  return {
+    open: async () => "opened",
+    readCreds: async () => creds,
+    readKeys: async (type, ids) =>
+      Object.fromEntries(ids.filter((id) => keys.has(`${type}/${id}`)).map((id) => [id, keys.get(`${type}/${id}`)])),
+    commit: async (change: SessionChange) => {
+      if (change.creds) creds = change.creds;
+      for (const [type, byId] of Object.entries(change.keys ?? {}))
+        for (const [id, value] of Object.entries(byId))
+          if (value === null || value === undefined) keys.delete(`${type}/${id}`);
+          else keys.set(`${type}/${id}`, value);
+    },
+    flushed: async () => undefined,
+    clear: async () => "written",
+  };
+}
+
+/** One account's socket on the transport, linked by QR on first use: resolves once open. */
+function connectOnce(
+  transport: BaileysTransport,
+  edge: FakeWhatsApp,
+  accountId: string,
+  phone: string,
+  session: SessionStore,
+): Promise<AccountSocket> {
+  return new Promise((resolve, reject) => {
+    let socket: AccountSocket;
+    const open = () => {
+      socket = transport.connect(accountId, {
+        phoneNumber: null,
+        session,
+        sent: { textOf: async () => undefined },
+        handlers: {
+          connection: (u) => {
+            if (u.state === "qr") edge.scanQr(u.qr, phone);
+            if (u.state === "open") resolve(socket);
+            if (u.state === "close") {
+              if (u.code === 515) open();
+              else reject(new Error(`socket closed with ${u.code}: ${u.reason}`));
+            }
+          },
+          message: () => undefined,
+          receipt: () => undefined,
+        },
+      });
+    };
+    open();
+  });
+}
+
+/** Sends through the worker: callable → outbox → lease → one Baileys socket → fake edge → contact decrypts. */
+async function sendsThroughOneSocket(db: Firestore, edge: FakeWhatsApp): Promise<string> {
+  const contacts = await Promise.all(Array.from({ length: 10 }, (_, i) => edge.addContact(`4917000000${i}`)));
+  const config = parseWorkerConfig({
+    GCLOUD_PROJECT: process.env.GCLOUD_PROJECT,
+    FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST,
+    PORT: "0",
+    WORKER_ID: "bench-baileys",
+    WA_WEBSOCKET_URL: edge.url,
+    SEND_PACING: "off",
+    HEARTBEATS: "off",
+  });
+  const worker = await startWorker(config, silent(), { firestore: db });
+  await worker.accounts.listening();
+  await seedAccount(db, "bench-acc", { status: "pending_qr", memberUids: ["bench"] });
+  for (;;) {
+    const qr = (await db.doc(paths.account("bench-acc")).get()).get("qr") as string | null;
+    if (qr) {
+      edge.scanQr(qr, "4915199999999");
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  while (worker.accounts.connectedCount() < 1) await new Promise((r) => setTimeout(r, 50));
+  const deps = { store: firestoreSendStore(db), now: () => new Date(), rateLimit: { maxSends: 1e9, windowSec: 60 } };
+  const TOTAL = 300;
+  // A backlog over 10 threads (one per contact): the account sends one message at a time, in order.
+  for (let i = 0; i < TOTAL; i++) {
+    await handleSend(
+      deps,
+      { uid: "bench", admin: false },
+      {
+        threadId: `bench-t${i % 10}`,
+        accountId: "bench-acc",
+        toJid: contacts[i % 10]!.pnJid,
+        text: `bench ${i}`,
+        clientMessageId: `bench-${i}`,
+      },
+    );
+  }
+  const started = Date.now();
+  const received = () => contacts.reduce((n, c) => n + c.received.length, 0);
+  while (received() < TOTAL) {
+    if (Date.now() - started > 300_000) throw new Error("bench: the Baileys backlog was not delivered in 5 min");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await worker.stop("bench");
+  return `  sends through one Baileys socket (callable → outbox → socket → contact decrypts; ${TOTAL} over 10 threads, pacing off): ${(TOTAL / seconds).toFixed(1)} msg/s`;
+}
+
+/**
+ * RSS and heap of a real worker process per idle linked socket (Firestore session store), the
+ * figure MAX_ACCOUNTS_PER_WORKER's default is set from. The edge runs here, not in the worker.
+ */
+async function idleSocketMemory(db: Firestore, edge: FakeWhatsApp): Promise<string> {
+  const SOCKETS = 20;
+  const port = await freePort();
+  const worker = spawnWorker(
+    { host: process.env.FIRESTORE_EMULATOR_HOST!, projectId: process.env.GCLOUD_PROJECT! },
+    "bench-idle-sockets",
+    { WA_TRANSPORT: "baileys", WA_WEBSOCKET_URL: edge.url, PORT: String(port), HEARTBEATS: "off", LOG_LEVEL: "error" },
+  );
+  const stopPhone = startFakePhone(db, edge, 0, () => undefined);
+  try {
+    const metrics = async () =>
+      (await (await fetch(`http://127.0.0.1:${port}/metrics-json`)).json()) as {
+        memoryRssMb: number;
+        memoryHeapUsedMb: number;
+        activeAccounts: number;
+      };
+    /** The median of a few samples a second apart, once the process has settled. */
+    const sample = async () => {
+      const samples: { memoryRssMb: number; memoryHeapUsedMb: number }[] = [];
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        samples.push(await metrics());
+      }
+      const median = (pick: (m: (typeof samples)[number]) => number) => samples.map(pick).sort((a, b) => a - b)[2]!;
+      return { rss: median((m) => m.memoryRssMb), heap: median((m) => m.memoryHeapUsedMb) };
+    };
+    await waitUntil("worker /healthz", () => httpAnswers(`http://127.0.0.1:${port}/healthz`), { timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 3000));
+    const before = await sample();
+    for (let i = 0; i < SOCKETS; i++) await seedAccount(db, `idle-${i}`, { status: "pending_qr" });
+    await waitUntil("all sockets linked", async () => (await metrics()).activeAccounts === SOCKETS, {
+      timeoutMs: 120_000,
+    });
+    await new Promise((r) => setTimeout(r, 5000)); // the logins' pre-key uploads settle
+    const after = await sample();
+    return (
+      `  worker process per idle linked socket (${SOCKETS} sockets, Firestore sessions): ` +
+      `${((after.rss - before.rss) / SOCKETS).toFixed(1)} MiB RSS, ${((after.heap - before.heap) / SOCKETS).toFixed(1)} MiB heap ` +
+      `(worker with none: ${before.rss} MiB RSS)`
+    );
+  } finally {
+    stopPhone();
+    worker.kill("SIGKILL");
+  }
+}
+
+/**
+ * What 100 connect/close cycles of one socket leave behind, in this process (in-memory session).
+ * A closed socket's pending queries keep their 60 s timeouts (Baileys' defaultQueryTimeoutMs), so
+ * memory is read right after the cycles and again once those have run out.
+ */
+async function cycleMemory(edge: FakeWhatsApp): Promise<string> {
+  const transport = new BaileysTransport({
+    websocketUrl: edge.url,
+    version: [2, 3000, 1043857760],
+    browserName: "bench",
+    qrRefreshes: 5,
+    logger: silent(),
+  });
+  const session = memorySession();
+  await (await connectOnce(transport, edge, "cycles", "4915300000000", session)).close();
+  const before = await settledMemory();
+  const CYCLES = 100;
+  for (let i = 0; i < CYCLES; i++)
+    await (await connectOnce(transport, edge, "cycles", "4915300000000", session)).close();
+  const right = await settledMemory();
+  await new Promise((r) => setTimeout(r, 62_000));
+  const later = await settledMemory();
+  return (
+    `  ${CYCLES} connect/close cycles of one socket (after GC): heap +${mb(right.heap - before.heap)} MiB right after, ` +
+    `${later.heap >= before.heap ? "+" : ""}${mb(later.heap - before.heap)} MiB once its 60 s query timeouts ran out`
+  );
+}
+
+/** The real Baileys socket against the fake WhatsApp edge on 127.0.0.1. */
+export async function benchBaileys(): Promise<void> {
+  const db = getFirestore(initializeApp({ projectId: process.env.GCLOUD_PROJECT }, "bench-baileys"));
+  await fetch(
+    `http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/${process.env.GCLOUD_PROJECT}/databases/(default)/documents`,
+    { method: "DELETE" },
+  );
+  const edge = await FakeWhatsApp.start();
+  try {
+    const lines = [await idleSocketMemory(db, edge), await cycleMemory(edge), await sendsThroughOneSocket(db, edge)];
+    console.log(
+      `\nbaileys: @whiskeysockets/baileys against the fake WhatsApp edge, local Firestore emulator\n${lines.join("\n")}`,
+    );
+  } finally {
+    await edge.close();
+  }
+}
