@@ -44,6 +44,8 @@ export interface ContactMessage {
   text: string | undefined;
   /** The JID the worker addressed (phone number or LID form). */
   to: string;
+  /** When it reached the contact (ms since epoch). */
+  at: number;
 }
 
 /** A WhatsApp user on the far side: what the worker's account talks to. */
@@ -636,6 +638,7 @@ export class FakeWhatsApp {
         id: stanza.attrs.id!,
         text: message.conversation ?? message.extendedTextMessage?.text ?? undefined,
         to,
+        at: Date.now(),
       };
       contact.received.push(received);
       contact.events.emit("message", received);
