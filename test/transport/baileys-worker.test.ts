@@ -114,6 +114,29 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.equal(stored[0]!.get("text"), "answer!");
   });
 
+  it("a contact who writes first with a hidden number (LID only) is answered in the thread it opened", async () => {
+    await startWorker();
+    await linkByQr();
+    const firstId = await edge.sendFromContact(alice, ACCOUNT_PHONE, "who is this?", { addressing: "lid-only" });
+    const [stored] = await eventually("the message stored", async () => {
+      const { docs } = await adminDb().collectionGroup("messages").where("providerMessageId", "==", firstId).get();
+      return docs.length > 0 ? docs : undefined;
+    });
+    const threadId = stored!.ref.parent.parent!.id;
+    const thread = (await adminDb().doc(paths.thread(threadId)).get()).data()!;
+    assert.equal(thread.peerJid, alice.lidJid);
+    const { requestId } = await handleSend(
+      { store: firestoreSendStore(adminDb()), now: () => new Date(), rateLimit: { maxSends: 10_000, windowSec: 60 } },
+      { uid: "alice", admin: false },
+      sendPayload({ clientMessageId: "answer", threadId, toJid: alice.lidJid, text: "your gateway" }),
+    );
+    const entry = await eventually("sent", async () =>
+      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
+    );
+    const received = await alice.nextMessage((m) => m.id === entry.providerMessageId);
+    assert.deepEqual([received.text, received.to.endsWith("@lid")], ["your gateway", true]);
+  });
+
   it("an ERROR ack 463 fails the message with its code, and it is not sent again", async () => {
     await startWorker();
     await linkByQr();

@@ -26,23 +26,29 @@ export const clientMessageId = z
 export const MAX_TEXT_CHARS = 4096;
 
 const PHONE_JID = /^\+?(\d{7,15})(?:@s\.whatsapp\.net)?$/;
+/** WhatsApp's hidden-number id (LID) of a contact who wrote first without showing a number. */
+const LID_JID = /^(\d{1,20})@lid$/;
 
 /**
  * A person's chat: `+40712345678@s.whatsapp.net`, `40712345678@s.whatsapp.net` or bare digits,
- * normalised to `40712345678@s.whatsapp.net`. Group chats are not supported (yet): sending to
- * a group needs per-group consent and pacing rules this gateway does not have.
+ * normalised to `40712345678@s.whatsapp.net`; or a `…@lid` id, for answering a contact whose
+ * thread began with their message (send.ts refuses it for a new thread). Group chats are not
+ * supported (yet): sending to a group needs per-group consent and pacing rules this gateway does
+ * not have.
  */
 export const personJid = z
   .string()
   .max(64, "at most 64 characters")
   .transform((raw, ctx) => {
+    const lid = LID_JID.exec(raw.trim());
+    if (lid) return `${lid[1]}@lid`;
     const m = PHONE_JID.exec(raw.trim());
     if (!m) {
       ctx.addIssue({
         code: "custom",
         message: raw.endsWith("@g.us")
           ? "group chats are not supported"
-          : "a phone number of 7 to 15 digits, optionally with + and @s.whatsapp.net",
+          : "a phone number of 7 to 15 digits, optionally with + and @s.whatsapp.net (or the @lid id of a contact who wrote first)",
       });
       return z.NEVER;
     }

@@ -107,6 +107,9 @@ export function decideSend(
     if (!unowned && thread.ownerUid !== caller.uid && !thread.coWriterUids.includes(caller.uid)) {
       return refuse("permission-denied", "Only thread owner or co-writers can send messages");
     }
+  } else if (req.toJid.endsWith("@lid")) {
+    // A LID is known only from a contact's own message: it is answered in the thread that opened.
+    return refuse("invalid-argument", "toJid: a @lid contact can only be answered in the thread their message opened");
   } else if (!probeThread && peerThreadId !== null && peerThreadId !== req.threadId) {
     // One thread per account and peer: a second one would split the conversation and its replies.
     return refuse("failed-precondition", `toJid: the account already has a thread with this peer: ${peerThreadId}`);

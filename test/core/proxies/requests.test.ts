@@ -32,8 +32,20 @@ describe("send request validation", () => {
     assert.match(err.message, /^toJid: group chats are not supported/);
   });
 
+  it("keeps a contact's @lid id as it is", () => {
+    assert.equal(parseRequest(sendRequest, { ...valid, toJid: "98765432109876@lid" }).toJid, "98765432109876@lid");
+  });
+
   it("refuses numbers too short or too long, and other domains", () => {
-    for (const toJid of ["123", "1234567890123456", "40712345678@c.us", "abc@s.whatsapp.net", ""]) {
+    for (const toJid of [
+      "123",
+      "1234567890123456",
+      "40712345678@c.us",
+      "abc@s.whatsapp.net",
+      "",
+      "abc@lid",
+      "1@lid.net",
+    ]) {
       assert.match(refusal({ ...valid, toJid }).message, /^toJid:/, toJid);
     }
   });

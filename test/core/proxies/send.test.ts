@@ -100,6 +100,13 @@ describe("send decision", () => {
     );
   });
 
+  it("a @lid contact is answered in the thread their message opened, and cannot start a new one", () => {
+    const lidReq = { ...req, toJid: "98765432109876@lid" };
+    const inbound = { ownerUid: null, coWriterUids: [], accountId: "acc-1", peerJid: "98765432109876@lid" };
+    assert.equal(decideSend(fresh({ thread: inbound }), lidReq, alice, "req_1", now, limit).kind, "accepted");
+    assert.match(refused(fresh(), alice, lidReq).message, /^toJid: a @lid contact can only be answered/);
+  });
+
   it("the rate limit counts within the window and resets after it", () => {
     const start = now.getTime() - 10_000;
     assert.equal(refused(fresh({ rateLimit: { windowStartMs: start, count: 3 } })).code, "resource-exhausted");

@@ -308,7 +308,8 @@ export class FakeWhatsApp {
     contact: FakeContact,
     accountPhone: string,
     text: string,
-    options: { addressing?: "lid" | "pn"; id?: string } = {},
+    /** "lid": from the LID, with the phone number alongside; "lid-only": the number hidden; "pn": from the number. */
+    options: { addressing?: "lid" | "lid-only" | "pn"; id?: string } = {},
   ): Promise<string> {
     const account = this.accounts.get(accountPhone);
     if (!account) throw new Error(`no linked account ${accountPhone}`);
@@ -329,7 +330,9 @@ export class FakeWhatsApp {
       const from: Record<string, string> =
         addressing === "lid"
           ? { from: contact.lidJid, sender_pn: contact.pnJid }
-          : { from: contact.pnJid, sender_lid: contact.lidJid };
+          : addressing === "lid-only"
+            ? { from: contact.lidJid }
+            : { from: contact.pnJid, sender_lid: contact.lidJid };
       connection.send({
         tag: "message",
         attrs: { ...from, id, type: "text", t: `${Math.floor(Date.now() / 1000)}`, notify: contact.name },
