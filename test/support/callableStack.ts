@@ -87,10 +87,13 @@ export async function startCallableStack(env: Record<string, string> = {}): Prom
 }
 
 /**
- * For a suite: an empty database, the callable stack and one worker on `network`, started before
- * its tests and stopped after them.
+ * For a suite: an empty database, the callable stack and one worker on `network` (null: Baileys,
+ * with `env()`'s WA_WEBSOCKET_URL), started before its tests and stopped after them.
  */
-export function callablesWithWorker(network: SimulatedWhatsApp): {
+export function callablesWithWorker(
+  network: SimulatedWhatsApp | null,
+  env: () => Record<string, string> = () => ({}),
+): {
   stack: () => CallableStack;
   worker: () => Awaited<ReturnType<typeof startTestWorker>>;
 } {
@@ -99,7 +102,7 @@ export function callablesWithWorker(network: SimulatedWhatsApp): {
   before(async () => {
     await resetFirestore();
     stack = await startCallableStack();
-    worker = await startTestWorker(network);
+    worker = await startTestWorker(network, env());
   });
   after(async () => {
     await worker?.stop("test_done");
