@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import firebaseFunctionsTest from "firebase-functions-test";
 import type { CallableFunction } from "firebase-functions/https";
 import type * as FunctionsModule from "../../functions/src/index";
@@ -13,6 +14,17 @@ export function loadFunctions(): typeof FunctionsModule {
   process.env.SEND_RATE_LIMIT_WINDOW_SEC ??= "60";
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require("../../functions/src/index") as typeof FunctionsModule;
+}
+
+/**
+ * The functions module as a new Cloud Functions instance would load it: every module of
+ * functions/src evaluated again, so nothing an earlier test's instance kept in memory (Telegram
+ * clients and their per-chat pace, "alerts are off" said once) carries over.
+ */
+export function loadFreshFunctionsInstance(): typeof FunctionsModule {
+  const source = `${resolve(__dirname, "../../functions/src")}/`;
+  for (const id of Object.keys(require.cache)) if (id.startsWith(source)) delete require.cache[id];
+  return loadFunctions();
 }
 
 /** The functions module with Telegram alerts off (no token, no chat): incidents are still recorded. */
