@@ -24,7 +24,7 @@ async function silentFor(agoSec: number) {
 describe("alerting: Telegram delivery rules", function () {
   this.timeout(60_000);
   let telegram: FakeTelegram;
-  let fns: ReturnType<typeof loadFunctions>;
+  let fns: ReturnType<typeof loadFreshFunctionsInstance>;
 
   /** One watchdog run per time given, all at once (a scheduler firing twice), logs captured. */
   const watchdog = async (...scheduleTimes: Date[]) => {
