@@ -6,7 +6,7 @@ export * from "./lock";
 export * from "./probes";
 export * from "./rollup";
 export * from "./watchdog";
-export * from "./jobs";
+export * from "./jobs/index";
 export * from "./ports";
 export * from "./adminRequests";
 export * from "./verification";

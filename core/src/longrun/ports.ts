@@ -13,15 +13,24 @@ import type { AccountCounts, HeartbeatState, OutboxView, WatchedAccount } from "
 export type ApplyResult =
   { status: "applied"; actions: IncidentAction[]; deferred: AlertLine[] } | { status: "duplicate_run" };
 
-export interface MonitoringStore {
+/** The monitoring configuration (`config/current`). */
+export interface ConfigSource {
   /** `config/current`, created with the defaults when missing; invalid → last good values. */
   loadConfig(): Promise<ConfigResolution>;
+}
+
+/** What the watchdog reads to evaluate the system. */
+export interface WatchdogReads {
   heartbeatState(): Promise<HeartbeatState>;
   heartbeatCounts(nowMs: number): Promise<{ lastHour: number; last24h: number }>;
   outboxView(nowMs: number): Promise<OutboxView>;
   accountCounts(nowMs: number): Promise<AccountCounts>;
   /** Accounts logged out, disconnected within the hour, or named by an open account incident. */
   watchedAccounts(nowMs: number): Promise<WatchedAccount[]>;
+}
+
+/** Incidents and the bookkeeping of their notifications. */
+export interface IncidentStore {
   /**
    * One transaction: refuses a run whose `run` was already applied (a scheduler firing twice),
    * reads the open incidents, decides with `reconcileIncidents`, writes the result, and claims
@@ -40,6 +49,9 @@ export interface MonitoringStore {
   /** What Telegram accepted: never sent again, not even by a run that finds its claim stale. */
   confirmDelivered(args: { incidentIds: string[]; notices: AlertLine[] }): Promise<void>;
 }
+
+/** All of it, as the Firestore store in functions/ implements it. */
+export type MonitoringStore = ConfigSource & WatchdogReads & IncidentStore;
 
 export interface ProbeDoc {
   key: string;

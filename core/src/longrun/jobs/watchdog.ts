@@ -1,0 +1,67 @@
+import { GLOBAL_KEY, type Evaluation } from "../incidents";
+import type { ConfigSource, ProbeStore, WatchdogReads } from "../ports";
+import { evaluateAccounts, evaluateHeartbeats, evaluateOutbox } from "../watchdog";
+import { announce, type AlertDeps } from "./alerting";
+import { advanceProbes } from "./probes";
+
+export interface WatchdogDeps extends AlertDeps {
+  store: AlertDeps["store"] & ConfigSource & WatchdogReads;
+  probes: ProbeStore;
+}
+
+/** Every minute: heartbeats, outbox, accounts, config; then pending probes. */
+export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs = scheduleMs) {
+  const cfg = await deps.store.loadConfig();
+  const config = cfg.config;
+  const [state, counts, outbox, accountCounts, watched] = await Promise.all([
+    deps.store.heartbeatState(),
+    deps.store.heartbeatCounts(nowMs),
+    deps.store.outboxView(nowMs),
+    deps.store.accountCounts(nowMs),
+    deps.store.watchedAccounts(nowMs),
+  ]);
+  const evaluations: Evaluation[] = [
+    ...evaluateHeartbeats(state, counts, config, nowMs),
+    ...evaluateOutbox(outbox, config),
+    ...evaluateAccounts(accountCounts, watched, config, nowMs),
+    {
+      type: "config_invalid",
+      key: GLOBAL_KEY,
+      active: cfg.kind === "invalid",
+      reason: cfg.kind === "invalid" ? `config/current rejected: ${cfg.problems}` : "config valid",
+    },
+  ];
+  if (cfg.kind === "invalid") deps.log.warn("monitoring_config_invalid", { problems: cfg.problems });
+  const applied = await deps.store.applyIncidents({
+    nowMs,
+    evaluations,
+    repeatMs: config.alertRepeatSec * 1000,
+    run: {
+      job: "watchdog",
+      scheduleMs,
+      ...(cfg.kind === "ok" ? { lastGoodConfig: config } : {}),
+    },
+  });
+  if (applied.status === "duplicate_run") {
+    deps.log.info("watchdog_duplicate_run", { scheduleTime: new Date(scheduleMs).toISOString() });
+    return { status: "duplicate_run" as const };
+  }
+  // Pending probes advance under this run; what they conclude joins the run's one message.
+  const probes = await advanceProbes(deps, nowMs);
+  const probeActions = probes.evaluations.length
+    ? await deps.store.applyIncidents({
+        nowMs,
+        evaluations: probes.evaluations,
+        repeatMs: config.alertRepeatSec * 1000,
+      })
+    : undefined;
+  const actions = [...applied.actions, ...(probeActions?.status === "applied" ? probeActions.actions : [])];
+  const alerts = await announce(deps, actions, nowMs, applied.deferred);
+  return {
+    status: "done" as const,
+    actions,
+    alerts,
+    probes: probes.outcome,
+    evaluations: [...evaluations, ...probes.evaluations],
+  };
+}
