@@ -79,13 +79,17 @@ describe("delivery bounds: no hung send, crashing message or lost claim blocks o
     const t0 = Date.now() - 10_000;
     const a = await sendAt(t0, { clientMessageId: "a", text: "a" });
     const b = await sendAt(t0 + 1, { clientMessageId: "b", text: "b" });
-    const c = await sendAt(t0 + 2, {
+    await sendAt(t0 + 2, {
       clientMessageId: "c",
       text: "c",
       threadId: "thread-2",
       toJid: "40799999999@s.whatsapp.net",
     });
-    const stale = await Promise.all([a, b, c].map((r) => adminDb().doc(paths.outboxEntry(r.requestId)).get()));
+    const { entries: stale } = await outboxStore(adminDb(), "this-worker", 60, DEFAULT_RETRY_POLICY).pendingOf(
+      "acc-1",
+      500,
+    );
+    assert.equal(stale.length, 3);
     // Another worker claims the thread's first message after this worker last looked.
     const elsewhere = outboxStore(adminDb(), "other-worker", 60, DEFAULT_RETRY_POLICY);
     const claimA = await elsewhere.claim(a.requestId, "thread-1");
@@ -109,7 +113,6 @@ describe("delivery bounds: no hung send, crashing message or lost claim blocks o
     };
     const deliverer = new AccountOutbox({
       accountId: "acc-1",
-      db: adminDb(),
       store: observed,
       socket,
       logger: createLogger({ level: "silent", workerId: "this-worker" }, jsonLineSink().sink),
@@ -132,7 +135,7 @@ describe("delivery bounds: no hung send, crashing message or lost claim blocks o
     });
     deliverer.start();
     try {
-      for (const snap of stale) deliverer.offer(snap as FirebaseFirestore.QueryDocumentSnapshot);
+      for (const entry of stale) deliverer.offer(entry);
       // The other thread's message is created last: once it is sent, the loop has passed thread-1.
       await eventually("the other thread's message sent", () => sends.includes("c"));
       assert.deepEqual(sends, ["c"], "b did not overtake a, still in flight elsewhere");

@@ -87,7 +87,6 @@ export async function startWorker(
   const accountLeases = accountStore(db, config.workerId, config.accountLeaseSec, clock);
   const outbox = outboxStore(db, config.workerId, config.outboxLeaseSec, config.retry, clock);
   const accounts = new AccountManager({
-    db,
     workerId: config.workerId,
     transport,
     clock,

@@ -1,11 +1,8 @@
-import type { Firestore, Timestamp } from "firebase-admin/firestore";
 import {
   accountLeaseState,
   afterClose,
   closesWithinHour,
-  collections,
   DORMANT_STATUSES,
-  millisOf,
   statusAfterClose,
   wantsSocket,
   type AccountStatus,
@@ -22,7 +19,7 @@ import { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { AccountSocket, SessionStore, ConnectionUpdate, Transport } from "../transport/transport";
 import { retryWhile } from "../retry";
 import type { ServerClock } from "../serverClock";
-import type { AccountStore, FencedWrite } from "./accountStore";
+import type { AccountStore, AccountView, FencedWrite } from "./accountStore";
 import type { DormantAccount, DormantAccounts } from "./dormantAccounts";
 
 /** How old a send may be and still be re-encrypted for a contact's phone that asks for it again. */
@@ -59,7 +56,6 @@ interface Held {
 }
 
 export interface AccountManagerOptions {
-  db: Firestore;
   workerId: string;
   transport: Transport;
   /** Firestore's clock: whose lease is live is judged on it, never on this machine's. */
@@ -88,18 +84,6 @@ export interface AccountManagerOptions {
   pacing: PacingPolicy | null;
 }
 
-interface AccountSeen {
-  status: AccountStatus;
-  owner: { workerId: string; leaseUntilMs: number; epoch: number } | null;
-  qrRequestedAtMs: number;
-  phoneNumber: string | null;
-  removedAtMs: number;
-  lastDisconnectAtMs: number;
-  recentDisconnectsMs: number[];
-  sessionClearedAtMs: number;
-  backlogResolvedAtMs: number;
-}
-
 /**
  * Keeps one live socket per account across all workers: claims free account leases (up to
  * `maxAccounts`), renews them, connects and reconnects the sockets, and lets go at once when a
@@ -107,7 +91,7 @@ interface AccountSeen {
  */
 export class AccountManager {
   private readonly held = new Map<string, Held>();
-  private readonly seen = new Map<string, AccountSeen>();
+  private readonly seen = new Map<string, AccountView>();
   private unsubscribe: (() => void) | undefined;
   private tick: NodeJS.Timeout | undefined;
   private dormantTick: NodeJS.Timeout | undefined;
@@ -122,7 +106,9 @@ export class AccountManager {
   private readonly firstSnapshot = new Promise<void>((resolve) => (this.heard = resolve));
 
   constructor(private readonly o: AccountManagerOptions) {
-    this.watcher = new OutboxWatcher(o.db, o.logger, (accountId, doc) => this.held.get(accountId)?.outbox?.offer(doc));
+    this.watcher = new OutboxWatcher(o.outbox, o.logger, (entry) =>
+      this.held.get(entry.accountId)?.outbox?.offer(entry),
+    );
     this.inbound = new InboundQueue({
       store: (accountId, message) => o.inbound.store(accountId, message),
       logger: o.logger,
@@ -183,12 +169,12 @@ export class AccountManager {
   }
 
   start(): void {
-    this.unsubscribe = this.o.db.collection(collections.accounts).onSnapshot(
-      (snap) => {
+    this.unsubscribe = this.o.accounts.watch(
+      (changes) => {
         this.heard();
-        for (const change of snap.docChanges()) {
-          if (change.type === "removed") this.seen.delete(change.doc.id);
-          else this.seen.set(change.doc.id, AccountManager.read(change.doc.data()));
+        for (const { accountId, view } of changes) {
+          if (view) this.seen.set(accountId, view);
+          else this.seen.delete(accountId);
         }
         this.schedule();
       },
@@ -196,22 +182,6 @@ export class AccountManager {
     );
     this.tick = setInterval(() => this.schedule(true), (this.o.accountLeaseSec * 1000) / 3);
     this.dormantTick = setInterval(() => this.tendDormant(), this.o.dormantSweepMs);
-  }
-
-  private static read(d: FirebaseFirestore.DocumentData): AccountSeen {
-    const owner = d.owner as { workerId: string; leaseUntil: Timestamp; epoch: number } | null;
-    const ms = (t: unknown) => millisOf(t) ?? 0;
-    return {
-      status: d.status,
-      owner: owner ? { workerId: owner.workerId, leaseUntilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null,
-      qrRequestedAtMs: ms(d.qrRequestedAt),
-      phoneNumber: d.phoneNumber ?? null,
-      removedAtMs: ms(d.removedAt),
-      lastDisconnectAtMs: ms(d.lastDisconnect?.at),
-      recentDisconnectsMs: ((d.recentDisconnects as unknown[] | undefined) ?? []).map(ms),
-      sessionClearedAtMs: ms(d.sessionClearedAt),
-      backlogResolvedAtMs: ms(d.backlogResolvedAt),
-    };
   }
 
   /** Removed and logged-out accounts with something left to finish, for DormantAccounts. */
@@ -300,7 +270,7 @@ export class AccountManager {
     else if (held.leaseDeadlineMs - Date.now() <= this.leaseMs / 3) return this.drop(held, "lease_not_renewed");
   }
 
-  private async claim(accountId: string, seen: AccountSeen): Promise<void> {
+  private async claim(accountId: string, seen: AccountView): Promise<void> {
     const asked = Date.now();
     const claim = await this.o.accounts.claim(accountId);
     if (claim.kind !== "claimed") return;
@@ -413,7 +383,6 @@ export class AccountManager {
           return;
         const outbox = new AccountOutbox({
           accountId,
-          db: this.o.db,
           store: this.o.outbox,
           socket,
           logger: this.o.logger,

@@ -1,5 +1,12 @@
 import { FieldValue, Timestamp, type DocumentReference, type Firestore } from "firebase-admin/firestore";
-import { accountLeaseState, paths, RECENT_DISCONNECTS_KEPT, type AccountStatus } from "@wa-gateway/core";
+import {
+  accountLeaseState,
+  collections,
+  millisOf,
+  paths,
+  RECENT_DISCONNECTS_KEPT,
+  type AccountStatus,
+} from "@wa-gateway/core";
 import { optimisticUpdate } from "../optimistic";
 import { ServerClock } from "../serverClock";
 import type { SessionStore } from "../transport/transport";
@@ -14,6 +21,34 @@ const ownerOf = (data: FirebaseFirestore.DocumentData | undefined) => {
   const owner = data?.owner as { workerId: string; leaseUntil: Timestamp; epoch: number } | null | undefined;
   return owner ? { workerId: owner.workerId, leaseUntilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null;
 };
+
+/** What the worker reads of an account document: everything its lifecycle decides on. */
+export interface AccountView {
+  status: AccountStatus;
+  owner: { workerId: string; leaseUntilMs: number; epoch: number } | null;
+  qrRequestedAtMs: number;
+  phoneNumber: string | null;
+  removedAtMs: number;
+  lastDisconnectAtMs: number;
+  recentDisconnectsMs: number[];
+  sessionClearedAtMs: number;
+  backlogResolvedAtMs: number;
+}
+
+function accountViewOf(d: FirebaseFirestore.DocumentData): AccountView {
+  const ms = (t: unknown) => millisOf(t) ?? 0;
+  return {
+    status: d.status,
+    owner: ownerOf(d),
+    qrRequestedAtMs: ms(d.qrRequestedAt),
+    phoneNumber: d.phoneNumber ?? null,
+    removedAtMs: ms(d.removedAt),
+    lastDisconnectAtMs: ms(d.lastDisconnect?.at),
+    recentDisconnectsMs: ((d.recentDisconnects as unknown[] | undefined) ?? []).map(ms),
+    sessionClearedAtMs: ms(d.sessionClearedAt),
+    backlogResolvedAtMs: ms(d.backlogResolvedAt),
+  };
+}
 
 /** The last hour's disconnect times plus this one, newest last, bounded. */
 function keepRecentDisconnects(previous: Timestamp[] | undefined, nowMs: number): Timestamp[] {
@@ -67,6 +102,27 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
   }
 
   return {
+    /**
+     * Every account, as changes arrive (the first call has them all); `view` null: deleted.
+     * Answers the unsubscribe.
+     */
+    watch(
+      onChanges: (changes: { accountId: string; view: AccountView | null }[]) => void,
+      onError: (err: Error) => void,
+    ): () => void {
+      return db
+        .collection(collections.accounts)
+        .onSnapshot(
+          (snap) =>
+            onChanges(
+              snap
+                .docChanges()
+                .map((c) => ({ accountId: c.doc.id, view: c.type === "removed" ? null : accountViewOf(c.doc.data()) })),
+            ),
+          onError,
+        );
+    },
+
     /** Takes the lease when it is free (never held, released, or expired): a new epoch fences the old holder. */
     claim(accountId: string): Promise<AccountClaim> {
       return optimisticUpdate<AccountClaim>(

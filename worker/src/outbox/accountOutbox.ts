@@ -1,40 +1,13 @@
-import type { Firestore } from "firebase-admin/firestore";
-import { collections, millisOf, TokenBucket, type PacingPolicy } from "@wa-gateway/core";
+import { TokenBucket, type PacingPolicy } from "@wa-gateway/core";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { SendError, type AccountSocket } from "../transport/transport";
 import { retryWhile } from "../retry";
 import type { ServerClock } from "../serverClock";
-import type { OutboxStore } from "./outboxStore";
-
-/** What the deliverer knows of an entry that is not final yet. */
-interface Pending {
-  requestId: string;
-  threadId: string;
-  createdAtMs: number;
-  status: "queued" | "processing";
-  nextAttemptAtMs: number;
-  leaseUntilMs: number | null;
-}
-
-const millis = (t: unknown) => millisOf(t) ?? 0;
-
-function pendingFrom(doc: FirebaseFirestore.QueryDocumentSnapshot): Pending | undefined {
-  const d = doc.data();
-  if (d.status !== "queued" && d.status !== "processing") return undefined;
-  return {
-    requestId: doc.id,
-    threadId: d.threadId,
-    createdAtMs: millis(d.createdAt),
-    status: d.status,
-    nextAttemptAtMs: millis(d.nextAttemptAt),
-    leaseUntilMs: millisOf(d.leaseUntil),
-  };
-}
+import type { OutboxStore, PendingEntry } from "./outboxStore";
 
 export interface AccountOutboxOptions {
   accountId: string;
-  db: Firestore;
   store: OutboxStore;
   socket: AccountSocket;
   logger: Logger;
@@ -59,7 +32,7 @@ export interface AccountOutboxOptions {
  * an earlier one of its thread is still pending, so each thread keeps its order.
  */
 export class AccountOutbox {
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new Map<string, PendingEntry>();
   private readonly bucket: TokenBucket | null;
   private sweepTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -80,32 +53,22 @@ export class AccountOutbox {
   }
 
   /** A queued entry seen by the worker's listener (OutboxWatcher). */
-  offer(doc: FirebaseFirestore.QueryDocumentSnapshot): void {
-    const p = pendingFrom(doc);
-    if (!p || !this.running) return;
-    this.pending.set(p.requestId, p);
+  offer(entry: PendingEntry): void {
+    if (!this.running) return;
+    this.pending.set(entry.requestId, entry);
     this.poke();
   }
 
   /** Re-reads every non-final entry of the account: the listener's safety net. */
   async sweep(): Promise<void> {
     try {
-      const snap = await this.o.db
-        .collection(collections.outbox)
-        .where("accountId", "==", this.o.accountId)
-        .where("status", "in", ["queued", "processing"])
-        .orderBy("createdAt")
-        .limit(this.o.sweepPage)
-        .get();
+      const { entries, full } = await this.o.store.pendingOf(this.o.accountId, this.o.sweepPage);
       const seen = new Set<string>();
-      for (const doc of snap.docs) {
-        const p = pendingFrom(doc);
-        if (p) {
-          this.pending.set(p.requestId, p);
-          seen.add(p.requestId);
-        }
+      for (const entry of entries) {
+        this.pending.set(entry.requestId, entry);
+        seen.add(entry.requestId);
       }
-      for (const id of this.pending.keys()) if (!seen.has(id) && snap.size < this.o.sweepPage) this.pending.delete(id);
+      for (const id of this.pending.keys()) if (!seen.has(id) && !full) this.pending.delete(id);
       this.poke();
     } catch (err) {
       this.o.logger.warn({ accountId: this.o.accountId, err: (err as Error).message }, "outbox_sweep_failed");
@@ -117,7 +80,7 @@ export class AccountOutbox {
   }
 
   /** The next entry to work on now, or how long until one may be due. */
-  private next(nowMs: number): { entry?: Pending; waitMs: number } {
+  private next(nowMs: number): { entry?: PendingEntry; waitMs: number } {
     const sorted = [...this.pending.values()].sort(
       (a, b) => a.createdAtMs - b.createdAtMs || a.requestId.localeCompare(b.requestId),
     );
@@ -156,7 +119,7 @@ export class AccountOutbox {
     }
   }
 
-  private async deliver(p: Pending): Promise<void> {
+  private async deliver(p: PendingEntry): Promise<void> {
     const { store, logger, metrics } = this.o;
     const claim = await store.claim(p.requestId, p.threadId);
     metrics.claimed(claim);

@@ -34,6 +34,31 @@ export interface ClaimedEntry {
   providerMessageId: string;
 }
 
+/** What the deliverer knows of an entry that is not final yet. */
+export interface PendingEntry {
+  requestId: string;
+  accountId: string;
+  threadId: string;
+  createdAtMs: number;
+  status: "queued" | "processing";
+  nextAttemptAtMs: number;
+  leaseUntilMs: number | null;
+}
+
+function pendingEntryOf(doc: FirebaseFirestore.QueryDocumentSnapshot): PendingEntry | undefined {
+  const d = doc.data();
+  if (d.status !== "queued" && d.status !== "processing") return undefined;
+  return {
+    requestId: doc.id,
+    accountId: d.accountId,
+    threadId: d.threadId,
+    createdAtMs: millisOf(d.createdAt) ?? 0,
+    status: d.status,
+    nextAttemptAtMs: millisOf(d.nextAttemptAt) ?? 0,
+    leaseUntilMs: millisOf(d.leaseUntil),
+  };
+}
+
 function leaseView(data: FirebaseFirestore.DocumentData): OutboxLeaseView {
   return {
     status: data.status,
@@ -115,6 +140,45 @@ export function outboxStore(
   }
 
   return {
+    /**
+     * The account's non-final entries, oldest first, at most `page` of them; `full`: the page was
+     * filled, so there may be more.
+     */
+    async pendingOf(accountId: string, page: number): Promise<{ entries: PendingEntry[]; full: boolean }> {
+      const snap = await db
+        .collection(collections.outbox)
+        .where("accountId", "==", accountId)
+        .where("status", "in", ["queued", "processing"])
+        .orderBy("createdAt")
+        .limit(page)
+        .get();
+      return { entries: snap.docs.flatMap((doc) => pendingEntryOf(doc) ?? []), full: snap.size >= page };
+    },
+
+    /**
+     * Listens to the `queued` entries of up to 30 accounts (Firestore's `in` limit), the oldest
+     * `window` of them; each new or changed one is handed to `onEntry`. Answers the unsubscribe.
+     */
+    watchQueued(
+      accountIds: string[],
+      window: number,
+      onEntry: (entry: PendingEntry) => void,
+      onError: (err: Error) => void,
+    ): () => void {
+      return db
+        .collection(collections.outbox)
+        .where("status", "==", "queued")
+        .where("accountId", "in", accountIds)
+        .orderBy("createdAt")
+        .limit(window)
+        .onSnapshot((snap) => {
+          for (const change of snap.docChanges()) {
+            const entry = change.type === "removed" ? undefined : pendingEntryOf(change.doc);
+            if (entry) onEntry(entry);
+          }
+        }, onError);
+    },
+
     /**
      * Claims a due entry (one read: the hot path); one claimed `maxAttempts` times already is
      * given up instead, with its thread message, which only then is read too.

@@ -1,6 +1,5 @@
-import type { Firestore } from "firebase-admin/firestore";
-import { collections } from "@wa-gateway/core";
 import type { Logger } from "../logging/logger";
+import type { OutboxStore, PendingEntry } from "./outboxStore";
 
 // Firestore's `in` filter takes at most 30 values.
 const IN_LIMIT = 30;
@@ -21,9 +20,9 @@ export class OutboxWatcher {
   private stopped = false;
 
   constructor(
-    private readonly db: Firestore,
+    private readonly store: Pick<OutboxStore, "watchQueued">,
     private readonly logger: Logger,
-    private readonly onQueued: (accountId: string, doc: FirebaseFirestore.QueryDocumentSnapshot) => void,
+    private readonly onQueued: (entry: PendingEntry) => void,
   ) {}
 
   add(accountId: string): void {
@@ -49,20 +48,9 @@ export class OutboxWatcher {
     for (let i = 0; i < ids.length; i += IN_LIMIT) {
       const chunk = ids.slice(i, i + IN_LIMIT);
       this.unsubscribes.push(
-        this.db
-          .collection(collections.outbox)
-          .where("status", "==", "queued")
-          .where("accountId", "in", chunk)
-          .orderBy("createdAt")
-          .limit(WINDOW)
-          .onSnapshot(
-            (snap) => {
-              for (const change of snap.docChanges()) {
-                if (change.type !== "removed") this.onQueued(change.doc.get("accountId"), change.doc);
-              }
-            },
-            (err) => this.logger.error({ accounts: chunk.length, err }, "outbox_listener_failed"),
-          ),
+        this.store.watchQueued(chunk, WINDOW, this.onQueued, (err) =>
+          this.logger.error({ accounts: chunk.length, err }, "outbox_listener_failed"),
+        ),
       );
     }
   }
