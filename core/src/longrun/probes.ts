@@ -1,7 +1,40 @@
-import type { ProbeType } from "../ids";
+import { probeKey, type ProbeType } from "../ids";
 import type { MonitoringConfig, ProbeResult } from "../documents/longrun";
 
-/** Probe lifecycle: PENDING (attempt 1) → PASS | PENDING (retry, attempt 2) → PASS | FAIL; or SKIPPED. */
+/**
+ * The probe lifecycle. A scheduled slot (or an admin) starts a probe; the watchdog advances it.
+ *
+ *   start ──not configured──► SKIPPED (final)
+ *     │
+ *     ▼ attempt 1 sent
+ *   PENDING ──judge: pass──────────────────────────────► PASS (final, latency)
+ *     │ judge: fail (attempt < MAX_PROBE_ATTEMPTS)
+ *     ▼
+ *   PENDING, retryAtMs set ──due: attempt 2 sent──► PENDING ──pass──► PASS
+ *     │ the retry cannot start                          └──fail──► FAIL (final)
+ *     ▼
+ *   FAIL (final)
+ *
+ * Only a final FAIL counts towards `probe_fail`. Below: the plan, the judges, and each
+ * transition as the document fields it writes.
+ */
+
+/** How often each probe type runs; the scheduler fires at the shortest period. */
+export const PROBE_PERIOD_MS: Readonly<Record<ProbeType, number>> = {
+  OUT: 6 * 3_600_000,
+  IN: 6 * 3_600_000,
+  QUEUE: 24 * 3_600_000,
+};
+
+/** The probe scheduler's cron (UTC): every six hours on the hour, the shortest period above. */
+export const PROBE_SCHEDULE = "0 */6 * * *";
+
+/** The scheduled probes of a slot: each type whose period the slot's time falls on. */
+export function scheduledProbes(slot: Date): { type: ProbeType; key: string }[] {
+  return (Object.keys(PROBE_PERIOD_MS) as ProbeType[])
+    .filter((type) => slot.getTime() % PROBE_PERIOD_MS[type] === 0)
+    .map((type) => ({ type, key: probeKey(type, slot) }));
+}
 
 export type ProbePlan =
   | { kind: "skipped"; reason: string }
@@ -118,6 +151,39 @@ export function nextProbeStep(
         ? { kind: "retry", retryAtMs: nowMs + retryAfterSec * 1000, reason: outcome.reason }
         : { kind: "final", result: "FAIL", reason: outcome.reason, latencyMs: null };
   }
+}
+
+/** The document fields one transition writes. */
+export interface ProbeUpdate {
+  result?: ProbeResult;
+  reason?: string | null;
+  latencyMs?: number | null;
+  attempt?: number;
+  retryAtMs?: number | null;
+  attemptStartedMs?: number;
+  finished?: boolean;
+}
+
+/** Not configured (or its target never linked): SKIPPED, final. */
+export function skippedProbe(reason: string): ProbeUpdate {
+  return { result: "SKIPPED", reason, finished: true };
+}
+
+/** A due retry's attempt went out now. */
+export function retryStarted(nowMs: number): ProbeUpdate {
+  return { retryAtMs: null, attemptStartedMs: nowMs };
+}
+
+/** A due retry could not even be sent: FAIL, final. */
+export function retryNotStarted(reason: string): ProbeUpdate {
+  return { result: "FAIL", reason: `retry could not start: ${reason}`, retryAtMs: null, finished: true };
+}
+
+/** What a judged attempt's step writes (a wait writes nothing). */
+export function afterStep(attempt: number, step: Exclude<ProbeStep, { kind: "wait" }>): ProbeUpdate {
+  return step.kind === "retry"
+    ? { attempt: attempt + 1, retryAtMs: step.retryAtMs, reason: `attempt ${attempt} failed: ${step.reason}` }
+    : { result: step.result, reason: step.reason, latencyMs: step.latencyMs, finished: true };
 }
 
 /** Consecutive FAILs at the head of a newest-first list; SKIPPED and PENDING do not break or add. */

@@ -2,6 +2,7 @@ import { heartbeatBucketId, parseHeartbeatBucketId, probeKey, type ProbeType } f
 import { heartbeatDocument, incidentDocument, type MonitoringConfig, type ProbeResult } from "../documents/longrun";
 import { analyseHeartbeats, type Beat } from "./heartbeatMath";
 import { missedHeartbeatThresholdSec } from "./watchdog";
+import { PROBE_PERIOD_MS } from "./probes";
 
 /** The operator commands' checks (`npm run verify:*`), as pure functions of what they read. */
 
@@ -152,7 +153,7 @@ export function checkProbes(args: {
     args.firstHeartbeatMs ?? (args.probes.length ? Math.min(...args.probes.map((p) => p.startedMs)) : null);
   const expectFromMs = Math.max(args.fromMs, startedMs ?? Number.POSITIVE_INFINITY);
   for (const type of ["OUT", "IN", "QUEUE"] as const) {
-    const stepMs = type === "QUEUE" ? 86_400_000 : 6 * 3_600_000;
+    const stepMs = PROBE_PERIOD_MS[type];
     const expected: string[] = [];
     for (
       let t = Math.ceil(expectFromMs / stepMs) * stepMs;

@@ -9,6 +9,12 @@ import {
   planProbe,
   probeKey,
   scheduledProbes,
+  afterStep,
+  PROBE_PERIOD_MS,
+  PROBE_SCHEDULE,
+  retryNotStarted,
+  retryStarted,
+  skippedProbe,
 } from "@wa-gateway/core";
 
 const NOW = Date.parse("2025-12-30T06:00:00Z");
@@ -73,5 +79,42 @@ describe("probes", () => {
       scheduledProbes(new Date("2025-12-30T06:00:00Z")).map((p) => p.key),
       [probeKey("OUT", new Date(NOW)), probeKey("IN", new Date(NOW))],
     );
+  });
+
+  it("the scheduler's cron fires on every slot a probe type needs, and on no other", () => {
+    const everyMs = Number(/\*\/(\d+)/.exec(PROBE_SCHEDULE)![1]) * 3_600_000;
+    assert.equal(everyMs, Math.min(...Object.values(PROBE_PERIOD_MS)));
+    for (const period of Object.values(PROBE_PERIOD_MS)) assert.equal(period % everyMs, 0);
+    const day = Date.parse("2025-12-30T00:00:00Z");
+    const keys = [0, 6, 12, 18].flatMap((h) => scheduledProbes(new Date(day + h * 3_600_000)).map((p) => p.key));
+    assert.equal(keys.length, 4 + 4 + 1, "OUT and IN four times, QUEUE once");
+  });
+
+  it("each transition writes what the lifecycle says", () => {
+    assert.deepEqual(afterStep(1, { kind: "retry", retryAtMs: NOW + 300_000, reason: "not sent within 120 s" }), {
+      attempt: 2,
+      retryAtMs: NOW + 300_000,
+      reason: "attempt 1 failed: not sent within 120 s",
+    });
+    assert.deepEqual(afterStep(2, { kind: "final", result: "FAIL", reason: "send failed", latencyMs: null }), {
+      result: "FAIL",
+      reason: "send failed",
+      latencyMs: null,
+      finished: true,
+    });
+    assert.deepEqual(afterStep(1, { kind: "final", result: "PASS", reason: null, latencyMs: 900 }), {
+      result: "PASS",
+      reason: null,
+      latencyMs: 900,
+      finished: true,
+    });
+    assert.deepEqual(retryStarted(NOW), { retryAtMs: null, attemptStartedMs: NOW });
+    assert.deepEqual(retryNotStarted("account removed"), {
+      result: "FAIL",
+      reason: "retry could not start: account removed",
+      retryAtMs: null,
+      finished: true,
+    });
+    assert.deepEqual(skippedProbe("not configured"), { result: "SKIPPED", reason: "not configured", finished: true });
   });
 });

@@ -1,14 +1,18 @@
-import { probeKey, type ProbeType } from "../../ids";
+import type { ProbeType } from "../../ids";
 import type { MonitoringConfig } from "../../documents/longrun";
 import type { Evaluation } from "../incidents";
 import type { ConfigSource, ProbeDoc, ProbeStore, WatchdogReads } from "../ports";
 import {
+  afterStep,
   failStreak,
   judgeInbound,
   judgeOutbound,
   judgeQueue,
   nextProbeStep,
   planProbe,
+  retryNotStarted,
+  retryStarted,
+  skippedProbe,
   type AttemptOutcome,
 } from "../probes";
 import { reportEvaluations, type AlertDeps } from "./alerting";
@@ -43,12 +47,6 @@ async function startAttempt(
     text: PROBE_TEXT(probe.key, attempt),
   });
   return { ...sent, targetAccountId, deadlineSec: plan.deadlineSec };
-}
-
-/** The scheduled probes of a slot: OUT and IN every 6 h, QUEUE once a day (the 00:00 slot). */
-export function scheduledProbes(slot: Date): { type: ProbeType; key: string }[] {
-  const types: ProbeType[] = slot.getUTCHours() === 0 ? ["OUT", "IN", "QUEUE"] : ["OUT", "IN"];
-  return types.map((type) => ({ type, key: probeKey(type, slot) }));
 }
 
 /** What starting a probe came to; `exists`: that key was already started (a rerun). */
@@ -95,7 +93,7 @@ export async function startProbes(deps: ProbeDeps, probes: { type: ProbeType; ke
     try {
       const fields = await startAttempt(deps, base, 1, config);
       if ("skipped" in fields) {
-        await deps.probes.updateProbe(key, { result: "SKIPPED", reason: fields.skipped, finished: true });
+        await deps.probes.updateProbe(key, skippedProbe(fields.skipped));
         started[key] = "SKIPPED";
         continue;
       }
@@ -142,47 +140,34 @@ export async function advanceProbes(
   deps: ProbeDeps,
   nowMs: number,
 ): Promise<{ outcome: Record<string, ProbeAdvance>; evaluations: Evaluation[] }> {
-  const pending = await deps.probes.pendingProbes();
-  if (pending.length === 0) return { outcome: {}, evaluations: [] };
+  const due = await deps.probes.pendingProbes();
+  if (due.length === 0) return { outcome: {}, evaluations: [] };
   const { config } = await deps.store.loadConfig();
   const outcome: Record<string, ProbeAdvance> = {};
   const finishedTypes = new Set<ProbeType>();
-  for (const p of pending) {
+  for (const pending of due) {
+    let p = pending;
     if (p.retryAtMs !== null) {
       if (nowMs < p.retryAtMs) continue;
       const fields = await startAttempt(deps, p, p.attempt, config).catch((err: Error) => ({ skipped: err.message }));
       if ("skipped" in fields) {
-        await deps.probes.updateProbe(p.key, {
-          result: "FAIL",
-          reason: `retry could not start: ${fields.skipped}`,
-          retryAtMs: null,
-          finished: true,
-        });
+        await deps.probes.updateProbe(p.key, retryNotStarted(fields.skipped));
         outcome[p.key] = "FAIL";
         finishedTypes.add(p.type);
         continue;
       }
-      await deps.probes.updateProbe(p.key, { ...fields, retryAtMs: null, attemptStartedMs: nowMs });
-      Object.assign(p, fields, { retryAtMs: null, attemptStartedMs: nowMs });
+      const started = { ...fields, ...retryStarted(nowMs) };
+      await deps.probes.updateProbe(p.key, started);
+      p = { ...p, ...started };
     }
     const step = nextProbeStep(p.attempt, await judge(deps, p, nowMs), nowMs, config.probes.retryAfterSec);
     if (step.kind === "wait") continue;
+    await deps.probes.updateProbe(p.key, afterStep(p.attempt, step));
     if (step.kind === "retry") {
-      await deps.probes.updateProbe(p.key, {
-        attempt: p.attempt + 1,
-        retryAtMs: step.retryAtMs,
-        reason: `attempt ${p.attempt} failed: ${step.reason}`,
-      });
       outcome[p.key] = "RETRY";
       deps.log.info("probe_retry_scheduled", { probeKey: p.key, reason: step.reason });
       continue;
     }
-    await deps.probes.updateProbe(p.key, {
-      result: step.result,
-      reason: step.reason,
-      latencyMs: step.latencyMs,
-      finished: true,
-    });
     outcome[p.key] = step.result;
     finishedTypes.add(p.type);
     deps.log.info("probe_finished", {
