@@ -19,7 +19,8 @@ import { firestoreRollupStore } from "../../functions/src/stores/rollupStore";
 import { telegramChannel } from "../../functions/src/lib/telegram";
 import { createLogger } from "../../worker/src/logging/logger";
 import { heartbeatLock } from "../../worker/src/monitoring/heartbeatLock";
-import { startHeartbeats } from "../../worker/src/monitoring/heartbeats";
+import { HEARTBEAT_LOCK, startHeartbeats } from "../../worker/src/monitoring/heartbeats";
+import { heartbeatStore } from "../../worker/src/monitoring/heartbeatStore";
 import { startFakeTelegram } from "../lib/fakeTelegram";
 import { spawnWorker } from "../lib/workerProcess";
 import { accountIdAt, disconnectedAt, seedHealthySystem, watchdogDeps } from "../lib/watchdogFixtures";
@@ -64,14 +65,14 @@ async function beatCosts() {
   const counted = countingFirestore(newDb());
   await counted.db.doc(paths.longrun.config).set({ heartbeatIntervalSec: 5 });
   const beats = startHeartbeats({
-    db: counted.db,
+    store: heartbeatStore(counted.db),
+    lock: heartbeatLock(counted.db, HEARTBEAT_LOCK, "bench-beat", 600),
     instanceId: "bench-beat",
     logger: createLogger({ level: "silent", workerId: "bench" }, new Writable({ write: (_c, _e, d) => d() })),
     commitHash: "bench",
     serviceVersion: "bench",
     startedAt: new Date(),
     connectedCount: () => 1,
-    leaseSec: 600,
     pollSec: 300, // no renewals in the window: only beats are counted
   });
   await sleep(3000);

@@ -12,7 +12,9 @@ import type { Logger } from "./logging/logger";
 import { readOutboxFigures, sharedFigures, type OutboxFigures } from "./metrics/outboxFigures";
 import { WorkerMetrics } from "./metrics/workerMetrics";
 import { outboxStore } from "./outbox/outboxStore";
-import { startHeartbeats, type Heartbeats } from "./monitoring/heartbeats";
+import { heartbeatLock } from "./monitoring/heartbeatLock";
+import { HEARTBEAT_LOCK, startHeartbeats, type Heartbeats } from "./monitoring/heartbeats";
+import { heartbeatStore } from "./monitoring/heartbeatStore";
 import { firestoreReadiness } from "./readiness";
 import { createShutdown, type ShutdownOutcome } from "./shutdown";
 import { BaileysTransport } from "./transport/baileys/baileysTransport";
@@ -159,14 +161,15 @@ export async function startWorker(
   accounts.start();
   heartbeats = config.heartbeat
     ? startHeartbeats({
-        db,
+        store: heartbeatStore(db),
+        lock: heartbeatLock(db, HEARTBEAT_LOCK, config.workerId, config.heartbeat.leaseSec),
         instanceId: config.workerId,
         logger,
         commitHash: config.commitHash,
         serviceVersion: config.serviceVersion,
         startedAt,
         connectedCount: () => accounts.connectedCount(),
-        ...config.heartbeat,
+        pollSec: config.heartbeat.pollSec,
       })
     : null;
   logger.info(

@@ -1,31 +1,28 @@
-import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import {
   bucketStart,
   DEFAULT_MONITORING_CONFIG,
   heartbeatBucketId,
   missedHeartbeatThresholdSec,
-  monitoringConfig,
-  paths,
-  GrpcStatus,
-  grpcStatusOf,
 } from "@wa-gateway/core";
 import type { Logger } from "../logging/logger";
-import { heartbeatLock } from "./heartbeatLock";
+import type { HeartbeatLock } from "./heartbeatLock";
+import type { HeartbeatStore } from "./heartbeatStore";
 
 export const HEARTBEAT_LOCK = "heartbeat-scheduler";
-const HEARTBEAT_RETENTION_MS = 90 * 86_400_000;
 const STOP_BOUND_MS = 3000;
 const BEAT_MARGIN_MS = 20;
 
 export interface HeartbeatOptions {
-  db: Firestore;
+  store: HeartbeatStore;
+  /** The `heartbeat-scheduler` lock: only its holder writes beats. */
+  lock: HeartbeatLock;
   instanceId: string;
   logger: Logger;
   commitHash: string;
   serviceVersion: string;
   startedAt: Date;
   connectedCount: () => number;
-  leaseSec: number;
+  /** How often the lock is renewed by its holder, or looked at by a standby. */
   pollSec: number;
 }
 
@@ -37,8 +34,7 @@ export type BeatResult = "written" | "duplicate" | "not_holder";
  * watchdog reads) up to date. The interval comes from `config/current`, watched live.
  */
 export function startHeartbeats(o: HeartbeatOptions) {
-  const lock = heartbeatLock(o.db, HEARTBEAT_LOCK, o.instanceId, o.leaseSec);
-  const stateRef = o.db.doc(paths.longrun.state);
+  const { lock, store } = o;
   let intervalSec = DEFAULT_MONITORING_CONFIG.heartbeatIntervalSec;
   let driftSec = DEFAULT_MONITORING_CONFIG.driftSec;
   let stopped = false;
@@ -56,20 +52,19 @@ export function startHeartbeats(o: HeartbeatOptions) {
   // The first beat waits for the configured interval, so no bucket is cut to the default by mistake.
   let configReady!: () => void;
   const configLoaded = new Promise<void>((resolve) => (configReady = resolve));
-  const unsubscribeConfig = o.db.doc(paths.longrun.config).onSnapshot(
-    (snap) => {
+  const unsubscribeConfig = store.watchConfig(
+    (config) => {
       configReady();
-      const parsed = monitoringConfig.safeParse(snap.data() ?? {});
-      if (!parsed.success) {
+      if (!config) {
         o.logger.warn({ intervalSec }, "heartbeat_config_invalid_kept_last");
         return;
       }
-      if (parsed.data.heartbeatIntervalSec !== intervalSec) {
-        o.logger.info({ from: intervalSec, to: parsed.data.heartbeatIntervalSec }, "heartbeat_interval_changed");
-        intervalSec = parsed.data.heartbeatIntervalSec;
+      if (config.heartbeatIntervalSec !== intervalSec) {
+        o.logger.info({ from: intervalSec, to: config.heartbeatIntervalSec }, "heartbeat_interval_changed");
+        intervalSec = config.heartbeatIntervalSec;
         scheduleBeat();
       }
-      driftSec = parsed.data.driftSec;
+      driftSec = config.driftSec;
     },
     (err) => {
       configReady();
@@ -90,63 +85,39 @@ export function startHeartbeats(o: HeartbeatOptions) {
     let resumed: { isFirstEver: boolean } | null = null;
     const thresholdMs = missedHeartbeatThresholdSec({ heartbeatIntervalSec: intervalSec, driftSec }) * 1000;
     if (lastBeatServerMs === null || now - lastBeatServerMs > thresholdMs) {
-      const state = (await stateRef.get()).data();
-      const prevMs = (state?.lastHeartbeatAt as Timestamp | undefined)?.toMillis() ?? null;
-      const plannedMs = (state?.plannedStopAt as Timestamp | undefined)?.toMillis() ?? null;
+      const { lastMs: prevMs, plannedStopMs: plannedMs } = await store.previousBeat();
       afterPlannedStop = prevMs !== null && plannedMs !== null && plannedMs >= prevMs;
       if (prevMs === null || now - prevMs > thresholdMs) resumed = { isFirstEver: prevMs === null };
     }
 
-    const batch = o.db.batch();
-    batch.create(o.db.doc(paths.longrun.heartbeat(bucketId)), {
-      bucketId,
-      tsIso: new Date(now).toISOString(),
-      ts: Timestamp.fromMillis(now),
-      serverTs: FieldValue.serverTimestamp(),
-      commitHash: o.commitHash,
-      serviceVersion: o.serviceVersion,
-      instanceId: o.instanceId,
-      lockEpoch: holding.epoch,
-      uptimeSec: Math.round((now - o.startedAt.getTime()) / 1000),
-      memoryRssMb: Math.round(memory.rss / 2 ** 20),
-      memoryHeapUsedMb: Math.round(memory.heapUsed / 2 ** 20),
-      connectedCount: o.connectedCount(),
-      intervalSec,
-      // How late this beat fired after its bucket began, by this machine's clock.
-      driftSec: Math.round((now - bucket.getTime()) / 100) / 10,
-      afterPlannedStop,
-      expireAt: Timestamp.fromMillis(now + HEARTBEAT_RETENTION_MS),
-    });
-    batch.set(
-      stateRef,
+    const written = await store.writeBeat(
       {
-        lastHeartbeatAt: FieldValue.serverTimestamp(),
-        lastHeartbeatBucketId: bucketId,
-        lastHeartbeatInstanceId: o.instanceId,
-        heartbeatIntervalSec: intervalSec,
-        ...(resumed ? { streakStartedAt: FieldValue.serverTimestamp() } : {}),
-        ...(resumed?.isFirstEver ? { firstHeartbeatAt: FieldValue.serverTimestamp() } : {}),
-        updatedAt: FieldValue.serverTimestamp(),
-        updatedBy: o.instanceId,
+        bucketId,
+        atMs: now,
+        commitHash: o.commitHash,
+        serviceVersion: o.serviceVersion,
+        instanceId: o.instanceId,
+        lockEpoch: holding.epoch,
+        uptimeSec: Math.round((now - o.startedAt.getTime()) / 1000),
+        memoryRssMb: Math.round(memory.rss / 2 ** 20),
+        memoryHeapUsedMb: Math.round(memory.heapUsed / 2 ** 20),
+        connectedCount: o.connectedCount(),
+        intervalSec,
+        driftSec: Math.round((now - bucket.getTime()) / 100) / 10,
+        afterPlannedStop,
       },
-      { merge: true },
+      resumed,
     );
-    try {
-      const [result] = await batch.commit();
-      const serverMs = result!.writeTime.toMillis();
-      lastBeatServerMs = serverMs;
-      const skewSec = Math.round((serverMs - now) / 100) / 10;
-      o.logger.debug({ bucketId, epoch: holding.epoch, skewSec }, "heartbeat_written");
-      if (Math.abs(skewSec) > driftSec) o.logger.warn({ bucketId, skewSec, driftSec }, "heartbeat_clock_drift");
-      if (resumed) o.logger.info({ bucketId, afterPlannedStop }, "heartbeats_resumed");
-      return "written";
-    } catch (err) {
-      if (grpcStatusOf(err) !== GrpcStatus.ALREADY_EXISTS) throw err;
-      // Someone already wrote this bucket (a handover inside one interval): recorded, never overwritten.
-      await stateRef.set({ duplicateBeats: FieldValue.increment(1), lastDuplicateBucketId: bucketId }, { merge: true });
+    if (written === "duplicate") {
       o.logger.warn({ bucketId, epoch: holding.epoch }, "heartbeat_duplicate_bucket");
       return "duplicate";
     }
+    lastBeatServerMs = written.writtenMs;
+    const skewSec = Math.round((written.writtenMs - now) / 100) / 10;
+    o.logger.debug({ bucketId, epoch: holding.epoch, skewSec }, "heartbeat_written");
+    if (Math.abs(skewSec) > driftSec) o.logger.warn({ bucketId, skewSec, driftSec }, "heartbeat_clock_drift");
+    if (resumed) o.logger.info({ bucketId, afterPlannedStop }, "heartbeats_resumed");
+    return "written";
   }
 
   function scheduleBeat(): void {
@@ -209,14 +180,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
       if (!lock.holds()) return lock.abandon();
       const handover = serial(async () => {
         if (!lock.holds()) return lock.abandon();
-        await stateRef.set(
-          {
-            plannedStopAt: FieldValue.serverTimestamp(),
-            plannedStopBy: o.instanceId,
-            updatedAt: FieldValue.serverTimestamp(),
-          },
-          { merge: true },
-        );
+        await store.markPlannedStop(o.instanceId);
         await lock.release();
         o.logger.info({ lock: HEARTBEAT_LOCK }, "heartbeat_lock_released");
       });
