@@ -14,8 +14,9 @@ import { connectFirestoreEmulator, getFirestore, type Firestore } from "firebase
 import { connectFunctionsEmulator, getFunctions, httpsCallable, type Functions } from "firebase/functions";
 import { startFirebaseEmulators, type FirebaseEmulators } from "../../scripts/emulators/firebase";
 import type { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
-import { emulator, resetFirestore } from "./emulator";
-import { startTestWorker } from "./worker";
+import { paths } from "@wa-gateway/core";
+import { adminDb, emulator, resetFirestore } from "./emulator";
+import { eventually, startTestWorker } from "./worker";
 
 /**
  * The Auth and Functions emulators (firebase-tools) over the harness's Firestore emulator,
@@ -120,4 +121,39 @@ export async function firebaseErrorCode(promise: Promise<unknown>): Promise<stri
     return err.code;
   }
   return "ok";
+}
+
+/**
+ * What a client app does end to end: an admin adds an account for alice; once a worker has it
+ * connected, alice sends an order notice through `whatsappProxySend` to +40712345678. Resolves
+ * when the thread message is delivered, with the outbox entry.
+ */
+export async function addAccountAndShip(stack: CallableStack): Promise<FirebaseFirestore.DocumentData> {
+  const admin = await stack.client("ops", { admin: true });
+  const alice = await stack.client("alice");
+  const { accountId } = await admin.call<{ accountId: string }>("whatsappProxyAddAccount", {
+    label: "Shop",
+    memberUids: [alice.uid],
+  });
+  await eventually(
+    "account connected",
+    async () => {
+      const { accounts } = await alice.call<{ accounts: { accountId: string; status: string }[] }>(
+        "whatsappProxyGetAccounts",
+        {},
+      );
+      return accounts.find((a) => a.accountId === accountId)?.status === "connected";
+    },
+    30_000,
+  );
+  const { requestId } = await alice.call<{ requestId: string }>("whatsappProxySend", {
+    threadId: "order-1042",
+    accountId,
+    toJid: "+40712345678",
+    text: "Your order has shipped.",
+    clientMessageId: "order-1042-shipped",
+  });
+  const message = adminDb().doc(paths.threadMessage("order-1042", requestId));
+  await eventually("thread message delivered", async () => (await message.get()).get("status") === "delivered", 30_000);
+  return (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
 }

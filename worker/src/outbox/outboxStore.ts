@@ -139,21 +139,23 @@ export function outboxStore(
     });
   }
 
+  /**
+   * The account's non-final entries, oldest first, at most `page` of them; `full`: the page was
+   * filled, so there may be more.
+   */
+  async function pendingOf(accountId: string, page: number): Promise<{ entries: PendingEntry[]; full: boolean }> {
+    const snap = await db
+      .collection(collections.outbox)
+      .where("accountId", "==", accountId)
+      .where("status", "in", ["queued", "processing"])
+      .orderBy("createdAt")
+      .limit(page)
+      .get();
+    return { entries: snap.docs.flatMap((doc) => pendingEntryOf(doc) ?? []), full: snap.size >= page };
+  }
+
   return {
-    /**
-     * The account's non-final entries, oldest first, at most `page` of them; `full`: the page was
-     * filled, so there may be more.
-     */
-    async pendingOf(accountId: string, page: number): Promise<{ entries: PendingEntry[]; full: boolean }> {
-      const snap = await db
-        .collection(collections.outbox)
-        .where("accountId", "==", accountId)
-        .where("status", "in", ["queued", "processing"])
-        .orderBy("createdAt")
-        .limit(page)
-        .get();
-      return { entries: snap.docs.flatMap((doc) => pendingEntryOf(doc) ?? []), full: snap.size >= page };
-    },
+    pendingOf,
 
     /**
      * Listens to the `queued` entries of up to 30 accounts (Firestore's `in` limit), the oldest
@@ -280,17 +282,11 @@ export function outboxStore(
      * holder. `more`: entries remain, call again.
      */
     async failBacklog(accountId: string, reason: string, page: number): Promise<{ failed: number; more: boolean }> {
-      const snap = await db
-        .collection(collections.outbox)
-        .where("accountId", "==", accountId)
-        .where("status", "in", ["queued", "processing"])
-        .orderBy("createdAt")
-        .limit(page)
-        .get();
+      const { entries, full } = await pendingOf(accountId, page);
       let failed = 0;
       let left = 0;
-      for (const doc of snap.docs) {
-        const result = await withMessage(doc.id, doc.get("threadId") as string, (entry, msg, nowMs) => {
+      for (const pending of entries) {
+        const result = await withMessage(pending.requestId, pending.threadId, (entry, msg, nowMs) => {
           if (!entry.exists) return { result: "gone" as const };
           const view = leaseView(entry.data()!);
           const why = claimability(view, nowMs, Number.POSITIVE_INFINITY);
@@ -307,7 +303,7 @@ export function outboxStore(
         if (result === "failed") failed++;
         if (result === "leased") left++;
       }
-      return { failed, more: left > 0 || snap.size === page };
+      return { failed, more: left > 0 || full };
     },
 
     /**
