@@ -12,4 +12,5 @@ export * from "./proxies";
 export * from "./outbox";
 export * from "./accounts/backlog";
 export * from "./accounts/connection";
+export * from "./accounts/transportEvents";
 export * from "./longrun";
