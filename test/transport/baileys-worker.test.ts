@@ -10,6 +10,11 @@ import { exited, spawnWorker } from "../support/workerProcess";
 const ACCOUNT_PHONE = "4915100000099";
 const account = async () => (await adminDb().doc(paths.account("acc-1")).get()).data()!;
 const outbox = async (requestId: string) => (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
+/** The outbox entry once the worker has marked it sent. */
+const sentEntry = (requestId: string) =>
+  eventually(`${requestId} sent`, async () =>
+    (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
+  );
 const message = async (threadId: string, id: string) =>
   (await adminDb().doc(paths.threadMessage(threadId, id)).get()).data();
 
@@ -57,9 +62,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.equal((await account()).qr, null);
 
     const { requestId } = await send("m-1", "Grüße, Alice ✓");
-    const entry = await eventually("sent", async () =>
-      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
-    );
+    const entry = await sentEntry(requestId);
     const received = await alice.nextMessage((m) => m.id === entry.providerMessageId);
     assert.equal(received.text, "Grüße, Alice ✓");
     assert.equal(alice.received.length, 1, "sent once");
@@ -79,9 +82,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     const a = await account();
     assert.deepEqual([a.waJid, a.pairingCode], [`${ACCOUNT_PHONE}@s.whatsapp.net`, null]);
     const { requestId } = await send("m-1", "linked by code");
-    const entry = await eventually("sent", async () =>
-      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
-    );
+    const entry = await sentEntry(requestId);
     assert.equal((await alice.nextMessage((m) => m.id === entry.providerMessageId)).text, "linked by code");
   });
 
@@ -89,9 +90,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     await startWorker();
     await linkByQr();
     const { requestId } = await send("m-1", "receipts please");
-    const entry = await eventually("sent", async () =>
-      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
-    );
+    const entry = await sentEntry(requestId);
     await alice.nextMessage((m) => m.id === entry.providerMessageId);
     edge.sendReceipt(alice, ACCOUNT_PHONE, entry.providerMessageId as string, "delivered");
     await eventually("delivered", async () => (await message("thread-1", requestId))?.status === "delivered");
@@ -130,9 +129,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
       { uid: "alice", admin: false },
       sendPayload({ clientMessageId: "answer", threadId, toJid: alice.lidJid, text: "your gateway" }),
     );
-    const entry = await eventually("sent", async () =>
-      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
-    );
+    const entry = await sentEntry(requestId);
     const received = await alice.nextMessage((m) => m.id === entry.providerMessageId);
     assert.deepEqual([received.text, received.to.endsWith("@lid")], ["your gateway", true]);
   });
@@ -164,13 +161,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.match(retried.lastError as string, /no outcome|timed out|timeout/i);
     assert.equal((await outbox(second.requestId)).status, "queued", "the thread's next message waits its turn");
     edge.setPolicy(alice, { kind: "ack" });
-    const [a, b] = await Promise.all(
-      [first, second].map(({ requestId }) =>
-        eventually(`${requestId} sent`, async () =>
-          (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
-        ),
-      ),
-    );
+    const [a, b] = await Promise.all([first, second].map(({ requestId }) => sentEntry(requestId)));
     assert.equal((await alice.nextMessage((m) => m.id === a!.providerMessageId)).text, "into the void?");
     assert.equal((await alice.nextMessage((m) => m.id === b!.providerMessageId)).text, "and after it");
     assert.equal(alice.received.length, 2, "each once");
@@ -190,9 +181,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     try {
       await linkByQr();
       const before = await send("m-1", "before the kill");
-      const sent = await eventually("sent by the first process", async () =>
-        (await outbox(before.requestId)).status === "sent" ? outbox(before.requestId) : undefined,
-      );
+      const sent = await sentEntry(before.requestId); // by the first process
       await alice.nextMessage((m) => m.id === sent.providerMessageId);
       killed.kill("SIGKILL");
       await exited(killed);
@@ -212,9 +201,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.equal(edge.linkedDevices(ACCOUNT_PHONE), 1);
     // The Signal sessions went on from what the killed process had committed, both ways.
     const after = await send("m-2", "after the kill");
-    const entry = await eventually("sent by the new worker", async () =>
-      (await outbox(after.requestId)).status === "sent" ? outbox(after.requestId) : undefined,
-    );
+    const entry = await sentEntry(after.requestId); // by the new worker
     assert.equal((await alice.nextMessage((m) => m.id === entry.providerMessageId)).text, "after the kill");
     const replyId = await edge.sendFromContact(alice, ACCOUNT_PHONE, "still here", { addressing: "pn" });
     await eventually("the reply decrypted and stored", async () => {
@@ -227,9 +214,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     const first = await startWorker();
     await linkByQr();
     const { requestId } = await send("m-1", "say it again");
-    const entry = await eventually("sent", async () =>
-      (await outbox(requestId)).status === "sent" ? outbox(requestId) : undefined,
-    );
+    const entry = await sentEntry(requestId);
     await alice.nextMessage((m) => m.id === entry.providerMessageId);
     // The worker that sent it is gone, and its memory with it.
     workers.stopped(first);

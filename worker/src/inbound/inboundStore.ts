@@ -1,7 +1,6 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import {
   advancesStatus,
-  collections,
   encodeIdSegment,
   GrpcStatus,
   grpcStatusOf,
@@ -10,6 +9,7 @@ import {
   type MessageStatus,
 } from "@wa-gateway/core";
 import { optimisticUpdate } from "../optimistic";
+import { outboxEntryByProviderMessageId } from "../outbox/outboxStore";
 import type { InboundMessage, Receipt } from "../transport/transport";
 
 const DEDUPE_RETENTION_DAYS = 30;
@@ -96,12 +96,7 @@ export function inboundStore(db: Firestore) {
 
     /** Moves an outgoing message's status forward on a delivery or read receipt (never backward). */
     async receipt(accountId: string, receipt: Receipt): Promise<ReceiptResult> {
-      const found = await db
-        .collection(collections.outbox)
-        .where("providerMessageId", "==", receipt.messageId)
-        .limit(1)
-        .get();
-      const outbox = found.docs[0];
+      const outbox = await outboxEntryByProviderMessageId(db, receipt.messageId);
       if (!outbox || outbox.get("accountId") !== accountId) return "unknown";
       const msgRef = db.doc(paths.threadMessage(outbox.get("threadId"), outbox.id));
       if (receipt.status === "failed") {

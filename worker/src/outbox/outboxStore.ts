@@ -34,6 +34,22 @@ export interface ClaimedEntry {
   providerMessageId: string;
 }
 
+/**
+ * The outbox entry sent under a WhatsApp message id, or undefined: receipts and a contact's
+ * resend request name our messages by that id, not by the entry's.
+ */
+export async function outboxEntryByProviderMessageId(
+  db: Firestore,
+  providerMessageId: string,
+): Promise<FirebaseFirestore.QueryDocumentSnapshot | undefined> {
+  const snap = await db
+    .collection(collections.outbox)
+    .where("providerMessageId", "==", providerMessageId)
+    .limit(1)
+    .get();
+  return snap.docs[0];
+}
+
 /** What the deliverer knows of an entry that is not final yet. */
 export interface PendingEntry {
   requestId: string;
@@ -312,12 +328,7 @@ export function outboxStore(
      * could not decrypt it. Read from the outbox entry, so it survives any worker restart.
      */
     async sentText(accountId: string, providerMessageId: string, maxAgeMs: number): Promise<string | undefined> {
-      const snap = await db
-        .collection(collections.outbox)
-        .where("providerMessageId", "==", providerMessageId)
-        .limit(1)
-        .get();
-      const data = snap.docs[0]?.data();
+      const data = (await outboxEntryByProviderMessageId(db, providerMessageId))?.data();
       if (!data || data.accountId !== accountId) return undefined;
       if (data.status !== "sent" && data.status !== "processing") return undefined;
       const atMs = millisOf(data.sentAt) ?? millisOf(data.createdAt) ?? 0;

@@ -156,7 +156,11 @@ export class BaileysTransport implements Transport {
       // A contact's phone that could not decrypt one of our sends asks for it again: re-encrypt
       // the exact text, read from its outbox entry (so a restarted worker still has it).
       getMessage: async (key) => {
-        const text = key.id && key.fromMe !== false ? await sent.textOf(key.id).catch(() => undefined) : undefined;
+        if (!key.id || key.fromMe === false) return undefined;
+        const text = await sent.textOf(key.id).catch((err: Error) => {
+          logger.warn({ messageId: key.id, err: err.message }, "resend_text_unreadable");
+          return undefined;
+        });
         return text === undefined ? undefined : { conversation: text };
       },
       shouldIgnoreJid: (jid) =>
