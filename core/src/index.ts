@@ -6,6 +6,7 @@ export * from "./documents/thread";
 export * from "./documents/outbox";
 export * from "./documents/account";
 export * from "./documents/inbound";
+export * from "./documents/session";
 export * from "./documents/longrun";
 export * from "./redact";
 export * from "./proxies";

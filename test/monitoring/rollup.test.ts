@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
 import { heartbeatBucketId, paths, type Rollup } from "@wa-gateway/core";
+import { incidents } from "@wa-gateway/data";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { callAs, captureConsole, loadFunctionsWithAlertsOff } from "../support/functions";
 
@@ -38,18 +39,27 @@ describe("daily rollup (whatsappAdminRunRollup and the 00:05 schedule)", functio
       .set({ firstHeartbeatAt: Timestamp.fromMillis(DAY - 86_400_000) });
     // Down from 23:50 on the 29th to 00:20 on the 30th, then a beat every minute to the 31st.
     await beatsAt([-10, ...Array.from({ length: 1420 }, (_, i) => 20 + i), 1440]);
-    await adminDb()
-      .doc(paths.longrun.incident("missed_heartbeat_global_20251229T235000"))
-      .set({
-        type: "missed_heartbeat",
-        key: "global",
-        severity: "P2",
-        status: "resolved",
-        tsStart: Timestamp.fromMillis(DAY - 10 * MIN + 300),
-        tsDetected: Timestamp.fromMillis(DAY - 8 * MIN),
-        tsEnd: Timestamp.fromMillis(DAY + 20 * MIN + 300),
-        mttrSec: 1800,
-      });
+    const [tsStart, tsEnd] = [new Date(DAY - 10 * MIN + 300), new Date(DAY + 20 * MIN + 300)];
+    await incidents.create(adminDb(), "missed_heartbeat_global_20251229T235000").set({
+      type: "missed_heartbeat",
+      key: "global",
+      severity: "P2",
+      status: "resolved",
+      reason: "no heartbeat for 2 min",
+      planned: false,
+      tsStart,
+      tsStartIso: tsStart.toISOString(),
+      tsDetected: new Date(DAY - 8 * MIN),
+      tsEnd,
+      tsEndIso: tsEnd.toISOString(),
+      mttrSec: 1800,
+      lastNotifiedAt: null,
+      notifyPending: false,
+      notifyCount: 0,
+      expireAt: new Date(DAY + 365 * 86_400_000),
+      updatedAt: tsEnd,
+      updatedBy: "test",
+    });
   });
 
   it("a past day's rollup shows the gap across midnight, its MTTR from onset, and reruns to the same numbers", async () => {

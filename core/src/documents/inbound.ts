@@ -18,3 +18,15 @@ export const rateLimitDocument = z.object({
   expireAt: timestamp,
 });
 export type RateLimitDocument = z.infer<typeof rateLimitDocument>;
+
+/**
+ * `threadPeers/{accountId}__{peer}`: the account's one thread with a peer, whoever opened it.
+ * Created with the thread (by the send callable or the inbound store), never changed.
+ */
+export const threadPeerDocument = z.object({
+  accountId: z.string(),
+  peerJid: z.string(),
+  threadId: z.string(),
+  createdAt: timestamp,
+});
+export type ThreadPeerDocument = z.infer<typeof threadPeerDocument>;

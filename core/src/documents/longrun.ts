@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { timestamp } from "./common";
+import { timestamp, updatedBy } from "./common";
+import type { IncidentType } from "../longrun/incidents";
 
 /**
  * Documents under `wa_metrics/longrun/`: the long-run monitoring the operators' runbook
@@ -76,6 +77,8 @@ export const lockDocument = z.object({
   epoch: z.number().int().nonnegative(),
   acquiredAt: timestamp,
   renewedAt: timestamp,
+  /** Set when the holder gave the lease up (expired at once, so the epoch keeps counting). */
+  releasedAt: timestamp.optional(),
 });
 export type LockDocument = z.infer<typeof lockDocument>;
 
@@ -123,7 +126,11 @@ export const probeDocument = z.object({
   targetAccountId: z.string().nullable(),
   deadlineSec: z.number().int().positive().nullable(),
   finishedAt: timestamp.optional(),
+  /** `startedAt` as text, for operators reading the console. */
+  startedIso: z.string(),
   expireAt: timestamp,
+  updatedAt: timestamp,
+  updatedBy,
 });
 export type ProbeDocument = z.infer<typeof probeDocument>;
 
@@ -132,38 +139,50 @@ export type Severity = (typeof SEVERITIES)[number];
 
 /** `incidents/{incidentId}`: at most one open per (type, key). */
 export const incidentDocument = z.object({
-  type: z.string(),
+  type: z.custom<IncidentType>((value) => typeof value === "string" && value.length > 0, {
+    message: "expected an incident type",
+  }),
   key: z.string(),
   severity: z.enum(SEVERITIES),
   status: z.enum(["open", "resolved"]),
   reason: z.string(),
   tsStart: timestamp,
+  /** `tsStart` and `tsEnd` as text, for operators reading the console. */
+  tsStartIso: z.string(),
   tsDetected: timestamp,
   tsEnd: timestamp.nullable(),
+  tsEndIso: z.string().optional(),
   mttrSec: z.number().nonnegative().nullable(),
   /** A missed heartbeat that followed a planned stop. */
   planned: z.boolean(),
   /** When Telegram was last told; null: not yet (muted, or delivery failed). */
   lastNotifiedAt: timestamp.nullable(),
+  /** Announced (or to be announced) by a run that has not yet confirmed Telegram took it. */
+  notifyPending: z.boolean(),
   notifyCount: z.number().int().nonnegative(),
   expireAt: timestamp,
+  updatedAt: timestamp,
+  updatedBy,
 });
 export type IncidentDocument = z.infer<typeof incidentDocument>;
 
 /** `state/current`: written by the heartbeat holder; what the every-minute checks read instead of scanning. */
 export const monitoringState = z.object({
-  lastHeartbeatAt: timestamp,
-  lastHeartbeatBucketId: z.string(),
-  lastHeartbeatInstanceId: z.string(),
-  heartbeatIntervalSec: z.number().int().positive(),
+  // The beat fields are absent until the first beat: a planned stop (or a duplicate) can come first.
+  lastHeartbeatAt: timestamp.optional(),
+  lastHeartbeatBucketId: z.string().optional(),
+  lastHeartbeatInstanceId: z.string().optional(),
+  heartbeatIntervalSec: z.number().int().positive().optional(),
   /** First beat of the current unbroken run (when heartbeats last resumed). */
-  streakStartedAt: timestamp,
-  firstHeartbeatAt: timestamp,
+  streakStartedAt: timestamp.optional(),
+  firstHeartbeatAt: timestamp.optional(),
   plannedStopAt: timestamp.optional(),
   plannedStopBy: z.string().optional(),
-  /** Beats refused by create() because their bucket was already written. */
+  /** Beats refused by create() because their bucket was already written, and the last such bucket. */
   duplicateBeats: z.number().int().nonnegative().optional(),
-  updatedAt: timestamp,
+  lastDuplicateBucketId: z.string().optional(),
+  updatedAt: timestamp.optional(),
+  updatedBy: updatedBy.optional(),
 });
 export type MonitoringState = z.infer<typeof monitoringState>;
 
@@ -176,5 +195,66 @@ export const runDocument = z.object({
   startedAt: timestamp,
   finishedAt: timestamp,
   error: z.string().nullable(),
+  updatedBy,
 });
 export type RunDocument = z.infer<typeof runDocument>;
+
+const alertLine = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.enum(["open", "remind"]),
+    type: incidentDocument.shape.type,
+    key: z.string(),
+    sinceMs: z.number(),
+    reason: z.string(),
+  }),
+  z.object({
+    kind: z.literal("resolve"),
+    type: incidentDocument.shape.type,
+    key: z.string(),
+    sinceMs: z.number(),
+    endMs: z.number(),
+    downtimeSec: z.number(),
+  }),
+]);
+
+/** `state/watchdog`: the watchdog's own memory, written only by the monitoring jobs. */
+export const watchdogState = z.object({
+  /** Per job, the schedule time of its last applied run: a repeated delivery of a run is a no-op. */
+  lastRun: z.record(z.string(), z.number()).optional(),
+  /** The last config that passed its schema: used while the operators' edit does not. */
+  lastGoodConfig: z.unknown().optional(),
+  /** Resolution notices a run claimed for sending and has not confirmed yet. */
+  pendingNotices: z.array(z.object({ line: alertLine, claimedAtMs: z.number() })).optional(),
+  /** Notices Telegram refused (muted, failed): sent with the next run's message. */
+  deferredNotices: z.array(alertLine).optional(),
+  /** Left by versions that sampled every account here; each run deletes it. */
+  reconnectHistory: z.unknown().optional(),
+  updatedAt: timestamp.optional(),
+  updatedBy: updatedBy.optional(),
+});
+export type WatchdogState = z.infer<typeof watchdogState>;
+
+const distribution = z.object({
+  count: z.number(),
+  meanSec: z.number().nullable(),
+  medianSec: z.number().nullable(),
+});
+
+/**
+ * `rollups/{date}`: one day's figures (core/longrun/rollup.ts computes them), kept for good.
+ * Only what readers use is spelled out; the rest of computeRollup's figures pass through.
+ */
+export const rollupDocument = z.looseObject({
+  date: z.string(),
+  complete: z.boolean(),
+  heartbeat: z.looseObject({ coverage: z.number().nullable(), intervalSec: z.number() }),
+  uptimePct: z.number().nullable(),
+  maxGap: z.looseObject({ durationSec: z.number() }).nullable(),
+  incidents: z.looseObject({ opened: z.number(), mttr: distribution }),
+  insufficientData: z.boolean(),
+  computedAt: timestamp,
+  trigger: z.string(),
+  updatedAt: timestamp,
+  updatedBy,
+});
+export type RollupDocument = z.infer<typeof rollupDocument>;

@@ -12,3 +12,4 @@ export * from "./adminRequests";
 export * from "./verification";
 export * from "./goNoGo";
 export * from "./logCheckpoints";
+export * from "./probeSend";

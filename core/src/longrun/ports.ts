@@ -1,5 +1,6 @@
 import type { ProbeType } from "../ids";
 import type { ProbeResult } from "../documents/longrun";
+import type { OutboxStatus } from "../documents/outbox";
 import type { AlertLine } from "./alertMessage";
 import type { ConfigResolution } from "./config";
 import type { Beat } from "./heartbeatMath";
@@ -76,7 +77,6 @@ export interface ProbeStore {
       reason?: string | null;
       latencyMs?: number | null;
       finished?: boolean;
-      history?: unknown;
     },
   ): Promise<void>;
   pendingProbes(): Promise<ProbeDoc[]>;
@@ -88,7 +88,7 @@ export interface ProbeStore {
   }>;
   outboxEntry(
     requestId: string,
-  ): Promise<{ status: string; sentMs: number | null; lastError: string | null } | undefined>;
+  ): Promise<{ status: OutboxStatus; sentMs: number | null; lastError: string | null } | undefined>;
   /** When the account stored the inbound message with that id, if it did. */
   inboundStoredMs(accountId: string, messageId: string): Promise<number | null>;
   accountJid(accountId: string): Promise<string | null>;

@@ -1,5 +1,6 @@
 import { probeKey, type ProbeType } from "../ids";
 import type { MonitoringConfig, ProbeResult } from "../documents/longrun";
+import type { OutboxStatus } from "../documents/outbox";
 
 /**
  * The probe lifecycle. A scheduled slot (or an admin) starts a probe; the watchdog advances it.
@@ -73,7 +74,7 @@ export type AttemptOutcome =
 
 /** Outbound: PASS when the outbox entry is sent within the deadline. */
 export function judgeOutbound(args: {
-  status: string | undefined;
+  status: OutboxStatus | undefined;
   startedMs: number;
   sentMs: number | null;
   nowMs: number;
@@ -82,7 +83,7 @@ export function judgeOutbound(args: {
 }): AttemptOutcome {
   const deadlineMs = args.startedMs + args.deadlineSec * 1000;
   if (args.status === undefined) return { kind: "fail", reason: "probe message missing from the outbox" };
-  if (args.sentMs !== null && ["sent", "delivered", "read"].includes(args.status)) {
+  if (args.sentMs !== null && args.status === "sent") {
     const latencyMs = Math.max(0, args.sentMs - args.startedMs);
     return args.sentMs <= deadlineMs
       ? { kind: "pass", latencyMs }

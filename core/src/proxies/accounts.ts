@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { AccountDocument } from "../documents/account";
+import type { WrittenDocument } from "../documents/common";
 import { mayUseAccount, requireAdmin, type Caller } from "./caller";
 import { GatewayError } from "./errors";
 import type { z } from "zod";
@@ -12,11 +13,11 @@ export type StoredAccount = Partial<AccountDocument>;
 export interface AccountStore {
   /** Every account (admins) or those listing `memberUid`. */
   list(filter: { memberUid?: string }): Promise<Array<{ id: string; account: StoredAccount }>>;
-  create(accountId: string, account: Record<string, unknown>): Promise<void>;
+  create(accountId: string, account: WrittenDocument<AccountDocument>): Promise<void>;
   /** Reads the account and applies `decide`'s fields in one transaction. */
   update<R>(
     accountId: string,
-    decide: (account: StoredAccount | undefined) => { fields?: Record<string, unknown>; result: R },
+    decide: (account: StoredAccount | undefined) => { fields?: Partial<WrittenDocument<AccountDocument>>; result: R },
   ): Promise<R>;
   /** Deletes `waSessions/{accountId}` and everything below it. */
   deleteSession(accountId: string): Promise<void>;
@@ -70,7 +71,7 @@ export function newAccountDocument(fields: {
   label?: string | null;
   phoneNumber?: string | null;
   memberUids?: string[];
-}): Record<string, unknown> {
+}): WrittenDocument<AccountDocument> {
   const { now } = fields;
   return {
     status: fields.status ?? "pending_qr",

@@ -1,6 +1,9 @@
 import { PROBE_THREAD_PREFIX, requestIdFor, sha256Hex } from "../ids";
-import { messagePreview } from "../documents/thread";
+import { messagePreview, type ThreadDocument, type ThreadMessageDocument } from "../documents/thread";
 import type { AccountStatus } from "../documents/account";
+import type { OutboxDocument } from "../documents/outbox";
+import type { RateLimitDocument } from "../documents/inbound";
+import type { WrittenDocument } from "../documents/common";
 import { mayUseAccount, type Caller } from "./caller";
 import { GatewayError } from "./errors";
 import { parseRequest, sendRequest, type SendRequest } from "./requests";
@@ -27,14 +30,16 @@ export type SendSnapshot =
 export type SendDecision =
   | { kind: "duplicate" }
   /** Refused after the rate limit was counted: only the caller's counter is written. */
-  | { kind: "refused"; error: GatewayError; rateLimit: Record<string, unknown> }
+  | { kind: "refused"; error: GatewayError; rateLimit: WrittenDocument<RateLimitDocument> }
   | {
       kind: "accepted";
-      outbox: Record<string, unknown>;
-      message: Record<string, unknown>;
+      outbox: WrittenDocument<OutboxDocument>;
+      message: WrittenDocument<ThreadMessageDocument>;
       /** `indexPeer`: a new user thread, recorded as the account's one thread with this peer. */
-      thread: { create: boolean; indexPeer: boolean; fields: Record<string, unknown> };
-      rateLimit: Record<string, unknown>;
+      thread:
+        | { create: true; indexPeer: boolean; fields: WrittenDocument<ThreadDocument> }
+        | { create: false; indexPeer: false; fields: Partial<WrittenDocument<ThreadDocument>> };
+      rateLimit: WrittenDocument<RateLimitDocument>;
     };
 
 /** The store runs `decide` inside one transaction and applies an `accepted` decision's writes. */
@@ -150,17 +155,21 @@ export function decideSend(
       createdAt: now,
       updatedAt: now,
     },
-    thread: {
-      create: !thread,
-      indexPeer: !thread && !probeThread,
-      fields: thread
-        ? {
+    thread: thread
+      ? {
+          create: false,
+          indexPeer: false,
+          fields: {
             lastMessageAt: now,
             lastMessagePreview: preview,
             updatedAt: now,
             ...(thread.ownerUid === null ? { ownerUid: caller.uid } : {}),
-          }
-        : {
+          },
+        }
+      : {
+          create: true,
+          indexPeer: !probeThread,
+          fields: {
             ownerUid: caller.uid,
             coWriterUids: [],
             accountId: req.accountId,
@@ -170,7 +179,7 @@ export function decideSend(
             createdAt: now,
             updatedAt: now,
           },
-    },
+        },
     rateLimit: counted,
   };
 }

@@ -1,3 +1,5 @@
+import type { ThreadDocument } from "../documents/thread";
+import type { WrittenDocument } from "../documents/common";
 import { mayUseAccount, type Caller } from "./caller";
 import { GatewayError } from "./errors";
 import { claimThreadRequest, parseRequest, setThreadMembersRequest } from "./requests";
@@ -16,7 +18,7 @@ export interface ThreadStore {
     decide: (
       thread: ThreadView | undefined,
       account: { memberUids: string[] } | undefined,
-    ) => { fields?: Record<string, unknown>; result: R },
+    ) => { fields?: Partial<WrittenDocument<ThreadDocument>>; result: R },
   ): Promise<R>;
 }
 

@@ -1,29 +1,29 @@
 import { FieldValue, type Firestore } from "firebase-admin/firestore";
-import { collections, paths, type AccountStore, type StoredAccount } from "@wa-gateway/core";
+import type { AccountStore } from "@wa-gateway/core";
+import { accounts, waSessions } from "@wa-gateway/data";
 
 export function firestoreAccountStore(db: Firestore): AccountStore {
   return {
     async list({ memberUid }) {
-      const accounts = db.collection(collections.accounts);
-      const query = memberUid === undefined ? accounts : accounts.where("memberUids", "array-contains", memberUid);
+      const all = accounts.all(db);
+      const query = memberUid === undefined ? all : all.where("memberUids", "array-contains", memberUid);
       const snap = await query.get();
-      return snap.docs.map((doc) => ({ id: doc.id, account: doc.data() as StoredAccount }));
+      return snap.docs.map((doc) => ({ id: doc.id, account: doc.data() }));
     },
     async create(accountId, account) {
-      await db.doc(paths.account(accountId)).create(account);
+      await accounts.create(db, accountId).create(account);
     },
     update(accountId, decide) {
       return db.runTransaction(async (tx) => {
-        const ref = db.doc(paths.account(accountId));
-        const snap = await tx.get(ref);
-        const { fields, result } = decide(snap.exists ? (snap.data() as StoredAccount) : undefined);
+        const ref = accounts.doc(db, accountId);
+        const { fields, result } = decide((await tx.get(ref)).data());
         if (fields) tx.update(ref, fields);
         return result;
       });
     },
     async deleteSession(accountId) {
-      await db.recursiveDelete(db.doc(paths.waSession(accountId)));
-      await db.doc(paths.account(accountId)).update({ sessionClearedAt: FieldValue.serverTimestamp() });
+      await db.recursiveDelete(waSessions.root(db, accountId));
+      await accounts.doc(db, accountId).update({ sessionClearedAt: FieldValue.serverTimestamp() });
     },
   };
 }

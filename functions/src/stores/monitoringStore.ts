@@ -2,28 +2,35 @@ import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore"
 import {
   alertLines,
   CLAIM_STALE_MS,
-  collections,
   DEFAULT_MONITORING_CONFIG,
   INCIDENT_TYPES,
-  paths,
   reconcileIncidents,
   noticeId,
   resolveMonitoringConfig,
+  type AccountDocument,
   type AlertLine,
   type ConfigResolution,
-  type IncidentType,
   type MonitoringStore,
   type OpenIncident,
+  type WatchdogState,
   type WatchedAccount,
   GrpcStatus,
-  millisOf as ms,
 } from "@wa-gateway/core";
+import {
+  accounts,
+  heartbeats as heartbeatDocs,
+  heartbeatState,
+  incidents as incidentDocs,
+  monitoringConfigDoc,
+  outbox as outboxDocs,
+  readTogether,
+  watchdogMemory,
+} from "@wa-gateway/data";
+
+type AccountFields = Pick<AccountDocument, "status" | "recentDisconnects" | "inboundStuckSince">;
 
 /** A resolution notice a run has claimed for sending, until it confirms Telegram took it. */
-interface PendingNotice {
-  line: AlertLine;
-  claimedAtMs: number;
-}
+type PendingNotice = NonNullable<WatchdogState["pendingNotices"]>[number];
 
 const withoutNotices = (pending: PendingNotice[], lines: AlertLine[]) => {
   const gone = new Set(lines.map(noticeId));
@@ -40,17 +47,17 @@ const iso = (value: number) => new Date(value).toISOString();
  * be in trouble, so a run's reads and documents do not grow with the number of accounts.
  */
 export function firestoreMonitoringStore(db: Firestore, writer: string): MonitoringStore {
-  const watchdogRef = db.doc(paths.longrun.watchdogState);
-  let watchdogDoc: Promise<FirebaseFirestore.DocumentData | undefined> | undefined;
+  const watchdogRef = watchdogMemory.doc(db);
+  let watchdogDoc: Promise<WatchdogState | undefined> | undefined;
   const watchdog = () => (watchdogDoc ??= watchdogRef.get().then((s) => s.data()));
   let config: Promise<ConfigResolution> | undefined;
-  const heartbeats = db.collection(paths.longrun.heartbeats);
-  const outbox = db.collection(collections.outbox);
-  const accounts = db.collection(collections.accounts);
-  const count = async (q: FirebaseFirestore.Query) => (await q.count().get()).data().count;
+  const heartbeats = heartbeatDocs.all(db);
+  const outbox = outboxDocs.all(db);
+  const accountsAll = accounts.all(db);
+  const count = async <T>(q: FirebaseFirestore.Query<T>) => (await q.count().get()).data().count;
 
   async function loadConfig(): Promise<ConfigResolution> {
-    const ref = db.doc(paths.longrun.config);
+    const ref = monitoringConfigDoc.ref(db);
     const snap = await ref.get();
     if (!snap.exists) {
       // First run anywhere: write the runbook's defaults for operators to edit.
@@ -70,10 +77,8 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
   ): Promise<void> {
     return db.runTransaction(async (tx) => {
       const snap = await tx.get(watchdogRef);
-      const fields = change(
-        (snap.get("pendingNotices") as PendingNotice[] | undefined) ?? [],
-        (snap.get("deferredNotices") as AlertLine[] | undefined) ?? [],
-      );
+      const memory = snap.data();
+      const fields = change(memory?.pendingNotices ?? [], memory?.deferredNotices ?? []);
       tx.set(watchdogRef, { ...fields, updatedAt: FieldValue.serverTimestamp(), updatedBy: writer }, { merge: true });
     });
   }
@@ -82,13 +87,13 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
     loadConfig: () => (config ??= loadConfig()),
 
     async heartbeatState() {
-      const s = (await db.doc(paths.longrun.state).get()).data() ?? {};
+      const s = (await heartbeatState.doc(db).get()).data();
       return {
-        lastHeartbeatMs: ms(s.lastHeartbeatAt),
-        lastInstanceId: typeof s.lastHeartbeatInstanceId === "string" ? s.lastHeartbeatInstanceId : null,
-        streakStartedMs: ms(s.streakStartedAt),
-        firstHeartbeatMs: ms(s.firstHeartbeatAt),
-        plannedStopMs: ms(s.plannedStopAt),
+        lastHeartbeatMs: s?.lastHeartbeatAt?.toMillis() ?? null,
+        lastInstanceId: s?.lastHeartbeatInstanceId ?? null,
+        streakStartedMs: s?.streakStartedAt?.toMillis() ?? null,
+        firstHeartbeatMs: s?.firstHeartbeatAt?.toMillis() ?? null,
+        plannedStopMs: s?.plannedStopAt?.toMillis() ?? null,
       };
     },
 
@@ -105,9 +110,9 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
       const [queuedCount, failedLast5m, oldest] = await Promise.all([
         count(outbox.where("status", "==", "queued")),
         count(outbox.where("status", "==", "failed").where("updatedAt", ">=", since)),
-        outbox.where("status", "==", "queued").orderBy("createdAt").limit(1).get(),
+        outboxDocs.kind.select(outbox.where("status", "==", "queued").orderBy("createdAt").limit(1), "createdAt").get(),
       ]);
-      const oldestMs = ms(oldest.docs[0]?.get("createdAt"));
+      const oldestMs = oldest.docs[0]?.data().createdAt.toMillis() ?? null;
       return {
         queuedCount,
         failedLast5m,
@@ -117,87 +122,79 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
 
     async accountCounts(nowMs) {
       const [live, connected] = await Promise.all([
-        count(accounts.where("status", "!=", "removed")),
-        count(accounts.where("status", "==", "connected").where("owner.leaseUntil", ">", ts(nowMs))),
+        count(accountsAll.where("status", "!=", "removed")),
+        count(accountsAll.where("status", "==", "connected").where("owner.leaseUntil", ">", ts(nowMs))),
       ]);
       return { live, connected };
     },
 
     async watchedAccounts(nowMs) {
-      const fields = ["status", "recentDisconnects", "inboundStuckSince"];
+      const fields = ["status", "recentDisconnects", "inboundStuckSince"] as const;
       const [loggedOut, disconnected, inboundStuck, openAccountIncidents] = await Promise.all([
-        accounts
-          .where("status", "==", "logged_out")
-          .select(...fields)
-          .get(),
-        accounts
-          .where("lastDisconnect.at", ">", ts(nowMs - 3_600_000))
-          .select(...fields)
-          .get(),
-        accounts
-          .where("inboundStuckSince", ">", ts(0))
-          .select(...fields)
-          .get(),
-        db
-          .collection(paths.longrun.incidents)
-          .where("status", "==", "open")
-          .where("type", "in", ["logged_out", "reconnect_loop", "inbound_backlog"])
-          .select("key")
+        accounts.kind.select(accountsAll.where("status", "==", "logged_out"), ...fields).get(),
+        accounts.kind.select(accountsAll.where("lastDisconnect.at", ">", ts(nowMs - 3_600_000)), ...fields).get(),
+        accounts.kind.select(accountsAll.where("inboundStuckSince", ">", ts(0)), ...fields).get(),
+        incidentDocs.kind
+          .select(
+            incidentDocs
+              .all(db)
+              .where("status", "==", "open")
+              .where("type", "in", ["logged_out", "reconnect_loop", "inbound_backlog"]),
+            "key",
+          )
           .get(),
       ]);
-      const found = new Map(
+      const found = new Map<string, AccountFields>(
         [...loggedOut.docs, ...disconnected.docs, ...inboundStuck.docs].map((d) => [d.id, d.data()]),
       );
-      const named = [...new Set(openAccountIncidents.docs.map((d) => String(d.get("key"))))].filter(
-        (id) => !found.has(id),
-      );
+      const named = [...new Set(openAccountIncidents.docs.map((d) => d.data().key))].filter((id) => !found.has(id));
       if (named.length) {
-        const refs = named.map((id) => db.doc(paths.account(id)));
-        for (const snap of await db.getAll(...refs, { fieldMask: fields })) {
+        const partial = accounts.kind.partial(...fields);
+        const refs = named.map((id) => accounts.doc(db, id).withConverter(partial));
+        for (const snap of await readTogether(db, refs, { fieldMask: [...fields] })) {
           // A deleted account still gets an evaluation, so its incidents resolve.
-          found.set(snap.id, snap.exists ? snap.data()! : { status: "removed" });
+          found.set(snap.id, snap.data() ?? { status: "removed" });
         }
       }
       return [...found].map(([id, data]): WatchedAccount => ({
         id,
         status: data.status,
-        recentDisconnectsMs: ((data.recentDisconnects ?? []) as Timestamp[]).map((t) => t.toMillis()),
-        inboundStuckSinceMs: data.inboundStuckSince ? (data.inboundStuckSince as Timestamp).toMillis() : null,
+        recentDisconnectsMs: (data.recentDisconnects ?? []).map((t) => t.toMillis()),
+        inboundStuckSinceMs: data.inboundStuckSince?.toMillis() ?? null,
       }));
     },
 
     applyIncidents({ nowMs, evaluations, repeatMs, run }) {
-      const incidents = db.collection(paths.longrun.incidents);
       return db.runTransaction(async (tx) => {
         let deferred: AlertLine[] = [];
         let stillClaimed: PendingNotice[] = [];
         if (run) {
-          const snap = await tx.get(watchdogRef);
-          const last = snap.get(`lastRun.${run.job}`) as number | undefined;
+          const memory = (await tx.get(watchdogRef)).data();
+          const last = memory?.lastRun?.[run.job];
           if (last !== undefined && last >= run.scheduleMs) return { status: "duplicate_run" as const };
           // Notices refused earlier, and those a run claimed but never confirmed (it was killed).
-          const pending = (snap.get("pendingNotices") as PendingNotice[] | undefined) ?? [];
+          const pending = memory?.pendingNotices ?? [];
           const stale = (n: PendingNotice) => nowMs - n.claimedAtMs >= CLAIM_STALE_MS;
-          deferred = [
-            ...((snap.get("deferredNotices") as AlertLine[] | undefined) ?? []),
-            ...pending.filter(stale).map((n) => n.line),
-          ];
+          deferred = [...(memory?.deferredNotices ?? []), ...pending.filter(stale).map((n) => n.line)];
           stillClaimed = pending.filter((n) => !stale(n));
         }
-        const openSnap = await tx.get(incidents.where("status", "==", "open"));
-        const open: OpenIncident[] = openSnap.docs.map((d) => ({
-          id: d.id,
-          type: d.get("type") as IncidentType,
-          key: d.get("key") as string,
-          tsStartMs: ms(d.get("tsStart"))!,
-          lastNotifiedMs: ms(d.get("lastNotifiedAt")),
-          notifyPending: d.get("notifyPending") === true,
-        }));
+        const openSnap = await tx.get(incidentDocs.all(db).where("status", "==", "open"));
+        const open: OpenIncident[] = openSnap.docs.map((d) => {
+          const incident = d.data();
+          return {
+            id: d.id,
+            type: incident.type,
+            key: incident.key,
+            tsStartMs: incident.tsStart.toMillis(),
+            lastNotifiedMs: incident.lastNotifiedAt?.toMillis() ?? null,
+            notifyPending: incident.notifyPending,
+          };
+        });
         const actions = reconcileIncidents({ open, evaluations, nowMs, repeatMs });
         for (const a of actions) {
           if (a.kind === "open") {
             const e = a.evaluation;
-            tx.create(incidents.doc(a.id), {
+            tx.create(incidentDocs.create(db, a.id), {
               type: e.type,
               key: e.key,
               severity: INCIDENT_TYPES[e.type].severity,
@@ -217,7 +214,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
               updatedBy: writer,
             });
           } else if (a.kind === "remind") {
-            tx.update(incidents.doc(a.id), {
+            tx.update(incidentDocs.doc(db, a.id), {
               reason: a.reason,
               lastNotifiedAt: ts(nowMs),
               notifyPending: true,
@@ -226,7 +223,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
               updatedBy: writer,
             });
           } else {
-            tx.update(incidents.doc(a.id), {
+            tx.update(incidentDocs.doc(db, a.id), {
               status: "resolved",
               tsEnd: ts(a.tsEndMs),
               tsEndIso: iso(a.tsEndMs),
@@ -285,7 +282,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
     async confirmDelivered({ incidentIds, notices }) {
       if (incidentIds.length) {
         const batch = db.batch();
-        for (const id of incidentIds) batch.update(db.doc(paths.longrun.incident(id)), { notifyPending: false });
+        for (const id of incidentIds) batch.update(incidentDocs.doc(db, id), { notifyPending: false });
         await batch.commit();
       }
       if (notices.length) {
@@ -296,7 +293,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
     async unclaimNotifications(ids) {
       if (ids.length === 0) return;
       const batch = db.batch();
-      for (const id of ids) batch.update(db.doc(paths.longrun.incident(id)), { lastNotifiedAt: null });
+      for (const id of ids) batch.update(incidentDocs.doc(db, id), { lastNotifiedAt: null });
       await batch.commit();
     },
   };

@@ -1,66 +1,71 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
 import {
-  handleSend,
-  inboundDedupeId,
-  paths,
-  probeThreadId,
-  collections,
-  providerMessageIdFor,
-  type ProbeDoc,
-  type ProbeResult,
-  type ProbeStore,
   GrpcStatus,
   grpcStatusOf,
-  millisOf as ms,
+  sendProbeMessage,
+  type ProbeDoc,
+  type ProbeDocument,
+  type ProbeStore,
+  type Written,
 } from "@wa-gateway/core";
+import { accounts, inboundDedupe, outbox, probes } from "@wa-gateway/data";
 import { firestoreSendStore } from "./sendStore";
 
 const PROBE_RETENTION_MS = 180 * 86_400_000;
-/** The system identity probe messages are sent under (never a real user's uid). */
-export const PROBE_CALLER = { uid: "system-longrun-probe", admin: true, system: true } as const;
 
-const MS_FIELDS = { startedMs: "startedAt", attemptStartedMs: "attemptStartedAt", retryAtMs: "retryAt" } as const;
+type ProbeFields = Parameters<ProbeStore["updateProbe"]>[1];
+const at = (ms: number | null | undefined) => (typeof ms === "number" ? Timestamp.fromMillis(ms) : null);
 
-function toFirestore(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (k === "finished") {
-      if (v) out.finishedAt = FieldValue.serverTimestamp();
-    } else if (k in MS_FIELDS) {
-      out[MS_FIELDS[k as keyof typeof MS_FIELDS]] = typeof v === "number" ? Timestamp.fromMillis(v) : null;
-    } else {
-      out[k] = v;
-    }
-  }
-  return out;
+/** The job's probe fields as stored: times in milliseconds become Timestamps; `finished` stamps finishedAt. */
+function stored(fields: ProbeFields) {
+  const { startedMs, attemptStartedMs, retryAtMs, finished, key: _key, ...rest } = fields;
+  return {
+    ...rest,
+    ...(startedMs !== undefined ? { startedAt: at(startedMs)! } : {}),
+    ...(attemptStartedMs !== undefined ? { attemptStartedAt: at(attemptStartedMs)! } : {}),
+    ...(retryAtMs !== undefined ? { retryAt: at(retryAtMs) } : {}),
+    ...(finished ? { finishedAt: FieldValue.serverTimestamp() } : {}),
+  } satisfies Partial<{ [K in keyof ProbeDocument]: Written<ProbeDocument[K]> | FieldValue }>;
 }
 
-function fromFirestore(d: FirebaseFirestore.DocumentSnapshot): ProbeDoc {
+function probeOf(key: string, d: ProbeDocument): ProbeDoc {
   return {
-    key: d.id,
-    type: d.get("type"),
-    result: d.get("result"),
-    attempt: d.get("attempt"),
-    startedMs: ms(d.get("startedAt"))!,
-    attemptStartedMs: ms(d.get("attemptStartedAt")) ?? ms(d.get("startedAt"))!,
-    retryAtMs: ms(d.get("retryAt")),
-    requestId: d.get("requestId") ?? null,
-    providerMessageId: d.get("providerMessageId") ?? null,
-    targetAccountId: d.get("targetAccountId") ?? null,
-    deadlineSec: d.get("deadlineSec") ?? null,
+    key,
+    type: d.type,
+    result: d.result,
+    attempt: d.attempt,
+    startedMs: d.startedAt.toMillis(),
+    attemptStartedMs: d.attemptStartedAt.toMillis(),
+    retryAtMs: d.retryAt?.toMillis() ?? null,
+    requestId: d.requestId,
+    providerMessageId: d.providerMessageId,
+    targetAccountId: d.targetAccountId,
+    deadlineSec: d.deadlineSec,
   };
 }
 
 /** `probes/{probeKey}`, and the outbox / inbound documents a probe is judged by. */
 export function firestoreProbeStore(db: Firestore, writer: string): ProbeStore {
-  const probes = db.collection(paths.longrun.probes);
   return {
     async createProbe(doc) {
       try {
-        await probes.doc(doc.key).create({
-          ...toFirestore(doc as unknown as Record<string, unknown>),
+        await probes.create(db, doc.key).create({
+          key: doc.key,
+          type: doc.type,
+          result: doc.result,
+          latencyMs: doc.latencyMs,
+          reason: doc.reason,
+          attempt: doc.attempt,
+          startedAt: at(doc.startedMs)!,
+          attemptStartedAt: at(doc.attemptStartedMs)!,
+          retryAt: at(doc.retryAtMs),
+          requestId: doc.requestId,
+          providerMessageId: doc.providerMessageId,
+          targetAccountId: doc.targetAccountId,
+          deadlineSec: doc.deadlineSec,
+          ...(doc.finished ? { finishedAt: FieldValue.serverTimestamp() } : {}),
           startedIso: new Date(doc.startedMs).toISOString(),
-          expireAt: Timestamp.fromMillis(doc.startedMs + PROBE_RETENTION_MS),
+          expireAt: at(doc.startedMs + PROBE_RETENTION_MS)!,
           updatedAt: FieldValue.serverTimestamp(),
           updatedBy: writer,
         });
@@ -73,42 +78,33 @@ export function firestoreProbeStore(db: Firestore, writer: string): ProbeStore {
 
     async updateProbe(key, fields) {
       await probes
-        .doc(key)
-        .update({ ...toFirestore(fields), updatedAt: FieldValue.serverTimestamp(), updatedBy: writer });
+        .doc(db, key)
+        .update({ ...stored(fields), updatedAt: FieldValue.serverTimestamp(), updatedBy: writer });
     },
 
     async pendingProbes() {
-      return (await probes.where("result", "==", "PENDING").get()).docs.map(fromFirestore);
+      const snap = await probes.all(db).where("result", "==", "PENDING").get();
+      return snap.docs.map((d) => probeOf(d.id, d.data()));
     },
 
     async recentResults(type, limit) {
-      const snap = await probes.where("type", "==", type).orderBy("startedAt", "desc").limit(limit).get();
-      return snap.docs.map((d) => d.get("result") as ProbeResult);
+      const query = probes.all(db).where("type", "==", type).orderBy("startedAt", "desc").limit(limit);
+      return (await probes.kind.select(query, "result").get()).docs.map((d) => d.data().result);
     },
 
-    async sendProbeMessage({ accountId, toJid, clientMessageId, text }) {
-      const { requestId } = await handleSend(
-        { store: firestoreSendStore(db), now: () => new Date(), rateLimit: { maxSends: 1000, windowSec: 60 } },
-        PROBE_CALLER,
-        { accountId, toJid, text, clientMessageId, threadId: probeThreadId(accountId) },
-      );
-      return { requestId, providerMessageId: providerMessageIdFor(requestId) };
-    },
+    sendProbeMessage: sendProbeMessage({ store: firestoreSendStore(db), now: () => new Date() }),
 
     async outboxEntry(requestId) {
-      const snap = await db.doc(paths.outboxEntry(requestId)).get();
-      if (!snap.exists) return undefined;
-      return { status: snap.get("status"), sentMs: ms(snap.get("sentAt")), lastError: snap.get("lastError") ?? null };
+      const entry = (await outbox.doc(db, requestId).get()).data();
+      return entry && { status: entry.status, sentMs: entry.sentAt?.toMillis() ?? null, lastError: entry.lastError };
     },
 
     async inboundStoredMs(accountId, messageId) {
-      const snap = await db.collection(collections.inboundDedupe).doc(inboundDedupeId(accountId, messageId)).get();
-      return snap.exists ? ms(snap.get("createdAt")) : null;
+      return (await inboundDedupe.doc(db, accountId, messageId).get()).data()?.createdAt.toMillis() ?? null;
     },
 
     async accountJid(accountId) {
-      const jid = (await db.doc(paths.account(accountId)).get()).get("waJid");
-      return typeof jid === "string" ? jid : null;
+      return (await accounts.doc(db, accountId).get()).data()?.waJid ?? null;
     },
   };
 }

@@ -1,91 +1,58 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import {
-  paths,
-  type Beat,
-  type IncidentRecord,
-  type ProbeRecord,
-  type RollupStore,
-  millisOf as ms,
-} from "@wa-gateway/core";
+import type { Beat, HeartbeatDocument, IncidentRecord, ProbeRecord, RollupStore } from "@wa-gateway/core";
+import { heartbeats, heartbeatState, incidents, probes, rollups, runs } from "@wa-gateway/data";
 
-function beat(d: FirebaseFirestore.QueryDocumentSnapshot): Beat {
-  return {
-    bucketId: d.id,
-    serverMs: ms(d.get("serverTs"))!,
-    instanceId: d.get("instanceId"),
-    lockEpoch: d.get("lockEpoch"),
-    afterPlannedStop: d.get("afterPlannedStop") === true,
-  };
-}
+const beat = (bucketId: string, d: Pick<HeartbeatDocument, (typeof BEAT_FIELDS)[number]>): Beat => ({
+  bucketId,
+  serverMs: d.serverTs.toMillis(),
+  instanceId: d.instanceId,
+  lockEpoch: d.lockEpoch,
+  afterPlannedStop: d.afterPlannedStop,
+});
 
-const BEAT_FIELDS = ["serverTs", "instanceId", "lockEpoch", "afterPlannedStop"];
+const BEAT_FIELDS = ["serverTs", "instanceId", "lockEpoch", "afterPlannedStop"] as const;
 
 /** What the daily rollup reads (one day of heartbeats, its neighbours, incidents, probes) and writes. */
 export function firestoreRollupStore(db: Firestore, writer: string): RollupStore {
-  const heartbeats = db.collection(paths.longrun.heartbeats);
-  const incidents = db.collection(paths.longrun.incidents);
+  const all = heartbeats.all(db);
   const t = Timestamp.fromMillis;
+  const first = async (query: FirebaseFirestore.Query<Pick<HeartbeatDocument, (typeof BEAT_FIELDS)[number]>>) => {
+    const doc = (await query.limit(1).get()).docs[0];
+    return doc && beat(doc.id, doc.data());
+  };
   return {
     async beatsBetween(fromMs, toMs) {
-      const snap = await heartbeats
-        .where("serverTs", ">=", t(fromMs))
-        .where("serverTs", "<", t(toMs))
-        .select(...BEAT_FIELDS)
-        .get();
-      return snap.docs.map(beat);
+      const snap = await heartbeats.kind.select(heartbeats.between(db, fromMs, toMs), ...BEAT_FIELDS).get();
+      return snap.docs.map((d) => beat(d.id, d.data()));
     },
-    async beatBefore(at) {
-      const snap = await heartbeats
-        .where("serverTs", "<", t(at))
-        .orderBy("serverTs", "desc")
-        .limit(1)
-        .select(...BEAT_FIELDS)
-        .get();
-      return snap.docs[0] && beat(snap.docs[0]);
-    },
-    async beatAtOrAfter(at) {
-      const snap = await heartbeats
-        .where("serverTs", ">=", t(at))
-        .orderBy("serverTs")
-        .limit(1)
-        .select(...BEAT_FIELDS)
-        .get();
-      return snap.docs[0] && beat(snap.docs[0]);
-    },
+    beatBefore: (at) =>
+      first(heartbeats.kind.select(all.where("serverTs", "<", t(at)).orderBy("serverTs", "desc"), ...BEAT_FIELDS)),
+    beatAtOrAfter: (at) =>
+      first(heartbeats.kind.select(all.where("serverTs", ">=", t(at)).orderBy("serverTs"), ...BEAT_FIELDS)),
     async firstBeatMs() {
-      const recorded = ms((await db.doc(paths.longrun.state).get()).get("firstHeartbeatAt"));
-      if (recorded !== null) return recorded;
-      const snap = await heartbeats.orderBy("serverTs").limit(1).select("serverTs").get();
-      return snap.docs[0] ? ms(snap.docs[0].get("serverTs")) : null;
+      const recorded = (await heartbeatState.doc(db).get()).data()?.firstHeartbeatAt?.toMillis();
+      if (recorded !== undefined) return recorded;
+      const snap = await heartbeats.kind.select(all.orderBy("serverTs"), "serverTs").limit(1).get();
+      return snap.docs[0]?.data().serverTs.toMillis() ?? null;
     },
     async incidentsTouching(fromMs, toMs) {
-      const [started, ended] = await Promise.all([
-        incidents.where("tsStart", ">=", t(fromMs)).where("tsStart", "<", t(toMs)).get(),
-        incidents.where("tsEnd", ">=", t(fromMs)).where("tsEnd", "<", t(toMs)).get(),
-      ]);
-      const byId = new Map([...started.docs, ...ended.docs].map((d) => [d.id, d]));
-      return [...byId.values()].map((d): IncidentRecord => ({
-        type: d.get("type"),
-        severity: d.get("severity"),
-        tsStartMs: ms(d.get("tsStart"))!,
-        tsDetectedMs: ms(d.get("tsDetected")) ?? ms(d.get("tsStart"))!,
-        tsEndMs: ms(d.get("tsEnd")),
+      return (await incidents.touching(db, fromMs, toMs)).map((d): IncidentRecord => ({
+        type: d.type,
+        severity: d.severity,
+        tsStartMs: d.tsStart.toMillis(),
+        tsDetectedMs: d.tsDetected.toMillis(),
+        tsEndMs: d.tsEnd?.toMillis() ?? null,
       }));
     },
     async probesBetween(fromMs, toMs) {
-      const snap = await db
-        .collection(paths.longrun.probes)
-        .where("startedAt", ">=", t(fromMs))
-        .where("startedAt", "<", t(toMs))
-        .get();
-      return snap.docs.map((d): ProbeRecord => ({
-        type: d.get("type"),
-        result: d.get("result"),
-        latencyMs: d.get("latencyMs") ?? null,
-      }));
+      const snap = await probes.startedBetween(db, fromMs, toMs).get();
+      return snap.docs.map((d): ProbeRecord => {
+        const { type, result, latencyMs } = d.data();
+        return { type, result, latencyMs };
+      });
     },
     async recordRun(run) {
-      await db.doc(paths.longrun.run(`${run.job}_${run.periodKey}`)).set({
+      await runs.write(db, `${run.job}_${run.periodKey}`).set({
         job: run.job,
         periodKey: run.periodKey,
         status: run.status,
@@ -98,7 +65,7 @@ export function firestoreRollupStore(db: Firestore, writer: string): RollupStore
     },
     async writeRollup(rollup, meta) {
       // Rollups are kept for good: no expireAt.
-      await db.doc(paths.longrun.rollup(rollup.date)).set({
+      await rollups.write(db, rollup.date).set({
         ...rollup,
         computedAt: t(meta.computedAtMs),
         trigger: meta.trigger,

@@ -1,5 +1,6 @@
 import type { Firestore } from "firebase-admin/firestore";
-import { paths, type SendSnapshot, type SendStore } from "@wa-gateway/core";
+import type { SendSnapshot, SendStore } from "@wa-gateway/core";
+import { accounts, outbox, rateLimits, readTogether, threadMessages, threadPeers, threads } from "@wa-gateway/data";
 
 // A burst of identical sends contends on one outbox document; let them queue rather than fail.
 const MAX_TRANSACTION_ATTEMPTS = 30;
@@ -16,43 +17,44 @@ export function firestoreSendStore(db: Firestore): SendStore {
     transact({ requestId, accountId, threadId, uid, toJid }, decide) {
       return db.runTransaction(
         async (tx) => {
-          const outboxRef = db.doc(paths.outboxEntry(requestId));
-          if ((await tx.get(outboxRef)).exists) return decide({ kind: "existing" });
+          if ((await tx.get(outbox.doc(db, requestId))).exists) return decide({ kind: "existing" });
 
-          const accountRef = db.doc(paths.account(accountId));
-          const threadRef = db.doc(paths.thread(threadId));
-          const rateRef = db.doc(paths.rateLimit(uid));
-          const [account, thread, rate] = await tx.getAll(accountRef, threadRef, rateRef);
-          const peerRef = db.doc(paths.threadPeer(accountId, toJid));
-          const peer = thread!.exists ? undefined : await tx.get(peerRef);
+          const [account, thread, rate] = await readTogether(tx, [
+            accounts.doc(db, accountId),
+            threads.doc(db, threadId),
+            rateLimits.doc(db, uid),
+          ]);
+          const peer = thread.exists ? undefined : (await tx.get(threadPeers.doc(db, accountId, toJid))).data();
+          const a = account.data();
+          const t = thread.data();
+          const r = rate.data();
           const snap: SendSnapshot = {
             kind: "fresh",
-            account: account!.exists
-              ? { status: account!.get("status"), memberUids: account!.get("memberUids") ?? [] }
-              : undefined,
-            thread: thread!.exists
-              ? {
-                  ownerUid: thread!.get("ownerUid") ?? null,
-                  coWriterUids: thread!.get("coWriterUids") ?? [],
-                  accountId: thread!.get("accountId"),
-                  peerJid: thread!.get("peerJid"),
-                }
-              : undefined,
-            peerThreadId: peer?.exists ? (peer.get("threadId") as string) : null,
-            rateLimit: rate!.exists
-              ? { windowStartMs: rate!.get("windowStart").toMillis(), count: rate!.get("count") }
-              : undefined,
+            account: a && { status: a.status, memberUids: a.memberUids },
+            thread: t && {
+              ownerUid: t.ownerUid,
+              coWriterUids: t.coWriterUids,
+              accountId: t.accountId,
+              peerJid: t.peerJid,
+            },
+            peerThreadId: peer?.threadId ?? null,
+            rateLimit: r && { windowStartMs: r.windowStart.toMillis(), count: r.count },
           };
           const decision = decide(snap);
-          if (decision.kind === "refused") tx.set(rateRef, decision.rateLimit);
+          if (decision.kind === "refused") tx.set(rateLimits.write(db, uid), decision.rateLimit);
           if (decision.kind === "accepted") {
-            tx.create(outboxRef, decision.outbox);
-            tx.create(db.doc(paths.threadMessage(threadId, requestId)), decision.message);
-            if (decision.thread.create) tx.create(threadRef, decision.thread.fields);
-            else tx.update(threadRef, decision.thread.fields);
+            tx.create(outbox.create(db, requestId), decision.outbox);
+            tx.create(threadMessages.create(db, threadId, requestId), decision.message);
+            if (decision.thread.create) tx.create(threads.create(db, threadId), decision.thread.fields);
+            else tx.update(threads.doc(db, threadId), decision.thread.fields);
             if (decision.thread.indexPeer)
-              tx.create(peerRef, { accountId, peerJid: toJid, threadId, createdAt: new Date() });
-            tx.set(rateRef, decision.rateLimit);
+              tx.create(threadPeers.create(db, accountId, toJid), {
+                accountId,
+                peerJid: toJid,
+                threadId,
+                createdAt: new Date(),
+              });
+            tx.set(rateLimits.write(db, uid), decision.rateLimit);
           }
           return decision;
         },

@@ -40,10 +40,13 @@ describe("probes", () => {
   });
 
   it("outbound passes when sent within the deadline, with its latency, and fails after it", () => {
-    const args = { status: "sent", startedMs: NOW, nowMs: NOW + 5000, deadlineSec: 120 };
+    const args = { status: "sent" as const, startedMs: NOW, nowMs: NOW + 5000, deadlineSec: 120 };
     assert.deepEqual(judgeOutbound({ ...args, sentMs: NOW + 906 }), { kind: "pass", latencyMs: 906 });
-    assert.equal(judgeOutbound({ ...args, status: "queued", sentMs: null }).kind, "pending");
-    assert.equal(judgeOutbound({ ...args, status: "queued", sentMs: null, nowMs: NOW + 121_000 }).kind, "fail");
+    assert.equal(judgeOutbound({ ...args, status: "queued" as const, sentMs: null }).kind, "pending");
+    assert.equal(
+      judgeOutbound({ ...args, status: "queued" as const, sentMs: null, nowMs: NOW + 121_000 }).kind,
+      "fail",
+    );
     assert.equal(judgeOutbound({ ...args, sentMs: NOW + 130_000 }).kind, "fail");
   });
 

@@ -1,0 +1,22 @@
+import type { Firestore } from "firebase-admin/firestore";
+import { inboundDedupeDocument, paths, rateLimitDocument } from "@wa-gateway/core";
+import { documentKind } from "../document";
+
+const dedupeKind = documentKind(inboundDedupeDocument);
+const rateKind = documentKind(rateLimitDocument);
+
+/** `inboundDedupe/{accountId}__{messageId}`: created by the inbound store once a message is stored; read by the inbound probe. */
+export const inboundDedupe = {
+  kind: dedupeKind,
+  doc: (db: Firestore, accountId: string, messageId: string) =>
+    dedupeKind.ref(db, paths.inboundDedupe(accountId, messageId)),
+  create: (db: Firestore, accountId: string, messageId: string) =>
+    dedupeKind.writeRef(db, paths.inboundDedupe(accountId, messageId)),
+};
+
+/** `rateLimits/{uid}`: the send callable's per-user counter, read and written in its transaction. */
+export const rateLimits = {
+  kind: rateKind,
+  doc: (db: Firestore, uid: string) => rateKind.ref(db, paths.rateLimit(uid)),
+  write: (db: Firestore, uid: string) => rateKind.writeRef(db, paths.rateLimit(uid)),
+};

@@ -1,0 +1,26 @@
+import type { Firestore } from "firebase-admin/firestore";
+import { collections, outboxDocument, paths } from "@wa-gateway/core";
+import { documentKind } from "../document";
+
+const kind = documentKind(outboxDocument);
+
+/**
+ * `outbox/{requestId}`. Created by the send callable (functions/src/stores/sendStore.ts); every
+ * later change by the worker (worker/src/outbox/outboxStore.ts, receipts in inboundStore.ts).
+ * Read by the probes and the watchdog's queue figures.
+ */
+export const outbox = {
+  kind,
+  doc: (db: Firestore, requestId: string) => kind.ref(db, paths.outboxEntry(requestId)),
+  create: (db: Firestore, requestId: string) => kind.writeRef(db, paths.outboxEntry(requestId)),
+  all: (db: Firestore) => kind.query(db, collections.outbox),
+
+  /**
+   * The entry sent under a WhatsApp message id, or undefined: receipts and a contact's resend
+   * request name our messages by that id, not by the entry's.
+   */
+  async byProviderMessageId(db: Firestore, providerMessageId: string) {
+    const snap = await outbox.all(db).where("providerMessageId", "==", providerMessageId).limit(1).get();
+    return snap.docs[0];
+  },
+};

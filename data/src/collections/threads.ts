@@ -1,0 +1,39 @@
+import type { Firestore } from "firebase-admin/firestore";
+import { collections, paths, threadDocument, threadMessageDocument, threadPeerDocument } from "@wa-gateway/core";
+import { documentKind } from "../document";
+
+const threadKind = documentKind(threadDocument);
+const messageKind = documentKind(threadMessageDocument);
+const peerKind = documentKind(threadPeerDocument);
+
+/**
+ * `threads/{threadId}`. Created and updated by the send callable and the inbound store (a peer
+ * opens a thread); owner and co-writers by the thread callables. Clients read it (rules).
+ */
+export const threads = {
+  kind: threadKind,
+  doc: (db: Firestore, threadId: string) => threadKind.ref(db, paths.thread(threadId)),
+  create: (db: Firestore, threadId: string) => threadKind.writeRef(db, paths.thread(threadId)),
+  all: (db: Firestore) => threadKind.query(db, collections.threads),
+};
+
+/**
+ * `threads/{threadId}/messages/{messageId}`: outbound ones created by the send callable (id: the
+ * request id), inbound ones by the inbound store (id `in_…`); status moved forward by the worker.
+ */
+export const threadMessages = {
+  kind: messageKind,
+  doc: (db: Firestore, threadId: string, messageId: string) =>
+    messageKind.ref(db, paths.threadMessage(threadId, messageId)),
+  create: (db: Firestore, threadId: string, messageId: string) =>
+    messageKind.writeRef(db, paths.threadMessage(threadId, messageId)),
+  of: (db: Firestore, threadId: string) => messageKind.query(db, paths.threadMessages(threadId)),
+};
+
+/** `threadPeers/{accountId}__{peer}`: created with a thread (send callable, inbound store), never changed. */
+export const threadPeers = {
+  kind: peerKind,
+  doc: (db: Firestore, accountId: string, peerJid: string) => peerKind.ref(db, paths.threadPeer(accountId, peerJid)),
+  create: (db: Firestore, accountId: string, peerJid: string) =>
+    peerKind.writeRef(db, paths.threadPeer(accountId, peerJid)),
+};
