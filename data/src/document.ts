@@ -86,8 +86,9 @@ export function documentKind<S extends z.ZodObject>(schema: S): DocumentKind<z.i
   };
 }
 
-type AnyRef = DocumentReference<DocumentData, DocumentData>;
-type Snapshots<R extends readonly AnyRef[]> = {
+export type AnyRef = DocumentReference<DocumentData, DocumentData>;
+/** Each reference's snapshot, typed by its own collection. */
+export type Snapshots<R extends readonly AnyRef[]> = {
   [K in keyof R]: R[K] extends DocumentReference<infer T, DocumentData> ? DocumentSnapshot<T> : never;
 };
 

@@ -135,12 +135,21 @@ describe("the Firestore session store: one document per key, fenced by the accou
     // Firestore unreachable: every read rejects, as it does when the network or the emulator is down.
     const unreachable = () => Promise.reject(new Error("14 UNAVAILABLE: connection refused"));
     const db = adminDb();
+    // A reference's reads reject, also once the data layer has attached its converter.
+    const unreadable = <R extends object>(ref: R): R =>
+      new Proxy(ref, {
+        get: (target, p) => {
+          if (p === "get") return unreachable;
+          if (p === "withConverter")
+            return (converter: never) =>
+              unreadable((target as unknown as FirebaseFirestore.DocumentReference).withConverter(converter));
+          return Reflect.get(target, p);
+        },
+      });
     const broken = new Proxy(db, {
       get(target, prop) {
         if (prop === "getAll") return unreachable;
-        if (prop === "doc")
-          return (path: string) =>
-            new Proxy(target.doc(path), { get: (ref, p) => (p === "get" ? unreachable : Reflect.get(ref, p)) });
+        if (prop === "doc") return (path: string) => unreadable(target.doc(path));
         return Reflect.get(target, prop);
       },
     });

@@ -1,13 +1,27 @@
-import type { DocumentReference, DocumentSnapshot, Firestore } from "firebase-admin/firestore";
+import type { DocumentData, DocumentReference, Firestore, UpdateData } from "firebase-admin/firestore";
 import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
+import { readTogether, type AnyRef, type Snapshots } from "@wa-gateway/data";
 import type { ServerClock } from "./serverClock";
 
 const MAX_ATTEMPTS = 10;
 
+/** One change to a document that was read, typed by its collection's schema. */
+export interface DocumentUpdate {
+  ref: AnyRef;
+  data: UpdateData<DocumentData>;
+}
+export const updateOf = <T, W extends DocumentData>(
+  ref: DocumentReference<T, W>,
+  data: UpdateData<W>,
+): DocumentUpdate => ({
+  ref: ref as unknown as AnyRef,
+  data: data as UpdateData<DocumentData>,
+});
+
 export interface OptimisticDecision<R> {
   result: R;
   /** Documents to update; each must be one of the documents read, and commits only if unchanged since. */
-  updates?: [DocumentReference, Record<string, unknown>][];
+  updates?: DocumentUpdate[];
   /** Documents to delete in the same batch, only if the updates hold (e.g. a session, fenced by its lease). */
   deletes?: DocumentReference[];
 }
@@ -21,14 +35,14 @@ export interface OptimisticDecision<R> {
  * `decide` gets the server's time of the read (`nowMs`): every lease is judged and written on
  * Firestore's clock, never on the worker's own (see serverClock.ts); `clock` learns it too.
  */
-export async function optimisticUpdate<R>(
+export async function optimisticUpdate<const Refs extends readonly AnyRef[], R>(
   db: Firestore,
-  refs: DocumentReference[],
-  decide: (snaps: DocumentSnapshot[], nowMs: number) => OptimisticDecision<R> | Promise<OptimisticDecision<R>>,
+  refs: Refs,
+  decide: (snaps: Snapshots<Refs>, nowMs: number) => OptimisticDecision<R> | Promise<OptimisticDecision<R>>,
   clock?: ServerClock,
 ): Promise<R> {
   for (let attempt = 1; ; attempt++) {
-    const snaps = await db.getAll(...refs);
+    const snaps = await readTogether(db, refs);
     const nowMs = snaps[0]!.readTime.toMillis();
     clock?.observe(nowMs);
     const { result, updates = [], deletes = [] } = await decide(snaps, nowMs);
@@ -37,7 +51,7 @@ export async function optimisticUpdate<R>(
       return result;
     }
     const batch = db.batch();
-    for (const [ref, data] of updates) {
+    for (const { ref, data } of updates) {
       const snap = snaps.find((s) => s.ref.path === ref.path);
       if (!snap?.exists || !snap.updateTime)
         throw new Error(`optimisticUpdate: ${ref.path} was not read or does not exist`);

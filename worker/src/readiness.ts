@@ -1,5 +1,5 @@
 import type { Firestore } from "firebase-admin/firestore";
-import { paths } from "@wa-gateway/core";
+import { monitoringConfigDoc } from "@wa-gateway/data";
 
 export type FirestoreCheck = { ok: true; latencyMs: number } | { ok: false; error: string };
 
@@ -16,7 +16,8 @@ export function firestoreReadiness(db: Firestore, { timeoutMs = 2000, cacheMs = 
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        db.doc(paths.longrun.state).get(),
+        // A raw read (no schema): readiness asks whether Firestore answers, not whether data is good.
+        monitoringConfigDoc.ref(db).get(),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),

@@ -54,6 +54,7 @@ export const watchdogMemory = {
 export const locks = {
   kind: lockKind,
   doc: (db: Firestore, name: string) => lockKind.ref(db, paths.longrun.lock(name)),
+  create: (db: Firestore, name: string) => lockKind.writeRef(db, paths.longrun.lock(name)),
 };
 
 /** `heartbeats/{bucketId}`: created once per bucket by the heartbeat holder; read by the watchdog, rollup and reports. */

@@ -23,4 +23,11 @@ export const outbox = {
     const snap = await outbox.all(db).where("providerMessageId", "==", providerMessageId).limit(1).get();
     return snap.docs[0];
   },
+
+  /** When the oldest queued entry was created, or null when none is queued (the outbox lag). */
+  async oldestQueuedMs(db: Firestore): Promise<number | null> {
+    const oldest = outbox.all(db).where("status", "==", "queued").orderBy("createdAt").limit(1);
+    const snap = await kind.select(oldest, "createdAt").get();
+    return snap.docs[0]?.data().createdAt.toMillis() ?? null;
+  },
 };

@@ -107,12 +107,11 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
 
     async outboxView(nowMs) {
       const since = ts(nowMs - 5 * 60_000);
-      const [queuedCount, failedLast5m, oldest] = await Promise.all([
+      const [queuedCount, failedLast5m, oldestMs] = await Promise.all([
         count(outbox.where("status", "==", "queued")),
         count(outbox.where("status", "==", "failed").where("updatedAt", ">=", since)),
-        outboxDocs.kind.select(outbox.where("status", "==", "queued").orderBy("createdAt").limit(1), "createdAt").get(),
+        outboxDocs.oldestQueuedMs(db),
       ]);
-      const oldestMs = oldest.docs[0]?.data().createdAt.toMillis() ?? null;
       return {
         queuedCount,
         failedLast5m,

@@ -1,13 +1,20 @@
-import { FieldValue, Timestamp, type DocumentReference, type Firestore } from "firebase-admin/firestore";
+import {
+  FieldValue,
+  Timestamp,
+  type DocumentReference,
+  type Firestore,
+  type UpdateData,
+} from "firebase-admin/firestore";
 import {
   accountLeaseState,
-  collections,
-  millisOf,
-  paths,
   RECENT_DISCONNECTS_KEPT,
+  type AccountDocument,
   type AccountStatus,
+  type TimestampLike,
+  type WrittenDocument,
 } from "@wa-gateway/core";
-import { optimisticUpdate } from "../optimistic";
+import { accounts } from "@wa-gateway/data";
+import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import { ServerClock } from "../serverClock";
 import type { SessionStore } from "../transport/transport";
 import { firestoreSessionStore } from "./sessionStore";
@@ -17,10 +24,8 @@ export type AccountClaim =
   { kind: "claimed"; epoch: number; takeover: boolean } | { kind: "lost" } | { kind: "missing" };
 export type FencedWrite = "written" | "lost" | "missing";
 
-const ownerOf = (data: FirebaseFirestore.DocumentData | undefined) => {
-  const owner = data?.owner as { workerId: string; leaseUntil: Timestamp; epoch: number } | null | undefined;
-  return owner ? { workerId: owner.workerId, leaseUntilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null;
-};
+const ownerOf = ({ owner }: AccountDocument) =>
+  owner ? { workerId: owner.workerId, leaseUntilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null;
 
 /** What the worker reads of an account document: everything its lifecycle decides on. */
 export interface AccountView {
@@ -35,33 +40,32 @@ export interface AccountView {
   backlogResolvedAtMs: number;
 }
 
-function accountViewOf(d: FirebaseFirestore.DocumentData): AccountView {
-  const ms = (t: unknown) => millisOf(t) ?? 0;
+function accountViewOf(d: AccountDocument): AccountView {
+  const ms = (t: TimestampLike | null | undefined) => t?.toMillis() ?? 0;
   return {
     status: d.status,
     owner: ownerOf(d),
     qrRequestedAtMs: ms(d.qrRequestedAt),
-    phoneNumber: d.phoneNumber ?? null,
+    phoneNumber: d.phoneNumber,
     removedAtMs: ms(d.removedAt),
     lastDisconnectAtMs: ms(d.lastDisconnect?.at),
-    recentDisconnectsMs: ((d.recentDisconnects as unknown[] | undefined) ?? []).map(ms),
+    recentDisconnectsMs: (d.recentDisconnects ?? []).map(ms),
     sessionClearedAtMs: ms(d.sessionClearedAt),
     backlogResolvedAtMs: ms(d.backlogResolvedAt),
   };
 }
 
+type AccountUpdate = UpdateData<WrittenDocument<AccountDocument>>;
+
 /** The last hour's disconnect times plus this one, newest last, bounded. */
-function keepRecentDisconnects(previous: Timestamp[] | undefined, nowMs: number): Timestamp[] {
+function keepRecentDisconnects(previous: TimestampLike[] | undefined, nowMs: number): TimestampLike[] {
   const hourAgo = nowMs - 3_600_000;
   const kept = (previous ?? []).filter((t) => t.toMillis() > hourAgo);
   return [...kept, Timestamp.fromMillis(nowMs)].slice(-RECENT_DISCONNECTS_KEPT);
 }
 
 /** `removed` is final: a holder's status write racing the removal must not bring the account back. */
-function withoutLeavingRemoved(
-  data: FirebaseFirestore.DocumentData,
-  update: Record<string, unknown> | null,
-): Record<string, unknown> | null {
+function withoutLeavingRemoved(data: AccountDocument, update: AccountUpdate | null): AccountUpdate | null {
   if (data.status !== "removed" || !update || !("status" in update)) return update;
   const { status: _ignored, ...rest } = update;
   return rest;
@@ -69,7 +73,7 @@ function withoutLeavingRemoved(
 
 /** The account lease (`accounts/{id}.owner`) and every write its holder makes, fenced by epoch. */
 export function accountStore(db: Firestore, workerId: string, leaseSec: number, clock = new ServerClock()) {
-  const ref = (accountId: string) => db.doc(paths.account(accountId));
+  const ref = (accountId: string) => accounts.doc(db, accountId);
   /** `nowMs` is Firestore's read time: leases are judged and written on the server's clock. */
   const leaseUntil = (nowMs: number) => Timestamp.fromMillis(nowMs + leaseSec * 1000);
 
@@ -80,20 +84,21 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
   function fenced(
     accountId: string,
     epoch: number,
-    fields: (data: FirebaseFirestore.DocumentData, nowMs: number) => Record<string, unknown> | null,
+    fields: (data: AccountDocument, nowMs: number) => AccountUpdate | null,
     deletes: DocumentReference[] = [],
   ): Promise<FencedWrite> {
-    return optimisticUpdate<FencedWrite>(
+    return optimisticUpdate(
       db,
       [ref(accountId)],
       ([snap], nowMs) => {
-        if (!snap!.exists) return { result: "missing" };
-        const owner = ownerOf(snap!.data());
+        const data = snap.data();
+        if (!data) return { result: "missing" };
+        const owner = ownerOf(data);
         if (!owner || owner.workerId !== workerId || owner.epoch !== epoch) return { result: "lost" };
-        const update = withoutLeavingRemoved(snap!.data()!, fields(snap!.data()!, nowMs));
+        const update = withoutLeavingRemoved(data, fields(data, nowMs));
         return {
           result: "written",
-          updates: update ? [[ref(accountId), { ...update, updatedAt: FieldValue.serverTimestamp() }]] : [],
+          updates: update ? [updateOf(ref(accountId), { ...update, updatedAt: FieldValue.serverTimestamp() })] : [],
           deletes,
         };
       },
@@ -110,8 +115,8 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
       onChanges: (changes: { accountId: string; view: AccountView | null }[]) => void,
       onError: (err: Error) => void,
     ): () => void {
-      return db
-        .collection(collections.accounts)
+      return accounts
+        .all(db)
         .onSnapshot(
           (snap) =>
             onChanges(
@@ -125,17 +130,18 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
 
     /** Takes the lease when it is free (never held, released, or expired): a new epoch fences the old holder. */
     claim(accountId: string): Promise<AccountClaim> {
-      return optimisticUpdate<AccountClaim>(
+      return optimisticUpdate(
         db,
         [ref(accountId)],
-        ([snap], nowMs) => {
-          if (!snap!.exists) return { result: { kind: "missing" } };
-          const owner = ownerOf(snap!.data());
+        ([snap], nowMs): OptimisticDecision<AccountClaim> => {
+          const data = snap.data();
+          if (!data) return { result: { kind: "missing" } };
+          const owner = ownerOf(data);
           if (accountLeaseState(owner, workerId, nowMs) === "theirs") return { result: { kind: "lost" } };
           const epoch = (owner?.epoch ?? 0) + 1;
           return {
             result: { kind: "claimed", epoch, takeover: owner !== null && owner.workerId !== workerId },
-            updates: [[ref(accountId), { owner: { workerId, leaseUntil: leaseUntil(nowMs), epoch } }]],
+            updates: [updateOf(ref(accountId), { owner: { workerId, leaseUntil: leaseUntil(nowMs), epoch } })],
           };
         },
         clock,
@@ -151,7 +157,7 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
       return fenced(accountId, epoch, () => ({ owner: null, ...(status ? { status } : {}) }));
     },
 
-    setStatus(accountId: string, epoch: number, status: AccountStatus, extra: Record<string, unknown> = {}) {
+    setStatus(accountId: string, epoch: number, status: AccountStatus, extra: AccountUpdate = {}) {
       return fenced(accountId, epoch, () => ({ status, ...extra }));
     },
 
@@ -169,7 +175,7 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
         ...(close.release ? { owner: null } : {}),
         lastDisconnect: { code: close.code ?? 0, at: Timestamp.fromMillis(nowMs) },
         reconnectCount: FieldValue.increment(1),
-        recentDisconnects: keepRecentDisconnects(data.recentDisconnects as Timestamp[] | undefined, nowMs),
+        recentDisconnects: keepRecentDisconnects(data.recentDisconnects, nowMs),
         reconnectCooldownUntil: close.cooldownUntilMs ? Timestamp.fromMillis(close.cooldownUntilMs) : null,
         qr: null,
         qrExpiresAt: null,

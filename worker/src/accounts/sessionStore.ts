@@ -1,5 +1,6 @@
 import { FieldValue, type DocumentReference, type Firestore, type Timestamp } from "firebase-admin/firestore";
-import { GrpcStatus, grpcStatusOf, paths } from "@wa-gateway/core";
+import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
+import { readTogether, waSessionKeys, waSessions } from "@wa-gateway/data";
 import { loadBaileys } from "../transport/baileys/module";
 import type { SessionChange, SessionStore } from "../transport/transport";
 import type { FencedWrite } from "./accountStore";
@@ -35,8 +36,8 @@ export function firestoreSessionStore(
   epoch: number,
   deleteUnderLease: LeaseFencedDelete,
 ): SessionStore {
-  const credsRef = db.doc(paths.waSession(accountId));
-  const keyRef = (type: string, id: string) => db.doc(paths.waSessionKey(accountId, type, id));
+  const credsRef = waSessions.doc(db, accountId);
+  const keyRef = (type: string, id: string) => waSessionKeys.doc(db, accountId, type, id);
   let fence: Timestamp | undefined;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -51,8 +52,7 @@ export function firestoreSessionStore(
     return JSON.stringify(value, BufferJSON.replacer);
   }
 
-  async function decode(path: string, text: unknown): Promise<unknown> {
-    if (typeof text !== "string") throw new Error(`${path}: session value is not BufferJSON text`);
+  async function decode(text: string): Promise<unknown> {
     const { BufferJSON } = await loadBaileys();
     return JSON.parse(text, BufferJSON.reviver);
   }
@@ -60,7 +60,7 @@ export function firestoreSessionStore(
   async function open(): Promise<"opened" | "lost"> {
     for (;;) {
       const snap = await credsRef.get();
-      const theirs = snap.get("epoch") as number | undefined;
+      const theirs = snap.data()?.epoch;
       if (theirs !== undefined && theirs > epoch) return "lost";
       try {
         const written = snap.exists
@@ -68,7 +68,9 @@ export function firestoreSessionStore(
               { epoch, updatedAt: FieldValue.serverTimestamp() },
               { lastUpdateTime: snap.updateTime! },
             )
-          : await credsRef.create({ epoch, creds: null, updatedAt: FieldValue.serverTimestamp() });
+          : await waSessions
+              .create(db, accountId)
+              .create({ epoch, creds: null, updatedAt: FieldValue.serverTimestamp() });
         fence = written.writeTime;
         return "opened";
       } catch (err) {
@@ -81,13 +83,13 @@ export function firestoreSessionStore(
 
   async function commitBatches(change: SessionChange): Promise<void> {
     if (!fence && (await open()) === "lost") throw new SessionFenceLost(accountId);
-    const writes: { ref: DocumentReference; data: Record<string, unknown> | null; bytes: number }[] = [];
+    const writes: { type: string; id: string; value: string | null; bytes: number }[] = [];
     for (const [type, values] of Object.entries(change.keys ?? {})) {
       for (const [id, value] of Object.entries(values)) {
-        if (value === null || value === undefined) writes.push({ ref: keyRef(type, id), data: null, bytes: 100 });
+        if (value === null || value === undefined) writes.push({ type, id, value: null, bytes: 100 });
         else {
           const text = await encode(value);
-          writes.push({ ref: keyRef(type, id), data: { type, id, value: text }, bytes: text.length + id.length + 100 });
+          writes.push({ type, id, value: text, bytes: text.length + id.length + 100 });
         }
       }
     }
@@ -112,9 +114,9 @@ export function firestoreSessionStore(
         { updatedAt: FieldValue.serverTimestamp(), ...(last && credsText !== undefined ? { creds: credsText } : {}) },
         { lastUpdateTime: fence! },
       );
-      for (const { ref, data } of keys) {
-        if (data) batch.set(ref, data);
-        else batch.delete(ref);
+      for (const { type, id, value } of keys) {
+        if (value !== null) batch.set(waSessionKeys.write(db, accountId, type, id), { type, id, value });
+        else batch.delete(keyRef(type, id));
       }
       try {
         const [fenceWrite] = await batch.commit();
@@ -132,18 +134,21 @@ export function firestoreSessionStore(
     open: () => serialised(open),
 
     async readCreds() {
-      const snap = await credsRef.get();
-      const creds = snap.get("creds") as unknown;
-      if (!snap.exists || creds === null || creds === undefined) return undefined;
-      return (await decode(credsRef.path, creds)) as Record<string, unknown>;
+      const creds = (await credsRef.get()).data()?.creds;
+      if (creds === null || creds === undefined) return undefined;
+      return (await decode(creds)) as Record<string, unknown>;
     },
 
     async readKeys(type, ids) {
       if (ids.length === 0) return {};
-      const snaps = await db.getAll(...ids.map((id) => keyRef(type, id)));
+      const snaps = await readTogether(
+        db,
+        ids.map((id) => keyRef(type, id)),
+      );
       const found: Record<string, unknown> = {};
       for (const [index, snap] of snaps.entries()) {
-        if (snap.exists) found[ids[index]!] = await decode(snap.ref.path, snap.get("value"));
+        const key = snap.data();
+        if (key) found[ids[index]!] = await decode(key.value);
       }
       return found;
     },
@@ -155,7 +160,7 @@ export function firestoreSessionStore(
 
     clear: () =>
       serialised(async (): Promise<FencedWrite> => {
-        const keys = await db.collection(paths.waSessionKeys(accountId)).listDocuments();
+        const keys = await waSessionKeys.all(db, accountId).listDocuments();
         for (let start = 0; start < keys.length; start += MAX_WRITES_PER_BATCH) {
           const result = await deleteUnderLease(keys.slice(start, start + MAX_WRITES_PER_BATCH), false);
           if (result !== "written") return result;

@@ -1,15 +1,7 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import {
-  advancesStatus,
-  encodeIdSegment,
-  GrpcStatus,
-  grpcStatusOf,
-  messagePreview,
-  paths,
-  type MessageStatus,
-} from "@wa-gateway/core";
-import { optimisticUpdate } from "../optimistic";
-import { outboxEntryByProviderMessageId } from "../outbox/outboxStore";
+import { advancesStatus, encodeIdSegment, GrpcStatus, grpcStatusOf, messagePreview } from "@wa-gateway/core";
+import { inboundDedupe, outbox, readTogether, threadMessages, threadPeers, threads } from "@wa-gateway/data";
+import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import type { InboundMessage, Receipt } from "../transport/transport";
 
 const DEDUPE_RETENTION_DAYS = 30;
@@ -34,28 +26,27 @@ export function inboundStore(db: Firestore) {
      * created, so two workers storing at once conflict (ALREADY_EXISTS) and the loser reads again.
      */
     async store(accountId: string, message: InboundMessage): Promise<InboundResult> {
-      const dedupeRef = db.doc(paths.inboundDedupe(accountId, message.messageId));
       // The account's one thread with this peer (threadPeers), whoever opened it: never a guess.
-      const peerRef = db.doc(paths.threadPeer(accountId, message.fromJid));
       for (let attempt = 1; ; attempt++) {
-        const [dedupe, peer] = await db.getAll(dedupeRef, peerRef);
-        if (dedupe!.exists) return "duplicate";
-        const now = Timestamp.fromMillis(dedupe!.readTime.toMillis());
+        const [dedupe, peer] = await readTogether(db, [
+          inboundDedupe.doc(db, accountId, message.messageId),
+          threadPeers.doc(db, accountId, message.fromJid),
+        ]);
+        if (dedupe.exists) return "duplicate";
+        const now = Timestamp.fromMillis(dedupe.readTime.toMillis());
         const at = Timestamp.fromDate(message.timestamp);
         const preview = messagePreview(message.text);
-        const opened = !peer!.exists;
-        const threadRef = db.doc(
-          paths.thread(opened ? inboundThreadId(accountId, message.fromJid) : (peer!.get("threadId") as string)),
-        );
+        const known = peer.data();
+        const threadId = known ? known.threadId : inboundThreadId(accountId, message.fromJid);
         const batch = db.batch();
-        batch.create(dedupeRef, {
+        batch.create(inboundDedupe.create(db, accountId, message.messageId), {
           accountId,
           messageId: message.messageId,
-          threadId: threadRef.id,
+          threadId,
           createdAt: now,
           expireAt: Timestamp.fromMillis(now.toMillis() + DEDUPE_RETENTION_DAYS * 86_400_000),
         });
-        batch.create(db.doc(paths.threadMessage(threadRef.id, `in_${encodeIdSegment(message.messageId)}`)), {
+        batch.create(threadMessages.create(db, threadId, `in_${encodeIdSegment(message.messageId)}`), {
           direction: "in",
           text: message.text,
           status: "delivered",
@@ -65,11 +56,16 @@ export function inboundStore(db: Firestore) {
           createdAt: at,
           updatedAt: now,
         });
-        if (opened) {
+        if (!known) {
           // Nobody owns a thread a peer opened: a member claims it, or the first to reply owns it.
-          batch.create(peerRef, { accountId, peerJid: message.fromJid, threadId: threadRef.id, createdAt: now });
+          batch.create(threadPeers.create(db, accountId, message.fromJid), {
+            accountId,
+            peerJid: message.fromJid,
+            threadId,
+            createdAt: now,
+          });
           batch.set(
-            threadRef,
+            threads.create(db, threadId),
             {
               ownerUid: null,
               coWriterUids: [],
@@ -83,7 +79,7 @@ export function inboundStore(db: Firestore) {
             { merge: true },
           );
         } else {
-          batch.update(threadRef, { lastMessageAt: at, lastMessagePreview: preview, updatedAt: now });
+          batch.update(threads.doc(db, threadId), { lastMessageAt: at, lastMessagePreview: preview, updatedAt: now });
         }
         try {
           await batch.commit();
@@ -96,32 +92,33 @@ export function inboundStore(db: Firestore) {
 
     /** Moves an outgoing message's status forward on a delivery or read receipt (never backward). */
     async receipt(accountId: string, receipt: Receipt): Promise<ReceiptResult> {
-      const outbox = await outboxEntryByProviderMessageId(db, receipt.messageId);
-      if (!outbox || outbox.get("accountId") !== accountId) return "unknown";
-      const msgRef = db.doc(paths.threadMessage(outbox.get("threadId"), outbox.id));
+      const entry = await outbox.byProviderMessageId(db, receipt.messageId);
+      if (!entry || entry.data().accountId !== accountId) return "unknown";
+      const msgRef = threadMessages.doc(db, entry.data().threadId, entry.id);
       if (receipt.status === "failed") {
         // An ERROR ack: WhatsApp took the message, then refused it. Final, and not retried.
         const lastError = `WhatsApp refused the message (code ${receipt.code ?? "unknown"})`;
-        return optimisticUpdate<ReceiptResult>(db, [msgRef, outbox.ref], ([msg], nowMs) => {
-          const status = msg!.get("status") as MessageStatus | undefined;
-          if (!msg!.exists || (status !== "queued" && status !== "sent")) return { result: "unchanged" };
+        return optimisticUpdate(db, [msgRef, entry.ref], ([msg], nowMs): OptimisticDecision<ReceiptResult> => {
+          const status = msg.data()?.status;
+          if (status !== "queued" && status !== "sent") return { result: "unchanged" };
           const at = Timestamp.fromMillis(nowMs);
           return {
             result: "advanced",
             updates: [
-              [msgRef, { status: "failed", updatedAt: at }],
-              [outbox.ref, { status: "failed", lastError, updatedAt: at }],
+              updateOf(msgRef, { status: "failed", updatedAt: at }),
+              updateOf(entry.ref, { status: "failed", lastError, updatedAt: at }),
             ],
           };
         });
       }
       // Optimistic like every worker write: a receipt racing the `sent` record reads again.
-      return optimisticUpdate<ReceiptResult>(db, [msgRef], ([msg], nowMs) => {
-        if (!msg!.exists) return { result: "unknown" };
-        if (!advancesStatus(msg!.get("status") as MessageStatus, receipt.status)) return { result: "unchanged" };
+      return optimisticUpdate(db, [msgRef], ([msg], nowMs): OptimisticDecision<ReceiptResult> => {
+        const current = msg.data();
+        if (!current) return { result: "unknown" };
+        if (!advancesStatus(current.status, receipt.status)) return { result: "unchanged" };
         return {
           result: "advanced",
-          updates: [[msgRef, { status: receipt.status, updatedAt: Timestamp.fromMillis(nowMs) }]],
+          updates: [updateOf(msgRef, { status: receipt.status, updatedAt: Timestamp.fromMillis(nowMs) })],
         };
       });
     },

@@ -1,5 +1,5 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { collections } from "@wa-gateway/core";
+import { outbox as outboxDocs } from "@wa-gateway/data";
 
 const FIVE_MIN_MS = 5 * 60_000;
 
@@ -15,8 +15,8 @@ export interface OutboxFigures {
 
 /** The seed's system-wide outbox figures, by count aggregations (one read per 1000 entries counted). */
 export function readOutboxFigures(db: Firestore): () => Promise<OutboxFigures> {
-  const outbox = db.collection(collections.outbox);
-  const count = async (q: FirebaseFirestore.Query) => (await q.count().get()).data().count;
+  const outbox = outboxDocs.all(db);
+  const count = async <T>(q: FirebaseFirestore.Query<T>) => (await q.count().get()).data().count;
 
   return async function read(): Promise<OutboxFigures> {
     const since = Timestamp.fromMillis(Date.now() - FIVE_MIN_MS);
@@ -25,16 +25,15 @@ export function readOutboxFigures(db: Firestore): () => Promise<OutboxFigures> {
       count(outbox.where("status", "==", "processing")),
       count(outbox.where("status", "==", "sent").where("sentAt", ">=", since)),
       count(outbox.where("status", "==", "failed").where("updatedAt", ">=", since)),
-      outbox.where("status", "==", "queued").orderBy("createdAt").limit(1).get(),
+      outboxDocs.oldestQueuedMs(db),
     ]);
-    const oldestAt = oldest.docs[0]?.get("createdAt") as Timestamp | undefined;
     const readAtMs = Date.now();
     return {
       queuedCount,
       processingCount,
       sentLast5m,
       failedLast5m,
-      outboxLagSeconds: oldestAt ? Math.max(0, Math.round((readAtMs - oldestAt.toMillis()) / 1000)) : 0,
+      outboxLagSeconds: oldest === null ? 0 : Math.max(0, Math.round((readAtMs - oldest) / 1000)),
       readAtMs,
     };
   };

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { GrpcStatus, lockStep, paths } from "@wa-gateway/core";
+import { GrpcStatus, lockStep } from "@wa-gateway/core";
+import { locks } from "@wa-gateway/data";
 import { ServerClock } from "../serverClock";
 
 const { ALREADY_EXISTS, FAILED_PRECONDITION, NOT_FOUND } = GrpcStatus;
@@ -21,7 +22,7 @@ export function heartbeatLock(
   leaseSec: number,
   clock = new ServerClock(),
 ) {
-  const ref = db.doc(paths.longrun.lock(name));
+  const ref = locks.doc(db, name);
   /** `localDeadline`: performance.now() by which the lease we wrote has run out. */
   let held: { epoch: number; writeTime: Timestamp; localDeadline: number } | null = null;
 
@@ -36,18 +37,14 @@ export function heartbeatLock(
     const now = snap.readTime.toMillis();
     clock.observe(now);
     const data = snap.data();
-    const view = data
-      ? {
-          holder: String(data.holder),
-          leaseUntilMs: (data.leaseUntilTs as Timestamp).toMillis(),
-          epoch: Number(data.epoch),
-        }
-      : undefined;
+    const view = data && { holder: data.holder, leaseUntilMs: data.leaseUntilTs.toMillis(), epoch: data.epoch };
     if (lockStep(view, holder, now) === "held_elsewhere") return "held_elsewhere";
     const epoch = (view?.epoch ?? 0) + 1;
     const doc = { holder, epoch, acquiredAt: Timestamp.fromMillis(now), ...leaseFields(now) };
     try {
-      const result = snap.exists ? await ref.update(doc, { lastUpdateTime: snap.updateTime! }) : await ref.create(doc);
+      const result = snap.exists
+        ? await ref.update(doc, { lastUpdateTime: snap.updateTime! })
+        : await locks.create(db, name).create(doc);
       held = { epoch, writeTime: result.writeTime, localDeadline: askedAt + leaseSec * 1000 };
       return "acquired";
     } catch (err) {

@@ -1,5 +1,6 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { GrpcStatus, grpcStatusOf, monitoringConfig, paths, type MonitoringConfig } from "@wa-gateway/core";
+import { GrpcStatus, grpcStatusOf, monitoringConfig, type MonitoringConfig } from "@wa-gateway/core";
+import { heartbeats, heartbeatState, monitoringConfigDoc } from "@wa-gateway/data";
 
 const HEARTBEAT_RETENTION_MS = 90 * 86_400_000;
 
@@ -26,11 +27,11 @@ export interface Beat {
  * reads) and `heartbeats/{bucketId}` (created once, never overwritten).
  */
 export function heartbeatStore(db: Firestore) {
-  const stateRef = db.doc(paths.longrun.state);
+  const stateRef = heartbeatState.doc(db);
   return {
     /** The monitoring config as it changes; `null` when the document fails its schema. */
     watchConfig(onConfig: (config: MonitoringConfig | null) => void, onError: (err: Error) => void): () => void {
-      return db.doc(paths.longrun.config).onSnapshot((snap) => {
+      return monitoringConfigDoc.ref(db).onSnapshot((snap) => {
         const parsed = monitoringConfig.safeParse(snap.data() ?? {});
         onConfig(parsed.success ? parsed.data : null);
       }, onError);
@@ -40,8 +41,8 @@ export function heartbeatStore(db: Firestore) {
     async previousBeat(): Promise<{ lastMs: number | null; plannedStopMs: number | null }> {
       const state = (await stateRef.get()).data();
       return {
-        lastMs: (state?.lastHeartbeatAt as Timestamp | undefined)?.toMillis() ?? null,
-        plannedStopMs: (state?.plannedStopAt as Timestamp | undefined)?.toMillis() ?? null,
+        lastMs: state?.lastHeartbeatAt?.toMillis() ?? null,
+        plannedStopMs: state?.plannedStopAt?.toMillis() ?? null,
       };
     },
 
@@ -55,7 +56,7 @@ export function heartbeatStore(db: Firestore) {
       resumed: { isFirstEver: boolean } | null,
     ): Promise<{ writtenMs: number } | "duplicate"> {
       const batch = db.batch();
-      batch.create(db.doc(paths.longrun.heartbeat(beat.bucketId)), {
+      batch.create(heartbeats.create(db, beat.bucketId), {
         bucketId: beat.bucketId,
         tsIso: new Date(beat.atMs).toISOString(),
         ts: Timestamp.fromMillis(beat.atMs),

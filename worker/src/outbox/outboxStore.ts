@@ -1,4 +1,4 @@
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { Timestamp, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
 import {
   advancesStatus,
   backlogFields,
@@ -8,17 +8,17 @@ import {
   failureFields,
   gaveUpFields,
   holdsLease,
-  millisOf,
-  collections,
-  paths,
   type ClaimResult,
   type FinishResult,
   type MessageStatus,
+  type OutboxDocument,
   type OutboxLeaseView,
   type RetryPolicy,
   type SendFailure,
+  type ThreadMessageDocument,
 } from "@wa-gateway/core";
-import { optimisticUpdate, type OptimisticDecision } from "../optimistic";
+import { outbox, threadMessages } from "@wa-gateway/data";
+import { optimisticUpdate, updateOf, type DocumentUpdate, type OptimisticDecision } from "../optimistic";
 import { ServerClock } from "../serverClock";
 
 const FINISHED_RETENTION_DAYS = 30;
@@ -34,22 +34,6 @@ export interface ClaimedEntry {
   providerMessageId: string;
 }
 
-/**
- * The outbox entry sent under a WhatsApp message id, or undefined: receipts and a contact's
- * resend request name our messages by that id, not by the entry's.
- */
-export async function outboxEntryByProviderMessageId(
-  db: Firestore,
-  providerMessageId: string,
-): Promise<FirebaseFirestore.QueryDocumentSnapshot | undefined> {
-  const snap = await db
-    .collection(collections.outbox)
-    .where("providerMessageId", "==", providerMessageId)
-    .limit(1)
-    .get();
-  return snap.docs[0];
-}
-
 /** What the deliverer knows of an entry that is not final yet. */
 export interface PendingEntry {
   requestId: string;
@@ -61,28 +45,27 @@ export interface PendingEntry {
   leaseUntilMs: number | null;
 }
 
-function pendingEntryOf(doc: FirebaseFirestore.QueryDocumentSnapshot): PendingEntry | undefined {
-  const d = doc.data();
+function pendingEntryOf(requestId: string, d: OutboxDocument): PendingEntry | undefined {
   if (d.status !== "queued" && d.status !== "processing") return undefined;
   return {
-    requestId: doc.id,
+    requestId,
     accountId: d.accountId,
     threadId: d.threadId,
-    createdAtMs: millisOf(d.createdAt) ?? 0,
+    createdAtMs: d.createdAt.toMillis(),
     status: d.status,
-    nextAttemptAtMs: millisOf(d.nextAttemptAt) ?? 0,
-    leaseUntilMs: millisOf(d.leaseUntil),
+    nextAttemptAtMs: d.nextAttemptAt.toMillis(),
+    leaseUntilMs: d.leaseUntil?.toMillis() ?? null,
   };
 }
 
-function leaseView(data: FirebaseFirestore.DocumentData): OutboxLeaseView {
+function leaseView(d: OutboxDocument): OutboxLeaseView {
   return {
-    status: data.status,
-    claimedBy: data.claimedBy ?? null,
-    leaseUntilMs: millisOf(data.leaseUntil),
-    leaseEpoch: data.leaseEpoch ?? 0,
-    attempts: data.attempts ?? 0,
-    nextAttemptAtMs: millisOf(data.nextAttemptAt) ?? 0,
+    status: d.status,
+    claimedBy: d.claimedBy,
+    leaseUntilMs: d.leaseUntil?.toMillis() ?? null,
+    leaseEpoch: d.leaseEpoch,
+    attempts: d.attempts,
+    nextAttemptAtMs: d.nextAttemptAt.toMillis(),
   };
 }
 
@@ -99,20 +82,22 @@ export function outboxStore(
   retry: RetryPolicy,
   clock = new ServerClock(),
 ) {
-  const ref = (requestId: string) => db.doc(paths.outboxEntry(requestId));
+  const ref = (requestId: string) => outbox.doc(db, requestId);
+  /** One outbox entry read, decided on and written only if unchanged since. */
   const update = <R>(
-    refs: FirebaseFirestore.DocumentReference[],
-    decide: (snaps: FirebaseFirestore.DocumentSnapshot[], nowMs: number) => OptimisticDecision<R>,
-  ) => optimisticUpdate(db, refs, decide, clock);
+    requestId: string,
+    decide: (entry: DocumentSnapshot<OutboxDocument>, nowMs: number) => OptimisticDecision<R>,
+  ) => optimisticUpdate(db, [ref(requestId)], ([entry], nowMs) => decide(entry, nowMs), clock);
   const retained = (nowMs: number) => Timestamp.fromMillis(nowMs + FINISHED_RETENTION_DAYS * 86_400_000);
 
   /** The thread message update that moves it forward to `next`, or none (never backward). */
   function messageUpdate(
-    msg: FirebaseFirestore.DocumentSnapshot | undefined,
+    msg: DocumentSnapshot<ThreadMessageDocument>,
     next: MessageStatus,
     now: Timestamp,
-  ): [FirebaseFirestore.DocumentReference, Record<string, unknown>][] {
-    return msg?.exists && advancesStatus(msg.get("status"), next) ? [[msg.ref, { status: next, updatedAt: now }]] : [];
+  ): DocumentUpdate[] {
+    const current = msg.data();
+    return current && advancesStatus(current.status, next) ? [updateOf(msg.ref, { status: next, updatedAt: now })] : [];
   }
 
   /** The outbox entry and its thread message (the claim told us its thread), read together. */
@@ -120,20 +105,25 @@ export function outboxStore(
     requestId: string,
     threadId: string,
     decide: (
-      entry: FirebaseFirestore.DocumentSnapshot,
-      msg: FirebaseFirestore.DocumentSnapshot | undefined,
+      entry: DocumentSnapshot<OutboxDocument>,
+      msg: DocumentSnapshot<ThreadMessageDocument>,
       nowMs: number,
     ) => OptimisticDecision<R>,
   ): Promise<R> {
-    const refs = [ref(requestId), db.doc(paths.threadMessage(threadId, requestId))];
-    return update(refs, ([entry, msg], nowMs) => decide(entry!, msg, nowMs));
+    return optimisticUpdate(
+      db,
+      [ref(requestId), threadMessages.doc(db, threadId, requestId)],
+      ([entry, msg], nowMs) => decide(entry, msg, nowMs),
+      clock,
+    );
   }
 
   /** Fails an entry whose claims ran out, and its thread message; re-checked, as it may have moved on. */
   function giveUp(requestId: string, threadId: string): Promise<ClaimResult<ClaimedEntry>> {
     return withMessage(requestId, threadId, (entry, msg, nowMs): OptimisticDecision<ClaimResult<ClaimedEntry>> => {
-      if (!entry.exists) return { result: { kind: "missing" } };
-      const view = leaseView(entry.data()!);
+      const data = entry.data();
+      if (!data) return { result: { kind: "missing" } };
+      const view = leaseView(data);
       const why = claimability(view, nowMs, retry.maxAttempts);
       if (why !== "exhausted") {
         // Claimed, finished or retried meanwhile: not ours to give up; look again when it may be due.
@@ -148,7 +138,7 @@ export function outboxStore(
       return {
         result: { kind: "gave_up", attempts: view.attempts },
         updates: [
-          [ref(requestId), { ...gaveUpFields(view, nowMs), expireAt: retained(nowMs) }],
+          updateOf(ref(requestId), { ...gaveUpFields(view, nowMs), expireAt: retained(nowMs) }),
           ...messageUpdate(msg, "failed", Timestamp.fromMillis(nowMs)),
         ],
       };
@@ -160,14 +150,14 @@ export function outboxStore(
    * filled, so there may be more.
    */
   async function pendingOf(accountId: string, page: number): Promise<{ entries: PendingEntry[]; full: boolean }> {
-    const snap = await db
-      .collection(collections.outbox)
+    const snap = await outbox
+      .all(db)
       .where("accountId", "==", accountId)
       .where("status", "in", ["queued", "processing"])
       .orderBy("createdAt")
       .limit(page)
       .get();
-    return { entries: snap.docs.flatMap((doc) => pendingEntryOf(doc) ?? []), full: snap.size >= page };
+    return { entries: snap.docs.flatMap((doc) => pendingEntryOf(doc.id, doc.data()) ?? []), full: snap.size >= page };
   }
 
   return {
@@ -183,15 +173,15 @@ export function outboxStore(
       onEntry: (entry: PendingEntry) => void,
       onError: (err: Error) => void,
     ): () => void {
-      return db
-        .collection(collections.outbox)
+      return outbox
+        .all(db)
         .where("status", "==", "queued")
         .where("accountId", "in", accountIds)
         .orderBy("createdAt")
         .limit(window)
         .onSnapshot((snap) => {
           for (const change of snap.docChanges()) {
-            const entry = change.type === "removed" ? undefined : pendingEntryOf(change.doc);
+            const entry = change.type === "removed" ? undefined : pendingEntryOf(change.doc.id, change.doc.data());
             if (entry) onEntry(entry);
           }
         }, onError);
@@ -202,48 +192,46 @@ export function outboxStore(
      * given up instead, with its thread message, which only then is read too.
      */
     async claim(requestId: string, threadId: string): Promise<ClaimResult<ClaimedEntry>> {
-      const claim = await update<ClaimResult<ClaimedEntry> | { kind: "exhausted" }>(
-        [ref(requestId)],
-        ([entry], nowMs) => {
-          if (!entry!.exists) return { result: { kind: "missing" } };
-          const data = entry!.data()!;
-          const view = leaseView(data);
-          const why = claimability(view, nowMs, retry.maxAttempts);
-          if (why === "exhausted") return { result: { kind: "exhausted" } };
-          if (why !== "due") return { result: { kind: "lost", why, until: claimableAgainAt(view) } };
-          const fields = claimFields(view, workerId, nowMs, leaseSec);
-          return {
-            updates: [[ref(requestId), fields]],
-            result: {
-              kind: "claimed",
+      const claim = await update<ClaimResult<ClaimedEntry> | { kind: "exhausted" }>(requestId, (entry, nowMs) => {
+        const data = entry.data();
+        if (!data) return { result: { kind: "missing" } };
+        const view = leaseView(data);
+        const why = claimability(view, nowMs, retry.maxAttempts);
+        if (why === "exhausted") return { result: { kind: "exhausted" } };
+        if (why !== "due") return { result: { kind: "lost", why, until: claimableAgainAt(view) } };
+        const fields = claimFields(view, workerId, nowMs, leaseSec);
+        return {
+          updates: [updateOf(ref(requestId), fields)],
+          result: {
+            kind: "claimed",
+            epoch: fields.leaseEpoch,
+            attempt: fields.attempts,
+            takeover: view.status === "processing",
+            entry: {
+              requestId,
               epoch: fields.leaseEpoch,
               attempt: fields.attempts,
-              takeover: view.status === "processing",
-              entry: {
-                requestId,
-                epoch: fields.leaseEpoch,
-                attempt: fields.attempts,
-                threadId: data.threadId,
-                accountId: data.accountId,
-                toJid: data.toJid,
-                text: data.text,
-                providerMessageId: data.providerMessageId,
-              },
+              threadId: data.threadId,
+              accountId: data.accountId,
+              toJid: data.toJid,
+              text: data.text,
+              providerMessageId: data.providerMessageId,
             },
-          };
-        },
-      );
+          },
+        };
+      });
       return claim.kind === "exhausted" ? giveUp(requestId, threadId) : claim;
     },
 
     /** Extends the lease during a slow send; "fenced" means another worker has it now. */
     renew(requestId: string, epoch: number): Promise<FinishResult> {
-      return update<FinishResult>([ref(requestId)], ([snap], nowMs) => {
-        if (!snap!.exists) return { result: "missing" as const };
-        if (!holdsLease(leaseView(snap!.data()!), workerId, epoch)) return { result: "fenced" as const };
+      return update<FinishResult>(requestId, (entry, nowMs) => {
+        const data = entry.data();
+        if (!data) return { result: "missing" as const };
+        if (!holdsLease(leaseView(data), workerId, epoch)) return { result: "fenced" as const };
         return {
           result: "finished" as const,
-          updates: [[ref(requestId), { leaseUntil: Timestamp.fromMillis(nowMs + leaseSec * 1000) }]],
+          updates: [updateOf(ref(requestId), { leaseUntil: Timestamp.fromMillis(nowMs + leaseSec * 1000) })],
         };
       });
     },
@@ -251,23 +239,21 @@ export function outboxStore(
     /** Marks `sent`, only while this worker still holds the lease under `epoch`. */
     finish(requestId: string, epoch: number, threadId: string): Promise<FinishResult> {
       return withMessage<FinishResult>(requestId, threadId, (entry, msg, nowMs) => {
-        if (!entry.exists) return { result: "missing" as const };
-        if (!holdsLease(leaseView(entry.data()!), workerId, epoch)) return { result: "fenced" as const };
+        const data = entry.data();
+        if (!data) return { result: "missing" as const };
+        if (!holdsLease(leaseView(data), workerId, epoch)) return { result: "fenced" as const };
         const now = Timestamp.fromMillis(nowMs);
         return {
           result: "finished" as const,
           updates: [
-            [
-              ref(requestId),
-              {
-                status: "sent",
-                sentAt: now,
-                leaseUntil: null,
-                lastError: null,
-                updatedAt: now,
-                expireAt: retained(nowMs),
-              },
-            ],
+            updateOf(ref(requestId), {
+              status: "sent",
+              sentAt: now,
+              leaseUntil: null,
+              lastError: null,
+              updatedAt: now,
+              expireAt: retained(nowMs),
+            }),
             ...messageUpdate(msg, "sent", now),
           ],
         };
@@ -277,15 +263,17 @@ export function outboxStore(
     /** Records a failed attempt: back to `queued` after a backoff, or `failed` for good. */
     fail(requestId: string, epoch: number, threadId: string, failure: SendFailure): Promise<FinishResult | "failed"> {
       return withMessage<FinishResult | "failed">(requestId, threadId, (entry, msg, nowMs) => {
-        if (!entry.exists) return { result: "missing" as const };
-        const view = leaseView(entry.data()!);
+        const data = entry.data();
+        if (!data) return { result: "missing" as const };
+        const view = leaseView(data);
         if (!holdsLease(view, workerId, epoch)) return { result: "fenced" as const };
         const fields = failureFields(view, failure, nowMs, retry);
-        if (fields.status !== "failed") return { result: "finished" as const, updates: [[ref(requestId), fields]] };
+        if (fields.status !== "failed")
+          return { result: "finished" as const, updates: [updateOf(ref(requestId), fields)] };
         return {
           result: "failed" as const,
           updates: [
-            [ref(requestId), { ...fields, expireAt: retained(nowMs) }],
+            updateOf(ref(requestId), { ...fields, expireAt: retained(nowMs) }),
             ...messageUpdate(msg, "failed", Timestamp.fromMillis(nowMs)),
           ],
         };
@@ -303,15 +291,16 @@ export function outboxStore(
       let left = 0;
       for (const pending of entries) {
         const result = await withMessage(pending.requestId, pending.threadId, (entry, msg, nowMs) => {
-          if (!entry.exists) return { result: "gone" as const };
-          const view = leaseView(entry.data()!);
+          const data = entry.data();
+          if (!data) return { result: "gone" as const };
+          const view = leaseView(data);
           const why = claimability(view, nowMs, Number.POSITIVE_INFINITY);
           if (why === "final") return { result: "gone" as const };
           if (why === "leased") return { result: "leased" as const };
           return {
             result: "failed" as const,
             updates: [
-              [ref(entry.id), { ...backlogFields(reason, nowMs), expireAt: retained(nowMs) }],
+              updateOf(ref(entry.id), { ...backlogFields(reason, nowMs), expireAt: retained(nowMs) }),
               ...messageUpdate(msg, "failed", Timestamp.fromMillis(nowMs)),
             ],
           };
@@ -328,34 +317,32 @@ export function outboxStore(
      * could not decrypt it. Read from the outbox entry, so it survives any worker restart.
      */
     async sentText(accountId: string, providerMessageId: string, maxAgeMs: number): Promise<string | undefined> {
-      const data = (await outboxEntryByProviderMessageId(db, providerMessageId))?.data();
+      const data = (await outbox.byProviderMessageId(db, providerMessageId))?.data();
       if (!data || data.accountId !== accountId) return undefined;
       if (data.status !== "sent" && data.status !== "processing") return undefined;
-      const atMs = millisOf(data.sentAt) ?? millisOf(data.createdAt) ?? 0;
-      return clock.now() - atMs <= maxAgeMs ? (data.text as string) : undefined;
+      const atMs = (data.sentAt ?? data.createdAt).toMillis();
+      return clock.now() - atMs <= maxAgeMs ? data.text : undefined;
     },
 
     /** Hands a claimed entry back untouched (shutdown), so another worker can take it at once. */
     release(requestId: string, epoch: number): Promise<FinishResult> {
-      return update<FinishResult>([ref(requestId)], ([snap], nowMs) => {
-        if (!snap!.exists) return { result: "missing" as const };
-        const view = leaseView(snap!.data()!);
+      return update<FinishResult>(requestId, (entry, nowMs) => {
+        const data = entry.data();
+        if (!data) return { result: "missing" as const };
+        const view = leaseView(data);
         if (!holdsLease(view, workerId, epoch)) return { result: "fenced" as const };
         const now = Timestamp.fromMillis(nowMs);
         return {
           result: "finished" as const,
           updates: [
-            [
-              ref(requestId),
-              {
-                status: "queued",
-                claimedBy: null,
-                leaseUntil: null,
-                nextAttemptAt: now,
-                attempts: view.attempts - 1,
-                updatedAt: now,
-              },
-            ],
+            updateOf(ref(requestId), {
+              status: "queued",
+              claimedBy: null,
+              leaseUntil: null,
+              nextAttemptAt: now,
+              attempts: view.attempts - 1,
+              updatedAt: now,
+            }),
           ],
         };
       });
