@@ -13,7 +13,7 @@ import { localEnv, localProjectId, REPO_ROOT } from "./lib/project";
 import { findScheduledFunctions, startScheduler } from "./lib/scheduler";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore } from "firebase-admin/firestore";
-import { paths } from "@wa-gateway/core";
+import { heartbeatState, incidents as incidentDocs } from "@wa-gateway/data";
 
 const adminFirestore = () => getFirestore(getApps()[0] ?? initializeApp({ projectId: process.env.GCLOUD_PROJECT }));
 
@@ -60,12 +60,12 @@ function workerLine(raw: string): string {
 async function monitoringStatus(): Promise<string> {
   const db = adminFirestore();
   const [state, open] = await Promise.all([
-    db.doc(paths.longrun.state).get(),
-    db.collection(paths.longrun.incidents).where("status", "==", "open").get(),
+    heartbeatState.doc(db).get(),
+    incidentDocs.all(db).where("status", "==", "open").get(),
   ]);
-  const last = state.get("lastHeartbeatAt") as { toMillis(): number } | undefined;
+  const last = state.data()?.lastHeartbeatAt;
   const beat = last ? `last heartbeat ${Math.round((Date.now() - last.toMillis()) / 1000)} s ago` : "no heartbeat yet";
-  const incidents = open.docs.map((d) => `${d.get("type")}/${d.get("key")} (${d.get("severity")})`);
+  const incidents = open.docs.map((d) => d.data()).map((i) => `${i.type}/${i.key} (${i.severity})`);
   return `monitoring: ${beat}; open incidents: ${incidents.length ? incidents.join(", ") : "none"}`;
 }
 

@@ -3,7 +3,8 @@ import { runInNewContext } from "node:vm";
 import { Writable } from "node:stream";
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
-import { handleSend, paths } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core";
+import { accounts } from "@wa-gateway/data";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { seedAccount } from "../../test/support/fixtures";
 import { FakeWhatsApp } from "../../test/support/fakeWhatsApp/edge";
@@ -102,7 +103,7 @@ async function sendsThroughOneSocket(db: Firestore, edge: FakeWhatsApp): Promise
   await worker.accounts.listening();
   await seedAccount(db, "bench-acc", { status: "pending_qr", memberUids: ["bench"] });
   for (;;) {
-    const qr = (await db.doc(paths.account("bench-acc")).get()).get("qr") as string | null;
+    const qr = (await accounts.doc(db, "bench-acc").get()).data()?.qr;
     if (qr) {
       edge.scanQr(qr, "4915199999999");
       break;

@@ -1,8 +1,9 @@
 import { Writable } from "node:stream";
 import { seedLinkedSession } from "../../test/support/fixtures";
 import { initializeApp } from "firebase-admin/app";
-import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { handleSend, newAccountDocument, paths } from "@wa-gateway/core";
+import { getFirestore, type Firestore } from "firebase-admin/firestore";
+import { handleSend, newAccountDocument } from "@wa-gateway/core";
+import { accounts, outbox } from "@wa-gateway/data";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { parseWorkerConfig } from "../../worker/src/config";
 import { createLogger } from "../../worker/src/logging/logger";
@@ -23,7 +24,7 @@ async function reset(db: Firestore): Promise<void> {
   });
   for (let i = 0; i < ACCOUNTS; i++) {
     const id = `bench-${i}`;
-    await db.doc(paths.account(id)).set(
+    await accounts.create(db, id).set(
       newAccountDocument({
         createdBy: "bench",
         now: new Date(),
@@ -112,8 +113,8 @@ export async function benchDelivery(): Promise<void> {
       ids.push(await enqueue());
     }
     await waitAllSent(db, ids.length);
-    const latencies = (await Promise.all(ids.map((id) => db.doc(paths.outboxEntry(id)).get())))
-      .map((s) => (s.get("sentAt") as Timestamp).toMillis() - (s.get("createdAt") as Timestamp).toMillis())
+    const latencies = (await Promise.all(ids.map(async (id) => (await outbox.doc(db, id).get()).data()!)))
+      .map((entry) => entry.sentAt!.toMillis() - entry.createdAt.toMillis())
       .sort((a, b) => a - b);
     lines.push(
       `  enqueue-to-sent at a steady ${RATE} msg/s (${ids.length} messages, 1 worker, listener on): ` +

@@ -25,6 +25,7 @@ import { startFakeTelegram } from "../lib/fakeTelegram";
 import { spawnWorker } from "../lib/workerProcess";
 import { accountIdAt, disconnectedAt, seedHealthySystem, watchdogDeps } from "../lib/watchdogFixtures";
 import { countingFirestore, type OpCounts } from "./countingFirestore";
+import { accounts, heartbeats, heartbeatState, monitoringConfigDoc, watchdogMemory } from "@wa-gateway/data";
 
 /**
  * What the long-run monitoring costs and how fast it notices: Firestore operations per day at
@@ -63,7 +64,7 @@ async function lockCosts() {
 
 async function beatCosts() {
   const counted = countingFirestore(newDb());
-  await counted.db.doc(paths.longrun.config).set({ heartbeatIntervalSec: 5 });
+  await monitoringConfigDoc.ref(counted.db).set({ heartbeatIntervalSec: 5 });
   const beats = startHeartbeats({
     store: heartbeatStore(counted.db),
     lock: heartbeatLock(counted.db, HEARTBEAT_LOCK, "bench-beat", 600),
@@ -76,11 +77,11 @@ async function beatCosts() {
     pollSec: 300, // no renewals in the window: only beats are counted
   });
   await sleep(3000);
-  const before = (await counted.db.collection(paths.longrun.heartbeats).count().get()).data().count;
+  const before = (await heartbeats.all(counted.db).count().get()).data().count;
   counted.reset();
   await sleep(30_000);
   const measured = { ...counted.counts };
-  const after = (await counted.db.collection(paths.longrun.heartbeats).count().get()).data().count;
+  const after = (await heartbeats.all(counted.db).count().get()).data().count;
   await beats.stop();
   return { ...per(measured, after - before), beats: after - before };
 }
@@ -100,7 +101,7 @@ async function watchdogAtScale(n: number) {
   counted.reset();
   const runs = 5;
   for (let i = 0; i < runs; i++) await runWatchdog(watchdogDeps(counted.db), now + i * 60_000, now + i * 60_000);
-  const doc = (await counted.db.doc(paths.longrun.watchdogState).get()).data();
+  const doc = (await watchdogMemory.doc(counted.db).get()).data();
   return { ...per(counted.counts, runs), stateBytes: Buffer.byteLength(JSON.stringify(doc)) };
 }
 
@@ -108,14 +109,14 @@ async function watchdogCosts() {
   const counted = countingFirestore(newDb());
   const db = counted.db;
   const now = Date.now();
-  await db.doc(paths.longrun.config).set(DEFAULT_MONITORING_CONFIG);
-  await db.doc(paths.longrun.state).set({
+  await monitoringConfigDoc.ref(db).set(DEFAULT_MONITORING_CONFIG);
+  await heartbeatState.doc(db).set({
     lastHeartbeatAt: Timestamp.fromMillis(now - 10_000),
     lastHeartbeatInstanceId: "w",
     streakStartedAt: Timestamp.fromMillis(now - DAY_SEC * 1000),
     firstHeartbeatAt: Timestamp.fromMillis(now - DAY_SEC * 1000),
   });
-  await db.doc(paths.account("main")).set({
+  await accounts.create(db, "main").set({
     ...newAccountDocument({ createdBy: "bench", now: new Date(), status: "connected", memberUids: [] }),
     owner: { workerId: "w", epoch: 1, leaseUntil: Timestamp.fromMillis(now + 3_600_000) },
   });
@@ -148,6 +149,7 @@ async function watchdogCosts() {
         serverTs: Timestamp.fromMillis(ms + 100),
         instanceId: "w",
         lockEpoch: 1,
+        afterPlannedStop: false,
       });
     }
     await batch.commit();
@@ -173,19 +175,19 @@ async function detectionLatency(trials: number): Promise<number[]> {
   try {
     for (let t = 0; t < trials; t++) {
       await reset();
-      await db.doc(paths.longrun.config).set({ heartbeatIntervalSec: interval, expectedAccounts: 0 });
+      await monitoringConfigDoc.ref(db).set({ heartbeatIntervalSec: interval, expectedAccounts: 0 });
       const worker = spawnWorker(
         { host: process.env.FIRESTORE_EMULATOR_HOST!, projectId: process.env.GCLOUD_PROJECT! },
         `bench-detect-${t}`,
         { HEARTBEAT_LOCK_LEASE_SEC: "3", HEARTBEAT_LOCK_POLL_SEC: "1" },
       );
       for (;;) {
-        if ((await db.collection(paths.longrun.heartbeats).count().get()).data().count >= 2) break;
+        if ((await heartbeats.all(db).count().get()).data().count >= 2) break;
         await sleep(200);
       }
       worker.kill("SIGKILL");
       await new Promise((r) => worker.once("exit", r));
-      const last = ((await db.doc(paths.longrun.state).get()).get("lastHeartbeatAt") as Timestamp).toMillis();
+      const last = (await heartbeatState.doc(db).get()).data()!.lastHeartbeatAt!.toMillis();
       const alerts = telegramChannel({ token, chatId: "-1", apiRoot: telegram.apiRoot, log: quiet });
       const seen = telegram.messages.length;
       // Fire the watchdog on a 5 s "cron", as Cloud Scheduler fires it on a minute one.

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { initializeApp as initializeAdminApp } from "firebase-admin/app";
 import { getFirestore } from "firebase-admin/firestore";
-import { handleSend, newAccountDocument, paths } from "@wa-gateway/core";
+import { handleSend, newAccountDocument } from "@wa-gateway/core";
+import { accounts } from "@wa-gateway/data";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { startFirebaseEmulators } from "../emulators/firebase";
 import { REPO_ROOT } from "../lib/project";
@@ -13,8 +14,8 @@ const SENDS_PER_USER = 20; // under the default 30-per-minute per-user limit
 
 async function seedAccount(projectId: string, memberUids: string[]) {
   const db = getFirestore(initializeAdminApp({ projectId }, "bench-seed"));
-  await db
-    .doc(paths.account("bench-acc"))
+  await accounts
+    .create(db, "bench-acc")
     .set(newAccountDocument({ createdBy: "bench", now: new Date(), status: "connected", memberUids }));
   return db;
 }

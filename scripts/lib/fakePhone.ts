@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
-import { collections } from "@wa-gateway/core";
+import { accounts } from "@wa-gateway/data";
 import type { FakeWhatsApp } from "../../test/support/fakeWhatsApp/edge";
 
 /** A phone number for an account added without one: stable per account id. */
@@ -21,15 +21,14 @@ export function startFakePhone(
   log: (line: string) => void,
 ): () => void {
   const handled = new Set<string>();
-  return db.collection(collections.accounts).onSnapshot((snap) => {
+  return accounts.all(db).onSnapshot((snap) => {
     for (const doc of snap.docs) {
-      if (doc.get("status") !== "pending_qr") continue;
-      const qr = doc.get("qr") as string | null;
-      const code = doc.get("pairingCode") as string | null;
+      const { status, qr, pairingCode: code, phoneNumber } = doc.data();
+      if (status !== "pending_qr") continue;
       const shown = qr ?? code;
       if (!shown || handled.has(shown)) continue;
       handled.add(shown);
-      const phone = (doc.get("phoneNumber") as string | null) ?? phoneFor(doc.id);
+      const phone = phoneNumber ?? phoneFor(doc.id);
       setTimeout(() => {
         try {
           if (qr) edge.scanQr(qr, phone);

@@ -1,5 +1,12 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { DEFAULT_MONITORING_CONFIG, paths, type AlertChannel, type JobLog } from "@wa-gateway/core";
+import {
+  DEFAULT_MONITORING_CONFIG,
+  newAccountDocument,
+  type AccountStatus,
+  type AlertChannel,
+  type JobLog,
+} from "@wa-gateway/core";
+import { accounts, heartbeatState, monitoringConfigDoc } from "@wa-gateway/data";
 import { firestoreMonitoringStore } from "../../functions/src/stores/monitoringStore";
 import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
 
@@ -22,8 +29,8 @@ export const accountIdAt = (i: number) => `acc-${String(i).padStart(4, "0")}`;
 
 /** Heartbeats up to date, the default config, and `count` connected accounts under live leases. */
 export async function seedHealthySystem(db: Firestore, count: number, nowMs: number): Promise<void> {
-  await db.doc(paths.longrun.config).set(DEFAULT_MONITORING_CONFIG);
-  await db.doc(paths.longrun.state).set({
+  await monitoringConfigDoc.ref(db).set(DEFAULT_MONITORING_CONFIG);
+  await heartbeatState.doc(db).set({
     lastHeartbeatAt: Timestamp.fromMillis(nowMs - 10_000),
     lastHeartbeatInstanceId: "w",
     streakStartedAt: Timestamp.fromMillis(nowMs - 86_400_000),
@@ -32,12 +39,8 @@ export async function seedHealthySystem(db: Firestore, count: number, nowMs: num
   for (let start = 0; start < count; start += 500) {
     const batch = db.batch();
     for (let i = start; i < Math.min(count, start + 500); i++) {
-      batch.set(db.doc(paths.account(accountIdAt(i))), {
-        status: "connected",
-        label: null,
-        memberUids: [],
-        reconnectCount: 0,
-        lastDisconnect: null,
+      batch.set(accounts.create(db, accountIdAt(i)), {
+        ...newAccountDocument({ createdBy: "fixture", now: new Date(nowMs), status: "connected" }),
         owner: { workerId: "w", epoch: 1, leaseUntil: Timestamp.fromMillis(nowMs + 3_600_000) },
       });
     }
@@ -46,8 +49,13 @@ export async function seedHealthySystem(db: Firestore, count: number, nowMs: num
 }
 
 /** The account closed its socket at each of these times (as the worker records it). */
-export async function disconnectedAt(db: Firestore, accountId: string, times: number[], status = "connecting") {
-  await db.doc(paths.account(accountId)).update({
+export async function disconnectedAt(
+  db: Firestore,
+  accountId: string,
+  times: number[],
+  status: AccountStatus = "connecting",
+) {
+  await accounts.doc(db, accountId).update({
     status,
     reconnectCount: times.length,
     lastDisconnect: { code: 428, at: Timestamp.fromMillis(Math.max(...times)) },

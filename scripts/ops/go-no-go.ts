@@ -2,16 +2,15 @@ import { readFileSync } from "node:fs";
 import { Timestamp } from "firebase-admin/firestore";
 import {
   analyseHeartbeats,
-  collections,
   deployCheckpoints,
   LogExportError,
   logFindings,
-  outboxDocument,
   parseLogExport,
   VERDICT_EXIT_CODES,
   verdictOf,
   type DeployFacts,
 } from "@wa-gateway/core";
+import { outbox } from "@wa-gateway/data";
 import { firestoreMonitoringStore } from "../../functions/src/stores/monitoringStore";
 import {
   loadConfig,
@@ -38,18 +37,15 @@ const USAGE = `go-no-go options:
   --region <region>   the deploy's region, filled into the rollback commands
 `;
 
-const outboxFields = outboxDocument.pick({ status: true, attempts: true });
-
 async function outboxSince(ctx: OpsContext, fromMs: number, toMs: number): Promise<DeployFacts["outbox"]> {
-  const snap = await ctx.db
-    .collection(collections.outbox)
+  const created = outbox
+    .all(ctx.db)
     .where("createdAt", ">=", Timestamp.fromMillis(fromMs))
-    .where("createdAt", "<", Timestamp.fromMillis(toMs))
-    .select("status", "attempts")
-    .get();
+    .where("createdAt", "<", Timestamp.fromMillis(toMs));
+  const snap = await outbox.kind.select(created, "status", "attempts").get();
   const counts = { total: 0, sent: 0, failed: 0, queued: 0, processing: 0, retried: 0 };
   for (const doc of snap.docs) {
-    const entry = outboxFields.parse(doc.data());
+    const entry = doc.data();
     counts.total++;
     counts[entry.status]++;
     if (entry.attempts > 1) counts.retried++;

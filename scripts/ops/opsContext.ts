@@ -2,18 +2,24 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getApps, initializeApp } from "firebase-admin/app";
-import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
+import { getFirestore, type Firestore } from "firebase-admin/firestore";
 import {
-  paths,
   resolveMonitoringConfig,
   type Check,
-  millisOf as ms,
   type MonitoringConfig,
   type Severity,
   type StoredBeat,
   type StoredIncident,
   type StoredProbe,
 } from "@wa-gateway/core";
+import {
+  heartbeats,
+  heartbeatState,
+  incidents as incidentDocs,
+  monitoringConfigDoc,
+  probes,
+  watchdogMemory,
+} from "@wa-gateway/data";
 import { localProjectId, REPO_ROOT } from "../lib/project";
 import { firestoreRollupStore } from "../../functions/src/stores/rollupStore";
 import { firestoreReadiness } from "../../worker/src/readiness";
@@ -143,92 +149,98 @@ export async function opsContext<K extends string = never>(
   };
 }
 
-const t = Timestamp.fromMillis;
-
 /** The system's first heartbeat ever (state/current, else the oldest heartbeat), or null. */
 export function loadFirstHeartbeatMs(db: Firestore): Promise<number | null> {
   return firestoreRollupStore(db, "operator").firstBeatMs();
 }
 
 export async function loadConfig(db: Firestore): Promise<MonitoringConfig> {
-  const [config, watchdog] = await Promise.all([
-    db.doc(paths.longrun.config).get(),
-    db.doc(paths.longrun.watchdogState).get(),
-  ]);
-  return resolveMonitoringConfig(config.exists ? config.data() : undefined, watchdog.get("lastGoodConfig")).config;
+  const [config, watchdog] = await Promise.all([monitoringConfigDoc.read(db), watchdogMemory.doc(db).get()]);
+  return resolveMonitoringConfig(config, watchdog.data()?.lastGoodConfig).config;
 }
 
+/** `duplicateBeats` of state/current: beats refused because their bucket was already written. */
+export async function loadDuplicateBeats(db: Firestore): Promise<number> {
+  return (await heartbeatState.doc(db).get()).data()?.duplicateBeats ?? 0;
+}
+
+/**
+ * Heartbeats of the period. Read raw and judged one by one: `docs` go to the data-quality check,
+ * which reports a malformed beat instead of the command failing on it; `beats` are the good ones.
+ */
 export async function loadHeartbeats(db: Firestore, fromMs: number, toMs: number) {
-  const snap = await db
-    .collection(paths.longrun.heartbeats)
-    .where("serverTs", ">=", t(fromMs))
-    .where("serverTs", "<", t(toMs))
-    .orderBy("serverTs")
-    .get();
+  const snap = await heartbeats.between(db, fromMs, toMs).withConverter(null).get();
   const docs = snap.docs.map((d) => ({ id: d.id, data: d.data() }));
-  const beats: StoredBeat[] = snap.docs.map((d) => ({
-    bucketId: d.id,
-    serverMs: ms(d.get("serverTs"))!,
-    tsMs: ms(d.get("ts")) ?? ms(d.get("serverTs"))!,
-    intervalSec: Number(d.get("intervalSec") ?? 60),
-    instanceId: String(d.get("instanceId")),
-    lockEpoch: d.get("lockEpoch"),
-    afterPlannedStop: d.get("afterPlannedStop") === true,
-  }));
+  const beats: StoredBeat[] = snap.docs.flatMap((d) => {
+    const checked = heartbeats.kind.check(d.ref.path, d.data());
+    if (checked.kind === "malformed") return [];
+    const beat = checked.doc;
+    return [
+      {
+        bucketId: d.id,
+        serverMs: beat.serverTs.toMillis(),
+        tsMs: beat.ts.toMillis(),
+        intervalSec: beat.intervalSec,
+        instanceId: beat.instanceId,
+        lockEpoch: beat.lockEpoch,
+        afterPlannedStop: beat.afterPlannedStop,
+      },
+    ];
+  });
   return { docs, beats };
 }
 
+/** Incidents that started or ended in the period, and every open one; raw `docs` as for heartbeats. */
 export async function loadIncidents(db: Firestore, fromMs: number, toMs: number) {
-  const col = db.collection(paths.longrun.incidents);
-  const [started, ended, open] = await Promise.all([
-    col.where("tsStart", ">=", t(fromMs)).where("tsStart", "<", t(toMs)).get(),
-    col.where("tsEnd", ">=", t(fromMs)).where("tsEnd", "<", t(toMs)).get(),
-    col.where("status", "==", "open").get(),
-  ]);
-  const byId = new Map([...started.docs, ...ended.docs, ...open.docs].map((d) => [d.id, d]));
-  const docs = [...byId.values()].sort((a, b) => ms(a.get("tsStart"))! - ms(b.get("tsStart"))!);
-  return {
-    docs: docs.map((d) => ({ id: d.id, data: d.data() })),
-    incidents: docs.map(
-      (
-        d,
-      ): StoredIncident & {
+  const queries = incidentDocs.touchingQueries(db, fromMs, toMs, { includeOpen: true });
+  const snaps = await Promise.all(queries.map((q) => q.withConverter(null).get()));
+  const byId = new Map(snaps.flatMap((s) => s.docs).map((d) => [d.id, d]));
+  const docs = [...byId.values()].map((d) => ({ id: d.id, path: d.ref.path, data: d.data() }));
+  const incidents = docs
+    .flatMap(({ id, path, data }) => {
+      const checked = incidentDocs.kind.check(path, data);
+      return checked.kind === "valid" ? [{ id, incident: checked.doc }] : [];
+    })
+    .sort((a, b) => a.incident.tsStart.toMillis() - b.incident.tsStart.toMillis())
+    .map(
+      ({
+        id,
+        incident: i,
+      }): StoredIncident & {
         severity: Severity;
         key: string;
         reason: string;
         mttrSec: number | null;
         tsDetectedMs: number;
       } => ({
-        id: d.id,
-        type: d.get("type"),
-        key: d.get("key"),
-        severity: d.get("severity"),
-        status: d.get("status"),
-        reason: d.get("reason"),
-        tsStartMs: ms(d.get("tsStart"))!,
-        tsDetectedMs: ms(d.get("tsDetected")) ?? ms(d.get("tsStart"))!,
-        tsEndMs: ms(d.get("tsEnd")),
-        mttrSec: d.get("mttrSec") ?? null,
+        id,
+        type: i.type,
+        key: i.key,
+        severity: i.severity,
+        status: i.status,
+        reason: i.reason,
+        tsStartMs: i.tsStart.toMillis(),
+        tsDetectedMs: i.tsDetected.toMillis(),
+        tsEndMs: i.tsEnd?.toMillis() ?? null,
+        mttrSec: i.mttrSec,
       }),
-    ),
-  };
+    );
+  return { docs: docs.map(({ id, data }) => ({ id, data })), incidents };
 }
 
 export async function loadProbes(db: Firestore, fromMs: number, toMs: number) {
-  const snap = await db
-    .collection(paths.longrun.probes)
-    .where("startedAt", ">=", t(fromMs))
-    .where("startedAt", "<", t(toMs))
-    .orderBy("startedAt")
-    .get();
-  return snap.docs.map((d): StoredProbe & { latencyMs: number | null } => ({
-    key: d.id,
-    type: d.get("type"),
-    result: d.get("result"),
-    startedMs: ms(d.get("startedAt"))!,
-    reason: d.get("reason") ?? null,
-    latencyMs: d.get("latencyMs") ?? null,
-  }));
+  const snap = await probes.startedBetween(db, fromMs, toMs).get();
+  return snap.docs.map((d): StoredProbe & { latencyMs: number | null } => {
+    const p = d.data();
+    return {
+      key: d.id,
+      type: p.type,
+      result: p.result,
+      startedMs: p.startedAt.toMillis(),
+      reason: p.reason,
+      latencyMs: p.latencyMs,
+    };
+  });
 }
 
 /** Prints the checks as a table, returns the exit code the runbook defines. */

@@ -9,14 +9,15 @@ import {
   exitCodeFor,
   formatDuration,
   incidentStats,
-  paths,
   probeStats,
   rollupDate,
   type Check,
 } from "@wa-gateway/core";
+import { rollups as rollupDocs } from "@wa-gateway/data";
 import { REPO_ROOT } from "../lib/project";
 import {
   loadConfig,
+  loadDuplicateBeats,
   loadFirstHeartbeatMs,
   loadHeartbeats,
   loadIncidents,
@@ -45,16 +46,16 @@ const table = (head: string[], rows: (string | number)[][]) =>
 runCommand(async () => {
   const ctx = await opsContext();
   const { db, fromMs, toMs, nowMs } = ctx;
-  const [config, heartbeats, incidents, probes, state, firstHeartbeatMs] = await Promise.all([
+  const [config, heartbeats, incidents, probes, duplicateBeats, firstHeartbeatMs] = await Promise.all([
     loadConfig(db),
     loadHeartbeats(db, fromMs, toMs),
     loadIncidents(db, fromMs, toMs),
     loadProbes(db, fromMs, toMs),
-    db.doc(paths.longrun.state).get(),
+    loadDuplicateBeats(db),
     loadFirstHeartbeatMs(db),
   ]);
-  const rollups = await db
-    .collection(paths.longrun.rollups)
+  const rollups = await rollupDocs
+    .all(db)
     .where(FieldPath.documentId(), ">=", rollupDate(new Date(fromMs)))
     .where(FieldPath.documentId(), "<=", rollupDate(new Date(toMs)))
     .get();
@@ -86,7 +87,7 @@ runCommand(async () => {
       ? checkRestartSafety({
           beats,
           incidents: incidents.incidents,
-          duplicateAttempts: Number(state.get("duplicateBeats") ?? 0),
+          duplicateAttempts: duplicateBeats,
           config,
           watchdogPeriodSec: 60,
           fromMs,
@@ -184,15 +185,18 @@ ${table(
 
 ${table(
   ["date", "coverage", "uptime", "max gap", "incidents", "MTTR mean", "insufficient data"],
-  rollups.docs.map((d) => [
-    d.id,
-    pct(d.get("heartbeat.coverage")),
-    d.get("uptimePct") === null ? "—" : `${d.get("uptimePct")} %`,
-    d.get("maxGap") ? formatDuration(d.get("maxGap.durationSec")) : "—",
-    d.get("incidents.opened") ?? 0,
-    d.get("incidents.mttr.meanSec") ?? "—",
-    d.get("insufficientData") ? "yes" : "no",
-  ]),
+  rollups.docs.map((d) => {
+    const r = d.data();
+    return [
+      d.id,
+      pct(r.heartbeat.coverage),
+      r.uptimePct === null ? "—" : `${r.uptimePct} %`,
+      r.maxGap ? formatDuration(r.maxGap.durationSec) : "—",
+      r.incidents.opened,
+      r.incidents.mttr.meanSec ?? "—",
+      r.insufficientData ? "yes" : "no",
+    ];
+  }),
 )}
 ## Checks
 

@@ -1,19 +1,27 @@
-import { checkRestartSafety, exitCodeFor, paths } from "@wa-gateway/core";
-import { loadConfig, loadHeartbeats, loadIncidents, opsContext, printChecks, runCommand } from "./opsContext";
+import { checkRestartSafety, exitCodeFor } from "@wa-gateway/core";
+import {
+  loadConfig,
+  loadDuplicateBeats,
+  loadHeartbeats,
+  loadIncidents,
+  opsContext,
+  printChecks,
+  runCommand,
+} from "./opsContext";
 
 /** `npm run verify:restart-safe`: no duplicate buckets, no overlapping lock holders, gaps agree with incidents. */
 runCommand(async () => {
   const ctx = await opsContext();
-  const [config, { beats }, { incidents }, state] = await Promise.all([
+  const [config, { beats }, { incidents }, duplicateAttempts] = await Promise.all([
     loadConfig(ctx.db),
     loadHeartbeats(ctx.db, ctx.fromMs, ctx.toMs),
     loadIncidents(ctx.db, ctx.fromMs, ctx.toMs),
-    ctx.db.doc(paths.longrun.state).get(),
+    loadDuplicateBeats(ctx.db),
   ]);
   const checks = checkRestartSafety({
     beats,
     incidents,
-    duplicateAttempts: Number(state.get("duplicateBeats") ?? 0),
+    duplicateAttempts,
     config,
     watchdogPeriodSec: 60,
     fromMs: ctx.fromMs,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
 import { heartbeatBucketId, paths, type Rollup } from "@wa-gateway/core";
-import { incidents } from "@wa-gateway/data";
 import { adminDb, resetFirestore } from "../support/emulator";
+import { seedIncident } from "../support/longrunFixtures";
 import { callAs, captureConsole, loadFunctionsWithAlertsOff } from "../support/functions";
 
 const DAY = Date.parse("2025-12-30T00:00:00Z");
@@ -39,26 +39,12 @@ describe("daily rollup (whatsappAdminRunRollup and the 00:05 schedule)", functio
       .set({ firstHeartbeatAt: Timestamp.fromMillis(DAY - 86_400_000) });
     // Down from 23:50 on the 29th to 00:20 on the 30th, then a beat every minute to the 31st.
     await beatsAt([-10, ...Array.from({ length: 1420 }, (_, i) => 20 + i), 1440]);
-    const [tsStart, tsEnd] = [new Date(DAY - 10 * MIN + 300), new Date(DAY + 20 * MIN + 300)];
-    await incidents.create(adminDb(), "missed_heartbeat_global_20251229T235000").set({
+    await seedIncident(adminDb(), "missed_heartbeat_global_20251229T235000", {
       type: "missed_heartbeat",
-      key: "global",
-      severity: "P2",
-      status: "resolved",
-      reason: "no heartbeat for 2 min",
-      planned: false,
-      tsStart,
-      tsStartIso: tsStart.toISOString(),
+      tsStart: new Date(DAY - 10 * MIN + 300),
       tsDetected: new Date(DAY - 8 * MIN),
-      tsEnd,
-      tsEndIso: tsEnd.toISOString(),
+      tsEnd: new Date(DAY + 20 * MIN + 300),
       mttrSec: 1800,
-      lastNotifiedAt: null,
-      notifyPending: false,
-      notifyCount: 0,
-      expireAt: new Date(DAY + 365 * 86_400_000),
-      updatedAt: tsEnd,
-      updatedBy: "test",
     });
   });
 

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Timestamp } from "firebase-admin/firestore";
-import { paths } from "@wa-gateway/core";
+import type { IncidentType, ProbeType, Severity } from "@wa-gateway/core";
 import { adminDb, resetFirestore } from "../support/emulator";
+import { seedIncident, seedOutboxEntry, seedProbe } from "../support/longrunFixtures";
 import { beats, command, MIN, T0 } from "../support/opsCommands";
 
 const DEPLOY = new Date(T0).toISOString();
@@ -13,34 +13,21 @@ const BOT_TOKEN = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq";
 
 /** `count` outbox entries created during the first hour, `failed` of them failed. */
 async function sends(count: number, failed = 0) {
-  const batch = adminDb().batch();
   for (let i = 0; i < count; i++) {
-    batch.set(adminDb().doc(paths.outboxEntry(`req_golive_${i}`)), {
+    await seedOutboxEntry(adminDb(), `req_golive_${i}`, {
       status: i < failed ? "failed" : "sent",
       attempts: 1,
-      createdAt: Timestamp.fromMillis(T0 + (i + 1) * 30_000),
+      createdAt: new Date(T0 + (i + 1) * 30_000),
     });
   }
-  await batch.commit();
 }
 
-async function probePassed(key: string, type: string) {
-  await adminDb()
-    .doc(paths.longrun.probe(key))
-    .set({ type, result: "PASS", startedAt: Timestamp.fromMillis(T0 + 5 * MIN), reason: null, latencyMs: 900 });
+async function probePassed(key: string, type: ProbeType) {
+  await seedProbe(adminDb(), { key, type, result: "PASS", startedAt: new Date(T0 + 5 * MIN) });
 }
 
-async function openIncident(type: string, severity: string) {
-  await adminDb()
-    .doc(paths.longrun.incident(`${type}_global_golive`))
-    .set({
-      type,
-      key: "global",
-      severity,
-      status: "open",
-      reason: "seeded",
-      tsStart: Timestamp.fromMillis(T0 + 20 * MIN),
-    });
+async function openIncident(type: IncidentType, severity: Severity) {
+  await seedIncident(adminDb(), `${type}_global_golive`, { type, severity, tsStart: new Date(T0 + 20 * MIN) });
 }
 
 describe("npm run go-no-go (after a deploy, on seeded data)", function () {

@@ -3,30 +3,23 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Timestamp } from "firebase-admin/firestore";
-import { paths } from "@wa-gateway/core";
+import { paths, type ProbeResult, type ProbeType } from "@wa-gateway/core";
 import { adminDb, resetFirestore } from "../support/emulator";
+import { seedIncident, seedProbe } from "../support/longrunFixtures";
 import { beats, command, MIN, T0 } from "../support/opsCommands";
 
 async function missedHeartbeatIncident(startMin: number, endMin: number) {
   const start = T0 + startMin * MIN + 200;
   const end = T0 + endMin * MIN + 200;
-  await adminDb()
-    .doc(paths.longrun.incident(`missed_heartbeat_global_${startMin}`))
-    .set({
-      type: "missed_heartbeat",
-      key: "global",
-      severity: "P2",
-      status: "resolved",
-      reason: "No heartbeat",
-      planned: false,
-      tsStart: Timestamp.fromMillis(start),
-      tsDetected: Timestamp.fromMillis(start + 150_000),
-      tsEnd: Timestamp.fromMillis(end),
-      mttrSec: (end - start) / 1000,
-      lastNotifiedAt: Timestamp.fromMillis(start + 150_000),
-      notifyCount: 1,
-      expireAt: Timestamp.fromMillis(end + 365 * 86_400_000),
-    });
+  await seedIncident(adminDb(), `missed_heartbeat_global_${startMin}`, {
+    type: "missed_heartbeat",
+    reason: "No heartbeat",
+    tsStart: new Date(start),
+    tsDetected: new Date(start + 150_000),
+    tsEnd: new Date(end),
+    lastNotifiedAt: new Date(start + 150_000),
+    notifyCount: 1,
+  });
 }
 
 const period = ["--from", "2025-12-30T10:00:00Z", "--to", "2025-12-30T12:00:00Z"];
@@ -95,18 +88,8 @@ describe("operator commands (npm run report / verify:*)", function () {
   });
 
   it("verify:probes passes scheduled PASSes, fails a missing slot and a poor pass rate", async () => {
-    const probe = (key: string, type: string, result: string, atIso: string) =>
-      adminDb()
-        .doc(paths.longrun.probe(key))
-        .set({
-          key,
-          type,
-          result,
-          reason: result === "PASS" ? null : "timeout",
-          latencyMs: 900,
-          startedAt: Timestamp.fromDate(new Date(atIso)),
-          attempt: 1,
-        });
+    const probe = (key: string, type: ProbeType, result: ProbeResult, atIso: string) =>
+      seedProbe(adminDb(), { key, type, result, startedAt: new Date(atIso), latencyMs: 900 });
     await probe("OUT_2025123012", "OUT", "PASS", "2025-12-30T12:00:01Z");
     await probe("IN_2025123012", "IN", "PASS", "2025-12-30T12:00:01Z");
     const window = ["--from", "2025-12-30T11:00:00Z", "--to", "2025-12-30T17:00:00Z"];
