@@ -47,6 +47,11 @@ export interface DocumentKind<T extends DocumentData> {
   query(db: Firestore, collectionPath: string): CollectionReference<T, WrittenDocument<T>>;
   /** A raw snapshot judged against the schema: for the operator checks that report bad documents instead of failing. */
   check(path: string, data: unknown): { kind: "valid"; doc: T } | { kind: "malformed"; error: DocumentSchemaError };
+  /**
+   * Top-level fields of `data` its schema does not declare (none for a schema that lets extra
+   * fields through): what reads drop silently, so a writer's undocumented field shows up here.
+   */
+  undeclared(data: DocumentData): string[];
   /** The converter of the schema's part `fields`: for reads with a field mask. */
   partial<K extends keyof T & string>(...fields: K[]): FirestoreDataConverter<Pick<T, K>, WrittenDocument<Pick<T, K>>>;
   /** A query reading only `fields` (a field mask), parsed with the schema's matching part. */
@@ -81,6 +86,8 @@ export function documentKind<S extends z.ZodObject>(schema: S): DocumentKind<z.i
         throw error;
       }
     },
+    undeclared: (data) =>
+      schema.def.catchall ? [] : Object.keys(data).filter((field) => !(field in schema.shape)),
     partial,
     select: (query, ...fields) => query.select(...fields).withConverter(partial(...fields)),
   };

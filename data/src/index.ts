@@ -5,3 +5,4 @@ export * from "./collections/outbox";
 export * from "./collections/threads";
 export * from "./collections/inbound";
 export * from "./collections/longrun";
+export * from "./registry";

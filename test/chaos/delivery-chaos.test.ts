@@ -1,3 +1,4 @@
+import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -31,6 +32,7 @@ const FINISH_FAULT_RATE = 0.2;
  * recipient; duplicate deliveries are counted and printed (target 0).
  */
 describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every few seconds", function () {
+  auditDocumentsAfterEach(adminDb);
   this.timeout(BOUND_MS + 60_000);
   const dir = mkdtempSync(join(tmpdir(), "wa-chaos-"));
   const recordFile = join(dir, "deliveries.jsonl");

@@ -1,3 +1,4 @@
+import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import assert from "node:assert/strict";
 import { FirebaseError } from "firebase/app";
 import { paths } from "@wa-gateway/core";
@@ -24,6 +25,7 @@ async function rawCall(stack: CallableStack, name: string, data: unknown, bearer
 }
 
 describe("callables end to end (Auth + Functions emulators, real ID tokens)", function () {
+  auditDocumentsAfterEach(adminDb);
   this.timeout(180_000);
   let stack: CallableStack;
   let alice: Client;

@@ -1,3 +1,4 @@
+import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import assert from "node:assert/strict";
 import { startFakePhone } from "../../scripts/lib/fakePhone";
 import { addAccountAndShip, callablesWithWorker } from "../support/callableStack";
@@ -5,6 +6,7 @@ import { adminDb } from "../support/emulator";
 import { FakeWhatsApp, type FakeContact } from "../support/fakeWhatsApp/edge";
 
 describe("end to end on Baileys: callable → outbox → Baileys socket → fake WhatsApp edge → contact's phone", function () {
+  auditDocumentsAfterEach(adminDb);
   this.timeout(180_000);
   let edge: FakeWhatsApp;
   let contact: FakeContact;

@@ -1,8 +1,11 @@
+import { auditDocumentsAfterEach } from "../support/schemaAudit";
+import { adminDb } from "../support/emulator";
 import assert from "node:assert/strict";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { addAccountAndShip, callablesWithWorker } from "../support/callableStack";
 
 describe("end to end: callable → outbox → worker → simulated recipient → sent", function () {
+  auditDocumentsAfterEach(adminDb);
   this.timeout(180_000);
   const network = new SimulatedWhatsApp({ autoLinkMs: 100, deliveredReceiptMs: 100 });
   const { stack, worker } = callablesWithWorker(network);

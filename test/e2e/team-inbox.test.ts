@@ -1,3 +1,5 @@
+import { auditDocumentsAfterEach } from "../support/schemaAudit";
+import { adminDb } from "../support/emulator";
 import assert from "node:assert/strict";
 import { getDocs } from "firebase/firestore";
 import {
@@ -19,6 +21,7 @@ const CONTACT = "40799999999@s.whatsapp.net";
 const gatewayOf = (client: Client) => connectGateway(client.app, { functions: client.functions });
 
 describe("a shared inbox, as an app builds it (client SDK, Auth + Functions + Firestore emulators)", function () {
+  auditDocumentsAfterEach(adminDb);
   this.timeout(180_000);
   // Each send takes 300 ms on the network, so the app sees its reply `queued` before `sent`.
   const network = new SimulatedWhatsApp({ autoLinkMs: 100, deliveredReceiptMs: 100, sendLatencyMs: 300 });

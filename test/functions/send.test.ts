@@ -1,3 +1,4 @@
+import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import assert from "node:assert/strict";
 import { GatewayError, handleSend, paths, requestIdFor, type Caller } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
@@ -22,6 +23,7 @@ async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
 }
 
 describe("whatsappProxySend handler against the emulator", () => {
+  auditDocumentsAfterEach(adminDb);
   beforeEach(async () => {
     await resetFirestore();
     await seedAccount(adminDb(), "acc-1", { memberUids: ["alice", "bob"] });

@@ -1,3 +1,4 @@
+import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import assert from "node:assert/strict";
 import { heartbeatBucketId, heartbeatDocument, paths } from "@wa-gateway/core";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
@@ -12,6 +13,7 @@ const beats = async (): Promise<FirebaseFirestore.DocumentData[]> =>
   }));
 
 describe("heartbeats (worker)", function () {
+  auditDocumentsAfterEach(adminDb);
   this.timeout(60_000);
   const workers = workersPerTest();
 

@@ -1,3 +1,4 @@
+import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import assert from "node:assert/strict";
 import { paths } from "@wa-gateway/core";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
@@ -8,6 +9,7 @@ import { eventually, linkedAccount, workersPerTest } from "../support/worker";
 const PROBE_NUMBER = "40799000111@s.whatsapp.net";
 
 describe("probes end to end (worker on the simulated network)", function () {
+  auditDocumentsAfterEach(adminDb);
   this.timeout(90_000);
   let network: SimulatedWhatsApp;
   let fns: ReturnType<typeof loadFunctionsWithAlertsOff>;

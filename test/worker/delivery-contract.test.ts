@@ -1,3 +1,4 @@
+import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
 import { handleSend, paths, requestIdFor } from "@wa-gateway/core";
@@ -31,6 +32,7 @@ const WORLDS: [string, () => WhatsAppWorld][] = [
 
 for (const [name, makeWorld] of WORLDS) {
   describe(`the delivery engine over ${name}`, function () {
+    auditDocumentsAfterEach(adminDb);
     this.timeout(60_000);
     const world = makeWorld();
 

@@ -238,6 +238,7 @@ const distribution = z.object({
   count: z.number(),
   meanSec: z.number().nullable(),
   medianSec: z.number().nullable(),
+  p90Sec: z.number().nullable(),
 });
 
 /**
