@@ -86,8 +86,7 @@ export function documentKind<S extends z.ZodObject>(schema: S): DocumentKind<z.i
         throw error;
       }
     },
-    undeclared: (data) =>
-      schema.def.catchall ? [] : Object.keys(data).filter((field) => !(field in schema.shape)),
+    undeclared: (data) => (schema.def.catchall ? [] : Object.keys(data).filter((field) => !(field in schema.shape))),
     partial,
     select: (query, ...fields) => query.select(...fields).withConverter(partial(...fields)),
   };
