@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { readDockerfile } from "../../scripts/deploy/dockerfile";
@@ -89,6 +89,39 @@ describe("worker container (Dockerfile replayed without Docker)", function () {
       assert.match(output, /"message":"shutdown_finished"/);
     } finally {
       child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("worker image build stage", () => {
+  /** The @wa-gateway workspaces the worker's bundle compiles in: worker/src's imports, and theirs. */
+  function bundledWorkspaces(): string[] {
+    const found = new Set<string>();
+    const visit = (dir: string) => {
+      for (const file of readdirSync(join(REPO_ROOT, dir, "src"), { recursive: true, encoding: "utf8" })) {
+        if (!file.endsWith(".ts")) continue;
+        const text = readFileSync(join(REPO_ROOT, dir, "src", file), "utf8");
+        for (const [, name] of text.matchAll(/from "@wa-gateway\/([a-z]+)"/g)) {
+          if (!found.has(name!)) {
+            found.add(name!);
+            visit(name!);
+          }
+        }
+      }
+    };
+    visit("worker");
+    return [...found].sort();
+  }
+
+  it("copies every workspace the worker bundles, its package.json and its sources", () => {
+    const copied = readDockerfile(DOCKERFILE)
+      .stage("build")
+      .flatMap((step) => (step.kind === "copy" ? step.sources : []));
+    const workspaces = bundledWorkspaces();
+    assert.ok(workspaces.includes("core"), "the worker bundles core");
+    for (const workspace of workspaces) {
+      assert.ok(copied.includes(`${workspace}/package.json`), `the build stage copies ${workspace}/package.json`);
+      assert.ok(copied.includes(`${workspace}/src`), `the build stage copies ${workspace}/src`);
     }
   });
 });
