@@ -15,3 +15,4 @@ export * from "./accounts/backlog";
 export * from "./accounts/connection";
 export * from "./accounts/transportEvents";
 export * from "./longrun";
+export * from "./leases";

@@ -6,7 +6,7 @@ import {
   claimFields,
   DEFAULT_RETRY_POLICY,
   failureFields,
-  holdsLease,
+  holdsSendLease,
   TokenBucket,
   type OutboxLeaseView,
 } from "@wa-gateway/core";
@@ -55,10 +55,10 @@ describe("outbox lifecycle", () => {
 
   it("only the claimer under the current epoch holds the lease", () => {
     const held = entry({ status: "processing", claimedBy: "w1", leaseEpoch: 5 });
-    assert.equal(holdsLease(held, "w1", 5), true);
-    assert.equal(holdsLease(held, "w1", 4), false);
-    assert.equal(holdsLease(held, "w2", 5), false);
-    assert.equal(holdsLease({ ...held, status: "sent" }, "w1", 5), false);
+    assert.equal(holdsSendLease(held, "w1", 5), true);
+    assert.equal(holdsSendLease(held, "w1", 4), false);
+    assert.equal(holdsSendLease(held, "w2", 5), false);
+    assert.equal(holdsSendLease({ ...held, status: "sent" }, "w1", 5), false);
   });
 
   it("a failure retries until the attempt limit, then fails", () => {

@@ -141,7 +141,7 @@ describe("worker account lease hygiene", function () {
     await seedLinkedSession(adminDb(), "acc-1", "40711111111@s.whatsapp.net");
     const stale = accountStore(adminDb(), "old-holder", 30);
     const result = await stale.session("acc-1", 7).clear();
-    assert.equal(result, "lost");
+    assert.equal(result, "fenced");
     assert.equal((await adminDb().doc(paths.waSession("acc-1")).get()).exists, true);
   });
 });

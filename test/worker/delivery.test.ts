@@ -100,7 +100,7 @@ describe("worker delivery against the emulator: the simulator's send faults", fu
       await stale.fail(requestId, a.kind === "claimed" ? a.epoch : -1, "thread-1", { permanent: true, message: "x" }),
       "fenced",
     );
-    assert.equal(await fresh.finish(requestId, b.kind === "claimed" ? b.epoch : -1, "thread-1"), "finished");
+    assert.equal(await fresh.finish(requestId, b.kind === "claimed" ? b.epoch : -1, "thread-1"), "written");
     assert.equal((await outbox(requestId)).claimedBy, "worker-b");
   });
 
@@ -110,7 +110,7 @@ describe("worker delivery against the emulator: the simulator's send faults", fu
     const retry = { maxAttempts: 5, baseMs: 10, maxMs: 100 };
     assert.equal((await outboxStore(adminDb(), "worker-a", 60, retry).claim(requestId, "thread-1")).kind, "claimed");
     const lost = await outboxStore(adminDb(), "worker-b", 60, retry).claim(requestId, "thread-1");
-    assert.equal(lost.kind === "lost" && lost.why, "leased");
+    assert.equal(lost.kind === "held" && lost.why, "leased");
   });
 
   it("keeps per-thread order even when the first message needs a retry", async () => {

@@ -124,7 +124,7 @@ describe("the Firestore session store: one document per key, fenced by the accou
       ).exists,
       false,
     );
-    assert.equal(await stale.session.open(), "lost", "an older epoch cannot take the session back");
+    assert.equal(await stale.session.open(), "fenced", "an older epoch cannot take the session back");
   });
 
   it("a read that fails is an error, never an empty session", async () => {
@@ -174,7 +174,7 @@ describe("the Firestore session store: one document per key, fenced by the accou
       .doc(paths.account(ACCOUNT))
       .update({ "owner.leaseUntil": new Date(0) });
     const fresh = await holder("w2");
-    assert.equal(await stale.session.clear(), "lost");
+    assert.equal(await stale.session.clear(), "fenced");
     assert.equal(await countDocs(adminDb(), paths.waSessionKeys(ACCOUNT)), 450);
 
     assert.equal(await fresh.session.clear(), "written");

@@ -18,7 +18,7 @@ import { backoffMs } from "../outbox/lifecycle";
  *                                                                       kept; waits for regenerate-QR)
  *
  * A close whose record finds the lease gone (440 when another worker took the account, any close
- * after a takeover) lets the account go instead: the record is a fenced write, "lost" means stop.
+ * after a takeover) lets the account go instead: the record is a fenced write, "fenced" means stop.
  */
 
 /**
@@ -120,18 +120,6 @@ export const DORMANT_STATUSES: ReadonlySet<AccountStatus> = new Set(["logged_out
 /** Statuses a worker claims the account in: not dormant, and not waiting for a person (needs_qr). */
 export function wantsSocket(status: AccountStatus): boolean {
   return !DORMANT_STATUSES.has(status) && status !== "needs_qr";
-}
-
-/** The account lease: free, ours, or someone else's until it expires. */
-export type AccountLeaseState = "free" | "ours" | "theirs";
-
-export function accountLeaseState(
-  owner: { workerId: string; leaseUntilMs: number } | null,
-  workerId: string,
-  nowMs: number,
-): AccountLeaseState {
-  if (!owner || owner.leaseUntilMs <= nowMs) return "free";
-  return owner.workerId === workerId ? "ours" : "theirs";
 }
 
 /** Closes within the hour before `nowMs`, from the account document's `recentDisconnects`. */

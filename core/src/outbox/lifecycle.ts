@@ -1,4 +1,5 @@
 import type { OutboxStatus } from "../documents/outbox";
+import { holdsLease, type Lease, type LeaseClaim } from "../leases";
 
 /**
  * The outbox entry's lifecycle, in one place:
@@ -49,15 +50,16 @@ export function claimableAgainAt(entry: OutboxLeaseView): number | null {
   return null;
 }
 
+/**
+ * A claim of an entry: the lease's answers (core/leases.ts), with the entry inside `claimed`,
+ * plus what only an outbox entry can answer.
+ */
 export type ClaimResult<Entry = undefined> =
-  /** `takeover`: the entry was `processing` under a lease that ran out (its holder died or hung). */
-  | { kind: "claimed"; epoch: number; attempt: number; takeover: boolean; entry: Entry }
-  /** `until`: when it may be claimable again (server time), null once final. */
-  | { kind: "lost"; why: "not_due" | "leased" | "final"; until: number | null }
+  | Exclude<LeaseClaim<{ attempt: number; entry: Entry }>, { kind: "held" }>
+  /** `until`: when it may be claimable again (server time): the live lease's end (`leased`), the next attempt (`not_due`), or null once final. */
+  | { kind: "held"; why: "not_due" | "leased" | "final"; until: number | null }
   /** Claimed `maxAttempts` times without an outcome: now `failed`. */
-  | { kind: "gave_up"; attempts: number }
-  | { kind: "missing" };
-export type FinishResult = "finished" | "fenced" | "missing";
+  | { kind: "gave_up"; attempts: number };
 
 /** Fields that make `workerId` the lease holder; the epoch fences every earlier holder. */
 export function claimFields(entry: OutboxLeaseView, workerId: string, nowMs: number, leaseSec: number) {
@@ -71,9 +73,16 @@ export function claimFields(entry: OutboxLeaseView, workerId: string, nowMs: num
   };
 }
 
+/** The entry's send lease: there is one only while it is `processing`. */
+export function outboxLease(entry: OutboxLeaseView): Lease | null {
+  return entry.status === "processing" && entry.claimedBy !== null
+    ? { holder: entry.claimedBy, untilMs: entry.leaseUntilMs ?? 0, epoch: entry.leaseEpoch }
+    : null;
+}
+
 /** Only the worker that claimed under this epoch, while still `processing`, may finish or renew. */
-export function holdsLease(entry: OutboxLeaseView, workerId: string, epoch: number): boolean {
-  return entry.status === "processing" && entry.claimedBy === workerId && entry.leaseEpoch === epoch;
+export function holdsSendLease(entry: OutboxLeaseView, workerId: string, epoch: number): boolean {
+  return holdsLease(outboxLease(entry), workerId, epoch);
 }
 
 export interface RetryPolicy {

@@ -1,5 +1,6 @@
 import {
-  accountLeaseState,
+  holdsLease,
+  leaseState,
   afterClose,
   closesWithinHour,
   DORMANT_STATUSES,
@@ -7,6 +8,7 @@ import {
   wantsSocket,
   type AccountStatus,
   type PacingPolicy,
+  type LeaseWrite,
   type ReconnectPolicy,
 } from "@wa-gateway/core";
 import { InboundQueue } from "../inbound/inboundQueue";
@@ -19,7 +21,7 @@ import { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { AccountSocket, SessionStore, ConnectionUpdate, Transport } from "../transport/transport";
 import { retryWhile } from "../retry";
 import type { ServerClock } from "../serverClock";
-import type { AccountStore, AccountView, FencedWrite } from "./accountStore";
+import type { AccountStore, AccountView } from "./accountStore";
 import type { DormantAccount, DormantAccounts } from "./dormantAccounts";
 
 /** How old a send may be and still be re-encrypted for a contact's phone that asks for it again. */
@@ -196,7 +198,7 @@ export class AccountManager {
         dormantSinceMs,
         sessionLeft: seen.status === "removed" && seen.sessionClearedAtMs < seen.removedAtMs,
         backlogLeft: seen.backlogResolvedAtMs < dormantSinceMs,
-        lease: accountLeaseState(seen.owner, this.o.workerId, this.o.clock.now()),
+        lease: leaseState(seen.owner, this.o.workerId, this.o.clock.now()),
       };
       if (account.sessionLeft || account.backlogLeft) out.push(account);
     }
@@ -231,7 +233,7 @@ export class AccountManager {
     for (const [accountId, seen] of this.seen) {
       if (this.held.size >= this.o.maxAccounts || this.stopping || this.paused) break;
       if (this.held.has(accountId) || !wantsSocket(seen.status)) continue;
-      if (accountLeaseState(seen.owner, this.o.workerId, this.o.clock.now()) === "theirs") continue;
+      if (leaseState(seen.owner, this.o.workerId, this.o.clock.now()) === "theirs") continue;
       await this.claim(accountId, seen).catch((err: Error) =>
         this.o.logger.error({ accountId, err }, "account_claim_failed"),
       );
@@ -242,11 +244,7 @@ export class AccountManager {
     if (held.stopping) return;
     const seen = this.seen.get(held.accountId);
     if (!seen) return this.drop(held, "account_deleted");
-    if (
-      seen.owner &&
-      (seen.owner.workerId !== this.o.workerId || seen.owner.epoch !== held.epoch) &&
-      seen.owner.leaseUntilMs > this.o.clock.now()
-    ) {
+    if (seen.owner && !holdsLease(seen.owner, this.o.workerId, held.epoch) && seen.owner.untilMs > this.o.clock.now()) {
       return this.drop(held, "lease_taken");
     }
     if (Date.now() >= held.leaseDeadlineMs) return this.drop(held, "lease_not_renewed");
@@ -442,7 +440,7 @@ export class AccountManager {
           cooldownUntilMs: held.cooldownUntilMs,
         });
         // The lease is gone (440 after a takeover, or any close a newer holder outran): let go.
-        if (recorded === "lost" || recorded === "missing") return this.drop(held, `disconnect_record_${recorded}`);
+        if (recorded === "fenced" || recorded === "missing") return this.drop(held, `disconnect_record_${recorded}`);
         held.reconnects++;
         if (next.kind === "reconnect_now") {
           // 515 after pairing: the new creds must be stored before the next socket reads them.
@@ -486,7 +484,7 @@ export class AccountManager {
   private async recordDisconnect(
     held: Held,
     close: Parameters<AccountStore["recordDisconnect"]>[2],
-  ): Promise<FencedWrite | "unrecorded"> {
+  ): Promise<LeaseWrite | "unrecorded"> {
     const { accountId, epoch } = held;
     const { code } = close;
     try {

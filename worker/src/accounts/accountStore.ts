@@ -6,8 +6,13 @@ import {
   type UpdateData,
 } from "firebase-admin/firestore";
 import {
-  accountLeaseState,
+  holdsLease,
+  leaseState,
+  nextEpoch,
   RECENT_DISCONNECTS_KEPT,
+  type Lease,
+  type LeaseClaim,
+  type LeaseWrite,
   type AccountDocument,
   type AccountStatus,
   type TimestampLike,
@@ -19,18 +24,14 @@ import { ServerClock } from "../serverClock";
 import type { SessionStore } from "../transport/transport";
 import { firestoreSessionStore } from "./sessionStore";
 
-/** `takeover`: another worker held the lease and let it run out (it died or hung) rather than release it. */
-export type AccountClaim =
-  { kind: "claimed"; epoch: number; takeover: boolean } | { kind: "lost" } | { kind: "missing" };
-export type FencedWrite = "written" | "lost" | "missing";
-
-const ownerOf = ({ owner }: AccountDocument) =>
-  owner ? { workerId: owner.workerId, leaseUntilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null;
+/** The account lease (`owner`) in the fenced-lease terms of core/leases.ts. */
+const ownerOf = ({ owner }: AccountDocument): Lease | null =>
+  owner ? { holder: owner.workerId, untilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null;
 
 /** What the worker reads of an account document: everything its lifecycle decides on. */
 export interface AccountView {
   status: AccountStatus;
-  owner: { workerId: string; leaseUntilMs: number; epoch: number } | null;
+  owner: Lease | null;
   qrRequestedAtMs: number;
   phoneNumber: string | null;
   removedAtMs: number;
@@ -86,15 +87,14 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
     epoch: number,
     fields: (data: AccountDocument, nowMs: number) => AccountUpdate | null,
     deletes: DocumentReference[] = [],
-  ): Promise<FencedWrite> {
+  ): Promise<LeaseWrite> {
     return optimisticUpdate(
       db,
       [ref(accountId)],
       ([snap], nowMs) => {
         const data = snap.data();
         if (!data) return { result: "missing" };
-        const owner = ownerOf(data);
-        if (!owner || owner.workerId !== workerId || owner.epoch !== epoch) return { result: "lost" };
+        if (!holdsLease(ownerOf(data), workerId, epoch)) return { result: "fenced" };
         const update = withoutLeavingRemoved(data, fields(data, nowMs));
         return {
           result: "written",
@@ -129,18 +129,19 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
     },
 
     /** Takes the lease when it is free (never held, released, or expired): a new epoch fences the old holder. */
-    claim(accountId: string): Promise<AccountClaim> {
+    claim(accountId: string): Promise<LeaseClaim> {
       return optimisticUpdate(
         db,
         [ref(accountId)],
-        ([snap], nowMs): OptimisticDecision<AccountClaim> => {
+        ([snap], nowMs): OptimisticDecision<LeaseClaim> => {
           const data = snap.data();
           if (!data) return { result: { kind: "missing" } };
           const owner = ownerOf(data);
-          if (accountLeaseState(owner, workerId, nowMs) === "theirs") return { result: { kind: "lost" } };
-          const epoch = (owner?.epoch ?? 0) + 1;
+          if (leaseState(owner, workerId, nowMs) === "theirs")
+            return { result: { kind: "held", until: owner!.untilMs } };
+          const epoch = nextEpoch(owner);
           return {
-            result: { kind: "claimed", epoch, takeover: owner !== null && owner.workerId !== workerId },
+            result: { kind: "claimed", epoch, takeover: owner !== null && owner.holder !== workerId },
             updates: [updateOf(ref(accountId), { owner: { workerId, leaseUntil: leaseUntil(nowMs), epoch } })],
           };
         },
@@ -148,12 +149,12 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
       );
     },
 
-    renew(accountId: string, epoch: number): Promise<FencedWrite> {
+    renew(accountId: string, epoch: number): Promise<LeaseWrite> {
       return fenced(accountId, epoch, (_, nowMs) => ({ "owner.leaseUntil": leaseUntil(nowMs) }));
     },
 
     /** Gives the lease up (shutdown, dormant account); the next claimant needs no wait. */
-    release(accountId: string, epoch: number, status?: AccountStatus): Promise<FencedWrite> {
+    release(accountId: string, epoch: number, status?: AccountStatus): Promise<LeaseWrite> {
       return fenced(accountId, epoch, () => ({ owner: null, ...(status ? { status } : {}) }));
     },
 

@@ -1,4 +1,4 @@
-import { backlogVerdict, type AccountLeaseState, type AccountStatus } from "@wa-gateway/core";
+import { backlogVerdict, type AccountStatus, type LeaseState } from "@wa-gateway/core";
 import type { Logger } from "../logging/logger";
 import type { OutboxStore } from "../outbox/outboxStore";
 import type { ServerClock } from "../serverClock";
@@ -14,7 +14,7 @@ export interface DormantAccount {
   sessionLeft: boolean;
   /** Entries may still wait for it (none resolved since it became dormant). */
   backlogLeft: boolean;
-  lease: AccountLeaseState;
+  lease: LeaseState;
 }
 
 export interface DormantAccountsOptions {

@@ -1,9 +1,8 @@
 import { FieldValue, type DocumentReference, type Firestore, type Timestamp } from "firebase-admin/firestore";
-import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
+import { GrpcStatus, grpcStatusOf, type LeaseWrite } from "@wa-gateway/core";
 import { readTogether, waSessionKeys, waSessions } from "@wa-gateway/data";
 import { loadBaileys } from "../transport/baileys/module";
 import type { SessionChange, SessionStore } from "../transport/transport";
-import type { FencedWrite } from "./accountStore";
 
 /** Firestore's limits are 500 writes and 10 MiB per commit; stay well inside both. */
 const MAX_WRITES_PER_BATCH = 400;
@@ -18,7 +17,7 @@ export class SessionFenceLost extends Error {
 }
 
 /** Deletes `refs` in one batch that holds only while the account lease is `epoch`'s (accountStore). */
-export type LeaseFencedDelete = (refs: DocumentReference[], last: boolean) => Promise<FencedWrite>;
+export type LeaseFencedDelete = (refs: DocumentReference[], last: boolean) => Promise<LeaseWrite>;
 
 /**
  * One account's WhatsApp session in Firestore: the creds on `waSessions/{accountId}` and one
@@ -57,11 +56,11 @@ export function firestoreSessionStore(
     return JSON.parse(text, BufferJSON.reviver);
   }
 
-  async function open(): Promise<"opened" | "lost"> {
+  async function open(): Promise<"opened" | "fenced"> {
     for (;;) {
       const snap = await credsRef.get();
       const theirs = snap.data()?.epoch;
-      if (theirs !== undefined && theirs > epoch) return "lost";
+      if (theirs !== undefined && theirs > epoch) return "fenced";
       try {
         const written = snap.exists
           ? await credsRef.update(
@@ -82,7 +81,7 @@ export function firestoreSessionStore(
   }
 
   async function commitBatches(change: SessionChange): Promise<void> {
-    if (!fence && (await open()) === "lost") throw new SessionFenceLost(accountId);
+    if (!fence && (await open()) === "fenced") throw new SessionFenceLost(accountId);
     const writes: { type: string; id: string; value: string | null; bytes: number }[] = [];
     for (const [type, values] of Object.entries(change.keys ?? {})) {
       for (const [id, value] of Object.entries(values)) {
@@ -159,7 +158,7 @@ export function firestoreSessionStore(
     flushed: () => serialised(async () => undefined),
 
     clear: () =>
-      serialised(async (): Promise<FencedWrite> => {
+      serialised(async (): Promise<LeaseWrite> => {
         const keys = await waSessionKeys.all(db, accountId).listDocuments();
         for (let start = 0; start < keys.length; start += MAX_WRITES_PER_BATCH) {
           const result = await deleteUnderLease(keys.slice(start, start + MAX_WRITES_PER_BATCH), false);

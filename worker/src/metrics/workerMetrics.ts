@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { DisconnectCode, type ClaimResult, type FinishResult } from "@wa-gateway/core";
+import { DisconnectCode, type ClaimResult, type LeaseWrite } from "@wa-gateway/core";
 import type { OutboxFigures } from "./outboxFigures";
 import { RecentCount } from "./recentCount";
 
@@ -137,7 +137,7 @@ export class WorkerMetrics {
   }
 
   claimed(result: ClaimResult<unknown>): void {
-    this.claims.inc({ result: result.kind === "lost" ? result.why : result.kind });
+    this.claims.inc({ result: result.kind === "held" ? result.why : result.kind });
     if (result.kind === "claimed" && result.takeover) this.takeovers.inc({ lease: "outbox" });
   }
 
@@ -150,8 +150,8 @@ export class WorkerMetrics {
     this.sendAttempts.inc();
   }
 
-  sendFinished(result: FinishResult, latencyMs: number): void {
-    if (result !== "finished") {
+  sendFinished(result: LeaseWrite, latencyMs: number): void {
+    if (result !== "written") {
       this.sends.inc({ outcome: "fenced" });
       return;
     }

@@ -1,15 +1,16 @@
 import { performance } from "node:perf_hooks";
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { GrpcStatus, lockStep } from "@wa-gateway/core";
+import { GrpcStatus, leaseState, nextEpoch, type Lease, type LeaseClaim, type LeaseWrite } from "@wa-gateway/core";
 import { locks } from "@wa-gateway/data";
 import { ServerClock } from "../serverClock";
 
 const { ALREADY_EXISTS, FAILED_PRECONDITION, NOT_FOUND } = GrpcStatus;
 
-export type LockAttempt = "acquired" | "renewed" | "held_elsewhere" | "lost";
+/** A tick of the lock, in the fenced-lease words of core/leases.ts: a claim, or a renewal (a write under the lease). */
+export type LockTick = LeaseClaim["kind"] | Exclude<LeaseWrite, "missing">;
 
 /**
- * `wa_metrics/longrun/locks/{name}`: a lease one instance holds at a time. Every write is
+ * `wa_metrics/longrun/locks/{name}`: a fenced lease (core/leases.ts) one instance holds at a time. Every write is
  * conditional (create, or update/delete on the update time we last saw), so two instances can
  * never both believe they hold it, and a killed holder leaves nothing but a lease that expires.
  * Whose lease is live is judged on Firestore's clock (the read time), and whether ours still is
@@ -31,51 +32,55 @@ export function heartbeatLock(
     renewedAt: Timestamp.fromMillis(now),
   });
 
-  async function acquire(): Promise<LockAttempt> {
+  async function claim(): Promise<LockTick> {
     const askedAt = performance.now();
     const snap = await ref.get();
     const now = snap.readTime.toMillis();
     clock.observe(now);
     const data = snap.data();
-    const view = data && { holder: data.holder, leaseUntilMs: data.leaseUntilTs.toMillis(), epoch: data.epoch };
-    if (lockStep(view, holder, now) === "held_elsewhere") return "held_elsewhere";
-    const epoch = (view?.epoch ?? 0) + 1;
+    const lease: Lease | undefined = data && {
+      holder: data.holder,
+      untilMs: data.leaseUntilTs.toMillis(),
+      epoch: data.epoch,
+    };
+    if (leaseState(lease, holder, now) === "theirs") return "held";
+    const epoch = nextEpoch(lease);
     const doc = { holder, epoch, acquiredAt: Timestamp.fromMillis(now), ...leaseFields(now) };
     try {
       const result = snap.exists
         ? await ref.update(doc, { lastUpdateTime: snap.updateTime! })
         : await locks.create(db, name).create(doc);
       held = { epoch, writeTime: result.writeTime, localDeadline: askedAt + leaseSec * 1000 };
-      return "acquired";
+      return "claimed";
     } catch (err) {
       const code = (err as { code?: number }).code;
-      if (code === ALREADY_EXISTS || code === FAILED_PRECONDITION || code === NOT_FOUND) return "held_elsewhere";
+      if (code === ALREADY_EXISTS || code === FAILED_PRECONDITION || code === NOT_FOUND) return "held";
       throw err;
     }
   }
 
-  async function renew(): Promise<LockAttempt> {
+  async function renew(): Promise<LockTick> {
     const current = held!;
     const askedAt = performance.now();
     try {
       const result = await ref.update(leaseFields(clock.now()), { lastUpdateTime: current.writeTime });
       clock.observe(result.writeTime.toMillis());
       held = { ...current, writeTime: result.writeTime, localDeadline: askedAt + leaseSec * 1000 };
-      return "renewed";
+      return "written";
     } catch (err) {
       const code = (err as { code?: number }).code;
       if (code === FAILED_PRECONDITION || code === NOT_FOUND) {
         held = null;
-        return "lost";
+        return "fenced";
       }
       throw err;
     }
   }
 
   return {
-    /** Acquires when free or expired, renews when ours. */
-    tick(): Promise<LockAttempt> {
-      return held ? renew() : acquire();
+    /** Claims when free or expired, renews when ours: `claimed`, `held` (by another), `written` (renewed) or `fenced` (lost it). */
+    tick(): Promise<LockTick> {
+      return held ? renew() : claim();
     },
     /** Ours and not yet run out (a local duration since we wrote it): safe to write a beat under it. */
     holds(): { epoch: number } | null {

@@ -139,11 +139,11 @@ export function startHeartbeats(o: HeartbeatOptions) {
   async function lockTick(): Promise<void> {
     const was = lock.holds();
     const attempt = await lock.tick();
-    if (attempt === "acquired") {
+    if (attempt === "claimed") {
       o.logger.info({ lock: HEARTBEAT_LOCK, epoch: lock.holds()?.epoch }, "heartbeat_lock_acquired");
       // Beat at once: the bucket the previous holder missed is the one the watchdog is waiting for.
       await beat();
-    } else if (attempt === "lost") {
+    } else if (attempt === "fenced") {
       o.logger.warn({ lock: HEARTBEAT_LOCK, epoch: was?.epoch }, "heartbeat_lock_lost");
     }
   }

@@ -123,7 +123,7 @@ export class AccountOutbox {
     const { store, logger, metrics } = this.o;
     const claim = await store.claim(p.requestId, p.threadId);
     metrics.claimed(claim);
-    if (claim.kind === "missing" || (claim.kind === "lost" && claim.until === null)) {
+    if (claim.kind === "missing" || (claim.kind === "held" && claim.until === null)) {
       this.pending.delete(p.requestId);
       return;
     }
@@ -132,7 +132,7 @@ export class AccountOutbox {
       logger.error({ requestId: p.requestId, attempts: claim.attempts }, "outbox_gave_up");
       return;
     }
-    if (claim.kind === "lost") {
+    if (claim.kind === "held") {
       // Leased elsewhere or not due yet: it keeps its place, so its thread's later messages wait for it.
       this.pending.set(
         p.requestId,
@@ -168,7 +168,7 @@ export class AccountOutbox {
         const asked = Date.now();
         void store.renew(entry.requestId, entry.epoch).then(
           (r) => {
-            if (r === "finished") leaseUntilMs = asked + this.o.leaseSec * 1000;
+            if (r === "written") leaseUntilMs = asked + this.o.leaseSec * 1000;
             else logger.warn({ requestId: entry.requestId, result: r }, "outbox_lease_renewal_lost");
           },
           (err: Error) => logger.warn({ requestId: entry.requestId, err: err.message }, "outbox_lease_renewal_failed"),
@@ -218,8 +218,7 @@ export class AccountOutbox {
       },
       "outbox_send_failed",
     );
-    // fail() answers "finished" when the entry went back to the queue for a retry.
-    if (result === "failed" || result === "finished") metrics.sendFailed(result === "failed");
+    if (result === "failed" || result === "retrying") metrics.sendFailed(result === "failed");
     if (result === "failed") {
       this.pending.delete(entry.requestId);
     } else {

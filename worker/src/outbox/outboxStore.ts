@@ -7,9 +7,9 @@ import {
   claimFields,
   failureFields,
   gaveUpFields,
-  holdsLease,
+  holdsSendLease,
   type ClaimResult,
-  type FinishResult,
+  type LeaseWrite,
   type MessageStatus,
   type OutboxDocument,
   type OutboxLeaseView,
@@ -33,6 +33,9 @@ export interface ClaimedEntry {
   text: string;
   providerMessageId: string;
 }
+
+/** A failed attempt recorded: queued again for a retry, or failed for good; or not ours to record. */
+export type FailResult = "retrying" | "failed" | Exclude<LeaseWrite, "written">;
 
 /** What the deliverer knows of an entry that is not final yet. */
 export interface PendingEntry {
@@ -129,7 +132,7 @@ export function outboxStore(
         // Claimed, finished or retried meanwhile: not ours to give up; look again when it may be due.
         return {
           result: {
-            kind: "lost",
+            kind: "held",
             why: why === "due" ? "not_due" : why,
             until: why === "due" ? nowMs : claimableAgainAt(view),
           },
@@ -198,7 +201,7 @@ export function outboxStore(
         const view = leaseView(data);
         const why = claimability(view, nowMs, retry.maxAttempts);
         if (why === "exhausted") return { result: { kind: "exhausted" } };
-        if (why !== "due") return { result: { kind: "lost", why, until: claimableAgainAt(view) } };
+        if (why !== "due") return { result: { kind: "held", why, until: claimableAgainAt(view) } };
         const fields = claimFields(view, workerId, nowMs, leaseSec);
         return {
           updates: [updateOf(ref(requestId), fields)],
@@ -224,27 +227,27 @@ export function outboxStore(
     },
 
     /** Extends the lease during a slow send; "fenced" means another worker has it now. */
-    renew(requestId: string, epoch: number): Promise<FinishResult> {
-      return update<FinishResult>(requestId, (entry, nowMs) => {
+    renew(requestId: string, epoch: number): Promise<LeaseWrite> {
+      return update<LeaseWrite>(requestId, (entry, nowMs) => {
         const data = entry.data();
         if (!data) return { result: "missing" as const };
-        if (!holdsLease(leaseView(data), workerId, epoch)) return { result: "fenced" as const };
+        if (!holdsSendLease(leaseView(data), workerId, epoch)) return { result: "fenced" as const };
         return {
-          result: "finished" as const,
+          result: "written" as const,
           updates: [updateOf(ref(requestId), { leaseUntil: Timestamp.fromMillis(nowMs + leaseSec * 1000) })],
         };
       });
     },
 
     /** Marks `sent`, only while this worker still holds the lease under `epoch`. */
-    finish(requestId: string, epoch: number, threadId: string): Promise<FinishResult> {
-      return withMessage<FinishResult>(requestId, threadId, (entry, msg, nowMs) => {
+    finish(requestId: string, epoch: number, threadId: string): Promise<LeaseWrite> {
+      return withMessage<LeaseWrite>(requestId, threadId, (entry, msg, nowMs) => {
         const data = entry.data();
         if (!data) return { result: "missing" as const };
-        if (!holdsLease(leaseView(data), workerId, epoch)) return { result: "fenced" as const };
+        if (!holdsSendLease(leaseView(data), workerId, epoch)) return { result: "fenced" as const };
         const now = Timestamp.fromMillis(nowMs);
         return {
-          result: "finished" as const,
+          result: "written" as const,
           updates: [
             updateOf(ref(requestId), {
               status: "sent",
@@ -260,16 +263,16 @@ export function outboxStore(
       });
     },
 
-    /** Records a failed attempt: back to `queued` after a backoff, or `failed` for good. */
-    fail(requestId: string, epoch: number, threadId: string, failure: SendFailure): Promise<FinishResult | "failed"> {
-      return withMessage<FinishResult | "failed">(requestId, threadId, (entry, msg, nowMs) => {
+    /** Records a failed attempt: back to `queued` after a backoff (`retrying`), or `failed` for good. */
+    fail(requestId: string, epoch: number, threadId: string, failure: SendFailure): Promise<FailResult> {
+      return withMessage<FailResult>(requestId, threadId, (entry, msg, nowMs) => {
         const data = entry.data();
         if (!data) return { result: "missing" as const };
         const view = leaseView(data);
-        if (!holdsLease(view, workerId, epoch)) return { result: "fenced" as const };
+        if (!holdsSendLease(view, workerId, epoch)) return { result: "fenced" as const };
         const fields = failureFields(view, failure, nowMs, retry);
         if (fields.status !== "failed")
-          return { result: "finished" as const, updates: [updateOf(ref(requestId), fields)] };
+          return { result: "retrying" as const, updates: [updateOf(ref(requestId), fields)] };
         return {
           result: "failed" as const,
           updates: [
@@ -325,15 +328,15 @@ export function outboxStore(
     },
 
     /** Hands a claimed entry back untouched (shutdown), so another worker can take it at once. */
-    release(requestId: string, epoch: number): Promise<FinishResult> {
-      return update<FinishResult>(requestId, (entry, nowMs) => {
+    release(requestId: string, epoch: number): Promise<LeaseWrite> {
+      return update<LeaseWrite>(requestId, (entry, nowMs) => {
         const data = entry.data();
         if (!data) return { result: "missing" as const };
         const view = leaseView(data);
-        if (!holdsLease(view, workerId, epoch)) return { result: "fenced" as const };
+        if (!holdsSendLease(view, workerId, epoch)) return { result: "fenced" as const };
         const now = Timestamp.fromMillis(nowMs);
         return {
-          result: "finished" as const,
+          result: "written" as const,
           updates: [
             updateOf(ref(requestId), {
               status: "queued",

@@ -1,4 +1,4 @@
-import type { ConnectionUpdate, InboundMessage, Receipt } from "@wa-gateway/core";
+import type { ConnectionUpdate, InboundMessage, LeaseWrite, Receipt } from "@wa-gateway/core";
 
 export type { ConnectionUpdate, InboundMessage, Receipt };
 
@@ -27,8 +27,8 @@ export interface SessionChange {
  * means "no session".
  */
 export interface SessionStore {
-  /** Takes the session for this lease epoch; "lost" if a newer holder already has. */
-  open(): Promise<"opened" | "lost">;
+  /** Takes the session for this lease epoch; "fenced" if a newer holder already has. */
+  open(): Promise<"opened" | "fenced">;
   /** The creds, or undefined when the account was never linked (or its session was deleted). */
   readCreds(): Promise<Record<string, unknown> | undefined>;
   /** The keys of one type that exist among `ids`, values exactly as committed. */
@@ -37,8 +37,8 @@ export interface SessionStore {
   commit(change: SessionChange): Promise<void>;
   /** Resolves once every commit asked for so far has finished. */
   flushed(): Promise<void>;
-  /** Deletes creds and keys, only while this worker holds the account lease ("lost": it does not). */
-  clear(): Promise<"written" | "lost" | "missing">;
+  /** Deletes creds and keys, only while this worker holds the account lease ("fenced": it does not). */
+  clear(): Promise<LeaseWrite>;
 }
 
 /** Our own recent sends, for a contact whose phone asks for one again (Baileys' `getMessage`). */

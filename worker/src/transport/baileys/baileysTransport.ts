@@ -118,7 +118,7 @@ export class BaileysTransport implements Transport {
   ): Promise<WASocket | undefined> {
     const B = await loadBaileys();
     handlers.connection({ state: "connecting" });
-    if ((await session.open()) === "lost") {
+    if ((await session.open()) === "fenced") {
       handlers.connection({ state: "close", code: 440, reason: "a newer lease holder owns the session" });
       return undefined;
     }
