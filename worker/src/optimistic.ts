@@ -28,9 +28,8 @@ export interface OptimisticDecision<R> {
 
 /**
  * Read, decide, then commit the updates in one batch that holds only if every updated document
- * is unchanged since it was read (update-time preconditions); on a conflict, read again.
- * Unlike a transaction it takes no locks, so a worker killed half-way (SIGKILL) leaves nothing
- * for the others to wait on.
+ * is unchanged since it was read (update-time preconditions); on a conflict, read again. Every
+ * worker write goes this way, never through a locking transaction: why is in core/src/leases.ts.
  *
  * `decide` gets the server's time of the read (`nowMs`): every lease is judged and written on
  * Firestore's clock, never on the worker's own (see serverClock.ts); `clock` learns it too.

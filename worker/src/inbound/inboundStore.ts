@@ -21,8 +21,7 @@ export function inboundStore(db: Firestore) {
     /**
      * Stores one inbound message exactly once: the dedupe marker, the thread message and the
      * thread update commit in one batch, so a replay finds the marker and a new message is never
-     * lost. No locking transaction (see optimistic.ts): a worker killed half-way must not leave
-     * locks that stall the account's next messages. The marker and a new thread's peer record are
+     * lost; no locking transaction (core/src/leases.ts says why). The marker and a new thread's peer record are
      * created, so two workers storing at once conflict (ALREADY_EXISTS) and the loser reads again.
      */
     async store(accountId: string, message: InboundMessage): Promise<InboundResult> {

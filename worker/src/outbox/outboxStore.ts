@@ -73,10 +73,9 @@ function leaseView(d: OutboxDocument): OutboxLeaseView {
 }
 
 /**
- * The worker's side of the outbox lifecycle (core/outbox/lifecycle.ts). Every change is an
- * optimistic update (read, then commit only if unchanged), never a locking transaction: a worker
- * killed mid-way must not leave locks that stall the others. Leases are judged and written on
- * Firestore's clock (the read time), never on the worker's.
+ * The worker's side of the outbox lifecycle (core/outbox/lifecycle.ts) and of its send lease
+ * (core/leases.ts): every change an optimistic update (read, then commit only if unchanged),
+ * leases judged and written on Firestore's clock (the read time), never on the worker's.
  */
 export function outboxStore(
   db: Firestore,
