@@ -139,7 +139,7 @@ describe("delivery bounds: no hung send, crashing message or lost claim blocks o
       // The other thread's message is created last: once it is sent, the loop has passed thread-1.
       await eventually("the other thread's message sent", () => sends.includes("c"));
       assert.deepEqual(sends, ["c"], "b did not overtake a, still in flight elsewhere");
-      assert.ok(claims.includes(`${a.requestId}:lost`));
+      assert.ok(claims.includes(`${a.requestId}:held`));
       assert.ok(!claims.some((x) => x.startsWith(b.requestId)), "b was not even claimed");
     } finally {
       await deliverer.stop();

@@ -71,8 +71,8 @@ export function logFindings(entries: LogEntry[], fromMs: number, toMs: number): 
       findings.authFailures++;
     }
     if (status === 429 || outcome === "resource-exhausted") findings.rateLimited++;
-    // The worker logs outbox_send_failed with result "failed" when final, otherwise a retry follows.
-    if (payload.message === "outbox_send_failed" && payload.result !== "failed") findings.retries++;
+    // The worker logs outbox_send_failed with result "retrying" when a retry follows ("failed": final).
+    if (payload.message === "outbox_send_failed" && payload.result === "retrying") findings.retries++;
     const where = `${entry.timestamp ?? "?"}${entry.insertId ? ` ${entry.insertId}` : ""}`;
     for (const secret of findSecrets(JSON.stringify(entry))) findings.secrets.push({ ...secret, where });
   }

@@ -1,4 +1,4 @@
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { Timestamp, type DocumentData, type Firestore, type Query } from "firebase-admin/firestore";
 import {
   heartbeatDocument,
   incidentDocument,
@@ -26,6 +26,14 @@ const probeKind = documentKind(probeDocument);
 const incidentKind = documentKind(incidentDocument);
 const rollupKind = documentKind(rollupDocument);
 const runKind = documentKind(runDocument);
+
+/** The documents of `query` whose Timestamp `field` is in [fromMs, toMs), oldest first. */
+function within<T>(query: Query<T, DocumentData>, field: string, fromMs: number, toMs: number): Query<T, DocumentData> {
+  return query
+    .where(field, ">=", Timestamp.fromMillis(fromMs))
+    .where(field, "<", Timestamp.fromMillis(toMs))
+    .orderBy(field);
+}
 
 /**
  * `config/current`: edited by operators in the console, so it is read raw and resolved by
@@ -63,12 +71,7 @@ export const heartbeats = {
   create: (db: Firestore, bucketId: string) => heartbeatKind.writeRef(db, paths.longrun.heartbeat(bucketId)),
   all: (db: Firestore) => heartbeatKind.query(db, paths.longrun.heartbeats),
   /** Beats committed in [fromMs, toMs), by server time, oldest first. */
-  between: (db: Firestore, fromMs: number, toMs: number) =>
-    heartbeats
-      .all(db)
-      .where("serverTs", ">=", Timestamp.fromMillis(fromMs))
-      .where("serverTs", "<", Timestamp.fromMillis(toMs))
-      .orderBy("serverTs"),
+  between: (db: Firestore, fromMs: number, toMs: number) => within(heartbeats.all(db), "serverTs", fromMs, toMs),
 };
 
 /** `probes/{probeKey}`: written by the probes job; read by it, the rollup and the reports. */
@@ -78,12 +81,7 @@ export const probes = {
   create: (db: Firestore, key: string) => probeKind.writeRef(db, paths.longrun.probe(key)),
   all: (db: Firestore) => probeKind.query(db, paths.longrun.probes),
   /** Probes started in [fromMs, toMs), oldest first. */
-  startedBetween: (db: Firestore, fromMs: number, toMs: number) =>
-    probes
-      .all(db)
-      .where("startedAt", ">=", Timestamp.fromMillis(fromMs))
-      .where("startedAt", "<", Timestamp.fromMillis(toMs))
-      .orderBy("startedAt"),
+  startedBetween: (db: Firestore, fromMs: number, toMs: number) => within(probes.all(db), "startedAt", fromMs, toMs),
 };
 
 /** `incidents/{incidentId}`: written by the monitoring jobs (reconcileIncidents decides); read by the rollup and the reports. */

@@ -107,7 +107,7 @@ describe("log export findings", () => {
         entry({ jsonPayload: { message: "whatsapp_proxy_send", outcome: "permission-denied" } }),
         entry({ httpRequest: { status: 401 } }),
         entry({ jsonPayload: { message: "whatsapp_proxy_send", outcome: "resource-exhausted" } }),
-        entry({ severity: "WARNING", jsonPayload: { message: "outbox_send_failed", result: "finished" } }),
+        entry({ severity: "WARNING", jsonPayload: { message: "outbox_send_failed", result: "retrying" } }),
         entry({ severity: "WARNING", jsonPayload: { message: "outbox_send_failed", result: "failed" } }),
         entry({ timestamp: "2025-12-30T09:59:59Z", severity: "ERROR" }),
       ],

@@ -94,12 +94,14 @@ export function outboxStore(
 
   /** The thread message update that moves it forward to `next`, or none (never backward). */
   function messageUpdate(
-    msg: DocumentSnapshot<ThreadMessageDocument>,
+    msg: DocumentSnapshot<ThreadMessageDocument> | null,
     next: MessageStatus,
     now: Timestamp,
   ): DocumentUpdate[] {
-    const current = msg.data();
-    return current && advancesStatus(current.status, next) ? [updateOf(msg.ref, { status: next, updatedAt: now })] : [];
+    const current = msg?.data();
+    return msg && current && advancesStatus(current.status, next)
+      ? [updateOf(msg.ref, { status: next, updatedAt: now })]
+      : [];
   }
 
   /** The outbox entry and its thread message (the claim told us its thread), read together. */
@@ -118,6 +120,36 @@ export function outboxStore(
       ([entry, msg], nowMs) => decide(entry, msg, nowMs),
       clock,
     );
+  }
+
+  /**
+   * A write only this worker's send lease under `epoch` may make: `missing` and `fenced` are
+   * answered here, the rest by `write` (given the entry's thread message when `threadId` is).
+   */
+  function underLease<R>(
+    requestId: string,
+    epoch: number,
+    threadId: string | null,
+    write: (
+      view: OutboxLeaseView,
+      msg: DocumentSnapshot<ThreadMessageDocument> | null,
+      nowMs: number,
+    ) => OptimisticDecision<R>,
+  ): Promise<R | Exclude<LeaseWrite, "written">> {
+    const decide = (
+      entry: DocumentSnapshot<OutboxDocument>,
+      msg: DocumentSnapshot<ThreadMessageDocument> | null,
+      nowMs: number,
+    ): OptimisticDecision<R | Exclude<LeaseWrite, "written">> => {
+      const data = entry.data();
+      if (!data) return { result: "missing" };
+      const view = leaseView(data);
+      if (!holdsSendLease(view, workerId, epoch)) return { result: "fenced" };
+      return write(view, msg, nowMs);
+    };
+    return threadId === null
+      ? update(requestId, (entry, nowMs) => decide(entry, null, nowMs))
+      : withMessage(requestId, threadId, decide);
   }
 
   /** Fails an entry whose claims ran out, and its thread message; re-checked, as it may have moved on. */
@@ -227,23 +259,15 @@ export function outboxStore(
 
     /** Extends the lease during a slow send; "fenced" means another worker has it now. */
     renew(requestId: string, epoch: number): Promise<LeaseWrite> {
-      return update<LeaseWrite>(requestId, (entry, nowMs) => {
-        const data = entry.data();
-        if (!data) return { result: "missing" as const };
-        if (!holdsSendLease(leaseView(data), workerId, epoch)) return { result: "fenced" as const };
-        return {
-          result: "written" as const,
-          updates: [updateOf(ref(requestId), { leaseUntil: Timestamp.fromMillis(nowMs + leaseSec * 1000) })],
-        };
-      });
+      return underLease(requestId, epoch, null, (_view, _msg, nowMs) => ({
+        result: "written" as const,
+        updates: [updateOf(ref(requestId), { leaseUntil: Timestamp.fromMillis(nowMs + leaseSec * 1000) })],
+      }));
     },
 
     /** Marks `sent`, only while this worker still holds the lease under `epoch`. */
     finish(requestId: string, epoch: number, threadId: string): Promise<LeaseWrite> {
-      return withMessage<LeaseWrite>(requestId, threadId, (entry, msg, nowMs) => {
-        const data = entry.data();
-        if (!data) return { result: "missing" as const };
-        if (!holdsSendLease(leaseView(data), workerId, epoch)) return { result: "fenced" as const };
+      return underLease(requestId, epoch, threadId, (_view, msg, nowMs) => {
         const now = Timestamp.fromMillis(nowMs);
         return {
           result: "written" as const,
@@ -264,11 +288,7 @@ export function outboxStore(
 
     /** Records a failed attempt: back to `queued` after a backoff (`retrying`), or `failed` for good. */
     fail(requestId: string, epoch: number, threadId: string, failure: SendFailure): Promise<FailResult> {
-      return withMessage<FailResult>(requestId, threadId, (entry, msg, nowMs) => {
-        const data = entry.data();
-        if (!data) return { result: "missing" as const };
-        const view = leaseView(data);
-        if (!holdsSendLease(view, workerId, epoch)) return { result: "fenced" as const };
+      return underLease(requestId, epoch, threadId, (view, msg, nowMs) => {
         const fields = failureFields(view, failure, nowMs, retry);
         if (fields.status !== "failed")
           return { result: "retrying" as const, updates: [updateOf(ref(requestId), fields)] };
@@ -328,11 +348,7 @@ export function outboxStore(
 
     /** Hands a claimed entry back untouched (shutdown), so another worker can take it at once. */
     release(requestId: string, epoch: number): Promise<LeaseWrite> {
-      return update<LeaseWrite>(requestId, (entry, nowMs) => {
-        const data = entry.data();
-        if (!data) return { result: "missing" as const };
-        const view = leaseView(data);
-        if (!holdsSendLease(view, workerId, epoch)) return { result: "fenced" as const };
+      return underLease(requestId, epoch, null, (view, _msg, nowMs) => {
         const now = Timestamp.fromMillis(nowMs);
         return {
           result: "written" as const,
