@@ -4,7 +4,7 @@ import type { OutboxStatus } from "../documents/outbox";
 import type { AlertLine } from "./alertMessage";
 import type { ConfigResolution } from "./config";
 import type { Beat } from "./heartbeatMath";
-import type { Evaluation, IncidentAction } from "./incidents";
+import type { IncidentAction, OpenIncident } from "./incidents";
 import type { IncidentRecord, ProbeRecord, Rollup } from "./rollup";
 import type { AccountCounts, HeartbeatState, OutboxView, WatchedAccount } from "./watchdog";
 
@@ -34,13 +34,12 @@ export interface WatchdogReads {
 export interface IncidentStore {
   /**
    * One transaction: refuses a run whose `run` was already applied (a scheduler firing twice),
-   * reads the open incidents, decides with `reconcileIncidents`, writes the result, and claims
-   * the notifications it will send (so a second run does not send them again).
+   * reads the open incidents, writes what the job's `decide` makes of them (reconcileIncidents,
+   * in core), and claims the notifications it will send (so a second run does not send them again).
    */
   applyIncidents(args: {
     nowMs: number;
-    evaluations: Evaluation[];
-    repeatMs: number;
+    decide: (open: OpenIncident[]) => IncidentAction[];
     run?: { job: string; scheduleMs: number; lastGoodConfig?: unknown };
   }): Promise<ApplyResult>;
   /** A notification that could not be delivered is unclaimed, so the next run tries again. */

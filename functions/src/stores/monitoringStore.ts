@@ -4,7 +4,6 @@ import {
   CLAIM_STALE_MS,
   DEFAULT_MONITORING_CONFIG,
   INCIDENT_TYPES,
-  reconcileIncidents,
   noticeId,
   resolveMonitoringConfig,
   type AccountDocument,
@@ -163,7 +162,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
       }));
     },
 
-    applyIncidents({ nowMs, evaluations, repeatMs, run }) {
+    applyIncidents({ nowMs, decide, run }) {
       return db.runTransaction(async (tx) => {
         let deferred: AlertLine[] = [];
         let stillClaimed: PendingNotice[] = [];
@@ -189,7 +188,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
             notifyPending: incident.notifyPending,
           };
         });
-        const actions = reconcileIncidents({ open, evaluations, nowMs, repeatMs });
+        const actions = decide(open);
         for (const a of actions) {
           if (a.kind === "open") {
             const e = a.evaluation;

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_MONITORING_CONFIG,
-  reconcileIncidents,
   runRollup,
   runWatchdog,
   type AlertChannel,
@@ -18,14 +17,15 @@ import {
 const quiet: JobLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const NOW = Date.parse("2025-12-31T00:05:00Z");
 
-/** Incidents and config in memory: what a job asked to apply, and a channel that counts its sends. */
+/** Incidents and config in memory (none open): what a job opened, and a channel that counts its sends. */
 function memoryIncidents() {
   const evaluations: Evaluation[] = [];
   const store: IncidentStore & ConfigSource = {
     loadConfig: async () => ({ kind: "ok", config: DEFAULT_MONITORING_CONFIG }),
     applyIncidents: async (args) => {
-      evaluations.push(...args.evaluations);
-      return { status: "applied", actions: reconcileIncidents({ open: [], ...args }), deferred: [] };
+      const actions = args.decide([]);
+      for (const action of actions) if (action.kind === "open") evaluations.push(action.evaluation);
+      return { status: "applied", actions, deferred: [] };
     },
     unclaimNotifications: async () => undefined,
     deferNotices: async () => undefined,

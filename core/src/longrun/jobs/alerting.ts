@@ -1,5 +1,5 @@
 import { alertLines, alertMessages, noticeId, type AlertLine } from "../alertMessage";
-import type { Evaluation, IncidentAction } from "../incidents";
+import { reconcileIncidents, type Evaluation, type IncidentAction, type OpenIncident } from "../incidents";
 import type { AlertChannel, IncidentStore, JobLog } from "../ports";
 
 /**
@@ -66,8 +66,14 @@ function lineOf(a: IncidentAction & { kind: "open" | "remind" }): Pick<AlertLine
     : { kind: "remind", type: a.incident.type, key: a.incident.key, sinceMs: a.incident.tsStartMs };
 }
 
+/** What a run's evaluations do to the open incidents (core/longrun/incidents.ts), for the store's transaction. */
+export const incidentsAfter =
+  (evaluations: Evaluation[], nowMs: number, repeatMs: number) =>
+  (open: OpenIncident[]): IncidentAction[] =>
+    reconcileIncidents({ open, evaluations, nowMs, repeatMs });
+
 /** Apply evaluations outside the watchdog (probe results, rollup failures) and announce them. */
 export async function reportEvaluations(deps: AlertDeps, evaluations: Evaluation[], nowMs: number, repeatMs: number) {
-  const applied = await deps.store.applyIncidents({ nowMs, evaluations, repeatMs });
+  const applied = await deps.store.applyIncidents({ nowMs, decide: incidentsAfter(evaluations, nowMs, repeatMs) });
   if (applied.status === "applied") await announce(deps, applied.actions, nowMs);
 }

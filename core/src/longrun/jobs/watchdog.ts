@@ -1,7 +1,7 @@
 import { GLOBAL_KEY, type Evaluation } from "../incidents";
 import type { ConfigSource, ProbeStore, WatchdogReads } from "../ports";
 import { evaluateAccounts, evaluateHeartbeats, evaluateOutbox } from "../watchdog";
-import { announce, type AlertDeps } from "./alerting";
+import { announce, incidentsAfter, type AlertDeps } from "./alerting";
 import { advanceProbes } from "./probes";
 
 export interface WatchdogDeps extends AlertDeps {
@@ -34,8 +34,7 @@ export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs 
   if (cfg.kind === "invalid") deps.log.warn("monitoring_config_invalid", { problems: cfg.problems });
   const applied = await deps.store.applyIncidents({
     nowMs,
-    evaluations,
-    repeatMs: config.alertRepeatSec * 1000,
+    decide: incidentsAfter(evaluations, nowMs, config.alertRepeatSec * 1000),
     run: {
       job: "watchdog",
       scheduleMs,
@@ -51,8 +50,7 @@ export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs 
   const probeActions = probes.evaluations.length
     ? await deps.store.applyIncidents({
         nowMs,
-        evaluations: probes.evaluations,
-        repeatMs: config.alertRepeatSec * 1000,
+        decide: incidentsAfter(probes.evaluations, nowMs, config.alertRepeatSec * 1000),
       })
     : undefined;
   const actions = [...applied.actions, ...(probeActions?.status === "applied" ? probeActions.actions : [])];
