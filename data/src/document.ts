@@ -35,8 +35,6 @@ export function parseDocument<T>(schema: z.ZodType<T>, path: string, data: unkno
 
 /** Typed references of one kind of document: reads parse with the schema, writes are typed by it. */
 export interface DocumentKind<T extends DocumentData> {
-  schema: z.ZodType<T>;
-  converter: FirestoreDataConverter<T, WrittenDocument<T>>;
   /** Read and update (partial writes are typed by the schema, Dates allowed for Timestamps). */
   ref(db: Firestore, path: string): DocumentReference<T, WrittenDocument<T>>;
   /**
@@ -73,8 +71,6 @@ export function documentKind<S extends z.ZodObject>(schema: S): DocumentKind<z.i
     return converterOf(schema.pick(mask as never) as unknown as z.ZodType<Pick<T, K>>);
   };
   return {
-    schema: schema as unknown as z.ZodType<T>,
-    converter,
     ref: (db, path) => db.doc(path).withConverter(converter),
     writeRef: (db, path) => db.doc(path) as unknown as DocumentReference<WrittenDocument<T>, WrittenDocument<T>>,
     query: (db, collectionPath) => db.collection(collectionPath).withConverter(converter),

@@ -19,30 +19,48 @@ import { threadMessages, threadPeers, threads } from "./collections/threads";
 const ID = "[^/]+";
 const LONGRUN = "wa_metrics/longrun";
 
+interface DocumentKindEntry {
+  name: string;
+  /** The id of the collection it lives in: what a collection-group read names. */
+  collection: string;
+  path: RegExp;
+  kind: DocumentKind<DocumentData> | null;
+}
+
+/** The documents of the collection at `collectionPath` (segments may be the ID pattern), or the one named `id`. */
+function at(name: string, collectionPath: string, kind: DocumentKind<DocumentData> | null, id = ID): DocumentKindEntry {
+  return { name, collection: collectionPath.split("/").pop()!, path: new RegExp(`^${collectionPath}/${id}$`), kind };
+}
+
+const kinds = <T extends DocumentData>(kind: DocumentKind<T>) => kind as unknown as DocumentKind<DocumentData>;
+
 /**
  * Every kind of document the system stores, by path: what a schema audit walks. `kind` null:
  * `config/current`, edited by operators and resolved leniently (core's resolveMonitoringConfig).
  */
-export const documentKinds: { name: string; path: RegExp; kind: DocumentKind<DocumentData> | null }[] = [
-  { name: "accounts", path: new RegExp(`^accounts/${ID}$`), kind: accounts.kind },
-  { name: "waSessions", path: new RegExp(`^waSessions/${ID}$`), kind: waSessions.kind },
-  { name: "waSessions keys", path: new RegExp(`^waSessions/${ID}/keys/${ID}$`), kind: waSessionKeys.kind },
-  { name: "outbox", path: new RegExp(`^outbox/${ID}$`), kind: outbox.kind },
-  { name: "threads", path: new RegExp(`^threads/${ID}$`), kind: threads.kind },
-  { name: "thread messages", path: new RegExp(`^threads/${ID}/messages/${ID}$`), kind: threadMessages.kind },
-  { name: "threadPeers", path: new RegExp(`^threadPeers/${ID}$`), kind: threadPeers.kind },
-  { name: "inboundDedupe", path: new RegExp(`^inboundDedupe/${ID}$`), kind: inboundDedupe.kind },
-  { name: "rateLimits", path: new RegExp(`^rateLimits/${ID}$`), kind: rateLimits.kind },
-  { name: "monitoring config", path: new RegExp(`^${LONGRUN}/config/current$`), kind: null },
-  { name: "heartbeat state", path: new RegExp(`^${LONGRUN}/state/current$`), kind: heartbeatState.kind },
-  { name: "watchdog memory", path: new RegExp(`^${LONGRUN}/state/watchdog$`), kind: watchdogMemory.kind },
-  { name: "locks", path: new RegExp(`^${LONGRUN}/locks/${ID}$`), kind: locks.kind },
-  { name: "heartbeats", path: new RegExp(`^${LONGRUN}/heartbeats/${ID}$`), kind: heartbeats.kind },
-  { name: "probes", path: new RegExp(`^${LONGRUN}/probes/${ID}$`), kind: probes.kind },
-  { name: "incidents", path: new RegExp(`^${LONGRUN}/incidents/${ID}$`), kind: incidents.kind },
-  { name: "rollups", path: new RegExp(`^${LONGRUN}/rollups/${ID}$`), kind: rollups.kind },
-  { name: "runs", path: new RegExp(`^${LONGRUN}/runs/${ID}$`), kind: runs.kind },
-] as { name: string; path: RegExp; kind: DocumentKind<DocumentData> | null }[];
+export const documentKinds: DocumentKindEntry[] = [
+  at("accounts", "accounts", kinds(accounts.kind)),
+  at("waSessions", "waSessions", kinds(waSessions.kind)),
+  at("waSessions keys", `waSessions/${ID}/keys`, kinds(waSessionKeys.kind)),
+  at("outbox", "outbox", kinds(outbox.kind)),
+  at("threads", "threads", kinds(threads.kind)),
+  at("thread messages", `threads/${ID}/messages`, kinds(threadMessages.kind)),
+  at("threadPeers", "threadPeers", kinds(threadPeers.kind)),
+  at("inboundDedupe", "inboundDedupe", kinds(inboundDedupe.kind)),
+  at("rateLimits", "rateLimits", kinds(rateLimits.kind)),
+  at("monitoring config", `${LONGRUN}/config`, null, "current"),
+  at("heartbeat state", `${LONGRUN}/state`, kinds(heartbeatState.kind), "current"),
+  at("watchdog memory", `${LONGRUN}/state`, kinds(watchdogMemory.kind), "watchdog"),
+  at("locks", `${LONGRUN}/locks`, kinds(locks.kind)),
+  at("heartbeats", `${LONGRUN}/heartbeats`, kinds(heartbeats.kind)),
+  at("probes", `${LONGRUN}/probes`, kinds(probes.kind)),
+  at("incidents", `${LONGRUN}/incidents`, kinds(incidents.kind)),
+  at("rollups", `${LONGRUN}/rollups`, kinds(rollups.kind)),
+  at("runs", `${LONGRUN}/runs`, kinds(runs.kind)),
+];
+
+/** Every collection id the system writes (`messages`, `keys`, `heartbeats`…): what a collection-group read covers. */
+export const collectionIds = [...new Set(documentKinds.map((entry) => entry.collection))];
 
 /** The kind of document stored at `path`, or undefined for a path the system never writes. */
 export function documentKindOf(path: string) {

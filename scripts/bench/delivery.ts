@@ -24,7 +24,7 @@ async function reset(db: Firestore): Promise<void> {
   });
   for (let i = 0; i < ACCOUNTS; i++) {
     const id = `bench-${i}`;
-    await accounts.create(db, id).set(
+    await accounts.write(db, id).set(
       newAccountDocument({
         createdBy: "bench",
         now: new Date(),

@@ -116,7 +116,7 @@ async function watchdogCosts() {
     streakStartedAt: Timestamp.fromMillis(now - DAY_SEC * 1000),
     firstHeartbeatAt: Timestamp.fromMillis(now - DAY_SEC * 1000),
   });
-  await accounts.create(db, "main").set({
+  await accounts.write(db, "main").set({
     ...newAccountDocument({ createdBy: "bench", now: new Date(), status: "connected", memberUids: [] }),
     owner: { workerId: "w", epoch: 1, leaseUntil: Timestamp.fromMillis(now + 3_600_000) },
   });

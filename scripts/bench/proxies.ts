@@ -15,7 +15,7 @@ const SENDS_PER_USER = 20; // under the default 30-per-minute per-user limit
 async function seedAccount(projectId: string, memberUids: string[]) {
   const db = getFirestore(initializeAdminApp({ projectId }, "bench-seed"));
   await accounts
-    .create(db, "bench-acc")
+    .write(db, "bench-acc")
     .set(newAccountDocument({ createdBy: "bench", now: new Date(), status: "connected", memberUids }));
   return db;
 }

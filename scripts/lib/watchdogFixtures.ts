@@ -39,7 +39,7 @@ export async function seedHealthySystem(db: Firestore, count: number, nowMs: num
   for (let start = 0; start < count; start += 500) {
     const batch = db.batch();
     for (let i = start; i < Math.min(count, start + 500); i++) {
-      batch.set(accounts.create(db, accountIdAt(i)), {
+      batch.set(accounts.write(db, accountIdAt(i)), {
         ...newAccountDocument({ createdBy: "fixture", now: new Date(nowMs), status: "connected" }),
         owner: { workerId: "w", epoch: 1, leaseUntil: Timestamp.fromMillis(nowMs + 3_600_000) },
       });

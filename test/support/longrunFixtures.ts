@@ -21,7 +21,7 @@ export async function seedProbe(
   over: Pick<ProbeDocument, "key" | "type" | "result"> & { startedAt: Date } & Partial<WrittenDocument<ProbeDocument>>,
 ): Promise<void> {
   const { startedAt } = over;
-  await probes.create(db, over.key).set({
+  await probes.write(db, over.key).set({
     latencyMs: over.result === "PASS" ? 900 : null,
     reason: over.result === "PASS" ? null : "timeout",
     attempt: 1,
@@ -46,7 +46,7 @@ export async function seedIncident(
   over: { type: IncidentType; tsStart: Date; tsEnd?: Date | null } & Partial<WrittenDocument<IncidentDocument>>,
 ): Promise<void> {
   const { tsStart, tsEnd = null } = over;
-  await incidents.create(db, id).set({
+  await incidents.write(db, id).set({
     key: "global",
     severity: INCIDENT_TYPES[over.type].severity,
     status: tsEnd ? "resolved" : "open",
@@ -73,7 +73,7 @@ export async function seedOutboxEntry(
   over: Pick<OutboxDocument, "status"> & { createdAt: Date } & Partial<WrittenDocument<OutboxDocument>>,
 ): Promise<void> {
   const final = over.status === "sent" || over.status === "failed";
-  await outbox.create(db, requestId).set({
+  await outbox.write(db, requestId).set({
     uid: "u1",
     clientMessageId: requestId,
     threadId: "t1",

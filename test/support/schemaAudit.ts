@@ -1,18 +1,12 @@
 import type { Firestore } from "firebase-admin/firestore";
-import { documentKindOf } from "@wa-gateway/data";
-
-/** The collection ids the system writes (subcollections included): read as collection groups, fast at any size. */
-const COLLECTION_IDS = [
-  ...["accounts", "waSessions", "keys", "outbox", "threads", "messages", "threadPeers", "inboundDedupe", "rateLimits"],
-  ...["config", "state", "locks", "heartbeats", "probes", "incidents", "rollups", "runs"],
-];
+import { collectionIds, documentKindOf } from "@wa-gateway/data";
 
 /** Every stored document under the collections the system writes, and any top-level collection it does not. */
 async function allDocuments(db: Firestore) {
-  const groups = await Promise.all(COLLECTION_IDS.map((id) => db.collectionGroup(id).get()));
+  const groups = await Promise.all(collectionIds.map((id) => db.collectionGroup(id).get()));
   const unknown = (await db.listCollections())
     .map((c) => c.id)
-    .filter((id) => !COLLECTION_IDS.includes(id) && id !== "wa_metrics" && id !== "emulatorReset");
+    .filter((id) => !collectionIds.includes(id) && id !== "wa_metrics" && id !== "emulatorReset");
   return { docs: groups.flatMap((g) => g.docs), unknown };
 }
 

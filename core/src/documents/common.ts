@@ -6,13 +6,6 @@ export interface TimestampLike {
   toDate(): Date;
 }
 
-/** Milliseconds of a stored Timestamp; null for anything else (a missing or null field). */
-export function millisOf(value: unknown): number | null {
-  return typeof (value as TimestampLike | null | undefined)?.toMillis === "function"
-    ? (value as TimestampLike).toMillis()
-    : null;
-}
-
 export const timestamp = z.custom<TimestampLike>(
   (value) => typeof (value as TimestampLike | null)?.toMillis === "function",
   { message: "expected a Firestore Timestamp" },

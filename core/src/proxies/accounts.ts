@@ -7,17 +7,14 @@ import type { z } from "zod";
 import type { clientAccount } from "./contract";
 import { accountRequest, addAccountRequest, getAccountsRequest, parseRequest } from "./requests";
 
-/** An account as stored; fields may be missing on documents an operator edited by hand. */
-export type StoredAccount = Partial<AccountDocument>;
-
 export interface AccountStore {
   /** Every account (admins) or those listing `memberUid`. */
-  list(filter: { memberUid?: string }): Promise<Array<{ id: string; account: StoredAccount }>>;
+  list(filter: { memberUid?: string }): Promise<Array<{ id: string; account: AccountDocument }>>;
   create(accountId: string, account: WrittenDocument<AccountDocument>): Promise<void>;
   /** Reads the account and applies `decide`'s fields in one transaction. */
   update<R>(
     accountId: string,
-    decide: (account: StoredAccount | undefined) => { fields?: Partial<WrittenDocument<AccountDocument>>; result: R },
+    decide: (account: AccountDocument | undefined) => { fields?: Partial<WrittenDocument<AccountDocument>>; result: R },
   ): Promise<R>;
   /** Deletes `waSessions/{accountId}` and everything below it. */
   deleteSession(accountId: string): Promise<void>;
@@ -33,15 +30,15 @@ export type AccountView = z.infer<typeof clientAccount>;
 
 const iso = (t: { toDate(): Date } | null | undefined) => (t ? t.toDate().toISOString() : null);
 
-export function accountView(id: string, a: StoredAccount): AccountView {
+export function accountView(id: string, a: AccountDocument): AccountView {
   return {
     accountId: id,
-    label: a.label ?? null,
-    status: a.status ?? "pending_qr",
-    phoneNumber: a.phoneNumber ?? null,
-    qr: a.qr ?? null,
+    label: a.label,
+    status: a.status,
+    phoneNumber: a.phoneNumber,
+    qr: a.qr,
     qrExpiresAt: iso(a.qrExpiresAt),
-    pairingCode: a.pairingCode ?? null,
+    pairingCode: a.pairingCode,
     lastDisconnect: a.lastDisconnect ? { code: a.lastDisconnect.code, at: iso(a.lastDisconnect.at)! } : null,
     updatedAt: iso(a.updatedAt),
   };
@@ -52,7 +49,7 @@ export async function handleGetAccounts(deps: AccountDeps, caller: Caller, data:
   const rows = await deps.store.list(caller.admin ? {} : { memberUid: caller.uid });
   const showRemoved = caller.admin && req?.includeRemoved === true;
   const accounts = rows
-    .filter(({ account }) => mayUseAccount(caller, { memberUids: account.memberUids ?? [] }))
+    .filter(({ account }) => mayUseAccount(caller, account))
     .filter(({ account }) => showRemoved || account.status !== "removed")
     .map(({ id, account }) => accountView(id, account))
     .sort((a, b) => a.accountId.localeCompare(b.accountId));
@@ -100,7 +97,7 @@ export async function handleAddAccount(deps: AccountDeps, caller: Caller, data: 
   return { success: true as const, accountId };
 }
 
-function existing(account: StoredAccount | undefined, accountId: string): StoredAccount {
+function existing(account: AccountDocument | undefined, accountId: string): AccountDocument {
   if (!account) throw new GatewayError("not-found", `accountId: no account ${accountId}`);
   return account;
 }

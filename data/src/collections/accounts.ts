@@ -12,6 +12,6 @@ const kind = documentKind(accountDocument);
 export const accounts = {
   kind,
   doc: (db: Firestore, accountId: string) => kind.ref(db, paths.account(accountId)),
-  create: (db: Firestore, accountId: string) => kind.writeRef(db, paths.account(accountId)),
+  write: (db: Firestore, accountId: string) => kind.writeRef(db, paths.account(accountId)),
   all: (db: Firestore) => kind.query(db, collections.accounts),
 };

@@ -10,7 +10,7 @@ export const inboundDedupe = {
   kind: dedupeKind,
   doc: (db: Firestore, accountId: string, messageId: string) =>
     dedupeKind.ref(db, paths.inboundDedupe(accountId, messageId)),
-  create: (db: Firestore, accountId: string, messageId: string) =>
+  write: (db: Firestore, accountId: string, messageId: string) =>
     dedupeKind.writeRef(db, paths.inboundDedupe(accountId, messageId)),
 };
 

@@ -62,13 +62,13 @@ export const watchdogMemory = {
 export const locks = {
   kind: lockKind,
   doc: (db: Firestore, name: string) => lockKind.ref(db, paths.longrun.lock(name)),
-  create: (db: Firestore, name: string) => lockKind.writeRef(db, paths.longrun.lock(name)),
+  write: (db: Firestore, name: string) => lockKind.writeRef(db, paths.longrun.lock(name)),
 };
 
 /** `heartbeats/{bucketId}`: created once per bucket by the heartbeat holder; read by the watchdog, rollup and reports. */
 export const heartbeats = {
   kind: heartbeatKind,
-  create: (db: Firestore, bucketId: string) => heartbeatKind.writeRef(db, paths.longrun.heartbeat(bucketId)),
+  write: (db: Firestore, bucketId: string) => heartbeatKind.writeRef(db, paths.longrun.heartbeat(bucketId)),
   all: (db: Firestore) => heartbeatKind.query(db, paths.longrun.heartbeats),
   /** Beats committed in [fromMs, toMs), by server time, oldest first. */
   between: (db: Firestore, fromMs: number, toMs: number) => within(heartbeats.all(db), "serverTs", fromMs, toMs),
@@ -78,7 +78,7 @@ export const heartbeats = {
 export const probes = {
   kind: probeKind,
   doc: (db: Firestore, key: string) => probeKind.ref(db, paths.longrun.probe(key)),
-  create: (db: Firestore, key: string) => probeKind.writeRef(db, paths.longrun.probe(key)),
+  write: (db: Firestore, key: string) => probeKind.writeRef(db, paths.longrun.probe(key)),
   all: (db: Firestore) => probeKind.query(db, paths.longrun.probes),
   /** Probes started in [fromMs, toMs), oldest first. */
   startedBetween: (db: Firestore, fromMs: number, toMs: number) => within(probes.all(db), "startedAt", fromMs, toMs),
@@ -88,7 +88,7 @@ export const probes = {
 export const incidents = {
   kind: incidentKind,
   doc: (db: Firestore, id: string) => incidentKind.ref(db, paths.longrun.incident(id)),
-  create: (db: Firestore, id: string) => incidentKind.writeRef(db, paths.longrun.incident(id)),
+  write: (db: Firestore, id: string) => incidentKind.writeRef(db, paths.longrun.incident(id)),
   all: (db: Firestore) => incidentKind.query(db, paths.longrun.incidents),
   /** The queries for incidents that started or ended in [fromMs, toMs); `includeOpen` adds every open one. */
   touchingQueries(db: Firestore, fromMs: number, toMs: number, { includeOpen = false } = {}) {

@@ -12,7 +12,7 @@ const kind = documentKind(outboxDocument);
 export const outbox = {
   kind,
   doc: (db: Firestore, requestId: string) => kind.ref(db, paths.outboxEntry(requestId)),
-  create: (db: Firestore, requestId: string) => kind.writeRef(db, paths.outboxEntry(requestId)),
+  write: (db: Firestore, requestId: string) => kind.writeRef(db, paths.outboxEntry(requestId)),
   all: (db: Firestore) => kind.query(db, collections.outbox),
 
   /**

@@ -13,7 +13,7 @@ const peerKind = documentKind(threadPeerDocument);
 export const threads = {
   kind: threadKind,
   doc: (db: Firestore, threadId: string) => threadKind.ref(db, paths.thread(threadId)),
-  create: (db: Firestore, threadId: string) => threadKind.writeRef(db, paths.thread(threadId)),
+  write: (db: Firestore, threadId: string) => threadKind.writeRef(db, paths.thread(threadId)),
   all: (db: Firestore) => threadKind.query(db, collections.threads),
 };
 
@@ -25,7 +25,7 @@ export const threadMessages = {
   kind: messageKind,
   doc: (db: Firestore, threadId: string, messageId: string) =>
     messageKind.ref(db, paths.threadMessage(threadId, messageId)),
-  create: (db: Firestore, threadId: string, messageId: string) =>
+  write: (db: Firestore, threadId: string, messageId: string) =>
     messageKind.writeRef(db, paths.threadMessage(threadId, messageId)),
   of: (db: Firestore, threadId: string) => messageKind.query(db, paths.threadMessages(threadId)),
 };
@@ -34,6 +34,6 @@ export const threadMessages = {
 export const threadPeers = {
   kind: peerKind,
   doc: (db: Firestore, accountId: string, peerJid: string) => peerKind.ref(db, paths.threadPeer(accountId, peerJid)),
-  create: (db: Firestore, accountId: string, peerJid: string) =>
+  write: (db: Firestore, accountId: string, peerJid: string) =>
     peerKind.writeRef(db, paths.threadPeer(accountId, peerJid)),
 };

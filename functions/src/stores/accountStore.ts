@@ -11,7 +11,7 @@ export function firestoreAccountStore(db: Firestore): AccountStore {
       return snap.docs.map((doc) => ({ id: doc.id, account: doc.data() }));
     },
     async create(accountId, account) {
-      await accounts.create(db, accountId).create(account);
+      await accounts.write(db, accountId).create(account);
     },
     update(accountId, decide) {
       return db.runTransaction(async (tx) => {

@@ -192,7 +192,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
         for (const a of actions) {
           if (a.kind === "open") {
             const e = a.evaluation;
-            tx.create(incidentDocs.create(db, a.id), {
+            tx.create(incidentDocs.write(db, a.id), {
               type: e.type,
               key: e.key,
               severity: INCIDENT_TYPES[e.type].severity,

@@ -49,7 +49,7 @@ export function firestoreProbeStore(db: Firestore, writer: string): ProbeStore {
   return {
     async createProbe(doc) {
       try {
-        await probes.create(db, doc.key).create({
+        await probes.write(db, doc.key).create({
           key: doc.key,
           type: doc.type,
           result: doc.result,

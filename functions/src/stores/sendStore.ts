@@ -43,12 +43,12 @@ export function firestoreSendStore(db: Firestore): SendStore {
           const decision = decide(snap);
           if (decision.kind === "refused") tx.set(rateLimits.write(db, uid), decision.rateLimit);
           if (decision.kind === "accepted") {
-            tx.create(outbox.create(db, requestId), decision.outbox);
-            tx.create(threadMessages.create(db, threadId, requestId), decision.message);
-            if (decision.thread.create) tx.create(threads.create(db, threadId), decision.thread.fields);
+            tx.create(outbox.write(db, requestId), decision.outbox);
+            tx.create(threadMessages.write(db, threadId, requestId), decision.message);
+            if (decision.thread.create) tx.create(threads.write(db, threadId), decision.thread.fields);
             else tx.update(threads.doc(db, threadId), decision.thread.fields);
             if (decision.thread.indexPeer)
-              tx.create(threadPeers.create(db, accountId, toJid), {
+              tx.create(threadPeers.write(db, accountId, toJid), {
                 accountId,
                 peerJid: toJid,
                 threadId,

@@ -68,7 +68,7 @@ export function firestoreSessionStore(
               { lastUpdateTime: snap.updateTime! },
             )
           : await waSessions
-              .create(db, accountId)
+              .write(db, accountId)
               .create({ epoch, creds: null, updatedAt: FieldValue.serverTimestamp() });
         fence = written.writeTime;
         return "opened";

@@ -38,14 +38,14 @@ export function inboundStore(db: Firestore) {
         const known = peer.data();
         const threadId = known ? known.threadId : inboundThreadId(accountId, message.fromJid);
         const batch = db.batch();
-        batch.create(inboundDedupe.create(db, accountId, message.messageId), {
+        batch.create(inboundDedupe.write(db, accountId, message.messageId), {
           accountId,
           messageId: message.messageId,
           threadId,
           createdAt: now,
           expireAt: Timestamp.fromMillis(now.toMillis() + DEDUPE_RETENTION_DAYS * 86_400_000),
         });
-        batch.create(threadMessages.create(db, threadId, `in_${encodeIdSegment(message.messageId)}`), {
+        batch.create(threadMessages.write(db, threadId, `in_${encodeIdSegment(message.messageId)}`), {
           direction: "in",
           text: message.text,
           status: "delivered",
@@ -57,14 +57,14 @@ export function inboundStore(db: Firestore) {
         });
         if (!known) {
           // Nobody owns a thread a peer opened: a member claims it, or the first to reply owns it.
-          batch.create(threadPeers.create(db, accountId, message.fromJid), {
+          batch.create(threadPeers.write(db, accountId, message.fromJid), {
             accountId,
             peerJid: message.fromJid,
             threadId,
             createdAt: now,
           });
           batch.set(
-            threads.create(db, threadId),
+            threads.write(db, threadId),
             {
               ownerUid: null,
               coWriterUids: [],

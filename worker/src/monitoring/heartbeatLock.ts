@@ -49,7 +49,7 @@ export function heartbeatLock(
     try {
       const result = snap.exists
         ? await ref.update(doc, { lastUpdateTime: snap.updateTime! })
-        : await locks.create(db, name).create(doc);
+        : await locks.write(db, name).create(doc);
       held = { epoch, writeTime: result.writeTime, localDeadline: askedAt + leaseSec * 1000 };
       return "claimed";
     } catch (err) {

@@ -56,7 +56,7 @@ export function heartbeatStore(db: Firestore) {
       resumed: { isFirstEver: boolean } | null,
     ): Promise<{ writtenMs: number } | "duplicate"> {
       const batch = db.batch();
-      batch.create(heartbeats.create(db, beat.bucketId), {
+      batch.create(heartbeats.write(db, beat.bucketId), {
         bucketId: beat.bucketId,
         tsIso: new Date(beat.atMs).toISOString(),
         ts: Timestamp.fromMillis(beat.atMs),
