@@ -8,7 +8,7 @@ import {
   paths,
   type Caller,
 } from "@wa-gateway/core";
-import { firestoreAccountStore } from "../../functions/src/stores/accountStore";
+import { firestoreAccountStore } from "../../functions/src/stores/accountAdminStore";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedAccount } from "../support/fixtures";
 

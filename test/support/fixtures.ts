@@ -1,6 +1,6 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { newAccountDocument, paths, type AccountStatus } from "@wa-gateway/core";
-import { accountStore } from "../../worker/src/accounts/accountStore";
+import { accountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
 
 /** Writes an account document as the add-account callable would, with the given overrides. */
 export async function seedAccount(
@@ -61,5 +61,5 @@ export async function allDocumentPaths(db: Firestore): Promise<string[]> {
 
 /** A session the simulated transport opens without a QR, written by the session store itself (epoch 0). */
 export async function seedLinkedSession(db: Firestore, accountId: string, meJid: string): Promise<void> {
-  await accountStore(db, "fixture", 30).session(accountId, 0).commit({ creds: { meJid } });
+  await accountLeaseStore(db, "fixture", 30).session(accountId, 0).commit({ creds: { meJid } });
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
 import { handleSend, paths } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
-import { accountStore } from "../../worker/src/accounts/accountStore";
+import { accountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { faultyEmulatorFirestore } from "../support/faultyFirestore";
@@ -139,7 +139,7 @@ describe("worker account lease hygiene", function () {
       owner: { workerId: "new-holder", leaseUntil: new Date(Date.now() + 60_000), epoch: 8 },
     });
     await seedLinkedSession(adminDb(), "acc-1", "40711111111@s.whatsapp.net");
-    const stale = accountStore(adminDb(), "old-holder", 30);
+    const stale = accountLeaseStore(adminDb(), "old-holder", 30);
     const result = await stale.session("acc-1", 7).clear();
     assert.equal(result, "fenced");
     assert.equal((await adminDb().doc(paths.waSession("acc-1")).get()).exists, true);

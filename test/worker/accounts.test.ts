@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
 import { handleRegenerateQr, handleRemoveAccount, paths } from "@wa-gateway/core";
-import { firestoreAccountStore } from "../../functions/src/stores/accountStore";
+import { firestoreAccountStore } from "../../functions/src/stores/accountAdminStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedAccount, seedLinkedSession } from "../support/fixtures";

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
 import { DEFAULT_RETRY_POLICY, handleSend, paths } from "@wa-gateway/core";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
-import { accountStore } from "../../worker/src/accounts/accountStore";
-import { heartbeatLock } from "../../worker/src/monitoring/heartbeatLock";
+import { accountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
+import { heartbeatLock } from "../../worker/src/longrun/heartbeatLock";
 import { outboxStore } from "../../worker/src/outbox/outboxStore";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedAccount, sendPayload } from "../support/fixtures";
@@ -61,13 +61,13 @@ describe(`leases are judged on Firestore's clock: a worker ${SKEW_MS / 1000} s o
       await seedAccount(adminDb(), "acc-1", {
         owner: { workerId: "holder", leaseUntil: new Date(Date.now() + 30_000), epoch: 3 },
       });
-      const fast = accountStore(adminDb(), "fast", 30);
+      const fast = accountLeaseStore(adminDb(), "fast", 30);
       assert.equal((await onSkewedClock(SKEW_MS, () => fast.claim("acc-1"))).kind, "held");
     });
 
     it("a worker whose clock is slow writes a lease that is live in real time", async () => {
       await seedAccount(adminDb(), "acc-1");
-      const slow = accountStore(adminDb(), "slow", 30);
+      const slow = accountLeaseStore(adminDb(), "slow", 30);
       assert.equal((await onSkewedClock(-SKEW_MS, () => slow.claim("acc-1"))).kind, "claimed");
       const owner = (await adminDb().doc(paths.account("acc-1")).get()).get("owner");
       assert.ok(millis(owner.leaseUntil) > Date.now() + 25_000);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
 import { DEFAULT_RETRY_POLICY, paths } from "@wa-gateway/core";
-import { accountStore } from "../../worker/src/accounts/accountStore";
-import { heartbeatLock } from "../../worker/src/monitoring/heartbeatLock";
+import { accountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
+import { heartbeatLock } from "../../worker/src/longrun/heartbeatLock";
 import { outboxStore } from "../../worker/src/outbox/outboxStore";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedAccount } from "../support/fixtures";
@@ -33,7 +33,7 @@ const users: LeaseUser[] = [
     name: "account lease (accounts/{id}.owner)",
     seed: () => seedAccount(adminDb(), "acc-1", { status: "connecting" }),
     holder(workerId) {
-      const store = accountStore(adminDb(), workerId, 30);
+      const store = accountLeaseStore(adminDb(), workerId, 30);
       return {
         claim: () => store.claim("acc-1"),
         renew: (epoch) => store.renew("acc-1", epoch),

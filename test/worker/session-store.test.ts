@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { SignalDataSet } from "@whiskeysockets/baileys";
 import { paths } from "@wa-gateway/core";
-import { accountStore } from "../../worker/src/accounts/accountStore";
+import { accountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
 import { SessionFenceLost } from "../../worker/src/accounts/sessionStore";
 import { sessionAuthState } from "../../worker/src/transport/baileys/authState";
 import { loadBaileys, type Baileys } from "../../worker/src/transport/baileys/module";
@@ -14,7 +14,7 @@ const ACCOUNT = "acc-1";
 
 /** A worker that claimed the account lease, and the session store of its epoch. */
 async function holder(workerId: string) {
-  const accounts = accountStore(adminDb(), workerId, 30);
+  const accounts = accountLeaseStore(adminDb(), workerId, 30);
   const claim = await accounts.claim(ACCOUNT);
   assert.equal(claim.kind, "claimed");
   const epoch = (claim as { epoch: number }).epoch;
@@ -153,7 +153,7 @@ describe("the Firestore session store: one document per key, fenced by the accou
         return Reflect.get(target, prop);
       },
     });
-    const cut = accountStore(broken, "w1", 30).session(ACCOUNT, 1);
+    const cut = accountLeaseStore(broken, "w1", 30).session(ACCOUNT, 1);
     await assert.rejects(sessionAuthState(B, cut));
     await assert.rejects(cut.readKeys("pre-key", ["1"]));
   });

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { Firestore } from "firebase-admin/firestore";
 import { AccountManager } from "./accounts/accountManager";
-import { accountStore } from "./accounts/accountStore";
+import { accountLeaseStore } from "./accounts/accountLeaseStore";
 import { DormantAccounts } from "./accounts/dormantAccounts";
 import { ServerClock } from "./serverClock";
 import type { WorkerConfig } from "./config";
@@ -12,9 +12,9 @@ import type { Logger } from "./logging/logger";
 import { readOutboxFigures, sharedFigures, type OutboxFigures } from "./metrics/outboxFigures";
 import { WorkerMetrics } from "./metrics/workerMetrics";
 import { outboxStore } from "./outbox/outboxStore";
-import { heartbeatLock } from "./monitoring/heartbeatLock";
-import { HEARTBEAT_LOCK, startHeartbeats, type Heartbeats } from "./monitoring/heartbeats";
-import { heartbeatStore } from "./monitoring/heartbeatStore";
+import { heartbeatLock } from "./longrun/heartbeatLock";
+import { HEARTBEAT_LOCK, startHeartbeats, type Heartbeats } from "./longrun/heartbeats";
+import { heartbeatStore } from "./longrun/heartbeatStore";
 import { firestoreReadiness } from "./readiness";
 import { createShutdown, type ShutdownOutcome } from "./shutdown";
 import { BaileysTransport } from "./transport/baileys/baileysTransport";
@@ -86,37 +86,41 @@ export async function startWorker(
   );
 
   const clock = new ServerClock();
-  const accountLeases = accountStore(db, config.workerId, config.accountLeaseSec, clock);
+  const accountLeases = accountLeaseStore(db, config.workerId, config.accountLeaseSec, clock);
   const outbox = outboxStore(db, config.workerId, config.outboxLeaseSec, config.retry, clock);
   const accounts = new AccountManager({
     workerId: config.workerId,
     transport,
     clock,
-    accounts: accountLeases,
-    outbox,
-    dormant: new DormantAccounts({
-      accounts: accountLeases,
-      outbox,
-      clock,
-      logger,
-      loggedOutHoldMs: config.loggedOutHoldMs,
-      page: config.outboxSweepPage,
-    }),
-    dormantSweepMs: config.dormantSweepMs,
-    inbound: inboundStore(db),
-    inboundCapacity: config.inboundCapacity,
-    inboundStuckAfterMs: config.inboundStuckAfterMs,
     logger,
     metrics,
-    maxAccounts: config.maxAccounts,
-    accountLeaseSec: config.accountLeaseSec,
-    outboxLeaseSec: config.outboxLeaseSec,
-    sendTimeoutMs: config.sendTimeoutMs,
+    leases: { store: accountLeases, maxAccounts: config.maxAccounts, leaseSec: config.accountLeaseSec },
     reconnect: config.reconnect,
-    sweepMs: config.outboxSweepMs,
-    sweepPage: config.outboxSweepPage,
-    listener: config.outboxListener,
-    pacing: config.pacing,
+    delivery: {
+      store: outbox,
+      pacing: config.pacing,
+      leaseSec: config.outboxLeaseSec,
+      sendTimeoutMs: config.sendTimeoutMs,
+      sweepMs: config.outboxSweepMs,
+      sweepPage: config.outboxSweepPage,
+      listener: config.outboxListener,
+    },
+    inbound: {
+      store: inboundStore(db),
+      capacity: config.inboundCapacity,
+      stuckAfterMs: config.inboundStuckAfterMs,
+    },
+    dormant: {
+      accounts: new DormantAccounts({
+        accounts: accountLeases,
+        outbox,
+        clock,
+        logger,
+        loggedOutHoldMs: config.loggedOutHoldMs,
+        page: config.outboxSweepPage,
+      }),
+      sweepMs: config.dormantSweepMs,
+    },
   });
 
   const shutdown = createShutdown({

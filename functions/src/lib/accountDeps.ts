@@ -1,4 +1,4 @@
-import { firestoreAccountStore } from "../stores/accountStore";
+import { firestoreAccountStore } from "../stores/accountAdminStore";
 import { firestore } from "./firestore";
 
 export const accountDeps = () => ({ store: firestoreAccountStore(firestore()), now: () => new Date() });

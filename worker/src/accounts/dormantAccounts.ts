@@ -2,7 +2,7 @@ import { backlogVerdict, type AccountStatus, type LeaseState } from "@wa-gateway
 import type { Logger } from "../logging/logger";
 import type { OutboxStore } from "../outbox/outboxStore";
 import type { ServerClock } from "../serverClock";
-import type { AccountStore } from "./accountStore";
+import type { AccountLeaseStore } from "./accountLeaseStore";
 
 /** An account no worker holds a socket for (removed, logged out), as the accounts listener saw it. */
 export interface DormantAccount {
@@ -18,7 +18,7 @@ export interface DormantAccount {
 }
 
 export interface DormantAccountsOptions {
-  accounts: AccountStore;
+  accounts: AccountLeaseStore;
   outbox: OutboxStore;
   clock: ServerClock;
   logger: Logger;

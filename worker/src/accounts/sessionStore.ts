@@ -16,7 +16,7 @@ export class SessionFenceLost extends Error {
   }
 }
 
-/** Deletes `refs` in one batch that holds only while the account lease is `epoch`'s (accountStore). */
+/** Deletes `refs` in one batch that holds only while the account lease is `epoch`'s (accountLeaseStore). */
 export type LeaseFencedDelete = (refs: DocumentReference[], last: boolean) => Promise<LeaseWrite>;
 
 /**

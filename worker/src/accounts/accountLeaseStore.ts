@@ -73,7 +73,7 @@ function withoutLeavingRemoved(data: AccountDocument, update: AccountUpdate | nu
 }
 
 /** The account lease (`accounts/{id}.owner`) and every write its holder makes, fenced by epoch. */
-export function accountStore(db: Firestore, workerId: string, leaseSec: number, clock = new ServerClock()) {
+export function accountLeaseStore(db: Firestore, workerId: string, leaseSec: number, clock = new ServerClock()) {
   const ref = (accountId: string) => accounts.doc(db, accountId);
   /** `nowMs` is Firestore's read time: leases are judged and written on the server's clock. */
   const leaseUntil = (nowMs: number) => Timestamp.fromMillis(nowMs + leaseSec * 1000);
@@ -205,4 +205,4 @@ export function accountStore(db: Firestore, workerId: string, leaseSec: number, 
   };
 }
 
-export type AccountStore = ReturnType<typeof accountStore>;
+export type AccountLeaseStore = ReturnType<typeof accountLeaseStore>;

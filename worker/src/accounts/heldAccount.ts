@@ -1,0 +1,311 @@
+import { statusAfterClose, type AccountStatus, type ReconnectPolicy } from "@wa-gateway/core";
+import type { Logger } from "../logging/logger";
+import type { WorkerMetrics } from "../metrics/workerMetrics";
+import { AccountDelivery, type DeliverySettings } from "../outbox/accountDelivery";
+import type { PendingEntry } from "../outbox/outboxStore";
+import type { OutboxWatcher } from "../outbox/outboxWatcher";
+import type { ServerClock } from "../serverClock";
+import type {
+  AccountSocket,
+  ConnectionUpdate,
+  InboundMessage,
+  Receipt,
+  SessionStore,
+  Transport,
+} from "../transport/transport";
+import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
+import { recordDisconnect, type DisconnectRecord } from "./disconnectRecord";
+import { ReconnectHistory } from "./reconnectHistory";
+
+/** How old a send may be and still be re-encrypted for a contact's phone that asks for it again. */
+const RESEND_WINDOW_MS = 24 * 3_600_000;
+
+/** What every held account shares with its manager: the worker's parts, passed in once. */
+export interface HeldAccountContext {
+  transport: Transport;
+  /** Firestore's clock: when closes happened and cool-downs end is judged on it. */
+  clock: ServerClock;
+  accounts: AccountLeaseStore;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  reconnect: ReconnectPolicy;
+  delivery: DeliverySettings;
+  watcher: OutboxWatcher;
+  /** Where received messages and receipts go (the inbound backpressure). */
+  inbound: { push(accountId: string, message: InboundMessage): void; receipt(accountId: string, r: Receipt): void };
+  /** Inbound backpressure holds every socket closed; the manager reconnects on resume. */
+  paused(): boolean;
+  /** The worker is shutting down: sockets write nothing more. */
+  stopping(): boolean;
+  /** This account let go of its lease (dropped, retired or stopped): forget it. */
+  ended(account: HeldAccount): void;
+}
+
+/** `connecting` until WhatsApp answers, `qr` while a person must link, `open` while it delivers. */
+export type SocketState = "connecting" | "qr" | "open" | "closed";
+
+/** What /metrics-json shows of a held account. */
+export type HeldAccountState = { accountId: string; state: SocketState; epoch: number } & ReturnType<
+  ReconnectHistory["snapshot"]
+>;
+
+/**
+ * One account this worker holds the lease for, and its one socket: connects, follows the
+ * socket's connection events (one after another, so a close never overtakes an open), decides
+ * each close with core's `afterClose` (reconnect now, later, or stop for a person), replaces a
+ * hung socket, and lets go. Once `ended`, it writes nothing more for the account.
+ */
+export class HeldAccount {
+  private socket: AccountSocket | undefined;
+  private state: SocketState = "closed";
+  private readonly delivery: AccountDelivery;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private events: Promise<void> = Promise.resolve();
+  private readonly history: ReconnectHistory;
+  private ended = false;
+  /** Set while the account is stopped for a person (logged out, needs a QR): the manager leaves it be. */
+  stoppingForPerson = false;
+  /** The last regenerate-QR request this socket has answered. */
+  qrRequestedAtMs: number;
+  /** The session, fenced by this epoch; one per claim, so a 515's creds commit outlives its socket. */
+  private readonly session: SessionStore;
+
+  constructor(
+    private readonly c: HeldAccountContext,
+    readonly accountId: string,
+    readonly epoch: number,
+    seen: AccountView,
+    private readonly phoneNumber: string | null = seen.phoneNumber,
+  ) {
+    this.history = new ReconnectHistory(seen.recentDisconnectsMs, c.reconnect);
+    this.qrRequestedAtMs = seen.qrRequestedAtMs;
+    this.session = c.accounts.session(accountId, epoch);
+    const { logger, metrics, clock, watcher } = c;
+    this.delivery = new AccountDelivery(accountId, { settings: c.delivery, logger, metrics, clock, watcher });
+  }
+
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  get hasSocket(): boolean {
+    return this.socket !== undefined;
+  }
+
+  /** A live socket for this account; while paused, nothing (the manager connects on resume). */
+  connect(): void {
+    clearTimeout(this.reconnectTimer);
+    if (this.c.paused() || this.ended) return;
+    this.state = "connecting";
+    let sawQr = false;
+    const { accountId } = this;
+    const socket: AccountSocket = this.c.transport.connect(accountId, {
+      phoneNumber: this.phoneNumber,
+      session: this.session,
+      sent: { textOf: (messageId) => this.c.delivery.store.sentText(accountId, messageId, RESEND_WINDOW_MS) },
+      handlers: {
+        connection: (update) => {
+          // A socket we already replaced, or a worker that is stopping: it writes nothing more.
+          if (!this.current(socket)) return;
+          if (update.state === "qr" || update.state === "pairing_code") sawQr = true;
+          const qrSeen = sawQr;
+          this.enqueue(() => (this.current(socket) ? this.onConnection(socket, update, qrSeen) : undefined));
+        },
+        // WhatsApp has been told it arrived: stored even while stopping (the manager drains the queue).
+        message: (message) => this.c.inbound.push(accountId, message),
+        receipt: (receipt) => {
+          if (!this.c.stopping()) this.c.inbound.receipt(accountId, receipt);
+        },
+      },
+    });
+    this.socket = socket;
+  }
+
+  private current(socket: AccountSocket): boolean {
+    return this.socket === socket && !this.c.stopping();
+  }
+
+  /** Connection events and socket replacements run one after another. */
+  private enqueue(step: () => Promise<void> | undefined): void {
+    this.events = this.events
+      .then(step)
+      .catch((err: Error) =>
+        this.c.logger.error({ accountId: this.accountId, err }, "account_connection_handler_failed"),
+      );
+  }
+
+  private async onConnection(socket: AccountSocket, update: ConnectionUpdate, sawQr: boolean): Promise<void> {
+    const { accountId, epoch } = this;
+    const accounts = this.c.accounts;
+    switch (update.state) {
+      case "connecting":
+        await accounts.setStatus(accountId, epoch, "connecting");
+        return;
+      case "qr":
+      case "pairing_code":
+        // Either way the account waits for a person: show what the client needs, clear the other.
+        this.state = "qr";
+        await accounts.setStatus(accountId, epoch, "pending_qr", {
+          qr: update.state === "qr" ? update.qr : null,
+          pairingCode: update.state === "pairing_code" ? update.code : null,
+          qrExpiresAt: update.expiresAt,
+        });
+        this.c.logger.info(
+          { accountId, method: update.state, expiresAt: update.expiresAt.toISOString() },
+          "account_qr_ready",
+        );
+        return;
+      case "open":
+        this.state = "open";
+        this.history.opened();
+        await accounts.setStatus(accountId, epoch, "connected", {
+          qr: null,
+          qrExpiresAt: null,
+          pairingCode: null,
+          reconnectCooldownUntil: null,
+          waJid: update.meJid,
+        });
+        this.c.logger.info({ accountId, epoch }, "account_connected");
+        // Dropped, retired, stopped or closed while the status was being written: no loop for a dead socket.
+        if (this.ended || !this.current(socket) || this.state !== "open") return;
+        this.delivery.start(socket, () => this.replaceHungSocket(socket));
+        return;
+      case "close":
+        return this.onClose(update, sawQr);
+    }
+  }
+
+  /** A queued entry the worker's listener saw for this account. */
+  offer(entry: PendingEntry): void {
+    this.delivery.offer(entry);
+  }
+
+  private async onClose(update: Extract<ConnectionUpdate, { state: "close" }>, sawQr: boolean): Promise<void> {
+    const { accountId } = this;
+    this.state = "closed";
+    await this.delivery.stop();
+    if (this.c.stopping() || this.ended) return;
+    this.c.metrics.disconnected(update.code);
+    const nowMs = this.c.clock.now();
+    const next = this.history.closed(update.code, sawQr, nowMs);
+    const { code, reason } = update;
+    this.c.logger.warn({ accountId, code, reason, next: next.kind }, "account_disconnected");
+    if (next.kind === "stop") return this.stopForPerson(code, next.status, next.dropSession);
+    const { cooldownUntilMs } = this.history;
+    if (cooldownUntilMs !== null) {
+      const cooldownSec = Math.round(this.c.reconnect.cooldownMs / 1000);
+      const closesInLastHour = this.history.closesInLastHour(nowMs);
+      this.c.logger.error({ accountId, closesInLastHour, cooldownSec }, "account_reconnect_cooldown");
+    }
+    const recorded = await this.recordDisconnect({ code, status: statusAfterClose(next), cooldownUntilMs });
+    // The lease is gone (440 after a takeover, or any close a newer holder outran): let go.
+    if (recorded === "fenced" || recorded === "missing") return this.drop(`disconnect_record_${recorded}`);
+    this.history.reconnecting(next);
+    if (next.kind === "reconnect_now") {
+      // 515 after pairing: the new creds must be stored before the next socket reads them.
+      await this.session.flushed();
+      this.connect();
+    } else {
+      this.reconnectTimer = setTimeout(() => this.connect(), next.delayMs);
+    }
+  }
+
+  /**
+   * A send on this socket got no answer in time: the socket may be hung (Baileys holds later sends
+   * behind the stuck one), so it is closed and a new one connects; the session is kept. Queued
+   * after the socket's own events, and only once per socket.
+   */
+  private replaceHungSocket(socket: AccountSocket): void {
+    this.enqueue(async () => {
+      if (!this.current(socket) || this.stoppingForPerson || this.ended) return;
+      this.c.logger.warn({ accountId: this.accountId }, "account_socket_replaced_after_hung_send");
+      await this.closeSocket();
+      if (!this.ended && !this.c.stopping() && !this.socket) this.connect();
+    });
+  }
+
+  /** Closes the socket, keeping the lease (backpressure, a hung socket); its events are ignored. */
+  async closeSocket(): Promise<void> {
+    clearTimeout(this.reconnectTimer);
+    const { socket } = this;
+    this.socket = undefined;
+    this.state = "closed";
+    await Promise.all([this.delivery.stop(), socket?.close()]);
+  }
+
+  private recordDisconnect(close: DisconnectRecord): ReturnType<typeof recordDisconnect> {
+    const { accountId, epoch, c } = this;
+    return recordDisconnect({ ...c, accountId, epoch, close, stillHeld: () => !this.ended });
+  }
+
+  /**
+   * The account needs a person (logged out, new QR): the session is deleted first if it is
+   * worthless, then the status and the lease's release are one write. If any of that fails, the
+   * lease is left to run out instead: the next holder meets the same close and does it again.
+   */
+  private async stopForPerson(code: number | undefined, status: AccountStatus, dropSession: boolean): Promise<void> {
+    this.stoppingForPerson = true;
+    try {
+      if (dropSession) {
+        const cleared = await this.session.clear();
+        if (cleared !== "written") return await this.drop(`session_clear_${cleared}`);
+      }
+      const recorded = await this.recordDisconnect({ code, status, release: true });
+      if (recorded !== "written") return await this.drop(`stop_${recorded}`);
+      this.end();
+      this.c.logger.warn({ accountId: this.accountId, status }, "account_stopped");
+    } catch (err) {
+      this.c.logger.error({ accountId: this.accountId, status, err }, "account_stop_failed");
+      await this.drop("stop_failed");
+    }
+  }
+
+  /** No more reconnects, no listener; the manager forgets it. */
+  private end(): void {
+    this.ended = true;
+    clearTimeout(this.reconnectTimer);
+    this.c.ended(this);
+  }
+
+  /** The lease is gone: close the socket at once, write nothing more for the account. */
+  async drop(reason: string): Promise<void> {
+    this.end();
+    await this.closeSocket();
+    this.c.logger.warn({ accountId: this.accountId, reason }, "account_lease_lost");
+  }
+
+  /** The account is removed or dormant: log out if removed, then give the lease back. */
+  async retire(status: AccountStatus): Promise<void> {
+    this.end();
+    const { socket } = this;
+    this.socket = undefined;
+    await this.delivery.stop();
+    if (status === "removed") {
+      await socket?.logout().catch(() => undefined);
+      await this.session.clear();
+    } else {
+      await socket?.close();
+    }
+    await this.c.accounts.release(this.accountId, this.epoch);
+    this.c.logger.info({ accountId: this.accountId, status }, "account_retired");
+  }
+
+  /** Shutdown: finish in-flight sends, close the socket without logging out, release the lease. */
+  async shutdown(): Promise<void> {
+    this.end();
+    await this.closeSocket();
+    await this.c.accounts.release(this.accountId, this.epoch, "disconnected").catch(() => undefined);
+  }
+
+  /** Regenerate-QR asked after this socket's login began: start the login again with a fresh QR. */
+  async restartLogin(qrRequestedAtMs: number): Promise<void> {
+    if (qrRequestedAtMs <= this.qrRequestedAtMs || this.state === "open") return;
+    this.qrRequestedAtMs = qrRequestedAtMs;
+    await this.socket?.close();
+    this.connect();
+  }
+
+  snapshot(nowMs: number): HeldAccountState {
+    return { accountId: this.accountId, state: this.state, epoch: this.epoch, ...this.history.snapshot(nowMs) };
+  }
+}
