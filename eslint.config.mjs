@@ -1,6 +1,28 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+const FUNCTIONS_SDK = {
+  group: ["firebase-functions", "firebase-functions/*"],
+  message: "only functions/ imports firebase-functions: business logic lives in core",
+};
+/** Core is pure: no Firebase or Google Cloud SDK reaches it. */
+const FIREBASE_SDKS = [
+  FUNCTIONS_SDK,
+  {
+    group: ["firebase-admin", "firebase-admin/*", "firebase", "firebase/*", "@google-cloud/*"],
+    message: "core is pure TypeScript: Firestore is reached through the data layer (data/)",
+  },
+];
+const WORKSPACES = ["core", "data", "functions", "worker", "client", "scripts", "test"];
+/** A relative import into another workspace's source. */
+const reaching = (...workspaces) =>
+  workspaces.map((w) => ({
+    group: [`**/${w}/src/**`, `**/${w}/src`],
+    message: `${w}/ is another deployable: share code through core (or data), never by path`,
+  }));
+/** Any relative import into a workspace other than those allowed. */
+const outside = (...allowed) => reaching(...WORKSPACES.filter((w) => !allowed.includes(w)));
+
 export default tseslint.config(
   { ignores: ["**/node_modules/**", "functions/lib/**", "worker/dist/**", "client/dist/**", "client/.consumer-*/**"] },
   js.configs.recommended,
@@ -11,18 +33,31 @@ export default tseslint.config(
     },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  // Package boundaries (docs/testing.md "Boundaries"; test/lint/boundaries.test.ts shows each one fail).
+  {
+    files: ["core/**"],
+    rules: {
       "no-restricted-imports": [
         "error",
         {
           patterns: [
-            {
-              group: ["firebase-functions", "firebase-functions/*"],
-              message: "core/ never imports firebase-functions",
-            },
+            ...FIREBASE_SDKS,
+            ...outside("core"),
+            { group: ["@wa-gateway/data"], message: "core is below data" },
           ],
         },
       ],
     },
   },
-  { files: ["functions/**", "test/**", "scripts/**"], rules: { "no-restricted-imports": "off" } },
+  {
+    files: ["data/**"],
+    rules: { "no-restricted-imports": ["error", { patterns: [FUNCTIONS_SDK, ...outside("core", "data")] }] },
+  },
+  {
+    files: ["worker/**"],
+    rules: { "no-restricted-imports": ["error", { patterns: [FUNCTIONS_SDK, ...reaching("functions")] }] },
+  },
+  { files: ["functions/**"], rules: { "no-restricted-imports": ["error", { patterns: reaching("worker") }] } },
 );
