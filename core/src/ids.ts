@@ -103,6 +103,30 @@ export function sessionKeyDocId(type: string, id: string): string {
   return `${encodeIdSegment(type)}__${encodeIdSegment(id)}`;
 }
 
+/**
+ * Thread ids come from two namespaces. Clients choose theirs when they send the first message of
+ * a thread; the gateway chooses the id of a thread a contact opens (`wa_…`) and of its probes'
+ * threads (`longrun-probe_…`). The send callable refuses to create a thread in the gateway's
+ * namespace, and the inbound store writes only a thread it created or one whose account and
+ * peer are its own, so nobody can open the thread another account's contact will land in.
+ */
+export const INBOUND_THREAD_PREFIX = "wa_";
+
+/** Whether only the gateway may create a thread with this id. */
+export function isGatewayThreadId(threadId: string): boolean {
+  return threadId.startsWith(INBOUND_THREAD_PREFIX) || threadId.startsWith(PROBE_THREAD_PREFIX);
+}
+
+/**
+ * The id of the thread a peer opens with an account: deterministic, so a replay finds it. `n` 1
+ * is the fallback when the first is taken by a thread of another account or peer (one a client
+ * created before the namespaces were enforced): its hash of account and peer is the pair's own.
+ */
+export function inboundThreadId(accountId: string, peerJid: string, n: 0 | 1 = 0): string {
+  const base = `${INBOUND_THREAD_PREFIX}${encodeIdSegment(accountId)}_${encodeIdSegment(peerJid.split("@")[0]!)}`;
+  return n === 0 ? base : `${base}_${sha256Hex(JSON.stringify([accountId, peerJid])).slice(0, 16)}`;
+}
+
 /** Thread ids under this prefix belong to the gateway's own probes; no user may send in one. */
 export const PROBE_THREAD_PREFIX = "longrun-probe_";
 

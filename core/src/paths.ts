@@ -20,6 +20,7 @@ export const collections = {
   inboundDedupe: "inboundDedupe",
   rateLimits: "rateLimits",
   threadPeers: "threadPeers",
+  claimAttempts: "claimAttempts",
 } as const;
 
 const LONGRUN = "wa_metrics/longrun";
@@ -40,6 +41,7 @@ export const paths = {
   inboundDedupe: (accountId: string, messageId: string) =>
     `${collections.inboundDedupe}/${inboundDedupeId(accountId, messageId)}`,
   threadPeer: (accountId: string, peerJid: string) => `${collections.threadPeers}/${threadPeerId(accountId, peerJid)}`,
+  claimAttempt: (attemptId: string) => `${collections.claimAttempts}/${segment(attemptId, "attemptId")}`,
   rateLimit: (uid: string) => `${collections.rateLimits}/${segment(uid, "uid")}`,
 
   longrun: {

@@ -5,4 +5,5 @@ export * from "./collections/outbox";
 export * from "./collections/threads";
 export * from "./collections/inbound";
 export * from "./collections/longrun";
+export * from "./sessionFence";
 export * from "./registry";

@@ -22,6 +22,16 @@ export const SEND_RATE_LIMIT_WINDOW_SEC = defineInt("SEND_RATE_LIMIT_WINDOW_SEC"
   description: "Length of the per-user rate-limit window, in seconds.",
 });
 
+export const CLAIM_RATE_LIMIT_MAX = defineInt("CLAIM_RATE_LIMIT_MAX", {
+  default: 20,
+  description: "Thread claims one user may attempt per claim window, refused ones included.",
+});
+
+export const CLAIM_RATE_LIMIT_WINDOW_SEC = defineInt("CLAIM_RATE_LIMIT_WINDOW_SEC", {
+  default: 60,
+  description: "Length of the per-user claim window, in seconds.",
+});
+
 export const TELEGRAM_BOT_TOKEN = defineSecret("TELEGRAM_BOT_TOKEN");
 
 export const TELEGRAM_CHAT_ID = defineString("TELEGRAM_CHAT_ID", {

@@ -10,6 +10,8 @@ export { whatsappProxyRegenerateQr } from "./whatsappProxyRegenerateQr";
 export { whatsappProxyRemoveAccount } from "./whatsappProxyRemoveAccount";
 export { whatsappProxyClaimThread } from "./whatsappProxyClaimThread";
 export { whatsappProxySetThreadMembers } from "./whatsappProxySetThreadMembers";
+export { whatsappProxySetAccountMembers } from "./whatsappProxySetAccountMembers";
+export { whatsappAccountMembersSweep } from "./whatsappAccountMembersSweep";
 export { whatsappAdminRunProbe } from "./whatsappAdminRunProbe";
 export { whatsappAdminRunRollup } from "./whatsappAdminRunRollup";
 export { longrunWatchdog } from "./longrunWatchdog";

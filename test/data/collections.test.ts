@@ -90,6 +90,7 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
     data: { accountId: "acc-1", messageId: "ABC", threadId: "t1", createdAt: AT, expireAt: later(86_400_000) },
   },
   { name: "rateLimits", path: paths.rateLimit("u1"), data: { windowStart: AT, count: 3, expireAt: later(120_000) } },
+  { name: "claimAttempts", path: paths.claimAttempt("a1"), data: { uid: "u1", at: AT, expireAt: later(120_000) } },
   {
     name: "heartbeat state",
     path: paths.longrun.state,

@@ -9,6 +9,7 @@ const EXPECTED = [
   "longrunDailyRollup",
   "longrunProbes",
   "longrunWatchdog",
+  "whatsappAccountMembersSweep",
   "whatsappAdminRunProbe",
   "whatsappAdminRunRollup",
   "whatsappProxyAddAccount",
@@ -17,6 +18,7 @@ const EXPECTED = [
   "whatsappProxyRegenerateQr",
   "whatsappProxyRemoveAccount",
   "whatsappProxySend",
+  "whatsappProxySetAccountMembers",
   "whatsappProxySetThreadMembers",
 ];
 

@@ -59,7 +59,8 @@ describe("firestore.rules", function () {
       await setDoc(doc(f, paths.thread("t-inbox")), { ownerUid: null, coWriterUids: [], accountId: "acc-1" });
       await setDoc(doc(f, paths.threadMessage("t-inbox", "in1")), { direction: "in", text: "hello?" });
       await setDoc(doc(f, paths.threadMessage("t1", "m1")), { direction: "out", text: "hi", status: "queued" });
-      await setDoc(doc(f, paths.account("acc-1")), { status: "connected", memberUids: ["alice"] });
+      // bob co-writes t1, so he is a member too (membership is the boundary: test/rules/account-membership.test.ts).
+      await setDoc(doc(f, paths.account("acc-1")), { status: "connected", memberUids: ["alice", "bob"] });
       await setDoc(doc(f, paths.outboxEntry("req_a")), { uid: "alice", status: "queued" });
       await setDoc(doc(f, `${paths.waSession("acc-1")}/keys/k1`), { key: "secret" });
       await setDoc(doc(f, paths.waSession("acc-1")), { creds: "secret" });
@@ -74,9 +75,9 @@ describe("firestore.rules", function () {
   const readable: [string, string, Role[]][] = [
     ["a thread", paths.thread("t1"), ["alice", "bob", "admin"]],
     ["a thread message", paths.threadMessage("t1", "m1"), ["alice", "bob", "admin"]],
-    ["an unowned thread (its account's inbox)", paths.thread("t-inbox"), ["alice", "admin"]],
-    ["an unowned thread's message", paths.threadMessage("t-inbox", "in1"), ["alice", "admin"]],
-    ["an account", paths.account("acc-1"), ["alice", "admin"]],
+    ["an unowned thread (its account's inbox)", paths.thread("t-inbox"), ["alice", "bob", "admin"]],
+    ["an unowned thread's message", paths.threadMessage("t-inbox", "in1"), ["alice", "bob", "admin"]],
+    ["an account", paths.account("acc-1"), ["alice", "bob", "admin"]],
     ["an outbox entry", paths.outboxEntry("req_a"), ["alice", "admin"]],
     ["session keys", `${paths.waSession("acc-1")}/keys/k1`, []],
     ["session creds", paths.waSession("acc-1"), []],
@@ -154,7 +155,8 @@ describe("firestore.rules", function () {
         );
       await assertSucceeds(unassigned("alice"));
       await assertSucceeds(unassigned("admin"));
-      for (const outsider of ["bob", "carol", "anonymous"] as const) await assertFails(unassigned(outsider));
+      await assertSucceeds(unassigned("bob"));
+      for (const outsider of ["carol", "anonymous"] as const) await assertFails(unassigned(outsider));
       // Not every thread of the account: the owned ones are their owners'.
       await assertFails(getDocs(query(threads("alice"), where("accountId", "==", "acc-1"))));
     });
@@ -165,7 +167,7 @@ describe("firestore.rules", function () {
       await assertSucceeds(messages("alice", "t-inbox"));
       await assertSucceeds(messages("bob", "t1"));
       await assertFails(messages("carol", "t-inbox"));
-      await assertFails(messages("bob", "t-inbox"));
+      await assertFails(messages("carol", "t1"));
     });
 
     it("my recent sends and their status", async () => {

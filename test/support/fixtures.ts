@@ -1,6 +1,6 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { newAccountDocument, paths, type AccountStatus } from "@wa-gateway/core";
-import { accountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
+import { waSessions } from "@wa-gateway/data";
 
 /** Writes an account document as the add-account callable would, with the given overrides. */
 export async function seedAccount(
@@ -59,7 +59,7 @@ export async function allDocumentPaths(db: Firestore): Promise<string[]> {
   return out.sort();
 }
 
-/** A session the simulated transport opens without a QR, written by the session store itself (epoch 0). */
+/** A session the simulated transport opens without a QR, as a lease holder of epoch 0 left it. */
 export async function seedLinkedSession(db: Firestore, accountId: string, meJid: string): Promise<void> {
-  await accountLeaseStore(db, "fixture", 30).session(accountId, 0).commit({ creds: { meJid } });
+  await waSessions.write(db, accountId).set({ epoch: 0, creds: JSON.stringify({ meJid }), updatedAt: new Date() });
 }

@@ -12,6 +12,8 @@ export function loadFunctions(): typeof FunctionsModule {
   process.env.APP_CHECK_ENFORCE ??= "false";
   process.env.SEND_RATE_LIMIT_MAX ??= "1000";
   process.env.SEND_RATE_LIMIT_WINDOW_SEC ??= "60";
+  process.env.CLAIM_RATE_LIMIT_MAX ??= "1000";
+  process.env.CLAIM_RATE_LIMIT_WINDOW_SEC ??= "60";
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require("../../functions/src/index") as typeof FunctionsModule;
 }

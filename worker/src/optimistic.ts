@@ -22,8 +22,6 @@ export interface OptimisticDecision<R> {
   result: R;
   /** Documents to update; each must be one of the documents read, and commits only if unchanged since. */
   updates?: DocumentUpdate[];
-  /** Documents to delete in the same batch, only if the updates hold (e.g. a session, fenced by its lease). */
-  deletes?: DocumentReference[];
 }
 
 /**
@@ -44,11 +42,8 @@ export async function optimisticUpdate<const Refs extends readonly AnyRef[], R>(
     const snaps = await readTogether(db, refs);
     const nowMs = snaps[0]!.readTime.toMillis();
     clock?.observe(nowMs);
-    const { result, updates = [], deletes = [] } = await decide(snaps, nowMs);
-    if (updates.length === 0) {
-      if (deletes.length > 0) throw new Error("optimisticUpdate: a delete must be fenced by an update");
-      return result;
-    }
+    const { result, updates = [] } = await decide(snaps, nowMs);
+    if (updates.length === 0) return result;
     const batch = db.batch();
     for (const { ref, data } of updates) {
       const snap = snaps.find((s) => s.ref.path === ref.path);
@@ -56,7 +51,6 @@ export async function optimisticUpdate<const Refs extends readonly AnyRef[], R>(
         throw new Error(`optimisticUpdate: ${ref.path} was not read or does not exist`);
       batch.update(ref, data, { lastUpdateTime: snap.updateTime });
     }
-    for (const ref of deletes) batch.delete(ref);
     try {
       await batch.commit();
       return result;

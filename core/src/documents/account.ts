@@ -46,6 +46,11 @@ export const accountDocument = z.object({
   /** Set while the account cools down after too many reconnects in an hour; null once it connects. */
   reconnectCooldownUntil: timestamp.nullable().optional(),
   memberUids: z.array(z.string()),
+  /**
+   * The members the account's threads were last brought in line with (core/src/proxies/accountMembers.ts):
+   * whoever is here but not in memberUids still has to lose its threads. Absent: never done yet.
+   */
+  memberUidsApplied: z.array(z.string()).optional(),
   createdBy: z.string(),
   createdAt: timestamp,
   updatedAt: timestamp,

@@ -20,6 +20,17 @@ export const rateLimitDocument = z.object({
 export type RateLimitDocument = z.infer<typeof rateLimitDocument>;
 
 /**
+ * `claimAttempts/{auto id}`: one per call of the claim callable, so a caller's claims in a window
+ * are counted with a query (no per-user document every call would write).
+ */
+export const claimAttemptDocument = z.object({
+  uid: z.string(),
+  at: timestamp,
+  expireAt: timestamp,
+});
+export type ClaimAttemptDocument = z.infer<typeof claimAttemptDocument>;
+
+/**
  * `threadPeers/{accountId}__{peer}`: the account's one thread with a peer, whoever opened it.
  * Created with the thread (by the send callable or the inbound store), never changed.
  */

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { AccountDocument } from "../documents/account";
+import { nextEpoch } from "../leases";
 import type { WrittenDocument } from "../documents/common";
 import { mayUseAccount, requireAdmin, type Caller } from "./caller";
 import { GatewayError } from "./errors";
@@ -16,8 +17,14 @@ export interface AccountStore {
     accountId: string,
     decide: (account: AccountDocument | undefined) => { fields?: Partial<WrittenDocument<AccountDocument>>; result: R },
   ): Promise<R>;
-  /** Deletes `waSessions/{accountId}` and everything below it. */
-  deleteSession(accountId: string): Promise<void>;
+  /**
+   * Clears `waSessions/{accountId}` and everything below it under the account lease `lease`
+   * took (the one fenced clear, data/src/sessionFence.ts), then gives the lease back.
+   */
+  deleteSession(
+    accountId: string,
+    lease: { workerId: string; epoch: number },
+  ): Promise<"written" | "fenced" | "missing">;
 }
 
 interface AccountDeps {
@@ -82,6 +89,7 @@ export function newAccountDocument(fields: {
     lastDisconnect: null,
     reconnectCount: 0,
     memberUids: [...new Set(fields.memberUids ?? [])],
+    memberUidsApplied: [...new Set(fields.memberUids ?? [])],
     createdBy: fields.createdBy,
     createdAt: now,
     updatedAt: now,
@@ -131,21 +139,44 @@ export async function handleRegenerateQr(deps: AccountDeps, caller: Caller, data
   return { success: true as const, accountId };
 }
 
+/** The removal callable holds the account lease this long while it clears the session. */
+export const REMOVAL_LEASE_MS = 60_000;
+
 export async function handleRemoveAccount(deps: AccountDeps, caller: Caller, data: unknown) {
   requireAdmin(caller);
   const { accountId } = parseRequest(accountRequest, data);
   const now = deps.now();
   const outcome = await deps.store.update(accountId, (current) => {
     const account = existing(current, accountId);
-    if (account.status === "removed") return { result: { alreadyRemoved: true, ownerLive: false } };
-    const ownerLive = !!account.owner && account.owner.leaseUntil.toMillis() > now.getTime();
+    if (account.status === "removed") return { result: { alreadyRemoved: true, lease: null } };
+    const owner = account.owner;
+    const ownerLive = !!owner && owner.leaseUntil.toMillis() > now.getTime();
+    // With a live owner the worker logs out and clears the session when it sees `removed`. With
+    // none, the callable takes the lease itself (a new epoch fences any holder that has not yet
+    // noticed its lease ran out) and clears it the one fenced way, like the worker would.
+    const lease = ownerLive
+      ? null
+      : {
+          workerId: `whatsappProxyRemoveAccount:${randomBytes(6).toString("hex")}`,
+          leaseUntil: new Date(now.getTime() + REMOVAL_LEASE_MS),
+          epoch: nextEpoch(
+            owner && { holder: owner.workerId, untilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch },
+          ),
+        };
     return {
-      fields: { status: "removed", removedAt: now, qr: null, qrExpiresAt: null, pairingCode: null, updatedAt: now },
-      result: { alreadyRemoved: false, ownerLive },
+      fields: {
+        status: "removed",
+        removedAt: now,
+        qr: null,
+        qrExpiresAt: null,
+        pairingCode: null,
+        updatedAt: now,
+        ...(lease ? { owner: lease } : {}),
+      },
+      result: { alreadyRemoved: false, lease },
     };
   });
-  // Only the lease holder writes session keys: with a live owner, the worker logs out and
-  // deletes them when it sees `removed`; with none, nobody can be writing them, so delete here.
-  if (!outcome.alreadyRemoved && !outcome.ownerLive) await deps.store.deleteSession(accountId);
+  // If this fails half-way, the lease runs out and the worker's dormant sweep clears it instead.
+  if (outcome.lease) await deps.store.deleteSession(accountId, outcome.lease);
   return { success: true as const, accountId, alreadyRemoved: outcome.alreadyRemoved };
 }

@@ -84,6 +84,12 @@ export const accountRequest = z.strictObject({ accountId });
 
 const uid = z.string().min(1, "must not be empty").max(128, "at most 128 characters");
 
+export const setAccountMembersRequest = z.strictObject({
+  accountId,
+  memberUids: z.array(uid).max(100, "at most 100 members"),
+});
+export type SetAccountMembersRequest = z.infer<typeof setAccountMembersRequest>;
+
 export const claimThreadRequest = z.strictObject({ threadId });
 export type ClaimThreadRequest = z.infer<typeof claimThreadRequest>;
 
@@ -115,6 +121,10 @@ export const sendAnswer = z.object({ success: z.literal(true), requestId: z.stri
 export const getAccountsAnswer = z.object({ success: z.literal(true), accounts: z.array(clientAccount) });
 export const accountAnswer = z.object({ success: z.literal(true), accountId: z.string() });
 export const removeAccountAnswer = accountAnswer.extend({ alreadyRemoved: z.boolean() });
+export const accountMembersAnswer = accountAnswer.extend({
+  memberUids: z.array(z.string()),
+  threadsChanged: z.number().int().nonnegative(),
+});
 export const threadMembersAnswer = z.object({
   success: z.literal(true),
   threadId: z.string(),
@@ -129,6 +139,7 @@ export const callables = {
   whatsappProxyAddAccount: { request: addAccountRequest, answer: accountAnswer },
   whatsappProxyRegenerateQr: { request: accountRequest, answer: accountAnswer },
   whatsappProxyRemoveAccount: { request: accountRequest, answer: removeAccountAnswer },
+  whatsappProxySetAccountMembers: { request: setAccountMembersRequest, answer: accountMembersAnswer },
   whatsappProxyClaimThread: { request: claimThreadRequest, answer: threadMembersAnswer },
   whatsappProxySetThreadMembers: { request: setThreadMembersRequest, answer: threadMembersAnswer },
 } as const;

@@ -4,3 +4,4 @@ export * from "./requests";
 export * from "./send";
 export * from "./accounts";
 export * from "./threads";
+export * from "./accountMembers";

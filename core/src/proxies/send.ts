@@ -1,4 +1,4 @@
-import { PROBE_THREAD_PREFIX, requestIdFor, sha256Hex } from "../ids";
+import { INBOUND_THREAD_PREFIX, PROBE_THREAD_PREFIX, requestIdFor, sha256Hex } from "../ids";
 import { messagePreview, type ThreadDocument, type ThreadMessageDocument } from "../documents/thread";
 import type { AccountStatus } from "../documents/account";
 import type { OutboxDocument } from "../documents/outbox";
@@ -112,6 +112,9 @@ export function decideSend(
     if (!unowned && thread.ownerUid !== caller.uid && !thread.coWriterUids.includes(caller.uid)) {
       return refuse("permission-denied", "Only thread owner or co-writers can send messages");
     }
+  } else if (req.threadId.startsWith(INBOUND_THREAD_PREFIX)) {
+    // The gateway's namespace: a thread a contact opens gets this id, and nobody may take it first.
+    return refuse("invalid-argument", `threadId: ids starting ${INBOUND_THREAD_PREFIX} are chosen by the gateway`);
   } else if (req.toJid.endsWith("@lid")) {
     // A LID is known only from a contact's own message: it is answered in the thread that opened.
     return refuse("invalid-argument", "toJid: a @lid contact can only be answered in the thread their message opened");

@@ -22,6 +22,18 @@ export interface ThreadStore {
   ): Promise<R>;
 }
 
+/** Every claim call is recorded (`claimAttempts`); the caller's recent ones are counted. */
+export interface ClaimAttempts {
+  /** Records this attempt at `now`, then answers how many `uid` made after `since`, this one included. */
+  record(uid: string, now: Date, since: Date): Promise<number>;
+}
+
+/** Claims one user may attempt per window, across all instances (refused ones count too). */
+export interface ClaimLimit {
+  maxClaims: number;
+  windowSec: number;
+}
+
 export interface ThreadMembers {
   success: true;
   threadId: string;
@@ -34,20 +46,32 @@ function existing(thread: ThreadView | undefined, threadId: string): ThreadView 
   return thread;
 }
 
+/** One answer for "no such thread" and "not your account's": a claim reveals nothing to an outsider. */
+const NOT_CLAIMABLE = "threadId: no thread you may claim";
+
 /**
  * whatsappProxyClaimThread: a member of the thread's account takes a thread nobody owns (one a
  * contact opened). Atomic: of two claimers one wins; the other is told who owns it.
  */
 export async function handleClaimThread(
-  deps: { store: ThreadStore; now: () => Date },
+  deps: { store: ThreadStore; attempts: ClaimAttempts; limit: ClaimLimit; now: () => Date },
   caller: Caller,
   data: unknown,
 ): Promise<ThreadMembers> {
   const { threadId } = parseRequest(claimThreadRequest, data);
-  return deps.store.update(threadId, (current, account) => {
-    const thread = existing(current, threadId);
-    if (!account || !mayUseAccount(caller, account))
-      throw new GatewayError("permission-denied", "You may not use this thread's account");
+  const now = deps.now();
+  // Counted before anything is read, refused or not: nobody probes faster than the bound.
+  const made = await deps.attempts.record(caller.uid, now, new Date(now.getTime() - deps.limit.windowSec * 1000));
+  if (made > deps.limit.maxClaims) {
+    throw new GatewayError(
+      "resource-exhausted",
+      `Too many claims: at most ${deps.limit.maxClaims} per ${deps.limit.windowSec} s`,
+    );
+  }
+  return deps.store.update(threadId, (thread, account) => {
+    // Permission first, and the same answer whether the thread is missing or not the caller's.
+    if (!thread || !account || !mayUseAccount(caller, account))
+      throw new GatewayError("permission-denied", NOT_CLAIMABLE);
     const result = (ownerUid: string, coWriterUids: string[]): ThreadMembers => ({
       success: true,
       threadId,
@@ -60,7 +84,7 @@ export async function handleClaimThread(
     }
     const coWriterUids = thread.coWriterUids.filter((u) => u !== caller.uid);
     return {
-      fields: { ownerUid: caller.uid, coWriterUids, updatedAt: deps.now() },
+      fields: { ownerUid: caller.uid, coWriterUids, updatedAt: now },
       result: result(caller.uid, coWriterUids),
     };
   });
@@ -78,7 +102,8 @@ export async function handleSetThreadMembers(
   const req = parseRequest(setThreadMembersRequest, data);
   return deps.store.update(req.threadId, (current, account) => {
     const thread = existing(current, req.threadId);
-    if (!caller.admin && thread.ownerUid !== caller.uid) {
+    // An owner who left the account's members lost the thread with them (accountMembers.ts).
+    if (!caller.admin && (thread.ownerUid !== caller.uid || !account || !mayUseAccount(caller, account))) {
       throw new GatewayError("permission-denied", "Only the thread's owner or an admin may change its members");
     }
     if (!account) throw new GatewayError("failed-precondition", "threadId: the thread's account no longer exists");

@@ -6,7 +6,7 @@ const kind = documentKind(accountDocument);
 
 /**
  * `accounts/{accountId}`. Written by the account callables (create, regenerate, remove) and by
- * the lease holder (worker/src/accounts/accountStore.ts); read by them, the send callable and
+ * the lease holder (worker/src/accounts/accountLeaseStore.ts); read by them, the send callable and
  * the watchdog.
  */
 export const accounts = {

@@ -1,9 +1,10 @@
 import type { Firestore } from "firebase-admin/firestore";
-import { inboundDedupeDocument, paths, rateLimitDocument } from "@wa-gateway/core";
+import { claimAttemptDocument, collections, inboundDedupeDocument, paths, rateLimitDocument } from "@wa-gateway/core";
 import { documentKind } from "../document";
 
 const dedupeKind = documentKind(inboundDedupeDocument);
 const rateKind = documentKind(rateLimitDocument);
+const claimKind = documentKind(claimAttemptDocument);
 
 /** `inboundDedupe/{accountId}__{messageId}`: created by the inbound store once a message is stored; read by the inbound probe. */
 export const inboundDedupe = {
@@ -19,4 +20,15 @@ export const rateLimits = {
   kind: rateKind,
   doc: (db: Firestore, uid: string) => rateKind.ref(db, paths.rateLimit(uid)),
   write: (db: Firestore, uid: string) => rateKind.writeRef(db, paths.rateLimit(uid)),
+};
+
+/** `claimAttempts/{auto id}`: created by the claim callable, one per call, counted per caller. */
+export const claimAttempts = {
+  kind: claimKind,
+  /** A new attempt's document (an auto id: nothing every call writes). */
+  create: (db: Firestore) =>
+    claimKind.writeRef(db, paths.claimAttempt(db.collection(collections.claimAttempts).doc().id)),
+  /** `uid`'s attempts since `since` (index: uid, at). */
+  byCallerSince: (db: Firestore, uid: string, since: Date) =>
+    claimKind.query(db, collections.claimAttempts).where("uid", "==", uid).where("at", ">", since),
 };

@@ -10,8 +10,6 @@ export const waSessions = {
   kind: sessionKind,
   doc: (db: Firestore, accountId: string) => sessionKind.ref(db, paths.waSession(accountId)),
   write: (db: Firestore, accountId: string) => sessionKind.writeRef(db, paths.waSession(accountId)),
-  /** The session document and every key below it (for a recursive delete). */
-  root: (db: Firestore, accountId: string) => db.doc(paths.waSession(accountId)),
 };
 
 /** `waSessions/{accountId}/keys/{type}__{id}`: the Signal keys, same owner as the session. */

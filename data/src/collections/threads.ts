@@ -15,6 +15,18 @@ export const threads = {
   doc: (db: Firestore, threadId: string) => threadKind.ref(db, paths.thread(threadId)),
   write: (db: Firestore, threadId: string) => threadKind.writeRef(db, paths.thread(threadId)),
   all: (db: Firestore) => threadKind.query(db, collections.threads),
+  /** The account's threads (the members sweep walks them by id when it knows not whom to strip). */
+  ofAccount: (db: Firestore, accountId: string) =>
+    threadKind.query(db, collections.threads).where("accountId", "==", accountId),
+  /** The account's threads `uid` owns. */
+  ownedBy: (db: Firestore, accountId: string, uid: string) =>
+    threadKind.query(db, collections.threads).where("accountId", "==", accountId).where("ownerUid", "==", uid),
+  /** The account's threads `uid` co-writes. */
+  coWrittenBy: (db: Firestore, accountId: string, uid: string) =>
+    threadKind
+      .query(db, collections.threads)
+      .where("accountId", "==", accountId)
+      .where("coWriterUids", "array-contains", uid),
 };
 
 /**

@@ -1,6 +1,6 @@
-import { FieldValue, type Firestore } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
 import type { AccountStore } from "@wa-gateway/core";
-import { accounts, waSessions } from "@wa-gateway/data";
+import { accounts, clearSession, underAccountLease } from "@wa-gateway/data";
 
 export function firestoreAccountStore(db: Firestore): AccountStore {
   return {
@@ -21,9 +21,12 @@ export function firestoreAccountStore(db: Firestore): AccountStore {
         return result;
       });
     },
-    async deleteSession(accountId) {
-      await db.recursiveDelete(waSessions.root(db, accountId));
-      await accounts.doc(db, accountId).update({ sessionClearedAt: FieldValue.serverTimestamp() });
+    async deleteSession(accountId, lease) {
+      const holds = (account: { owner: { workerId: string; epoch: number } | null }) =>
+        account.owner?.workerId === lease.workerId && account.owner.epoch === lease.epoch;
+      const cleared = await clearSession(db, accountId, lease.epoch, holds);
+      await underAccountLease(db, accountId, holds, () => undefined, { owner: null });
+      return cleared;
     },
   };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   GatewayError,
   handleClaimThread,
+  type ClaimAttempts,
   handleSetThreadMembers,
   type ThreadStore,
   type ThreadView,
@@ -22,7 +23,19 @@ function storeWith(thread: ThreadView | undefined, memberUids: string[] | undefi
       return result;
     },
   };
-  return { deps: { store, now }, state };
+  return { deps: { store, now, attempts: attemptsLog(), limit: { maxClaims: 100, windowSec: 60 } }, state };
+}
+
+/** Claim attempts in memory, as the Firestore log counts them: by caller, after `since`. */
+function attemptsLog(): ClaimAttempts & { log: { uid: string; at: Date }[] } {
+  const log: { uid: string; at: Date }[] = [];
+  return {
+    log,
+    async record(uid, at, since) {
+      log.push({ uid, at });
+      return log.filter((a) => a.uid === uid && a.at > since).length;
+    },
+  };
 }
 
 const member = (uid: string) => ({ uid, admin: false });
@@ -56,19 +69,46 @@ describe("thread claims", () => {
     assert.equal(state.writes, 1);
   });
 
-  it("a non-member may not claim; an unknown thread is not-found; bad input is invalid-argument", async () => {
-    assert.equal(
-      (await refusal(handleClaimThread(storeWith(inbox(), ["alice"]).deps, member("carol"), { threadId: "t1" }))).code,
-      "permission-denied",
+  it("no existence oracle: a missing thread and another account's thread get the same answer", async () => {
+    const missing = await refusal(
+      handleClaimThread(storeWith(undefined, ["alice"]).deps, member("carol"), { threadId: "t1" }),
     );
-    assert.equal(
-      (await refusal(handleClaimThread(storeWith(undefined, ["alice"]).deps, member("alice"), { threadId: "t1" })))
-        .code,
-      "not-found",
+    const notYours = await refusal(
+      handleClaimThread(storeWith(inbox(), ["alice"]).deps, member("carol"), { threadId: "t1" }),
     );
+    assert.equal(missing.code, "permission-denied");
+    assert.deepEqual([notYours.code, notYours.message], [missing.code, missing.message]);
+    // A member asking for a thread that does not exist learns nothing more than an outsider.
+    const memberMissing = await refusal(
+      handleClaimThread(storeWith(undefined, ["alice"]).deps, member("alice"), { threadId: "t1" }),
+    );
+    assert.deepEqual([memberMissing.code, memberMissing.message], [missing.code, missing.message]);
     assert.equal(
       (await refusal(handleClaimThread(storeWith(inbox(), ["alice"]).deps, member("alice"), { threadId: "a/b" }))).code,
       "invalid-argument",
+    );
+  });
+
+  it("claims are bounded per caller, refused ones included, before anything is read", async () => {
+    const { deps, state } = storeWith(undefined, ["alice"]);
+    const bounded = { ...deps, limit: { maxClaims: 3, windowSec: 60 } };
+    for (let i = 0; i < 3; i++)
+      assert.equal(
+        (await refusal(handleClaimThread(bounded, member("mallory"), { threadId: `t${i}` }))).code,
+        "permission-denied",
+      );
+    const limited = await refusal(handleClaimThread(bounded, member("mallory"), { threadId: "t9" }));
+    assert.equal(limited.code, "resource-exhausted");
+    assert.equal(state.writes, 0);
+    // Another caller has their own bound; the window moves on.
+    assert.equal(
+      (await refusal(handleClaimThread(bounded, member("carol"), { threadId: "t9" }))).code,
+      "permission-denied",
+    );
+    const later = { ...bounded, now: () => new Date(now().getTime() + 61_000) };
+    assert.equal(
+      (await refusal(handleClaimThread(later, member("mallory"), { threadId: "t9" }))).code,
+      "permission-denied",
     );
   });
 });

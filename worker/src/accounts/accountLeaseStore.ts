@@ -1,10 +1,4 @@
-import {
-  FieldValue,
-  Timestamp,
-  type DocumentReference,
-  type Firestore,
-  type UpdateData,
-} from "firebase-admin/firestore";
+import { FieldValue, Timestamp, type Firestore, type UpdateData } from "firebase-admin/firestore";
 import {
   holdsLease,
   leaseState,
@@ -79,14 +73,12 @@ export function accountLeaseStore(db: Firestore, workerId: string, leaseSec: num
   const leaseUntil = (nowMs: number) => Timestamp.fromMillis(nowMs + leaseSec * 1000);
 
   /**
-   * Applies `fields(data)` only while `epoch` is still ours (optimistic: no locks left by a crash);
-   * `deletes` go in the same batch, so they happen only under the lease too.
+   * Applies `fields(data)` only while `epoch` is still ours (optimistic: no locks left by a crash).
    */
   function fenced(
     accountId: string,
     epoch: number,
     fields: (data: AccountDocument, nowMs: number) => AccountUpdate | null,
-    deletes: DocumentReference[] = [],
   ): Promise<LeaseWrite> {
     return optimisticUpdate(
       db,
@@ -99,7 +91,6 @@ export function accountLeaseStore(db: Firestore, workerId: string, leaseSec: num
         return {
           result: "written",
           updates: update ? [updateOf(ref(accountId), { ...update, updatedAt: FieldValue.serverTimestamp() })] : [],
-          deletes,
         };
       },
       clock,
@@ -198,9 +189,7 @@ export function accountLeaseStore(db: Firestore, workerId: string, leaseSec: num
 
     /** The account's session (`waSessions/{accountId}` and its keys), fenced by this lease epoch. */
     session(accountId: string, epoch: number): SessionStore {
-      return firestoreSessionStore(db, accountId, epoch, (refs, last) =>
-        fenced(accountId, epoch, () => (last ? { sessionClearedAt: FieldValue.serverTimestamp() } : {}), refs),
-      );
+      return firestoreSessionStore(db, accountId, epoch, (account) => holdsLease(ownerOf(account), workerId, epoch));
     },
   };
 }

@@ -1,6 +1,13 @@
-import { FieldValue, type DocumentReference, type Firestore, type Timestamp } from "firebase-admin/firestore";
+import { FieldValue, type Firestore, type Timestamp } from "firebase-admin/firestore";
 import { GrpcStatus, grpcStatusOf, type LeaseWrite } from "@wa-gateway/core";
-import { readTogether, waSessionKeys, waSessions } from "@wa-gateway/data";
+import {
+  clearSession,
+  readTogether,
+  underAccountLease,
+  waSessionKeys,
+  waSessions,
+  type HoldsAccountLease,
+} from "@wa-gateway/data";
 import { loadBaileys } from "../transport/baileys/module";
 import type { SessionChange, SessionStore } from "../transport/transport";
 
@@ -16,28 +23,28 @@ export class SessionFenceLost extends Error {
   }
 }
 
-/** Deletes `refs` in one batch that holds only while the account lease is `epoch`'s (accountLeaseStore). */
-export type LeaseFencedDelete = (refs: DocumentReference[], last: boolean) => Promise<LeaseWrite>;
-
 /**
  * One account's WhatsApp session in Firestore: the creds on `waSessions/{accountId}` and one
  * document per Signal key below it, values serialised with Baileys' `BufferJSON`.
  *
  * The fence: the creds document carries the lease epoch of the worker writing the session.
- * `open()` stamps our epoch on it (refused if a newer one is there), and every commit updates
- * it with a precondition on the update time of our own previous write. Once a newer holder has
- * opened the session, any commit of ours fails before writing a byte: a stale worker can never
- * roll a Signal ratchet back. Commits are serialised, so our own writes never fence each other.
+ * `open()` stamps our epoch on it, only while the account lease is ours under `epoch` (`holds`)
+ * and no newer epoch is there, and every commit updates it with a precondition on the update
+ * time of our own previous write. Once a newer holder has opened or cleared the session, any
+ * commit of ours fails before writing a byte: a stale worker can never roll a Signal ratchet back
+ * nor leave a key behind a clear. Commits are serialised, so our own writes never fence each
+ * other. A cleared store stays cleared: only a new lease epoch (a new link) opens the session again.
  */
 export function firestoreSessionStore(
   db: Firestore,
   accountId: string,
   epoch: number,
-  deleteUnderLease: LeaseFencedDelete,
+  holds: HoldsAccountLease,
 ): SessionStore {
   const credsRef = waSessions.doc(db, accountId);
   const keyRef = (type: string, id: string) => waSessionKeys.doc(db, accountId, type, id);
   let fence: Timestamp | undefined;
+  let cleared = false;
   let queue: Promise<unknown> = Promise.resolve();
 
   const serialised = <T>(work: () => Promise<T>): Promise<T> => {
@@ -57,27 +64,24 @@ export function firestoreSessionStore(
   }
 
   async function open(): Promise<"opened" | "fenced"> {
-    for (;;) {
+    if (cleared) return "fenced";
+    const opened = await underAccountLease(db, accountId, holds, async (batch) => {
       const snap = await credsRef.get();
       const theirs = snap.data()?.epoch;
       if (theirs !== undefined && theirs > epoch) return "fenced";
-      try {
-        const written = snap.exists
-          ? await credsRef.update(
-              { epoch, updatedAt: FieldValue.serverTimestamp() },
-              { lastUpdateTime: snap.updateTime! },
-            )
-          : await waSessions
-              .write(db, accountId)
-              .create({ epoch, creds: null, updatedAt: FieldValue.serverTimestamp() });
-        fence = written.writeTime;
-        return "opened";
-      } catch (err) {
-        const code = grpcStatusOf(err);
-        // Someone wrote between our read and our write (the old holder's last commit): read again.
-        if (code !== GrpcStatus.FAILED_PRECONDITION && code !== GrpcStatus.ALREADY_EXISTS) throw err;
-      }
-    }
+      // A write between our read and our commit (the old holder's last commit) fails the batch: read again.
+      if (snap.exists)
+        batch.update(
+          credsRef,
+          { epoch, updatedAt: FieldValue.serverTimestamp() },
+          { lastUpdateTime: snap.updateTime! },
+        );
+      else
+        batch.create(waSessions.write(db, accountId), { epoch, creds: null, updatedAt: FieldValue.serverTimestamp() });
+    });
+    if (opened.result !== "written") return "fenced";
+    fence = opened.writeTime;
+    return "opened";
   }
 
   async function commitBatches(change: SessionChange): Promise<void> {
@@ -159,14 +163,10 @@ export function firestoreSessionStore(
 
     clear: () =>
       serialised(async (): Promise<LeaseWrite> => {
-        const keys = await waSessionKeys.all(db, accountId).listDocuments();
-        for (let start = 0; start < keys.length; start += MAX_WRITES_PER_BATCH) {
-          const result = await deleteUnderLease(keys.slice(start, start + MAX_WRITES_PER_BATCH), false);
-          if (result !== "written") return result;
-        }
-        const result = await deleteUnderLease([credsRef], true);
+        // From here no commit of this store writes again, whatever the clear answers.
+        cleared = true;
         fence = undefined;
-        return result;
+        return clearSession(db, accountId, epoch, holds);
       }),
   };
 }

@@ -1,5 +1,13 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { advancesStatus, encodeIdSegment, GrpcStatus, grpcStatusOf, messagePreview } from "@wa-gateway/core";
+import {
+  advancesStatus,
+  encodeIdSegment,
+  GrpcStatus,
+  grpcStatusOf,
+  inboundThreadId,
+  messagePreview,
+  type ThreadDocument,
+} from "@wa-gateway/core";
 import { inboundDedupe, outbox, readTogether, threadMessages, threadPeers, threads } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import type { InboundMessage, Receipt } from "../transport/transport";
@@ -11,11 +19,6 @@ const MAX_CONFLICTS = 5;
 export type InboundResult = "stored" | "duplicate";
 export type ReceiptResult = "advanced" | "unchanged" | "unknown";
 
-/** Thread id for a conversation a peer starts: deterministic, so a replay finds the same one. */
-export function inboundThreadId(accountId: string, peerJid: string): string {
-  return `wa_${encodeIdSegment(accountId)}_${encodeIdSegment(peerJid.split("@")[0]!)}`;
-}
-
 export function inboundStore(db: Firestore) {
   return {
     /**
@@ -25,18 +28,33 @@ export function inboundStore(db: Firestore) {
      * created, so two workers storing at once conflict (ALREADY_EXISTS) and the loser reads again.
      */
     async store(accountId: string, message: InboundMessage): Promise<InboundResult> {
-      // The account's one thread with this peer (threadPeers), whoever opened it: never a guess.
+      const peerJid = message.fromJid;
+      // Only a thread this store creates, or one with this account and this peer, is written.
+      const ours = (thread: ThreadDocument | undefined) =>
+        thread === undefined || (thread.accountId === accountId && thread.peerJid === peerJid);
       for (let attempt = 1; ; attempt++) {
-        const [dedupe, peer] = await readTogether(db, [
+        // The account's one thread with this peer (threadPeers), whoever opened it: never a guess.
+        const [dedupe, peer, usual] = await readTogether(db, [
           inboundDedupe.doc(db, accountId, message.messageId),
-          threadPeers.doc(db, accountId, message.fromJid),
+          threadPeers.doc(db, accountId, peerJid),
+          threads.doc(db, inboundThreadId(accountId, peerJid)),
         ]);
         if (dedupe.exists) return "duplicate";
+        const known = peer.data();
+        let threadId = known?.threadId ?? usual.id;
+        let thread = threadId === usual.id ? usual.data() : (await threads.doc(db, threadId).get()).data();
+        if (!known && !ours(thread)) {
+          // The usual id is taken by another account's or peer's thread (created by a client
+          // before the namespaces were enforced): this peer's thread gets the fallback id.
+          threadId = inboundThreadId(accountId, peerJid, 1);
+          thread = (await threads.doc(db, threadId).get()).data();
+        }
+        if (!ours(thread)) {
+          throw new Error(`inbound for account ${accountId}: thread ${threadId} belongs to another account or peer`);
+        }
         const now = Timestamp.fromMillis(dedupe.readTime.toMillis());
         const at = Timestamp.fromDate(message.timestamp);
         const preview = messagePreview(message.text);
-        const known = peer.data();
-        const threadId = known ? known.threadId : inboundThreadId(accountId, message.fromJid);
         const batch = db.batch();
         batch.create(inboundDedupe.write(db, accountId, message.messageId), {
           accountId,
@@ -55,30 +73,23 @@ export function inboundStore(db: Firestore) {
           createdAt: at,
           updatedAt: now,
         });
-        if (!known) {
-          // Nobody owns a thread a peer opened: a member claims it, or the first to reply owns it.
-          batch.create(threadPeers.write(db, accountId, message.fromJid), {
-            accountId,
-            peerJid: message.fromJid,
-            threadId,
-            createdAt: now,
-          });
-          batch.set(
-            threads.write(db, threadId),
-            {
-              ownerUid: null,
-              coWriterUids: [],
-              accountId,
-              peerJid: message.fromJid,
-              lastMessageAt: at,
-              lastMessagePreview: preview,
-              createdAt: now,
-              updatedAt: now,
-            },
-            { merge: true },
-          );
-        } else {
+        // A new peer record, and a new thread, are created: two stores racing conflict (ALREADY_EXISTS).
+        if (!known)
+          batch.create(threadPeers.write(db, accountId, peerJid), { accountId, peerJid, threadId, createdAt: now });
+        if (thread) {
           batch.update(threads.doc(db, threadId), { lastMessageAt: at, lastMessagePreview: preview, updatedAt: now });
+        } else {
+          // Nobody owns a thread a peer opened: a member claims it, or the first to reply owns it.
+          batch.create(threads.write(db, threadId), {
+            ownerUid: null,
+            coWriterUids: [],
+            accountId,
+            peerJid,
+            lastMessageAt: at,
+            lastMessagePreview: preview,
+            createdAt: now,
+            updatedAt: now,
+          });
         }
         try {
           await batch.commit();
