@@ -13,7 +13,6 @@ import {
   startProbes,
   type JobLog,
 } from "@wa-gateway/core";
-import { firestoreMonitoringStore } from "../../functions/src/stores/monitoringStore";
 import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
 import { firestoreRollupStore } from "../../functions/src/stores/rollupStore";
 import { telegramChannel } from "../../functions/src/lib/telegram";
@@ -23,7 +22,13 @@ import { HEARTBEAT_LOCK, startHeartbeats } from "../../worker/src/longrun/heartb
 import { heartbeatStore } from "../../worker/src/longrun/heartbeatStore";
 import { startFakeTelegram } from "../lib/fakeTelegram";
 import { spawnWorker } from "../lib/workerProcess";
-import { accountIdAt, disconnectedAt, seedHealthySystem, watchdogDeps } from "../lib/watchdogFixtures";
+import {
+  accountIdAt,
+  disconnectedAt,
+  monitoringStores,
+  seedHealthySystem,
+  watchdogDeps,
+} from "../lib/watchdogFixtures";
 import { countingFirestore, type OpCounts } from "./countingFirestore";
 import { accounts, heartbeats, heartbeatState, monitoringConfigDoc, watchdogMemory } from "@wa-gateway/data";
 
@@ -122,7 +127,7 @@ async function watchdogCosts() {
   });
   const alerts = telegramChannel({ token: "", chatId: "", apiRoot: "http://127.0.0.1:9", log: quiet });
   const deps = () => ({
-    store: firestoreMonitoringStore(db, "bench"),
+    ...monitoringStores(db, "bench"),
     probes: firestoreProbeStore(db, "bench"),
     alerts,
     log: quiet,
@@ -196,7 +201,7 @@ async function detectionLatency(trials: number): Promise<number[]> {
         await sleep(next - Date.now());
         await runWatchdog(
           {
-            store: firestoreMonitoringStore(db, "bench"),
+            ...monitoringStores(db, "bench"),
             probes: firestoreProbeStore(db, "bench"),
             alerts,
             log: quiet,

@@ -7,17 +7,28 @@ import {
   type JobLog,
 } from "@wa-gateway/core";
 import { accounts, heartbeatState, monitoringConfigDoc } from "@wa-gateway/data";
-import { firestoreMonitoringStore } from "../../functions/src/stores/monitoringStore";
+import { firestoreIncidentStore } from "../../functions/src/stores/incidentStore";
+import { firestoreConfigSource } from "../../functions/src/stores/monitoringConfigStore";
 import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
+import { firestoreWatchdogReads } from "../../functions/src/stores/watchdogReadsStore";
 
 /** What the watchdog at scale is measured and tested on: fresh heartbeats and `count` healthy accounts. */
 
 const quiet: JobLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** The monitoring stores on `db`, one per port, as functions/src/lib/monitoringDeps builds them. */
+export function monitoringStores(db: Firestore, writer: string) {
+  return {
+    config: firestoreConfigSource(db, writer),
+    reads: firestoreWatchdogReads(db),
+    incidents: firestoreIncidentStore(db, writer),
+  };
+}
+
 /** The watchdog's dependencies on `db`, Telegram off. */
 export function watchdogDeps(db: Firestore) {
   return {
-    store: firestoreMonitoringStore(db, "watchdog-fixture"),
+    ...monitoringStores(db, "watchdog-fixture"),
     probes: firestoreProbeStore(db, "watchdog-fixture"),
     alerts: { enabled: false, send: async () => ({ delivered: 0, error: "alerts off" }) } satisfies AlertChannel,
     log: quiet,

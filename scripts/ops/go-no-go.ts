@@ -11,7 +11,7 @@ import {
   type DeployFacts,
 } from "@wa-gateway/core";
 import { outbox } from "@wa-gateway/data";
-import { firestoreMonitoringStore } from "../../functions/src/stores/monitoringStore";
+import { firestoreWatchdogReads } from "../../functions/src/stores/watchdogReadsStore";
 import {
   loadConfig,
   loadHeartbeats,
@@ -92,7 +92,7 @@ runCommand(async () => {
   const [config, outbox, outboxNow, incidents, heartbeats, probes] = await Promise.all([
     loadConfig(ctx.db),
     outboxSince(ctx, fromMs, toMs),
-    firestoreMonitoringStore(ctx.db, "operator").outboxView(ctx.nowMs),
+    firestoreWatchdogReads(ctx.db).outboxView(ctx.nowMs),
     loadIncidents(ctx.db, fromMs, toMs),
     loadHeartbeats(ctx.db, fromMs, toMs),
     loadProbes(ctx.db, fromMs, toMs),

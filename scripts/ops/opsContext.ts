@@ -4,12 +4,11 @@ import { parseArgs } from "node:util";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
 import {
+  incidentFromDocument,
   resolveMonitoringConfig,
   type Check,
   type MonitoringConfig,
-  type Severity,
   type StoredBeat,
-  type StoredIncident,
   type StoredProbe,
 } from "@wa-gateway/core";
 import {
@@ -202,29 +201,7 @@ export async function loadIncidents(db: Firestore, fromMs: number, toMs: number)
       return checked.kind === "valid" ? [{ id, incident: checked.doc }] : [];
     })
     .sort((a, b) => a.incident.tsStart.toMillis() - b.incident.tsStart.toMillis())
-    .map(
-      ({
-        id,
-        incident: i,
-      }): StoredIncident & {
-        severity: Severity;
-        key: string;
-        reason: string;
-        mttrSec: number | null;
-        tsDetectedMs: number;
-      } => ({
-        id,
-        type: i.type,
-        key: i.key,
-        severity: i.severity,
-        status: i.status,
-        reason: i.reason,
-        tsStartMs: i.tsStart.toMillis(),
-        tsDetectedMs: i.tsDetected.toMillis(),
-        tsEndMs: i.tsEnd?.toMillis() ?? null,
-        mttrSec: i.mttrSec,
-      }),
-    );
+    .map(({ id, incident }) => incidentFromDocument(id, incident));
   return { docs: docs.map(({ id, data }) => ({ id, data })), incidents };
 }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { timestamp, updatedBy } from "./common";
-import type { IncidentType } from "../longrun/incidents";
+import { SEVERITIES, type IncidentType } from "../longrun/incidentTypes";
 
 /**
  * Documents under `wa_metrics/longrun/`: the long-run monitoring the operators' runbook
@@ -133,9 +133,6 @@ export const probeDocument = z.object({
   updatedBy,
 });
 export type ProbeDocument = z.infer<typeof probeDocument>;
-
-export const SEVERITIES = ["P1", "P2", "P3"] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 /** `incidents/{incidentId}`: at most one open per (type, key). */
 export const incidentDocument = z.object({

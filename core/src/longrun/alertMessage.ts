@@ -1,4 +1,5 @@
-import { INCIDENT_TYPES, type IncidentAction, type IncidentType } from "./incidents";
+import type { IncidentAction } from "./incidents";
+import { INCIDENT_TYPES, type IncidentType } from "./incidentTypes";
 
 /** Telegram alert text (HTML parse mode). Everything from data is escaped. */
 

@@ -1,4 +1,4 @@
-import type { Severity } from "../documents/longrun";
+import type { Severity } from "./incidentTypes";
 import type { HeartbeatAnalysis } from "./heartbeatMath";
 import type { LogFindings } from "./logCheckpoints";
 

@@ -1,6 +1,7 @@
 export * from "./alertMessage";
 export * from "./config";
 export * from "./heartbeatMath";
+export * from "./incidentTypes";
 export * from "./incidents";
 export * from "./lock";
 export * from "./probes";

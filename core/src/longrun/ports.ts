@@ -50,9 +50,6 @@ export interface IncidentStore {
   confirmDelivered(args: { incidentIds: string[]; notices: AlertLine[] }): Promise<void>;
 }
 
-/** All of it, as the Firestore store in functions/ implements it. */
-export type MonitoringStore = ConfigSource & WatchdogReads & IncidentStore;
-
 export interface ProbeDoc {
   key: string;
   type: ProbeType;

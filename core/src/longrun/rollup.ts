@@ -1,5 +1,6 @@
 import type { ProbeType } from "../ids";
-import type { ProbeResult, Severity } from "../documents/longrun";
+import type { ProbeResult } from "../documents/longrun";
+import type { Severity } from "./incidentTypes";
 import { analyseHeartbeats, type Beat, type Gap } from "./heartbeatMath";
 
 /** The daily rollup, `rollups/{yyyy-mm-dd}`: computed from that day's documents only. */

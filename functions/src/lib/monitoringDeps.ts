@@ -2,9 +2,11 @@ import { TELEGRAM_API_ROOT, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID } from "../conf
 import { firestore } from "./firestore";
 import { jobLog } from "./jobLog";
 import { telegramChannel } from "./telegram";
-import { firestoreMonitoringStore } from "../stores/monitoringStore";
+import { firestoreIncidentStore } from "../stores/incidentStore";
+import { firestoreConfigSource } from "../stores/monitoringConfigStore";
 import { firestoreProbeStore } from "../stores/probeStore";
 import { firestoreRollupStore } from "../stores/rollupStore";
+import { firestoreWatchdogReads } from "../stores/watchdogReadsStore";
 
 function secretValue(): string {
   try {
@@ -18,7 +20,9 @@ function secretValue(): string {
 export function monitoringDeps(writer: string) {
   const db = firestore();
   return {
-    store: firestoreMonitoringStore(db, writer),
+    config: firestoreConfigSource(db, writer),
+    reads: firestoreWatchdogReads(db),
+    incidents: firestoreIncidentStore(db, writer),
     probes: firestoreProbeStore(db, writer),
     rollups: firestoreRollupStore(db, writer),
     alerts: telegramChannel({

@@ -20,8 +20,8 @@ const NOW = Date.parse("2025-12-31T00:05:00Z");
 /** Incidents and config in memory (none open): what a job opened, and a channel that counts its sends. */
 function memoryIncidents() {
   const evaluations: Evaluation[] = [];
-  const store: IncidentStore & ConfigSource = {
-    loadConfig: async () => ({ kind: "ok", config: DEFAULT_MONITORING_CONFIG }),
+  const config: ConfigSource = { loadConfig: async () => ({ kind: "ok", config: DEFAULT_MONITORING_CONFIG }) };
+  const incidents: IncidentStore = {
     applyIncidents: async (args) => {
       const actions = args.decide([]);
       for (const action of actions) if (action.kind === "open") evaluations.push(action.evaluation);
@@ -39,12 +39,12 @@ function memoryIncidents() {
       return { delivered: messages.length, error: null };
     },
   };
-  return { store, alerts, evaluations, sends };
+  return { config, incidents, alerts, evaluations, sends };
 }
 
 describe("monitoring jobs, each against its own narrow ports", () => {
   it("a rollup that fails opens rollup_failed for its date, records the failed run, and rethrows", async () => {
-    const { store, alerts, evaluations } = memoryIncidents();
+    const { config, incidents, alerts, evaluations } = memoryIncidents();
     const runs: { status: string; error: string | null }[] = [];
     const failing = (): Promise<never> => Promise.reject(new Error("deadline exceeded"));
     const rollups: RollupStore = {
@@ -58,7 +58,7 @@ describe("monitoring jobs, each against its own narrow ports", () => {
       recordRun: async (run) => void runs.push(run),
     };
     await assert.rejects(
-      runRollup({ store, rollups, alerts, log: quiet, project: "t" }, "2025-12-30", NOW, "schedule"),
+      runRollup({ config, incidents, rollups, alerts, log: quiet, project: "t" }, "2025-12-30", NOW, "schedule"),
       /deadline exceeded/,
     );
     assert.deepEqual(
@@ -78,7 +78,7 @@ describe("monitoring jobs, each against its own narrow ports", () => {
   });
 
   it("a watchdog run sends one Telegram message, what its probes concluded included", async () => {
-    const { store, alerts, sends } = memoryIncidents();
+    const { config, incidents, alerts, sends } = memoryIncidents();
     // Heartbeats stopped ten minutes ago: missed_heartbeat opens.
     const reads: WatchdogReads = {
       heartbeatState: async () => ({
@@ -122,7 +122,7 @@ describe("monitoring jobs, each against its own narrow ports", () => {
       inboundStoredMs: async () => null,
       accountJid: async () => null,
     };
-    const result = await runWatchdog({ store: { ...store, ...reads }, probes, alerts, log: quiet, project: "t" }, NOW);
+    const result = await runWatchdog({ config, incidents, reads, probes, alerts, log: quiet, project: "t" }, NOW);
     assert.equal(result.status, "done");
     assert.deepEqual(updates, [{ key: "OUT_20251230T1800", result: "FAIL" }]);
     assert.equal(sends.length, 1, "one send for the whole run");

@@ -1,5 +1,5 @@
 /** The monitoring jobs, one file each, every dependency passed in through narrow ports. */
-export * from "./alerting";
-export * from "./watchdog";
-export * from "./probes";
-export * from "./rollup";
+export * from "./runAlerting";
+export * from "./runWatchdog";
+export * from "./runProbes";
+export * from "./runRollup";

@@ -15,10 +15,11 @@ import {
   skippedProbe,
   type AttemptOutcome,
 } from "../probes";
-import { reportEvaluations, type AlertDeps } from "./alerting";
+import { reportEvaluations, type AlertDeps } from "./runAlerting";
 
 export interface ProbeDeps extends AlertDeps {
-  store: AlertDeps["store"] & ConfigSource & Pick<WatchdogReads, "outboxView">;
+  config: ConfigSource;
+  reads: Pick<WatchdogReads, "outboxView">;
   probes: ProbeStore;
 }
 
@@ -56,7 +57,7 @@ export type ProbeAdvance = "PASS" | "FAIL" | "RETRY";
 
 /** Starts probes. Deterministic keys: running a slot twice starts nothing new. */
 export async function startProbes(deps: ProbeDeps, probes: { type: ProbeType; key: string }[], nowMs: number) {
-  const { config } = await deps.store.loadConfig();
+  const { config } = await deps.config.loadConfig();
   const started: Record<string, ProbeStart> = {};
   for (const { type, key } of probes) {
     const base: ProbeDoc = {
@@ -115,7 +116,8 @@ export async function startProbes(deps: ProbeDeps, probes: { type: ProbeType; ke
 
 async function judge(deps: ProbeDeps, p: ProbeDoc, nowMs: number): Promise<AttemptOutcome> {
   const deadlineSec = p.deadlineSec ?? 0;
-  if (p.type === "QUEUE") return judgeQueue(await deps.store.outboxView(nowMs), (await deps.store.loadConfig()).config);
+  if (p.type === "QUEUE")
+    return judgeQueue(await deps.reads.outboxView(nowMs), (await deps.config.loadConfig()).config);
   if (!p.requestId) return { kind: "fail", reason: "the probe message was never queued" };
   if (p.type === "OUT") {
     const entry = await deps.probes.outboxEntry(p.requestId);
@@ -142,7 +144,7 @@ export async function advanceProbes(
 ): Promise<{ outcome: Record<string, ProbeAdvance>; evaluations: Evaluation[] }> {
   const due = await deps.probes.pendingProbes();
   if (due.length === 0) return { outcome: {}, evaluations: [] };
-  const { config } = await deps.store.loadConfig();
+  const { config } = await deps.config.loadConfig();
   const outcome: Record<string, ProbeAdvance> = {};
   const finishedTypes = new Set<ProbeType>();
   for (const pending of due) {

@@ -7,7 +7,7 @@ import type { AlertChannel, IncidentStore, JobLog } from "../ports";
  * for the run (split past Telegram's 4096 characters), accounted message by message.
  */
 export interface AlertDeps {
-  store: IncidentStore;
+  incidents: IncidentStore;
   alerts: AlertChannel;
   log: JobLog;
   project: string;
@@ -43,7 +43,7 @@ export async function announce(
   );
   const incidentIds = (ls: AlertLine[]) => ls.flatMap((l) => claimed.get(noticeId(l)) ?? []);
   if (sent.length) {
-    await deps.store.confirmDelivered({
+    await deps.incidents.confirmDelivered({
       incidentIds: incidentIds(sent),
       notices: sent.filter((l) => l.kind === "resolve"),
     });
@@ -55,8 +55,8 @@ export async function announce(
   deps.log.error("alerts_failed", { count: unsent.length, delivered: sent.length, error });
   // What Telegram did not take stays due (open incidents) or is kept for the next run (resolutions);
   // what it took is never sent again.
-  await deps.store.unclaimNotifications(incidentIds(unsent));
-  await deps.store.deferNotices(unsent.filter((l) => l.kind === "resolve"));
+  await deps.incidents.unclaimNotifications(incidentIds(unsent));
+  await deps.incidents.deferNotices(unsent.filter((l) => l.kind === "resolve"));
   return "failed";
 }
 
@@ -74,6 +74,6 @@ export const incidentsAfter =
 
 /** Apply evaluations outside the watchdog (probe results, rollup failures) and announce them. */
 export async function reportEvaluations(deps: AlertDeps, evaluations: Evaluation[], nowMs: number, repeatMs: number) {
-  const applied = await deps.store.applyIncidents({ nowMs, decide: incidentsAfter(evaluations, nowMs, repeatMs) });
+  const applied = await deps.incidents.applyIncidents({ nowMs, decide: incidentsAfter(evaluations, nowMs, repeatMs) });
   if (applied.status === "applied") await announce(deps, applied.actions, nowMs);
 }

@@ -2,31 +2,15 @@ import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore"
 import {
   alertLines,
   CLAIM_STALE_MS,
-  DEFAULT_MONITORING_CONFIG,
   INCIDENT_TYPES,
+  incidentFromDocument,
   noticeId,
-  resolveMonitoringConfig,
-  type AccountDocument,
   type AlertLine,
-  type ConfigResolution,
-  type MonitoringStore,
+  type IncidentStore,
   type OpenIncident,
   type WatchdogState,
-  type WatchedAccount,
-  GrpcStatus,
 } from "@wa-gateway/core";
-import {
-  accounts,
-  heartbeats as heartbeatDocs,
-  heartbeatState,
-  incidents as incidentDocs,
-  monitoringConfigDoc,
-  outbox as outboxDocs,
-  readTogether,
-  watchdogMemory,
-} from "@wa-gateway/data";
-
-type AccountFields = Pick<AccountDocument, "status" | "recentDisconnects" | "inboundStuckSince">;
+import { incidents as incidentDocs, watchdogMemory } from "@wa-gateway/data";
 
 /** A resolution notice a run has claimed for sending, until it confirms Telegram took it. */
 type PendingNotice = NonNullable<WatchdogState["pendingNotices"]>[number];
@@ -41,34 +25,11 @@ const ts = (value: number) => Timestamp.fromMillis(value);
 const iso = (value: number) => new Date(value).toISOString();
 
 /**
- * Firestore side of the watchdog. One instance per job run: the watchdog's own document is read
- * once per run. Accounts are counted with aggregations and read one by one only when they may
- * be in trouble, so a run's reads and documents do not grow with the number of accounts.
+ * Incidents and the bookkeeping of their notifications: the open incidents and the watchdog's
+ * memory of runs and notices (`state/watchdog`) change together, in one transaction.
  */
-export function firestoreMonitoringStore(db: Firestore, writer: string): MonitoringStore {
+export function firestoreIncidentStore(db: Firestore, writer: string): IncidentStore {
   const watchdogRef = watchdogMemory.doc(db);
-  let watchdogDoc: Promise<WatchdogState | undefined> | undefined;
-  const watchdog = () => (watchdogDoc ??= watchdogRef.get().then((s) => s.data()));
-  let config: Promise<ConfigResolution> | undefined;
-  const heartbeats = heartbeatDocs.all(db);
-  const outbox = outboxDocs.all(db);
-  const accountsAll = accounts.all(db);
-  const count = async <T>(q: FirebaseFirestore.Query<T>) => (await q.count().get()).data().count;
-
-  async function loadConfig(): Promise<ConfigResolution> {
-    const ref = monitoringConfigDoc.ref(db);
-    const snap = await ref.get();
-    if (!snap.exists) {
-      // First run anywhere: write the runbook's defaults for operators to edit.
-      await ref
-        .create({ ...DEFAULT_MONITORING_CONFIG, createdAt: FieldValue.serverTimestamp(), createdBy: writer })
-        .catch((err: { code?: number }) => {
-          if (err.code !== GrpcStatus.ALREADY_EXISTS) throw err;
-        });
-      return resolveMonitoringConfig(undefined, undefined);
-    }
-    return resolveMonitoringConfig(snap.data(), (await watchdog())?.lastGoodConfig);
-  }
 
   /** Read-modify-write of the notice lists on state/watchdog, in a transaction (runs may overlap). */
   function updateNotices(
@@ -83,85 +44,6 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
   }
 
   return {
-    loadConfig: () => (config ??= loadConfig()),
-
-    async heartbeatState() {
-      const s = (await heartbeatState.doc(db).get()).data();
-      return {
-        lastHeartbeatMs: s?.lastHeartbeatAt?.toMillis() ?? null,
-        lastInstanceId: s?.lastHeartbeatInstanceId ?? null,
-        streakStartedMs: s?.streakStartedAt?.toMillis() ?? null,
-        firstHeartbeatMs: s?.firstHeartbeatAt?.toMillis() ?? null,
-        plannedStopMs: s?.plannedStopAt?.toMillis() ?? null,
-      };
-    },
-
-    async heartbeatCounts(nowMs) {
-      const [lastHour, last24h] = await Promise.all([
-        count(heartbeats.where("serverTs", ">=", ts(nowMs - 3_600_000))),
-        count(heartbeats.where("serverTs", ">=", ts(nowMs - 86_400_000))),
-      ]);
-      return { lastHour, last24h };
-    },
-
-    async outboxView(nowMs) {
-      const since = ts(nowMs - 5 * 60_000);
-      const [queuedCount, failedLast5m, oldestMs] = await Promise.all([
-        count(outbox.where("status", "==", "queued")),
-        count(outbox.where("status", "==", "failed").where("updatedAt", ">=", since)),
-        outboxDocs.oldestQueuedMs(db),
-      ]);
-      return {
-        queuedCount,
-        failedLast5m,
-        oldestQueuedAgeSec: oldestMs === null ? 0 : Math.max(0, Math.round((nowMs - oldestMs) / 1000)),
-      };
-    },
-
-    async accountCounts(nowMs) {
-      const [live, connected] = await Promise.all([
-        count(accountsAll.where("status", "!=", "removed")),
-        count(accountsAll.where("status", "==", "connected").where("owner.leaseUntil", ">", ts(nowMs))),
-      ]);
-      return { live, connected };
-    },
-
-    async watchedAccounts(nowMs) {
-      const fields = ["status", "recentDisconnects", "inboundStuckSince"] as const;
-      const [loggedOut, disconnected, inboundStuck, openAccountIncidents] = await Promise.all([
-        accounts.kind.select(accountsAll.where("status", "==", "logged_out"), ...fields).get(),
-        accounts.kind.select(accountsAll.where("lastDisconnect.at", ">", ts(nowMs - 3_600_000)), ...fields).get(),
-        accounts.kind.select(accountsAll.where("inboundStuckSince", ">", ts(0)), ...fields).get(),
-        incidentDocs.kind
-          .select(
-            incidentDocs
-              .all(db)
-              .where("status", "==", "open")
-              .where("type", "in", ["logged_out", "reconnect_loop", "inbound_backlog"]),
-            "key",
-          )
-          .get(),
-      ]);
-      const found = new Map<string, AccountFields>(
-        [...loggedOut.docs, ...disconnected.docs, ...inboundStuck.docs].map((d) => [d.id, d.data()]),
-      );
-      const named = [...new Set(openAccountIncidents.docs.map((d) => d.data().key))].filter((id) => !found.has(id));
-      if (named.length) {
-        const partial = accounts.kind.partial(...fields);
-        const refs = named.map((id) => accounts.doc(db, id).withConverter(partial));
-        for (const snap of await readTogether(db, refs, { fieldMask: [...fields] })) {
-          // A deleted account still gets an evaluation, so its incidents resolve.
-          found.set(snap.id, snap.data() ?? { status: "removed" });
-        }
-      }
-      return [...found].map(([id, data]): WatchedAccount => ({
-        id,
-        status: data.status,
-        recentDisconnectsMs: (data.recentDisconnects ?? []).map((t) => t.toMillis()),
-        inboundStuckSinceMs: data.inboundStuckSince?.toMillis() ?? null,
-      }));
-    },
-
     applyIncidents({ nowMs, decide, run }) {
       return db.runTransaction(async (tx) => {
         let deferred: AlertLine[] = [];
@@ -177,17 +59,7 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
           stillClaimed = pending.filter((n) => !stale(n));
         }
         const openSnap = await tx.get(incidentDocs.all(db).where("status", "==", "open"));
-        const open: OpenIncident[] = openSnap.docs.map((d) => {
-          const incident = d.data();
-          return {
-            id: d.id,
-            type: incident.type,
-            key: incident.key,
-            tsStartMs: incident.tsStart.toMillis(),
-            lastNotifiedMs: incident.lastNotifiedAt?.toMillis() ?? null,
-            notifyPending: incident.notifyPending,
-          };
-        });
+        const open: OpenIncident[] = openSnap.docs.map((d) => incidentFromDocument(d.id, d.data()));
         const actions = decide(open);
         for (const a of actions) {
           if (a.kind === "open") {

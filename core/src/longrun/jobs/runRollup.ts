@@ -1,10 +1,10 @@
 import { parseRollupDate } from "../../ids";
 import type { ConfigSource, RollupStore } from "../ports";
 import { computeRollup } from "../rollup";
-import { reportEvaluations, type AlertDeps } from "./alerting";
+import { reportEvaluations, type AlertDeps } from "./runAlerting";
 
 export interface RollupDeps extends AlertDeps {
-  store: AlertDeps["store"] & ConfigSource;
+  config: ConfigSource;
   rollups: RollupStore;
 }
 
@@ -17,7 +17,7 @@ export async function runRollup(deps: RollupDeps, date: string, nowMs: number, t
   const fromMs = day.getTime();
   if (fromMs > nowMs) throw new InvalidRollupDate(`${date} has not started yet`);
   const toMs = fromMs + 86_400_000;
-  const { config } = await deps.store.loadConfig();
+  const { config } = await deps.config.loadConfig();
   const run = { job: "rollup", periodKey: date, startedMs: nowMs, trigger };
   try {
     const [beats, before, after, firstMs, incidents, probes] = await Promise.all([

@@ -1,24 +1,25 @@
 import { GLOBAL_KEY, type Evaluation } from "../incidents";
 import type { ConfigSource, ProbeStore, WatchdogReads } from "../ports";
 import { evaluateAccounts, evaluateHeartbeats, evaluateOutbox } from "../watchdog";
-import { announce, incidentsAfter, type AlertDeps } from "./alerting";
-import { advanceProbes } from "./probes";
+import { announce, incidentsAfter, type AlertDeps } from "./runAlerting";
+import { advanceProbes } from "./runProbes";
 
 export interface WatchdogDeps extends AlertDeps {
-  store: AlertDeps["store"] & ConfigSource & WatchdogReads;
+  config: ConfigSource;
+  reads: WatchdogReads;
   probes: ProbeStore;
 }
 
 /** Every minute: heartbeats, outbox, accounts, config; then pending probes. */
 export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs = scheduleMs) {
-  const cfg = await deps.store.loadConfig();
+  const cfg = await deps.config.loadConfig();
   const config = cfg.config;
   const [state, counts, outbox, accountCounts, watched] = await Promise.all([
-    deps.store.heartbeatState(),
-    deps.store.heartbeatCounts(nowMs),
-    deps.store.outboxView(nowMs),
-    deps.store.accountCounts(nowMs),
-    deps.store.watchedAccounts(nowMs),
+    deps.reads.heartbeatState(),
+    deps.reads.heartbeatCounts(nowMs),
+    deps.reads.outboxView(nowMs),
+    deps.reads.accountCounts(nowMs),
+    deps.reads.watchedAccounts(nowMs),
   ]);
   const evaluations: Evaluation[] = [
     ...evaluateHeartbeats(state, counts, config, nowMs),
@@ -32,7 +33,7 @@ export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs 
     },
   ];
   if (cfg.kind === "invalid") deps.log.warn("monitoring_config_invalid", { problems: cfg.problems });
-  const applied = await deps.store.applyIncidents({
+  const applied = await deps.incidents.applyIncidents({
     nowMs,
     decide: incidentsAfter(evaluations, nowMs, config.alertRepeatSec * 1000),
     run: {
@@ -48,7 +49,7 @@ export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs 
   // Pending probes advance under this run; what they conclude joins the run's one message.
   const probes = await advanceProbes(deps, nowMs);
   const probeActions = probes.evaluations.length
-    ? await deps.store.applyIncidents({
+    ? await deps.incidents.applyIncidents({
         nowMs,
         decide: incidentsAfter(probes.evaluations, nowMs, config.alertRepeatSec * 1000),
       })

@@ -1,0 +1,84 @@
+/**
+ * The incident catalogue: every type with its severity, title and what the on-call engineer
+ * does. A leaf module (imports nothing), so the document schemas and the state machine both
+ * read it without importing each other.
+ */
+
+export const SEVERITIES = ["P1", "P2", "P3"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Severities follow the runbook's incident table; the actions are what the alert tells the on-call engineer. */
+export const INCIDENT_TYPES = {
+  missed_heartbeat: {
+    severity: "P2",
+    title: "Heartbeats stopped",
+    action:
+      "Check the worker is running (its /healthz and logs) and who holds wa_metrics/longrun/locks/heartbeat-scheduler; restart the worker if it is down.",
+  },
+  heartbeat_gaps: {
+    severity: "P2",
+    title: "Heartbeats missed in the last hour",
+    action: "The worker is flapping: look for restarts, memory pressure or Firestore errors in its logs.",
+  },
+  low_coverage: {
+    severity: "P3",
+    title: "Heartbeat coverage under target (last 24 h)",
+    action: "Run npm run verify:dataquality to see the gaps; today's rollup will be marked insufficientData.",
+  },
+  probe_fail: {
+    severity: "P3",
+    title: "Probe failing",
+    action:
+      "Open the probe documents in wa_metrics/longrun/probes for the reason; check the probe account is connected.",
+  },
+  queue_depth: {
+    severity: "P3",
+    title: "Outbox queue too deep",
+    action: "Messages are arriving faster than they go out: check accounts are connected, consider another worker.",
+  },
+  outbox_lag: {
+    severity: "P2",
+    title: "Oldest queued message too old",
+    action: "Check the worker is up and the message's account is connected (outbox entries with status queued).",
+  },
+  failed_sends: {
+    severity: "P2",
+    title: "Sends failing",
+    action: "Check account connectivity and the lastError of the failed outbox entries.",
+  },
+  no_active_account: {
+    severity: "P1",
+    title: "No WhatsApp account connected",
+    action:
+      "Nothing can be sent. Check the worker is running and the accounts' status; re-link with a new QR if needed.",
+  },
+  logged_out: {
+    severity: "P1",
+    title: "WhatsApp account logged out",
+    action:
+      "Re-link the account: whatsappProxyRegenerateQr, then scan the QR from the phone. Check the phone's linked devices.",
+  },
+  reconnect_loop: {
+    severity: "P2",
+    title: "Account reconnecting in a loop",
+    action: "Look at the account's lastDisconnect code; if it keeps failing, remove and re-add it.",
+  },
+  inbound_backlog: {
+    severity: "P2",
+    title: "Inbound messages not stored",
+    action:
+      "A worker has failed to store this account's inbound messages for over a minute (it keeps them in memory and retries): read its inbound_store_stuck errors.",
+  },
+  rollup_failed: {
+    severity: "P3",
+    title: "Daily rollup failed",
+    action: "Read the error in wa_metrics/longrun/runs; rerun with whatsappAdminRunRollup once fixed.",
+  },
+  config_invalid: {
+    severity: "P3",
+    title: "Monitoring config rejected",
+    action: "Fix wa_metrics/longrun/config/current; until then the last good values are used.",
+  },
+} as const satisfies Record<string, { severity: Severity; title: string; action: string }>;
+
+export type IncidentType = keyof typeof INCIDENT_TYPES;

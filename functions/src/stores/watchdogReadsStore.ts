@@ -1,0 +1,105 @@
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import type { AccountDocument, WatchdogReads, WatchedAccount } from "@wa-gateway/core";
+import {
+  accounts,
+  heartbeats as heartbeatDocs,
+  heartbeatState,
+  incidents as incidentDocs,
+  outbox as outboxDocs,
+  readTogether,
+} from "@wa-gateway/data";
+
+type AccountFields = Pick<AccountDocument, "status" | "recentDisconnects" | "inboundStuckSince">;
+
+const ts = (value: number) => Timestamp.fromMillis(value);
+
+/**
+ * What the watchdog reads to evaluate the system. Accounts are counted with aggregations and
+ * read one by one only when they may be in trouble, so a run's reads and documents do not grow
+ * with the number of accounts.
+ */
+export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
+  const heartbeats = heartbeatDocs.all(db);
+  const outbox = outboxDocs.all(db);
+  const accountsAll = accounts.all(db);
+  const count = async <T>(q: FirebaseFirestore.Query<T>) => (await q.count().get()).data().count;
+
+  return {
+    async heartbeatState() {
+      const s = (await heartbeatState.doc(db).get()).data();
+      return {
+        lastHeartbeatMs: s?.lastHeartbeatAt?.toMillis() ?? null,
+        lastInstanceId: s?.lastHeartbeatInstanceId ?? null,
+        streakStartedMs: s?.streakStartedAt?.toMillis() ?? null,
+        firstHeartbeatMs: s?.firstHeartbeatAt?.toMillis() ?? null,
+        plannedStopMs: s?.plannedStopAt?.toMillis() ?? null,
+      };
+    },
+
+    async heartbeatCounts(nowMs) {
+      const [lastHour, last24h] = await Promise.all([
+        count(heartbeats.where("serverTs", ">=", ts(nowMs - 3_600_000))),
+        count(heartbeats.where("serverTs", ">=", ts(nowMs - 86_400_000))),
+      ]);
+      return { lastHour, last24h };
+    },
+
+    async outboxView(nowMs) {
+      const since = ts(nowMs - 5 * 60_000);
+      const [queuedCount, failedLast5m, oldestMs] = await Promise.all([
+        count(outbox.where("status", "==", "queued")),
+        count(outbox.where("status", "==", "failed").where("updatedAt", ">=", since)),
+        outboxDocs.oldestQueuedMs(db),
+      ]);
+      return {
+        queuedCount,
+        failedLast5m,
+        oldestQueuedAgeSec: oldestMs === null ? 0 : Math.max(0, Math.round((nowMs - oldestMs) / 1000)),
+      };
+    },
+
+    async accountCounts(nowMs) {
+      const [live, connected] = await Promise.all([
+        count(accountsAll.where("status", "!=", "removed")),
+        count(accountsAll.where("status", "==", "connected").where("owner.leaseUntil", ">", ts(nowMs))),
+      ]);
+      return { live, connected };
+    },
+
+    async watchedAccounts(nowMs) {
+      const fields = ["status", "recentDisconnects", "inboundStuckSince"] as const;
+      const [loggedOut, disconnected, inboundStuck, openAccountIncidents] = await Promise.all([
+        accounts.kind.select(accountsAll.where("status", "==", "logged_out"), ...fields).get(),
+        accounts.kind.select(accountsAll.where("lastDisconnect.at", ">", ts(nowMs - 3_600_000)), ...fields).get(),
+        accounts.kind.select(accountsAll.where("inboundStuckSince", ">", ts(0)), ...fields).get(),
+        incidentDocs.kind
+          .select(
+            incidentDocs
+              .all(db)
+              .where("status", "==", "open")
+              .where("type", "in", ["logged_out", "reconnect_loop", "inbound_backlog"]),
+            "key",
+          )
+          .get(),
+      ]);
+      const found = new Map<string, AccountFields>(
+        [...loggedOut.docs, ...disconnected.docs, ...inboundStuck.docs].map((d) => [d.id, d.data()]),
+      );
+      const named = [...new Set(openAccountIncidents.docs.map((d) => d.data().key))].filter((id) => !found.has(id));
+      if (named.length) {
+        const partial = accounts.kind.partial(...fields);
+        const refs = named.map((id) => accounts.doc(db, id).withConverter(partial));
+        for (const snap of await readTogether(db, refs, { fieldMask: [...fields] })) {
+          // A deleted account still gets an evaluation, so its incidents resolve.
+          found.set(snap.id, snap.data() ?? { status: "removed" });
+        }
+      }
+      return [...found].map(([id, data]): WatchedAccount => ({
+        id,
+        status: data.status,
+        recentDisconnectsMs: (data.recentDisconnects ?? []).map((t) => t.toMillis()),
+        inboundStuckSinceMs: data.inboundStuckSince?.toMillis() ?? null,
+      }));
+    },
+  };
+}
