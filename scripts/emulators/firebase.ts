@@ -15,6 +15,8 @@ export interface FirebaseEmulators {
   readonly functionsUrl: string;
   /** The last few KiB firebase-tools printed. */
   output(): string;
+  /** Everything firebase-tools printed until the emulators were ready (what a boot says). */
+  startupOutput(): string;
   stop(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export async function startFirebaseEmulators(options: {
   ensureLocalSecrets();
   const firebaseBin = join(REPO_ROOT, "node_modules", ".bin", "firebase");
   let ready = false;
+  let startup = "";
   const child = startChild(
     "firebase-emulators",
     firebaseBin,
@@ -101,6 +104,7 @@ export async function startFirebaseEmulators(options: {
         CI: "1",
       },
       onOutput: (line) => {
+        if (!ready) startup += `${line}\n`;
         if (line.includes("All emulators ready")) ready = true;
         options.onOutput?.(line);
       },
@@ -125,6 +129,7 @@ export async function startFirebaseEmulators(options: {
     functionsHost,
     functionsUrl: `http://${functionsHost}/${options.projectId}/${options.region ?? "us-central1"}`,
     output: () => child.tail(),
+    startupOutput: () => startup,
     stop: async () => {
       await child.stop(10_000);
       removeConfig();

@@ -45,8 +45,11 @@ describe("callables end to end (Auth + Functions emulators, real ID tokens)", fu
   });
 
   it("the emulator loads the functions quietly: no param prompt, no deploy-time param warnings", () => {
-    assert.match(stack.emulators.output(), /Loaded environment variables from functions\/\.env\.demo-wa-gateway/);
-    assert.doesNotMatch(stack.emulators.output(), /Prompting for parameters|invoked during function deployment/);
+    assert.match(
+      stack.emulators.startupOutput(),
+      /Loaded environment variables from functions\/\.env\.demo-wa-gateway/,
+    );
+    assert.doesNotMatch(stack.emulators.startupOutput(), /Prompting for parameters|invoked during function deployment/);
   });
 
   it("no token: unauthenticated, nothing written", async () => {

@@ -16,6 +16,7 @@ import { startFirebaseEmulators, type FirebaseEmulators } from "../../scripts/em
 import type { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { paths } from "@wa-gateway/core";
 import { adminDb, emulator, resetFirestore } from "./emulator";
+import { afterAllSuites } from "./rootHooks";
 import { eventually, startTestWorker } from "./worker";
 
 /**
@@ -42,10 +43,31 @@ export interface Client {
 
 let counter = 0;
 
-export async function startCallableStack(env: Record<string, string> = {}): Promise<CallableStack> {
+/**
+ * The Auth and Functions emulators with the default params, started once per test process and
+ * shared by every suite that asks for them (a boot costs a functions build and ~15 s); suites
+ * stay apart by their own users and an emptied Firestore. Stopped after all suites (rootHooks.ts).
+ */
+let shared: Promise<FirebaseEmulators> | undefined;
+
+function bootEmulators(env: Record<string, string>): Promise<FirebaseEmulators> {
   const { host, projectId } = emulator();
   execFileSync("npm", ["run", "build"], { cwd: join(__dirname, "..", "..", "functions"), stdio: "pipe" });
-  const emulators = await startFirebaseEmulators({ projectId, firestoreHost: host, env });
+  return startFirebaseEmulators({ projectId, firestoreHost: host, env });
+}
+
+function sharedEmulators(): Promise<FirebaseEmulators> {
+  if (!shared) {
+    const booting = (shared = bootEmulators({}));
+    afterAllSuites(async () => (await booting).stop());
+  }
+  return shared;
+}
+
+export async function startCallableStack(env: Record<string, string> = {}): Promise<CallableStack> {
+  const { host, projectId } = emulator();
+  const own = Object.keys(env).length > 0;
+  const emulators = await (own ? bootEmulators(env) : sharedEmulators());
   process.env.FIREBASE_AUTH_EMULATOR_HOST = emulators.authHost;
   const adminAuth = getAdminAuth(initializeAdminApp({ projectId }, `callable-stack-${++counter}`));
   const apps: FirebaseApp[] = [];
@@ -82,7 +104,7 @@ export async function startCallableStack(env: Record<string, string> = {}): Prom
     },
     async stop() {
       await Promise.all(apps.map((app) => deleteApp(app)));
-      await emulators.stop();
+      if (own) await emulators.stop();
     },
   };
 }
