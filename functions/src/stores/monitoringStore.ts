@@ -119,11 +119,12 @@ export function firestoreMonitoringStore(db: Firestore, writer: string): Monitor
     },
 
     async accountCounts(nowMs) {
-      const [live, connected] = await Promise.all([
+      const [ever, live, connected] = await Promise.all([
+        count(accountsAll),
         count(accountsAll.where("status", "!=", "removed")),
         count(accountsAll.where("status", "==", "connected").where("owner.leaseUntil", ">", ts(nowMs))),
       ]);
-      return { live, connected };
+      return { ever, live, connected };
     },
 
     async watchedAccounts(nowMs) {
