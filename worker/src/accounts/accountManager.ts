@@ -3,6 +3,7 @@ import {
   leaseState,
   afterClose,
   closesWithinHour,
+  DisconnectCode,
   DORMANT_STATUSES,
   statusAfterClose,
   wantsSocket,
@@ -418,7 +419,8 @@ export class AccountManager {
           },
           this.o.reconnect,
         );
-        this.o.logger.warn(
+        // 515 (restart required) is the normal reconnect after pairing, not something to act on.
+        this.o.logger[update.code === DisconnectCode.restartRequired ? "info" : "warn"](
           { accountId, code: update.code, reason: update.reason, next: next.kind },
           "account_disconnected",
         );
