@@ -13,7 +13,8 @@ const EXPECTED_EVENTS: { message: string; when?: (fields: object) => boolean; le
   {
     // WhatsApp's 515 "restart required": the normal reconnect right after pairing (and at times later).
     message: "stream errored out",
-    when: (fields) => (fields as { fullErrorNode?: { attrs?: { code?: unknown } } }).fullErrorNode?.attrs?.code === "515",
+    when: (fields) =>
+      (fields as { fullErrorNode?: { attrs?: { code?: unknown } } }).fullErrorNode?.attrs?.code === "515",
     level: "info",
   },
   {
