@@ -96,13 +96,21 @@ function appLock(installedAs: string): { lock: object; firebaseVersion: string; 
   };
 }
 
+/**
+ * npm as an app's developer runs it: none of the repository's settings (its .npmrc has
+ * legacy-peer-deps, which `npm run`/`npx` pass down as npm_config_* variables), only the cache.
+ */
+const appEnv = (): NodeJS.ProcessEnv => {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  if (process.env.npm_config_cache) env.npm_config_cache = process.env.npm_config_cache;
+  return { ...env, npm_config_update_notifier: "false" };
+};
 const npm = (cwd: string, args: string[]) =>
-  execFileSync("npm", [...args, "--offline", "--no-audit", "--no-fund", "--ignore-scripts"], {
-    cwd,
-    encoding: "utf8",
-    stdio: "pipe",
-    env: { ...process.env, npm_config_update_notifier: "false" },
-  });
+  execFileSync(
+    "npm",
+    [...args, "--offline", "--no-audit", "--no-fund", "--ignore-scripts", "--legacy-peer-deps=false"],
+    { cwd, encoding: "utf8", stdio: "pipe", env: appEnv() },
+  );
 
 /**
  * A new app outside the repository (in the OS temp dir) with the given firebase installed, that
