@@ -106,11 +106,12 @@ const appEnv = (): NodeJS.ProcessEnv => {
   return { ...env, npm_config_update_notifier: "false" };
 };
 const npm = (cwd: string, args: string[]) =>
-  execFileSync(
-    "npm",
-    [...args, "--offline", "--no-audit", "--no-fund", "--ignore-scripts", "--legacy-peer-deps=false"],
-    { cwd, encoding: "utf8", stdio: "pipe", env: appEnv() },
-  );
+  execFileSync("npm", [...args, "--offline", "--no-audit", "--no-fund", "--ignore-scripts"], {
+    cwd,
+    encoding: "utf8",
+    stdio: "pipe",
+    env: appEnv(),
+  });
 
 /**
  * A new app outside the repository (in the OS temp dir) with the given firebase installed, that
@@ -135,7 +136,9 @@ export function scratchApp(installedAs: "firebase" | "firebase13", tarball: stri
     ),
   );
   writeFileSync(join(dir, "package-lock.json"), JSON.stringify(lock, null, 2));
-  npm(dir, ["ci"]);
-  npm(dir, ["install", tarball]);
+  // The app's firebase as the repository resolved it (its lockfile was made with legacy-peer-deps);
+  // then the client as an app installs it, with npm's default peer checks.
+  npm(dir, ["ci", "--legacy-peer-deps=true"]);
+  npm(dir, ["install", tarball, "--legacy-peer-deps=false"]);
   return { dir, firebase: firebaseVersion };
 }
