@@ -123,7 +123,12 @@ describe("watchdog checks", () => {
   });
 
   it("healthy accounts are not looked at one by one: only the counts decide no_active_account", () => {
-    const evaluations = evaluateAccounts({ ever: 1000, live: 1000, connected: 998 }, [], DEFAULT_MONITORING_CONFIG, NOW);
+    const evaluations = evaluateAccounts(
+      { ever: 1000, live: 1000, connected: 998 },
+      [],
+      DEFAULT_MONITORING_CONFIG,
+      NOW,
+    );
     assert.deepEqual(
       evaluations.map((e) => `${e.type}/${e.key}/${e.active}`),
       ["no_active_account/global/false"],
