@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { startFirebaseEmulators } from "./emulators/firebase";
 import { EmulatorNotFoundError, startFirestoreEmulator } from "./emulators/firestore";
 import { startChild, stopAllChildren } from "./lib/children";
@@ -23,7 +24,31 @@ const adminFirestore = () => getFirestore(getApps()[0] ?? initializeApp({ projec
  * run on their schedules. Ctrl-C stops all of it. `npm start -- --baileys`: the worker runs the
  * real Baileys socket instead, against the fake WhatsApp edge on 127.0.0.1 (a fake phone links).
  */
-const ON_BAILEYS = process.argv.includes("--baileys");
+const USAGE = `usage: npm start [-- --baileys]
+  (no option)  the worker runs the simulated WhatsApp transport
+  --baileys    the worker runs the real Baileys socket against a fake WhatsApp edge on 127.0.0.1
+  --help       this text`;
+
+/** The options, or exit 64 with the usage: a typo (`--bailey`) must not quietly run the simulator. */
+function parseOptions(): { baileys: boolean } {
+  try {
+    const { values } = parseArgs({
+      args: process.argv.slice(2),
+      options: { baileys: { type: "boolean" }, help: { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    return { baileys: values.baileys === true };
+  } catch (err) {
+    console.error(`npm start: ${(err as Error).message}\n${USAGE}`);
+    process.exit(64);
+  }
+}
+const ON_BAILEYS = parseOptions().baileys;
 /** The demo's recipient: a contact on the fake edge. */
 const DEMO_CONTACT = "40712345678";
 
@@ -68,6 +93,28 @@ async function monitoringStatus(): Promise<string> {
   const incidents = open.docs.map((d) => d.data()).map((i) => `${i.type}/${i.key} (${i.severity})`);
   return `monitoring: ${beat}; open incidents: ${incidents.length ? incidents.join(", ") : "none"}`;
 }
+
+/**
+ * How the stack stops: on Ctrl-C, SIGTERM (timeout, systemd, CI runners) and SIGHUP (a closed
+ * terminal), from the first line on, and when the parent goes away: npm forwards SIGINT and
+ * SIGTERM but not SIGHUP, so a hung-up `npm start` leaves this process behind without a parent.
+ * Until the stack is up, stopping means stopping every child started so far.
+ */
+let stopStack: ((reason: string) => Promise<void>) | undefined;
+let stoppingEarly = false;
+function shutdown(reason: string): void {
+  if (stopStack) return void stopStack(reason);
+  if (stoppingEarly) return;
+  stoppingEarly = true;
+  log("stack", `${reason}: stopping what has started`);
+  void stopAllChildren().finally(() => process.exit(0));
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => shutdown(signal));
+const PARENT_PID = process.ppid;
+const PARENT_CHECK_MS = 1000;
+setInterval(() => {
+  if (process.ppid !== PARENT_PID) shutdown(`parent process ${PARENT_PID} exited`);
+}, PARENT_CHECK_MS).unref();
 
 async function main(): Promise<void> {
   const projectId = localProjectId();
@@ -190,7 +237,7 @@ async function main(): Promise<void> {
     Firestore emulator  ${firestore.host}
     Auth emulator       ${emulators.authHost}
     Functions emulator  ${emulators.functionsUrl}/<name>
-    Worker              http://127.0.0.1:${ports.worker}  (/healthz /readyz /metrics-json, WA_TRANSPORT=${transportEnv.WA_TRANSPORT})
+    Worker              http://127.0.0.1:${ports.worker}  (/healthz /readyz /metrics /metrics-json, WA_TRANSPORT=${transportEnv.WA_TRANSPORT})
     Telegram (fake)     ${telegram.apiRoot}  (alerts are printed as [telegram] lines)${edge ? `\n    WhatsApp (fake)     ${edge.url}  (Baileys connects here; [phone] lines show the links)` : ""}
     Scheduled functions ${scheduled.length ? scheduled.map((s) => `${s.name} "${s.schedule}"`).join(", ") : "none exported"}
   Try it: \`npm run demo\` in another terminal (adds an account, links it, sends a message).
@@ -216,10 +263,10 @@ async function main(): Promise<void> {
   }, STATUS_EVERY_MS);
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string) => {
     if (stopping) return;
     stopping = true;
-    log("stack", `${signal}: stopping`);
+    log("stack", `${reason}: stopping`);
     clearInterval(status);
     await scheduler.stop();
     await telegram.stop();
@@ -232,8 +279,8 @@ async function main(): Promise<void> {
     log("stack", "stopped; nothing left running");
     process.exit(0);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  stopStack = stop;
+  if (stoppingEarly) return void stop("signal during start-up");
   worker.process.on("exit", (code) => {
     if (!stopping) {
       log("stack", `worker exited unexpectedly (${code}); stopping the stack`);

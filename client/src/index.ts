@@ -1,19 +1,23 @@
 import type { FirebaseApp } from "firebase/app";
 import {
-  collection,
-  doc,
   onSnapshot,
   orderBy,
   query,
   where,
   type Firestore,
+  type QueryDocumentSnapshot,
   type Unsubscribe,
 } from "firebase/firestore";
 import { getFunctions, httpsCallable, type Functions } from "firebase/functions";
 import { z } from "zod";
 import { callables, type AnswerOf, type CallableName, type RequestOf } from "../../core/src/proxies/contract.js";
 
+import { documentRefs, type ThreadDocument } from "./documents.js";
+
 export { callables, type AnswerOf, type CallableName, type RequestOf };
+export * from "./documents.js";
+export * from "./accounts.js";
+export * from "./admin.js";
 
 /** Where the functions run unless the deployment chose another region (the functions' REGION param). */
 export const DEFAULT_REGION = "us-central1";
@@ -62,8 +66,15 @@ export interface ThreadSummary {
   lastMessagePreview: string;
 }
 
-const date = (value: unknown): Date | null =>
-  value && typeof (value as { toDate?: unknown }).toDate === "function" ? (value as { toDate(): Date }).toDate() : null;
+/** Runs `read` (which parses a snapshot), handing a document that fails its schema to onError. */
+function parsed<T>(read: () => T, onError?: (err: Error) => void): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    onError?.(err as Error);
+    return undefined;
+  }
+}
 
 /** Follows one sent message's status (`queued` → `sent` → `delivered` → `read`, or `failed`). */
 export function watchMessageStatus(
@@ -73,9 +84,9 @@ export function watchMessageStatus(
   onError?: (err: Error) => void,
 ): Unsubscribe {
   return onSnapshot(
-    doc(db, "threads", ids.threadId, "messages", ids.requestId),
+    documentRefs.threadMessage(db, ids.threadId, ids.requestId),
     (snap) => {
-      const status = snap.get("status") as MessageStatus | undefined;
+      const status = parsed(() => snap.data()?.status, onError);
       if (status) onStatus(status);
     },
     onError,
@@ -90,48 +101,58 @@ export function watchThreadMessages(
   onError?: (err: Error) => void,
 ): Unsubscribe {
   return onSnapshot(
-    query(collection(db, "threads", threadId, "messages"), orderBy("createdAt")),
-    (snap) =>
-      onMessages(
-        snap.docs.map((d) => ({
-          id: d.id,
-          direction: d.get("direction"),
-          text: d.get("text"),
-          status: d.get("status"),
-          requestId: d.get("requestId") ?? null,
-          senderUid: d.get("senderUid") ?? null,
-          createdAt: date(d.get("createdAt")),
-        })),
-      ),
+    query(documentRefs.threadMessages(db, threadId), orderBy("createdAt")),
+    (snap) => {
+      const messages = parsed(
+        () =>
+          snap.docs.map((d): ThreadMessage => {
+            const m = d.data();
+            return {
+              id: d.id,
+              direction: m.direction,
+              text: m.text,
+              status: m.status,
+              requestId: m.requestId,
+              senderUid: m.senderUid,
+              createdAt: m.createdAt.toDate(),
+            };
+          }),
+        onError,
+      );
+      if (messages) onMessages(messages);
+    },
     onError,
   );
 }
 
-const threadSummary = (d: { id: string; get(field: string): unknown }): ThreadSummary => ({
-  id: d.id,
-  accountId: d.get("accountId") as string,
-  peerJid: d.get("peerJid") as string,
-  ownerUid: (d.get("ownerUid") as string | null) ?? null,
-  coWriterUids: (d.get("coWriterUids") as string[] | undefined) ?? [],
-  lastMessageAt: date(d.get("lastMessageAt")),
-  lastMessagePreview: (d.get("lastMessagePreview") as string | undefined) ?? "",
-});
+const threadSummary = (d: QueryDocumentSnapshot<ThreadDocument>): ThreadSummary => {
+  const t = d.data();
+  return {
+    id: d.id,
+    accountId: t.accountId,
+    peerJid: t.peerJid,
+    ownerUid: t.ownerUid,
+    coWriterUids: t.coWriterUids,
+    lastMessageAt: t.lastMessageAt.toDate(),
+    lastMessagePreview: t.lastMessagePreview,
+  };
+};
 
 /** The inbox queries the security rules allow (README: Building an inbox), each indexed. */
 export const inboxQueries = {
   ownedBy: (db: Firestore, uid: string) =>
-    query(collection(db, "threads"), where("ownerUid", "==", uid), orderBy("lastMessageAt", "desc")),
+    query(documentRefs.threads(db), where("ownerUid", "==", uid), orderBy("lastMessageAt", "desc")),
   coWrittenBy: (db: Firestore, uid: string) =>
-    query(collection(db, "threads"), where("coWriterUids", "array-contains", uid), orderBy("lastMessageAt", "desc")),
+    query(documentRefs.threads(db), where("coWriterUids", "array-contains", uid), orderBy("lastMessageAt", "desc")),
   unassigned: (db: Firestore, accountId: string) =>
     query(
-      collection(db, "threads"),
+      documentRefs.threads(db),
       where("accountId", "==", accountId),
       where("ownerUid", "==", null),
       orderBy("lastMessageAt", "desc"),
     ),
   sentBy: (db: Firestore, uid: string) =>
-    query(collection(db, "outbox"), where("uid", "==", uid), orderBy("createdAt", "desc")),
+    query(documentRefs.outbox(db), where("uid", "==", uid), orderBy("createdAt", "desc")),
 };
 
 /** An account's threads nobody owns yet, newest first, live: what a team's inbox shows. */
@@ -141,7 +162,14 @@ export function watchUnassignedThreads(
   onThreads: (threads: ThreadSummary[]) => void,
   onError?: (err: Error) => void,
 ): Unsubscribe {
-  return onSnapshot(inboxQueries.unassigned(db, accountId), (snap) => onThreads(snap.docs.map(threadSummary)), onError);
+  return onSnapshot(
+    inboxQueries.unassigned(db, accountId),
+    (snap) => {
+      const threads = parsed(() => snap.docs.map(threadSummary), onError);
+      if (threads) onThreads(threads);
+    },
+    onError,
+  );
 }
 
 /** JSON Schema (draft 2020-12) of every callable's request and answer, for clients in other languages. */

@@ -126,7 +126,9 @@ runCommand(async () => {
   console.log(`\nVERDICT: ${verdict}`);
   if (verdict === "MONITOR") console.log("Keep watching: run this again every 15 minutes for the next 2 hours.");
   if (verdict === "NO-GO") {
-    console.log(`\n${rollback(ctx.projectId, ctx.options.region ?? "<region>")}`);
+    // Against the local emulator the project is a demo one: the rollback is for the operator's own.
+    const project = ctx.projectId.startsWith("demo-") ? "<your-project>" : ctx.projectId;
+    console.log(`\n${rollback(project, ctx.options.region ?? "<region>")}`);
   }
   return VERDICT_EXIT_CODES[verdict];
 });

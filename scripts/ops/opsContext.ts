@@ -183,6 +183,7 @@ export async function loadHeartbeats(db: Firestore, fromMs: number, toMs: number
         instanceId: beat.instanceId,
         lockEpoch: beat.lockEpoch,
         afterPlannedStop: beat.afterPlannedStop,
+        ...(beat.trigger ? { trigger: beat.trigger } : {}),
       },
     ];
   });

@@ -56,7 +56,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
   });
 
   it("links by QR, and a send through the callable reaches the contact as the exact text under the outbox's id", async () => {
-    await startWorker();
+    const worker = await startWorker();
     await linkByQr();
     assert.equal((await account()).waJid, `${ACCOUNT_PHONE}@s.whatsapp.net`);
     assert.equal((await account()).qr, null);
@@ -66,6 +66,13 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     const received = await alice.nextMessage((m) => m.id === entry.providerMessageId);
     assert.equal(received.text, "Grüße, Alice ✓");
     assert.equal(alice.received.length, 1, "sent once");
+    // The 515 restart after pairing and the LID session refresh are the normal path: nothing to act on.
+    const loud = worker.logs.filter((l) => l.severity === "ERROR" || l.severity === "WARNING");
+    assert.deepEqual(
+      loud.map((l) => l.message),
+      [],
+      "a healthy link and send log no error or warning",
+    );
   });
 
   it("links by pairing code when the account was added with a phone number", async () => {

@@ -92,6 +92,27 @@ describe("log lines a flood cannot multiply, and a console that leaks nothing", 
     );
   });
 
+  it("the normal 515 restart after pairing and the LID session refresh are not errors or warnings", () => {
+    const { sink, lines } = jsonLineSink();
+    const log = baileysLogger(createLogger({ level: "debug", workerId: "w-1" }, sink));
+    // The calls as Baileys makes them (lib/Socket/socket.js, lib/Socket/messages-send.js).
+    const restart = { tag: "stream:error", attrs: { code: "515" } };
+    log.error({ reasonNode: undefined, fullErrorNode: restart }, "stream errored out");
+    const lidFailure = Object.assign(new Error("Internal Server Error"), { output: { statusCode: 500 } });
+    log.warn({ e: lidFailure, count: 1 }, "failed to assert sessions for newly mapped LIDs");
+    const conflict = { tag: "stream:error", attrs: {}, content: [{ tag: "conflict", attrs: { type: "replaced" } }] };
+    log.error({ reasonNode: conflict.content[0], fullErrorNode: conflict }, "stream errored out");
+    assert.deepEqual(
+      lines.map((l) => [l.message, l.severity]),
+      [
+        ["stream errored out", "INFO"],
+        ["failed to assert sessions for newly mapped LIDs", "DEBUG"],
+        ["stream errored out", "ERROR"],
+      ],
+      "any other stream error stays an error",
+    );
+  });
+
   it("libsignal's console print of a session record reaches the log as its text, never the keys", () => {
     const { sink, lines } = jsonLineSink();
     const logger = createLogger({ level: "debug", workerId: "w-1" }, sink);

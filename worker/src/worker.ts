@@ -15,7 +15,7 @@ import { outboxStore } from "./outbox/outboxStore";
 import { heartbeatLock } from "./longrun/heartbeatLock";
 import { HEARTBEAT_LOCK, startHeartbeats, type Heartbeats } from "./longrun/heartbeats";
 import { heartbeatStore } from "./longrun/heartbeatStore";
-import { firestoreReadiness } from "./readiness";
+import { checkUntilReady, firestoreHint, firestoreReadiness } from "./readiness";
 import { createShutdown, type ShutdownOutcome } from "./shutdown";
 import { BaileysTransport } from "./transport/baileys/baileysTransport";
 import { SimulatedWhatsApp } from "./transport/simulated";
@@ -63,6 +63,9 @@ function makeTransport(config: WorkerConfig, logger: Logger): Transport {
   return new BaileysTransport({ ...config.baileys, logger });
 }
 
+/** How often a worker that cannot reach Firestore at start-up checks again (and logs a warning). */
+const READINESS_RETRY_MS = 10_000;
+
 /** Wires the worker's parts together and starts them; `stop` undoes it in reverse order. */
 export async function startWorker(
   config: WorkerConfig,
@@ -72,9 +75,18 @@ export async function startWorker(
   const transport = deps.transport ?? makeTransport(config, logger);
   const startedAt = new Date();
   const db = deps.firestore ?? openFirestore(config.projectId, config.workerId);
-  const checkFirestore = firestoreReadiness(db);
+  const hint = firestoreHint(config.firestoreEmulatorHost, config.projectId);
+  let firestoreWasDown = false;
+  const checkFirestore = firestoreReadiness(db, {
+    onResult: (result) => {
+      if (!result.ok) logger.warn({ error: result.error.split("\n")[0], check: hint }, "firestore_not_ready");
+      else if (firestoreWasDown) logger.info({ latencyMs: result.latencyMs }, "firestore_ready");
+      firestoreWasDown = !result.ok;
+    },
+  });
   const figures = sharedFigures(readOutboxFigures(db));
   let heartbeats: Heartbeats | null = null; // started once the HTTP server listens
+  let stopReadinessCheck = (): void => {};
   const metrics: WorkerMetrics = new WorkerMetrics(
     {
       connectedAccounts: (): number => accounts.connectedCount(),
@@ -127,6 +139,7 @@ export async function startWorker(
     timeoutMs: config.shutdownTimeoutMs,
     logger,
     steps: () => [
+      { name: "readiness_check", run: async () => stopReadinessCheck() },
       ...(heartbeats ? [{ name: "heartbeats", run: () => heartbeats!.stop() }] : []),
       { name: "accounts", run: () => accounts.stop() },
       { name: "http_server", run: () => new Promise<void>((resolve) => server.close(() => resolve())) },
@@ -162,6 +175,7 @@ export async function startWorker(
   // Keep-alive sockets from probes would hold close() open until the bound.
   server.keepAliveTimeout = 1000;
   const { port, address } = await listen(server, config.port, config.host);
+  stopReadinessCheck = checkUntilReady(checkFirestore, READINESS_RETRY_MS);
   accounts.start();
   heartbeats = config.heartbeat
     ? startHeartbeats({

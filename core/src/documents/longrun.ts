@@ -83,6 +83,9 @@ export const lockDocument = z.object({
 export type LockDocument = z.infer<typeof lockDocument>;
 
 /** `heartbeats/{bucketId}`: one per interval bucket, created once. */
+export const HEARTBEAT_TRIGGERS = ["schedule", "lock_claimed"] as const;
+export type HeartbeatTrigger = (typeof HEARTBEAT_TRIGGERS)[number];
+
 export const heartbeatDocument = z.object({
   bucketId: z.string(),
   tsIso: z.string(),
@@ -102,6 +105,12 @@ export const heartbeatDocument = z.object({
   lockEpoch: z.number().int().positive(),
   /** The first beat after a planned stop (SIGTERM) of the previous holder. */
   afterPlannedStop: z.boolean(),
+  /**
+   * What made the worker write it: the bucket's start (`schedule`), or claiming the lock
+   * (`lock_claimed`: at start-up or on takeover, mid-bucket by design, so never counted as drift).
+   * Absent on beats written before the field existed: those are scheduled ones.
+   */
+  trigger: z.enum(HEARTBEAT_TRIGGERS).optional(),
   expireAt: timestamp,
 });
 export type HeartbeatDocument = z.infer<typeof heartbeatDocument>;

@@ -141,7 +141,7 @@ export function deployCheckpoints(facts: DeployFacts): Checkpoint[] {
         ? `${passed.map((p) => p.key).join(", ")} PASS`
         : facts.probes.length
           ? `none passed yet (${facts.probes.map((p) => `${p.key} ${p.result}`).join(", ")})`
-          : "no probe since the deploy: run whatsappAdminRunProbe OUT and IN",
+          : "no probe since the deploy: run `npm run probe -- OUT` and `npm run probe -- IN`",
     rule: "CRITICAL: a probe FAILED, WARNING: none PASSED yet",
   });
 

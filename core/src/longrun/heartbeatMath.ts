@@ -1,3 +1,4 @@
+import type { HeartbeatTrigger } from "../documents/longrun";
 import { parseHeartbeatBucketId } from "../ids";
 
 /**
@@ -13,6 +14,8 @@ export interface Beat {
   lockEpoch?: number;
   /** The beat that ended a gap says whether that gap followed a planned stop. */
   afterPlannedStop?: boolean;
+  /** A beat written on claiming the lock lands mid-bucket by design: it is not drift. */
+  trigger?: HeartbeatTrigger;
 }
 
 export interface Gap {
@@ -72,7 +75,7 @@ export function analyseHeartbeats(args: {
   let maxDriftSec = 0;
   for (const b of inWindow) {
     const bucket = parseHeartbeatBucketId(b.bucketId);
-    if (!bucket) continue;
+    if (!bucket || b.trigger === "lock_claimed") continue;
     const drift = Math.abs(b.serverMs - bucket.getTime()) / 1000;
     maxDriftSec = Math.max(maxDriftSec, drift);
     if (drift > driftSec) driftedBeats++;

@@ -16,6 +16,8 @@ export interface HeartbeatState {
 
 /** System-wide account figures, from count aggregations: the cost does not grow with the accounts. */
 export interface AccountCounts {
+  /** Every account document, removed ones too: 0 means the deployment never had an account. */
+  ever: number;
   /** Accounts not removed. */
   live: number;
   /** Connected, with a live lease: a worker really holds a socket for it. */
@@ -138,7 +140,9 @@ export function evaluateAccounts(
   nowMs: number,
 ): Evaluation[] {
   const out: Evaluation[] = [];
-  if (counts.live > 0 || config.expectedAccounts > 0) {
+  // A deployment that never had an account is insufficient data, not an outage; one whose
+  // accounts were all removed or went down still alerts (expectedAccounts, default 1).
+  if (counts.ever > 0 && (counts.live > 0 || config.expectedAccounts > 0)) {
     out.push({
       type: "no_active_account",
       key: GLOBAL_KEY,

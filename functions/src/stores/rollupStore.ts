@@ -8,9 +8,10 @@ const beat = (bucketId: string, d: Pick<HeartbeatDocument, (typeof BEAT_FIELDS)[
   instanceId: d.instanceId,
   lockEpoch: d.lockEpoch,
   afterPlannedStop: d.afterPlannedStop,
+  ...(d.trigger ? { trigger: d.trigger } : {}),
 });
 
-const BEAT_FIELDS = ["serverTs", "instanceId", "lockEpoch", "afterPlannedStop"] as const;
+const BEAT_FIELDS = ["serverTs", "instanceId", "lockEpoch", "afterPlannedStop", "trigger"] as const;
 
 /** What the daily rollup reads (one day of heartbeats, its neighbours, incidents, probes) and writes. */
 export function firestoreRollupStore(db: Firestore, writer: string): RollupStore {

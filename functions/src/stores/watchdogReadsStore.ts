@@ -59,11 +59,12 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
     },
 
     async accountCounts(nowMs) {
-      const [live, connected] = await Promise.all([
+      const [ever, live, connected] = await Promise.all([
+        count(accountsAll),
         count(accountsAll.where("status", "!=", "removed")),
         count(accountsAll.where("status", "==", "connected").where("owner.leaseUntil", ">", ts(nowMs))),
       ]);
-      return { live, connected };
+      return { ever, live, connected };
     },
 
     async watchedAccounts(nowMs) {

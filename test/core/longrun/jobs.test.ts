@@ -90,7 +90,7 @@ describe("monitoring jobs, each against its own narrow ports", () => {
       }),
       heartbeatCounts: async () => ({ lastHour: 50, last24h: 1400 }),
       outboxView: async () => ({ queuedCount: 0, oldestQueuedAgeSec: 0, failedLast5m: 0 }),
-      accountCounts: async () => ({ live: 1, connected: 1 }),
+      accountCounts: async () => ({ ever: 1, live: 1, connected: 1 }),
       watchedAccounts: async () => [],
     };
     // An outbound probe on its last attempt, whose message failed: it ends FAIL, the streak's last.

@@ -68,18 +68,18 @@ describe("watchdog checks", () => {
       recentDisconnectsMs: minutesAgo(70, 40, 30, 20, 10, 1),
       inboundStuckSinceMs: null,
     };
-    const evaluations = evaluateAccounts({ live: 3, connected: 2 }, [looping], DEFAULT_MONITORING_CONFIG, NOW);
+    const evaluations = evaluateAccounts({ ever: 3, live: 3, connected: 2 }, [looping], DEFAULT_MONITORING_CONFIG, NOW);
     const loop = evaluations.find((e) => e.type === "reconnect_loop")!;
     assert.equal(loop.active, false, "5 within the hour is not above 5");
     assert.match(loop.reason, /reconnected 5 times/);
     looping.recentDisconnectsMs.push(NOW);
-    const again = evaluateAccounts({ live: 3, connected: 2 }, [looping], DEFAULT_MONITORING_CONFIG, NOW);
+    const again = evaluateAccounts({ ever: 3, live: 3, connected: 2 }, [looping], DEFAULT_MONITORING_CONFIG, NOW);
     assert.equal(again.find((e) => e.type === "reconnect_loop")!.active, true);
   });
 
   it("a logged-out account is a P1 condition of its own; no connected account is another", () => {
     const evaluations = evaluateAccounts(
-      { live: 1, connected: 0 },
+      { ever: 1, live: 1, connected: 0 },
       [{ id: "a1", status: "logged_out", recentDisconnectsMs: [NOW - 1000], inboundStuckSinceMs: null }],
       DEFAULT_MONITORING_CONFIG,
       NOW,
@@ -97,14 +97,14 @@ describe("watchdog checks", () => {
       recentDisconnectsMs: [],
       inboundStuckSinceMs: NOW - 5 * 60_000,
     };
-    const backlog = evaluateAccounts({ live: 1, connected: 1 }, [stuck], DEFAULT_MONITORING_CONFIG, NOW).find(
+    const backlog = evaluateAccounts({ ever: 1, live: 1, connected: 1 }, [stuck], DEFAULT_MONITORING_CONFIG, NOW).find(
       (e) => e.type === "inbound_backlog",
     )!;
     assert.equal(backlog.active, true);
     assert.equal(backlog.atMs, NOW - 5 * 60_000);
     assert.match(backlog.reason, /failed to store for 5m 00s/);
     const stored = evaluateAccounts(
-      { live: 1, connected: 1 },
+      { ever: 1, live: 1, connected: 1 },
       [{ ...stuck, inboundStuckSinceMs: null }],
       DEFAULT_MONITORING_CONFIG,
       NOW,
@@ -112,8 +112,23 @@ describe("watchdog checks", () => {
     assert.equal(stored.find((e) => e.type === "inbound_backlog")!.active, false);
   });
 
+  it("a deployment that never had an account is insufficient data; one whose accounts all went away still alerts", () => {
+    const noAccountYet = evaluateAccounts({ ever: 0, live: 0, connected: 0 }, [], DEFAULT_MONITORING_CONFIG, NOW);
+    assert.deepEqual(noAccountYet, [], "nothing evaluated before the first account exists");
+    const allRemoved = evaluateAccounts({ ever: 2, live: 0, connected: 0 }, [], DEFAULT_MONITORING_CONFIG, NOW);
+    assert.deepEqual(
+      allRemoved.map((e) => `${e.type}/${e.active}`),
+      ["no_active_account/true"],
+    );
+  });
+
   it("healthy accounts are not looked at one by one: only the counts decide no_active_account", () => {
-    const evaluations = evaluateAccounts({ live: 1000, connected: 998 }, [], DEFAULT_MONITORING_CONFIG, NOW);
+    const evaluations = evaluateAccounts(
+      { ever: 1000, live: 1000, connected: 998 },
+      [],
+      DEFAULT_MONITORING_CONFIG,
+      NOW,
+    );
     assert.deepEqual(
       evaluations.map((e) => `${e.type}/${e.key}/${e.active}`),
       ["no_active_account/global/false"],

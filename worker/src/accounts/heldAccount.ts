@@ -1,4 +1,4 @@
-import { statusAfterClose, type AccountStatus, type ReconnectPolicy } from "@wa-gateway/core";
+import { DisconnectCode, statusAfterClose, type AccountStatus, type ReconnectPolicy } from "@wa-gateway/core";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { AccountDelivery, type DeliverySettings } from "../outbox/accountDelivery";
@@ -189,7 +189,9 @@ export class HeldAccount {
     const nowMs = this.c.clock.now();
     const next = this.history.closed(update.code, sawQr, nowMs);
     const { code, reason } = update;
-    this.c.logger.warn({ accountId, code, reason, next: next.kind }, "account_disconnected");
+    // 515 (restart required) is the normal reconnect after pairing, not something to act on.
+    const level = code === DisconnectCode.restartRequired ? "info" : "warn";
+    this.c.logger[level]({ accountId, code, reason, next: next.kind }, "account_disconnected");
     if (next.kind === "stop") return this.stopForPerson(code, next.status, next.dropSession);
     const { cooldownUntilMs } = this.history;
     if (cooldownUntilMs !== null) {

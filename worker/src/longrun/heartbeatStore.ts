@@ -1,5 +1,11 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { GrpcStatus, grpcStatusOf, monitoringConfig, type MonitoringConfig } from "@wa-gateway/core";
+import {
+  GrpcStatus,
+  grpcStatusOf,
+  monitoringConfig,
+  type HeartbeatTrigger,
+  type MonitoringConfig,
+} from "@wa-gateway/core";
 import { heartbeats, heartbeatState, monitoringConfigDoc } from "@wa-gateway/data";
 
 const HEARTBEAT_RETENTION_MS = 90 * 86_400_000;
@@ -20,6 +26,7 @@ export interface Beat {
   /** How late the beat fired after its bucket began, by the worker's clock. */
   driftSec: number;
   afterPlannedStop: boolean;
+  trigger: HeartbeatTrigger;
 }
 
 /**
@@ -72,6 +79,7 @@ export function heartbeatStore(db: Firestore) {
         intervalSec: beat.intervalSec,
         driftSec: beat.driftSec,
         afterPlannedStop: beat.afterPlannedStop,
+        trigger: beat.trigger,
         expireAt: Timestamp.fromMillis(beat.atMs + HEARTBEAT_RETENTION_MS),
       });
       batch.set(

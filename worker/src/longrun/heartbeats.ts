@@ -3,6 +3,7 @@ import {
   DEFAULT_MONITORING_CONFIG,
   heartbeatBucketId,
   missedHeartbeatThresholdSec,
+  type HeartbeatTrigger,
 } from "@wa-gateway/core";
 import type { Logger } from "../logging/logger";
 import type { HeartbeatLock } from "./heartbeatLock";
@@ -72,7 +73,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
     },
   );
 
-  async function beat(): Promise<BeatResult> {
+  async function beat(trigger: HeartbeatTrigger): Promise<BeatResult> {
     const now = Date.now();
     const holding = lock.holds();
     if (!holding) return "not_holder";
@@ -105,6 +106,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
         intervalSec,
         driftSec: Math.round((now - bucket.getTime()) / 100) / 10,
         afterPlannedStop,
+        trigger,
       },
       resumed,
     );
@@ -128,7 +130,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
     // A timer may fire a millisecond early; the margin keeps the beat inside its new bucket.
     beatTimer = setTimeout(
       () => {
-        void serial(beat)
+        void serial(() => beat("schedule"))
           .catch((err: Error) => o.logger.error({ err }, "heartbeat_failed"))
           .finally(scheduleBeat);
       },
@@ -142,7 +144,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
     if (attempt === "claimed") {
       o.logger.info({ lock: HEARTBEAT_LOCK, epoch: lock.holds()?.epoch }, "heartbeat_lock_acquired");
       // Beat at once: the bucket the previous holder missed is the one the watchdog is waiting for.
-      await beat();
+      await beat("lock_claimed");
     } else if (attempt === "fenced") {
       o.logger.warn({ lock: HEARTBEAT_LOCK, epoch: was?.epoch }, "heartbeat_lock_lost");
     }
@@ -169,7 +171,7 @@ export function startHeartbeats(o: HeartbeatOptions) {
 
   return {
     holds: () => lock.holds() !== null,
-    beatNow: () => serial(beat),
+    beatNow: () => serial(() => beat("schedule")),
     /** Planned stop (SIGTERM): mark it so the gap it leaves is reported as planned, then hand the lock over. */
     async stop(): Promise<void> {
       stopped = true;

@@ -1,0 +1,59 @@
+import { manualProbeKey, PROBE_TYPES, startProbes, type JobLog, type ProbeType } from "@wa-gateway/core";
+import { firestoreIncidentStore } from "../../functions/src/stores/incidentStore";
+import { firestoreConfigSource } from "../../functions/src/stores/monitoringConfigStore";
+import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
+import { firestoreWatchdogReads } from "../../functions/src/stores/watchdogReadsStore";
+import { opsContext, runCommand, UsageError } from "./opsContext";
+
+/**
+ * `npm run probe -- OUT|IN|QUEUE [--project P]`: starts a probe now, what the admin callable
+ * whatsappAdminRunProbe does (the same core handler, the same stores), for an operator with
+ * Application Default Credentials instead of an admin ID token. The watchdog finishes it.
+ */
+
+const USAGE = `probe: npm run probe -- <OUT|IN|QUEUE> [options]
+  OUT    sends a probe message from the probe account and waits for it to be sent
+  IN     sends one to the probe account and waits for it to arrive
+  QUEUE  checks the outbox queue
+`;
+
+const log: JobLog = {
+  info: (event, fields) => console.log(JSON.stringify({ severity: "INFO", event, ...fields })),
+  warn: (event, fields) => console.log(JSON.stringify({ severity: "WARNING", event, ...fields })),
+  error: (event, fields) => console.log(JSON.stringify({ severity: "ERROR", event, ...fields })),
+};
+
+runCommand(async () => {
+  const argv = process.argv.slice(2);
+  const isType = (arg: string) => (PROBE_TYPES as readonly string[]).includes(arg);
+  const types = argv.filter(isType);
+  if (types.length !== 1) throw new UsageError(`name one probe type: OUT, IN or QUEUE\n${USAGE}`);
+  const type = types[0]!;
+  // Anything else that is not an option is refused by opsContext's strict parsing.
+  const ctx = await opsContext(
+    argv.filter((arg) => !isType(arg)),
+    { names: [], usage: USAGE },
+  );
+  const writer = "operator:npm-run-probe";
+  const now = new Date(ctx.nowMs);
+  const probeKey = manualProbeKey(type as ProbeType, now);
+  const started = await startProbes(
+    {
+      config: firestoreConfigSource(ctx.db, writer),
+      reads: firestoreWatchdogReads(ctx.db),
+      incidents: firestoreIncidentStore(ctx.db, writer),
+      probes: firestoreProbeStore(ctx.db, writer),
+      // Starting a probe announces nothing; its result is judged by the watchdog, which alerts.
+      alerts: { enabled: false, send: async () => ({ delivered: 0, error: "the probe command does not alert" }) },
+      log,
+      project: ctx.projectId,
+    },
+    [{ type: type as ProbeType, key: probeKey }],
+    ctx.nowMs,
+  );
+  console.log(
+    `probe ${probeKey}: ${started[probeKey] ?? "PENDING"}\n  ${ctx.target}\n` +
+      `  the watchdog (every minute) finishes it: read wa_metrics/longrun/probes/${probeKey}, or npm run verify:probes`,
+  );
+  return 0;
+});
