@@ -52,6 +52,39 @@ describe("worker process", () => {
     assert.match(w.output(), /WA_WEBSOCKET_URL: must be wss:\/\/ unless it is a loopback address/);
   });
 
+  // A process of its own: the Admin SDK takes FIRESTORE_EMULATOR_HOST from the environment,
+  // so an in-process worker would reach the suite's emulator whatever its config says.
+  it("logs each failed readiness check at warning, with what to check, from start-up on", async function () {
+    this.timeout(40_000);
+    const nowhere = `127.0.0.1:${await freePort()}`;
+    const w = runWorker({
+      GCLOUD_PROJECT: emulator().projectId,
+      FIRESTORE_EMULATOR_HOST: nowhere,
+      PORT: "0",
+      WA_TRANSPORT: "simulated",
+      HEARTBEATS: "off",
+    });
+    const warnings = () =>
+      w
+        .output()
+        .split("\n")
+        .filter((line) => line.includes('"message":"firestore_not_ready"'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    try {
+      // Nobody polls /readyz: the worker checks by itself, again every 10 s while it fails.
+      await waitUntil("a firestore_not_ready warning", async () => warnings().length > 0, {
+        timeoutMs: 25_000,
+        abort: () => (w.child.exitCode !== null ? `worker exited:\n${w.output()}` : undefined),
+      });
+      const [warning] = warnings();
+      assert.equal(warning?.severity, "WARNING");
+      assert.match(String(warning?.check), new RegExp(`Firestore emulator running at ${nowhere}`));
+      assert.match(String(warning?.error), /no answer within|ECONNREFUSED|UNAVAILABLE/);
+    } finally {
+      w.child.kill("SIGKILL");
+    }
+  });
+
   it("is not ready while Firestore does not answer, and stops on SIGTERM with exit 0", async function () {
     this.timeout(30_000);
     const port = await freePort();
