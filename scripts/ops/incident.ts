@@ -1,0 +1,30 @@
+import { userInfo } from "node:os";
+import { acknowledgeIncident, acknowledgeIncidentRequest, GatewayError } from "@wa-gateway/core";
+import { firestoreIncidentTriage } from "../../functions/src/stores/incidentTriageStore";
+import { opsContext, runCommand, UsageError } from "./opsContext";
+
+const USAGE = `usage: npm run incident -- ack <incidentId> --owner <who> [--by <you>]
+  Acknowledges an open incident and names its owner: it stops re-alerting until it resolves
+  or escalates to a higher severity. --by defaults to your login name.
+`;
+
+/** `npm run incident -- ack <id> --owner …`: the runbook's "Assign owner". */
+runCommand(async () => {
+  const [verb, incidentId, ...rest] = process.argv.slice(2);
+  if (verb !== "ack" || !incidentId || incidentId.startsWith("--")) throw new UsageError(USAGE);
+  const ctx = await opsContext(rest, { names: ["owner", "by"] as const, usage: USAGE });
+  const parsed = acknowledgeIncidentRequest.safeParse({ incidentId, owner: ctx.options.owner ?? "" });
+  if (!parsed.success) throw new UsageError(`--owner is required (who takes the incident)\n${USAGE}`);
+  const by = `operator:${ctx.options.by ?? userInfo().username}`;
+  try {
+    const done = await acknowledgeIncident(firestoreIncidentTriage(ctx.db, by), parsed.data, by, ctx.nowMs);
+    console.log(`acknowledged ${done.incidentId}: owner ${done.owner}, by ${done.acknowledgedBy}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof GatewayError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+});
