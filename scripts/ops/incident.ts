@@ -8,10 +8,24 @@ const USAGE = `usage: npm run incident -- ack <incidentId> --owner <who> [--by <
   or escalates to a higher severity. --by defaults to your login name.
 `;
 
+/** The words of the command (`ack <id>`) apart from its options, every one of which takes a value but --help. */
+function split(argv: string[]) {
+  const positionals: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("--")) positionals.push(arg);
+    else if (arg === "--help" || arg.includes("=") || i + 1 >= argv.length) rest.push(arg);
+    else rest.push(arg, argv[++i]!);
+  }
+  return { positionals, rest };
+}
+
 /** `npm run incident -- ack <id> --owner …`: the runbook's "Assign owner". */
 runCommand(async () => {
-  const [verb, incidentId, ...rest] = process.argv.slice(2);
-  if (verb !== "ack" || !incidentId || incidentId.startsWith("--")) throw new UsageError(USAGE);
+  const { positionals, rest } = split(process.argv.slice(2));
+  const [verb, incidentId] = positionals;
+  if (verb !== "ack" || !incidentId || positionals.length > 2) throw new UsageError(USAGE);
   const ctx = await opsContext(rest, { names: ["owner", "by"] as const, usage: USAGE });
   const parsed = acknowledgeIncidentRequest.safeParse({ incidentId, owner: ctx.options.owner ?? "" });
   if (!parsed.success) throw new UsageError(`--owner is required (who takes the incident)\n${USAGE}`);

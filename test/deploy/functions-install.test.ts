@@ -7,8 +7,11 @@ import { join } from "node:path";
 const FUNCTIONS_DIR = join(__dirname, "..", "..", "functions");
 const EXPECTED = [
   "longrunDailyRollup",
+  "longrunDeliveryCheck",
   "longrunProbes",
   "longrunWatchdog",
+  "whatsappAdminAcknowledgeIncident",
+  "whatsappAdminRequeue",
   "whatsappAdminRunProbe",
   "whatsappAdminRunRollup",
   "whatsappProxyAddAccount",
