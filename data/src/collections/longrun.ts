@@ -130,7 +130,11 @@ export const securityEvents = {
   kind: securityEventKind,
   all: (db: Firestore) => securityEventKind.query(db, paths.longrun.securityEvents),
   /** A new event's reference (an automatic id: events are many and unordered). */
-  create: (db: Firestore) => securityEventKind.writeRef(db, `${paths.longrun.securityEvents}/${db.collection(paths.longrun.securityEvents).doc().id}`),
+  create: (db: Firestore) =>
+    securityEventKind.writeRef(
+      db,
+      `${paths.longrun.securityEvents}/${db.collection(paths.longrun.securityEvents).doc().id}`,
+    ),
   /** How many were recorded in [fromMs, toMs). */
   async countBetween(db: Firestore, fromMs: number, toMs: number): Promise<number> {
     const q = securityEvents
