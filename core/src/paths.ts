@@ -62,5 +62,6 @@ export const paths = {
     rollup: (date: string) => `${LONGRUN}/rollups/${segment(date, "date")}`,
     runs: `${LONGRUN}/runs`,
     run: (runKey: string) => `${LONGRUN}/runs/${segment(runKey, "runKey")}`,
+    securityEvents: `${LONGRUN}/securityEvents`,
   },
 } as const;

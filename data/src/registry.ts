@@ -10,6 +10,7 @@ import {
   probes,
   rollups,
   runs,
+  securityEvents,
   watchdogMemory,
 } from "./collections/longrun";
 import { outbox } from "./collections/outbox";
@@ -58,6 +59,7 @@ export const documentKinds: DocumentKindEntry[] = [
   at("incidents", `${LONGRUN}/incidents`, kinds(incidents.kind)),
   at("rollups", `${LONGRUN}/rollups`, kinds(rollups.kind)),
   at("runs", `${LONGRUN}/runs`, kinds(runs.kind)),
+  at("security events", `${LONGRUN}/securityEvents`, kinds(securityEvents.kind)),
 ];
 
 /** Every collection id the system writes (`messages`, `keys`, `heartbeats`…): what a collection-group read covers. */

@@ -14,6 +14,9 @@ export { whatsappProxySetAccountMembers } from "./whatsappProxySetAccountMembers
 export { whatsappAccountMembersSweep } from "./whatsappAccountMembersSweep";
 export { whatsappAdminRunProbe } from "./whatsappAdminRunProbe";
 export { whatsappAdminRunRollup } from "./whatsappAdminRunRollup";
+export { whatsappAdminAcknowledgeIncident } from "./whatsappAdminAcknowledgeIncident";
+export { whatsappAdminRequeue } from "./whatsappAdminRequeue";
 export { longrunWatchdog } from "./longrunWatchdog";
 export { longrunProbes } from "./longrunProbes";
 export { longrunDailyRollup } from "./longrunDailyRollup";
+export { longrunDeliveryCheck } from "./longrunDeliveryCheck";

@@ -7,6 +7,7 @@ import {
   type JobLog,
 } from "@wa-gateway/core";
 import { accounts, heartbeatState, monitoringConfigDoc } from "@wa-gateway/data";
+import { firestoreDeliveryReads } from "../../functions/src/stores/deliveryReadsStore";
 import { firestoreIncidentStore } from "../../functions/src/stores/incidentStore";
 import { firestoreConfigSource } from "../../functions/src/stores/monitoringConfigStore";
 import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
@@ -22,6 +23,7 @@ export function monitoringStores(db: Firestore, writer: string) {
     config: firestoreConfigSource(db, writer),
     reads: firestoreWatchdogReads(db),
     incidents: firestoreIncidentStore(db, writer),
+    deliveries: firestoreDeliveryReads(db),
   };
 }
 

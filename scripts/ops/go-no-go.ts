@@ -10,7 +10,7 @@ import {
   verdictOf,
   type DeployFacts,
 } from "@wa-gateway/core";
-import { outbox } from "@wa-gateway/data";
+import { inboundDedupe, outbox, securityEvents } from "@wa-gateway/data";
 import { firestoreWatchdogReads } from "../../functions/src/stores/watchdogReadsStore";
 import {
   loadConfig,
@@ -89,14 +89,17 @@ runCommand(async () => {
     }
   }
 
-  const [config, outbox, outboxNow, incidents, heartbeats, probes] = await Promise.all([
-    loadConfig(ctx.db),
-    outboxSince(ctx, fromMs, toMs),
-    firestoreWatchdogReads(ctx.db).outboxView(ctx.nowMs),
-    loadIncidents(ctx.db, fromMs, toMs),
-    loadHeartbeats(ctx.db, fromMs, toMs),
-    loadProbes(ctx.db, fromMs, toMs),
-  ]);
+  const [config, outbox, outboxNow, incidents, heartbeats, probes, inboundStored, crossTenantRefusals] =
+    await Promise.all([
+      loadConfig(ctx.db),
+      outboxSince(ctx, fromMs, toMs),
+      firestoreWatchdogReads(ctx.db).outboxView(ctx.nowMs),
+      loadIncidents(ctx.db, fromMs, toMs),
+      loadHeartbeats(ctx.db, fromMs, toMs),
+      loadProbes(ctx.db, fromMs, toMs),
+      inboundDedupe.countBetween(ctx.db, fromMs, toMs),
+      securityEvents.countBetween(ctx.db, fromMs, toMs),
+    ]);
   const analysis = analyseHeartbeats({
     beats: heartbeats.beats,
     fromMs,
@@ -113,6 +116,8 @@ runCommand(async () => {
     heartbeats: analysis,
     probes,
     logs,
+    inboundStored,
+    crossTenantRefusals,
   });
   const verdict = verdictOf(checkpoints);
 

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FieldPath } from "firebase-admin/firestore";
 import {
+  alertRules,
   analyseHeartbeats,
   checkDataQuality,
   checkProbes,
@@ -151,7 +152,14 @@ ${table(
 ## Probes
 
 ${table(
-  ["type", "PASS", "FAIL", "SKIPPED", "pass rate", "mean latency"],
+  [
+    "type",
+    "PASS",
+    "FAIL",
+    "SKIPPED",
+    `pass rate (alert < ${pct(config.alertThresholds.probePassRateMin, 0)})`,
+    "mean latency",
+  ],
   Object.entries(probeRates).map(([type, r]) => [
     type,
     r.pass,
@@ -167,7 +175,7 @@ ${table(
 )}
 ## Incidents
 
-Opened ${stats.opened}, resolved ${stats.resolved}. MTTR mean ${stats.mttr.meanSec ?? "—"} s, median ${stats.mttr.medianSec ?? "—"} s, p90 ${stats.mttr.p90Sec ?? "—"} s. Time to detect mean ${stats.timeToDetect.meanSec ?? "—"} s.
+Opened ${stats.opened} (target ≤ 5 a day, alert above ${config.alertThresholds.incidentsPerDayMax}), resolved ${stats.resolved}. MTTR mean ${stats.mttr.meanSec ?? "—"} s, median ${stats.mttr.medianSec ?? "—"} s, p90 ${stats.mttr.p90Sec ?? "—"} s. Time to detect mean ${stats.timeToDetect.meanSec ?? "—"} s.
 
 ${table(
   ["incident", "severity", "status", "start", "end", "MTTR", "reason"],
@@ -197,6 +205,14 @@ ${table(
       r.insufficientData ? "yes" : "no",
     ];
   }),
+)}
+## Alert rules and targets
+
+The runbooks' monitoring tables, with this deployment's live thresholds (\`config/current\`); each opens the incident named.
+
+${table(
+  ["rule", "alert when", "checked", "incident"],
+  alertRules(config).map((r) => [r.rule, r.alert, r.checked, r.incident]),
 )}
 ## Checks
 

@@ -242,6 +242,22 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
       updatedBy: "longrunDailyRollup",
     },
   },
+  {
+    name: "security events",
+    path: `${paths.longrun.securityEvents}/evt-1`,
+    data: {
+      kind: "cross_tenant_refused",
+      callable: "whatsapp_proxy_send",
+      uid: "mallory",
+      accountId: "acc-1",
+      threadId: "thread-1",
+      reason: "You may not use this account",
+      at: AT,
+      atIso: AT.toISOString(),
+      expireAt: later(365 * 86_400_000),
+      updatedBy: "whatsapp_proxy_send",
+    },
+  },
 ];
 
 /** Timestamps and Dates as milliseconds, so a stored document compares with what was written. */

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IncidentType, ProbeType, Severity } from "@wa-gateway/core";
+import { inboundDedupe } from "@wa-gateway/data";
+import { recordRefusedAccess } from "../../functions/src/lib/securityEvents";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedIncident, seedOutboxEntry, seedProbe } from "../support/longrunFixtures";
 import { beats, command, MIN, T0 } from "../support/opsCommands";
@@ -20,6 +22,17 @@ async function sends(count: number, failed = 0) {
       createdAt: new Date(T0 + (i + 1) * 30_000),
     });
   }
+}
+
+/** An inbound message stored (its dedupe marker) at `ms`. */
+async function inboundStored(ms: number) {
+  await inboundDedupe.write(adminDb(), "a1", `IN_${ms}`).set({
+    accountId: "a1",
+    messageId: `IN_${ms}`,
+    threadId: "t1",
+    createdAt: new Date(ms),
+    expireAt: new Date(ms + 7 * 86_400_000),
+  });
 }
 
 async function probePassed(key: string, type: ProbeType) {
@@ -56,6 +69,7 @@ describe("npm run go-no-go (after a deploy, on seeded data)", function () {
     await beats(0, 60, "worker-a", 1);
     await sends(40);
     await probePassed("OUT_202512301005_manual", "OUT");
+    await inboundStored(T0 + 10 * MIN);
   });
 
   it("GO: every checkpoint OK, exit 0", async () => {
@@ -106,6 +120,30 @@ describe("npm run go-no-go (after a deploy, on seeded data)", function () {
     assert.match(out, /CRITICAL\s+failed sends: 3 of 20 finished sends failed \(15 %\)/);
     assert.match(out, /no --logs export given/);
     assert.equal(code, 20, out);
+  });
+
+  it("MONITOR, not GO, until at least one inbound message is stored", async () => {
+    await resetFirestore();
+    await beats(0, 60, "worker-a", 1);
+    await sends(40);
+    await probePassed("OUT_202512301005_manual", "OUT");
+    const { code, out } = await run(["--logs", cleanLogs()]);
+    assert.match(out, /WARNING\s+first messages both ways: 40 outbound sent, 0 inbound stored/);
+    assert.equal(code, 10, out);
+  });
+
+  it("NO-GO: a refused cross-tenant access (a security event) in the first hour, until reviewed", async () => {
+    await recordRefusedAccess("whatsapp_proxy_claim_thread", "intruder", { threadId: "t-other" }, "not a member");
+    // Recorded now; the window is the deploy's hour, so look at the hour around now.
+    const { code, out } = await command("go-no-go", ["--since", new Date(Date.now() - 30 * MIN).toISOString()]);
+    assert.match(out, /CRITICAL\s+cross-tenant access: 1 refused/);
+    assert.equal(code, 20, out);
+  });
+
+  it("a refusal that names no thread or account (an admin-only callable) is not a security event", async () => {
+    await recordRefusedAccess("whatsapp_admin_run_rollup", "member", { date: "2026-01-01" }, "Only admins may do this");
+    const { out } = await command("go-no-go", ["--since", new Date(Date.now() - 30 * MIN).toISOString()]);
+    assert.match(out, /OK\s+cross-tenant access: no refused/);
   });
 
   it("bad options exit 64 with the reason and change nothing", async () => {

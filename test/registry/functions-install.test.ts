@@ -7,9 +7,12 @@ import { join } from "node:path";
 const FUNCTIONS_DIR = join(__dirname, "..", "..", "functions");
 const EXPECTED = [
   "longrunDailyRollup",
+  "longrunDeliveryCheck",
   "longrunProbes",
   "longrunWatchdog",
   "whatsappAccountMembersSweep",
+  "whatsappAdminAcknowledgeIncident",
+  "whatsappAdminRequeue",
   "whatsappAdminRunProbe",
   "whatsappAdminRunRollup",
   "whatsappProxyAddAccount",

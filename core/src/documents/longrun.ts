@@ -15,6 +15,19 @@ export const alertThresholds = z.strictObject({
   coverageMin: z.number().min(0).max(1).default(0.8),
   outboxLagSeconds: z.number().int().positive().default(300),
   failedLast5m: z.number().int().nonnegative().default(10),
+  /** An account not connected (for whatever cause) this long is an account_down incident. */
+  accountDownMinutes: z.number().int().positive().default(5),
+  /** ... and a P1 once it has been down this long. */
+  accountDownP1Minutes: z.number().int().positive().default(30),
+  /** Delivery rate (sent / (sent + failed)) over the last hour under this, with more than deliveryRateMinMessages finished. */
+  deliveryRateMin: z.number().min(0).max(1).default(0.9),
+  deliveryRateMinMessages: z.number().int().nonnegative().default(10),
+  /** Failed sends in the last hour above this, per account and overall. */
+  errorsPerHour: z.number().int().nonnegative().default(20),
+  /** The daily rollup's probe pass rate under this (per probe type with results). */
+  probePassRateMin: z.number().min(0).max(1).default(0.9),
+  /** Incidents opened in a day above this. */
+  incidentsPerDayMax: z.number().int().nonnegative().default(10),
 });
 
 const accountId = z.string().min(1).max(200).nullable().default(null);
@@ -165,12 +178,36 @@ export const incidentDocument = z.object({
   lastNotifiedAt: timestamp.nullable(),
   /** Announced (or to be announced) by a run that has not yet confirmed Telegram took it. */
   notifyPending: z.boolean(),
+  /** Who said "I have it" (whatsappAdminAcknowledgeIncident, npm run incident -- ack), at which severity. */
+  acknowledgement: z
+    .object({ by: z.string(), owner: z.string(), at: timestamp, atIso: z.string(), severity: z.enum(SEVERITIES) })
+    .nullable()
+    .optional(),
   notifyCount: z.number().int().nonnegative(),
   expireAt: timestamp,
   updatedAt: timestamp,
   updatedBy,
 });
 export type IncidentDocument = z.infer<typeof incidentDocument>;
+
+/**
+ * `securityEvents/{autoId}`: a refused cross-tenant access (a callable's permission-denied on a
+ * thread or account of another tenant). GO/NO-GO counts them: any in the first hour is NO-GO
+ * until reviewed. Ids and the callable only, never message text or tokens.
+ */
+export const securityEventDocument = z.object({
+  kind: z.literal("cross_tenant_refused"),
+  callable: z.string(),
+  uid: z.string().nullable(),
+  accountId: z.string().nullable(),
+  threadId: z.string().nullable(),
+  reason: z.string(),
+  at: timestamp,
+  atIso: z.string(),
+  expireAt: timestamp,
+  updatedBy,
+});
+export type SecurityEventDocument = z.infer<typeof securityEventDocument>;
 
 /** `state/current`: written by the heartbeat holder; what the every-minute checks read instead of scanning. */
 export const monitoringState = z.object({
@@ -212,6 +249,7 @@ const alertLine = z.discriminatedUnion("kind", [
     key: z.string(),
     sinceMs: z.number(),
     reason: z.string(),
+    severity: z.enum(SEVERITIES).optional(),
   }),
   z.object({
     kind: z.literal("resolve"),

@@ -4,6 +4,16 @@ import { timestamp } from "./common";
 export const OUTBOX_STATUSES = ["queued", "processing", "sent", "failed"] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
+/**
+ * Why a `failed` entry failed, set with it: `permanent` (WhatsApp refused it for good: not on
+ * WhatsApp, blocked, a 463 lock), `account_gone` (removed or logged out past the hold): both never
+ * requeued unless an operator insists; `attempts_exhausted` and `gave_up` (its sends crashed or
+ * hung every time) are worth a retry once the cause is fixed. Absent on entries failed before it existed.
+ */
+export const FAILURE_KINDS = ["permanent", "account_gone", "attempts_exhausted", "gave_up"] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+export const PERMANENT_FAILURES: ReadonlySet<FailureKind> = new Set(["permanent", "account_gone"]);
+
 /** `outbox/{requestId}`: written only by the send callable (create) and the worker. */
 export const outboxDocument = z.object({
   status: z.enum(OUTBOX_STATUSES),
@@ -21,6 +31,11 @@ export const outboxDocument = z.object({
   attempts: z.number().int().nonnegative(),
   nextAttemptAt: timestamp,
   lastError: z.string().nullable(),
+  failureKind: z.enum(FAILURE_KINDS).nullable().optional(),
+  /** The last time an operator put it back to `queued` (npm run requeue, whatsappAdminRequeue). */
+  requeued: z
+    .object({ by: z.string(), at: timestamp, previousError: z.string().nullable(), count: z.number().int() })
+    .optional(),
   createdAt: timestamp,
   updatedAt: timestamp,
   sentAt: timestamp.nullable(),

@@ -1,5 +1,5 @@
 import type { IncidentAction } from "./incidents";
-import { INCIDENT_TYPES, type IncidentType } from "./incidentTypes";
+import { INCIDENT_TYPES, type IncidentType, type Severity } from "./incidentTypes";
 
 /** Telegram alert text (HTML parse mode). Everything from data is escaped. */
 
@@ -21,7 +21,15 @@ export const noticeId = (l: Pick<AlertLine, "kind" | "type" | "key" | "sinceMs">
   `${l.kind}:${l.type}:${l.key}:${l.sinceMs}`;
 
 export type AlertLine =
-  | { kind: "open" | "remind"; type: IncidentType; key: string; sinceMs: number; reason: string }
+  | {
+      kind: "open" | "remind";
+      type: IncidentType;
+      key: string;
+      sinceMs: number;
+      reason: string;
+      /** Above the catalogue's when the condition escalated (e.g. an account down past accountDownP1Minutes). */
+      severity?: Severity;
+    }
   | { kind: "resolve"; type: IncidentType; key: string; sinceMs: number; endMs: number; downtimeSec: number };
 
 const ICON = { P1: "🔴", P2: "🟠", P3: "🟡" } as const;
@@ -39,8 +47,9 @@ function render(line: AlertLine, nowMs: number): string {
     ].join("\n");
   }
   const label = line.kind === "remind" ? "STILL OPEN" : "ALERT";
+  const severity = line.severity ?? info.severity;
   return [
-    `${ICON[info.severity]} <b>${info.severity} ${label}</b> ${escapeHtml(info.title)}${key}`,
+    `${ICON[severity]} <b>${severity} ${label}</b> ${escapeHtml(info.title)}${key}`,
     `Since ${since} (${formatDuration((nowMs - line.sinceMs) / 1000)} ago)`,
     escapeHtml(line.reason),
     `<i>Action:</i> ${escapeHtml(info.action)}`,
@@ -93,6 +102,7 @@ export function alertLines(actions: IncidentAction[]): AlertLine[] {
         key: a.evaluation.key,
         sinceMs: a.tsStartMs,
         reason: a.evaluation.reason,
+        ...(a.severity !== INCIDENT_TYPES[a.evaluation.type].severity ? { severity: a.severity } : {}),
       });
     } else if (a.kind === "remind") {
       lines.push({
@@ -101,6 +111,7 @@ export function alertLines(actions: IncidentAction[]): AlertLine[] {
         key: a.incident.key,
         sinceMs: a.incident.tsStartMs,
         reason: a.reason,
+        ...(a.severity !== INCIDENT_TYPES[a.incident.type].severity ? { severity: a.severity } : {}),
       });
     } else if (a.kind === "resolve" && a.notify) {
       lines.push({

@@ -43,6 +43,10 @@ export const GO_NO_GO_THRESHOLDS = {
   authFailures: { warning: 19, critical: 50 },
   rateLimited: { warning: 5, critical: 20 },
   retries: { warning: 10, critical: 30 },
+  /** Longest run of continuous server errors in the logs, seconds (rollback trigger: > 5 minutes). */
+  continuousErrorsSec: { warning: 60, critical: 300 },
+  /** Refused cross-tenant accesses since the deploy: any is CRITICAL until reviewed. */
+  crossTenantRefusals: { warning: 0, critical: 0 },
   /** Any unmasked secret in a log line is CRITICAL. */
   unmaskedSecrets: { warning: 0, critical: 0 },
 } as const satisfies Record<string, Limit>;
@@ -56,6 +60,10 @@ export interface DeployFacts {
   outbox: { total: number; sent: number; failed: number; queued: number; processing: number; retried: number };
   oldestQueuedAgeSec: number | null;
   openIncidents: { type: string; key: string; severity: Severity }[];
+  /** Inbound messages stored since the deploy (GO needs at least one each way). */
+  inboundStored: number;
+  /** Security events `cross_tenant_refused` since the deploy. */
+  crossTenantRefusals: number;
   heartbeats: Pick<HeartbeatAnalysis, "coverage" | "observedBuckets" | "expectedBeats" | "maxGap">;
   probes: { key: string; result: string; reason: string | null }[];
   logs: LogFindings | null;
@@ -76,7 +84,21 @@ export function deployCheckpoints(facts: DeployFacts): Checkpoint[] {
       detail: finished
         ? `${outbox.failed} of ${finished} finished sends failed (${failedPct} %)`
         : `no send finished yet (${outbox.queued} queued, ${outbox.processing} in progress)`,
-      rule: rule(t.failedSendPct, " %"),
+      rule: `${rule(t.failedSendPct, " %")} (the runbook's rollback trigger, > 50 % failing, is well past CRITICAL)`,
+    },
+    {
+      name: "first messages both ways",
+      level: outbox.sent > 0 && facts.inboundStored > 0 ? "OK" : "WARNING",
+      detail: `${outbox.sent} outbound sent, ${facts.inboundStored} inbound stored since the deploy`,
+      rule: "GO needs at least 1 successful outbound and 1 inbound: WARNING until both",
+    },
+    {
+      name: "cross-tenant access",
+      level: above(facts.crossTenantRefusals, t.crossTenantRefusals),
+      detail: facts.crossTenantRefusals
+        ? `${facts.crossTenantRefusals} refused cross-tenant access(es) since the deploy: review wa_metrics/longrun/securityEvents (who, which account or thread) before GO`
+        : "no refused cross-tenant access",
+      rule: "CRITICAL: any security event cross_tenant_refused (NO-GO until reviewed)",
     },
     {
       name: "send retries",
@@ -161,6 +183,14 @@ function logCheckpointsFrom(logs: LogFindings): Checkpoint[] {
     counted("internal errors", logs.internalErrors, t.internalErrors, "errors (severity ERROR+, HTTP 5xx, internal)"),
     counted("401/403", logs.authFailures, t.authFailures, "refused as unauthenticated or permission-denied"),
     counted("429", logs.rateLimited, t.rateLimited, "rate-limited (429, resource-exhausted)"),
+    {
+      name: "continuous 5xx",
+      level: above(logs.longestErrorRunSec, t.continuousErrorsSec),
+      detail: logs.longestErrorRunSec
+        ? `server errors without a success between them for ${logs.longestErrorRunSec} s`
+        : "no continuous run of server errors",
+      rule: `${rule(t.continuousErrorsSec, " s")} (rollback trigger: > 5 minutes of continuous 500 errors)`,
+    },
     counted("retries", logs.retries, t.retries, "send retries scheduled"),
     {
       name: "unmasked secrets",

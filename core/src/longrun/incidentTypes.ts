@@ -63,6 +63,36 @@ export const INCIDENT_TYPES = {
     title: "Account reconnecting in a loop",
     action: "Look at the account's lastDisconnect code; if it keeps failing, remove and re-add it.",
   },
+  account_down: {
+    severity: "P2",
+    title: "WhatsApp account down",
+    action:
+      "The worker reconnects by itself first; the reason says why this account is still down and what to do (scan a new QR, start a worker, wait for the cooldown, read lastDisconnect).",
+  },
+  delivery_rate: {
+    severity: "P2",
+    title: "Delivery rate under target (last hour)",
+    action:
+      "Read lastError of the failed outbox entries of the hour (npm run requeue -- --since 1h --dry-run lists them); check the account is connected and the numbers are on WhatsApp; requeue once the cause is fixed.",
+  },
+  error_rate: {
+    severity: "P2",
+    title: "Too many failed sends (last hour)",
+    action:
+      "Group the hour's failed outbox entries by lastError (npm run requeue -- --since 1h --dry-run); a single cause (a blocked number, a 463, a disconnect) is the place to start.",
+  },
+  probe_pass_rate: {
+    severity: "P3",
+    title: "Probe pass rate under target (daily rollup)",
+    action:
+      "Read the day's FAIL probes in wa_metrics/longrun/probes and npm run verify:probes; fix the probe account or the path it tests.",
+  },
+  incident_count: {
+    severity: "P3",
+    title: "Too many incidents in a day",
+    action:
+      "npm run report for the day: find the type that repeats and fix its cause rather than acknowledging each one.",
+  },
   inbound_backlog: {
     severity: "P2",
     title: "Inbound messages not stored",

@@ -1,6 +1,6 @@
 import { encodeIdSegment } from "../ids";
 import type { IncidentDocument } from "../documents/longrun";
-import type { IncidentType } from "./incidentTypes";
+import { INCIDENT_TYPES, type IncidentType, type Severity } from "./incidentTypes";
 
 /** The incident state machine: open → (reminded …) → resolved. */
 
@@ -32,6 +32,8 @@ export interface Evaluation {
   atMs?: number;
   reason: string;
   planned?: boolean;
+  /** Above the catalogue's severity when the condition is worse (it escalates an open incident). */
+  severity?: Severity;
 }
 
 export interface OpenIncident {
@@ -42,7 +44,16 @@ export interface OpenIncident {
   lastNotifiedMs: number | null;
   /** Claimed for an alert (`lastNotifiedMs`) that no run has yet confirmed Telegram accepted. */
   notifyPending?: boolean;
+  /** Its current severity (the catalogue's unless it escalated). */
+  severity?: Severity;
+  /** Acknowledged at this severity: no reminders until it resolves or escalates above it. */
+  acknowledgedSeverity?: Severity | null;
 }
+
+const severityOf = (e: Evaluation): Severity => e.severity ?? INCIDENT_TYPES[e.type].severity;
+
+/** P1 is the most severe: true when `a` is more severe than `b`. */
+export const moreSevere = (a: Severity, b: Severity) => a < b;
 
 /** A stored incident in milliseconds: what the jobs decide on and the operator commands print. */
 export function incidentFromDocument(id: string, doc: IncidentDocument) {
@@ -59,6 +70,8 @@ export function incidentFromDocument(id: string, doc: IncidentDocument) {
     mttrSec: doc.mttrSec,
     lastNotifiedMs: doc.lastNotifiedAt?.toMillis() ?? null,
     notifyPending: doc.notifyPending,
+    acknowledgedSeverity: doc.acknowledgement?.severity ?? null,
+    owner: doc.acknowledgement?.owner ?? null,
   };
 }
 export type IncidentView = ReturnType<typeof incidentFromDocument>;
@@ -70,8 +83,8 @@ export type IncidentView = ReturnType<typeof incidentFromDocument>;
 export const CLAIM_STALE_MS = 120_000;
 
 export type IncidentAction =
-  | { kind: "open"; id: string; evaluation: Evaluation; tsStartMs: number; notify: boolean }
-  | { kind: "remind"; id: string; incident: OpenIncident; reason: string }
+  | { kind: "open"; id: string; evaluation: Evaluation; tsStartMs: number; notify: boolean; severity: Severity }
+  | { kind: "remind"; id: string; incident: OpenIncident; reason: string; severity: Severity }
   | { kind: "resolve"; id: string; incident: OpenIncident; tsEndMs: number; mttrSec: number; notify: boolean };
 
 /**
@@ -109,11 +122,18 @@ export function reconcileIncidents(args: {
         evaluation: e,
         tsStartMs,
         notify: !muted(e.type),
+        severity: severityOf(e),
       });
     } else if (e.active && current) {
+      const severity = severityOf(e);
       const sinceNotified = current.lastNotifiedMs === null ? Infinity : nowMs - current.lastNotifiedMs;
       const due = sinceNotified >= repeatMs || (current.notifyPending === true && sinceNotified >= CLAIM_STALE_MS);
-      if (due && !muted(e.type)) actions.push({ kind: "remind", id: current.id, incident: current, reason: e.reason });
+      // Escalation is news, announced at once; an acknowledged incident is otherwise someone's, and quiet.
+      const escalated = moreSevere(severity, current.severity ?? INCIDENT_TYPES[e.type].severity);
+      const acknowledged = current.acknowledgedSeverity != null && !moreSevere(severity, current.acknowledgedSeverity);
+      if ((escalated || (due && !acknowledged)) && !muted(e.type)) {
+        actions.push({ kind: "remind", id: current.id, incident: current, reason: e.reason, severity });
+      }
     } else if (!e.active && current) {
       const tsEndMs = Math.max(current.tsStartMs, Math.min(e.atMs ?? nowMs, nowMs));
       actions.push({

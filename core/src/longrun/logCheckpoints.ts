@@ -11,6 +11,12 @@ export interface LogFindings {
   authFailures: number;
   rateLimited: number;
   retries: number;
+  /**
+   * The longest run of server errors with no success between them and no pause over
+   * ERROR_RUN_BREAK_SEC, first to last, in seconds (the rollback trigger "> 5 minutes of
+   * continuous 500 errors").
+   */
+  longestErrorRunSec: number;
   secrets: { kind: SecretKind; sample: string; where: string }[];
 }
 
@@ -22,6 +28,9 @@ interface LogEntry {
   jsonPayload?: Record<string, unknown>;
   httpRequest?: { status?: number };
 }
+
+/** Errors further apart than this are two runs, not one continuous outage. */
+export const ERROR_RUN_BREAK_SEC = 60;
 
 const ERROR_SEVERITIES = new Set(["ERROR", "CRITICAL", "ALERT", "EMERGENCY"]);
 
@@ -55,17 +64,35 @@ export function logFindings(entries: LogEntry[], fromMs: number, toMs: number): 
     authFailures: 0,
     rateLimited: 0,
     retries: 0,
+    longestErrorRunSec: 0,
     secrets: [],
   };
-  for (const entry of entries) {
+  let run = null as { startMs: number; lastMs: number } | null;
+  const timeOf = (e: LogEntry) => Date.parse(e.timestamp ?? "") || 0;
+  const timed = [...entries].sort((a, b) => timeOf(a) - timeOf(b));
+  for (const entry of timed) {
     const at = entry.timestamp ? Date.parse(entry.timestamp) : Number.NaN;
     if (!Number.isNaN(at) && (at < fromMs || at >= toMs)) continue;
     findings.entries++;
     const payload = entry.jsonPayload ?? {};
     const status = entry.httpRequest?.status;
     const outcome = typeof payload.outcome === "string" ? payload.outcome : undefined;
-    if (ERROR_SEVERITIES.has(entry.severity ?? "") || (status ?? 0) >= 500 || outcome === "internal") {
-      findings.internalErrors++;
+    const serverError = ERROR_SEVERITIES.has(entry.severity ?? "") || (status ?? 0) >= 500 || outcome === "internal";
+    if (serverError) findings.internalErrors++;
+    if (!Number.isNaN(at)) {
+      const success = outcome === "ok" || (status !== undefined && status < 400);
+      if (serverError) {
+        run =
+          run && at - run.lastMs <= ERROR_RUN_BREAK_SEC * 1000
+            ? { startMs: run.startMs, lastMs: at }
+            : { startMs: at, lastMs: at };
+        findings.longestErrorRunSec = Math.max(
+          findings.longestErrorRunSec,
+          Math.round((run.lastMs - run.startMs) / 1000),
+        );
+      } else if (success) {
+        run = null;
+      }
     }
     if (status === 401 || status === 403 || outcome === "unauthenticated" || outcome === "permission-denied") {
       findings.authFailures++;

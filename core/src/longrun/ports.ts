@@ -6,6 +6,7 @@ import type { ConfigResolution } from "./config";
 import type { Beat } from "./heartbeatMath";
 import type { IncidentAction, OpenIncident } from "./incidents";
 import type { IncidentRecord, ProbeRecord, Rollup } from "./rollup";
+import type { AccountLiveness } from "./accountDown";
 import type { AccountCounts, HeartbeatState, OutboxView, WatchedAccount } from "./watchdog";
 
 /** What the monitoring jobs need from the outside world; Firestore implements it in functions/. */
@@ -28,6 +29,11 @@ export interface WatchdogReads {
   accountCounts(nowMs: number): Promise<AccountCounts>;
   /** Accounts logged out, disconnected within the hour, or named by an open account incident. */
   watchedAccounts(nowMs: number): Promise<WatchedAccount[]>;
+  /**
+   * Accounts not connected (a connected one whose lease ran out at least `unheldForMs` ago), and
+   * those named by an open account_down: at most ACCOUNT_LIVENESS_PAGE of the first kind a run.
+   */
+  accountLiveness(nowMs: number, unheldForMs: number): Promise<AccountLiveness[]>;
 }
 
 /** Incidents and the bookkeeping of their notifications. */

@@ -1,3 +1,4 @@
 export * from "./lifecycle";
 export * from "./messageStatus";
 export * from "./pacing";
+export * from "./requeue";

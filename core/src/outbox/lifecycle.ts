@@ -108,6 +108,7 @@ export function backlogFields(reason: string, nowMs: number) {
     claimedBy: null,
     leaseUntil: null,
     lastError: `not sent: ${reason}`,
+    failureKind: "account_gone" as const,
     updatedAt: new Date(nowMs),
   };
 }
@@ -119,6 +120,7 @@ export function gaveUpFields(entry: Pick<OutboxLeaseView, "attempts">, nowMs: nu
     claimedBy: null,
     leaseUntil: null,
     lastError: `gave up after ${entry.attempts} claims without an outcome (the send crashed or hung its worker each time)`,
+    failureKind: "gave_up" as const,
     updatedAt: new Date(nowMs),
   };
 }
@@ -138,6 +140,7 @@ export function failureFields(
       claimedBy: null,
       leaseUntil: null,
       lastError,
+      failureKind: failure.permanent ? ("permanent" as const) : ("attempts_exhausted" as const),
       updatedAt: new Date(nowMs),
     };
   }

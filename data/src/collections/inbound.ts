@@ -1,4 +1,4 @@
-import type { Firestore } from "firebase-admin/firestore";
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { claimAttemptDocument, collections, inboundDedupeDocument, paths, rateLimitDocument } from "@wa-gateway/core";
 import { documentKind } from "../document";
 
@@ -13,6 +13,14 @@ export const inboundDedupe = {
     dedupeKind.ref(db, paths.inboundDedupe(accountId, messageId)),
   write: (db: Firestore, accountId: string, messageId: string) =>
     dedupeKind.writeRef(db, paths.inboundDedupe(accountId, messageId)),
+  /** How many inbound messages were stored in [fromMs, toMs) (go-no-go's "1 inbound"). */
+  async countBetween(db: Firestore, fromMs: number, toMs: number): Promise<number> {
+    const q = dedupeKind
+      .query(db, collections.inboundDedupe)
+      .where("createdAt", ">=", Timestamp.fromMillis(fromMs))
+      .where("createdAt", "<", Timestamp.fromMillis(toMs));
+    return (await q.count().get()).data().count;
+  },
 };
 
 /** `rateLimits/{uid}`: the send callable's per-user counter, read and written in its transaction. */

@@ -8,6 +8,7 @@ import {
   probeDocument,
   rollupDocument,
   runDocument,
+  securityEventDocument,
   watchdogState,
 } from "@wa-gateway/core";
 import { documentKind } from "../document";
@@ -26,6 +27,7 @@ const probeKind = documentKind(probeDocument);
 const incidentKind = documentKind(incidentDocument);
 const rollupKind = documentKind(rollupDocument);
 const runKind = documentKind(runDocument);
+const securityEventKind = documentKind(securityEventDocument);
 
 /** The documents of `query` whose Timestamp `field` is in [fromMs, toMs), oldest first. */
 function within<T>(query: Query<T, DocumentData>, field: string, fromMs: number, toMs: number): Query<T, DocumentData> {
@@ -121,4 +123,24 @@ export const runs = {
   kind: runKind,
   doc: (db: Firestore, runKey: string) => runKind.ref(db, paths.longrun.run(runKey)),
   write: (db: Firestore, runKey: string) => runKind.writeRef(db, paths.longrun.run(runKey)),
+};
+
+/** `securityEvents/{autoId}`: refused cross-tenant accesses (functions/src/lib/securityEvents.ts); counted by go-no-go. */
+export const securityEvents = {
+  kind: securityEventKind,
+  all: (db: Firestore) => securityEventKind.query(db, paths.longrun.securityEvents),
+  /** A new event's reference (an automatic id: events are many and unordered). */
+  create: (db: Firestore) =>
+    securityEventKind.writeRef(
+      db,
+      `${paths.longrun.securityEvents}/${db.collection(paths.longrun.securityEvents).doc().id}`,
+    ),
+  /** How many were recorded in [fromMs, toMs). */
+  async countBetween(db: Firestore, fromMs: number, toMs: number): Promise<number> {
+    const q = securityEvents
+      .all(db)
+      .where("at", ">=", Timestamp.fromMillis(fromMs))
+      .where("at", "<", Timestamp.fromMillis(toMs));
+    return (await q.count().get()).data().count;
+  },
 };

@@ -2,6 +2,7 @@ import { logger } from "firebase-functions";
 import { HttpsError, type CallableRequest } from "firebase-functions/https";
 import { callerFrom, GatewayError, scrubText, type Caller } from "@wa-gateway/core";
 import { APP_CHECK_ENFORCE } from "../config";
+import { recordRefusedAccess } from "./securityEvents";
 
 /**
  * The one shape every callable has: check App Check when enforced, identify the caller, run the
@@ -41,6 +42,8 @@ export function callableAdapter<R extends object>(
       };
       if (err instanceof GatewayError) {
         logger.info(event, { ...fields, outcome: err.code, reason: err.message });
+        if (err.code === "permission-denied")
+          await recordRefusedAccess(event, caller?.uid ?? null, request.data, err.message);
         throw new HttpsError(err.code, err.message);
       }
       logger.error(event, { ...fields, outcome: "internal", error: scrubText(String((err as Error)?.stack ?? err)) });

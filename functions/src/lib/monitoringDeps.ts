@@ -2,6 +2,7 @@ import { TELEGRAM_API_ROOT, TELEGRAM_BOT_TOKEN, TELEGRAM_CHAT_ID } from "../conf
 import { firestore } from "./firestore";
 import { jobLog } from "./jobLog";
 import { telegramChannel } from "./telegram";
+import { firestoreDeliveryReads } from "../stores/deliveryReadsStore";
 import { firestoreIncidentStore } from "../stores/incidentStore";
 import { firestoreConfigSource } from "../stores/monitoringConfigStore";
 import { firestoreProbeStore } from "../stores/probeStore";
@@ -23,6 +24,7 @@ export function monitoringDeps(writer: string) {
     config: firestoreConfigSource(db, writer),
     reads: firestoreWatchdogReads(db),
     incidents: firestoreIncidentStore(db, writer),
+    deliveries: firestoreDeliveryReads(db),
     probes: firestoreProbeStore(db, writer),
     rollups: firestoreRollupStore(db, writer),
     alerts: telegramChannel({

@@ -2,7 +2,6 @@ import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore"
 import {
   alertLines,
   CLAIM_STALE_MS,
-  INCIDENT_TYPES,
   incidentFromDocument,
   noticeId,
   type AlertLine,
@@ -67,7 +66,7 @@ export function firestoreIncidentStore(db: Firestore, writer: string): IncidentS
             tx.create(incidentDocs.write(db, a.id), {
               type: e.type,
               key: e.key,
-              severity: INCIDENT_TYPES[e.type].severity,
+              severity: a.severity,
               status: "open",
               reason: e.reason,
               planned: e.planned ?? false,
@@ -86,6 +85,7 @@ export function firestoreIncidentStore(db: Firestore, writer: string): IncidentS
           } else if (a.kind === "remind") {
             tx.update(incidentDocs.doc(db, a.id), {
               reason: a.reason,
+              severity: a.severity,
               lastNotifiedAt: ts(nowMs),
               notifyPending: true,
               notifyCount: FieldValue.increment(1),

@@ -1,5 +1,11 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import type { AccountDocument, WatchdogReads, WatchedAccount } from "@wa-gateway/core";
+import {
+  ACCOUNT_LIVENESS_PAGE,
+  type AccountDocument,
+  type AccountLiveness,
+  type WatchdogReads,
+  type WatchedAccount,
+} from "@wa-gateway/core";
 import {
   accounts,
   heartbeats as heartbeatDocs,
@@ -100,6 +106,45 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
         status: data.status,
         recentDisconnectsMs: (data.recentDisconnects ?? []).map((t) => t.toMillis()),
         inboundStuckSinceMs: data.inboundStuckSince?.toMillis() ?? null,
+      }));
+    },
+
+    async accountLiveness(nowMs, unheldForMs) {
+      const [notConnected, unheld, openDown] = await Promise.all([
+        accountsAll
+          .where("status", "in", ["pending_qr", "connecting", "disconnected", "needs_qr"])
+          .limit(ACCOUNT_LIVENESS_PAGE)
+          .get(),
+        // Only the ones unheld long enough to be an incident: a fleet whose leases just lapsed is the heartbeat's alarm.
+        accountsAll
+          .where("status", "==", "connected")
+          .where("owner.leaseUntil", "<=", ts(nowMs - unheldForMs))
+          .limit(ACCOUNT_LIVENESS_PAGE)
+          .get(),
+        incidentDocs.kind
+          .select(incidentDocs.all(db).where("status", "==", "open").where("type", "==", "account_down"), "key")
+          .get(),
+      ]);
+      const found = new Map<string, AccountDocument | undefined>(
+        [...notConnected.docs, ...unheld.docs].map((d) => [d.id, d.data()]),
+      );
+      const named = [...new Set(openDown.docs.map((d) => d.data().key))].filter((id) => !found.has(id));
+      if (named.length) {
+        for (const snap of await readTogether(
+          db,
+          named.map((id) => accounts.doc(db, id)),
+        )) {
+          found.set(snap.id, snap.data());
+        }
+      }
+      return [...found].map(([id, a]): AccountLiveness => ({
+        id,
+        // A deleted account is no longer down: its incident resolves.
+        status: a?.status ?? "removed",
+        leaseUntilMs: a?.owner?.leaseUntil.toMillis() ?? null,
+        cooldownUntilMs: a?.reconnectCooldownUntil?.toMillis() ?? null,
+        lastDisconnectMs: a?.lastDisconnect?.at.toMillis() ?? null,
+        createdMs: a?.createdAt.toMillis() ?? nowMs,
       }));
     },
   };

@@ -92,6 +92,7 @@ describe("monitoring jobs, each against its own narrow ports", () => {
       outboxView: async () => ({ queuedCount: 0, oldestQueuedAgeSec: 0, failedLast5m: 0 }),
       accountCounts: async () => ({ ever: 1, live: 1, connected: 1 }),
       watchedAccounts: async () => [],
+      accountLiveness: async () => [],
     };
     // An outbound probe on its last attempt, whose message failed: it ends FAIL, the streak's last.
     const pending: ProbeDoc = {

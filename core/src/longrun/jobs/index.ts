@@ -3,3 +3,4 @@ export * from "./runAlerting";
 export * from "./runWatchdog";
 export * from "./runProbes";
 export * from "./runRollup";
+export * from "./runDeliveryCheck";

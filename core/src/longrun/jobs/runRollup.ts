@@ -1,6 +1,7 @@
 import { parseRollupDate } from "../../ids";
 import type { ConfigSource, RollupStore } from "../ports";
 import { computeRollup } from "../rollup";
+import { evaluateRollupTargets } from "../rollupTargets";
 import { reportEvaluations, type AlertDeps } from "./runAlerting";
 
 export interface RollupDeps extends AlertDeps {
@@ -52,7 +53,10 @@ export async function runRollup(deps: RollupDeps, date: string, nowMs: number, t
     });
     await reportEvaluations(
       deps,
-      [{ type: "rollup_failed", key: date, active: false, reason: "rollup written" }],
+      [
+        { type: "rollup_failed", key: date, active: false, reason: "rollup written" },
+        ...evaluateRollupTargets(rollup, config),
+      ],
       nowMs,
       config.alertRepeatSec * 1000,
     );

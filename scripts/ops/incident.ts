@@ -1,0 +1,44 @@
+import { userInfo } from "node:os";
+import { acknowledgeIncident, acknowledgeIncidentRequest, GatewayError } from "@wa-gateway/core";
+import { firestoreIncidentTriage } from "../../functions/src/stores/incidentTriageStore";
+import { opsContext, runCommand, UsageError } from "./opsContext";
+
+const USAGE = `usage: npm run incident -- ack <incidentId> --owner <who> [--by <you>]
+  Acknowledges an open incident and names its owner: it stops re-alerting until it resolves
+  or escalates to a higher severity. --by defaults to your login name.
+`;
+
+/** The words of the command (`ack <id>`) apart from its options, every one of which takes a value but --help. */
+function split(argv: string[]) {
+  const positionals: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("--")) positionals.push(arg);
+    else if (arg === "--help" || arg.includes("=") || i + 1 >= argv.length) rest.push(arg);
+    else rest.push(arg, argv[++i]!);
+  }
+  return { positionals, rest };
+}
+
+/** `npm run incident -- ack <id> --owner …`: the runbook's "Assign owner". */
+runCommand(async () => {
+  const { positionals, rest } = split(process.argv.slice(2));
+  const [verb, incidentId] = positionals;
+  if (verb !== "ack" || !incidentId || positionals.length > 2) throw new UsageError(USAGE);
+  const ctx = await opsContext(rest, { names: ["owner", "by"] as const, usage: USAGE });
+  const parsed = acknowledgeIncidentRequest.safeParse({ incidentId, owner: ctx.options.owner ?? "" });
+  if (!parsed.success) throw new UsageError(`--owner is required (who takes the incident)\n${USAGE}`);
+  const by = `operator:${ctx.options.by ?? userInfo().username}`;
+  try {
+    const done = await acknowledgeIncident(firestoreIncidentTriage(ctx.db, by), parsed.data, by, ctx.nowMs);
+    console.log(`acknowledged ${done.incidentId}: owner ${done.owner}, by ${done.acknowledgedBy}`);
+    return 0;
+  } catch (err) {
+    if (err instanceof GatewayError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+});

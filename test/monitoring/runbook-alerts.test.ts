@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { newAccountDocument, paths, runDeliveryCheck, runWatchdog } from "@wa-gateway/core";
+import { accounts } from "@wa-gateway/data";
+import { firestoreIncidentTriage } from "../../functions/src/stores/incidentTriageStore";
+import { seedHealthySystem, watchdogDeps } from "../../scripts/lib/watchdogFixtures";
+import { adminDb, resetFirestore } from "../support/emulator";
+import { seedOutboxEntry } from "../support/longrunFixtures";
+
+const MIN = 60_000;
+
+async function incidentsOf(type: string) {
+  const snap = await adminDb().collection(paths.longrun.incidents).where("type", "==", type).get();
+  return snap.docs.map((d) => ({ id: d.id, ...(d.data() as { key: string; status: string; severity: string }) }));
+}
+
+describe("the runbook's remaining alerts, on the emulator", function () {
+  this.timeout(60_000);
+  const T = Date.parse("2026-01-10T12:00:00Z");
+
+  beforeEach(async () => {
+    await resetFirestore();
+    await seedHealthySystem(adminDb(), 1, T);
+  });
+
+  it("an account down 6 minutes opens exactly one account_down, which resolves when it reconnects", async () => {
+    await accounts.write(adminDb(), "acc-qr").set({
+      ...newAccountDocument({ createdBy: "t", now: new Date(T - 3_600_000), status: "needs_qr" }),
+      owner: { workerId: "w", epoch: 1, leaseUntil: new Date(T + 3_600_000) },
+      lastDisconnect: { code: 401, at: new Date(T - 6 * MIN) },
+    });
+    await runWatchdog(watchdogDeps(adminDb()), T - 2 * MIN, T - 2 * MIN);
+    assert.deepEqual(await incidentsOf("account_down"), [], "down 4 minutes: not yet");
+    await runWatchdog(watchdogDeps(adminDb()), T, T);
+    await runWatchdog(watchdogDeps(adminDb()), T + MIN, T + MIN);
+    const open = await incidentsOf("account_down");
+    assert.deepEqual(
+      open.map((i) => [i.key, i.status]),
+      [["acc-qr", "open"]],
+    );
+    await accounts.doc(adminDb(), "acc-qr").update({ status: "connected" });
+    await runWatchdog(watchdogDeps(adminDb()), T + 2 * MIN, T + 2 * MIN);
+    assert.deepEqual(
+      (await incidentsOf("account_down")).map((i) => [i.key, i.status]),
+      [["acc-qr", "resolved"]],
+    );
+  });
+
+  it("a 30 % failure hour alerts overall and for its account; a 9 % one does not", async () => {
+    const seed = async (account: string, sent: number, failed: number) => {
+      for (let i = 0; i < sent + failed; i++) {
+        await seedOutboxEntry(adminDb(), `${account}-${i}`, {
+          status: i < sent ? "sent" : "failed",
+          accountId: account,
+          createdAt: new Date(T - 30 * MIN + i * 1000),
+        });
+      }
+    };
+    await seed("acc-bad", 14, 6);
+    await seed("acc-ok", 30, 3);
+    // A failure from two hours ago is outside the window.
+    await seedOutboxEntry(adminDb(), "old", {
+      status: "failed",
+      accountId: "acc-ok",
+      createdAt: new Date(T - 2 * 3_600_000),
+    });
+    const result = await runDeliveryCheck(watchdogDeps(adminDb()), T, T);
+    assert.equal(result.status, "done");
+    // acc-bad: 6 of 20 failed (30 %); acc-ok: 3 of 33 (9 %); overall 9 of 53 (17 %).
+    assert.deepEqual((await incidentsOf("delivery_rate")).map((i) => i.key).sort(), ["acc-bad", "global"]);
+    assert.deepEqual(await incidentsOf("error_rate"), [], "9 errors in the hour: under 20");
+  });
+
+  it("an acknowledged incident stops re-alerting, escalates on severity, and keeps who and when", async () => {
+    await accounts.write(adminDb(), "acc-down").set({
+      ...newAccountDocument({ createdBy: "t", now: new Date(T - 3_600_000), status: "disconnected" }),
+      owner: { workerId: "w", epoch: 1, leaseUntil: new Date(T + 3 * 3_600_000) },
+      lastDisconnect: { code: 428, at: new Date(T - 6 * MIN) },
+    });
+    // Reminders every minute, so the hour of silence is only the acknowledgement's doing.
+    await adminDb().doc(paths.longrun.config).update({ alertRepeatSec: 60 });
+    const sent: string[] = [];
+    const alerts = {
+      enabled: true,
+      send: async (messages: string[]) => {
+        sent.push(...messages);
+        return { delivered: messages.length, error: null };
+      },
+    };
+    const deps = () => ({ ...watchdogDeps(adminDb()), alerts });
+    await runWatchdog(deps(), T, T);
+    assert.equal(sent.filter((m) => /account down/i.test(m)).length, 1, "opened and announced");
+    const [incident] = await incidentsOf("account_down");
+    assert.equal(
+      await firestoreIncidentTriage(adminDb(), "t").acknowledge({
+        incidentId: incident!.id,
+        owner: "alice",
+        by: "operator:bob",
+        nowMs: T + MIN,
+      }),
+      "acknowledged",
+    );
+    const ack = (await adminDb().doc(paths.longrun.incident(incident!.id)).get()).get("acknowledgement");
+    assert.deepEqual([ack.owner, ack.by, ack.severity, ack.at.toMillis()], ["alice", "operator:bob", "P2", T + MIN]);
+    // Minutes later it is due a reminder; acknowledged, it gets none.
+    sent.length = 0;
+    await runWatchdog(deps(), T + 5 * MIN, T + 5 * MIN);
+    // (Heartbeats are not this test's concern: no worker beats here, so their alert comes and goes.)
+    assert.deepEqual(
+      sent.filter((m) => /account down/i.test(m)),
+      [],
+      "no reminder once acknowledged",
+    );
+    // Down past 30 minutes it is a P1: announced at once, and the record says so.
+    await runWatchdog(deps(), T + 25 * MIN, T + 25 * MIN);
+    assert.equal(sent.filter((m) => /P1 STILL OPEN.*account down/i.test(m)).length, 1, sent.join("\n"));
+    assert.equal((await incidentsOf("account_down"))[0]!.severity, "P1");
+  });
+});
