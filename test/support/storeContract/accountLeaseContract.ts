@@ -19,6 +19,12 @@ export function accountLeaseContract(world: StoreWorld): void {
       assert.equal((await world.account("acc-1"))?.owner?.workerId, "w1");
     });
 
+    it("lets exactly one of two workers claiming at once have the lease", async () => {
+      const claims = await Promise.all([w1().claim("acc-1"), w2().claim("acc-1")]);
+      assert.deepEqual(claims.map((c) => c.kind).sort(), ["claimed", "held"]);
+      assert.equal((await world.account("acc-1"))!.owner?.epoch, 1);
+    });
+
     it("answers missing for an account that does not exist", async () => {
       assert.deepEqual(await w1().claim("nobody"), { kind: "missing" });
     });

@@ -30,6 +30,14 @@ export function inboundContract(world: StoreWorld): void {
       assert.equal((await world.threadMessage(threadId, `in_${encodeIdSegment("M1")}`))!.text, "text M1");
     });
 
+    it("stores a message handed to two workers at once exactly once", async () => {
+      const results = await Promise.all([
+        world.inbound().store("acc-1", message("M1")),
+        world.inbound().store("acc-1", message("M1")),
+      ]);
+      assert.deepEqual(results.sort(), ["duplicate", "stored"]);
+    });
+
     it("dedupes per account: the same message id on two accounts is stored twice", async () => {
       await world.inbound().store("acc-1", message("M1"));
       assert.equal(await world.inbound().store("acc-2", message("M1")), "stored");

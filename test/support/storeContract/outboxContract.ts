@@ -41,6 +41,12 @@ export function outboxContract(world: StoreWorld): void {
       assert.deepEqual([entry.status, entry.claimedBy, entry.attempts], ["processing", "w1", 1]);
     });
 
+    it("lets exactly one of two workers claiming at once have the entry", async () => {
+      const claims = await Promise.all([w1().claim("req-1", "t1"), w2().claim("req-1", "t1")]);
+      assert.deepEqual(claims.map((c) => c.kind).sort(), ["claimed", "held"]);
+      assert.equal((await world.outboxEntry("req-1"))!.leaseEpoch, 1);
+    });
+
     it("answers missing for an entry that does not exist", async () => {
       assert.deepEqual(await w1().claim("nothing", "t1"), { kind: "missing" });
     });
