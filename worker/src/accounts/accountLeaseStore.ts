@@ -19,7 +19,7 @@ import type { SessionStore } from "../transport/transport";
 import { firestoreSessionStore } from "./sessionStore";
 
 /** The account lease (`owner`) in the fenced-lease terms of core/leases.ts. */
-const ownerOf = ({ owner }: AccountDocument): Lease | null =>
+export const ownerOf = ({ owner }: AccountDocument): Lease | null =>
   owner ? { holder: owner.workerId, untilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null;
 
 /** What the worker reads of an account document: everything its lifecycle decides on. */
@@ -35,7 +35,7 @@ export interface AccountView {
   backlogResolvedAtMs: number;
 }
 
-function accountViewOf(d: AccountDocument): AccountView {
+export function accountViewOf(d: AccountDocument): AccountView {
   const ms = (t: TimestampLike | null | undefined) => t?.toMillis() ?? 0;
   return {
     status: d.status,
@@ -50,24 +50,71 @@ function accountViewOf(d: AccountDocument): AccountView {
   };
 }
 
-type AccountUpdate = UpdateData<WrittenDocument<AccountDocument>>;
+export type AccountUpdate = UpdateData<WrittenDocument<AccountDocument>>;
+
+/** What a status write may carry besides the status: the QR or pairing code, the linked JID, the cool-down. */
+export type AccountStatusFields = Partial<
+  Pick<WrittenDocument<AccountDocument>, "qr" | "qrExpiresAt" | "pairingCode" | "reconnectCooldownUntil" | "waJid">
+>;
+
+/** A socket close as the holder records it (recordDisconnect). */
+export interface AccountClose {
+  code: number | undefined;
+  status: AccountStatus;
+  /** Give the lease back in the same write. */
+  release?: boolean;
+  /** A cool-down starts: no reconnect before this (server time). */
+  cooldownUntilMs?: number | null;
+}
+
+/**
+ * The account lease (`accounts/{id}.owner`) and every write its holder makes, fenced by epoch:
+ * a write answers `written`, `fenced` (another holder's epoch) or `missing` (no such account).
+ * Firestore's is accountLeaseStore below; tests have an in-memory one (test/support/memoryStores).
+ */
+export interface AccountLeaseStore {
+  /** Every account, as changes arrive (the first call has them all); `view` null: deleted. Answers the unsubscribe. */
+  watch(
+    onChanges: (changes: { accountId: string; view: AccountView | null }[]) => void,
+    onError: (err: Error) => void,
+  ): () => void;
+  /** Takes the lease when it is free (never held, released, or expired): a new epoch fences the old holder. */
+  claim(accountId: string): Promise<LeaseClaim>;
+  renew(accountId: string, epoch: number): Promise<LeaseWrite>;
+  /** Gives the lease up (shutdown, dormant account); the next claimant needs no wait. */
+  release(accountId: string, epoch: number, status?: AccountStatus): Promise<LeaseWrite>;
+  setStatus(accountId: string, epoch: number, status: AccountStatus, extra?: AccountStatusFields): Promise<LeaseWrite>;
+  /** The socket closed: its code and time, the new status, the cool-down, the lease given back if `release`. */
+  recordDisconnect(accountId: string, epoch: number, close: AccountClose): Promise<LeaseWrite>;
+  /** `inboundStuckSince` on the account, or null once stored again. */
+  markInboundStuck(accountId: string, epoch: number, sinceMs: number | null): Promise<LeaseWrite>;
+  /** Nothing waits for this dormant account any more; not a lease write. */
+  markBacklogResolved(accountId: string): Promise<void>;
+  /** The account's session, fenced by this lease epoch. */
+  session(accountId: string, epoch: number): SessionStore;
+}
 
 /** The last hour's disconnect times plus this one, newest last, bounded. */
-function keepRecentDisconnects(previous: TimestampLike[] | undefined, nowMs: number): TimestampLike[] {
+export function keepRecentDisconnects(previous: TimestampLike[] | undefined, nowMs: number): TimestampLike[] {
   const hourAgo = nowMs - 3_600_000;
   const kept = (previous ?? []).filter((t) => t.toMillis() > hourAgo);
   return [...kept, Timestamp.fromMillis(nowMs)].slice(-RECENT_DISCONNECTS_KEPT);
 }
 
 /** `removed` is final: a holder's status write racing the removal must not bring the account back. */
-function withoutLeavingRemoved(data: AccountDocument, update: AccountUpdate | null): AccountUpdate | null {
+export function withoutLeavingRemoved(data: AccountDocument, update: AccountUpdate | null): AccountUpdate | null {
   if (data.status !== "removed" || !update || !("status" in update)) return update;
   const { status: _ignored, ...rest } = update;
   return rest;
 }
 
 /** The account lease (`accounts/{id}.owner`) and every write its holder makes, fenced by epoch. */
-export function accountLeaseStore(db: Firestore, workerId: string, leaseSec: number, clock = new ServerClock()) {
+export function accountLeaseStore(
+  db: Firestore,
+  workerId: string,
+  leaseSec: number,
+  clock = new ServerClock(),
+): AccountLeaseStore {
   const ref = (accountId: string) => accounts.doc(db, accountId);
   /** `nowMs` is Firestore's read time: leases are judged and written on the server's clock. */
   const leaseUntil = (nowMs: number) => Timestamp.fromMillis(nowMs + leaseSec * 1000);
@@ -149,7 +196,7 @@ export function accountLeaseStore(db: Firestore, workerId: string, leaseSec: num
       return fenced(accountId, epoch, () => ({ owner: null, ...(status ? { status } : {}) }));
     },
 
-    setStatus(accountId: string, epoch: number, status: AccountStatus, extra: AccountUpdate = {}) {
+    setStatus(accountId: string, epoch: number, status: AccountStatus, extra: AccountStatusFields = {}) {
       return fenced(accountId, epoch, () => ({ status, ...extra }));
     },
 
@@ -157,11 +204,7 @@ export function accountLeaseStore(db: Firestore, workerId: string, leaseSec: num
      * The socket closed: its code and time, the new status, the cool-down if one starts, and the
      * lease given back with it if `release`.
      */
-    recordDisconnect(
-      accountId: string,
-      epoch: number,
-      close: { code: number | undefined; status: AccountStatus; release?: boolean; cooldownUntilMs?: number | null },
-    ) {
+    recordDisconnect(accountId: string, epoch: number, close: AccountClose) {
       return fenced(accountId, epoch, (data, nowMs) => ({
         status: close.status,
         ...(close.release ? { owner: null } : {}),
@@ -193,5 +236,3 @@ export function accountLeaseStore(db: Firestore, workerId: string, leaseSec: num
     },
   };
 }
-
-export type AccountLeaseStore = ReturnType<typeof accountLeaseStore>;

@@ -12,14 +12,26 @@ import { inboundDedupe, outbox, readTogether, threadMessages, threadPeers, threa
 import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import type { InboundMessage, Receipt } from "../transport/transport";
 
-const DEDUPE_RETENTION_DAYS = 30;
+export const DEDUPE_RETENTION_DAYS = 30;
 /** Concurrent stores of one message or one new thread conflict; past this many, it is a real error. */
 const MAX_CONFLICTS = 5;
 
 export type InboundResult = "stored" | "duplicate";
 export type ReceiptResult = "advanced" | "unchanged" | "unknown";
 
-export function inboundStore(db: Firestore) {
+/**
+ * Inbound messages stored exactly once (dedupe by account and message id) and receipts moving
+ * outgoing messages forward: Firestore's is inboundStore below; tests have an in-memory one
+ * (test/support/memoryStores).
+ */
+export interface InboundStore {
+  /** Stores the message, its thread (opened if the peer has none) and the dedupe marker; a replay: `duplicate`. */
+  store(accountId: string, message: InboundMessage): Promise<InboundResult>;
+  /** Moves the outgoing message with this provider id forward (never backward); `failed` also fails its entry. */
+  receipt(accountId: string, receipt: Receipt): Promise<ReceiptResult>;
+}
+
+export function inboundStore(db: Firestore): InboundStore {
   return {
     /**
      * Stores one inbound message exactly once: the dedupe marker, the thread message and the
@@ -134,5 +146,3 @@ export function inboundStore(db: Firestore) {
     },
   };
 }
-
-export type InboundStore = ReturnType<typeof inboundStore>;

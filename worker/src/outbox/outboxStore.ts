@@ -21,7 +21,7 @@ import { outbox, threadMessages } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type DocumentUpdate, type OptimisticDecision } from "../optimistic";
 import { ServerClock } from "../serverClock";
 
-const FINISHED_RETENTION_DAYS = 30;
+export const FINISHED_RETENTION_DAYS = 30;
 
 export interface ClaimedEntry {
   requestId: string;
@@ -48,7 +48,7 @@ export interface PendingEntry {
   leaseUntilMs: number | null;
 }
 
-function pendingEntryOf(requestId: string, d: OutboxDocument): PendingEntry | undefined {
+export function pendingEntryOf(requestId: string, d: OutboxDocument): PendingEntry | undefined {
   if (d.status !== "queued" && d.status !== "processing") return undefined;
   return {
     requestId,
@@ -61,7 +61,7 @@ function pendingEntryOf(requestId: string, d: OutboxDocument): PendingEntry | un
   };
 }
 
-function leaseView(d: OutboxDocument): OutboxLeaseView {
+export function leaseView(d: OutboxDocument): OutboxLeaseView {
   return {
     status: d.status,
     claimedBy: d.claimedBy,
@@ -70,6 +70,37 @@ function leaseView(d: OutboxDocument): OutboxLeaseView {
     attempts: d.attempts,
     nextAttemptAtMs: d.nextAttemptAt.toMillis(),
   };
+}
+
+/**
+ * The worker's side of the outbox (core/outbox/lifecycle.ts) and its send lease, fenced by
+ * `leaseEpoch`: Firestore's is outboxStore below; tests have an in-memory one
+ * (test/support/memoryStores).
+ */
+export interface OutboxStore {
+  /** The account's non-final entries, oldest first, at most `page`; `full`: the page was filled. */
+  pendingOf(accountId: string, page: number): Promise<{ entries: PendingEntry[]; full: boolean }>;
+  /** Listens to the oldest `window` queued entries of up to 30 accounts; answers the unsubscribe. */
+  watchQueued(
+    accountIds: string[],
+    window: number,
+    onEntry: (entry: PendingEntry) => void,
+    onError: (err: Error) => void,
+  ): () => void;
+  /** Claims a due entry; one claimed `maxAttempts` times already is given up instead, with its thread message. */
+  claim(requestId: string, threadId: string): Promise<ClaimResult<ClaimedEntry>>;
+  /** Extends the send lease; "fenced": another worker has it now. */
+  renew(requestId: string, epoch: number): Promise<LeaseWrite>;
+  /** Marks the entry and its thread message `sent`, only under the lease. */
+  finish(requestId: string, epoch: number, threadId: string): Promise<LeaseWrite>;
+  /** Records a failed attempt: `retrying` after a backoff, or `failed` for good (and the thread message). */
+  fail(requestId: string, epoch: number, threadId: string, failure: SendFailure): Promise<FailResult>;
+  /** Fails up to `page` entries of an account that cannot send; a live lease is left to its holder. */
+  failBacklog(accountId: string, reason: string, page: number): Promise<{ failed: number; more: boolean }>;
+  /** The text sent (or maybe sent) under `providerMessageId` from this account, while younger than `maxAgeMs`. */
+  sentText(accountId: string, providerMessageId: string, maxAgeMs: number): Promise<string | undefined>;
+  /** Hands a claimed entry back untouched (shutdown), its attempt not counted. */
+  release(requestId: string, epoch: number): Promise<LeaseWrite>;
 }
 
 /**
@@ -83,7 +114,7 @@ export function outboxStore(
   leaseSec: number,
   retry: RetryPolicy,
   clock = new ServerClock(),
-) {
+): OutboxStore {
   const ref = (requestId: string) => outbox.doc(db, requestId);
   /** One outbox entry read, decided on and written only if unchanged since. */
   const update = <R>(
@@ -367,5 +398,3 @@ export function outboxStore(
     },
   };
 }
-
-export type OutboxStore = ReturnType<typeof outboxStore>;

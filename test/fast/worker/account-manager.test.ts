@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import type { AccountDocument } from "@wa-gateway/core";
+import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
+import { memoryWorkersPerTest } from "../../support/memoryWorker";
+
+/** The account manager and its held accounts over the in-memory stores and the simulated WhatsApp. */
+describe("accounts over in-memory stores: claim, sockets, closes, shutdown", function () {
+  this.timeout(10_000);
+  const { world, network, start, stopped } = memoryWorkersPerTest();
+  const account = (accountId = "acc-1") => world.db().accounts.get(accountId);
+  const accountUntil = (what: string, check: (a: AccountDocument) => boolean, accountId = "acc-1") =>
+    world.db().until(what, () => {
+      const a = account(accountId);
+      return a && check(a) ? a : undefined;
+    });
+
+  /** An account whose phone was linked before: its session has creds, so it logs in without a QR. */
+  async function linkedAccount(accountId = "acc-1") {
+    await world
+      .accountLeases("fixture")
+      .session(accountId, 0)
+      .commit({ creds: { meJid: `${accountId}@s.whatsapp.net` } });
+    await world.putAccount(accountId, { status: "connecting" });
+  }
+
+  it("claims a new account, shows its QR, and connects once the phone scans it", async () => {
+    await start();
+    await world.putAccount("acc-1", { status: "pending_qr" });
+    const shown = await accountUntil("a QR", (a) => a.qr !== null);
+    assert.deepEqual([shown.status, shown.owner?.workerId], ["pending_qr", "w1"]);
+    assert.ok(network().scan("acc-1"));
+    const connected = await accountUntil("connected", (a) => a.status === "connected");
+    assert.deepEqual([connected.qr, connected.waJid !== null], [null, true]);
+  });
+
+  it("holds no more accounts than it may", async () => {
+    let renewals = 0;
+    const counting = (store: AccountLeaseStore): AccountLeaseStore => ({
+      ...store,
+      renew: (accountId, epoch) => {
+        renewals++;
+        return store.renew(accountId, epoch);
+      },
+    });
+    for (const id of ["acc-1", "acc-2", "acc-3"]) await linkedAccount(id);
+    await start({ maxAccounts: 2, leaseSec: 1.5, leases: counting });
+    // Renewals come first in each pass, claims after: a third renewal means a whole pass ran at the limit.
+    await world.db().until("a pass of renewals after the claims", () => renewals >= 3);
+    const held = ["acc-1", "acc-2", "acc-3"].filter((id) => account(id)?.owner?.workerId === "w1");
+    assert.equal(held.length, 2);
+  });
+
+  it("lets the socket go at once when another worker has taken the lease", async () => {
+    await linkedAccount();
+    const { next } = await start();
+    await accountUntil("connected", (a) => a.status === "connected");
+    await world.expireLeases();
+    assert.equal((await world.accountLeases("w2").claim("acc-1")).kind, "claimed");
+    await next("account_lease_lost", (l) => l.reason === "lease_taken");
+    assert.equal(network().isOpen("acc-1"), false);
+    assert.equal(account()?.owner?.workerId, "w2");
+  });
+
+  it("on 401 deletes the session, marks the account logged out and gives the lease back", async () => {
+    await linkedAccount();
+    await start();
+    await accountUntil("connected", (a) => a.status === "connected");
+    network().disconnect("acc-1", 401);
+    const loggedOut = await accountUntil("logged out", (a) => a.status === "logged_out");
+    assert.deepEqual([loggedOut.owner, loggedOut.lastDisconnect?.code], [null, 401]);
+    assert.ok(loggedOut.sessionClearedAt);
+    assert.equal(world.db().sessions.has("acc-1"), false);
+  });
+
+  it("on 428 records the close and connects again with the same session", async () => {
+    await linkedAccount();
+    await start();
+    await accountUntil("connected", (a) => a.status === "connected");
+    network().disconnect("acc-1", 428);
+    const back = await accountUntil("reconnected", (a) => a.reconnectCount === 1 && a.status === "connected");
+    assert.equal(back.lastDisconnect?.code, 428);
+    assert.equal(back.owner?.workerId, "w1");
+  });
+
+  it("cools down after too many closes in an hour: the next socket waits for the cool-down", async () => {
+    const cooldownMs = 400;
+    await linkedAccount();
+    const { next } = await start({ reconnect: { baseMs: 5, maxMs: 20, perHour: 2, cooldownMs } });
+    for (let close = 1; close <= 2; close++) {
+      await accountUntil("connected", (a) => a.status === "connected" && a.reconnectCount === close - 1);
+      network().disconnect("acc-1", 428);
+    }
+    await accountUntil("connected", (a) => a.status === "connected" && a.reconnectCount === 2);
+    const closedAt = Date.now();
+    network().disconnect("acc-1", 428);
+    await next("account_reconnect_cooldown");
+    const cooling = await accountUntil("the cool-down recorded", (a) => a.reconnectCount === 3);
+    assert.equal(cooling.status, "disconnected");
+    assert.ok(cooling.reconnectCooldownUntil);
+    const back = await accountUntil("connected after the cool-down", (a) => a.status === "connected");
+    assert.ok(Date.now() - closedAt >= cooldownMs, `reconnected after ${Date.now() - closedAt} ms`);
+    assert.equal(back.reconnectCooldownUntil, null);
+  });
+
+  it("shows a new QR when one is asked for (regenerate QR)", async () => {
+    await start();
+    await world.putAccount("acc-1", { status: "pending_qr" });
+    const first = (await accountUntil("a QR", (a) => a.qr !== null)).qr;
+    const current = account()!;
+    world.db().putAccount("acc-1", { ...current, qrRequestedAt: world.db().now() });
+    const second = await accountUntil("another QR", (a) => a.qr !== null && a.qr !== first);
+    assert.equal(second.status, "pending_qr");
+  });
+
+  it("at shutdown gives every lease back and keeps the sessions", async () => {
+    await linkedAccount("acc-1");
+    await linkedAccount("acc-2");
+    const { manager } = await start();
+    await accountUntil("acc-1 connected", (a) => a.status === "connected", "acc-1");
+    await accountUntil("acc-2 connected", (a) => a.status === "connected", "acc-2");
+    stopped(manager);
+    await manager.stop();
+    for (const id of ["acc-1", "acc-2"]) {
+      assert.deepEqual([account(id)?.owner, account(id)?.status], [null, "disconnected"]);
+      assert.ok(world.db().sessions.get(id)?.creds);
+      assert.equal(network().isOpen(id), false);
+    }
+  });
+});
