@@ -11,6 +11,10 @@
  *    └──────── release / lease runs out ────────┘      └─ another holder claims after it ran out:
  *                                                         every write of ours answers "fenced"
  *
+ * A release ends the lease at once and keeps its epoch (`released`): the next claim is still one
+ * past every earlier holder, so what they fenced by epoch (the account's session) stays reachable,
+ * and the holder that released it is fenced like one whose lease ran out.
+ *
  * The words mean one thing in all three:
  * - a claim answers `claimed` (the claimed data inside), `held` (another holder's live lease,
  *   until when) or `missing`;
@@ -31,19 +35,21 @@ export interface Lease {
   holder: string;
   untilMs: number;
   epoch: number;
+  /** Given back by its holder: free at once, its epoch kept for the next claim. */
+  released?: boolean;
 }
 
 export type LeaseState = "free" | "ours" | "theirs";
 
 /** Free when never held, released or run out; otherwise whose it is at `nowMs` (server time). */
 export function leaseState(lease: Lease | null | undefined, me: string, nowMs: number): LeaseState {
-  if (!lease || lease.untilMs <= nowMs) return "free";
+  if (!lease || lease.released || lease.untilMs <= nowMs) return "free";
   return lease.holder === me ? "ours" : "theirs";
 }
 
 /** The fence: a write under `epoch` is ours only while the lease still names us under it. */
 export function holdsLease(lease: Lease | null | undefined, me: string, epoch: number): boolean {
-  return lease !== null && lease !== undefined && lease.holder === me && lease.epoch === epoch;
+  return !!lease && !lease.released && lease.holder === me && lease.epoch === epoch;
 }
 
 /** The epoch a new claim takes: one past the last holder's, so every earlier holder is fenced. */

@@ -63,3 +63,8 @@ export async function allDocumentPaths(db: Firestore): Promise<string[]> {
 export async function seedLinkedSession(db: Firestore, accountId: string, meJid: string): Promise<void> {
   await waSessions.write(db, accountId).set({ epoch: 0, creds: JSON.stringify({ meJid }), updatedAt: new Date() });
 }
+
+/** The account lease was given back (released, its epoch kept), or nobody ever held it. */
+export function leaseGivenBack(account: { owner?: { releasedAt?: unknown } | null } | undefined): boolean {
+  return !!account && (!account.owner || account.owner.releasedAt !== undefined);
+}

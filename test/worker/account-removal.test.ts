@@ -5,7 +5,7 @@ import { firestoreAccountStore } from "../../functions/src/stores/accountAdminSt
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
-import { seedAccount, sendPayload, seedLinkedSession } from "../support/fixtures";
+import { leaseGivenBack, seedAccount, sendPayload, seedLinkedSession } from "../support/fixtures";
 import { eventually, workersPerTest } from "../support/worker";
 
 const root = { uid: "root", admin: true };
@@ -56,7 +56,7 @@ describe("removed and logged-out accounts: nothing left behind, every message fi
     await worker();
     await eventually(
       "session deleted, lease given back",
-      async () => !(await sessionExists()) && !(await account("acc-1")).owner,
+      async () => !(await sessionExists()) && leaseGivenBack(await account("acc-1")),
     );
     const after = await account("acc-1");
     assert.equal(after.status, "removed");

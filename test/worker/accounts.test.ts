@@ -4,7 +4,7 @@ import { handleRegenerateQr, handleRemoveAccount, paths } from "@wa-gateway/core
 import { firestoreAccountStore } from "../../functions/src/stores/accountAdminStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
-import { seedAccount, seedLinkedSession } from "../support/fixtures";
+import { leaseGivenBack, seedAccount, seedLinkedSession } from "../support/fixtures";
 import { eventually, workersPerTest } from "../support/worker";
 
 const account = async (id: string) => (await adminDb().doc(paths.account(id)).get()).data()!;
@@ -84,7 +84,7 @@ describe("worker account ownership against the emulator", function () {
     await eventually("connected", async () => (await account("acc-1")).status === "connected");
     network.disconnect("acc-1", 401);
     await eventually("logged_out", async () => (await account("acc-1")).status === "logged_out");
-    await eventually("released", async () => (await account("acc-1")).owner === null);
+    await eventually("released", async () => leaseGivenBack(await account("acc-1")));
     assert.equal((await adminDb().doc(paths.waSession("acc-1")).get()).exists, false);
     assert.equal((await account("acc-1")).lastDisconnect.code, 401);
   });
@@ -139,7 +139,7 @@ describe("worker account ownership against the emulator", function () {
     await worker();
     await eventually("connected", async () => (await account("acc-1")).status === "connected");
     await handleRemoveAccount(adminDeps(), root, { accountId: "acc-1" });
-    await eventually("released", async () => (await account("acc-1")).owner === null);
+    await eventually("released", async () => leaseGivenBack(await account("acc-1")));
     assert.equal((await account("acc-1")).status, "removed");
     assert.equal((await adminDb().doc(paths.waSession("acc-1")).get()).exists, false);
     assert.equal(network.isOpen("acc-1"), false);
@@ -166,7 +166,7 @@ describe("worker account ownership against the emulator", function () {
     assert.equal(await w.stop("SIGTERM"), "clean");
     workers.stopped(w);
     const after = await account("acc-1");
-    assert.equal(after.owner, null);
+    assert.ok(leaseGivenBack(after));
     assert.equal(after.status, "disconnected");
     assert.equal((await adminDb().doc(paths.waSession("acc-1")).get()).exists, true, "session kept for the next owner");
   });

@@ -17,6 +17,8 @@ export const accountOwner = z.object({
   workerId: z.string(),
   leaseUntil: timestamp,
   epoch: z.number().int().nonnegative(),
+  /** Given back by its holder (shutdown, stop): ended at once, its epoch kept for the next claim. */
+  releasedAt: timestamp.optional(),
 });
 export type AccountOwner = z.infer<typeof accountOwner>;
 

@@ -150,7 +150,7 @@ export async function handleRemoveAccount(deps: AccountDeps, caller: Caller, dat
     const account = existing(current, accountId);
     if (account.status === "removed") return { result: { alreadyRemoved: true, lease: null } };
     const owner = account.owner;
-    const ownerLive = !!owner && owner.leaseUntil.toMillis() > now.getTime();
+    const ownerLive = !!owner && !owner.releasedAt && owner.leaseUntil.toMillis() > now.getTime();
     // With a live owner the worker logs out and clears the session when it sees `removed`. With
     // none, the callable takes the lease itself (a new epoch fences any holder that has not yet
     // noticed its lease ran out) and clears it the one fenced way, like the worker would.

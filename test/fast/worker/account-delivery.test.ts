@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { OutboxDocument } from "@wa-gateway/core";
+import { seedMemorySession } from "../../support/memoryStores/memorySessionStore";
 import { memoryWorkersPerTest } from "../../support/memoryWorker";
 
 const TO = "40712345678@s.whatsapp.net";
@@ -15,10 +16,7 @@ describe("delivery over in-memory stores", function () {
     });
 
   beforeEach(async () => {
-    await world
-      .accountLeases("fixture")
-      .session("acc-1", 0)
-      .commit({ creds: { meJid: "me@s.whatsapp.net" } });
+    seedMemorySession(world.db(), "acc-1", { meJid: "me@s.whatsapp.net" });
     await world.putAccount("acc-1", { status: "connecting" });
     await start();
     await world.db().until("connected", () => world.db().accounts.get("acc-1")?.status === "connected");

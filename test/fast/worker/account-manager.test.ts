@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { AccountDocument } from "@wa-gateway/core";
 import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
+import { leaseGivenBack } from "../../support/fixtures";
+import { seedMemorySession } from "../../support/memoryStores/memorySessionStore";
 import { memoryWorkersPerTest } from "../../support/memoryWorker";
 
 /** The account manager and its held accounts over the in-memory stores and the simulated WhatsApp. */
@@ -16,10 +18,7 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
 
   /** An account whose phone was linked before: its session has creds, so it logs in without a QR. */
   async function linkedAccount(accountId = "acc-1") {
-    await world
-      .accountLeases("fixture")
-      .session(accountId, 0)
-      .commit({ creds: { meJid: `${accountId}@s.whatsapp.net` } });
+    seedMemorySession(world.db(), accountId, { meJid: `${accountId}@s.whatsapp.net` });
     await world.putAccount(accountId, { status: "connecting" });
   }
 
@@ -67,7 +66,7 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     await accountUntil("connected", (a) => a.status === "connected");
     network().disconnect("acc-1", 401);
     const loggedOut = await accountUntil("logged out", (a) => a.status === "logged_out");
-    assert.deepEqual([loggedOut.owner, loggedOut.lastDisconnect?.code], [null, 401]);
+    assert.deepEqual([leaseGivenBack(loggedOut), loggedOut.lastDisconnect?.code], [true, 401]);
     assert.ok(loggedOut.sessionClearedAt);
     assert.equal(world.db().sessions.has("acc-1"), false);
   });
@@ -121,7 +120,7 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     stopped(manager);
     await manager.stop();
     for (const id of ["acc-1", "acc-2"]) {
-      assert.deepEqual([account(id)?.owner, account(id)?.status], [null, "disconnected"]);
+      assert.deepEqual([leaseGivenBack(account(id)), account(id)?.status], [true, "disconnected"]);
       assert.ok(world.db().sessions.get(id)?.creds);
       assert.equal(network().isOpen(id), false);
     }

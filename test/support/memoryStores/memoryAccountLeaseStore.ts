@@ -10,8 +10,10 @@ import {
 } from "@wa-gateway/core";
 import {
   accountViewOf,
+  isTakeover,
   keepRecentDisconnects,
   ownerOf,
+  releasedOwner,
   withoutLeavingRemoved,
   type AccountLeaseStore,
   type AccountUpdate,
@@ -75,21 +77,24 @@ export function memoryAccountLeaseStore(db: MemoryDatabase, workerId: string, le
       if (leaseState(owner, workerId, nowMs) === "theirs") return { kind: "held", until: owner!.untilMs };
       const epoch = nextEpoch(owner);
       db.putAccount(accountId, { ...data, owner: { workerId, leaseUntil: leaseUntil(nowMs), epoch } });
-      return { kind: "claimed", epoch, takeover: owner !== null && owner.holder !== workerId };
+      return { kind: "claimed", epoch, takeover: isTakeover(data, workerId) };
     },
 
     renew: (accountId, epoch) =>
       fenced(accountId, epoch, (data, nowMs) => ({ owner: { ...data.owner!, leaseUntil: leaseUntil(nowMs) } })),
 
     release: (accountId, epoch, status?: AccountStatus) =>
-      fenced(accountId, epoch, () => ({ owner: null, ...(status ? { status } : {}) })),
+      fenced(accountId, epoch, (data, nowMs) => ({
+        owner: releasedOwner(data.owner, nowMs),
+        ...(status ? { status } : {}),
+      })),
 
     setStatus: (accountId, epoch, status, extra = {}) => fenced(accountId, epoch, () => ({ status, ...extra })),
 
     recordDisconnect: (accountId, epoch, close) =>
       fenced(accountId, epoch, (data, nowMs) => ({
         status: close.status,
-        ...(close.release ? { owner: null } : {}),
+        ...(close.release ? { owner: releasedOwner(data.owner, nowMs) } : {}),
         lastDisconnect: { code: close.code ?? 0, at: Timestamp.fromMillis(nowMs) },
         reconnectCount: data.reconnectCount + 1,
         recentDisconnects: keepRecentDisconnects(data.recentDisconnects, nowMs),
@@ -113,8 +118,15 @@ export function memoryAccountLeaseStore(db: MemoryDatabase, workerId: string, le
     },
 
     session: (accountId, epoch) =>
-      memorySessionStore(db, accountId, epoch, (deleteSession) =>
-        fenced(accountId, epoch, () => ({ sessionClearedAt: db.now() }), deleteSession),
+      memorySessionStore(
+        db,
+        accountId,
+        epoch,
+        () => {
+          const data = db.accounts.get(accountId);
+          return !!data && holdsLease(ownerOf(data), workerId, epoch);
+        },
+        (deleteSession) => fenced(accountId, epoch, () => ({ sessionClearedAt: db.now() }), deleteSession),
       ),
   };
 }

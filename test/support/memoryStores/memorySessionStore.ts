@@ -8,7 +8,7 @@ export type LeaseFencedClear = (deleteSession: () => void) => Promise<LeaseWrite
 
 /**
  * One account's session in a MemoryDatabase, fenced as Firestore's is: `open` stamps the epoch
- * on the creds document (refused if a newer one is there), and a commit holds only while the
+ * on the creds document, only under the account lease (refused if a newer epoch is there), and a commit holds only while the
  * document is still at the version of this store's own last write, so once a newer holder has
  * opened it, every commit of ours fails before writing anything. Values are serialised as
  * Baileys' `BufferJSON` does (Buffers as base64), so they read back exactly as committed.
@@ -17,9 +17,12 @@ export function memorySessionStore(
   db: MemoryDatabase,
   accountId: string,
   epoch: number,
+  /** Whether the account lease is this store's epoch's now: a session opens only under it. */
+  holds: () => boolean,
   clearUnderLease: LeaseFencedClear,
 ): SessionStore {
   let fence: number | undefined;
+  let cleared = false;
   let queue: Promise<unknown> = Promise.resolve();
   const keysOf = () => {
     let keys = db.sessionKeys.get(accountId);
@@ -35,6 +38,7 @@ export function memorySessionStore(
 
   async function open(): Promise<"opened" | "fenced"> {
     await roundTrip();
+    if (cleared || !holds()) return "fenced";
     const doc = db.sessions.get(accountId);
     if (doc && doc.epoch > epoch) return "fenced";
     const version = (doc?.version ?? 0) + 1;
@@ -92,10 +96,17 @@ export function memorySessionStore(
           db.sessions.delete(accountId);
           db.changed("sessions", accountId);
         });
+        // A cleared store stays cleared: only a new claim (a new link) opens the session again.
         fence = undefined;
+        cleared = true;
         return result;
       }),
   };
+}
+
+/** A session as a lease holder of epoch 0 left it (the fixture of an account linked before). */
+export function seedMemorySession(db: MemoryDatabase, accountId: string, creds: Record<string, unknown>): void {
+  db.sessions.set(accountId, { epoch: 0, creds: encode(creds), version: 1 });
 }
 
 /** Baileys' BufferJSON: a Buffer (or Uint8Array) is `{ type: "Buffer", data: base64 }`. */

@@ -83,9 +83,34 @@ export function accountLeaseContract(world: StoreWorld): void {
       const epoch = await claimed();
       assert.equal(await w1().release("acc-1", epoch, "disconnected"), "written");
       const account = (await world.account("acc-1"))!;
-      assert.deepEqual([account.owner, account.status], [null, "disconnected"]);
-      // Releasing clears the owner, epoch included: the next claim starts again from the first epoch.
-      assert.deepEqual(await w2().claim("acc-1"), { kind: "claimed", epoch: 1, takeover: false });
+      assert.equal(account.status, "disconnected");
+      assert.deepEqual(await w2().claim("acc-1"), { kind: "claimed", epoch: epoch + 1, takeover: false });
+    });
+
+    // A release keeps the epoch: a claim after it that started again from 1 would be fenced out of
+    // the session the last holder committed under a higher epoch, and the account could not log in.
+    it("after a takeover and a release, the next claim is above every earlier epoch and opens the session", async () => {
+      await claimed();
+      await world.expireLeases();
+      const taken = await w2().claim("acc-1");
+      assert.equal(taken.kind, "claimed");
+      const takenEpoch = (taken as { epoch: number }).epoch;
+      assert.equal(await w2().session("acc-1", takenEpoch).open(), "opened");
+      await w2()
+        .session("acc-1", takenEpoch)
+        .commit({ creds: { meJid: "4070@s.whatsapp.net" } });
+      assert.equal(await w2().release("acc-1", takenEpoch, "disconnected"), "written");
+      const next = await world.accountLeases("w3").claim("acc-1");
+      assert.equal(next.kind, "claimed");
+      const nextEpoch = (next as { epoch: number }).epoch;
+      assert.ok(nextEpoch > takenEpoch, `epoch ${nextEpoch} after ${takenEpoch}`);
+      assert.equal(await world.accountLeases("w3").session("acc-1", nextEpoch).open(), "opened");
+    });
+
+    it("a disconnect that gives the lease back keeps its epoch for the next claim", async () => {
+      const epoch = await claimed();
+      await w1().recordDisconnect("acc-1", epoch, { code: 428, status: "disconnected", release: true });
+      assert.deepEqual(await w2().claim("acc-1"), { kind: "claimed", epoch: epoch + 1, takeover: false });
     });
 
     it("writes a status with its fields, times stored as Timestamps", async () => {
@@ -123,7 +148,8 @@ export function accountLeaseContract(world: StoreWorld): void {
       const epoch = await claimed();
       await w1().recordDisconnect("acc-1", epoch, { code: 401, status: "logged_out", release: true });
       const account = (await world.account("acc-1"))!;
-      assert.deepEqual([account.status, account.owner, account.lastDisconnect?.code], ["logged_out", null, 401]);
+      assert.deepEqual([account.status, account.lastDisconnect?.code], ["logged_out", 401]);
+      assert.ok(account.owner!.leaseUntil.toMillis() <= Date.now() + 1_000, "the lease ends with the write");
     });
 
     it("never takes a removed account out of removed, though the holder's write is taken", async () => {

@@ -20,7 +20,27 @@ import { firestoreSessionStore } from "./sessionStore";
 
 /** The account lease (`owner`) in the fenced-lease terms of core/leases.ts. */
 export const ownerOf = ({ owner }: AccountDocument): Lease | null =>
-  owner ? { holder: owner.workerId, untilMs: owner.leaseUntil.toMillis(), epoch: owner.epoch } : null;
+  owner
+    ? {
+        holder: owner.workerId,
+        untilMs: owner.leaseUntil.toMillis(),
+        epoch: owner.epoch,
+        ...(owner.releasedAt ? { released: true } : {}),
+      }
+    : null;
+
+/**
+ * The lease given back: it ends now but keeps its epoch, so the next claim is above every earlier
+ * holder's and still reaches the session they committed (fenced by epoch). Nulling the owner
+ * would restart epochs at 1, below a session written after a takeover: that account could not
+ * log in again.
+ */
+export const releasedOwner = (owner: AccountDocument["owner"], nowMs: number): AccountDocument["owner"] =>
+  owner && { ...owner, leaseUntil: Timestamp.fromMillis(nowMs), releasedAt: Timestamp.fromMillis(nowMs) };
+
+/** A claim of a lease that ran out under another holder (it died or hung), not one given back. */
+export const isTakeover = (data: AccountDocument, workerId: string): boolean =>
+  !!data.owner && data.owner.workerId !== workerId && !data.owner.releasedAt;
 
 /** What the worker reads of an account document: everything its lifecycle decides on. */
 export interface AccountView {
@@ -179,7 +199,7 @@ export function accountLeaseStore(
             return { result: { kind: "held", until: owner!.untilMs } };
           const epoch = nextEpoch(owner);
           return {
-            result: { kind: "claimed", epoch, takeover: owner !== null && owner.holder !== workerId },
+            result: { kind: "claimed", epoch, takeover: isTakeover(data, workerId) },
             updates: [updateOf(ref(accountId), { owner: { workerId, leaseUntil: leaseUntil(nowMs), epoch } })],
           };
         },
@@ -193,7 +213,10 @@ export function accountLeaseStore(
 
     /** Gives the lease up (shutdown, dormant account); the next claimant needs no wait. */
     release(accountId: string, epoch: number, status?: AccountStatus): Promise<LeaseWrite> {
-      return fenced(accountId, epoch, () => ({ owner: null, ...(status ? { status } : {}) }));
+      return fenced(accountId, epoch, (data, nowMs) => ({
+        owner: releasedOwner(data.owner, nowMs),
+        ...(status ? { status } : {}),
+      }));
     },
 
     setStatus(accountId: string, epoch: number, status: AccountStatus, extra: AccountStatusFields = {}) {
@@ -207,7 +230,7 @@ export function accountLeaseStore(
     recordDisconnect(accountId: string, epoch: number, close: AccountClose) {
       return fenced(accountId, epoch, (data, nowMs) => ({
         status: close.status,
-        ...(close.release ? { owner: null } : {}),
+        ...(close.release ? { owner: releasedOwner(data.owner, nowMs) } : {}),
         lastDisconnect: { code: close.code ?? 0, at: Timestamp.fromMillis(nowMs) },
         reconnectCount: FieldValue.increment(1),
         recentDisconnects: keepRecentDisconnects(data.recentDisconnects, nowMs),
