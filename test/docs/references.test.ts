@@ -10,7 +10,12 @@ import { localStackPorts, REPO_ROOT } from "../../scripts/lib/project";
  * A file renamed without its documentation fails here, not in a new user's terminal.
  */
 
-const DOCUMENTS = ["README.md", ...readdirSync(join(REPO_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const DOCUMENTS = [
+  "README.md",
+  ...readdirSync(join(REPO_ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 const read = (file: string) => readFileSync(join(REPO_ROOT, file), "utf8");
 
 /** The text with fenced code blocks blanked out (line numbers kept). */
