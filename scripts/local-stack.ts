@@ -98,7 +98,8 @@ async function monitoringStatus(): Promise<string> {
 /**
  * How the stack stops: on Ctrl-C, SIGTERM (timeout, systemd, CI runners) and SIGHUP (a closed
  * terminal), from the first line on, and when the parent goes away: npm forwards SIGINT and
- * SIGTERM but not SIGHUP, so a hung-up `npm start` leaves this process behind without a parent.
+ * SIGTERM but not SIGHUP, so a hung-up `npm start` leaves this process behind without a parent
+ * (package.json's start script execs node: under a plain `sh -c` the parent would be a live shell).
  * Until the stack is up, stopping means stopping every child started so far.
  */
 let stopStack: ((reason: string) => Promise<void>) | undefined;
