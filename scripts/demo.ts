@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { initializeApp as initializeAdminApp } from "firebase-admin/app";
 import { getAuth as getAdminAuth } from "firebase-admin/auth";
 import { initializeApp } from "firebase/app";
@@ -12,7 +10,7 @@ import {
 import { connectFirestoreEmulator, getFirestore } from "firebase/firestore";
 import { connectFunctionsEmulator, getFunctions } from "firebase/functions";
 import { connectAdmin, connectGateway, watchAccount, watchMessageStatus } from "../client/src/index";
-import { localProjectId, REPO_ROOT } from "./lib/project";
+import { localProjectId, localStackPorts } from "./lib/project";
 
 /**
  * `npm run demo`, against a running `npm start`: what a client app does. An admin adds an
@@ -22,20 +20,16 @@ import { localProjectId, REPO_ROOT } from "./lib/project";
  */
 async function main(): Promise<void> {
   const projectId = localProjectId();
-  const ports = (
-    JSON.parse(readFileSync(join(REPO_ROOT, "firebase.json"), "utf8")) as {
-      emulators: Record<string, { port: number }>;
-    }
-  ).emulators;
-  process.env.FIREBASE_AUTH_EMULATOR_HOST = `127.0.0.1:${ports.auth!.port}`;
+  const ports = localStackPorts();
+  process.env.FIREBASE_AUTH_EMULATOR_HOST = `127.0.0.1:${ports.auth}`;
 
   const app = initializeApp({ projectId, apiKey: "demo-api-key" });
   const auth = getAuth(app);
-  connectAuthEmulator(auth, `http://127.0.0.1:${ports.auth!.port}`, { disableWarnings: true });
+  connectAuthEmulator(auth, `http://127.0.0.1:${ports.auth}`, { disableWarnings: true });
   const functions = getFunctions(app, "us-central1");
-  connectFunctionsEmulator(functions, "127.0.0.1", ports.functions!.port);
+  connectFunctionsEmulator(functions, "127.0.0.1", ports.functions);
   const firestore = getFirestore(app);
-  connectFirestoreEmulator(firestore, "127.0.0.1", ports.firestore!.port);
+  connectFirestoreEmulator(firestore, "127.0.0.1", ports.firestore);
   const gateway = connectGateway(app, { functions });
   const admin = connectAdmin(app, { functions });
 

@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -10,7 +9,7 @@ import { startFakePhone } from "./lib/fakePhone";
 import { startFakeTelegram } from "./lib/fakeTelegram";
 import { FakeWhatsApp } from "../test/support/fakeWhatsApp/edge";
 import { freePort, httpAnswers, waitUntil } from "./lib/ports";
-import { localEnv, localProjectId, REPO_ROOT } from "./lib/project";
+import { localEnv, localProjectId, localStackPorts, REPO_ROOT } from "./lib/project";
 import { findScheduledFunctions, startScheduler } from "./lib/scheduler";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore } from "firebase-admin/firestore";
@@ -65,7 +64,9 @@ function portIsFree(port: number): Promise<boolean> {
 
 async function requirePort(port: number, what: string): Promise<number> {
   if (await portIsFree(port)) return port;
-  throw new Error(`port ${port} (${what}) is in use: stop what holds it, or change it in firebase.json / WORKER_PORT`);
+  throw new Error(
+    `port ${port} (${what}) is in use: stop what holds it, or choose another with FIRESTORE_PORT, AUTH_PORT, FUNCTIONS_PORT or WORKER_PORT`,
+  );
 }
 
 /** A worker log line (JSON) as one short readable line. */
@@ -97,7 +98,8 @@ async function monitoringStatus(): Promise<string> {
 /**
  * How the stack stops: on Ctrl-C, SIGTERM (timeout, systemd, CI runners) and SIGHUP (a closed
  * terminal), from the first line on, and when the parent goes away: npm forwards SIGINT and
- * SIGTERM but not SIGHUP, so a hung-up `npm start` leaves this process behind without a parent.
+ * SIGTERM but not SIGHUP, so a hung-up `npm start` leaves this process behind without a parent
+ * (package.json's start script execs node: under a plain `sh -c` the parent would be a live shell).
  * Until the stack is up, stopping means stopping every child started so far.
  */
 let stopStack: ((reason: string) => Promise<void>) | undefined;
@@ -118,22 +120,20 @@ setInterval(() => {
 
 async function main(): Promise<void> {
   const projectId = localProjectId();
-  const config = JSON.parse(readFileSync(join(REPO_ROOT, "firebase.json"), "utf8")) as {
-    emulators: Record<string, { port: number }>;
-  };
+  const wanted = localStackPorts();
   const ports = {
     firestore: process.env.FIRESTORE_EMULATOR_HOST
       ? undefined
-      : await requirePort(config.emulators.firestore!.port, "Firestore emulator"),
-    auth: await requirePort(config.emulators.auth!.port, "Auth emulator"),
-    functions: await requirePort(config.emulators.functions!.port, "Functions emulator"),
-    worker: await requirePort(Number(process.env.WORKER_PORT ?? 8080), "worker"),
+      : await requirePort(wanted.firestore, "Firestore emulator"),
+    auth: await requirePort(wanted.auth, "Auth emulator"),
+    functions: await requirePort(wanted.functions, "Functions emulator"),
+    worker: await requirePort(wanted.worker, "worker"),
   };
 
   log("stack", "building functions (bundling core in)");
   execFileSync("npm", ["run", "build", "--silent"], { cwd: join(REPO_ROOT, "functions"), stdio: "inherit" });
 
-  // A preset FIRESTORE_EMULATOR_HOST is used as it is; otherwise the emulator starts on firebase.json's port.
+  // A preset FIRESTORE_EMULATOR_HOST is used as it is; otherwise the emulator starts on its port (above).
   const firestore = await startFirestoreEmulator({
     projectId,
     rulesPath: join(REPO_ROOT, "firestore.rules"),
