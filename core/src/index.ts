@@ -1,18 +1,10 @@
+/**
+ * What every part shares: deterministic ids, Firestore paths, the fenced lease, gRPC codes and
+ * secret masking. The rest is imported by subpath: @wa-gateway/core/documents (schemas),
+ * /proxies (the callables' handlers), /outbox, /accounts, /longrun (monitoring).
+ */
 export * from "./grpc";
 export * from "./ids";
 export * from "./paths";
-export * from "./documents/common";
-export * from "./documents/thread";
-export * from "./documents/outbox";
-export * from "./documents/account";
-export * from "./documents/inbound";
-export * from "./documents/session";
-export * from "./documents/longrun";
 export * from "./redact";
-export * from "./proxies";
-export * from "./outbox";
-export * from "./accounts/backlog";
-export * from "./accounts/connection";
-export * from "./accounts/transportEvents";
-export * from "./longrun";
 export * from "./leases";

@@ -11,7 +11,7 @@ import type {
   QueryDocumentSnapshot,
 } from "firebase-admin/firestore";
 import type { z } from "zod";
-import type { WrittenDocument } from "@wa-gateway/core";
+import type { WrittenDocument } from "@wa-gateway/core/documents";
 
 /** A stored document that does not match its collection's schema: named by path and field, never a silent undefined. */
 export class DocumentSchemaError extends Error {

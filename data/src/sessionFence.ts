@@ -1,5 +1,6 @@
 import { FieldValue, type Firestore, type Timestamp, type WriteBatch } from "firebase-admin/firestore";
-import { GrpcStatus, grpcStatusOf, type AccountDocument } from "@wa-gateway/core";
+import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
+import { type AccountDocument } from "@wa-gateway/core/documents";
 import { accounts } from "./collections/accounts";
 import { waSessionKeys, waSessions } from "./collections/sessions";
 

@@ -1,5 +1,6 @@
 import { onSchedule } from "firebase-functions/scheduler";
-import { rollupDate, runRollup } from "@wa-gateway/core";
+import { rollupDate } from "@wa-gateway/core";
+import { runRollup } from "@wa-gateway/core/longrun";
 import { TELEGRAM_BOT_TOKEN } from "./config";
 import { monitoringDeps } from "./lib/monitoringDeps";
 

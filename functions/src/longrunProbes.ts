@@ -1,5 +1,5 @@
 import { onSchedule } from "firebase-functions/scheduler";
-import { PROBE_SCHEDULE, scheduledProbes, startProbes } from "@wa-gateway/core";
+import { PROBE_SCHEDULE, scheduledProbes, startProbes } from "@wa-gateway/core/longrun";
 import { TELEGRAM_BOT_TOKEN } from "./config";
 import { monitoringDeps } from "./lib/monitoringDeps";
 

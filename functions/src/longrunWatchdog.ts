@@ -1,5 +1,5 @@
 import { onSchedule } from "firebase-functions/scheduler";
-import { runWatchdog } from "@wa-gateway/core";
+import { runWatchdog } from "@wa-gateway/core/longrun";
 import { TELEGRAM_BOT_TOKEN } from "./config";
 import { monitoringDeps } from "./lib/monitoringDeps";
 

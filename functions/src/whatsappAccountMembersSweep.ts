@@ -1,6 +1,6 @@
 import { logger } from "firebase-functions";
 import { onSchedule } from "firebase-functions/scheduler";
-import { sweepAccountMembers } from "@wa-gateway/core";
+import { sweepAccountMembers } from "@wa-gateway/core/proxies";
 import { firestore } from "./lib/firestore";
 import { firestoreMembersStore } from "./stores/membersStore";
 

@@ -1,5 +1,6 @@
 import { onCall } from "firebase-functions/https";
-import { acknowledgeIncident, acknowledgeIncidentRequest, parseRequest, requireAdmin } from "@wa-gateway/core";
+import { acknowledgeIncident, acknowledgeIncidentRequest } from "@wa-gateway/core/longrun";
+import { parseRequest, requireAdmin } from "@wa-gateway/core/proxies";
 import { callableAdapter, idField } from "./lib/callable";
 import { firestore } from "./lib/firestore";
 import { firestoreIncidentTriage } from "./stores/incidentTriageStore";

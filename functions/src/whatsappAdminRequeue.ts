@@ -1,5 +1,6 @@
 import { onCall } from "firebase-functions/https";
-import { parseRequest, requeueFailed, requeueRequest, requireAdmin } from "@wa-gateway/core";
+import { requeueFailed, requeueRequest } from "@wa-gateway/core/outbox";
+import { parseRequest, requireAdmin } from "@wa-gateway/core/proxies";
 import { callableAdapter, idField } from "./lib/callable";
 import { firestore } from "./lib/firestore";
 import { firestoreRequeueStore } from "./stores/requeueStore";

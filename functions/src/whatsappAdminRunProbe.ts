@@ -1,5 +1,6 @@
 import { onCall } from "firebase-functions/https";
-import { manualProbeKey, parseRequest, requireAdmin, runProbeRequest, startProbes } from "@wa-gateway/core";
+import { manualProbeKey, runProbeRequest, startProbes } from "@wa-gateway/core/longrun";
+import { parseRequest, requireAdmin } from "@wa-gateway/core/proxies";
 import { TELEGRAM_BOT_TOKEN } from "./config";
 import { callableAdapter } from "./lib/callable";
 import { monitoringDeps } from "./lib/monitoringDeps";

@@ -1,12 +1,6 @@
 import { onCall } from "firebase-functions/https";
-import {
-  GatewayError,
-  InvalidRollupDate,
-  parseRequest,
-  requireAdmin,
-  runRollup,
-  runRollupRequest,
-} from "@wa-gateway/core";
+import { InvalidRollupDate, runRollup, runRollupRequest } from "@wa-gateway/core/longrun";
+import { GatewayError, parseRequest, requireAdmin } from "@wa-gateway/core/proxies";
 import { TELEGRAM_BOT_TOKEN } from "./config";
 import { callableAdapter, idField } from "./lib/callable";
 import { monitoringDeps } from "./lib/monitoringDeps";

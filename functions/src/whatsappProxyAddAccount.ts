@@ -1,5 +1,5 @@
 import { onCall } from "firebase-functions/https";
-import { handleAddAccount } from "@wa-gateway/core";
+import { handleAddAccount } from "@wa-gateway/core/proxies";
 import { accountDeps } from "./lib/accountDeps";
 import { callableAdapter } from "./lib/callable";
 

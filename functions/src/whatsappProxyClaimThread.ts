@@ -1,5 +1,5 @@
 import { onCall } from "firebase-functions/https";
-import { handleClaimThread } from "@wa-gateway/core";
+import { handleClaimThread } from "@wa-gateway/core/proxies";
 import { CLAIM_RATE_LIMIT_MAX, CLAIM_RATE_LIMIT_WINDOW_SEC } from "./config";
 import { callableAdapter, idField } from "./lib/callable";
 import { firestore } from "./lib/firestore";

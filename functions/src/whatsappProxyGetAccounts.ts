@@ -1,5 +1,5 @@
 import { onCall } from "firebase-functions/https";
-import { handleGetAccounts } from "@wa-gateway/core";
+import { handleGetAccounts } from "@wa-gateway/core/proxies";
 import { accountDeps } from "./lib/accountDeps";
 import { callableAdapter } from "./lib/callable";
 

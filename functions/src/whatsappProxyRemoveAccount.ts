@@ -1,5 +1,5 @@
 import { onCall } from "firebase-functions/https";
-import { handleRemoveAccount } from "@wa-gateway/core";
+import { handleRemoveAccount } from "@wa-gateway/core/proxies";
 import { accountDeps } from "./lib/accountDeps";
 import { callableAdapter, idField } from "./lib/callable";
 

@@ -1,5 +1,5 @@
 import { onCall } from "firebase-functions/https";
-import { handleSend } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core/proxies";
 import { SEND_RATE_LIMIT_MAX, SEND_RATE_LIMIT_WINDOW_SEC } from "./config";
 import { callableAdapter, idField } from "./lib/callable";
 import { firestore } from "./lib/firestore";

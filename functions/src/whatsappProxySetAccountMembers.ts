@@ -1,5 +1,5 @@
 import { onCall } from "firebase-functions/https";
-import { handleSetAccountMembers } from "@wa-gateway/core";
+import { handleSetAccountMembers } from "@wa-gateway/core/proxies";
 import { callableAdapter, idField } from "./lib/callable";
 import { firestore } from "./lib/firestore";
 import { firestoreMembersStore } from "./stores/membersStore";

@@ -1,5 +1,5 @@
 import { onCall } from "firebase-functions/https";
-import { handleSetThreadMembers } from "@wa-gateway/core";
+import { handleSetThreadMembers } from "@wa-gateway/core/proxies";
 import { callableAdapter, idField } from "./lib/callable";
 import { firestore } from "./lib/firestore";
 import { firestoreThreadStore } from "./stores/threadStore";

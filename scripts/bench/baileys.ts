@@ -3,7 +3,7 @@ import { runInNewContext } from "node:vm";
 import { Writable } from "node:stream";
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
-import { handleSend } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core/proxies";
 import { accounts } from "@wa-gateway/data";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { seedAccount } from "../../test/support/fixtures";

@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import { seedLinkedSession } from "../../test/support/fixtures";
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
-import { handleSend, newAccountDocument } from "@wa-gateway/core";
+import { handleSend, newAccountDocument } from "@wa-gateway/core/proxies";
 import { accounts, outbox } from "@wa-gateway/data";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { parseWorkerConfig } from "../../worker/src/config";

@@ -1,18 +1,10 @@
 import { Writable } from "node:stream";
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
-import {
-  DEFAULT_MONITORING_CONFIG,
-  heartbeatBucketId,
-  newAccountDocument,
-  paths,
-  rollupDate,
-  runRollup,
-  runWatchdog,
-  scheduledProbes,
-  startProbes,
-  type JobLog,
-} from "@wa-gateway/core";
+import { heartbeatBucketId, paths, rollupDate } from "@wa-gateway/core";
+import { DEFAULT_MONITORING_CONFIG } from "@wa-gateway/core/documents";
+import { runRollup, runWatchdog, scheduledProbes, startProbes, type JobLog } from "@wa-gateway/core/longrun";
+import { newAccountDocument } from "@wa-gateway/core/proxies";
 import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
 import { firestoreRollupStore } from "../../functions/src/stores/rollupStore";
 import { telegramChannel } from "../../functions/src/lib/telegram";

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { initializeApp as initializeAdminApp } from "firebase-admin/app";
 import { getFirestore } from "firebase-admin/firestore";
-import { handleSend, newAccountDocument } from "@wa-gateway/core";
+import { handleSend, newAccountDocument } from "@wa-gateway/core/proxies";
 import { accounts } from "@wa-gateway/data";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { startFirebaseEmulators } from "../emulators/firebase";

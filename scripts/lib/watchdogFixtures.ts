@@ -1,11 +1,7 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import {
-  DEFAULT_MONITORING_CONFIG,
-  newAccountDocument,
-  type AccountStatus,
-  type AlertChannel,
-  type JobLog,
-} from "@wa-gateway/core";
+import { DEFAULT_MONITORING_CONFIG, type AccountStatus } from "@wa-gateway/core/documents";
+import { type AlertChannel, type JobLog } from "@wa-gateway/core/longrun";
+import { newAccountDocument } from "@wa-gateway/core/proxies";
 import { accounts, heartbeatState, monitoringConfigDoc } from "@wa-gateway/data";
 import { firestoreDeliveryReads } from "../../functions/src/stores/deliveryReadsStore";
 import { firestoreIncidentStore } from "../../functions/src/stores/incidentStore";

@@ -9,7 +9,7 @@ import {
   VERDICT_EXIT_CODES,
   verdictOf,
   type DeployFacts,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/longrun";
 import { inboundDedupe, outbox, securityEvents } from "@wa-gateway/data";
 import { firestoreWatchdogReads } from "../../functions/src/stores/watchdogReadsStore";
 import {

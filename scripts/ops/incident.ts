@@ -1,5 +1,6 @@
 import { userInfo } from "node:os";
-import { acknowledgeIncident, acknowledgeIncidentRequest, GatewayError } from "@wa-gateway/core";
+import { acknowledgeIncident, acknowledgeIncidentRequest } from "@wa-gateway/core/longrun";
+import { GatewayError } from "@wa-gateway/core/proxies";
 import { firestoreIncidentTriage } from "../../functions/src/stores/incidentTriageStore";
 import { opsContext, runCommand, UsageError } from "./opsContext";
 

@@ -3,14 +3,14 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
+import { type MonitoringConfig } from "@wa-gateway/core/documents";
 import {
   incidentFromDocument,
   resolveMonitoringConfig,
   type Check,
-  type MonitoringConfig,
   type StoredBeat,
   type StoredProbe,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/longrun";
 import {
   heartbeats,
   heartbeatState,

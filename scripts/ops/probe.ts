@@ -1,4 +1,5 @@
-import { manualProbeKey, PROBE_TYPES, startProbes, type JobLog, type ProbeType } from "@wa-gateway/core";
+import { PROBE_TYPES, type ProbeType } from "@wa-gateway/core";
+import { manualProbeKey, startProbes, type JobLog } from "@wa-gateway/core/longrun";
 import { firestoreIncidentStore } from "../../functions/src/stores/incidentStore";
 import { firestoreConfigSource } from "../../functions/src/stores/monitoringConfigStore";
 import { firestoreProbeStore } from "../../functions/src/stores/probeStore";

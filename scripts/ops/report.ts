@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { FieldPath } from "firebase-admin/firestore";
+import { rollupDate } from "@wa-gateway/core";
 import {
   alertRules,
   analyseHeartbeats,
@@ -11,9 +12,8 @@ import {
   formatDuration,
   incidentStats,
   probeStats,
-  rollupDate,
   type Check,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/longrun";
 import { rollups as rollupDocs } from "@wa-gateway/data";
 import { REPO_ROOT } from "../lib/project";
 import {

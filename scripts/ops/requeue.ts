@@ -1,5 +1,5 @@
 import { userInfo } from "node:os";
-import { parseSince, requeueFailed, requeueRequest } from "@wa-gateway/core";
+import { parseSince, requeueFailed, requeueRequest } from "@wa-gateway/core/outbox";
 import { firestoreRequeueStore } from "../../functions/src/stores/requeueStore";
 import { opsContext, runCommand, UsageError } from "./opsContext";
 

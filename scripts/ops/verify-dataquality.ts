@@ -1,4 +1,4 @@
-import { checkDataQuality, exitCodeFor } from "@wa-gateway/core";
+import { checkDataQuality, exitCodeFor } from "@wa-gateway/core/longrun";
 import { loadConfig, loadHeartbeats, loadIncidents, opsContext, printChecks, runCommand } from "./opsContext";
 
 /** `npm run verify:dataquality`: schemas, coverage, max gap and clock drift over the period. */

@@ -1,4 +1,4 @@
-import { checkProbes, exitCodeFor } from "@wa-gateway/core";
+import { checkProbes, exitCodeFor } from "@wa-gateway/core/longrun";
 import { loadFirstHeartbeatMs, loadProbes, opsContext, printChecks, runCommand } from "./opsContext";
 
 /** `npm run verify:probes`: every slot probed, none stuck, pass rates at the runbook's targets. */

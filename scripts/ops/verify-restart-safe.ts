@@ -1,4 +1,4 @@
-import { checkRestartSafety, exitCodeFor } from "@wa-gateway/core";
+import { checkRestartSafety, exitCodeFor } from "@wa-gateway/core/longrun";
 import {
   loadConfig,
   loadDuplicateBeats,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { callables } from "@wa-gateway/core";
+import { callables } from "@wa-gateway/core/proxies";
 import { REPO_ROOT } from "../../scripts/lib/project";
 
 const CLIENT = join(REPO_ROOT, "client");

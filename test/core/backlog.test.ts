@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { backlogVerdict } from "@wa-gateway/core";
+import { backlogVerdict } from "@wa-gateway/core/accounts";
 
 const HOUR = 3_600_000;
 const since = Date.UTC(2026, 10, 1);

@@ -7,7 +7,7 @@ import {
   statusAfterClose,
   wantsSocket,
   type SocketClose,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/accounts";
 
 /** A linked socket's first close in the hour. */
 const close = (code: number | undefined, over: Partial<SocketClose> = {}): SocketClose => ({

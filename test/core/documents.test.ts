@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DEFAULT_MONITORING_CONFIG, monitoringConfig, outboxDocument } from "@wa-gateway/core";
+import { DEFAULT_MONITORING_CONFIG, monitoringConfig, outboxDocument } from "@wa-gateway/core/documents";
 
 const ts = (iso: string) => ({ toMillis: () => Date.parse(iso), toDate: () => new Date(iso) });
 

@@ -9,7 +9,7 @@ import {
   holdsSendLease,
   TokenBucket,
   type OutboxLeaseView,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/outbox";
 
 const now = 1_000_000;
 const entry = (over: Partial<OutboxLeaseView> = {}): OutboxLeaseView => ({

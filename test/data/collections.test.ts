@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
-import { computeRollup, newAccountDocument, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { computeRollup } from "@wa-gateway/core/longrun";
+import { newAccountDocument } from "@wa-gateway/core/proxies";
 import { accounts, DocumentSchemaError, documentKindOf, documentKinds, outbox } from "@wa-gateway/data";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { auditDocuments } from "../support/schemaAudit";

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
+import { paths } from "@wa-gateway/core";
 import {
   GatewayError,
   handleAddAccount,
   handleGetAccounts,
   handleRegenerateQr,
   handleRemoveAccount,
-  paths,
   type Caller,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/proxies";
 import { firestoreAccountStore } from "../../functions/src/stores/accountAdminStore";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedAccount } from "../support/fixtures";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { HttpsError } from "firebase-functions/https";
-import { INCIDENT_TYPES, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { INCIDENT_TYPES } from "@wa-gateway/core/longrun";
 import { securityEvents } from "@wa-gateway/data";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedAccount, sendPayload } from "../support/fixtures";

@@ -1,6 +1,7 @@
 import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import assert from "node:assert/strict";
-import { GatewayError, handleSend, paths, requestIdFor, type Caller } from "@wa-gateway/core";
+import { paths, requestIdFor } from "@wa-gateway/core";
+import { GatewayError, handleSend, type Caller } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { countDocs, seedAccount, sendPayload } from "../support/fixtures";

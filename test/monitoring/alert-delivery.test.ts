@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
-import { paths, runWatchdog, type JobLog } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { runWatchdog, type JobLog } from "@wa-gateway/core/longrun";
 import { telegramChannel } from "../../functions/src/lib/telegram";
 import { startFakeTelegram, type FakeTelegram } from "../../scripts/lib/fakeTelegram";
 import { watchdogDeps } from "../../scripts/lib/watchdogFixtures";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { paths, worstCaseHandoverSec } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { worstCaseHandoverSec } from "@wa-gateway/core/longrun";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { eventually } from "../support/worker";
 import { spawnWorker } from "../support/workerProcess";

@@ -1,6 +1,7 @@
 import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import assert from "node:assert/strict";
-import { heartbeatBucketId, heartbeatDocument, paths } from "@wa-gateway/core";
+import { heartbeatBucketId, paths } from "@wa-gateway/core";
+import { heartbeatDocument } from "@wa-gateway/core/documents";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { eventually, workersPerTest } from "../support/worker";

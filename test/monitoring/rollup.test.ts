@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
-import { heartbeatBucketId, paths, type Rollup } from "@wa-gateway/core";
+import { heartbeatBucketId, paths } from "@wa-gateway/core";
+import { type Rollup } from "@wa-gateway/core/longrun";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedIncident } from "../support/longrunFixtures";
 import { callAs, captureConsole, loadFunctionsWithAlertsOff } from "../support/functions";

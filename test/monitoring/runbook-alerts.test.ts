@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { newAccountDocument, paths, runDeliveryCheck, runWatchdog } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { runDeliveryCheck, runWatchdog } from "@wa-gateway/core/longrun";
+import { newAccountDocument } from "@wa-gateway/core/proxies";
 import { accounts } from "@wa-gateway/data";
 import { firestoreIncidentTriage } from "../../functions/src/stores/incidentTriageStore";
 import { seedHealthySystem, watchdogDeps } from "../../scripts/lib/watchdogFixtures";

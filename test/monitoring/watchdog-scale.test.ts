@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { paths, runWatchdog } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { runWatchdog } from "@wa-gateway/core/longrun";
 import { countingFirestore } from "../../scripts/bench/countingFirestore";
 import { accountIdAt, disconnectedAt, seedHealthySystem, watchdogDeps } from "../../scripts/lib/watchdogFixtures";
 import { adminDb, resetFirestore } from "../support/emulator";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { paths, rollupDate, type Rollup } from "@wa-gateway/core";
+import { paths, rollupDate } from "@wa-gateway/core";
+import { type Rollup } from "@wa-gateway/core/longrun";
 import { startFakeTelegram, type FakeTelegram } from "../../scripts/lib/fakeTelegram";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { callAs, captureConsole, loadFunctions } from "../support/functions";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { INCIDENT_TYPES, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { INCIDENT_TYPES } from "@wa-gateway/core/longrun";
 import { threadMessages } from "@wa-gateway/data";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedIncident, seedOutboxEntry } from "../support/longrunFixtures";

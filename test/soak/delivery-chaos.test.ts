@@ -4,7 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { handleSend } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { countDocs, seedAccount, seedLinkedSession } from "../support/fixtures";

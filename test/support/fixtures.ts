@@ -1,5 +1,7 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { newAccountDocument, paths, type AccountStatus } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { type AccountStatus } from "@wa-gateway/core/documents";
+import { newAccountDocument } from "@wa-gateway/core/proxies";
 import { waSessions } from "@wa-gateway/data";
 
 /** Writes an account document as the add-account callable would, with the given overrides. */

@@ -1,12 +1,11 @@
 import type { Firestore } from "firebase-admin/firestore";
 import {
-  INCIDENT_TYPES,
   type IncidentDocument,
-  type IncidentType,
   type OutboxDocument,
   type ProbeDocument,
   type WrittenDocument,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/documents";
+import { INCIDENT_TYPES, type IncidentType } from "@wa-gateway/core/longrun";
 import { incidents, outbox, probes } from "@wa-gateway/data";
 
 /**

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { Writable } from "node:stream";
-import type { ReconnectPolicy, RetryPolicy } from "@wa-gateway/core";
+import type { ReconnectPolicy } from "@wa-gateway/core/accounts";
+import type { RetryPolicy } from "@wa-gateway/core/outbox";
 import { AccountManager } from "../../worker/src/accounts/accountManager";
 import type { AccountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
 import { DormantAccounts } from "../../worker/src/accounts/dormantAccounts";

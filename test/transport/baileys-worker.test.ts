@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { handleSend, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { FakeWhatsApp, type FakeContact } from "../support/fakeWhatsApp/edge";

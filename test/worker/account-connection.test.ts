@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
-import { handleSend, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { accountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";

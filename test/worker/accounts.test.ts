@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
-import { handleRegenerateQr, handleRemoveAccount, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { handleRegenerateQr, handleRemoveAccount } from "@wa-gateway/core/proxies";
 import { firestoreAccountStore } from "../../functions/src/stores/accountAdminStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { adminDb, resetFirestore } from "../support/emulator";

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
-import { DEFAULT_RETRY_POLICY, handleSend, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { DEFAULT_RETRY_POLICY } from "@wa-gateway/core/outbox";
+import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { createLogger } from "../../worker/src/logging/logger";
 import { WorkerMetrics } from "../../worker/src/metrics/workerMetrics";

@@ -1,7 +1,8 @@
 import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
-import { handleSend, paths, requestIdFor } from "@wa-gateway/core";
+import { paths, requestIdFor } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { adminDb } from "../support/emulator";
 import { seedAccount, sendPayload } from "../support/fixtures";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { initializeApp } from "firebase-admin/app";
 import { getFirestore, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { handleSend, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { outboxStore } from "../../worker/src/outbox/outboxStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
-import { DEFAULT_RETRY_POLICY, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { DEFAULT_RETRY_POLICY } from "@wa-gateway/core/outbox";
 import { accountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
 import { heartbeatLock } from "../../worker/src/longrun/heartbeatLock";
 import { outboxStore } from "../../worker/src/outbox/outboxStore";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { GatewayError, handleSend, inboundThreadId, paths } from "@wa-gateway/core";
+import { inboundThreadId, paths } from "@wa-gateway/core";
+import { GatewayError, handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { inboundStore } from "../../worker/src/inbound/inboundStore";
 import { adminDb, resetFirestore } from "../support/emulator";

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { freePort, httpAnswers, waitUntil } from "../../scripts/lib/ports";
 import { adminDb, emulator, resetFirestore } from "../support/emulator";
-import { handleSend } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { seedAccount, seedLinkedSession, sendPayload } from "../support/fixtures";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { handleSend } from "@wa-gateway/core";
+import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { freePort, httpAnswers, waitUntil } from "../../scripts/lib/ports";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Timestamp } from "firebase-admin/firestore";
-import { handleRemoveAccount, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { handleRemoveAccount } from "@wa-gateway/core/proxies";
 import { firestoreAccountStore } from "../../functions/src/stores/accountAdminStore";
 import { accountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
 import { DormantAccounts } from "../../worker/src/accounts/dormantAccounts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { GatewayError, handleSend, paths } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { GatewayError, handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { adminDb } from "../support/emulator";
 import { seedAccount, sendPayload } from "../support/fixtures";

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "@wa-gateway/core";
+import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "@wa-gateway/core/accounts";
 
 /**
  * The worker's whole configuration, read from the environment once at boot. Every variable

@@ -1,5 +1,6 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { claimAttemptDocument, collections, inboundDedupeDocument, paths, rateLimitDocument } from "@wa-gateway/core";
+import { collections, paths } from "@wa-gateway/core";
+import { claimAttemptDocument, inboundDedupeDocument, rateLimitDocument } from "@wa-gateway/core/documents";
 import { documentKind } from "../document";
 
 const dedupeKind = documentKind(inboundDedupeDocument);

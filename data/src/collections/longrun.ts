@@ -1,16 +1,16 @@
 import { Timestamp, type DocumentData, type Firestore, type Query } from "firebase-admin/firestore";
+import { paths } from "@wa-gateway/core";
 import {
   heartbeatDocument,
   incidentDocument,
   lockDocument,
   monitoringState,
-  paths,
   probeDocument,
   rollupDocument,
   runDocument,
   securityEventDocument,
   watchdogState,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/documents";
 import { documentKind } from "../document";
 
 /**

@@ -1,5 +1,6 @@
 import type { Firestore } from "firebase-admin/firestore";
-import { collections, outboxDocument, paths } from "@wa-gateway/core";
+import { collections, paths } from "@wa-gateway/core";
+import { outboxDocument } from "@wa-gateway/core/documents";
 import { documentKind } from "../document";
 
 const kind = documentKind(outboxDocument);

@@ -1,5 +1,6 @@
 import type { Firestore } from "firebase-admin/firestore";
-import { paths, waSessionDocument, waSessionKeyDocument } from "@wa-gateway/core";
+import { paths } from "@wa-gateway/core";
+import { waSessionDocument, waSessionKeyDocument } from "@wa-gateway/core/documents";
 import { documentKind } from "../document";
 
 const sessionKind = documentKind(waSessionDocument);

@@ -1,5 +1,6 @@
 import type { Firestore } from "firebase-admin/firestore";
-import { collections, paths, threadDocument, threadMessageDocument, threadPeerDocument } from "@wa-gateway/core";
+import { collections, paths } from "@wa-gateway/core";
+import { threadDocument, threadMessageDocument, threadPeerDocument } from "@wa-gateway/core/documents";
 import { documentKind } from "../document";
 
 const threadKind = documentKind(threadDocument);

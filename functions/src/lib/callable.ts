@@ -1,6 +1,7 @@
 import { logger } from "firebase-functions";
 import { HttpsError, type CallableRequest } from "firebase-functions/https";
-import { callerFrom, GatewayError, scrubText, type Caller } from "@wa-gateway/core";
+import { scrubText } from "@wa-gateway/core";
+import { callerFrom, GatewayError, type Caller } from "@wa-gateway/core/proxies";
 import { APP_CHECK_ENFORCE } from "../config";
 import { recordRefusedAccess } from "./securityEvents";
 

@@ -1,5 +1,6 @@
 import { logger } from "firebase-functions";
-import { redact, scrubText, type JobLog } from "@wa-gateway/core";
+import { redact, scrubText } from "@wa-gateway/core";
+import { type JobLog } from "@wa-gateway/core/longrun";
 
 const clean = (fields: Record<string, unknown> = {}) =>
   JSON.parse(scrubText(JSON.stringify(redact(fields)))) as Record<string, unknown>;

@@ -1,5 +1,6 @@
 import { Api, TelegramApiError } from "node-telegram-bot-api";
-import { scrubText, type AlertChannel, type JobLog } from "@wa-gateway/core";
+import { scrubText } from "@wa-gateway/core";
+import { type AlertChannel, type JobLog } from "@wa-gateway/core/longrun";
 
 const DISABLED_TOKENS = new Set(["", "off", "none", "-"]);
 const clients = new Map<string, Api>();

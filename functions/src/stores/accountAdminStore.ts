@@ -1,5 +1,5 @@
 import type { Firestore } from "firebase-admin/firestore";
-import type { AccountStore } from "@wa-gateway/core";
+import type { AccountStore } from "@wa-gateway/core/proxies";
 import { accounts, clearSession, underAccountLease } from "@wa-gateway/data";
 
 export function firestoreAccountStore(db: Firestore): AccountStore {

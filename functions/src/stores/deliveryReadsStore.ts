@@ -1,5 +1,5 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { GLOBAL_KEY, type DeliveryReads } from "@wa-gateway/core";
+import { GLOBAL_KEY, type DeliveryReads } from "@wa-gateway/core/longrun";
 import { incidents as incidentDocs, outbox } from "@wa-gateway/data";
 
 const ts = (value: number) => Timestamp.fromMillis(value);

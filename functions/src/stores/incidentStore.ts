@@ -1,4 +1,5 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
+import { type WatchdogState } from "@wa-gateway/core/documents";
 import {
   alertLines,
   CLAIM_STALE_MS,
@@ -7,8 +8,7 @@ import {
   type AlertLine,
   type IncidentStore,
   type OpenIncident,
-  type WatchdogState,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/longrun";
 import { incidents as incidentDocs, watchdogMemory } from "@wa-gateway/data";
 
 /** A resolution notice a run has claimed for sending, until it confirms Telegram took it. */

@@ -1,5 +1,5 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import type { IncidentTriage } from "@wa-gateway/core";
+import type { IncidentTriage } from "@wa-gateway/core/longrun";
 import { incidents } from "@wa-gateway/data";
 
 /** Acknowledgements of incidents, for the admin callable and `npm run incident -- ack`. */

@@ -1,5 +1,5 @@
 import { FieldPath, type Firestore } from "firebase-admin/firestore";
-import { membersLag, removedMembers, strippedThread, type AccountMembersStore } from "@wa-gateway/core";
+import { membersLag, removedMembers, strippedThread, type AccountMembersStore } from "@wa-gateway/core/proxies";
 import { accounts, threads } from "@wa-gateway/data";
 
 /** Threads re-read and stripped per transaction (with the account: its members as they are then). */

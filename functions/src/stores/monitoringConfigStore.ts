@@ -1,11 +1,7 @@
 import { FieldValue, type Firestore } from "firebase-admin/firestore";
-import {
-  DEFAULT_MONITORING_CONFIG,
-  GrpcStatus,
-  resolveMonitoringConfig,
-  type ConfigResolution,
-  type ConfigSource,
-} from "@wa-gateway/core";
+import { GrpcStatus } from "@wa-gateway/core";
+import { DEFAULT_MONITORING_CONFIG } from "@wa-gateway/core/documents";
+import { resolveMonitoringConfig, type ConfigResolution, type ConfigSource } from "@wa-gateway/core/longrun";
 import { monitoringConfigDoc, watchdogMemory } from "@wa-gateway/data";
 
 /**

@@ -1,13 +1,7 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import {
-  GrpcStatus,
-  grpcStatusOf,
-  sendProbeMessage,
-  type ProbeDoc,
-  type ProbeDocument,
-  type ProbeStore,
-  type Written,
-} from "@wa-gateway/core";
+import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
+import { type ProbeDocument, type Written } from "@wa-gateway/core/documents";
+import { sendProbeMessage, type ProbeDoc, type ProbeStore } from "@wa-gateway/core/longrun";
 import { accounts, inboundDedupe, outbox, probes } from "@wa-gateway/data";
 import { firestoreSendStore } from "./sendStore";
 

@@ -1,5 +1,5 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import { isPermanent, type FailedEntry, type RequeueStore } from "@wa-gateway/core";
+import { isPermanent, type FailedEntry, type RequeueStore } from "@wa-gateway/core/outbox";
 import { outbox, threadMessages } from "@wa-gateway/data";
 
 /** Failed outbox entries back to `queued` (npm run requeue, whatsappAdminRequeue). */

@@ -1,5 +1,6 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import type { Beat, HeartbeatDocument, IncidentRecord, ProbeRecord, RollupStore } from "@wa-gateway/core";
+import type { HeartbeatDocument } from "@wa-gateway/core/documents";
+import type { Beat, IncidentRecord, ProbeRecord, RollupStore } from "@wa-gateway/core/longrun";
 import { heartbeats, heartbeatState, incidents, probes, rollups, runs } from "@wa-gateway/data";
 
 const beat = (bucketId: string, d: Pick<HeartbeatDocument, (typeof BEAT_FIELDS)[number]>): Beat => ({

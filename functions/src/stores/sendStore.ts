@@ -1,5 +1,5 @@
 import type { Firestore } from "firebase-admin/firestore";
-import type { SendSnapshot, SendStore } from "@wa-gateway/core";
+import type { SendSnapshot, SendStore } from "@wa-gateway/core/proxies";
 import { accounts, outbox, rateLimits, readTogether, threadMessages, threadPeers, threads } from "@wa-gateway/data";
 
 // A burst of identical sends contends on one outbox document; let them queue rather than fail.

@@ -1,5 +1,5 @@
 import type { Firestore } from "firebase-admin/firestore";
-import type { ClaimAttempts, ThreadStore } from "@wa-gateway/core";
+import type { ClaimAttempts, ThreadStore } from "@wa-gateway/core/proxies";
 import { accounts, claimAttempts, threads } from "@wa-gateway/data";
 
 /**

@@ -1,11 +1,11 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { type AccountDocument } from "@wa-gateway/core/documents";
 import {
   ACCOUNT_LIVENESS_PAGE,
-  type AccountDocument,
   type AccountLiveness,
   type WatchdogReads,
   type WatchedAccount,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/longrun";
 import {
   accounts,
   heartbeats as heartbeatDocs,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { escapeHtml, formatAlertMessages, formatDuration } from "@wa-gateway/core";
+import { escapeHtml, formatAlertMessages, formatDuration } from "@wa-gateway/core/longrun";
 
 const NOW = Date.parse("2025-12-30T08:10:00Z");
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { deployCheckpoints, logFindings, parseLogExport, verdictOf, type DeployFacts } from "@wa-gateway/core";
+import { deployCheckpoints, logFindings, parseLogExport, verdictOf, type DeployFacts } from "@wa-gateway/core/longrun";
 
 const healthy = (): DeployFacts => ({
   outbox: { total: 40, sent: 40, failed: 0, queued: 0, processing: 0, retried: 1 },

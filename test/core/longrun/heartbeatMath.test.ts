@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { analyseHeartbeats, computeRollup, heartbeatBucketId, incidentStats, type Beat } from "@wa-gateway/core";
+import { heartbeatBucketId } from "@wa-gateway/core";
+import { analyseHeartbeats, computeRollup, incidentStats, type Beat } from "@wa-gateway/core/longrun";
 
 const DAY = Date.parse("2025-12-30T00:00:00Z");
 const NEXT_DAY = DAY + 86_400_000;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { incidentId, reconcileIncidents, type Evaluation, type OpenIncident } from "@wa-gateway/core";
+import { incidentId, reconcileIncidents, type Evaluation, type OpenIncident } from "@wa-gateway/core/longrun";
 
 const NOW = Date.parse("2025-12-30T08:10:00Z");
 const HOUR = 3_600_000;

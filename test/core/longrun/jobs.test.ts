@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
+import { DEFAULT_MONITORING_CONFIG } from "@wa-gateway/core/documents";
 import {
-  DEFAULT_MONITORING_CONFIG,
   runRollup,
   runWatchdog,
   type AlertChannel,
@@ -12,7 +12,7 @@ import {
   type ProbeStore,
   type RollupStore,
   type WatchdogReads,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/longrun";
 
 const quiet: JobLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const NOW = Date.parse("2025-12-31T00:05:00Z");

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
+import { probeKey } from "@wa-gateway/core";
+import { DEFAULT_MONITORING_CONFIG, monitoringConfig } from "@wa-gateway/core/documents";
 import {
-  DEFAULT_MONITORING_CONFIG,
   failStreak,
   judgeOutbound,
   judgeQueue,
-  monitoringConfig,
   nextProbeStep,
   planProbe,
-  probeKey,
   scheduledProbes,
   afterStep,
   PROBE_PERIOD_MS,
@@ -15,7 +14,7 @@ import {
   retryNotStarted,
   retryStarted,
   skippedProbe,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/longrun";
 
 const NOW = Date.parse("2025-12-30T06:00:00Z");
 

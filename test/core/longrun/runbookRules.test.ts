@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
+import { DEFAULT_MONITORING_CONFIG } from "@wa-gateway/core/documents";
 import {
-  DEFAULT_MONITORING_CONFIG,
   deployCheckpoints,
   evaluateAccountsDown,
   evaluateDelivery,
   evaluateRollupTargets,
   logFindings,
-  parseSince,
   reconcileIncidents,
   verdictOf,
   type AccountLiveness,
   type DeployFacts,
   type Evaluation,
   type OpenIncident,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/longrun";
+import { parseSince } from "@wa-gateway/core/outbox";
 
 const NOW = Date.parse("2026-01-10T12:00:00Z");
 const MIN = 60_000;

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import { DEFAULT_MONITORING_CONFIG } from "@wa-gateway/core/documents";
 import {
-  DEFAULT_MONITORING_CONFIG,
   evaluateAccounts,
   evaluateHeartbeats,
   resolveMonitoringConfig,
   type WatchedAccount,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/longrun";
 
 const NOW = Date.parse("2025-12-30T08:10:00Z");
 const state = (lastAgoSec: number, extra = {}) => ({

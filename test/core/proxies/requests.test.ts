@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GatewayError, parseRequest, sendRequest } from "@wa-gateway/core";
+import { GatewayError, parseRequest, sendRequest } from "@wa-gateway/core/proxies";
 
 const valid = {
   threadId: "thread-1",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decideSend, GatewayError, providerMessageIdFor, type SendSnapshot } from "@wa-gateway/core";
+import { decideSend, GatewayError, providerMessageIdFor, type SendSnapshot } from "@wa-gateway/core/proxies";
 
 const now = new Date("2026-01-01T12:00:00Z");
 const limit = { maxSends: 3, windowSec: 60 };

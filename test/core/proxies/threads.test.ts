@@ -6,7 +6,7 @@ import {
   handleSetThreadMembers,
   type ThreadStore,
   type ThreadView,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/proxies";
 
 const now = () => new Date("2026-11-23T12:00:00Z");
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { OutboxDocument } from "@wa-gateway/core";
+import type { OutboxDocument } from "@wa-gateway/core/documents";
 import { seedMemorySession } from "../../support/memoryStores/memorySessionStore";
 import { memoryWorkersPerTest } from "../../support/memoryWorker";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { AccountDocument } from "@wa-gateway/core";
+import type { AccountDocument } from "@wa-gateway/core/documents";
 import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
 import { leaseGivenBack } from "../../support/fixtures";
 import { seedMemorySession } from "../../support/memoryStores/memorySessionStore";

@@ -1,13 +1,6 @@
 import { Timestamp } from "firebase-admin/firestore";
-import {
-  holdsLease,
-  leaseState,
-  nextEpoch,
-  type AccountDocument,
-  type AccountStatus,
-  type LeaseClaim,
-  type LeaseWrite,
-} from "@wa-gateway/core";
+import { holdsLease, leaseState, nextEpoch, type LeaseClaim, type LeaseWrite } from "@wa-gateway/core";
+import { type AccountDocument, type AccountStatus } from "@wa-gateway/core/documents";
 import {
   accountViewOf,
   isTakeover,

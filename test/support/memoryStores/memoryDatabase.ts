@@ -7,7 +7,7 @@ import type {
   ThreadDocument,
   ThreadMessageDocument,
   ThreadPeerDocument,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/documents";
 import { TestClock } from "./testClock";
 
 /** The creds document of one account's session: who opened it last, and a version that moves on every write. */

@@ -1,11 +1,7 @@
 import { Timestamp } from "firebase-admin/firestore";
-import {
-  advancesStatus,
-  encodeIdSegment,
-  inboundThreadId,
-  messagePreview,
-  type ThreadDocument,
-} from "@wa-gateway/core";
+import { encodeIdSegment, inboundThreadId } from "@wa-gateway/core";
+import { messagePreview, type ThreadDocument } from "@wa-gateway/core/documents";
+import { advancesStatus } from "@wa-gateway/core/outbox";
 import { DEDUPE_RETENTION_DAYS, type InboundStore, type ReceiptResult } from "../../../worker/src/inbound/inboundStore";
 import { roundTrip, type MemoryDatabase } from "./memoryDatabase";
 

@@ -1,4 +1,6 @@
 import { Timestamp } from "firebase-admin/firestore";
+import { type LeaseWrite } from "@wa-gateway/core";
+import { type MessageStatus, type OutboxDocument } from "@wa-gateway/core/documents";
 import {
   advancesStatus,
   backlogFields,
@@ -9,11 +11,8 @@ import {
   gaveUpFields,
   holdsSendLease,
   type ClaimResult,
-  type LeaseWrite,
-  type MessageStatus,
-  type OutboxDocument,
   type RetryPolicy,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/outbox";
 import {
   FINISHED_RETENTION_DAYS,
   leaseView,

@@ -11,7 +11,12 @@ import {
   threadData,
   type StoreWorld,
 } from "../storeContract/storeWorld";
-import type { AccountDocument, OutboxDocument, ThreadDocument, ThreadMessageDocument } from "@wa-gateway/core";
+import type {
+  AccountDocument,
+  OutboxDocument,
+  ThreadDocument,
+  ThreadMessageDocument,
+} from "@wa-gateway/core/documents";
 
 /** The store contract's world over the in-memory fakes; `db()` is the current database. */
 export function memoryWorld(): StoreWorld & { db(): MemoryDatabase } {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { RetryPolicy } from "@wa-gateway/core";
+import type { RetryPolicy } from "@wa-gateway/core/outbox";
 import type { PendingEntry } from "../../../worker/src/outbox/outboxStore";
 import type { StoreWorld } from "./storeWorld";
 

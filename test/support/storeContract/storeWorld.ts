@@ -1,12 +1,12 @@
 import {
-  newAccountDocument,
   type AccountDocument,
   type OutboxDocument,
-  type RetryPolicy,
   type ThreadDocument,
   type ThreadMessageDocument,
   type WrittenDocument,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/documents";
+import { type RetryPolicy } from "@wa-gateway/core/outbox";
+import { newAccountDocument } from "@wa-gateway/core/proxies";
 import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
 import type { InboundStore } from "../../../worker/src/inbound/inboundStore";
 import type { OutboxStore } from "../../../worker/src/outbox/outboxStore";

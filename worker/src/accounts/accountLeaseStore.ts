@@ -1,17 +1,12 @@
 import { FieldValue, Timestamp, type Firestore, type UpdateData } from "firebase-admin/firestore";
+import { holdsLease, leaseState, nextEpoch, type Lease, type LeaseClaim, type LeaseWrite } from "@wa-gateway/core";
 import {
-  holdsLease,
-  leaseState,
-  nextEpoch,
   RECENT_DISCONNECTS_KEPT,
-  type Lease,
-  type LeaseClaim,
-  type LeaseWrite,
   type AccountDocument,
   type AccountStatus,
   type TimestampLike,
   type WrittenDocument,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/documents";
 import { accounts } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import { ServerClock } from "../serverClock";

@@ -1,4 +1,5 @@
-import { holdsLease, leaseState, DORMANT_STATUSES, wantsSocket } from "@wa-gateway/core";
+import { holdsLease, leaseState } from "@wa-gateway/core";
+import { DORMANT_STATUSES, wantsSocket } from "@wa-gateway/core/accounts";
 import { InboundBackpressure, type InboundBackpressureOptions } from "../inbound/inboundBackpressure";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";

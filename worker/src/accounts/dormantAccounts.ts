@@ -1,4 +1,6 @@
-import { backlogVerdict, type AccountStatus, type LeaseState } from "@wa-gateway/core";
+import { type LeaseState } from "@wa-gateway/core";
+import { backlogVerdict } from "@wa-gateway/core/accounts";
+import { type AccountStatus } from "@wa-gateway/core/documents";
 import type { Logger } from "../logging/logger";
 import type { OutboxStore } from "../outbox/outboxStore";
 import type { ServerClock } from "../serverClock";

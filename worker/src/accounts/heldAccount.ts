@@ -1,4 +1,5 @@
-import { DisconnectCode, statusAfterClose, type AccountStatus, type ReconnectPolicy } from "@wa-gateway/core";
+import { DisconnectCode, statusAfterClose, type ReconnectPolicy } from "@wa-gateway/core/accounts";
+import { type AccountStatus } from "@wa-gateway/core/documents";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { AccountDelivery, type DeliverySettings } from "../outbox/accountDelivery";

@@ -1,4 +1,4 @@
-import { afterClose, closesWithinHour, type AfterClose, type ReconnectPolicy } from "@wa-gateway/core";
+import { afterClose, closesWithinHour, type AfterClose, type ReconnectPolicy } from "@wa-gateway/core/accounts";
 
 const HOUR_MS = 3_600_000;
 

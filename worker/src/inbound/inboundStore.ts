@@ -1,13 +1,7 @@
 import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import {
-  advancesStatus,
-  encodeIdSegment,
-  GrpcStatus,
-  grpcStatusOf,
-  inboundThreadId,
-  messagePreview,
-  type ThreadDocument,
-} from "@wa-gateway/core";
+import { encodeIdSegment, GrpcStatus, grpcStatusOf, inboundThreadId } from "@wa-gateway/core";
+import { messagePreview, type ThreadDocument } from "@wa-gateway/core/documents";
+import { advancesStatus } from "@wa-gateway/core/outbox";
 import { inboundDedupe, outbox, readTogether, threadMessages, threadPeers, threads } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import type { InboundMessage, Receipt } from "../transport/transport";

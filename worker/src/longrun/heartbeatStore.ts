@@ -1,11 +1,6 @@
 import { FieldValue, Timestamp, type Firestore } from "firebase-admin/firestore";
-import {
-  GrpcStatus,
-  grpcStatusOf,
-  monitoringConfig,
-  type HeartbeatTrigger,
-  type MonitoringConfig,
-} from "@wa-gateway/core";
+import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
+import { monitoringConfig, type HeartbeatTrigger, type MonitoringConfig } from "@wa-gateway/core/documents";
 import { heartbeats, heartbeatState, monitoringConfigDoc } from "@wa-gateway/data";
 
 const HEARTBEAT_RETENTION_MS = 90 * 86_400_000;

@@ -1,10 +1,6 @@
-import {
-  bucketStart,
-  DEFAULT_MONITORING_CONFIG,
-  heartbeatBucketId,
-  missedHeartbeatThresholdSec,
-  type HeartbeatTrigger,
-} from "@wa-gateway/core";
+import { bucketStart, heartbeatBucketId } from "@wa-gateway/core";
+import { DEFAULT_MONITORING_CONFIG, type HeartbeatTrigger } from "@wa-gateway/core/documents";
+import { missedHeartbeatThresholdSec } from "@wa-gateway/core/longrun";
 import type { Logger } from "../logging/logger";
 import type { HeartbeatLock } from "./heartbeatLock";
 import type { HeartbeatStore } from "./heartbeatStore";

@@ -1,5 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { DisconnectCode, type ClaimResult, type LeaseWrite } from "@wa-gateway/core";
+import { type LeaseWrite } from "@wa-gateway/core";
+import { DisconnectCode } from "@wa-gateway/core/accounts";
+import { type ClaimResult } from "@wa-gateway/core/outbox";
 import type { OutboxFigures } from "./outboxFigures";
 import { RecentCount } from "./recentCount";
 

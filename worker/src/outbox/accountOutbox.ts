@@ -1,4 +1,4 @@
-import { TokenBucket, type PacingPolicy } from "@wa-gateway/core";
+import { TokenBucket, type PacingPolicy } from "@wa-gateway/core/outbox";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { SendError, type AccountSocket } from "../transport/transport";

@@ -1,4 +1,6 @@
 import { Timestamp, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
+import { type LeaseWrite } from "@wa-gateway/core";
+import { type MessageStatus, type OutboxDocument, type ThreadMessageDocument } from "@wa-gateway/core/documents";
 import {
   advancesStatus,
   backlogFields,
@@ -9,14 +11,10 @@ import {
   gaveUpFields,
   holdsSendLease,
   type ClaimResult,
-  type LeaseWrite,
-  type MessageStatus,
-  type OutboxDocument,
   type OutboxLeaseView,
   type RetryPolicy,
   type SendFailure,
-  type ThreadMessageDocument,
-} from "@wa-gateway/core";
+} from "@wa-gateway/core/outbox";
 import { outbox, threadMessages } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type DocumentUpdate, type OptimisticDecision } from "../optimistic";
 import { ServerClock } from "../serverClock";

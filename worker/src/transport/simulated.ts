@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { DisconnectCode } from "@wa-gateway/core";
+import { DisconnectCode } from "@wa-gateway/core/accounts";
 import { SendError, type AccountSocket, type SocketHandlers, type Transport } from "./transport";
 
 /**

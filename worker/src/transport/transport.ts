@@ -1,4 +1,5 @@
-import type { ConnectionUpdate, InboundMessage, LeaseWrite, Receipt } from "@wa-gateway/core";
+import type { LeaseWrite } from "@wa-gateway/core";
+import type { ConnectionUpdate, InboundMessage, Receipt } from "@wa-gateway/core/accounts";
 
 export type { ConnectionUpdate, InboundMessage, Receipt };
 
