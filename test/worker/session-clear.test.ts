@@ -8,7 +8,7 @@ import { accountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
 import { DormantAccounts } from "../../worker/src/accounts/dormantAccounts";
 import { SessionFenceLost } from "../../worker/src/accounts/sessionStore";
 import { createLogger } from "../../worker/src/logging/logger";
-import type { OutboxStore } from "../../worker/src/outbox/outboxStore";
+import type { OutboxStore } from "../../worker/src/outbox/outboxPort";
 import { ServerClock } from "../../worker/src/serverClock";
 import type { SessionStore } from "../../worker/src/transport/transport";
 import { adminDb, resetFirestore } from "../support/emulator";

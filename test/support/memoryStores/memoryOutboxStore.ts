@@ -13,14 +13,14 @@ import {
   type ClaimResult,
   type RetryPolicy,
 } from "@wa-gateway/core/outbox";
+import { FINISHED_RETENTION_DAYS } from "../../../worker/src/outbox/outboxStore";
 import {
-  FINISHED_RETENTION_DAYS,
   leaseView,
   pendingEntryOf,
   type ClaimedEntry,
   type OutboxStore,
   type PendingEntry,
-} from "../../../worker/src/outbox/outboxStore";
+} from "../../../worker/src/outbox/outboxPort";
 import { roundTrip, stored, type MemoryDatabase } from "./memoryDatabase";
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { RetryPolicy } from "@wa-gateway/core/outbox";
-import type { PendingEntry } from "../../../worker/src/outbox/outboxStore";
+import type { PendingEntry } from "../../../worker/src/outbox/outboxPort";
 import type { StoreWorld } from "./storeWorld";
 
 /** Retries due at once, three claims at most. */

@@ -9,7 +9,7 @@ import { type RetryPolicy } from "@wa-gateway/core/outbox";
 import { newAccountDocument } from "@wa-gateway/core/proxies";
 import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
 import type { InboundStore } from "../../../worker/src/inbound/inboundStore";
-import type { OutboxStore } from "../../../worker/src/outbox/outboxStore";
+import type { OutboxStore } from "../../../worker/src/outbox/outboxPort";
 
 export const ACCOUNT_LEASE_SEC = 30;
 export const OUTBOX_LEASE_SEC = 60;

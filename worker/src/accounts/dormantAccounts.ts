@@ -2,7 +2,7 @@ import { type LeaseState } from "@wa-gateway/core";
 import { backlogVerdict } from "@wa-gateway/core/accounts";
 import { type AccountStatus } from "@wa-gateway/core/documents";
 import type { Logger } from "../logging/logger";
-import type { OutboxStore } from "../outbox/outboxStore";
+import type { OutboxStore } from "../outbox/outboxPort";
 import type { ServerClock } from "../serverClock";
 import type { AccountLeaseStore } from "./accountLeaseStore";
 

@@ -3,7 +3,7 @@ import { type AccountStatus } from "@wa-gateway/core/documents";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { AccountDelivery, type DeliverySettings } from "../outbox/accountDelivery";
-import type { PendingEntry } from "../outbox/outboxStore";
+import type { PendingEntry } from "../outbox/outboxPort";
 import type { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { ServerClock } from "../serverClock";
 import type {

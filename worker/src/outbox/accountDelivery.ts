@@ -3,7 +3,7 @@ import type { WorkerMetrics } from "../metrics/workerMetrics";
 import type { ServerClock } from "../serverClock";
 import type { AccountSocket } from "../transport/transport";
 import { AccountOutbox, type AccountOutboxOptions } from "./accountOutbox";
-import type { PendingEntry } from "./outboxStore";
+import type { PendingEntry } from "./outboxPort";
 import type { OutboxWatcher } from "./outboxWatcher";
 
 /** What an account's delivery loop needs besides its socket (AccountOutbox's settings). */

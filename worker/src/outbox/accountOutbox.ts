@@ -4,7 +4,7 @@ import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { SendError, type AccountSocket } from "../transport/transport";
 import { retryWhile } from "../retry";
 import type { ServerClock } from "../serverClock";
-import type { OutboxStore, PendingEntry } from "./outboxStore";
+import type { OutboxStore, PendingEntry } from "./outboxPort";
 
 export interface AccountOutboxOptions {
   accountId: string;

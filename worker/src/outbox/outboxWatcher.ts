@@ -1,5 +1,5 @@
 import type { Logger } from "../logging/logger";
-import type { OutboxStore, PendingEntry } from "./outboxStore";
+import type { OutboxStore, PendingEntry } from "./outboxPort";
 
 // Firestore's `in` filter takes at most 30 values.
 const IN_LIMIT = 30;

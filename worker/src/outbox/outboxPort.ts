@@ -1,0 +1,86 @@
+import type { LeaseWrite } from "@wa-gateway/core";
+import type { OutboxDocument } from "@wa-gateway/core/documents";
+import type { ClaimResult, OutboxLeaseView, SendFailure } from "@wa-gateway/core/outbox";
+
+/* What the worker's delivery needs of the outbox (the port its classes are written against), and
+   the views of an entry it decides on. Firestore implements it in outboxStore.ts. */
+
+export interface ClaimedEntry {
+  requestId: string;
+  epoch: number;
+  attempt: number;
+  threadId: string;
+  accountId: string;
+  toJid: string;
+  text: string;
+  providerMessageId: string;
+}
+
+/** A failed attempt recorded: queued again for a retry, or failed for good; or not ours to record. */
+export type FailResult = "retrying" | "failed" | Exclude<LeaseWrite, "written">;
+
+/** What the deliverer knows of an entry that is not final yet. */
+export interface PendingEntry {
+  requestId: string;
+  accountId: string;
+  threadId: string;
+  createdAtMs: number;
+  status: "queued" | "processing";
+  nextAttemptAtMs: number;
+  leaseUntilMs: number | null;
+}
+
+export function pendingEntryOf(requestId: string, d: OutboxDocument): PendingEntry | undefined {
+  if (d.status !== "queued" && d.status !== "processing") return undefined;
+  return {
+    requestId,
+    accountId: d.accountId,
+    threadId: d.threadId,
+    createdAtMs: d.createdAt.toMillis(),
+    status: d.status,
+    nextAttemptAtMs: d.nextAttemptAt.toMillis(),
+    leaseUntilMs: d.leaseUntil?.toMillis() ?? null,
+  };
+}
+
+export function leaseView(d: OutboxDocument): OutboxLeaseView {
+  return {
+    status: d.status,
+    claimedBy: d.claimedBy,
+    leaseUntilMs: d.leaseUntil?.toMillis() ?? null,
+    leaseEpoch: d.leaseEpoch,
+    attempts: d.attempts,
+    nextAttemptAtMs: d.nextAttemptAt.toMillis(),
+  };
+}
+
+/**
+ * The worker's side of the outbox (core/outbox/lifecycle.ts) and its send lease, fenced by
+ * `leaseEpoch`: Firestore's is outboxStore below; tests have an in-memory one
+ * (test/support/memoryStores).
+ */
+export interface OutboxStore {
+  /** The account's non-final entries, oldest first, at most `page`; `full`: the page was filled. */
+  pendingOf(accountId: string, page: number): Promise<{ entries: PendingEntry[]; full: boolean }>;
+  /** Listens to the oldest `window` queued entries of up to 30 accounts; answers the unsubscribe. */
+  watchQueued(
+    accountIds: string[],
+    window: number,
+    onEntry: (entry: PendingEntry) => void,
+    onError: (err: Error) => void,
+  ): () => void;
+  /** Claims a due entry; one claimed `maxAttempts` times already is given up instead, with its thread message. */
+  claim(requestId: string, threadId: string): Promise<ClaimResult<ClaimedEntry>>;
+  /** Extends the send lease; "fenced": another worker has it now. */
+  renew(requestId: string, epoch: number): Promise<LeaseWrite>;
+  /** Marks the entry and its thread message `sent`, only under the lease. */
+  finish(requestId: string, epoch: number, threadId: string): Promise<LeaseWrite>;
+  /** Records a failed attempt: `retrying` after a backoff, or `failed` for good (and the thread message). */
+  fail(requestId: string, epoch: number, threadId: string, failure: SendFailure): Promise<FailResult>;
+  /** Fails up to `page` entries of an account that cannot send; a live lease is left to its holder. */
+  failBacklog(accountId: string, reason: string, page: number): Promise<{ failed: number; more: boolean }>;
+  /** The text sent (or maybe sent) under `providerMessageId` from this account, while younger than `maxAgeMs`. */
+  sentText(accountId: string, providerMessageId: string, maxAgeMs: number): Promise<string | undefined>;
+  /** Hands a claimed entry back untouched (shutdown), its attempt not counted. */
+  release(requestId: string, epoch: number): Promise<LeaseWrite>;
+}
