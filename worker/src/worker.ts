@@ -76,12 +76,17 @@ export async function startWorker(
   const startedAt = new Date();
   const db = deps.firestore ?? openFirestore(config.projectId, config.workerId);
   const hint = firestoreHint(config.firestoreEmulatorHost, config.projectId);
-  let firestoreWasDown = false;
+  let failedChecks = 0;
   const checkFirestore = firestoreReadiness(db, {
     onResult: (result) => {
-      if (!result.ok) logger.warn({ error: result.error.split("\n")[0], check: hint }, "firestore_not_ready");
-      else if (firestoreWasDown) logger.info({ latencyMs: result.latencyMs }, "firestore_ready");
-      firestoreWasDown = !result.ok;
+      if (result.ok) {
+        if (failedChecks > 0) logger.info({ latencyMs: result.latencyMs }, "firestore_ready");
+        failedChecks = 0;
+        return;
+      }
+      // A cold emulator or client can miss the first 2 s check on a healthy boot: warn once it fails again.
+      const level = ++failedChecks > 1 ? "warn" : "info";
+      logger[level]({ error: result.error.split("\n")[0], check: hint, failedChecks }, "firestore_not_ready");
     },
   });
   const figures = sharedFigures(readOutboxFigures(db));
