@@ -36,6 +36,14 @@ describe("the runbook's callables: security events, acknowledge, requeue", () =>
     assert.doesNotMatch(JSON.stringify(events), /private words/);
   });
 
+  it("a member refused an admin-only call on its own account is not a security event", async () => {
+    const { code } = await outcome(() =>
+      callAs(fns.whatsappProxyRegenerateQr, { accountId: "acc-1" }, { uid: "alice" }),
+    );
+    assert.equal(code, "permission-denied");
+    assert.equal((await securityEvents.all(adminDb()).get()).size, 0);
+  });
+
   it("whatsappAdminAcknowledgeIncident: admins only; the incident keeps owner, who and when", async () => {
     await seedIncident(adminDb(), "account_down_acc-1_x", {
       type: "account_down",

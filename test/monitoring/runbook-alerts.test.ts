@@ -1,3 +1,4 @@
+import { Timestamp } from "firebase-admin/firestore";
 import assert from "node:assert/strict";
 import { paths } from "@wa-gateway/core";
 import { runDeliveryCheck, runWatchdog } from "@wa-gateway/core/longrun";
@@ -27,7 +28,8 @@ describe("the runbook's remaining alerts, on the emulator", function () {
   it("an account down 6 minutes opens exactly one account_down, which resolves when it reconnects", async () => {
     await accounts.write(adminDb(), "acc-qr").set({
       ...newAccountDocument({ createdBy: "t", now: new Date(T - 3_600_000), status: "needs_qr" }),
-      owner: { workerId: "w", epoch: 1, leaseUntil: new Date(T + 3_600_000) },
+      // As the worker leaves it: the lease given back with the needs_qr status.
+      owner: { workerId: "w", epoch: 1, leaseUntil: new Date(T - 6 * MIN), releasedAt: new Date(T - 6 * MIN) },
       lastDisconnect: { code: 401, at: new Date(T - 6 * MIN) },
     });
     await runWatchdog(watchdogDeps(adminDb()), T - 2 * MIN, T - 2 * MIN);
@@ -39,7 +41,10 @@ describe("the runbook's remaining alerts, on the emulator", function () {
       open.map((i) => [i.key, i.status]),
       [["acc-qr", "open"]],
     );
-    await accounts.doc(adminDb(), "acc-qr").update({ status: "connected" });
+    await accounts.doc(adminDb(), "acc-qr").update({
+      status: "connected",
+      owner: { workerId: "w", epoch: 2, leaseUntil: Timestamp.fromMillis(T + 3_600_000) },
+    });
     await runWatchdog(watchdogDeps(adminDb()), T + 2 * MIN, T + 2 * MIN);
     assert.deepEqual(
       (await incidentsOf("account_down")).map((i) => [i.key, i.status]),

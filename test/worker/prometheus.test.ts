@@ -81,8 +81,13 @@ describe("worker /metrics (Prometheus text format)", function () {
     const worker = await workers.start(network);
     await linkedAccount(network, "acc-7", ["alice"]);
     network.disconnect("acc-7", 599);
-    await eventually("reconnected", async () => worker.accounts.connectedCount() === 1);
-    const families = await scrape(worker.port);
+    // The close is handled after the disconnect call returns: wait for it to be counted, not only
+    // for a connected socket (which the one being closed still is for a moment).
+    const families = await eventually("the 599 counted and the account reconnected", async () => {
+      const scraped = await scrape(worker.port);
+      const counted = value(scraped.get("wa_account_disconnects_total"), { code: "other" }) === 1;
+      return counted && worker.accounts.connectedCount() === 1 ? scraped : undefined;
+    });
 
     const allowed: Record<string, RegExp> = {
       outcome: /^(sent|fenced|retry_scheduled|failed)$/,

@@ -44,18 +44,17 @@ export function accountDownState(
   const held = a.leaseUntilMs !== null && a.leaseUntilMs > nowMs;
   if (a.status === "connected" && held) return { down: false };
   const sinceDisconnect = a.lastDisconnectMs ?? a.createdMs;
+  // A person must scan: the worker gave the lease back on purpose (nobody holds a needs_qr account).
+  if (a.status === "needs_qr" || a.status === "pending_qr")
+    return { down: true, cause: "needs_qr", sinceMs: Math.min(sinceDisconnect, nowMs) };
+  if (a.cooldownUntilMs !== null && a.cooldownUntilMs > nowMs)
+    return { down: true, cause: "cooling_down", sinceMs: Math.min(sinceDisconnect, nowMs) };
   if (!held) {
     // A connected status under an expired lease is stale: nobody has held it since the lease ran out.
     const since = a.status === "connected" ? (a.leaseUntilMs ?? a.createdMs) : sinceDisconnect;
     return { down: true, cause: "no_holder", sinceMs: Math.min(since, nowMs) };
   }
-  const cause: DownCause =
-    a.cooldownUntilMs !== null && a.cooldownUntilMs > nowMs
-      ? "cooling_down"
-      : a.status === "needs_qr" || a.status === "pending_qr"
-        ? "needs_qr"
-        : "disconnected";
-  return { down: true, cause, sinceMs: Math.min(sinceDisconnect, nowMs) };
+  return { down: true, cause: "disconnected", sinceMs: Math.min(sinceDisconnect, nowMs) };
 }
 
 export function evaluateAccountsDown(

@@ -90,14 +90,15 @@ export function decideSend(
     count: inWindow ? rateLimit.count + 1 : 1,
     expireAt: new Date(windowStart.getTime() + 2 * windowMs),
   };
-  const refuse = (code: GatewayError["code"], message: string): SendDecision => ({
+  const refuse = (code: GatewayError["code"], message: string, refusal?: GatewayError["refusal"]): SendDecision => ({
     kind: "refused",
-    error: new GatewayError(code, message),
+    error: new GatewayError(code, message, refusal),
     rateLimit: counted,
   });
 
   if (!account) return refuse("not-found", `accountId: no account ${req.accountId}`);
-  if (!mayUseAccount(caller, account)) return refuse("permission-denied", "You may not use this account");
+  if (!mayUseAccount(caller, account))
+    return refuse("permission-denied", "You may not use this account", "cross_tenant");
   if (UNSENDABLE.has(account.status)) {
     return refuse("failed-precondition", `accountId: the account is ${account.status.replace("_", " ")}`);
   }

@@ -71,7 +71,7 @@ export async function handleClaimThread(
   return deps.store.update(threadId, (thread, account) => {
     // Permission first, and the same answer whether the thread is missing or not the caller's.
     if (!thread || !account || !mayUseAccount(caller, account))
-      throw new GatewayError("permission-denied", NOT_CLAIMABLE);
+      throw new GatewayError("permission-denied", NOT_CLAIMABLE, thread && account ? "cross_tenant" : "ordinary");
     const result = (ownerUid: string, coWriterUids: string[]): ThreadMembers => ({
       success: true,
       threadId,
@@ -101,11 +101,18 @@ export async function handleSetThreadMembers(
 ): Promise<ThreadMembers> {
   const req = parseRequest(setThreadMembersRequest, data);
   return deps.store.update(req.threadId, (current, account) => {
-    const thread = existing(current, req.threadId);
-    // An owner who left the account's members lost the thread with them (accountMembers.ts).
-    if (!caller.admin && (thread.ownerUid !== caller.uid || !account || !mayUseAccount(caller, account))) {
-      throw new GatewayError("permission-denied", "Only the thread's owner or an admin may change its members");
+    // Permission first, and one answer whether the thread is missing or not the caller's (no
+    // oracle of who wrote to an account). An owner who left the account's members lost the thread
+    // with them (accountMembers.ts).
+    if (!caller.admin && (current?.ownerUid !== caller.uid || !account || !mayUseAccount(caller, account))) {
+      const outsider = current && account && !mayUseAccount(caller, account);
+      throw new GatewayError(
+        "permission-denied",
+        "Only the thread's owner or an admin may change its members",
+        outsider ? "cross_tenant" : "ordinary",
+      );
     }
+    const thread = existing(current, req.threadId);
     if (!account) throw new GatewayError("failed-precondition", "threadId: the thread's account no longer exists");
     const ownerUid = req.ownerUid ?? thread.ownerUid;
     const named = [...(req.ownerUid ? [req.ownerUid] : []), ...(req.coWriterUids ?? [])];

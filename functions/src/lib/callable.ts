@@ -43,7 +43,7 @@ export function callableAdapter<R extends object>(
       };
       if (err instanceof GatewayError) {
         logger.info(event, { ...fields, outcome: err.code, reason: err.message });
-        if (err.code === "permission-denied")
+        if (err.refusal === "cross_tenant")
           await recordRefusedAccess(event, caller?.uid ?? null, request.data, err.message);
         throw new HttpsError(err.code, err.message);
       }

@@ -11,11 +11,11 @@ const idOf = (data: unknown, key: string): string | null => {
 };
 
 /**
- * A refused cross-tenant access: a callable answered permission-denied to a request naming a
- * thread or an account (the caller is not a member of that tenant). Logged as `security_event`
- * and stored in `wa_metrics/longrun/securityEvents`, where go-no-go counts it. A request naming
- * neither (an admin-only callable refusing a member) is not one. Never throws: recording must
- * not change the caller's answer.
+ * A refused cross-tenant access: a handler refused a caller who named an existing account, or a
+ * thread of one, that it is not a member of (GatewayError `refusal: "cross_tenant"`; an admin-only
+ * callable refusing a member, or a member refused a colleague's thread, is not one). Logged as
+ * `security_event` and stored in `wa_metrics/longrun/securityEvents`, where go-no-go counts it.
+ * Never throws: recording must not change the caller's answer.
  */
 export async function recordRefusedAccess(
   callable: string,

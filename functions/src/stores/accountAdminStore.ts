@@ -1,4 +1,4 @@
-import type { Firestore } from "firebase-admin/firestore";
+import { FieldValue, type Firestore } from "firebase-admin/firestore";
 import type { AccountStore } from "@wa-gateway/core/proxies";
 import { accounts, clearSession, underAccountLease } from "@wa-gateway/data";
 
@@ -25,7 +25,12 @@ export function firestoreAccountStore(db: Firestore): AccountStore {
       const holds = (account: { owner: { workerId: string; epoch: number } | null }) =>
         account.owner?.workerId === lease.workerId && account.owner.epoch === lease.epoch;
       const cleared = await clearSession(db, accountId, lease.epoch, holds);
-      await underAccountLease(db, accountId, holds, () => undefined, { owner: null });
+      // Given back as the worker gives a lease back: ended now, its epoch kept (core/leases.ts).
+      const released = {
+        "owner.leaseUntil": FieldValue.serverTimestamp(),
+        "owner.releasedAt": FieldValue.serverTimestamp(),
+      };
+      await underAccountLease(db, accountId, holds, () => undefined, released);
       return cleared;
     },
   };

@@ -50,6 +50,12 @@ describe("account down (one incident per account, whatever the cause)", () => {
     assert.match(unheld.reason, /no_holder.*worker is running/);
   });
 
+  it("an account that needs a QR is told to get one, though no worker holds it (the lease is given back on purpose)", () => {
+    const qr = one({ status: "needs_qr", leaseUntilMs: NOW - 6 * MIN, lastDisconnectMs: NOW - 6 * MIN });
+    assert.equal(qr.active, true);
+    assert.match(qr.reason, /needs_qr.*whatsappProxyRegenerateQr/);
+  });
+
   it("a connected account under a live lease, a logged-out or a removed one is not down", () => {
     assert.equal(one({}).active, false);
     assert.equal(one({ status: "logged_out", lastDisconnectMs: NOW - 60 * MIN }).active, false);

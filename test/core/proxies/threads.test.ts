@@ -147,6 +147,18 @@ describe("thread members", () => {
     assert.equal(err.code, "permission-denied");
   });
 
+  it("no existence oracle: a missing thread and another's thread get the same answer", async () => {
+    const request = { threadId: "t1", coWriterUids: [] };
+    const missing = await refusal(
+      handleSetThreadMembers(storeWith(undefined, ["alice"]).deps, member("carol"), request),
+    );
+    const notYours = await refusal(
+      handleSetThreadMembers(storeWith(owned(), ["alice"]).deps, member("carol"), request),
+    );
+    assert.equal(missing.code, "permission-denied");
+    assert.deepEqual([notYours.code, notYours.message], [missing.code, missing.message]);
+  });
+
   it("nobody outside the account can be made owner or co-writer, and nothing changes", async () => {
     const { deps, state } = storeWith(owned(), ["alice", "bob"]);
     const err = await refusal(

@@ -78,7 +78,7 @@ export function memoryInboundStore(db: MemoryDatabase): InboundStore {
         if (!msg || (msg.status !== "queued" && msg.status !== "sent")) return "unchanged";
         const lastError = `WhatsApp refused the message (code ${receipt.code ?? "unknown"})`;
         db.setMessage(data.threadId, requestId, { ...msg, status: "failed", updatedAt: now });
-        db.putOutbox(requestId, { ...data, status: "failed", lastError, updatedAt: now });
+        db.putOutbox(requestId, { ...data, status: "failed", lastError, failureKind: "permanent", updatedAt: now });
         return "advanced";
       }
       if (!msg) return "unknown";

@@ -80,7 +80,11 @@ export function inboundContract(world: StoreWorld): void {
       const refused = { messageId: "3EB0req-1", status: "failed" as const, code: 463 };
       assert.equal(await world.inbound().receipt("acc-1", refused), "advanced");
       const entry = (await world.outboxEntry("req-1"))!;
-      assert.deepEqual([entry.status, entry.lastError], ["failed", "WhatsApp refused the message (code 463)"]);
+      assert.deepEqual(
+        [entry.status, entry.lastError, entry.failureKind],
+        ["failed", "WhatsApp refused the message (code 463)", "permanent"],
+        "refused by WhatsApp: permanent, so a requeue leaves it unless told",
+      );
       assert.equal((await world.threadMessage("t1", "req-1"))!.status, "failed");
       assert.equal(await world.inbound().receipt("acc-1", refused), "unchanged");
     });

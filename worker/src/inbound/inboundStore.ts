@@ -112,7 +112,8 @@ export function inboundStore(db: Firestore): InboundStore {
       if (!entry || entry.data().accountId !== accountId) return "unknown";
       const msgRef = threadMessages.doc(db, entry.data().threadId, entry.id);
       if (receipt.status === "failed") {
-        // An ERROR ack: WhatsApp took the message, then refused it. Final, and not retried.
+        // An ERROR ack: WhatsApp took the message, then refused it. Final, not retried, and not
+        // requeued unless an operator insists (permanent).
         const lastError = `WhatsApp refused the message (code ${receipt.code ?? "unknown"})`;
         return optimisticUpdate(db, [msgRef, entry.ref], ([msg], nowMs): OptimisticDecision<ReceiptResult> => {
           const status = msg.data()?.status;
@@ -122,7 +123,7 @@ export function inboundStore(db: Firestore): InboundStore {
             result: "advanced",
             updates: [
               updateOf(msgRef, { status: "failed", updatedAt: at }),
-              updateOf(entry.ref, { status: "failed", lastError, updatedAt: at }),
+              updateOf(entry.ref, { status: "failed", lastError, failureKind: "permanent", updatedAt: at }),
             ],
           };
         });
