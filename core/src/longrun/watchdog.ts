@@ -141,15 +141,17 @@ export function evaluateAccounts(
 ): Evaluation[] {
   const out: Evaluation[] = [];
   // A deployment that never had an account is insufficient data, not an outage; one whose
-  // accounts were all removed or went down still alerts (expectedAccounts, default 1).
-  if (counts.ever > 0 && (counts.live > 0 || config.expectedAccounts > 0)) {
-    out.push({
-      type: "no_active_account",
-      key: GLOBAL_KEY,
-      active: counts.connected === 0,
-      reason: `${counts.connected} of ${counts.live} accounts connected (expected ${config.expectedAccounts})`,
-    });
-  }
+  // accounts were all removed or went down still alerts (expectedAccounts, default 1). Judged
+  // every run, so an incident left open when neither holds any more resolves.
+  const judged = counts.ever > 0 && (counts.live > 0 || config.expectedAccounts > 0);
+  out.push({
+    type: "no_active_account",
+    key: GLOBAL_KEY,
+    active: judged && counts.connected === 0,
+    reason: judged
+      ? `${counts.connected} of ${counts.live} accounts connected (expected ${config.expectedAccounts})`
+      : `no account ${counts.ever === 0 ? "was ever added" : "is expected"}: insufficient data`,
+  });
   for (const a of watched) {
     out.push({
       type: "logged_out",

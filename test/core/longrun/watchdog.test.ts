@@ -114,7 +114,22 @@ describe("watchdog checks", () => {
 
   it("a deployment that never had an account is insufficient data; one whose accounts all went away still alerts", () => {
     const noAccountYet = evaluateAccounts({ ever: 0, live: 0, connected: 0 }, [], DEFAULT_MONITORING_CONFIG, NOW);
-    assert.deepEqual(noAccountYet, [], "nothing evaluated before the first account exists");
+    // Not down: nothing opens before the first account exists, and an incident left open from
+    // before (an older version raised one on day one, or every account document was deleted) resolves.
+    assert.deepEqual(
+      noAccountYet.map((e) => `${e.type}/${e.active}`),
+      ["no_active_account/false"],
+    );
+    const noneExpected = evaluateAccounts(
+      { ever: 2, live: 0, connected: 0 },
+      [],
+      { ...DEFAULT_MONITORING_CONFIG, expectedAccounts: 0 },
+      NOW,
+    );
+    assert.deepEqual(
+      noneExpected.map((e) => `${e.type}/${e.active}`),
+      ["no_active_account/false"],
+    );
     const allRemoved = evaluateAccounts({ ever: 2, live: 0, connected: 0 }, [], DEFAULT_MONITORING_CONFIG, NOW);
     assert.deepEqual(
       allRemoved.map((e) => `${e.type}/${e.active}`),
