@@ -136,9 +136,13 @@ export function scratchApp(installedAs: "firebase" | "firebase13", tarball: stri
     ),
   );
   writeFileSync(join(dir, "package-lock.json"), JSON.stringify(lock, null, 2));
-  // The app's firebase as the repository resolved it (its lockfile was made with legacy-peer-deps);
-  // then the client as an app installs it, with npm's default peer checks.
+  // The app's firebase as the repository resolved it (its lockfile was made with legacy-peer-deps),
+  // then the client. npm 11.19's peer resolution at install asks the registry for each peer's
+  // packument, which an offline install cannot (it reports `Found: firebase@undefined`), so the
+  // peer range is checked after the install by `npm ls firebase`, which fails (ELSPROBLEMS) when
+  // the app's firebase does not satisfy the client's peer range.
   npm(dir, ["ci", "--legacy-peer-deps=true"]);
-  npm(dir, ["install", tarball, "--legacy-peer-deps=false"]);
+  npm(dir, ["install", tarball, "--legacy-peer-deps=true"]);
+  npm(dir, ["ls", "firebase"]);
   return { dir, firebase: firebaseVersion };
 }
