@@ -17,7 +17,12 @@ const ACCOUNTS = 20;
 const THREADS_PER_ACCOUNT = 5;
 const MESSAGES = Number(process.env.CHAOS_MESSAGES ?? 2000);
 const KILL_EVERY_MS: [number, number] = process.env.CHAOS_NO_KILL ? [1e9, 1e9] : [4000, 7000];
-const BOUND_MS = 240_000;
+/** Workers are killed for this long (or until every message is sent)... */
+const KILL_WINDOW_MS = 120_000;
+/** ...then the survivors get this long, undisturbed, to finish what is left. On a loaded
+ * two-core machine the chaos window may end with hundreds still queued; the guarantee under test
+ * is that none is lost, not how fast they go (throughput is the benchmark's business). */
+const DRAIN_BOUND_MS = 300_000;
 
 /** Each linked account receives a message this often, while workers are killed around it. */
 const INBOUND_EVERY_MS = 1000;
@@ -33,7 +38,7 @@ const FINISH_FAULT_RATE = 0.2;
  */
 describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every few seconds", function () {
   auditDocumentsAfterEach(adminDb);
-  this.timeout(BOUND_MS + 60_000);
+  this.timeout(KILL_WINDOW_MS + DRAIN_BOUND_MS + 90_000);
   const dir = mkdtempSync(join(tmpdir(), "wa-chaos-"));
   const recordFile = join(dir, "deliveries.jsonl");
   const faultFile = join(dir, "finish-faults.log");
@@ -134,14 +139,19 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
     let sent = 0;
     let nextKill = started + KILL_EVERY_MS[0];
     let lastReport = started;
-    while (Date.now() - started < BOUND_MS) {
+    let killsStoppedAt: number | undefined;
+    while (Date.now() - started < KILL_WINDOW_MS + DRAIN_BOUND_MS) {
       sent = (await db.collection("outbox").where("status", "==", "sent").count().get()).data().count;
       if (sent === MESSAGES) break;
       if (Date.now() - lastReport > 10_000) {
         lastReport = Date.now();
         console.log(`      chaos: ${sent} sent after ${((Date.now() - started) / 1000).toFixed(0)} s, ${kills} kills`);
       }
-      if (Date.now() >= nextKill) {
+      if (killsStoppedAt === undefined && Date.now() - started >= KILL_WINDOW_MS) {
+        killsStoppedAt = Date.now();
+        console.log(`      chaos: kills stop after ${kills}; ${MESSAGES - sent} left to drain`);
+      }
+      if (killsStoppedAt === undefined && Date.now() >= nextKill) {
         const slot = Math.floor(Math.random() * WORKERS);
         killedAt.set(slots[slot]!.pid!, Date.now());
         slots[slot]!.kill("SIGKILL");
