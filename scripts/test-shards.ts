@@ -1,0 +1,136 @@
+import { existsSync, globSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startChild, stopAllChildren } from "./lib/children";
+import { dealFiles } from "./lib/testShards";
+import { REPO_ROOT } from "./lib/project";
+
+/**
+ * `tsx scripts/test-shards.ts [--shards N] [--record] <glob...> [--ignore <glob>]...`: runs the matching
+ * mocha files in N processes at once, each with its own Firestore emulator (so no suite sees
+ * another's documents), and prints each shard's whole output when it ends, never interleaved.
+ *
+ * Most suites wait on emulators, leases and sockets rather than compute, so two shards on two
+ * cores take a little over half the time of one. Files are dealt by their last measured duration
+ * (test/support/suiteDurations.json), heaviest first, each to the shard with least so far;
+ * `--record` rewrites that file from this run (`npm run test:durations`).
+ */
+
+const DEFAULT_SHARDS = 2;
+/** Weight of a suite with no measured duration yet: about an average one. */
+const UNMEASURED_MS = 5_000;
+const DURATIONS_FILE = join(REPO_ROOT, "test", "support", "suiteDurations.json");
+
+interface Options {
+  shards: number;
+  record: boolean;
+  files: string[];
+}
+
+function parseArgs(argv: string[]): Options {
+  let shards = DEFAULT_SHARDS;
+  let record = false;
+  const patterns: string[] = [];
+  const ignores: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--shards") shards = Number(argv[++i]);
+    else if (arg === "--record") record = true;
+    else if (arg === "--ignore") ignores.push(argv[++i] ?? "");
+    else patterns.push(arg);
+  }
+  if (!Number.isInteger(shards) || shards < 1) throw new Error("--shards takes a whole number of at least 1");
+  if (patterns.length === 0)
+    throw new Error("usage: tsx scripts/test-shards.ts [--shards N] <glob...> [--ignore <glob>]...");
+  const files = [...new Set(patterns.flatMap((p) => globSync(p, { cwd: REPO_ROOT, exclude: ignores })))].sort();
+  if (files.length === 0) throw new Error(`no test file matches ${patterns.join(" ")}`);
+  return { shards, record, files };
+}
+
+function measuredDurations(): Record<string, number> {
+  return existsSync(DURATIONS_FILE) ? JSON.parse(readFileSync(DURATIONS_FILE, "utf8")) : {};
+}
+
+/** Sums what test/support/durationReporter.ts wrote, per file, rounded to 100 ms. */
+function recordDurations(out: string[]): void {
+  const totals: Record<string, number> = {};
+  for (const file of out.filter(existsSync)) {
+    for (const line of readFileSync(file, "utf8").split("\n").filter(Boolean)) {
+      const { file: suite, ms } = JSON.parse(line) as { file: string; ms: number };
+      totals[suite] = (totals[suite] ?? 0) + ms;
+    }
+  }
+  const sorted = Object.fromEntries(
+    Object.entries(totals)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([f, ms]) => [f, Math.round(ms / 100) * 100]),
+  );
+  writeFileSync(DURATIONS_FILE, `${JSON.stringify(sorted, null, 2)}\n`);
+  console.log(`durations of ${Object.keys(sorted).length} files written to ${DURATIONS_FILE}`);
+}
+
+async function runShard(
+  index: number,
+  files: string[],
+  durationsOut: string,
+): Promise<{ code: number; output: string; ms: number }> {
+  const started = Date.now();
+  const lines: string[] = [];
+  const child = startChild(
+    `shard ${index + 1}`,
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "scripts", "with-emulator.ts"), "--", "mocha", ...files],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SUITE_DURATIONS_OUT: durationsOut },
+      onOutput: (line) => lines.push(line),
+    },
+  );
+  await new Promise<void>((resolve) => {
+    if (child.exited()) resolve();
+    else child.process.once("exit", () => resolve());
+  });
+  const exit = child.exited();
+  return { code: exit?.code ?? 1, output: lines.join("\n"), ms: Date.now() - started };
+}
+
+async function main(): Promise<number> {
+  const { shards, record, files } = parseArgs(process.argv.slice(2));
+  const measured = measuredDurations();
+  const deals = dealFiles(files, shards, (file) => measured[file] ?? UNMEASURED_MS);
+  const scratch = mkdtempSync(join(tmpdir(), "wa-shards-"));
+  const durationsOut = deals.map((_, i) => join(scratch, `shard-${i + 1}.jsonl`));
+  const stop = () => void stopAllChildren().then(() => process.exit(130));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  console.log(`${files.length} test files in ${deals.length} shards, each with its own Firestore emulator`);
+  const results = await Promise.all(
+    deals.map((shardFiles, i) =>
+      runShard(i, shardFiles, durationsOut[i]!).then((result) => {
+        console.log(
+          `\n===== shard ${i + 1} of ${deals.length}: ${shardFiles.length} files, ${(result.ms / 1000).toFixed(0)} s, exit ${result.code}`,
+        );
+        console.log(result.output);
+        return result;
+      }),
+    ),
+  );
+  const failed = results.filter((r) => r.code !== 0).length;
+  if (record && failed === 0) recordDurations(durationsOut);
+  rmSync(scratch, { recursive: true, force: true });
+  const count = (word: string) =>
+    results.reduce((sum, r) => sum + Number(new RegExp(`(\\d+) ${word}`).exec(r.output)?.[1] ?? 0), 0);
+  console.log(
+    `\n${count("passing")} passing, ${count("failing")} failing, ${count("pending")} pending: ` +
+      (failed === 0 ? "all shards passed" : `${failed} of ${deals.length} shards failed`),
+  );
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error((err as Error).message);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,22 @@
+import assert from "node:assert/strict";
+import { dealFiles } from "../../scripts/lib/testShards";
+
+describe("dealing test files to shards", () => {
+  const durations: Record<string, number> = { "a.ts": 90, "b.ts": 60, "c.ts": 50, "d.ts": 40, "e.ts": 10 };
+  const durationOf = (file: string) => durations[file]!;
+
+  it("deals every file exactly once", () => {
+    const deals = dealFiles(Object.keys(durations), 2, durationOf);
+    assert.deepEqual(deals.flat().sort(), Object.keys(durations).sort());
+  });
+
+  it("balances the shards by duration, heaviest first", () => {
+    const deals = dealFiles(Object.keys(durations), 2, durationOf);
+    const totals = deals.map((files) => files.reduce((sum, f) => sum + durationOf(f), 0));
+    assert.deepEqual(totals.sort(), [120, 130]);
+  });
+
+  it("makes no empty shard when there are fewer files than shards", () => {
+    assert.deepEqual(dealFiles(["a.ts"], 3, durationOf), [["a.ts"]]);
+  });
+});
