@@ -18,6 +18,9 @@ const sentEntry = (requestId: string) =>
   );
 const message = async (threadId: string, id: string) =>
   (await adminDb().doc(paths.threadMessage(threadId, id)).get()).data();
+/** Every thread message stored under WhatsApp id `id`. */
+const storedUnder = async (id: string) =>
+  (await adminDb().collectionGroup("messages").where("providerMessageId", "==", id).get()).docs;
 
 /**
  * The worker on the real Baileys socket (WA_TRANSPORT=baileys, its default), against the fake
@@ -259,6 +262,75 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     await eventually("the disconnect recorded", async () => (await account()).lastDisconnect?.code === 500);
     await eventually("connected again", async () => (await account()).status === "connected", 20_000);
     assert.equal(edge.linkedDevices(ACCOUNT_PHONE), 1);
+  });
+
+  it("what a contact sends during a 500 blip arrives offline after the reconnect and is stored once each", async () => {
+    await startWorker();
+    await linkByQr();
+    edge.streamError(ACCOUNT_PHONE, 500);
+    await eventually("the socket gone", () => !edge.online(ACCOUNT_PHONE));
+    const bob = await edge.addContact("4915100000002", "Bob");
+    const ids: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      ids.push(await edge.sendFromContact(i % 2 ? alice : bob, ACCOUNT_PHONE, `while down ${i}`, { addressing: "pn" }));
+    }
+    await eventually("connected again", async () => (await account()).status === "connected", 20_000);
+    for (const [i, id] of ids.entries()) {
+      const stored = await eventually(`message ${i + 1} stored`, async () => {
+        const docs = await storedUnder(id);
+        return docs.length > 0 ? docs : undefined;
+      });
+      assert.deepEqual(
+        stored.map((d) => d.get("text")),
+        [`while down ${i + 1}`],
+        "stored exactly once",
+      );
+    }
+    assert.ok(edge.offlineDelivered >= 1, "WhatsApp delivered them as offline messages");
+    assert.equal(edge.heldFor(ACCOUNT_PHONE), 0, "and the worker receipted every one");
+  });
+
+  it("what a contact sends while a SIGKILLed worker's lease runs out is stored once each by the worker that takes over", async () => {
+    const killed = spawnWorker("baileys-killed", {
+      WA_WEBSOCKET_URL: edge.url,
+      WA_TRANSPORT: "baileys",
+      ACCOUNT_LEASE_SEC: "6",
+      OUTBOX_SWEEP_SEC: "1",
+      SEND_PACING: "off",
+      HEARTBEATS: "off",
+    });
+    const ids: string[] = [];
+    try {
+      await linkByQr();
+      killed.kill("SIGKILL");
+      await exited(killed);
+      await eventually("the socket gone", () => !edge.online(ACCOUNT_PHONE));
+      for (let i = 1; i <= 5; i++) ids.push(await edge.sendFromContact(alice, ACCOUNT_PHONE, `after the kill ${i}`));
+    } finally {
+      killed.kill("SIGKILL");
+    }
+    await startWorker();
+    await eventually(
+      "taken over and connected",
+      async () => {
+        const a = await account();
+        return a.status === "connected" && a.owner?.workerId !== "baileys-killed";
+      },
+      30_000,
+    );
+    for (const [i, id] of ids.entries()) {
+      const stored = await eventually(`message ${i + 1} stored`, async () => {
+        const docs = await storedUnder(id);
+        return docs.length > 0 ? docs : undefined;
+      });
+      assert.deepEqual(
+        stored.map((d) => d.get("text")),
+        [`after the kill ${i + 1}`],
+        "stored exactly once",
+      );
+    }
+    assert.equal(edge.offlineDelivered, 5, "all five came as offline messages");
+    assert.equal(edge.heldFor(ACCOUNT_PHONE), 0);
   });
 
   it("440 (another socket took the session) while the lease is ours: backs off and comes back", async () => {

@@ -152,6 +152,13 @@ export class BaileysTransport implements Transport {
       logger: baileysLog,
       markOnlineOnConnect: false,
       syncFullHistory: false,
+      // The gateway imports no message history, but keeps the phone's bootstrap (and push names):
+      // it carries the LID ↔ phone number mappings Baileys needs. With RECENT off, Baileys goes
+      // online as soon as WhatsApp has delivered what it held (`<ib><offline>`) instead of
+      // holding every event up to 20 s on a first login while it waits for a history notification.
+      shouldSyncHistoryMessage: ({ syncType }) =>
+        syncType === B.proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP ||
+        syncType === B.proto.HistorySync.HistorySyncType.PUSH_NAME,
       msgRetryCounterCache: this.retryCounterOf(accountId),
       // A contact's phone that could not decrypt one of our sends asks for it again: re-encrypt
       // the exact text, read from its outbox entry (so a restarted worker still has it).
@@ -215,10 +222,13 @@ export class BaileysTransport implements Transport {
       } else if (status === Status.DELIVERY_ACK) handlers.receipt({ messageId: key.id, status: "delivered" });
       else if (status >= Status.READ) handlers.receipt({ messageId: key.id, status: "read" });
     };
-    ev.on("messages.upsert", ({ messages, type }) => {
+    // `notify` is what arrives live; `append` is what WhatsApp held while no socket was up (the
+    // `offline` stanzas after a login: Baileys has receipted them already, so they are stored like
+    // live ones) and the echo of our own sends. History sync never comes here (it is
+    // `messaging-history.set`, and we ask for none).
+    ev.on("messages.upsert", ({ messages }) => {
       for (const message of messages) {
         if (message.key.fromMe) ownStatus(message.key, message.status, message.messageStubParameters);
-        if (type !== "notify") continue;
         const inbound = this.inboundOf(B, message);
         if (inbound) handlers.message(inbound);
       }
