@@ -47,6 +47,8 @@ interface LinkedAccount {
   accountKey: { private: Uint8Array; public: Uint8Array };
   nextDevice: number;
   devices: Map<number, DeviceState>;
+  /** The phone itself (device 0): its Signal keys, once it has written from itself. */
+  phone?: SignalParty;
 }
 
 export interface ContactMessage {
@@ -334,7 +336,8 @@ export class FakeWhatsApp {
   async sendFromContact(
     contact: FakeContact,
     accountPhone: string,
-    text: string,
+    /** The text, or any message (an image, a reaction, an edit, ...) as the contact's phone builds it. */
+    text: string | Proto.IMessage,
     /** "lid": from the LID, with the phone number alongside; "lid-only": the number hidden; "pn": from the number. */
     options: { addressing?: "lid" | "lid-only" | "pn"; id?: string } = {},
   ): Promise<string> {
@@ -344,6 +347,13 @@ export class FakeWhatsApp {
     const addressing = options.addressing ?? "lid";
     // The contact's phone stamps the message when it is sent, not when it is delivered.
     const t = `${Math.floor(Date.now() / 1000)}`;
+    const content: Proto.IMessage = typeof text === "string" ? { conversation: text } : text;
+    // The stanza's type, as WhatsApp sets it from the content.
+    const stanzaType = content.reactionMessage
+      ? "reaction"
+      : content.conversation || content.extendedTextMessage || content.protocolMessage || content.editedMessage
+        ? "text"
+        : "media";
     for (const [device, state] of account.devices) {
       if (!state.bundle) continue;
       const address = `${account.lid}:${device}@lid`;
@@ -353,7 +363,7 @@ export class FakeWhatsApp {
       }
       const { type, ciphertext } = await contact.party.repository.encryptMessage({
         jid: address,
-        data: B.encodeWAMessage({ conversation: text }),
+        data: B.encodeWAMessage(content),
       });
       const from: Record<string, string> =
         addressing === "lid"
@@ -363,7 +373,46 @@ export class FakeWhatsApp {
             : { from: contact.pnJid, sender_lid: contact.lidJid };
       this.deliver(account.user, device, {
         tag: "message",
-        attrs: { ...from, id, type: "text", t, notify: contact.name },
+        attrs: { ...from, id, type: stanzaType, t, notify: contact.name },
+        content: [{ tag: "enc", attrs: { v: "2", type }, content: ciphertext }],
+      });
+    }
+    return id;
+  }
+
+  /**
+   * Staff type a message to `contact` on the account's phone itself: the phone sends it to the
+   * contact and a copy to each linked device, as WhatsApp does (a `deviceSentMessage` from the
+   * phone's device 0, `recipient` the contact's LID and `peer_recipient_pn` its number).
+   */
+  async typeOnPhone(accountPhone: string, contact: FakeContact, text: string): Promise<string> {
+    const account = this.accounts.get(accountPhone);
+    if (!account) throw new Error(`no linked account ${accountPhone}`);
+    account.phone ??= await signalParty();
+    const id = `3EB0${randomBytes(8).toString("hex").toUpperCase()}`;
+    const t = `${Math.floor(Date.now() / 1000)}`;
+    for (const [device, state] of account.devices) {
+      if (!state.bundle) continue;
+      const address = `${account.lid}:${device}@lid`;
+      if (!(await account.phone.repository.validateSession(address)).exists) {
+        await account.phone.repository.injectE2ESession({ jid: address, session: sessionOf(state.bundle) });
+      }
+      const { type, ciphertext } = await account.phone.repository.encryptMessage({
+        jid: address,
+        data: B.encodeWAMessage({
+          deviceSentMessage: { destinationJid: contact.lidJid, message: { conversation: text } },
+        }),
+      });
+      this.deliver(account.user, device, {
+        tag: "message",
+        attrs: {
+          from: `${account.lid}:0@lid`,
+          recipient: contact.lidJid,
+          peer_recipient_pn: contact.pnJid,
+          id,
+          type: "text",
+          t,
+        },
         content: [{ tag: "enc", attrs: { v: "2", type }, content: ciphertext }],
       });
     }
