@@ -338,6 +338,30 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.equal(edge.heldFor(ACCOUNT_PHONE), 0);
   });
 
+  it("an offline message older than the thread's last one takes its place by time and leaves the preview alone", async () => {
+    await startWorker();
+    await linkByQr();
+    const { requestId } = await send("m-1", "we will call you");
+    await sentEntry(requestId);
+    edge.streamError(ACCOUNT_PHONE, 500);
+    await eventually("the socket gone", () => !edge.online(ACCOUNT_PHONE));
+    // Written a minute ago on a phone that was offline itself, delivered while the worker is down.
+    const lateId = await edge.sendFromContact(alice, ACCOUNT_PHONE, "written before your reply", {
+      addressing: "pn",
+      sentAt: Date.now() - 60_000,
+    });
+    const [late] = await eventually("the late message stored", async () => {
+      const docs = await storedUnder(lateId);
+      return docs.length > 0 ? docs : undefined;
+    });
+    assert.equal(late!.ref.parent.parent!.id, "thread-1");
+    const thread = (await adminDb().doc(paths.thread("thread-1")).get()).data()!;
+    assert.equal(thread.lastMessagePreview, "we will call you", "the preview did not move back");
+    const reply = (await message("thread-1", requestId))!;
+    assert.equal(thread.lastMessageAt.toMillis(), reply.createdAt.toMillis());
+    assert.ok(late!.get("createdAt").toMillis() < reply.createdAt.toMillis(), "ordered before the reply");
+  });
+
   it("two contacts who send the same message id both have their message stored", async () => {
     await startWorker();
     await linkByQr();

@@ -339,14 +339,15 @@ export class FakeWhatsApp {
     /** The text, or any message (an image, a reaction, an edit, ...) as the contact's phone builds it. */
     text: string | Proto.IMessage,
     /** "lid": from the LID, with the phone number alongside; "lid-only": the number hidden; "pn": from the number. */
-    options: { addressing?: "lid" | "lid-only" | "pn"; id?: string } = {},
+    /** `sentAt` (ms): when the contact's phone sent it, if not now (a phone offline for a while sends late). */
+    options: { addressing?: "lid" | "lid-only" | "pn"; id?: string; sentAt?: number } = {},
   ): Promise<string> {
     const account = this.accounts.get(accountPhone);
     if (!account) throw new Error(`no linked account ${accountPhone}`);
     const id = options.id ?? `3EB0${randomBytes(8).toString("hex").toUpperCase()}`;
     const addressing = options.addressing ?? "lid";
     // The contact's phone stamps the message when it is sent, not when it is delivered.
-    const t = `${Math.floor(Date.now() / 1000)}`;
+    const t = `${Math.floor((options.sentAt ?? Date.now()) / 1000)}`;
     const content: Proto.IMessage = typeof text === "string" ? { conversation: text } : text;
     // The stanza's type, as WhatsApp sets it from the content.
     const stanzaType = content.reactionMessage
