@@ -55,11 +55,11 @@ export const inboundPending = {
   kind: pendingKind,
   doc: (db: Firestore, pendingId: string) => pendingKind.ref(db, paths.inboundPending(pendingId)),
   write: (db: Firestore, pendingId: string) => pendingKind.writeRef(db, paths.inboundPending(pendingId)),
-  /** What waits for the message `targetId` of the thread. */
-  forTarget: (db: Firestore, threadId: string, targetId: string) =>
+  /** What waits for a message of the account with WhatsApp id `targetId` (in any of its threads). */
+  forTarget: (db: Firestore, accountId: string, targetId: string) =>
     pendingKind
       .query(db, collections.inboundPending)
-      .where("threadId", "==", threadId)
+      .where("accountId", "==", accountId)
       .where("targetId", "==", targetId),
 };
 

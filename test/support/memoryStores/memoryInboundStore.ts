@@ -14,13 +14,16 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
   const versioned = <T>(data: T | undefined) => (data === undefined ? undefined : { data, version: data });
   const messageKey = (threadId: string, docId: string) => `${threadId}/${docId}`;
   return {
-    async begin(accountId, jids, usualThreadId, oldMarkerId) {
+    async begin(accountId, jids, usualThreadId, oldMarkerId, pendingFor) {
       await roundTrip();
       return {
         nowMs: db.now().toMillis(),
         peers: jids.map((jid) => db.threadPeers.get(peerKey(accountId, jid))),
         usual: versioned(db.threads.get(usualThreadId)),
         oldMarker: oldMarkerId ? db.inboundDedupe.get(oldMarkerId) : undefined,
+        pending: [...db.inboundPending]
+          .filter(([, p]) => pendingFor !== null && p.accountId === accountId && p.targetId === pendingFor)
+          .map(([id, data]) => ({ id, data })),
       };
     },
     async thread(threadId) {
@@ -43,12 +46,6 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
           return { docId, data, version: data };
       }
       return undefined;
-    },
-    async pending(threadId, targetId) {
-      await roundTrip();
-      return [...db.inboundPending]
-        .filter(([, p]) => p.threadId === threadId && p.targetId === targetId)
-        .map(([id, data]) => ({ id, data }));
     },
     async commit(writes) {
       await roundTrip();

@@ -52,17 +52,23 @@ export type InboundWrite =
  * (inboundStore.ts) or memory (test/support/memoryStores): the decisions are all here, once.
  */
 export interface InboundDb {
-  /** An attempt's first round trip, and Firestore's time of it. */
+  /**
+   * An attempt's first round trip (its reads at once), and Firestore's time of it: the contact's
+   * peer records, the thread at the usual id, the old-key marker, and the changes of this
+   * account kept aside for a message with id `pendingFor` (whichever thread).
+   */
   begin(
     accountId: string,
     jids: string[],
     usualThreadId: string,
     oldMarkerId: string | null,
+    pendingFor: string | null,
   ): Promise<{
     nowMs: number;
     peers: (ThreadPeerDocument | undefined)[];
     usual: Versioned<ThreadDocument> | undefined;
     oldMarker: InboundDedupeDocument | undefined;
+    pending: { id: string; data: InboundPendingDocument }[];
   }>;
   thread(threadId: string): Promise<Versioned<ThreadDocument> | undefined>;
   marker(markerId: string): Promise<InboundDedupeDocument | undefined>;
@@ -72,8 +78,6 @@ export interface InboundDb {
     threadId: string,
     providerMessageId: string,
   ): Promise<(Versioned<ThreadMessageDocument> & { docId: string }) | undefined>;
-  /** Changes kept aside for the message `targetId` of this thread. */
-  pending(threadId: string, targetId: string): Promise<{ id: string; data: InboundPendingDocument }[]>;
   /** All or nothing; "conflict" when a created document exists or an updated one changed since read. */
   commit(writes: InboundWrite[]): Promise<"committed" | "conflict">;
 }
@@ -133,6 +137,7 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
       altJid ? [peerJid, altJid] : [peerJid],
       usualId,
       fromMe ? null : inboundDedupeId(accountId, message.messageId),
+      message.change ? null : message.messageId,
     );
     const [byPeer, byAlt] = start.peers;
     const known = byPeer ?? byAlt;
@@ -148,8 +153,8 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
       throw new Error(`inbound for account ${accountId}: thread ${threadId} belongs to another account or peer`);
     }
     const sender = fromMe ? "me" : "contact";
+    // The marker is created with the message: a replay's commit conflicts, and then finds it.
     const markerId = inboundMessageKeyId(accountId, threadId, sender, message.messageId);
-    if (await db.marker(markerId)) return "duplicate";
     // A marker of the old key (account and message id) is this message only if it is in this thread.
     if (start.oldMarker && start.oldMarker.threadId === threadId) return "duplicate";
     // The echo of one of the gateway's own sends (or one already stored) is no new message.
@@ -235,8 +240,8 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
       let fields: MessageFields = { text: message.text, reactions: {}, editedAt: null, deleted: false };
       const direction = fromMe ? "out" : "in";
       // What arrived before this message, for it: applied in the order they were made.
-      const pending = (await db.pending(threadId, message.messageId))
-        .filter((p) => p.data.targetDirection === direction)
+      const pending = start.pending
+        .filter((p) => p.data.threadId === threadId && p.data.targetDirection === direction)
         .sort((a, b) => a.data.at.toMillis() - b.data.at.toMillis());
       for (const p of pending) {
         fields = applyChange(fields, p.data.change, p.data.by, Timestamp.fromMillis(p.data.at.toMillis()));
@@ -292,6 +297,7 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
       result = "stored";
     }
     if ((await db.commit(writes)) === "committed") return result;
+    if (await db.marker(markerId)) return "duplicate";
     if (attempt >= MAX_CONFLICTS) throw new Error(`inbound for account ${accountId}: ${attempt} conflicting commits`);
   }
 }

@@ -41,15 +41,24 @@ function firestoreInboundDb(db: Firestore): InboundDb {
     return data === undefined ? undefined : { data, version: snap.updateTime };
   };
   return {
-    async begin(accountId, jids, usualThreadId, oldMarkerId) {
-      const [usual, ...rest] = await readTogether(db, [
-        threads.doc(db, usualThreadId),
-        ...jids.map((jid) => threadPeers.doc(db, accountId, jid)),
-        ...(oldMarkerId ? [inboundDedupe.byId(db, oldMarkerId)] : []),
+    async begin(accountId, jids, usualThreadId, oldMarkerId, pendingFor) {
+      const [[usual, ...rest], pending] = await Promise.all([
+        readTogether(db, [
+          threads.doc(db, usualThreadId),
+          ...jids.map((jid) => threadPeers.doc(db, accountId, jid)),
+          ...(oldMarkerId ? [inboundDedupe.byId(db, oldMarkerId)] : []),
+        ]),
+        pendingFor ? inboundPending.forTarget(db, accountId, pendingFor).get() : undefined,
       ]);
       const peers = rest.slice(0, jids.length).map((snap) => snap.data() as never);
       const oldMarker = oldMarkerId ? (rest[jids.length]!.data() as never) : undefined;
-      return { nowMs: usual!.readTime.toMillis(), peers, usual: versioned(usual!), oldMarker };
+      return {
+        nowMs: usual!.readTime.toMillis(),
+        peers,
+        usual: versioned(usual!),
+        oldMarker,
+        pending: pending?.docs.map((d) => ({ id: d.id, data: d.data() })) ?? [],
+      };
     },
     async thread(threadId) {
       return versioned(await threads.doc(db, threadId).get());
@@ -63,12 +72,6 @@ function firestoreInboundDb(db: Firestore): InboundDb {
     async outbound(threadId, providerMessageId) {
       const [doc] = (await threadMessages.outboundUnder(db, threadId, providerMessageId).limit(1).get()).docs;
       return doc && { docId: doc.id, data: doc.data(), version: doc.updateTime };
-    },
-    async pending(threadId, targetId) {
-      return (await inboundPending.forTarget(db, threadId, targetId).get()).docs.map((d) => ({
-        id: d.id,
-        data: d.data(),
-      }));
     },
     async commit(writes) {
       const batch = db.batch();

@@ -301,7 +301,7 @@ export class BaileysTransport implements Transport {
           .then(() => this.inboundOf(B, socket, accountId, message))
           .then(
             (m) => m && handlers.message(m),
-            (err: Error) => logger.warn({ messageId: message.key.id, err: err.message }, "inbound_unreadable"),
+            (err: Error) => logger.error({ messageId: message.key.id, err: err.message }, "inbound_unreadable"),
           );
       }
     });
@@ -339,7 +339,11 @@ export class BaileysTransport implements Transport {
     let lid: string | undefined;
     if (B.isLidUser(key.remoteJid)) {
       lid = key.remoteJid;
-      pn = alt && B.isPnUser(alt) ? alt : ((await socket.signalRepository.lidMapping.getPNForLID(lid)) ?? undefined);
+      // A mapping that cannot be read now (session store down) leaves the LID: never lose the message for it.
+      pn =
+        alt && B.isPnUser(alt)
+          ? alt
+          : ((await socket.signalRepository.lidMapping.getPNForLID(lid).catch(() => null)) ?? undefined);
     } else {
       pn = key.remoteJid;
       lid = alt && B.isLidUser(alt) ? alt : undefined;
