@@ -45,14 +45,25 @@ export function connectGateway(
 
 export type MessageStatus = "queued" | "sent" | "delivered" | "read" | "failed";
 
+export type MessageKind =
+  "text" | "image" | "video" | "audio" | "voice" | "document" | "sticker" | "location" | "contact" | "poll" | "unknown";
+
 export interface ThreadMessage {
   id: string;
   direction: "in" | "out";
+  /** The text, or a media message's caption (or a name: document, location, contact, poll). */
   text: string;
+  kind: MessageKind;
   status: MessageStatus;
   /** Outbound: the request it was sent with. */
   requestId: string | null;
+  /** Outbound through the gateway: who sent it; inbound, or typed on the account's phone: null. */
   senderUid: string | null;
+  /** Reacting party (the contact's JID, or "me") to emoji. */
+  reactions: Record<string, string>;
+  editedAt: Date | null;
+  /** Deleted for everyone by its sender: `text` is "". */
+  deleted: boolean;
   createdAt: Date | null;
 }
 
@@ -111,9 +122,13 @@ export function watchThreadMessages(
               id: d.id,
               direction: m.direction,
               text: m.text,
+              kind: m.kind,
               status: m.status,
               requestId: m.requestId,
               senderUid: m.senderUid,
+              reactions: m.reactions,
+              editedAt: m.editedAt?.toDate() ?? null,
+              deleted: m.deleted,
               createdAt: m.createdAt.toDate(),
             };
           }),

@@ -82,9 +82,22 @@ export function encodeIdSegment(raw: string): string {
   return out.length > MAX_ENCODED_ID ? `~${sha256Hex(raw)}` : out;
 }
 
-/** `inboundDedupe/{accountId}__{messageId}`: one per inbound message per account. */
+/** `inboundDedupe/{accountId}__{messageId}`: the key of markers written before the chat and sender were part of it. */
 export function inboundDedupeId(accountId: string, messageId: string): string {
   return `${encodeIdSegment(accountId)}__${encodeIdSegment(messageId)}`;
+}
+
+/**
+ * `inboundDedupe/{accountId}__{threadId}__{sender}__{messageId}`: one per WhatsApp message, which
+ * its chat (the account's thread with the contact), its sender and its id identify.
+ */
+export function inboundMessageKeyId(
+  accountId: string,
+  threadId: string,
+  sender: "contact" | "me",
+  messageId: string,
+): string {
+  return `${encodeIdSegment(accountId)}__${encodeIdSegment(threadId)}__${sender}__${encodeIdSegment(messageId)}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { inboundDedupeId, sessionKeyDocId, threadPeerId } from "./ids";
+import { inboundDedupeId, inboundMessageKeyId, sessionKeyDocId, threadPeerId } from "./ids";
 
 /**
  * Every Firestore path the system uses, built in one place. Segments are checked so a
@@ -18,6 +18,7 @@ export const collections = {
   accounts: "accounts",
   waSessions: "waSessions",
   inboundDedupe: "inboundDedupe",
+  inboundPending: "inboundPending",
   rateLimits: "rateLimits",
   threadPeers: "threadPeers",
   claimAttempts: "claimAttempts",
@@ -38,8 +39,12 @@ export const paths = {
   waSessionKeys: (accountId: string) => `${paths.waSession(accountId)}/keys`,
   waSessionKey: (accountId: string, type: string, id: string) =>
     `${paths.waSessionKeys(accountId)}/${sessionKeyDocId(type, id)}`,
+  /** The marker's old key (account and message id), still read until its TTL ends it. */
   inboundDedupe: (accountId: string, messageId: string) =>
     `${collections.inboundDedupe}/${inboundDedupeId(accountId, messageId)}`,
+  inboundMessageKey: (accountId: string, threadId: string, sender: "contact" | "me", messageId: string) =>
+    `${collections.inboundDedupe}/${inboundMessageKeyId(accountId, threadId, sender, messageId)}`,
+  inboundPending: (pendingId: string) => `${collections.inboundPending}/${segment(pendingId, "pendingId")}`,
   threadPeer: (accountId: string, peerJid: string) => `${collections.threadPeers}/${threadPeerId(accountId, peerJid)}`,
   claimAttempt: (attemptId: string) => `${collections.claimAttempts}/${segment(attemptId, "attemptId")}`,
   rateLimit: (uid: string) => `${collections.rateLimits}/${segment(uid, "uid")}`,

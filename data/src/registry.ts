@@ -1,7 +1,7 @@
 import type { DocumentData } from "firebase-admin/firestore";
 import type { DocumentKind } from "./document";
 import { accounts } from "./collections/accounts";
-import { claimAttempts, inboundDedupe, rateLimits } from "./collections/inbound";
+import { claimAttempts, inboundDedupe, inboundPending, rateLimits } from "./collections/inbound";
 import {
   heartbeats,
   heartbeatState,
@@ -48,6 +48,7 @@ export const documentKinds: DocumentKindEntry[] = [
   at("thread messages", `threads/${ID}/messages`, kinds(threadMessages.kind)),
   at("threadPeers", "threadPeers", kinds(threadPeers.kind)),
   at("inboundDedupe", "inboundDedupe", kinds(inboundDedupe.kind)),
+  at("inboundPending", "inboundPending", kinds(inboundPending.kind)),
   at("rateLimits", "rateLimits", kinds(rateLimits.kind)),
   at("claimAttempts", "claimAttempts", kinds(claimAttempts.kind)),
   at("monitoring config", `${LONGRUN}/config`, null, "current"),

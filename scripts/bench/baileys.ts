@@ -216,6 +216,73 @@ async function cycleMemory(edge: FakeWhatsApp): Promise<string> {
   );
 }
 
+/**
+ * The inbound loss window: Baileys sends WhatsApp the delivery receipt (and WhatsApp stops holding
+ * the message) before the gateway has stored it, so a worker killed in between loses it. Timed
+ * per message, from the receipt reaching the edge to the Firestore commit of the thread message
+ * (its update time), over a burst of 200 messages from 10 contacts into one worker.
+ */
+async function inboundLossWindow(db: Firestore, edge: FakeWhatsApp): Promise<string> {
+  const contacts = await Promise.all(Array.from({ length: 10 }, (_, i) => edge.addContact(`4918000000${i}`)));
+  const config = parseWorkerConfig({
+    GCLOUD_PROJECT: process.env.GCLOUD_PROJECT,
+    FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST,
+    PORT: "0",
+    WORKER_ID: "bench-inbound",
+    WA_WEBSOCKET_URL: edge.url,
+    HEARTBEATS: "off",
+  });
+  const worker = await startWorker(config, silent(), { firestore: db });
+  await worker.accounts.listening();
+  await seedAccount(db, "bench-in", { status: "pending_qr", memberUids: ["bench"] });
+  for (;;) {
+    const qr = (await accounts.doc(db, "bench-in").get()).data()?.qr;
+    if (qr) {
+      edge.scanQr(qr, "4915188888888");
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  while (worker.accounts.connectedCount() < 1) await new Promise((r) => setTimeout(r, 50));
+  const TOTAL = 200;
+  const ids: string[] = [];
+  for (let i = 0; i < TOTAL; i++)
+    ids.push(await edge.sendFromContact(contacts[i % 10]!, "4915188888888", `burst ${i}`, { addressing: "pn" }));
+  const started = Date.now();
+  let docs: FirebaseFirestore.QueryDocumentSnapshot[] = [];
+  while (docs.length < TOTAL) {
+    if (Date.now() - started > 120_000) throw new Error("bench: the inbound burst was not stored in 2 min");
+    await new Promise((r) => setTimeout(r, 200));
+    docs = (await db.collectionGroup("messages").where("direction", "==", "in").get()).docs;
+  }
+  await worker.stop("bench");
+  const windows = docs
+    .map((d) => d.updateTime.toMillis() - edge.receiptedAt.get(d.get("providerMessageId") as string)!)
+    .sort((a, b) => a - b);
+  const at = (q: number) => windows[Math.min(windows.length - 1, Math.floor(q * windows.length))]!;
+  return (
+    `  inbound loss window (Baileys' receipt to our Firestore commit; a burst of ${TOTAL} from 10 contacts): ` +
+    `p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${windows.at(-1)} ms`
+  );
+}
+
+/** Only the inbound loss window (`npm run bench -- inbound`). */
+export async function benchInbound(): Promise<void> {
+  const db = getFirestore(initializeApp({ projectId: process.env.GCLOUD_PROJECT }, "bench-inbound"));
+  await fetch(
+    `http://${process.env.FIRESTORE_EMULATOR_HOST}/emulator/v1/projects/${process.env.GCLOUD_PROJECT}/databases/(default)/documents`,
+    { method: "DELETE" },
+  );
+  const edge = await FakeWhatsApp.start();
+  try {
+    console.log(
+      `\ninbound: Baileys against the fake WhatsApp edge, local Firestore emulator\n${await inboundLossWindow(db, edge)}`,
+    );
+  } finally {
+    await edge.close();
+  }
+}
+
 /** The real Baileys socket against the fake WhatsApp edge on 127.0.0.1. */
 export async function benchBaileys(): Promise<void> {
   const db = getFirestore(initializeApp({ projectId: process.env.GCLOUD_PROJECT }, "bench-baileys"));

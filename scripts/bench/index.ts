@@ -1,5 +1,5 @@
 import { stopAllChildren } from "../lib/children";
-import { benchBaileys } from "./baileys";
+import { benchBaileys, benchInbound } from "./baileys";
 import { benchDelivery } from "./delivery";
 import { benchMonitoring } from "./monitoring";
 import { benchProxies } from "./proxies";
@@ -10,6 +10,7 @@ const PARTS: Record<string, () => Promise<void>> = {
   delivery: benchDelivery,
   monitoring: benchMonitoring,
   baileys: benchBaileys,
+  inbound: benchInbound,
 };
 
 async function main() {

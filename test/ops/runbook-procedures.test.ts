@@ -28,6 +28,10 @@ describe("npm run requeue and npm run incident (the runbook's procedures)", func
       requestId: "req_transient",
       providerMessageId: "3EB0req_transient",
       senderUid: "u1",
+      kind: "text",
+      reactions: {},
+      editedAt: null,
+      deleted: false,
       createdAt: new Date(now - 20 * MIN),
       updatedAt: new Date(now - 20 * MIN),
     });

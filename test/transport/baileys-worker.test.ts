@@ -4,6 +4,7 @@ import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { FakeWhatsApp, type FakeContact } from "../support/fakeWhatsApp/edge";
+import { loadBaileys, type Baileys } from "../../worker/src/transport/baileys/module";
 import { countDocs, seedAccount, sendPayload } from "../support/fixtures";
 import { eventually, workersPerTest } from "../support/worker";
 import { exited, spawnWorker } from "../support/workerProcess";
@@ -18,6 +19,9 @@ const sentEntry = (requestId: string) =>
   );
 const message = async (threadId: string, id: string) =>
   (await adminDb().doc(paths.threadMessage(threadId, id)).get()).data();
+/** Every thread message stored under WhatsApp id `id`. */
+const storedUnder = async (id: string) =>
+  (await adminDb().collectionGroup("messages").where("providerMessageId", "==", id).get()).docs;
 
 /**
  * The worker on the real Baileys socket (WA_TRANSPORT=baileys, its default), against the fake
@@ -28,6 +32,10 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
   const workers = workersPerTest();
   let edge: FakeWhatsApp;
   let alice: FakeContact;
+  let B: Baileys;
+  before(async () => {
+    B = await loadBaileys();
+  });
 
   const startWorker = () => workers.start(null, { WA_WEBSOCKET_URL: edge.url, WA_QR_REFRESHES: "3" });
   const send = (clientMessageId: string, text: string, to = alice) =>
@@ -259,6 +267,191 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     await eventually("the disconnect recorded", async () => (await account()).lastDisconnect?.code === 500);
     await eventually("connected again", async () => (await account()).status === "connected", 20_000);
     assert.equal(edge.linkedDevices(ACCOUNT_PHONE), 1);
+  });
+
+  it("what a contact sends during a 500 blip arrives offline after the reconnect and is stored once each", async () => {
+    await startWorker();
+    await linkByQr();
+    edge.streamError(ACCOUNT_PHONE, 500);
+    await eventually("the socket gone", () => !edge.online(ACCOUNT_PHONE));
+    const bob = await edge.addContact("4915100000002", "Bob");
+    const ids: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      ids.push(await edge.sendFromContact(i % 2 ? alice : bob, ACCOUNT_PHONE, `while down ${i}`, { addressing: "pn" }));
+    }
+    await eventually("connected again", async () => (await account()).status === "connected", 20_000);
+    for (const [i, id] of ids.entries()) {
+      const stored = await eventually(`message ${i + 1} stored`, async () => {
+        const docs = await storedUnder(id);
+        return docs.length > 0 ? docs : undefined;
+      });
+      assert.deepEqual(
+        stored.map((d) => d.get("text")),
+        [`while down ${i + 1}`],
+        "stored exactly once",
+      );
+    }
+    assert.ok(edge.offlineDelivered >= 1, "WhatsApp delivered them as offline messages");
+    assert.equal(edge.heldFor(ACCOUNT_PHONE), 0, "and the worker receipted every one");
+  });
+
+  it("what a contact sends while a SIGKILLed worker's lease runs out is stored once each by the worker that takes over", async () => {
+    const killed = spawnWorker("baileys-killed", {
+      WA_WEBSOCKET_URL: edge.url,
+      WA_TRANSPORT: "baileys",
+      ACCOUNT_LEASE_SEC: "6",
+      OUTBOX_SWEEP_SEC: "1",
+      SEND_PACING: "off",
+      HEARTBEATS: "off",
+    });
+    const ids: string[] = [];
+    try {
+      await linkByQr();
+      killed.kill("SIGKILL");
+      await exited(killed);
+      await eventually("the socket gone", () => !edge.online(ACCOUNT_PHONE));
+      for (let i = 1; i <= 5; i++) ids.push(await edge.sendFromContact(alice, ACCOUNT_PHONE, `after the kill ${i}`));
+    } finally {
+      killed.kill("SIGKILL");
+    }
+    await startWorker();
+    await eventually(
+      "taken over and connected",
+      async () => {
+        const a = await account();
+        return a.status === "connected" && a.owner?.workerId !== "baileys-killed";
+      },
+      30_000,
+    );
+    for (const [i, id] of ids.entries()) {
+      const stored = await eventually(`message ${i + 1} stored`, async () => {
+        const docs = await storedUnder(id);
+        return docs.length > 0 ? docs : undefined;
+      });
+      assert.deepEqual(
+        stored.map((d) => d.get("text")),
+        [`after the kill ${i + 1}`],
+        "stored exactly once",
+      );
+    }
+    assert.equal(edge.offlineDelivered, 5, "all five came as offline messages");
+    assert.equal(edge.heldFor(ACCOUNT_PHONE), 0);
+  });
+
+  it("an offline message older than the thread's last one takes its place by time and leaves the preview alone", async () => {
+    await startWorker();
+    await linkByQr();
+    const { requestId } = await send("m-1", "we will call you");
+    await sentEntry(requestId);
+    edge.streamError(ACCOUNT_PHONE, 500);
+    await eventually("the socket gone", () => !edge.online(ACCOUNT_PHONE));
+    // Written a minute ago on a phone that was offline itself, delivered while the worker is down.
+    const lateId = await edge.sendFromContact(alice, ACCOUNT_PHONE, "written before your reply", {
+      addressing: "pn",
+      sentAt: Date.now() - 60_000,
+    });
+    const [late] = await eventually("the late message stored", async () => {
+      const docs = await storedUnder(lateId);
+      return docs.length > 0 ? docs : undefined;
+    });
+    assert.equal(late!.ref.parent.parent!.id, "thread-1");
+    const thread = (await adminDb().doc(paths.thread("thread-1")).get()).data()!;
+    assert.equal(thread.lastMessagePreview, "we will call you", "the preview did not move back");
+    const reply = (await message("thread-1", requestId))!;
+    assert.equal(thread.lastMessageAt.toMillis(), reply.createdAt.toMillis());
+    assert.ok(late!.get("createdAt").toMillis() < reply.createdAt.toMillis(), "ordered before the reply");
+  });
+
+  it("two contacts who send the same message id both have their message stored", async () => {
+    await startWorker();
+    await linkByQr();
+    const bob = await edge.addContact("4915100000002", "Bob");
+    await edge.sendFromContact(alice, ACCOUNT_PHONE, "from Alice", { id: "3EB0SAMEID" });
+    await edge.sendFromContact(bob, ACCOUNT_PHONE, "from Bob", { id: "3EB0SAMEID" });
+    const stored = await eventually("both stored", async () => {
+      const docs = await storedUnder("3EB0SAMEID");
+      return docs.length === 2 ? docs : undefined;
+    });
+    assert.deepEqual(stored.map((d) => d.get("text")).sort(), ["from Alice", "from Bob"]);
+  });
+
+  it("stores photos, voice notes, documents, stickers and locations as their kinds; reactions, edits and deletions change their target", async () => {
+    await startWorker();
+    await linkByQr();
+    const from = (content: Parameters<FakeWhatsApp["sendFromContact"]>[2]) =>
+      edge.sendFromContact(alice, ACCOUNT_PHONE, content, { addressing: "pn" });
+    const media = { url: "https://mmg.whatsapp.net/x", mediaKey: Buffer.alloc(32, 1), fileLength: 10 };
+    const ids = {
+      image: await from({ imageMessage: { ...media, mimetype: "image/jpeg" } }),
+      voice: await from({ audioMessage: { ...media, mimetype: "audio/ogg; codecs=opus", ptt: true, seconds: 3 } }),
+      document: await from({ documentMessage: { ...media, mimetype: "application/pdf", fileName: "invoice.pdf" } }),
+      sticker: await from({ stickerMessage: { ...media, mimetype: "image/webp" } }),
+      location: await from({ locationMessage: { degreesLatitude: 52.5, degreesLongitude: 13.4, name: "Office" } }),
+    };
+    const one = async (id: string) =>
+      eventually(`${id} stored`, async () => {
+        const docs = await storedUnder(id);
+        return docs.length === 1 ? docs[0]! : undefined;
+      });
+    const expected = { image: "", voice: "", document: "invoice.pdf", sticker: "", location: "Office" };
+    for (const [kind, id] of Object.entries(ids)) {
+      const doc = await one(id);
+      assert.deepEqual([doc.get("kind"), doc.get("text")], [kind, expected[kind as keyof typeof expected]]);
+    }
+    const threadId = (await one(ids.image)).ref.parent.parent!.id;
+    const thread = async () => (await adminDb().doc(paths.thread(threadId)).get()).data()!;
+    assert.equal((await thread()).lastMessagePreview, "📍 Office");
+
+    const text = await from("see you at 5");
+    await one(text);
+    const account = `${ACCOUNT_PHONE}@s.whatsapp.net`;
+    await from({ reactionMessage: { key: { remoteJid: account, fromMe: true, id: ids.image }, text: "👍" } });
+    await from({
+      editedMessage: {
+        message: {
+          protocolMessage: {
+            key: { remoteJid: account, fromMe: true, id: text },
+            type: B.proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
+            editedMessage: { conversation: "see you at 6" },
+          },
+        },
+      },
+    });
+    await from({
+      protocolMessage: {
+        key: { remoteJid: account, fromMe: true, id: ids.sticker },
+        type: B.proto.Message.ProtocolMessage.Type.REVOKE,
+      },
+    });
+    await eventually(
+      "the reaction on the photo",
+      async () => (await one(ids.image)).get("reactions")?.[alice.pnJid] === "👍",
+    );
+    await eventually("the edit", async () => (await one(text)).get("text") === "see you at 6");
+    assert.ok((await one(text)).get("editedAt"));
+    await eventually("the deletion", async () => (await one(ids.sticker)).get("deleted") === true);
+    assert.equal((await thread()).lastMessagePreview, "see you at 6", "the preview follows the edit, never blank");
+    const { docs } = await adminDb().collection(paths.threadMessages(threadId)).get();
+    assert.equal(docs.length, 6, "no bubble for the reaction, the edit or the deletion");
+  });
+
+  it("a message staff type on the linked phone is stored as outbound, in the contact's thread, with no sender", async () => {
+    await startWorker();
+    await linkByQr();
+    const { requestId } = await send("m-1", "from the gateway");
+    const entry = await sentEntry(requestId);
+    await alice.nextMessage((m) => m.id === entry.providerMessageId);
+    const typedId = await edge.typeOnPhone(ACCOUNT_PHONE, alice, "typed on the phone");
+    const [typed] = await eventually("the phone's message stored", async () => {
+      const docs = await storedUnder(typedId);
+      return docs.length > 0 ? docs : undefined;
+    });
+    assert.equal(typed!.ref.parent.parent!.id, "thread-1", "in the thread the send opened");
+    assert.deepEqual(
+      [typed!.get("direction"), typed!.get("senderUid"), typed!.get("text")],
+      ["out", null, "typed on the phone"],
+    );
+    assert.equal((await storedUnder(entry.providerMessageId as string)).length, 1, "the gateway's own send once");
   });
 
   it("440 (another socket took the session) while the lease is ours: backs off and comes back", async () => {

@@ -15,23 +15,33 @@ describe("the fake WhatsApp edge speaks to an unmodified Baileys socket", functi
   let auth: { creds: AuthenticationCreds; keys: ReturnType<typeof memoryKeyStore> };
   const sockets: WASocket[] = [];
 
-  function connect(): { socket: WASocket; updates: Partial<ConnectionState>[]; inbound: WAMessage[] } {
+  function connect(): {
+    socket: WASocket;
+    updates: Partial<ConnectionState>[];
+    inbound: WAMessage[];
+    appended: WAMessage[];
+  } {
     const socket = B.makeWASocket({
       auth,
       waWebSocketUrl: edge.url,
       logger: silentBaileysLogger,
       markOnlineOnConnect: false,
       syncFullHistory: false,
+      // As the worker: no RECENT history, so Baileys does not hold every event for 20 s after the
+      // first `<ib><offline>` waiting for a history notification this edge's phone never sends.
+      shouldSyncHistoryMessage: ({ syncType }) => syncType === B.proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP,
     });
     sockets.push(socket);
     const updates: Partial<ConnectionState>[] = [];
     const inbound: WAMessage[] = [];
+    const appended: WAMessage[] = [];
     socket.ev.on("creds.update", (update) => Object.assign(auth.creds, update));
     socket.ev.on("connection.update", (update) => updates.push(update));
     socket.ev.on("messages.upsert", ({ messages, type }) => {
       if (type === "notify") inbound.push(...messages);
+      else appended.push(...messages.filter((m) => !m.key.fromMe));
     });
-    return { socket, updates, inbound };
+    return { socket, updates, inbound, appended };
   }
 
   async function until<T>(read: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
@@ -81,5 +91,31 @@ describe("the fake WhatsApp edge speaks to an unmodified Baileys socket", functi
     assert.equal(inbound.key.remoteJid, contact.lidJid);
     assert.equal(inbound.key.remoteJidAlt, contact.pnJid);
     assert.equal(inbound.key.fromMe, false);
+  });
+
+  it("holds what a contact sends while no socket is up, and delivers it after the next login as offline (append) messages", async () => {
+    const contact = await edge.addContact("4915100000002", "Bob");
+    const first = connect();
+    await until(() => first.updates.find((u) => u.connection === "open"), "the login");
+    await until(() => (first.updates.some((u) => u.receivedPendingNotifications) ? true : undefined), "<ib><offline>");
+    first.socket.end(undefined);
+    await until(() => (edge.online("4915100000099") ? undefined : true), "the socket gone");
+    const ids: string[] = [];
+    for (const text of ["one", "two", "three"]) ids.push(await edge.sendFromContact(contact, "4915100000099", text));
+    assert.equal(edge.heldFor("4915100000099"), 3, "WhatsApp holds them");
+
+    const second = connect();
+    const pending = await until(
+      () => second.updates.find((u) => u.receivedPendingNotifications),
+      "<ib><offline count> after the offline messages",
+    );
+    assert.ok(pending);
+    const got = await until(() => (second.appended.length >= 3 ? second.appended : undefined), "three appends");
+    assert.deepEqual(
+      got.map((m) => [m.key.id, m.message?.conversation]),
+      ids.map((id, i) => [id, ["one", "two", "three"][i]]),
+    );
+    assert.equal(second.inbound.length, 0, "none of them as notify");
+    await until(() => (edge.heldFor("4915100000099") === 0 ? true : undefined), "every one receipted");
   });
 });

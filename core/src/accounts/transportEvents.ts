@@ -13,14 +13,32 @@ export type ConnectionUpdate =
   /** `code` mirrors Baileys' DisconnectReason (401 logged out, 408, 428, 440, 500, 515, ...). */
   | { state: "close"; code: number | undefined; reason: string };
 
+/** A reaction, edit or deletion of an earlier message of the same chat. */
+export type InboundChange =
+  /** `emoji` "" takes the reaction back. */
+  { type: "reaction"; emoji: string } | { type: "edit"; text: string } | { type: "revoke" };
+
 export interface InboundMessage {
-  /** WhatsApp's id of the message (key.id). */
+  /** WhatsApp's id of the message (key.id), chosen by the sender's client. */
   messageId: string;
+  /** The contact the chat is with: its phone-number JID when known, else its LID. */
   fromJid: string;
-  /** The message text, or a caption (or "") for other kinds. */
+  /** The same contact's other JID (its LID, or its number), when WhatsApp tells it. */
+  fromJidAlt?: string;
+  /**
+   * Typed on the account's own phone (not sent through the gateway): the message went to
+   * `fromJid`, and is stored as outbound with no sender uid.
+   */
+  fromMe?: boolean;
+  /** The message text, or a caption or name (or "") for other kinds. */
   text: string;
-  /** "text", or the kind of a message stored as a placeholder ("image", "audio", "sticker", ...). */
+  /** What it is (MESSAGE_KINDS: "text", "image", "voice", ...); absent: text. */
   kind?: string;
+  /**
+   * Not a message of its own but a change to an earlier one, `target` (its WhatsApp id, and
+   * whether it is the account's own message); `text` and `kind` are then unused.
+   */
+  change?: { target: { messageId: string; fromMe: boolean } } & InboundChange;
   timestamp: Date;
 }
 

@@ -1,11 +1,19 @@
 import { z } from "zod";
 import { timestamp } from "./common";
 
-/** `inboundDedupe/{accountId}__{messageId}`: exists once the inbound message is stored. */
+/**
+ * `inboundDedupe/{accountId}__{threadId}__{sender}__{messageId}`: exists once a WhatsApp message
+ * (or a reaction, edit or deletion) is stored. Message ids are chosen by the sender's client, so a
+ * message is identified by its chat (the account's one thread with the contact), its sender (the
+ * contact, or the account typing on its phone) and its id. Markers written before that key,
+ * `inboundDedupe/{accountId}__{messageId}` (no `sender`), are read too until their TTL ends them.
+ */
 export const inboundDedupeDocument = z.object({
   accountId: z.string(),
   messageId: z.string(),
   threadId: z.string(),
+  /** "contact" or "me"; absent on markers of the old key (always a contact's). */
+  sender: z.enum(["contact", "me"]).optional(),
   createdAt: timestamp,
   expireAt: timestamp,
 });
@@ -41,3 +49,32 @@ export const threadPeerDocument = z.object({
   createdAt: timestamp,
 });
 export type ThreadPeerDocument = z.infer<typeof threadPeerDocument>;
+
+/** A reaction, edit or deletion of an earlier message, as WhatsApp sends it. */
+export const messageChange = z.discriminatedUnion("type", [
+  /** `emoji` "" takes the reaction back. */
+  z.object({ type: z.literal("reaction"), emoji: z.string() }),
+  z.object({ type: z.literal("edit"), text: z.string() }),
+  z.object({ type: z.literal("revoke") }),
+]);
+export type MessageChangeDocument = z.infer<typeof messageChange>;
+
+/**
+ * `inboundPending/{dedupe id of the change}`: a reaction, edit or deletion whose target message is
+ * not stored (yet): applied, and deleted, when the target arrives; never shown as a bubble.
+ */
+export const inboundPendingDocument = z.object({
+  accountId: z.string(),
+  threadId: z.string(),
+  /** The target's WhatsApp id, and whose message it is ("in": the contact's, "out": the account's). */
+  targetId: z.string(),
+  targetDirection: z.enum(["in", "out"]),
+  /** Who made the change: the contact's JID, or "me". */
+  by: z.string(),
+  change: messageChange,
+  /** When WhatsApp says the change was made. */
+  at: timestamp,
+  createdAt: timestamp,
+  expireAt: timestamp,
+});
+export type InboundPendingDocument = z.infer<typeof inboundPendingDocument>;

@@ -41,6 +41,12 @@ export const threadMessages = {
   write: (db: Firestore, threadId: string, messageId: string) =>
     messageKind.writeRef(db, paths.threadMessage(threadId, messageId)),
   of: (db: Firestore, threadId: string) => messageKind.query(db, paths.threadMessages(threadId)),
+  /** The thread's outbound messages sent under a WhatsApp id (a reaction's or an edit's target). */
+  outboundUnder: (db: Firestore, threadId: string, providerMessageId: string) =>
+    messageKind
+      .query(db, paths.threadMessages(threadId))
+      .where("providerMessageId", "==", providerMessageId)
+      .where("direction", "==", "out"),
 };
 
 /** `threadPeers/{accountId}__{peer}`: created with a thread (send callable, inbound store), never changed. */

@@ -94,7 +94,8 @@ export function firestoreProbeStore(db: Firestore, writer: string): ProbeStore {
     },
 
     async inboundStoredMs(accountId, messageId) {
-      return (await inboundDedupe.doc(db, accountId, messageId).get()).data()?.createdAt.toMillis() ?? null;
+      // By account and id, whoever sent it: the marker's key also names the chat and the sender.
+      return inboundDedupe.firstStoredMs(db, accountId, messageId);
     },
 
     async accountJid(accountId) {

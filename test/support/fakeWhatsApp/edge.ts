@@ -29,13 +29,26 @@ interface KeyBundle {
   preKeys: BinaryNode[];
 }
 
+/**
+ * One linked companion device, as WhatsApp's servers keep it: its uploaded pre-keys, and every
+ * stanza addressed to it that it has not acknowledged yet with a receipt (its offline queue).
+ * WhatsApp holds a message until the device's receipt, whether or not a socket was up: what a
+ * socket got but never receipted is delivered again, `offline`, after the next login.
+ */
+interface DeviceState {
+  bundle?: KeyBundle;
+  held: BinaryNode[];
+}
+
 /** A WhatsApp user that the worker links to: its phone number, its LID and its account key. */
 interface LinkedAccount {
   user: string;
   lid: string;
   accountKey: { private: Uint8Array; public: Uint8Array };
   nextDevice: number;
-  devices: Map<number, { bundle?: KeyBundle }>;
+  devices: Map<number, DeviceState>;
+  /** The phone itself (device 0): its Signal keys, once it has written from itself. */
+  phone?: SignalParty;
 }
 
 export interface ContactMessage {
@@ -107,6 +120,13 @@ class EdgeConnection {
   pairing: { refs: string[] } | undefined;
   /** A pairing-code login asked for (companion_hello): for the phone's number, the wrapped key. */
   linkCode: { phone: string; wrappedCompanionEphemeral: Buffer } | undefined;
+  /**
+   * After login the device's offline queue is delivered first (`offline` stanzas, then
+   * `<ib><offline count>`); until then new stanzas wait in the queue behind it.
+   */
+  live = false;
+  /** Told the client's `<ib><offline_batch>` (its answer to `<ib><offline_preview>`). */
+  onOfflineBatch: ((count: number) => void) | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -133,6 +153,10 @@ export class FakeWhatsApp {
   /** What to do when the socket answers one of our iqs, by stanza id. */
   private readonly replies = new Map<string, () => void>();
   private nextId = 1;
+  /** When a socket first receipted each message id (ms): from then on WhatsApp holds it no more. */
+  readonly receiptedAt = new Map<string, number>();
+  /** Stanzas delivered with the `offline` attribute after a login, over the edge's life. */
+  offlineDelivered = 0;
   /** Every stanza and handshake error, for a failing test to print. */
   readonly log: string[] = [];
 
@@ -276,7 +300,7 @@ export class FakeWhatsApp {
     const hmac = B.hmacSign(signed, advSecret);
     const id = this.stanzaId();
     this.replies.set(id, () => {
-      account.devices.set(device, {});
+      account.devices.set(device, { held: [] });
       connection.send({ tag: "stream:error", attrs: { code: "515" } });
     });
     connection.send({
@@ -303,21 +327,36 @@ export class FakeWhatsApp {
     });
   }
 
-  /** The contact writes to the account: encrypted for each of its linked devices that is online. */
+  /**
+   * The contact writes to the account: encrypted for each of the account's linked devices, as a
+   * phone does when it sends. A device with a socket up gets it at once; WhatsApp holds it for a
+   * device without one (or one that never receipts it) and delivers it after that device's next
+   * login, marked `offline`.
+   */
   async sendFromContact(
     contact: FakeContact,
     accountPhone: string,
-    text: string,
+    /** The text, or any message (an image, a reaction, an edit, ...) as the contact's phone builds it. */
+    text: string | Proto.IMessage,
     /** "lid": from the LID, with the phone number alongside; "lid-only": the number hidden; "pn": from the number. */
-    options: { addressing?: "lid" | "lid-only" | "pn"; id?: string } = {},
+    /** `sentAt` (ms): when the contact's phone sent it, if not now (a phone offline for a while sends late). */
+    options: { addressing?: "lid" | "lid-only" | "pn"; id?: string; sentAt?: number } = {},
   ): Promise<string> {
     const account = this.accounts.get(accountPhone);
     if (!account) throw new Error(`no linked account ${accountPhone}`);
     const id = options.id ?? `3EB0${randomBytes(8).toString("hex").toUpperCase()}`;
     const addressing = options.addressing ?? "lid";
+    // The contact's phone stamps the message when it is sent, not when it is delivered.
+    const t = `${Math.floor((options.sentAt ?? Date.now()) / 1000)}`;
+    const content: Proto.IMessage = typeof text === "string" ? { conversation: text } : text;
+    // The stanza's type, as WhatsApp sets it from the content.
+    const stanzaType = content.reactionMessage
+      ? "reaction"
+      : content.conversation || content.extendedTextMessage || content.protocolMessage || content.editedMessage
+        ? "text"
+        : "media";
     for (const [device, state] of account.devices) {
-      const connection = this.connectionOf(account.user, device);
-      if (!connection || !state.bundle) continue;
+      if (!state.bundle) continue;
       const address = `${account.lid}:${device}@lid`;
       const session = await contact.party.repository.validateSession(address);
       if (!session.exists) {
@@ -325,7 +364,7 @@ export class FakeWhatsApp {
       }
       const { type, ciphertext } = await contact.party.repository.encryptMessage({
         jid: address,
-        data: B.encodeWAMessage({ conversation: text }),
+        data: B.encodeWAMessage(content),
       });
       const from: Record<string, string> =
         addressing === "lid"
@@ -333,13 +372,112 @@ export class FakeWhatsApp {
           : addressing === "lid-only"
             ? { from: contact.lidJid }
             : { from: contact.pnJid, sender_lid: contact.lidJid };
-      connection.send({
+      this.deliver(account.user, device, {
         tag: "message",
-        attrs: { ...from, id, type: "text", t: `${Math.floor(Date.now() / 1000)}`, notify: contact.name },
+        attrs: { ...from, id, type: stanzaType, t, notify: contact.name },
         content: [{ tag: "enc", attrs: { v: "2", type }, content: ciphertext }],
       });
     }
     return id;
+  }
+
+  /**
+   * Staff type a message to `contact` on the account's phone itself: the phone sends it to the
+   * contact and a copy to each linked device, as WhatsApp does (a `deviceSentMessage` from the
+   * phone's device 0, `recipient` the contact's LID and `peer_recipient_pn` its number).
+   */
+  async typeOnPhone(accountPhone: string, contact: FakeContact, text: string): Promise<string> {
+    const account = this.accounts.get(accountPhone);
+    if (!account) throw new Error(`no linked account ${accountPhone}`);
+    account.phone ??= await signalParty();
+    const id = `3EB0${randomBytes(8).toString("hex").toUpperCase()}`;
+    const t = `${Math.floor(Date.now() / 1000)}`;
+    for (const [device, state] of account.devices) {
+      if (!state.bundle) continue;
+      const address = `${account.lid}:${device}@lid`;
+      if (!(await account.phone.repository.validateSession(address)).exists) {
+        await account.phone.repository.injectE2ESession({ jid: address, session: sessionOf(state.bundle) });
+      }
+      const { type, ciphertext } = await account.phone.repository.encryptMessage({
+        jid: address,
+        data: B.encodeWAMessage({
+          deviceSentMessage: { destinationJid: contact.lidJid, message: { conversation: text } },
+        }),
+      });
+      this.deliver(account.user, device, {
+        tag: "message",
+        attrs: {
+          from: `${account.lid}:0@lid`,
+          recipient: contact.lidJid,
+          peer_recipient_pn: contact.pnJid,
+          id,
+          type: "text",
+          t,
+        },
+        content: [{ tag: "enc", attrs: { v: "2", type }, content: ciphertext }],
+      });
+    }
+    return id;
+  }
+
+  /** Stanzas WhatsApp holds for the account's devices: not yet receipted by any socket. */
+  heldFor(accountPhone: string): number {
+    const account = this.accounts.get(accountPhone);
+    return [...(account?.devices.values() ?? [])].reduce((n, d) => n + d.held.length, 0);
+  }
+
+  /** Whether a socket of the account is logged in now. */
+  online(accountPhone: string): boolean {
+    return this.connectionsOf(accountPhone).some((c) => c.ws.readyState === c.ws.OPEN);
+  }
+
+  /** Queues a stanza for a device until it receipts it; sent now if the device is live. */
+  private deliver(user: string, device: number, stanza: BinaryNode): void {
+    const state = this.accounts.get(user)?.devices.get(device);
+    if (!state) return;
+    state.held.push(stanza);
+    const connection = this.connectionOf(user, device);
+    if (connection?.live) connection.send(stanza);
+  }
+
+  /**
+   * Right after login, what WhatsApp held for the device: `<ib><offline_preview>` with the count,
+   * the client asks for a batch (`<ib><offline_batch count>`), each held stanza with the `offline`
+   * attribute, then `<ib><offline count>` (Baileys flushes its initial event buffer on it). With
+   * nothing held, only `<ib><offline count="0"/>`. The attribute's presence is what marks a
+   * stanza offline (whatsapp-rust: "the value can be 0, true or other"); WhatsApp sends "0".
+   */
+  private async deliverHeld(connection: EdgeConnection, state: DeviceState): Promise<void> {
+    const held = [...state.held];
+    if (held.length > 0) {
+      const batch = new Promise<number>((resolve) => (connection.onOfflineBatch = resolve));
+      connection.send({
+        tag: "ib",
+        attrs: { from: SERVER },
+        content: [
+          {
+            tag: "offline_preview",
+            attrs: { count: `${held.length}`, message: `${held.length}`, notification: "0", receipt: "0", call: "0" },
+          },
+        ],
+      });
+      await batch;
+      // Only what is still held: the client may have receipted some in the meantime (it never
+      // has here, but the server sends what it holds when it sends).
+      for (const stanza of held) {
+        if (!state.held.includes(stanza)) continue;
+        connection.send({ ...stanza, attrs: { ...stanza.attrs, offline: "0" } });
+        this.offlineDelivered++;
+      }
+    }
+    connection.send({
+      tag: "ib",
+      attrs: { from: SERVER },
+      content: [{ tag: "offline", attrs: { count: `${held.length}` } }],
+    });
+    connection.live = true;
+    // What arrived while the held ones went out follows them, live.
+    for (const stanza of state.held) if (!held.includes(stanza)) connection.send(stanza);
   }
 
   /** The contact's phone reports a message it received as delivered or read. */
@@ -475,6 +613,8 @@ export class FakeWhatsApp {
         location: "fake",
       },
     });
+    const state = account.devices.get(device)!;
+    void this.deliverHeld(connection, state).catch((error: Error) => this.log.push(`offline error: ${error.stack}`));
   }
 
   private onNode(connection: EdgeConnection, node: BinaryNode): void {
@@ -494,6 +634,19 @@ export class FakeWhatsApp {
     }
     if (node.tag === "receipt" && node.attrs.type === "retry") {
       this.log.push(`retry receipt for ${node.attrs.id}: the worker could not decrypt`);
+    }
+    if (node.tag === "receipt" || (node.tag === "ack" && node.attrs.class === "message")) {
+      // The device has the message: WhatsApp stops holding it.
+      const list = B.getBinaryNodeChild(node, "list");
+      const ids = new Set([node.attrs.id, ...B.getBinaryNodeChildren(list, "item").map((i) => i.attrs.id)]);
+      const now = Date.now();
+      for (const id of ids) if (id && !this.receiptedAt.has(id)) this.receiptedAt.set(id, now);
+      const state = this.deviceState(connection);
+      if (state) state.held = state.held.filter((stanza) => !ids.has(stanza.attrs.id));
+    }
+    if (node.tag === "ib") {
+      const batch = B.getBinaryNodeChild(node, "offline_batch");
+      if (batch) connection.onOfflineBatch?.(Number(batch.attrs.count ?? 0));
     }
   }
 
@@ -673,7 +826,7 @@ export class FakeWhatsApp {
     return this.accounts.get(id) ?? [...this.accounts.values()].find((a) => a.lid === id);
   }
 
-  private deviceState(connection: EdgeConnection): { bundle?: KeyBundle } | undefined {
+  private deviceState(connection: EdgeConnection): DeviceState | undefined {
     if (!connection.device) return undefined;
     return this.accounts.get(connection.device.user)?.devices.get(connection.device.device);
   }

@@ -3,6 +3,7 @@ import { Timestamp } from "firebase-admin/firestore";
 import type {
   AccountDocument,
   InboundDedupeDocument,
+  InboundPendingDocument,
   OutboxDocument,
   ThreadDocument,
   ThreadMessageDocument,
@@ -35,8 +36,10 @@ export class MemoryDatabase extends EventEmitter<{ change: [collection: MemoryCo
   readonly threadMessages = new Map<string, ThreadMessageDocument>();
   /** By `${accountId}__${peerJid}`. */
   readonly threadPeers = new Map<string, ThreadPeerDocument>();
-  /** By `${accountId}__${messageId}`. */
+  /** By marker id (`inboundMessageKeyId`, or the old `${accountId}__${messageId}`). */
   readonly inboundDedupe = new Map<string, InboundDedupeDocument>();
+  /** Reactions, edits and deletions waiting for their target, by id. */
+  readonly inboundPending = new Map<string, InboundPendingDocument>();
   readonly sessions = new Map<string, SessionDocument>();
   /** Per account, by `${type}/${id}`: each key's serialised value. */
   readonly sessionKeys = new Map<string, Map<string, string>>();

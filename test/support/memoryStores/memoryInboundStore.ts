@@ -1,71 +1,117 @@
-import { Timestamp } from "firebase-admin/firestore";
-import { encodeIdSegment, inboundThreadId } from "@wa-gateway/core";
-import { messagePreview, type ThreadDocument } from "@wa-gateway/core/documents";
 import { advancesStatus } from "@wa-gateway/core/outbox";
-import { DEDUPE_RETENTION_DAYS, type InboundStore, type ReceiptResult } from "../../../worker/src/inbound/inboundStore";
+import type { ThreadDocument, ThreadMessageDocument } from "@wa-gateway/core/documents";
+import type { InboundStore, ReceiptResult } from "../../../worker/src/inbound/inboundStore";
+import { storeInbound, type InboundDb } from "../../../worker/src/inbound/inboundPlan";
 import { roundTrip, type MemoryDatabase } from "./memoryDatabase";
 
 /**
- * Inbound messages over a MemoryDatabase, stored exactly once as Firestore's store does: the
- * dedupe marker, the thread message and the thread (opened for a new peer) in one step; only a
- * thread it creates, or one of this account and peer, is written (the usual id taken by another
- * account's or peer's thread: the fallback id).
+ * inboundPlan's reads and its one commit over a MemoryDatabase, with Firestore's semantics: a
+ * document's version is the object stored (every write replaces it), a create of an existing
+ * document or an update of a changed one makes the whole commit conflict.
  */
-export function memoryInboundStore(db: MemoryDatabase): InboundStore {
+function memoryInboundDb(db: MemoryDatabase): InboundDb {
+  const peerKey = (accountId: string, jid: string) => `${accountId}__${jid}`;
+  const versioned = <T>(data: T | undefined) => (data === undefined ? undefined : { data, version: data });
+  const messageKey = (threadId: string, docId: string) => `${threadId}/${docId}`;
   return {
-    async store(accountId, message) {
+    async begin(accountId, jids, usualThreadId, oldMarkerId, pendingFor) {
       await roundTrip();
-      const dedupeId = `${accountId}__${message.messageId}`;
-      if (db.inboundDedupe.has(dedupeId)) return "duplicate";
-      const now = db.now();
-      const at = Timestamp.fromDate(message.timestamp);
-      const preview = messagePreview(message.text);
-      const peerId = `${accountId}__${message.fromJid}`;
-      const known = db.threadPeers.get(peerId);
-      const ours = (t: ThreadDocument | undefined) =>
-        t === undefined || (t.accountId === accountId && t.peerJid === message.fromJid);
-      let threadId = known ? known.threadId : inboundThreadId(accountId, message.fromJid);
-      if (!known && !ours(db.threads.get(threadId))) threadId = inboundThreadId(accountId, message.fromJid, 1);
-      const thread = db.threads.get(threadId);
-      if (!ours(thread)) {
-        throw new Error(`inbound for account ${accountId}: thread ${threadId} belongs to another account or peer`);
-      }
-      db.inboundDedupe.set(dedupeId, {
-        accountId,
-        messageId: message.messageId,
-        threadId,
-        createdAt: now,
-        expireAt: Timestamp.fromMillis(now.toMillis() + DEDUPE_RETENTION_DAYS * 86_400_000),
-      });
-      db.setMessage(threadId, `in_${encodeIdSegment(message.messageId)}`, {
-        direction: "in",
-        text: message.text,
-        status: "delivered",
-        requestId: null,
-        providerMessageId: message.messageId,
-        senderUid: null,
-        createdAt: at,
-        updatedAt: now,
-      });
-      if (!known) db.threadPeers.set(peerId, { accountId, peerJid: message.fromJid, threadId, createdAt: now });
-      if (thread) {
-        db.threads.set(threadId, { ...thread, lastMessageAt: at, lastMessagePreview: preview, updatedAt: now });
-      } else {
-        // Nobody owns a thread a peer opened: a member claims it, or the first to reply owns it.
-        db.threads.set(threadId, {
-          ownerUid: null,
-          coWriterUids: [],
-          accountId,
-          peerJid: message.fromJid,
-          lastMessageAt: at,
-          lastMessagePreview: preview,
-          createdAt: now,
-          updatedAt: now,
-        });
-      }
-      db.changed("inbound", dedupeId);
-      return "stored";
+      return {
+        nowMs: db.now().toMillis(),
+        peers: jids.map((jid) => db.threadPeers.get(peerKey(accountId, jid))),
+        usual: versioned(db.threads.get(usualThreadId)),
+        oldMarker: oldMarkerId ? db.inboundDedupe.get(oldMarkerId) : undefined,
+        pending: [...db.inboundPending]
+          .filter(([, p]) => pendingFor !== null && p.accountId === accountId && p.targetId === pendingFor)
+          .map(([id, data]) => ({ id, data })),
+      };
     },
+    async thread(threadId) {
+      await roundTrip();
+      return versioned(db.threads.get(threadId));
+    },
+    async marker(markerId) {
+      await roundTrip();
+      return db.inboundDedupe.get(markerId);
+    },
+    async message(threadId, docId) {
+      await roundTrip();
+      return versioned(db.message(threadId, docId));
+    },
+    async outbound(threadId, providerMessageId) {
+      await roundTrip();
+      for (const [key, data] of db.threadMessages) {
+        const [t, docId] = key.split("/") as [string, string];
+        if (t === threadId && data.direction === "out" && data.providerMessageId === providerMessageId)
+          return { docId, data, version: data };
+      }
+      return undefined;
+    },
+    async commit(writes) {
+      await roundTrip();
+      const exists = (w: (typeof writes)[number]): boolean => {
+        switch (w.kind) {
+          case "marker":
+            return db.inboundDedupe.has(w.id);
+          case "peer":
+            return db.threadPeers.has(peerKey(w.accountId, w.jid));
+          case "newThread":
+            return db.threads.has(w.threadId);
+          case "newMessage":
+            return db.threadMessages.has(messageKey(w.threadId, w.docId));
+          case "newPending":
+            return db.inboundPending.has(w.id);
+          case "thread":
+            return db.threads.get(w.threadId) !== w.version;
+          case "message":
+            return db.message(w.threadId, w.docId) !== w.version;
+          case "donePending":
+            return false;
+        }
+      };
+      if (writes.some(exists)) return "conflict";
+      for (const w of writes) {
+        switch (w.kind) {
+          case "marker":
+            db.inboundDedupe.set(w.id, w.data as never);
+            db.changed("inbound", w.id);
+            break;
+          case "peer":
+            db.threadPeers.set(peerKey(w.accountId, w.jid), w.data as never);
+            break;
+          case "newThread":
+            db.threads.set(w.threadId, w.data as ThreadDocument);
+            break;
+          case "thread":
+            db.threads.set(w.threadId, { ...db.threads.get(w.threadId)!, ...(w.data as Partial<ThreadDocument>) });
+            break;
+          case "newMessage":
+            db.setMessage(w.threadId, w.docId, w.data as ThreadMessageDocument);
+            break;
+          case "message":
+            db.setMessage(w.threadId, w.docId, {
+              ...db.message(w.threadId, w.docId)!,
+              ...(w.data as Partial<ThreadMessageDocument>),
+            });
+            break;
+          case "newPending":
+            db.inboundPending.set(w.id, w.data as never);
+            break;
+          case "donePending":
+            db.inboundPending.delete(w.id);
+            break;
+        }
+      }
+      return "committed";
+    },
+  };
+}
+
+/** Inbound messages over a MemoryDatabase, decided by the same plan as Firestore's store. */
+export function memoryInboundStore(db: MemoryDatabase): InboundStore {
+  const inboundDb = memoryInboundDb(db);
+  return {
+    store: (accountId, message) => storeInbound(inboundDb, accountId, message),
 
     async receipt(accountId, receipt): Promise<ReceiptResult> {
       await roundTrip();

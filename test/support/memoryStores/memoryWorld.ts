@@ -1,3 +1,4 @@
+import { inboundDedupeId } from "@wa-gateway/core";
 import { stored, MemoryDatabase } from "./memoryDatabase";
 import { memoryAccountLeaseStore } from "./memoryAccountLeaseStore";
 import { memoryInboundStore } from "./memoryInboundStore";
@@ -40,6 +41,19 @@ export function memoryWorld(): StoreWorld & { db(): MemoryDatabase } {
     },
     putThread: async (threadId, thread) => {
       db.threads.set(threadId, stored(threadData(thread, nowDate())) as unknown as ThreadDocument);
+    },
+    putThreadPeer: async (accountId, peerJid, threadId) => {
+      db.threadPeers.set(`${accountId}__${peerJid}`, { accountId, peerJid, threadId, createdAt: db.now() });
+    },
+    putOldDedupeMarker: async (accountId, messageId, threadId) => {
+      const at = db.now();
+      db.inboundDedupe.set(inboundDedupeId(accountId, messageId), {
+        accountId,
+        messageId,
+        threadId,
+        createdAt: at,
+        expireAt: at,
+      });
     },
     expireLeases: async () => db.clock.advance(10 * 60_000),
     account: async (accountId) => db.accounts.get(accountId),

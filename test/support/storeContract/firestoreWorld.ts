@@ -1,5 +1,5 @@
 import { Timestamp } from "firebase-admin/firestore";
-import { accounts, outbox, threadMessages, threads } from "@wa-gateway/data";
+import { accounts, inboundDedupe, outbox, threadMessages, threadPeers, threads } from "@wa-gateway/data";
 import { accountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
 import { inboundStore } from "../../../worker/src/inbound/inboundStore";
 import { outboxStore } from "../../../worker/src/outbox/outboxStore";
@@ -35,6 +35,17 @@ export function firestoreWorld(): StoreWorld {
     },
     putThread: async (threadId, thread) => {
       await threads.write(adminDb(), threadId).set(threadData(thread, new Date()));
+    },
+    putThreadPeer: async (accountId, peerJid, threadId) => {
+      await threadPeers
+        .write(adminDb(), accountId, peerJid)
+        .set({ accountId, peerJid, threadId, createdAt: new Date() });
+    },
+    putOldDedupeMarker: async (accountId, messageId, threadId) => {
+      const now = Date.now();
+      await inboundDedupe
+        .write(adminDb(), accountId, messageId)
+        .set({ accountId, messageId, threadId, createdAt: new Date(now), expireAt: new Date(now + 86_400_000) });
     },
     expireLeases: async () => {
       const db = adminDb();

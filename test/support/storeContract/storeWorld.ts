@@ -31,6 +31,10 @@ export interface StoreWorld {
   putOutboxEntry(requestId: string, over?: Partial<WrittenDocument<OutboxDocument>>): Promise<void>;
   /** A thread as the send callable opens it: owned by `ownerUid`, of `accountId` with `peerJid`. */
   putThread(threadId: string, thread: { accountId: string; peerJid: string; ownerUid: string }): Promise<void>;
+  /** Records `threadId` as the account's thread with `peerJid` (threadPeers), as the send callable does. */
+  putThreadPeer(accountId: string, peerJid: string, threadId: string): Promise<void>;
+  /** A dedupe marker of the old key (`{accountId}__{messageId}`), as stores before the chat and sender keyed them wrote it. */
+  putOldDedupeMarker(accountId: string, messageId: string, threadId: string): Promise<void>;
   /** Every lease granted so far runs out (the clock moves past it, or it is rewritten into the past). */
   expireLeases(): Promise<void>;
   account(accountId: string): Promise<AccountDocument | undefined>;
@@ -86,6 +90,10 @@ export function outboxMessageData(requestId: string, entry: WrittenDocument<Outb
     requestId,
     providerMessageId: entry.providerMessageId,
     senderUid: entry.uid,
+    kind: "text" as const,
+    reactions: {},
+    editedAt: null,
+    deleted: false,
     createdAt: entry.createdAt,
     updatedAt: entry.createdAt,
   };

@@ -1,110 +1,129 @@
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
-import { encodeIdSegment, GrpcStatus, grpcStatusOf, inboundThreadId } from "@wa-gateway/core";
-import { messagePreview, type ThreadDocument } from "@wa-gateway/core/documents";
+import { Timestamp, type DocumentData, type Firestore, type UpdateData } from "firebase-admin/firestore";
+import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
 import { advancesStatus } from "@wa-gateway/core/outbox";
-import { inboundDedupe, outbox, readTogether, threadMessages, threadPeers, threads } from "@wa-gateway/data";
+import {
+  inboundDedupe,
+  inboundPending,
+  outbox,
+  readTogether,
+  threadMessages,
+  threadPeers,
+  threads,
+} from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import type { InboundMessage, Receipt } from "../transport/transport";
+import { storeInbound, type InboundDb, type InboundResult } from "./inboundPlan";
 
-export const DEDUPE_RETENTION_DAYS = 30;
-/** Concurrent stores of one message or one new thread conflict; past this many, it is a real error. */
-const MAX_CONFLICTS = 5;
-
-export type InboundResult = "stored" | "duplicate";
+export { DEDUPE_RETENTION_DAYS, type InboundResult } from "./inboundPlan";
 export type ReceiptResult = "advanced" | "unchanged" | "unknown";
 
 /**
- * Inbound messages stored exactly once (dedupe by account and message id) and receipts moving
- * outgoing messages forward: Firestore's is inboundStore below; tests have an in-memory one
- * (test/support/memoryStores).
+ * Inbound messages stored exactly once (dedupe by chat, sender and message id; inboundPlan.ts
+ * decides) and receipts moving outgoing messages forward: Firestore's is inboundStore below; tests
+ * have an in-memory one (test/support/memoryStores).
  */
 export interface InboundStore {
-  /** Stores the message, its thread (opened if the peer has none) and the dedupe marker; a replay: `duplicate`. */
+  /** Stores the message (or applies its reaction, edit or deletion), its thread and the dedupe marker; a replay: `duplicate`. */
   store(accountId: string, message: InboundMessage): Promise<InboundResult>;
   /** Moves the outgoing message with this provider id forward (never backward); `failed` also fails its entry. */
   receipt(accountId: string, receipt: Receipt): Promise<ReceiptResult>;
 }
 
-export function inboundStore(db: Firestore): InboundStore {
+/**
+ * inboundPlan's reads and its one commit over Firestore. The commit is a batch: created documents
+ * (`create`: a replay or a racing worker conflicts with ALREADY_EXISTS) and updates that hold only
+ * if the document is unchanged since it was read (update-time preconditions, FAILED_PRECONDITION);
+ * no locking transaction (core/src/leases.ts says why).
+ */
+function firestoreInboundDb(db: Firestore): InboundDb {
+  const versioned = <T>(snap: { data(): T | undefined; updateTime?: Timestamp }) => {
+    const data = snap.data();
+    return data === undefined ? undefined : { data, version: snap.updateTime };
+  };
   return {
-    /**
-     * Stores one inbound message exactly once: the dedupe marker, the thread message and the
-     * thread update commit in one batch, so a replay finds the marker and a new message is never
-     * lost; no locking transaction (core/src/leases.ts says why). The marker and a new thread's peer record are
-     * created, so two workers storing at once conflict (ALREADY_EXISTS) and the loser reads again.
-     */
-    async store(accountId: string, message: InboundMessage): Promise<InboundResult> {
-      const peerJid = message.fromJid;
-      // Only a thread this store creates, or one with this account and this peer, is written.
-      const ours = (thread: ThreadDocument | undefined) =>
-        thread === undefined || (thread.accountId === accountId && thread.peerJid === peerJid);
-      for (let attempt = 1; ; attempt++) {
-        // The account's one thread with this peer (threadPeers), whoever opened it: never a guess.
-        const [dedupe, peer, usual] = await readTogether(db, [
-          inboundDedupe.doc(db, accountId, message.messageId),
-          threadPeers.doc(db, accountId, peerJid),
-          threads.doc(db, inboundThreadId(accountId, peerJid)),
-        ]);
-        if (dedupe.exists) return "duplicate";
-        const known = peer.data();
-        let threadId = known?.threadId ?? usual.id;
-        let thread = threadId === usual.id ? usual.data() : (await threads.doc(db, threadId).get()).data();
-        if (!known && !ours(thread)) {
-          // The usual id is taken by another account's or peer's thread (created by a client
-          // before the namespaces were enforced): this peer's thread gets the fallback id.
-          threadId = inboundThreadId(accountId, peerJid, 1);
-          thread = (await threads.doc(db, threadId).get()).data();
-        }
-        if (!ours(thread)) {
-          throw new Error(`inbound for account ${accountId}: thread ${threadId} belongs to another account or peer`);
-        }
-        const now = Timestamp.fromMillis(dedupe.readTime.toMillis());
-        const at = Timestamp.fromDate(message.timestamp);
-        const preview = messagePreview(message.text);
-        const batch = db.batch();
-        batch.create(inboundDedupe.write(db, accountId, message.messageId), {
-          accountId,
-          messageId: message.messageId,
-          threadId,
-          createdAt: now,
-          expireAt: Timestamp.fromMillis(now.toMillis() + DEDUPE_RETENTION_DAYS * 86_400_000),
-        });
-        batch.create(threadMessages.write(db, threadId, `in_${encodeIdSegment(message.messageId)}`), {
-          direction: "in",
-          text: message.text,
-          status: "delivered",
-          requestId: null,
-          providerMessageId: message.messageId,
-          senderUid: null,
-          createdAt: at,
-          updatedAt: now,
-        });
-        // A new peer record, and a new thread, are created: two stores racing conflict (ALREADY_EXISTS).
-        if (!known)
-          batch.create(threadPeers.write(db, accountId, peerJid), { accountId, peerJid, threadId, createdAt: now });
-        if (thread) {
-          batch.update(threads.doc(db, threadId), { lastMessageAt: at, lastMessagePreview: preview, updatedAt: now });
-        } else {
-          // Nobody owns a thread a peer opened: a member claims it, or the first to reply owns it.
-          batch.create(threads.write(db, threadId), {
-            ownerUid: null,
-            coWriterUids: [],
-            accountId,
-            peerJid,
-            lastMessageAt: at,
-            lastMessagePreview: preview,
-            createdAt: now,
-            updatedAt: now,
-          });
-        }
-        try {
-          await batch.commit();
-          return "stored";
-        } catch (err) {
-          if (grpcStatusOf(err) !== GrpcStatus.ALREADY_EXISTS || attempt >= MAX_CONFLICTS) throw err;
+    async begin(accountId, jids, usualThreadId, oldMarkerId, pendingFor) {
+      const [[usual, ...rest], pending] = await Promise.all([
+        readTogether(db, [
+          threads.doc(db, usualThreadId),
+          ...jids.map((jid) => threadPeers.doc(db, accountId, jid)),
+          ...(oldMarkerId ? [inboundDedupe.byId(db, oldMarkerId)] : []),
+        ]),
+        pendingFor ? inboundPending.forTarget(db, accountId, pendingFor).get() : undefined,
+      ]);
+      const peers = rest.slice(0, jids.length).map((snap) => snap.data() as never);
+      const oldMarker = oldMarkerId ? (rest[jids.length]!.data() as never) : undefined;
+      return {
+        nowMs: usual!.readTime.toMillis(),
+        peers,
+        usual: versioned(usual!),
+        oldMarker,
+        pending: pending?.docs.map((d) => ({ id: d.id, data: d.data() })) ?? [],
+      };
+    },
+    async thread(threadId) {
+      return versioned(await threads.doc(db, threadId).get());
+    },
+    async marker(markerId) {
+      return (await inboundDedupe.byId(db, markerId).get()).data();
+    },
+    async message(threadId, docId) {
+      return versioned(await threadMessages.doc(db, threadId, docId).get());
+    },
+    async outbound(threadId, providerMessageId) {
+      const [doc] = (await threadMessages.outboundUnder(db, threadId, providerMessageId).limit(1).get()).docs;
+      return doc && { docId: doc.id, data: doc.data(), version: doc.updateTime };
+    },
+    async commit(writes) {
+      const batch = db.batch();
+      const update = <T extends DocumentData>(
+        ref: FirebaseFirestore.DocumentReference<T>,
+        data: object,
+        version: unknown,
+      ) => batch.update(ref as never, data as UpdateData<DocumentData>, { lastUpdateTime: version as Timestamp });
+      for (const w of writes) {
+        switch (w.kind) {
+          case "marker":
+            batch.create(inboundDedupe.writeById(db, w.id), w.data);
+            break;
+          case "peer":
+            batch.create(threadPeers.write(db, w.accountId, w.jid), w.data);
+            break;
+          case "newThread":
+            batch.create(threads.write(db, w.threadId), w.data);
+            break;
+          case "thread":
+            update(threads.doc(db, w.threadId), w.data, w.version);
+            break;
+          case "newMessage":
+            batch.create(threadMessages.write(db, w.threadId, w.docId), w.data);
+            break;
+          case "message":
+            update(threadMessages.doc(db, w.threadId, w.docId), w.data, w.version);
+            break;
+          case "newPending":
+            batch.create(inboundPending.write(db, w.id), w.data);
+            break;
+          case "donePending":
+            batch.delete(inboundPending.doc(db, w.id));
+            break;
         }
       }
+      try {
+        await batch.commit();
+        return "committed";
+      } catch (err) {
+        const code = grpcStatusOf(err);
+        if (code === GrpcStatus.ALREADY_EXISTS || code === GrpcStatus.FAILED_PRECONDITION) return "conflict";
+        throw err;
+      }
     },
+  };
+}
+
+export function inboundStore(db: Firestore): InboundStore {
+  const inboundDb = firestoreInboundDb(db);
+  return {
+    store: (accountId, message) => storeInbound(inboundDb, accountId, message),
 
     /** Moves an outgoing message's status forward on a delivery or read receipt (never backward). */
     async receipt(accountId: string, receipt: Receipt): Promise<ReceiptResult> {

@@ -45,16 +45,79 @@ function boundedCache(max: number, ttlMs?: number): CacheStore & { close(): void
 const statusCodeOf = (error: unknown): number | undefined =>
   (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
 
-/** What WhatsApp's message kinds become when they are not plain text: a typed placeholder. */
-function inboundContent(B: Baileys, message: proto.IMessage | null | undefined): { kind: string; text: string } {
+/** Content that is no message for the inbox: protocol traffic, poll votes, pins, key distribution. */
+const NOT_A_MESSAGE = new Set([
+  "protocolMessage",
+  "senderKeyDistributionMessage",
+  "messageContextInfo",
+  "pollUpdateMessage",
+  "encReactionMessage",
+  "keepInChatMessage",
+  "pinInChatMessage",
+  "encEventResponseMessage",
+]);
+
+type Content = Pick<InboundMessage, "kind" | "text"> & { change?: InboundMessage["change"] };
+
+/** The text of a plain or extended text message (an edit's new content), else undefined. */
+const textOf = (m: proto.IMessage | null | undefined): string | undefined =>
+  m?.conversation ??
+  m?.extendedTextMessage?.text ??
+  m?.imageMessage?.caption ??
+  m?.videoMessage?.caption ??
+  m?.documentMessage?.caption ??
+  undefined;
+
+/**
+ * What a WhatsApp message is: a kind and its text (a caption or a name for media and the like),
+ * or a change (reaction, edit, deletion) of an earlier message of the same chat, or undefined for
+ * traffic that is no message at all. `fromMe`: whether the message itself is the account's.
+ */
+function contentOf(B: Baileys, message: proto.IMessage | null | undefined, fromMe: boolean): Content | undefined {
   const content = B.normalizeMessageContent(message);
-  if (!content) return { kind: "unknown", text: "" };
+  if (!content) return undefined;
+  if (content.reactionMessage?.key?.id) {
+    // Baileys has turned the target key to our point of view (fromMe: the target is ours).
+    const { key, text } = content.reactionMessage;
+    return {
+      text: "",
+      change: { target: { messageId: key.id!, fromMe: key.fromMe === true }, type: "reaction", emoji: text ?? "" },
+    };
+  }
+  const protocol = content.protocolMessage;
+  if (protocol?.key?.id) {
+    // One edits or deletes only one's own messages: the target is the sender's.
+    const target = { messageId: protocol.key.id, fromMe };
+    const { Type } = B.proto.Message.ProtocolMessage;
+    if (protocol.type === Type.REVOKE) return { text: "", change: { target, type: "revoke" } };
+    if (protocol.type === Type.MESSAGE_EDIT) {
+      const text = textOf(B.normalizeMessageContent(protocol.editedMessage));
+      if (text !== undefined) return { text: "", change: { target, type: "edit", text } };
+    }
+    return undefined;
+  }
   if (content.conversation) return { kind: "text", text: content.conversation };
   if (content.extendedTextMessage?.text) return { kind: "text", text: content.extendedTextMessage.text };
-  const type = B.getContentType(content) ?? "unknown";
-  const caption =
-    content.imageMessage?.caption ?? content.videoMessage?.caption ?? content.documentMessage?.caption ?? "";
-  return { kind: type.replace(/Message$/, ""), text: caption };
+  const type = B.getContentType(content);
+  if (!type || NOT_A_MESSAGE.has(type)) return undefined;
+  if (content.imageMessage) return { kind: "image", text: content.imageMessage.caption ?? "" };
+  if (content.videoMessage) return { kind: "video", text: content.videoMessage.caption ?? "" };
+  if (content.audioMessage) return { kind: content.audioMessage.ptt ? "voice" : "audio", text: "" };
+  if (content.documentMessage) {
+    const { caption, fileName } = content.documentMessage;
+    return { kind: "document", text: caption || fileName || "" };
+  }
+  if (content.stickerMessage) return { kind: "sticker", text: "" };
+  const place = content.locationMessage ?? content.liveLocationMessage;
+  if (place) {
+    const named = place as { name?: string | null; address?: string | null; caption?: string | null };
+    return { kind: "location", text: named.name || named.address || named.caption || "" };
+  }
+  if (content.contactMessage) return { kind: "contact", text: content.contactMessage.displayName ?? "" };
+  if (content.contactsArrayMessage) return { kind: "contact", text: content.contactsArrayMessage.displayName ?? "" };
+  const poll = content.pollCreationMessage ?? content.pollCreationMessageV2 ?? content.pollCreationMessageV3;
+  if (poll) return { kind: "poll", text: poll.name ?? "" };
+  return { kind: "unknown", text: "" };
 }
 
 /**
@@ -65,6 +128,8 @@ export class BaileysTransport implements Transport {
   readonly name = "baileys" as const;
   /** Per account, across socket restarts: Baileys' retry counters. */
   private readonly retryCounters = new Map<string, CacheStore & { close(): void }>();
+  /** Per account: ids this worker sent, so Baileys' echo of them is not taken for a message typed on the phone. */
+  private readonly ownSends = new Map<string, LRUCache<string, true>>();
 
   constructor(private readonly o: BaileysOptions) {}
 
@@ -87,6 +152,7 @@ export class BaileysTransport implements Transport {
       send: async (toJid, text, messageId) => {
         const socket = await started;
         if (!socket) throw new SendError("socket closed", false);
+        this.ownSendsOf(accountId).set(messageId, true);
         try {
           await socket.sendMessage(toJid, { text }, { messageId });
           // Baileys' event buffer can hold our `append` upsert (and an ERROR ack folded into it)
@@ -152,6 +218,13 @@ export class BaileysTransport implements Transport {
       logger: baileysLog,
       markOnlineOnConnect: false,
       syncFullHistory: false,
+      // The gateway imports no message history, but keeps the phone's bootstrap (and push names):
+      // it carries the LID ↔ phone number mappings Baileys needs. With RECENT off, Baileys goes
+      // online as soon as WhatsApp has delivered what it held (`<ib><offline>`) instead of
+      // holding every event up to 20 s on a first login while it waits for a history notification.
+      shouldSyncHistoryMessage: ({ syncType }) =>
+        syncType === B.proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP ||
+        syncType === B.proto.HistorySync.HistorySyncType.PUSH_NAME,
       msgRetryCounterCache: this.retryCounterOf(accountId),
       // A contact's phone that could not decrypt one of our sends asks for it again: re-encrypt
       // the exact text, read from its outbox entry (so a restarted worker still has it).
@@ -167,6 +240,7 @@ export class BaileysTransport implements Transport {
         B.isJidBroadcast(jid) || B.isJidStatusBroadcast(jid) || B.isJidNewsletter(jid) || B.isJidGroup(jid) === true,
     });
     const ev = socket.ev;
+    let inbound: Promise<unknown> = Promise.resolve();
     let qrShown = 0;
     let askedPairingCode = false;
     ev.on("creds.update", () => void saveCreds().catch(failCommit));
@@ -215,12 +289,20 @@ export class BaileysTransport implements Transport {
       } else if (status === Status.DELIVERY_ACK) handlers.receipt({ messageId: key.id, status: "delivered" });
       else if (status >= Status.READ) handlers.receipt({ messageId: key.id, status: "read" });
     };
-    ev.on("messages.upsert", ({ messages, type }) => {
+    // `notify` is what arrives live; `append` is what WhatsApp held while no socket was up (the
+    // `offline` stanzas after a login: Baileys has receipted them already, so they are stored like
+    // live ones) and the echo of our own sends. History sync never comes here (it is
+    // `messaging-history.set`, and we ask for none).
+    ev.on("messages.upsert", ({ messages }) => {
       for (const message of messages) {
         if (message.key.fromMe) ownStatus(message.key, message.status, message.messageStubParameters);
-        if (type !== "notify") continue;
-        const inbound = this.inboundOf(B, message);
-        if (inbound) handlers.message(inbound);
+        // Mapped one after another (a LID may need a look-up), so the store gets them in order.
+        inbound = inbound
+          .then(() => this.inboundOf(B, socket, accountId, message))
+          .then(
+            (m) => m && handlers.message(m),
+            (err: Error) => logger.error({ messageId: message.key.id, err: err.message }, "inbound_unreadable"),
+          );
       }
     });
     ev.on("messages.update", (updates) => {
@@ -229,24 +311,61 @@ export class BaileysTransport implements Transport {
     return socket;
   }
 
-  /** A contact's message, or undefined for one of ours. */
-  private inboundOf(B: Baileys, message: WAMessage): InboundMessage | undefined {
+  /**
+   * A WhatsApp message of a 1:1 chat as the gateway stores it: a contact's, or one typed on the
+   * account's phone (`fromMe`); undefined for the echo of our own sends and for traffic that is
+   * no message.
+   */
+  private async inboundOf(
+    B: Baileys,
+    socket: WASocket,
+    accountId: string,
+    message: WAMessage,
+  ): Promise<InboundMessage | undefined> {
     const { key } = message;
     // Groups, status, broadcasts and newsletters never get here: `shouldIgnoreJid` drops them.
-    if (key.fromMe || !key.id || !key.remoteJid || !message.message) return undefined;
-    // A LID contact is kept under its phone number when WhatsApp tells it, so replies to an
-    // outbound thread (addressed by number) land in that thread.
-    const alt = key.remoteJidAlt;
-    const fromJid = B.jidNormalizedUser(alt && B.isPnUser(alt) ? alt : key.remoteJid);
-    const { kind, text } = inboundContent(B, message.message);
+    if (!key.id || !key.remoteJid || !message.message) return undefined;
+    const fromMe = key.fromMe === true;
+    if (fromMe && this.ownSendsOf(accountId).has(key.id)) return undefined;
+    const content = contentOf(B, message.message, fromMe);
+    if (!content) return undefined;
+    // One contact, one thread: kept under its phone number when WhatsApp tells it (alongside the
+    // LID, or from Baileys' LID mapping), so replies to an outbound thread (addressed by number)
+    // land in that thread; the LID goes along so a LID-only message finds the same thread.
+    const me = socket.user;
+    const isMe = (jid: string) => B.areJidsSameUser(jid, me?.id) || B.areJidsSameUser(jid, me?.lid);
+    const alt = key.remoteJidAlt && !isMe(key.remoteJidAlt) ? key.remoteJidAlt : undefined;
+    let pn: string | undefined;
+    let lid: string | undefined;
+    if (B.isLidUser(key.remoteJid)) {
+      lid = key.remoteJid;
+      // A mapping that cannot be read now (session store down) leaves the LID: never lose the message for it.
+      pn =
+        alt && B.isPnUser(alt)
+          ? alt
+          : ((await socket.signalRepository.lidMapping.getPNForLID(lid).catch(() => null)) ?? undefined);
+    } else {
+      pn = key.remoteJid;
+      lid = alt && B.isLidUser(alt) ? alt : undefined;
+    }
+    const fromJid = B.jidNormalizedUser(pn ?? lid);
     const seconds = Number(message.messageTimestamp ?? 0);
     return {
       messageId: key.id,
       fromJid,
-      text,
-      kind,
+      ...(pn && lid ? { fromJidAlt: B.jidNormalizedUser(lid) } : {}),
+      ...(fromMe ? { fromMe } : {}),
+      text: content.text,
+      ...(content.kind ? { kind: content.kind } : {}),
+      ...(content.change ? { change: content.change } : {}),
       timestamp: seconds > 0 ? new Date(seconds * 1000) : new Date(),
     };
+  }
+
+  private ownSendsOf(accountId: string) {
+    let sends = this.ownSends.get(accountId);
+    if (!sends) this.ownSends.set(accountId, (sends = new LRUCache<string, true>({ max: 5_000 })));
+    return sends;
   }
 
   private retryCounterOf(accountId: string) {
