@@ -6,6 +6,7 @@ import { adminDb, resetFirestore } from "../support/emulator";
 import { FakeWhatsApp, type FakeContact } from "../support/fakeWhatsApp/edge";
 import { countDocs, seedAccount, sendPayload } from "../support/fixtures";
 import { eventually, workersPerTest } from "../support/worker";
+import { scanThroughRefresh } from "../support/whatsappWorlds";
 import { exited, spawnWorker } from "../support/workerProcess";
 
 const ACCOUNT_PHONE = "4915100000099";
@@ -41,9 +42,16 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
   async function linkByQr(): Promise<void> {
     await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
     const qr = await eventually("a QR on the account document", async () => (await account()).qr as string);
-    edge.scanQr(qr, ACCOUNT_PHONE);
+    await scanThroughRefresh(edge, qr, ACCOUNT_PHONE);
     await eventually("connected after the 515 restart", async () => (await account()).status === "connected");
   }
+
+  /** A QR's fields: ref, noise key, identity key, ADV secret, platform. */
+  const fieldsOf = (qr: string) => qr.slice(qr.indexOf("#") + 1).split(",");
+  const storedCreds = async () =>
+    JSON.parse((await adminDb().doc(paths.waSession("acc-1")).get()).get("creds") as string) as {
+      advSecretKey: string;
+    };
 
   beforeEach(async () => {
     await resetFirestore();
@@ -92,6 +100,62 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     const { requestId } = await send("m-1", "linked by code");
     const entry = await sentEntry(requestId);
     assert.equal((await alice.nextMessage((m) => m.id === entry.providerMessageId)).text, "linked by code");
+  });
+
+  it("the first scan is answered with companion_reg_refresh: the retired-secret QR is refused, the re-rendered one links", async () => {
+    await startWorker();
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
+    const first = await eventually("a QR on the account document", async () => (await account()).qr as string);
+    assert.equal(edge.scanQr(first, ACCOUNT_PHONE), "refreshed");
+    const second = await eventually(
+      "the account's QR changed within a second of the notification",
+      async () => {
+        const qr = (await account()).qr as string | null;
+        return qr && qr !== first ? qr : undefined;
+      },
+      1_000,
+    );
+    const [ref1, noise1, identity1, adv1, platform1] = fieldsOf(first);
+    const [ref2, noise2, identity2, adv2, platform2] = fieldsOf(second);
+    assert.deepEqual([ref2, noise2, identity2, platform2], [ref1, noise1, identity1, platform1], "the current ref");
+    assert.notEqual(adv2, adv1, "a new ADV secret");
+    assert.equal(Buffer.from(adv2!, "base64").length, 32);
+    assert.equal((await storedCreds()).advSecretKey, adv2, "the new secret is in the stored creds before pair-success");
+    assert.ok(edge.notificationAcks.size > 0, "the notification was acknowledged");
+    assert.equal(edge.scanQr(first, ACCOUNT_PHONE), "refused", "the QR carrying the retired secret");
+    assert.equal(edge.scanQr(second, ACCOUNT_PHONE), "linked");
+    await eventually("connected after the 515 restart", async () => (await account()).status === "connected");
+    assert.equal((await account()).waJid, `${ACCOUNT_PHONE}@s.whatsapp.net`);
+  });
+
+  it("a QR issued after the refresh (the next ref) carries the new secret and links", async () => {
+    await workers.start(null, { WA_WEBSOCKET_URL: edge.url, WA_QR_TIMEOUT_MS: "1500" });
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
+    const first = await eventually("a QR on the account document", async () => (await account()).qr as string);
+    assert.equal(edge.scanQr(first, ACCOUNT_PHONE), "refreshed");
+    const refreshed = await eventually("the QR re-rendered", async () => {
+      const qr = (await account()).qr as string | null;
+      return qr && fieldsOf(qr)[3] !== fieldsOf(first)[3] ? qr : undefined;
+    });
+    const next = await eventually("the next ref's QR", async () => {
+      const qr = (await account()).qr as string | null;
+      return qr && fieldsOf(qr)[0] !== fieldsOf(first)[0] ? qr : undefined;
+    });
+    assert.equal(fieldsOf(next)[3], fieldsOf(refreshed)[3], "every later QR advertises the new secret");
+    assert.equal(edge.scanQr(next, ACCOUNT_PHONE), "linked");
+    await eventually("connected after the 515 restart", async () => (await account()).status === "connected");
+  });
+
+  it("links by pairing code when companion_reg_refresh arrives mid-flow (no rotation then)", async () => {
+    await startWorker();
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"], phoneNumber: ACCOUNT_PHONE });
+    const code = await eventually("a pairing code on the account document", async () => {
+      const a = await account();
+      return a.status === "pending_qr" ? ((a.pairingCode as string | null) ?? undefined) : undefined;
+    });
+    await edge.enterPairingCode(code, ACCOUNT_PHONE, { refreshMidFlow: true });
+    await eventually("connected after the 515 restart", async () => (await account()).status === "connected");
+    assert.equal((await account()).waJid, `${ACCOUNT_PHONE}@s.whatsapp.net`);
   });
 
   it("delivery and read receipts move the thread message forward", async () => {
