@@ -68,6 +68,8 @@ export class HeldAccount {
   stoppingForPerson = false;
   /** The last regenerate-QR request this socket has answered. */
   qrRequestedAtMs: number;
+  /** The cool-down end this holder has already reported waiting for. */
+  private cooldownReported: number | null = null;
   /** The session, fenced by this epoch; one per claim, so a 515's creds commit outlives its socket. */
   private readonly session: SessionStore;
 
@@ -78,7 +80,7 @@ export class HeldAccount {
     seen: AccountView,
     private readonly phoneNumber: string | null = seen.phoneNumber,
   ) {
-    this.history = new ReconnectHistory(seen.recentDisconnectsMs, c.reconnect);
+    this.history = new ReconnectHistory(seen.recentDisconnectsMs, c.reconnect, seen.reconnectCooldownUntilMs);
     this.qrRequestedAtMs = seen.qrRequestedAtMs;
     this.session = c.accounts.session(accountId, epoch);
     const { logger, metrics, clock, watcher } = c;
@@ -93,10 +95,27 @@ export class HeldAccount {
     return this.socket !== undefined;
   }
 
-  /** A live socket for this account; while paused, nothing (the manager connects on resume). */
+  /**
+   * A live socket for this account; while paused, nothing (the manager connects on resume). While
+   * a cool-down runs (this holder's, or one stored by an earlier holder), the connect waits for
+   * its end: a claim, a resume after backpressure or a restart must not cut it short.
+   */
   connect(): void {
     clearTimeout(this.reconnectTimer);
     if (this.c.paused() || this.ended) return;
+    const waitMs = this.history.cooldownLeftMs(this.c.clock.now());
+    if (waitMs > 0) {
+      const untilMs = this.history.cooldownUntilMs!;
+      // Said once per cool-down (the close that started it already logged account_reconnect_cooldown).
+      if (this.cooldownReported !== untilMs)
+        this.c.logger.info(
+          { accountId: this.accountId, cooldownUntil: new Date(untilMs).toISOString() },
+          "account_cooldown_waits",
+        );
+      this.cooldownReported = untilMs;
+      this.reconnectTimer = setTimeout(() => this.connect(), waitMs);
+      return;
+    }
     this.state = "connecting";
     let sawQr = false;
     const { accountId } = this;
@@ -199,6 +218,7 @@ export class HeldAccount {
       const cooldownSec = Math.round(this.c.reconnect.cooldownMs / 1000);
       const closesInLastHour = this.history.closesInLastHour(nowMs);
       this.c.logger.error({ accountId, closesInLastHour, cooldownSec }, "account_reconnect_cooldown");
+      this.cooldownReported = cooldownUntilMs;
     }
     const recorded = await this.recordDisconnect({ code, status: statusAfterClose(next), cooldownUntilMs });
     // The lease is gone (440 after a takeover, or any close a newer holder outran): let go.
