@@ -68,7 +68,7 @@ function connectOnce(
       socket = transport.connect(accountId, {
         phoneNumber: null,
         session,
-        sent: { textOf: async () => undefined },
+        sent: { messageOf: async () => undefined },
         handlers: {
           connection: (u) => {
             if (u.state === "qr") edge.scanQr(u.qr, phone);

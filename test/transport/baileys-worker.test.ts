@@ -307,6 +307,29 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     );
   });
 
+  it("a retry request from another chat gets nothing: our message is re-encrypted only for the chat it went to (number or LID)", async () => {
+    const worker = await startWorker();
+    await linkByQr();
+    const mallory = await edge.addContact("4915100000666", "Mallory");
+    const { requestId } = await send("m-1", "for Alice only");
+    const entry = await sentEntry(requestId);
+    const messageId = entry.providerMessageId as string;
+    const first = await alice.nextMessage((m) => m.id === messageId);
+    assert.equal(first.to, alice.pnJid, "sent to her number");
+    edge.requestResend(alice, ACCOUNT_PHONE, messageId, { from: mallory.pnJid });
+    // Alice's own request (from her LID, though the send went to her number), after Mallory's:
+    // once hers is answered, Mallory's has been handled.
+    edge.requestResend(alice, ACCOUNT_PHONE, messageId, { from: alice.lidJid });
+    await eventually("Alice got it again", () => alice.received.filter((m) => m.id === messageId).length === 2);
+    assert.deepEqual(
+      mallory.received.map((m) => m.text),
+      [],
+      "nothing reached the other chat",
+    );
+    const refused = worker.logs.find((l) => l.message === "resend_refused_other_chat");
+    assert.equal(refused?.messageId, messageId);
+  });
+
   it("401 from the phone: logged_out, the session deleted", async () => {
     await startWorker();
     await linkByQr();

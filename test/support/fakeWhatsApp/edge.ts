@@ -416,14 +416,21 @@ export class FakeWhatsApp {
    * The contact's phone could not decrypt `messageId` and asks for it again (a retry receipt):
    * the socket must re-encrypt the same message, which it only can if it still has its content.
    */
-  requestResend(contact: FakeContact, accountPhone: string, messageId: string): void {
+  requestResend(
+    contact: FakeContact,
+    accountPhone: string,
+    messageId: string,
+    /** The JID asking: `contact`'s other form (its LID), or another chat asking for `contact`'s message by id. */
+    options: { from?: string } = {},
+  ): void {
     const message = contact.received.find((m) => m.id === messageId);
     if (!message) throw new Error(`contact ${contact.pn} never received ${messageId}`);
     const t = `${Math.floor(Date.now() / 1000)}`;
+    const from = options.from ?? message.to;
     for (const connection of this.connectionsOf(accountPhone)) {
       connection.send({
         tag: "receipt",
-        attrs: { id: messageId, from: message.to, type: "retry", t },
+        attrs: { id: messageId, from, type: "retry", t },
         content: [{ tag: "retry", attrs: { count: "1", id: messageId, t, v: "1" } }],
       });
     }

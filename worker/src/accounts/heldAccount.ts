@@ -122,7 +122,7 @@ export class HeldAccount {
     const socket: AccountSocket = this.c.transport.connect(accountId, {
       phoneNumber: this.phoneNumber,
       session: this.session,
-      sent: { textOf: (messageId) => this.c.delivery.store.sentText(accountId, messageId, RESEND_WINDOW_MS) },
+      sent: { messageOf: (messageId) => this.c.delivery.store.sentMessage(accountId, messageId, RESEND_WINDOW_MS) },
       handlers: {
         connection: (update) => {
           // A socket we already replaced, or a worker that is stopping: it writes nothing more.

@@ -42,10 +42,16 @@ export interface SessionStore {
   clear(): Promise<LeaseWrite>;
 }
 
+/** One of our sends: its exact text and the chat it went to (the outbox entry's `toJid`). */
+export interface SentMessage {
+  text: string;
+  toJid: string;
+}
+
 /** Our own recent sends, for a contact whose phone asks for one again (Baileys' `getMessage`). */
 export interface SentMessages {
-  /** The exact text sent under `messageId` by this account, or undefined (unknown, not ours, too old). */
-  textOf(messageId: string): Promise<string | undefined>;
+  /** What was sent under `messageId` by this account, or undefined (unknown, not ours, too old). */
+  messageOf(messageId: string): Promise<SentMessage | undefined>;
 }
 
 export interface AccountSocket {

@@ -159,6 +159,16 @@ export class BaileysTransport implements Transport {
       },
       clear: cached.clear?.bind(cached),
     };
+    /** The chat that asked (`requester`) is `toJid`, by the same form or the other (LID or number). */
+    const sameChat = async (requester: string | null | undefined, toJid: string): Promise<boolean> => {
+      if (!requester) return false;
+      const asked = B.jidNormalizedUser(requester);
+      const to = B.jidNormalizedUser(toJid);
+      if (asked === to) return true;
+      const { lidMapping } = socket.signalRepository;
+      const other = B.isLidUser(to) ? await lidMapping.getPNForLID(to) : await lidMapping.getLIDForPN(to);
+      return !!other && B.jidNormalizedUser(other) === asked;
+    };
     const socket: WASocket = B.makeWASocket({
       auth: { creds: state.creds, keys },
       waWebSocketUrl: this.o.websocketUrl,
@@ -170,14 +180,20 @@ export class BaileysTransport implements Transport {
       syncFullHistory: false,
       msgRetryCounterCache: this.retryCounterOf(accountId),
       // A contact's phone that could not decrypt one of our sends asks for it again: re-encrypt
-      // the exact text, read from its outbox entry (so a restarted worker still has it).
+      // the exact text, read from its outbox entry (so a restarted worker still has it). Baileys
+      // re-encrypts for whichever chat asked, by id alone: only the chat it went to gets it.
       getMessage: async (key) => {
         if (!key.id || key.fromMe === false) return undefined;
-        const text = await sent.textOf(key.id).catch((err: Error) => {
+        const message = await sent.messageOf(key.id).catch((err: Error) => {
           logger.warn({ messageId: key.id, err: err.message }, "resend_text_unreadable");
           return undefined;
         });
-        return text === undefined ? undefined : { conversation: text };
+        if (!message) return undefined;
+        if (!(await sameChat(key.remoteJid, message.toJid))) {
+          logger.warn({ messageId: key.id }, "resend_refused_other_chat");
+          return undefined;
+        }
+        return { conversation: message.text };
       },
       shouldIgnoreJid: (jid) =>
         B.isJidBroadcast(jid) || B.isJidStatusBroadcast(jid) || B.isJidNewsletter(jid) || B.isJidGroup(jid) === true,
