@@ -38,6 +38,9 @@ export const paths = {
   waSessionKeys: (accountId: string) => `${paths.waSession(accountId)}/keys`,
   waSessionKey: (accountId: string, type: string, id: string) =>
     `${paths.waSessionKeys(accountId)}/${sessionKeyDocId(type, id)}`,
+  /** One part of a key too large for one document; `~` never occurs in a key's own document id. */
+  waSessionKeyPart: (accountId: string, type: string, id: string, part: number) =>
+    `${paths.waSessionKeys(accountId)}/${sessionKeyDocId(type, id)}~${part}`,
   inboundDedupe: (accountId: string, messageId: string) =>
     `${collections.inboundDedupe}/${inboundDedupeId(accountId, messageId)}`,
   threadPeer: (accountId: string, peerJid: string) => `${collections.threadPeers}/${threadPeerId(accountId, peerJid)}`,
