@@ -330,6 +330,30 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.equal(refused?.messageId, messageId);
   });
 
+  it("a notification type nothing handles is counted per type in /metrics and its first sighting logged with its shape", async () => {
+    const worker = await startWorker();
+    await linkByQr();
+    const tomorrow = (n: number) => ({
+      tag: "notification",
+      attrs: { id: `edge-x${n}`, type: "tomorrows_feature", from: alice.pnJid, t: "1800000000" },
+      content: [{ tag: "secret_detail", attrs: { jid: alice.lidJid }, content: Buffer.from("private words") }],
+    });
+    edge.sendStanza(ACCOUNT_PHONE, tomorrow(1));
+    edge.sendStanza(ACCOUNT_PHONE, tomorrow(2));
+    const counted = await eventually("both counted", async () => {
+      const text = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+      const line = text.split("\n").find((l) => l.startsWith("wa_unhandled_stanzas_total{"));
+      return line?.endsWith(" 2") ? line : undefined;
+    });
+    assert.match(counted, /kind="notification"/);
+    assert.match(counted, /type="tomorrows_feature"/);
+    const logged = worker.logs.filter((l) => l.message === "whatsapp_stanza_unhandled");
+    assert.equal(logged.length, 1, "the first sighting only");
+    assert.deepEqual([logged[0]!.kind, logged[0]!.type], ["notification", "tomorrows_feature"]);
+    assert.equal(logged[0]!.shape, "<notification from id t type><secret_detail jid>…</secret_detail></notification>");
+    assert.doesNotMatch(JSON.stringify(logged[0]), /private words|@lid|@s\.whatsapp\.net/);
+  });
+
   it("401 from the phone: logged_out, the session deleted", async () => {
     await startWorker();
     await linkByQr();

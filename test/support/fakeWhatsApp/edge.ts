@@ -441,6 +441,11 @@ export class FakeWhatsApp {
     this.policies.set(contact.pn, policy);
   }
 
+  /** WhatsApp sends the account's sockets a stanza as it is (a notification type of tomorrow, say). */
+  sendStanza(accountPhone: string, node: BinaryNode): void {
+    for (const connection of this.connectionsOf(accountPhone)) connection.send(node);
+  }
+
   /** Ends every socket of the account with a stream error carrying `code` (440, 401, 500, ...). */
   streamError(accountPhone: string, code: number): void {
     for (const connection of this.connectionsOf(accountPhone)) {

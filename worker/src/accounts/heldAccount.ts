@@ -136,6 +136,11 @@ export class HeldAccount {
         receipt: (receipt) => {
           if (!this.c.stopping()) this.c.inbound.receipt(accountId, receipt);
         },
+        // The next protocol change shows here first: counted per type, its first sighting logged with its shape.
+        unhandled: ({ kind, type, shape }) => {
+          if (this.c.metrics.unhandledStanza(kind, type))
+            this.c.logger.warn({ accountId, kind, type, shape }, "whatsapp_stanza_unhandled");
+        },
       },
     });
     this.socket = socket;

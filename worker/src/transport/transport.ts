@@ -14,6 +14,15 @@ export interface SocketHandlers {
   connection(update: ConnectionUpdate): void;
   message(message: InboundMessage): void;
   receipt(receipt: Receipt): void;
+  /** A stanza from WhatsApp that nothing handles (a new notification type, a new tag): counted, reported. */
+  unhandled?(stanza: UnhandledStanza): void;
+}
+
+/** What WhatsApp sent that nothing handles: its kind, its type (a bounded label), its shape (no content). */
+export interface UnhandledStanza {
+  kind: "notification" | "ib" | "stanza";
+  type: string;
+  shape: string;
 }
 
 /** One commit of session material: creds and/or Signal keys by type and id (null deletes a key). */

@@ -13,6 +13,7 @@ import type {
 import { SendError } from "../transport";
 import { sessionAuthState } from "./authState";
 import { baileysLogger } from "./baileysLogger";
+import { unhandledStanza } from "./unhandledStanzas";
 import { loadBaileys, type Baileys } from "./module";
 
 export interface BaileysOptions {
@@ -240,6 +241,12 @@ export class BaileysTransport implements Transport {
       logger.info({ child }, "reg_refresh_adv_secret_rotated");
       secretStored = saveCreds().catch(failCommit);
       if (shownQr) showQr(shownQr.raw, shownQr.expiresAt);
+    });
+    // Every frame WhatsApp sends, checked against what rc14 and this transport handle.
+    socket.ws.on("frame", (frame: BinaryNode | Uint8Array) => {
+      if (frame instanceof Uint8Array || !handlers.unhandled) return;
+      const unhandled = unhandledStanza(frame);
+      if (unhandled) handlers.unhandled(unhandled);
     });
     ev.on("creds.update", () => void saveCreds().catch(failCommit));
     ev.on("connection.update", (update) => {
