@@ -52,6 +52,27 @@ describe("the runbook's remaining alerts, on the emulator", function () {
     );
   });
 
+  it("an account closed with 405 opens one client_version_rejected incident, which resolves when it connects", async () => {
+    await accounts.write(adminDb(), "acc-old").set({
+      ...newAccountDocument({ createdBy: "t", now: new Date(T - 3_600_000), status: "disconnected" }),
+      owner: { workerId: "w", epoch: 1, leaseUntil: new Date(T + 60_000) },
+      lastDisconnect: { code: 405, at: new Date(T - MIN) },
+      recentDisconnects: [new Date(T - MIN)],
+    });
+    await runWatchdog(watchdogDeps(adminDb()), T, T);
+    const open = await incidentsOf("client_version_rejected");
+    assert.deepEqual(
+      open.map((i) => [i.key, i.status, i.severity]),
+      [["global", "open", "P1"]],
+    );
+    await accounts.doc(adminDb(), "acc-old").update({ status: "connected" });
+    await runWatchdog(watchdogDeps(adminDb()), T + MIN, T + MIN);
+    assert.deepEqual(
+      (await incidentsOf("client_version_rejected")).map((i) => i.status),
+      ["resolved"],
+    );
+  });
+
   it("a 30 % failure hour alerts overall and for its account; a 9 % one does not", async () => {
     const seed = async (account: string, sent: number, failed: number) => {
       for (let i = 0; i < sent + failed; i++) {

@@ -63,6 +63,12 @@ export const INCIDENT_TYPES = {
     title: "Account reconnecting in a loop",
     action: "Look at the account's lastDisconnect code; if it keeps failing, remove and re-add it.",
   },
+  client_version_rejected: {
+    severity: "P1",
+    title: "WhatsApp rejects the client version",
+    action:
+      "Accounts are closed with 405 or 516: WhatsApp no longer accepts the WhatsApp Web version the worker announces. Update WA_VERSION (the worker's env) to the current WhatsApp Web version (major.minor.patch) and redeploy the worker; the accounts reconnect by themselves.",
+  },
   account_down: {
     severity: "P2",
     title: "WhatsApp account down",

@@ -35,7 +35,12 @@ export interface WatchedAccount {
   recentDisconnectsMs: number[];
   /** Since when its holder has failed to store its inbound messages (`inboundStuckSince`), or null. */
   inboundStuckSinceMs: number | null;
+  /** The code of its last socket close (`lastDisconnect.code`), if any. */
+  lastDisconnectCode?: number | null;
 }
+
+/** Close codes WhatsApp gives a client whose version it no longer accepts (stale `WA_VERSION`). */
+export const CLIENT_VERSION_REJECTED_CODES: ReadonlySet<number> = new Set([405, 516]);
 
 export interface OutboxView {
   queuedCount: number;
@@ -151,6 +156,25 @@ export function evaluateAccounts(
     reason: judged
       ? `${counts.connected} of ${counts.live} accounts connected (expected ${config.expectedAccounts})`
       : `no account ${counts.ever === 0 ? "was ever added" : "is expected"}: insufficient data`,
+  });
+  // One incident for the deployment: the version is the worker's, not an account's.
+  const rejected = watched.filter(
+    (a) =>
+      a.status !== "connected" &&
+      a.status !== "removed" &&
+      CLIENT_VERSION_REJECTED_CODES.has(a.lastDisconnectCode ?? 0),
+  );
+  out.push({
+    type: "client_version_rejected",
+    key: GLOBAL_KEY,
+    active: rejected.length > 0,
+    reason:
+      rejected.length > 0
+        ? `${rejected.length} accounts closed by WhatsApp with ${[...new Set(rejected.map((a) => a.lastDisconnectCode))].join(", ")} (client version rejected): ${rejected
+            .slice(0, 5)
+            .map((a) => a.id)
+            .join(", ")}`
+        : "no account is closed with 405 or 516",
   });
   for (const a of watched) {
     out.push({

@@ -1,5 +1,6 @@
 import { DisconnectCode, statusAfterClose, type ReconnectPolicy } from "@wa-gateway/core/accounts";
 import { type AccountStatus } from "@wa-gateway/core/documents";
+import { CLIENT_VERSION_REJECTED_CODES } from "@wa-gateway/core/longrun";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { AccountDelivery, type DeliverySettings } from "../outbox/accountDelivery";
@@ -217,6 +218,9 @@ export class HeldAccount {
     // 515 (restart required) is the normal reconnect after pairing, not something to act on.
     const level = code === DisconnectCode.restartRequired ? "info" : "warn";
     this.c.logger[level]({ accountId, code, reason, next: next.kind }, "account_disconnected");
+    // WhatsApp no longer accepts the version we announce: nothing connects until WA_VERSION is updated.
+    if (CLIENT_VERSION_REJECTED_CODES.has(code ?? 0))
+      this.c.logger.error({ accountId, code, action: "update WA_VERSION" }, "whatsapp_client_version_rejected");
     if (next.kind === "stop") return this.stopForPerson(code, next.status, next.dropSession);
     const { cooldownUntilMs } = this.history;
     if (cooldownUntilMs !== null) {
