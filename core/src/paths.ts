@@ -1,4 +1,4 @@
-import { inboundDedupeId, sessionKeyDocId, threadPeerId } from "./ids";
+import { encodeIdSegment, inboundDedupeId, sessionKeyDocId, threadPeerId } from "./ids";
 
 /**
  * Every Firestore path the system uses, built in one place. Segments are checked so a
@@ -66,5 +66,8 @@ export const paths = {
     runs: `${LONGRUN}/runs`,
     run: (runKey: string) => `${LONGRUN}/runs/${segment(runKey, "runKey")}`,
     securityEvents: `${LONGRUN}/securityEvents`,
+    unhandledStanzas: `${LONGRUN}/unhandledStanzas`,
+    unhandledStanza: (kind: string, type: string) =>
+      `${LONGRUN}/unhandledStanzas/${encodeIdSegment(kind)}__${encodeIdSegment(type)}`,
   },
 } as const;

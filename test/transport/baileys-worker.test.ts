@@ -352,6 +352,11 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.deepEqual([logged[0]!.kind, logged[0]!.type], ["notification", "tomorrows_feature"]);
     assert.equal(logged[0]!.shape, "<notification from id t type><secret_detail jid>…</secret_detail></notification>");
     assert.doesNotMatch(JSON.stringify(logged[0]), /private words|@lid|@s\.whatsapp\.net/);
+    // Reported once for the watchdog, which opens unhandled_stanza when several accounts have it.
+    const reported = await eventually("reported", async () =>
+      (await adminDb().doc(paths.longrun.unhandledStanza("notification", "tomorrows_feature")).get()).data(),
+    );
+    assert.deepEqual([reported.accountIds, reported.shape], [["acc-1"], logged[0]!.shape]);
   });
 
   it("401 from the phone: logged_out, the session deleted", async () => {

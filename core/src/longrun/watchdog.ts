@@ -50,6 +50,35 @@ export interface OutboxView {
 
 const HOUR_MS = 3_600_000;
 
+/** A stanza type nothing handles, as the workers reported it (`unhandledStanzas/{kind}__{type}`). */
+export interface UnhandledStanzaSighting {
+  kind: string;
+  type: string;
+  shape: string;
+  /** How many accounts received it. */
+  accounts: number;
+  lastSeenMs: number;
+}
+
+/** One account may have a client of its own quirks; several accounts are WhatsApp changing. */
+export const UNHANDLED_STANZA_ACCOUNTS = 2;
+/** A type not seen for this long resolves its incident. */
+const UNHANDLED_STANZA_QUIET_MS = 24 * HOUR_MS;
+
+export function evaluateUnhandledStanzas(sightings: UnhandledStanzaSighting[], nowMs: number): Evaluation[] {
+  return sightings.map((s) => {
+    const recent = nowMs - s.lastSeenMs < UNHANDLED_STANZA_QUIET_MS;
+    return {
+      type: "unhandled_stanza",
+      key: `${s.kind}:${s.type}`,
+      active: recent && s.accounts >= UNHANDLED_STANZA_ACCOUNTS,
+      reason: recent
+        ? `${s.accounts} accounts received ${s.kind} ${s.type}, which nothing handles; its shape: ${s.shape}`
+        : `${s.kind} ${s.type} not seen for ${formatDuration((nowMs - s.lastSeenMs) / 1000)}`,
+    };
+  });
+}
+
 /**
  * Heartbeats are missing once the last is older than two intervals less the drift allowance
  * (110 s by default): a watchdog firing on the minute then sees the second missed beat, not the

@@ -13,7 +13,11 @@ import {
   incidents as incidentDocs,
   outbox as outboxDocs,
   readTogether,
+  unhandledStanzas,
 } from "@wa-gateway/data";
+
+/** More types than this would be a flood of changes: the first ones are enough to alert on. */
+const UNHANDLED_STANZAS_READ = 100;
 
 type AccountFields = Pick<AccountDocument, "status" | "recentDisconnects" | "inboundStuckSince" | "lastDisconnect">;
 
@@ -108,6 +112,21 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
         inboundStuckSinceMs: data.inboundStuckSince?.toMillis() ?? null,
         lastDisconnectCode: data.lastDisconnect?.code ?? null,
       }));
+    },
+
+    async unhandledStanzas() {
+      // One document per type ever seen: a short list (a new one means WhatsApp changed something).
+      const snap = await unhandledStanzas.all(db).limit(UNHANDLED_STANZAS_READ).get();
+      return snap.docs.map((d) => {
+        const data = d.data();
+        return {
+          kind: data.kind,
+          type: data.type,
+          shape: data.shape,
+          accounts: data.accountIds.length,
+          lastSeenMs: data.lastSeenAt.toMillis(),
+        };
+      });
     },
 
     async accountLiveness(nowMs, unheldForMs) {

@@ -3,6 +3,7 @@ import { DEFAULT_MONITORING_CONFIG } from "@wa-gateway/core/documents";
 import {
   evaluateAccounts,
   evaluateHeartbeats,
+  evaluateUnhandledStanzas,
   INCIDENT_TYPES,
   resolveMonitoringConfig,
   type WatchedAccount,
@@ -145,6 +146,29 @@ describe("watchdog checks", () => {
       NOW,
     );
     assert.equal(back.find((e) => e.type === "client_version_rejected")?.active, false, "resolves once they connect");
+  });
+
+  it("a stanza nothing handles, seen on several accounts within a day, opens an incident per type", () => {
+    const sighting = (type: string, accounts: number, agoMs: number) => ({
+      kind: "notification",
+      type,
+      shape: `<notification type id/>`,
+      accounts,
+      lastSeenMs: NOW - agoMs,
+    });
+    const evaluations = evaluateUnhandledStanzas(
+      [sighting("on_two", 2, 60_000), sighting("on_one", 1, 60_000), sighting("gone_quiet", 5, 25 * 3_600_000)],
+      NOW,
+    );
+    assert.deepEqual(
+      evaluations.map((e) => [e.type, e.key, e.active]),
+      [
+        ["unhandled_stanza", "notification:on_two", true],
+        ["unhandled_stanza", "notification:on_one", false],
+        ["unhandled_stanza", "notification:gone_quiet", false],
+      ],
+    );
+    assert.match(evaluations[0]!.reason, /2 accounts.*<notification type id\/>/);
   });
 
   it("a deployment that never had an account is insufficient data; one whose accounts all went away still alerts", () => {

@@ -15,6 +15,7 @@ import type {
   SessionStore,
   Transport,
 } from "../transport/transport";
+import type { UnhandledStanzaReports } from "../longrun/unhandledStanzaStore";
 import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
 import { recordDisconnect, type DisconnectRecord } from "./disconnectRecord";
 import { ReconnectHistory } from "./reconnectHistory";
@@ -35,6 +36,8 @@ export interface HeldAccountContext {
   watcher: OutboxWatcher;
   /** Where received messages and receipts go (the inbound backpressure). */
   inbound: { push(accountId: string, message: InboundMessage): void; receipt(accountId: string, r: Receipt): void };
+  /** Stanzas nothing handles, reported for the watchdog (absent: counted and logged only). */
+  unhandledStanzas?: UnhandledStanzaReports;
   /** Inbound backpressure holds every socket closed; the manager reconnects on resume. */
   paused(): boolean;
   /** The worker is shutting down: sockets write nothing more. */
@@ -138,9 +141,11 @@ export class HeldAccount {
           if (!this.c.stopping()) this.c.inbound.receipt(accountId, receipt);
         },
         // The next protocol change shows here first: counted per type, its first sighting logged with its shape.
-        unhandled: ({ kind, type, shape }) => {
+        unhandled: (stanza) => {
+          const { kind, type, shape } = stanza;
           if (this.c.metrics.unhandledStanza(kind, type))
             this.c.logger.warn({ accountId, kind, type, shape }, "whatsapp_stanza_unhandled");
+          this.c.unhandledStanzas?.report(accountId, stanza);
         },
       },
     });
