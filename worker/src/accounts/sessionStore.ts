@@ -32,7 +32,7 @@ export function splitText(text: string, units = PART_UNITS): string[] {
   for (let start = 0; start < text.length;) {
     let end = Math.min(start + units, text.length);
     const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end = end - 1 > start ? end - 1 : end + 1;
     parts.push(text.slice(start, end));
     start = end;
   }
