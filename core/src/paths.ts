@@ -1,4 +1,4 @@
-import { inboundDedupeId, inboundMessageKeyId, sessionKeyDocId, threadPeerId } from "./ids";
+import { encodeIdSegment, inboundDedupeId, inboundMessageKeyId, sessionKeyDocId, threadPeerId } from "./ids";
 
 /**
  * Every Firestore path the system uses, built in one place. Segments are checked so a
@@ -39,6 +39,9 @@ export const paths = {
   waSessionKeys: (accountId: string) => `${paths.waSession(accountId)}/keys`,
   waSessionKey: (accountId: string, type: string, id: string) =>
     `${paths.waSessionKeys(accountId)}/${sessionKeyDocId(type, id)}`,
+  /** One part of a key too large for one document; `~` never occurs in a key's own document id. */
+  waSessionKeyPart: (accountId: string, type: string, id: string, part: number) =>
+    `${paths.waSessionKeys(accountId)}/${sessionKeyDocId(type, id)}~${part}`,
   /** The marker's old key (account and message id), still read until its TTL ends it. */
   inboundDedupe: (accountId: string, messageId: string) =>
     `${collections.inboundDedupe}/${inboundDedupeId(accountId, messageId)}`,
@@ -68,5 +71,8 @@ export const paths = {
     runs: `${LONGRUN}/runs`,
     run: (runKey: string) => `${LONGRUN}/runs/${segment(runKey, "runKey")}`,
     securityEvents: `${LONGRUN}/securityEvents`,
+    unhandledStanzas: `${LONGRUN}/unhandledStanzas`,
+    unhandledStanza: (kind: string, type: string) =>
+      `${LONGRUN}/unhandledStanzas/${encodeIdSegment(kind)}__${encodeIdSegment(type)}`,
   },
 } as const;

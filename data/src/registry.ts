@@ -11,6 +11,7 @@ import {
   rollups,
   runs,
   securityEvents,
+  unhandledStanzas,
   watchdogMemory,
 } from "./collections/longrun";
 import { outbox } from "./collections/outbox";
@@ -61,6 +62,7 @@ export const documentKinds: DocumentKindEntry[] = [
   at("rollups", `${LONGRUN}/rollups`, kinds(rollups.kind)),
   at("runs", `${LONGRUN}/runs`, kinds(runs.kind)),
   at("security events", `${LONGRUN}/securityEvents`, kinds(securityEvents.kind)),
+  at("unhandled stanzas", `${LONGRUN}/unhandledStanzas`, kinds(unhandledStanzas.kind)),
 ];
 
 /** Every collection id the system writes (`messages`, `keys`, `heartbeats`…): what a collection-group read covers. */

@@ -68,7 +68,7 @@ function connectOnce(
       socket = transport.connect(accountId, {
         phoneNumber: null,
         session,
-        sent: { textOf: async () => undefined },
+        sent: { messageOf: async () => undefined },
         handlers: {
           connection: (u) => {
             if (u.state === "qr") edge.scanQr(u.qr, phone);
@@ -102,12 +102,10 @@ async function sendsThroughOneSocket(db: Firestore, edge: FakeWhatsApp): Promise
   const worker = await startWorker(config, silent(), { firestore: db });
   await worker.accounts.listening();
   await seedAccount(db, "bench-acc", { status: "pending_qr", memberUids: ["bench"] });
-  for (;;) {
+  // Each QR the account shows is scanned: the first is answered with companion_reg_refresh, the re-rendered one links.
+  for (let scanned: string | undefined; ;) {
     const qr = (await accounts.doc(db, "bench-acc").get()).data()?.qr;
-    if (qr) {
-      edge.scanQr(qr, "4915199999999");
-      break;
-    }
+    if (qr && qr !== scanned && edge.scanQr((scanned = qr), "4915199999999") === "linked") break;
     await new Promise((r) => setTimeout(r, 50));
   }
   while (worker.accounts.connectedCount() < 1) await new Promise((r) => setTimeout(r, 50));

@@ -11,7 +11,7 @@ export function phoneFor(accountId: string): string {
 
 /**
  * The person with the phone, for `npm start -- --baileys`: each QR the worker publishes on an
- * account document is scanned, and each pairing code typed in, `afterMs` later, on the fake
+ * account document is scanned (a re-rendered one too), and each pairing code typed in, `afterMs` later, on the fake
  * WhatsApp edge. Answers a function that stops watching.
  */
 export function startFakePhone(
@@ -31,10 +31,15 @@ export function startFakePhone(
       const phone = phoneNumber ?? phoneFor(doc.id);
       setTimeout(() => {
         try {
-          if (qr) edge.scanQr(qr, phone);
-          else
-            void edge.enterPairingCode(code!, phone).catch((err: Error) => log(`pairing code failed: ${err.message}`));
-          log(`phone +${phone} ${qr ? "scanned the QR" : `entered the pairing code ${code}`} of ${doc.id}`);
+          if (qr) {
+            // Today's WhatsApp answers a first scan with companion_reg_refresh ("refreshed"): the
+            // worker re-renders the QR, and this phone scans the one the document shows next.
+            const result = edge.scanQr(qr, phone);
+            log(`phone +${phone} scanned the QR of ${doc.id}: ${result}`);
+            return;
+          }
+          void edge.enterPairingCode(code!, phone).catch((err: Error) => log(`pairing code failed: ${err.message}`));
+          log(`phone +${phone} entered the pairing code ${code} of ${doc.id}`);
         } catch (err) {
           log(`phone could not link ${doc.id}: ${(err as Error).message}`);
         }

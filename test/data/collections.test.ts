@@ -286,6 +286,17 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
       updatedBy: "whatsapp_proxy_send",
     },
   },
+  {
+    name: "unhandled stanzas",
+    path: paths.longrun.unhandledStanza("notification", "tomorrows_feature"),
+    data: {
+      kind: "notification",
+      type: "tomorrows_feature",
+      shape: "<notification from id t type/>",
+      accountIds: ["acc-1", "acc-2"],
+      lastSeenAt: AT,
+    },
+  },
 ];
 
 /** Timestamps and Dates as milliseconds, so a stored document compares with what was written. */

@@ -8,6 +8,9 @@ import { firestoreIncidentTriage } from "../../functions/src/stores/incidentTria
 import { seedHealthySystem, watchdogDeps } from "../../scripts/lib/watchdogFixtures";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedOutboxEntry } from "../support/longrunFixtures";
+import { watchedLogger } from "../support/memoryWorker";
+import { eventually } from "../support/worker";
+import { firestoreUnhandledStanzaReports } from "../../worker/src/longrun/unhandledStanzaStore";
 
 const MIN = 60_000;
 
@@ -49,6 +52,48 @@ describe("the runbook's remaining alerts, on the emulator", function () {
     assert.deepEqual(
       (await incidentsOf("account_down")).map((i) => [i.key, i.status]),
       [["acc-qr", "resolved"]],
+    );
+  });
+
+  it("an account closed with 405 opens one client_version_rejected incident, which resolves when it connects", async () => {
+    await accounts.write(adminDb(), "acc-old").set({
+      ...newAccountDocument({ createdBy: "t", now: new Date(T - 3_600_000), status: "disconnected" }),
+      owner: { workerId: "w", epoch: 1, leaseUntil: new Date(T + 60_000) },
+      lastDisconnect: { code: 405, at: new Date(T - MIN) },
+      recentDisconnects: [new Date(T - MIN)],
+    });
+    await runWatchdog(watchdogDeps(adminDb()), T, T);
+    const open = await incidentsOf("client_version_rejected");
+    assert.deepEqual(
+      open.map((i) => [i.key, i.status, i.severity]),
+      [["global", "open", "P1"]],
+    );
+    await accounts.doc(adminDb(), "acc-old").update({ status: "connected" });
+    await runWatchdog(watchdogDeps(adminDb()), T + MIN, T + MIN);
+    assert.deepEqual(
+      (await incidentsOf("client_version_rejected")).map((i) => i.status),
+      ["resolved"],
+    );
+  });
+
+  it("a stanza nothing handles opens unhandled_stanza once a second account has received it", async () => {
+    const reports = firestoreUnhandledStanzaReports(adminDb(), watchedLogger("w1").logger);
+    const stanza = { kind: "notification" as const, type: "tomorrows_feature", shape: "<notification id type/>" };
+    const accountsOf = async () =>
+      (await adminDb().doc(paths.longrun.unhandledStanza("notification", "tomorrows_feature")).get()).get(
+        "accountIds",
+      ) as string[] | undefined;
+    reports.report("acc-1", stanza);
+    reports.report("acc-1", stanza);
+    await eventually("acc-1 reported", async () => (await accountsOf())?.length === 1);
+    await runWatchdog(watchdogDeps(adminDb()), T, T);
+    assert.deepEqual(await incidentsOf("unhandled_stanza"), [], "one account is not yet several");
+    reports.report("acc-2", stanza);
+    await eventually("acc-2 reported", async () => (await accountsOf())?.length === 2);
+    await runWatchdog(watchdogDeps(adminDb()), T + MIN, T + MIN);
+    assert.deepEqual(
+      (await incidentsOf("unhandled_stanza")).map((i) => [i.key, i.status]),
+      [["notification:tomorrows_feature", "open"]],
     );
   });
 

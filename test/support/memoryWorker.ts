@@ -5,6 +5,7 @@ import type { RetryPolicy } from "@wa-gateway/core/outbox";
 import { AccountManager } from "../../worker/src/accounts/accountManager";
 import type { AccountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
 import { DormantAccounts } from "../../worker/src/accounts/dormantAccounts";
+import type { InboundStore } from "../../worker/src/inbound/inboundStore";
 import { createLogger, type Logger } from "../../worker/src/logging/logger";
 import { WorkerMetrics } from "../../worker/src/metrics/workerMetrics";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
@@ -69,6 +70,8 @@ export interface MemoryWorkerOptions {
   reconnect?: ReconnectPolicy;
   /** Wraps the account lease store the manager is given (to count or fail calls). */
   leases?: (store: AccountLeaseStore) => AccountLeaseStore;
+  /** The inbound queue's capacity (100) and a wrapper of its store (to hold writes back). */
+  inbound?: { capacity?: number; store?: (store: InboundStore) => InboundStore };
 }
 
 /**
@@ -122,7 +125,11 @@ export function memoryWorkersPerTest() {
         sweepPage: 50,
         listener: true,
       },
-      inbound: { store: memoryInboundStore(db), capacity: 100, stuckAfterMs: 60_000 },
+      inbound: {
+        store: (o.inbound?.store ?? ((store) => store))(memoryInboundStore(db)),
+        capacity: o.inbound?.capacity ?? 100,
+        stuckAfterMs: 60_000,
+      },
       dormant: {
         accounts: new DormantAccounts({
           accounts: leases,

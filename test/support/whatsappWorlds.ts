@@ -36,10 +36,30 @@ export interface WhatsAppWorld {
 const RECIPIENT = "40712345678";
 const account = async () => (await adminDb().doc(paths.account("acc-1")).get()).data()!;
 
-async function linkWith(scan: (qr: string) => void): Promise<void> {
+async function linkWith(scan: (qr: string) => void | Promise<void>): Promise<void> {
   await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
-  scan(await eventually("a QR on the account document", async () => (await account()).qr as string));
+  await scan(await eventually("a QR on the account document", async () => (await account()).qr as string));
   await eventually("account connected", async () => (await account()).status === "connected");
+}
+
+/**
+ * The phone scans `qr` on the fake edge as a person does with today's WhatsApp: the first scan is
+ * answered with companion_reg_refresh, so the person scans the QR the account document shows next.
+ */
+export async function scanThroughRefresh(
+  edge: FakeWhatsApp,
+  qr: string,
+  phone: string,
+  accountId = "acc-1",
+): Promise<void> {
+  const first = edge.scanQr(qr, phone);
+  if (first === "linked") return;
+  assert.equal(first, "refreshed", "the first scan of a fresh QR is not refused");
+  const next = await eventually("the QR re-rendered after companion_reg_refresh", async () => {
+    const shown = (await adminDb().doc(paths.account(accountId)).get()).get("qr") as string | null;
+    return shown && shown !== qr ? shown : undefined;
+  });
+  assert.equal(edge.scanQr(next, phone), "linked", "the re-rendered QR links");
 }
 
 /** A fresh simulated network and emulator database before each test. */
@@ -84,7 +104,7 @@ export function baileysWorld(): WhatsAppWorld {
     name: "Baileys against the fake edge",
     recipient: RECIPIENT,
     startWorker: (env = {}) => workers.start(null, { WA_WEBSOCKET_URL: edge.url, ...env }),
-    link: () => linkWith((qr) => edge.scanQr(qr, ACCOUNT_PHONE)),
+    link: () => linkWith((qr) => scanThroughRefresh(edge, qr, ACCOUNT_PHONE)),
     received: () => contacts.get(RECIPIENT)!.received.map((m) => ({ id: m.id, text: m.text, at: m.at })),
     inbound: async (fromPn, id, text) =>
       void (await edge.sendFromContact(await contact(fromPn), ACCOUNT_PHONE, text, { id, addressing: "pn" })),

@@ -7,6 +7,7 @@ import { FakeWhatsApp, type FakeContact } from "../support/fakeWhatsApp/edge";
 import { loadBaileys, type Baileys } from "../../worker/src/transport/baileys/module";
 import { countDocs, seedAccount, sendPayload } from "../support/fixtures";
 import { eventually, workersPerTest } from "../support/worker";
+import { scanThroughRefresh } from "../support/whatsappWorlds";
 import { exited, spawnWorker } from "../support/workerProcess";
 
 const ACCOUNT_PHONE = "4915100000099";
@@ -49,9 +50,16 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
   async function linkByQr(): Promise<void> {
     await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
     const qr = await eventually("a QR on the account document", async () => (await account()).qr as string);
-    edge.scanQr(qr, ACCOUNT_PHONE);
+    await scanThroughRefresh(edge, qr, ACCOUNT_PHONE);
     await eventually("connected after the 515 restart", async () => (await account()).status === "connected");
   }
+
+  /** A QR's fields: ref, noise key, identity key, ADV secret, platform. */
+  const fieldsOf = (qr: string) => qr.slice(qr.indexOf("#") + 1).split(",");
+  const storedCreds = async () =>
+    JSON.parse((await adminDb().doc(paths.waSession("acc-1")).get()).get("creds") as string) as {
+      advSecretKey: string;
+    };
 
   beforeEach(async () => {
     await resetFirestore();
@@ -100,6 +108,62 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     const { requestId } = await send("m-1", "linked by code");
     const entry = await sentEntry(requestId);
     assert.equal((await alice.nextMessage((m) => m.id === entry.providerMessageId)).text, "linked by code");
+  });
+
+  it("the first scan is answered with companion_reg_refresh: the retired-secret QR is refused, the re-rendered one links", async () => {
+    await startWorker();
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
+    const first = await eventually("a QR on the account document", async () => (await account()).qr as string);
+    assert.equal(edge.scanQr(first, ACCOUNT_PHONE), "refreshed");
+    const second = await eventually(
+      "the account's QR changed within a second of the notification",
+      async () => {
+        const qr = (await account()).qr as string | null;
+        return qr && qr !== first ? qr : undefined;
+      },
+      1_000,
+    );
+    const [ref1, noise1, identity1, adv1, platform1] = fieldsOf(first);
+    const [ref2, noise2, identity2, adv2, platform2] = fieldsOf(second);
+    assert.deepEqual([ref2, noise2, identity2, platform2], [ref1, noise1, identity1, platform1], "the current ref");
+    assert.notEqual(adv2, adv1, "a new ADV secret");
+    assert.equal(Buffer.from(adv2!, "base64").length, 32);
+    assert.equal((await storedCreds()).advSecretKey, adv2, "the new secret is in the stored creds before pair-success");
+    assert.ok(edge.notificationAcks.size > 0, "the notification was acknowledged");
+    assert.equal(edge.scanQr(first, ACCOUNT_PHONE), "refused", "the QR carrying the retired secret");
+    assert.equal(edge.scanQr(second, ACCOUNT_PHONE), "linked");
+    await eventually("connected after the 515 restart", async () => (await account()).status === "connected");
+    assert.equal((await account()).waJid, `${ACCOUNT_PHONE}@s.whatsapp.net`);
+  });
+
+  it("a QR issued after the refresh (the next ref) carries the new secret and links", async () => {
+    await workers.start(null, { WA_WEBSOCKET_URL: edge.url, WA_QR_TIMEOUT_MS: "1500" });
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
+    const first = await eventually("a QR on the account document", async () => (await account()).qr as string);
+    assert.equal(edge.scanQr(first, ACCOUNT_PHONE), "refreshed");
+    const refreshed = await eventually("the QR re-rendered", async () => {
+      const qr = (await account()).qr as string | null;
+      return qr && fieldsOf(qr)[3] !== fieldsOf(first)[3] ? qr : undefined;
+    });
+    const next = await eventually("the next ref's QR", async () => {
+      const qr = (await account()).qr as string | null;
+      return qr && fieldsOf(qr)[0] !== fieldsOf(first)[0] ? qr : undefined;
+    });
+    assert.equal(fieldsOf(next)[3], fieldsOf(refreshed)[3], "every later QR advertises the new secret");
+    assert.equal(edge.scanQr(next, ACCOUNT_PHONE), "linked");
+    await eventually("connected after the 515 restart", async () => (await account()).status === "connected");
+  });
+
+  it("links by pairing code when companion_reg_refresh arrives mid-flow (no rotation then)", async () => {
+    await startWorker();
+    await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"], phoneNumber: ACCOUNT_PHONE });
+    const code = await eventually("a pairing code on the account document", async () => {
+      const a = await account();
+      return a.status === "pending_qr" ? ((a.pairingCode as string | null) ?? undefined) : undefined;
+    });
+    await edge.enterPairingCode(code, ACCOUNT_PHONE, { refreshMidFlow: true });
+    await eventually("connected after the 515 restart", async () => (await account()).status === "connected");
+    assert.equal((await account()).waJid, `${ACCOUNT_PHONE}@s.whatsapp.net`);
   });
 
   it("delivery and read receipts move the thread message forward", async () => {
@@ -249,6 +313,58 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
       copies.map((m) => m.text),
       ["say it again", "say it again"],
     );
+  });
+
+  it("a retry request from another chat gets nothing: our message is re-encrypted only for the chat it went to (number or LID)", async () => {
+    const worker = await startWorker();
+    await linkByQr();
+    const mallory = await edge.addContact("4915100000666", "Mallory");
+    const { requestId } = await send("m-1", "for Alice only");
+    const entry = await sentEntry(requestId);
+    const messageId = entry.providerMessageId as string;
+    const first = await alice.nextMessage((m) => m.id === messageId);
+    assert.equal(first.to, alice.pnJid, "sent to her number");
+    edge.requestResend(alice, ACCOUNT_PHONE, messageId, { from: mallory.pnJid });
+    // Alice's own request (from her LID, though the send went to her number), after Mallory's:
+    // once hers is answered, Mallory's has been handled.
+    edge.requestResend(alice, ACCOUNT_PHONE, messageId, { from: alice.lidJid });
+    await eventually("Alice got it again", () => alice.received.filter((m) => m.id === messageId).length === 2);
+    assert.deepEqual(
+      mallory.received.map((m) => m.text),
+      [],
+      "nothing reached the other chat",
+    );
+    const refused = worker.logs.find((l) => l.message === "resend_refused_other_chat");
+    assert.equal(refused?.messageId, messageId);
+  });
+
+  it("a notification type nothing handles is counted per type in /metrics and its first sighting logged with its shape", async () => {
+    const worker = await startWorker();
+    await linkByQr();
+    const tomorrow = (n: number) => ({
+      tag: "notification",
+      attrs: { id: `edge-x${n}`, type: "tomorrows_feature", from: alice.pnJid, t: "1800000000" },
+      content: [{ tag: "secret_detail", attrs: { jid: alice.lidJid }, content: Buffer.from("private words") }],
+    });
+    edge.sendStanza(ACCOUNT_PHONE, tomorrow(1));
+    edge.sendStanza(ACCOUNT_PHONE, tomorrow(2));
+    const counted = await eventually("both counted", async () => {
+      const text = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+      const line = text.split("\n").find((l) => l.startsWith("wa_unhandled_stanzas_total{"));
+      return line?.endsWith(" 2") ? line : undefined;
+    });
+    assert.match(counted, /kind="notification"/);
+    assert.match(counted, /type="tomorrows_feature"/);
+    const logged = worker.logs.filter((l) => l.message === "whatsapp_stanza_unhandled");
+    assert.equal(logged.length, 1, "the first sighting only");
+    assert.deepEqual([logged[0]!.kind, logged[0]!.type], ["notification", "tomorrows_feature"]);
+    assert.equal(logged[0]!.shape, "<notification from id t type><secret_detail jid>…</secret_detail></notification>");
+    assert.doesNotMatch(JSON.stringify(logged[0]), /private words|@lid|@s\.whatsapp\.net/);
+    // Reported once for the watchdog, which opens unhandled_stanza when several accounts have it.
+    const reported = await eventually("reported", async () =>
+      (await adminDb().doc(paths.longrun.unhandledStanza("notification", "tomorrows_feature")).get()).data(),
+    );
+    assert.deepEqual([reported.accountIds, reported.shape], [["acc-1"], logged[0]!.shape]);
   });
 
   it("401 from the phone: logged_out, the session deleted", async () => {

@@ -80,6 +80,35 @@ describe("the Firestore session store: one document per key, fenced by the accou
     }
   });
 
+  it("a key larger than a Firestore document (a 20 000-entry app-state-sync-version) commits and reads back byte for byte", async () => {
+    const { session } = await holder("w1");
+    const { state } = await sessionAuthState(B, session);
+    const indexValueMap: Record<string, { valueMac: Buffer }> = {};
+    for (let i = 0; i < 20_000; i++) indexValueMap[randomBytes(32).toString("base64")] = { valueMac: randomBytes(32) };
+    const version = { version: 20_000, hash: randomBytes(128), indexValueMap };
+    const preKey = { private: randomBytes(32), public: randomBytes(32) };
+    // One commit, as Baileys makes it: the big key and a small one together.
+    await state.keys.set({
+      "app-state-sync-version": { regular_high: version },
+      "pre-key": { "1": preKey },
+    } as unknown as SignalDataSet);
+
+    const reread = await sessionAuthState(B, (await holder("w1")).session);
+    const read = await reread.state.keys.get("app-state-sync-version", ["regular_high"]);
+    assert.deepEqual(read.regular_high, version);
+    assert.deepEqual(await reread.state.keys.get("pre-key", ["1"]), { "1": preKey });
+
+    // It shrinks back into one document (written by a store that never read it), then goes: nothing
+    // of it is left behind.
+    const small = { version: 20_001, hash: randomBytes(128), indexValueMap: { k: { valueMac: randomBytes(32) } } };
+    const next = await sessionAuthState(B, (await holder("w1")).session);
+    await next.state.keys.set({ "app-state-sync-version": { regular_high: small } } as unknown as SignalDataSet);
+    assert.equal(await countDocs(adminDb(), paths.waSessionKeys(ACCOUNT)), 2, "the key and the pre-key");
+    assert.deepEqual((await next.state.keys.get("app-state-sync-version", ["regular_high"])).regular_high, small);
+    await next.state.keys.set({ "app-state-sync-version": { regular_high: null }, "pre-key": { "1": null } });
+    assert.equal(await countDocs(adminDb(), paths.waSessionKeys(ACCOUNT)), 0);
+  });
+
   it("a null value deletes the key; absent ids are simply not returned", async () => {
     const { session } = await holder("w1");
     const { state } = await sessionAuthState(B, session);

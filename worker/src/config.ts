@@ -68,6 +68,8 @@ const envSchema = z.object({
   WA_BROWSER_NAME: z.string().min(1).max(40).default("WhatsApp Firebase Gateway"),
   /** QR codes shown per link attempt before the account waits for someone to ask again (needs_qr). */
   WA_QR_REFRESHES: z.coerce.number().int().min(1).max(20).default(5),
+  /** How long each QR lives; unset: Baileys' 60 s for the first, 20 s for each next (a test shortens it). */
+  WA_QR_TIMEOUT_MS: z.coerce.number().int().min(500).max(300_000).optional(),
   /** Closes per account per hour beyond which it cools down (the watchdog's reconnect_loop threshold). */
   WA_RECONNECTS_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
   WA_RECONNECT_COOLDOWN_SEC: z.coerce.number().int().min(1).max(86_400).default(900),
@@ -120,6 +122,7 @@ export interface WorkerConfig {
     version: [number, number, number];
     browserName: string;
     qrRefreshes: number;
+    qrTimeoutMs?: number;
   };
   simulated: {
     autoLinkMs: number | null;
@@ -188,6 +191,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
       version: e.WA_VERSION.split(".").map(Number) as [number, number, number],
       browserName: e.WA_BROWSER_NAME,
       qrRefreshes: e.WA_QR_REFRESHES,
+      ...(e.WA_QR_TIMEOUT_MS ? { qrTimeoutMs: e.WA_QR_TIMEOUT_MS } : {}),
     },
     simulated: {
       autoLinkMs: e.WA_SIM_AUTO_LINK_MS ?? null,

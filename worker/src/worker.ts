@@ -18,6 +18,7 @@ import { heartbeatStore } from "./longrun/heartbeatStore";
 import { checkUntilReady, firestoreHint, firestoreReadiness } from "./readiness";
 import { createShutdown, type ShutdownOutcome } from "./shutdown";
 import { BaileysTransport } from "./transport/baileys/baileysTransport";
+import { firestoreUnhandledStanzaReports } from "./longrun/unhandledStanzaStore";
 import { SimulatedWhatsApp } from "./transport/simulated";
 import type { Transport } from "./transport/transport";
 
@@ -113,6 +114,7 @@ export async function startWorker(
     metrics,
     leases: { store: accountLeases, maxAccounts: config.maxAccounts, leaseSec: config.accountLeaseSec },
     reconnect: config.reconnect,
+    unhandledStanzas: firestoreUnhandledStanzaReports(db, logger),
     delivery: {
       store: outbox,
       pacing: config.pacing,

@@ -38,7 +38,7 @@ export const accountDocument = z.object({
   /** Bumped by the regenerate-QR callable; the owning worker restarts the login when it changes. */
   qrRequestedAt: timestamp.nullable(),
   owner: accountOwner.nullable(),
-  lastDisconnect: z.object({ code: z.number().int(), at: timestamp }).nullable(),
+  lastDisconnect: z.object({ code: z.number().int(), at: timestamp }).nullable().optional(),
   reconnectCount: z.number().int().nonnegative(),
   /**
    * When the socket closed within the last hour, newest last, at most RECENT_DISCONNECTS_KEPT:

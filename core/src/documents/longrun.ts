@@ -209,6 +209,21 @@ export const securityEventDocument = z.object({
 });
 export type SecurityEventDocument = z.infer<typeof securityEventDocument>;
 
+/**
+ * `unhandledStanzas/{kind}__{type}`: a stanza from WhatsApp that nothing in the gateway handles
+ * (a notification type or a tag of tomorrow), as the workers saw it: its shape (tags and
+ * attribute names, no content) and the accounts that received it. Written by each worker at its
+ * first sighting per account; read by the watchdog (unhandled_stanza).
+ */
+export const unhandledStanzaDocument = z.object({
+  kind: z.string(),
+  type: z.string(),
+  shape: z.string(),
+  accountIds: z.array(z.string()),
+  lastSeenAt: timestamp,
+});
+export type UnhandledStanzaDocument = z.infer<typeof unhandledStanzaDocument>;
+
 /** `state/current`: written by the heartbeat holder; what the every-minute checks read instead of scanning. */
 export const monitoringState = z.object({
   // The beat fields are absent until the first beat: a planned stop (or a duplicate) can come first.

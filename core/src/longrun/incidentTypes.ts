@@ -63,6 +63,18 @@ export const INCIDENT_TYPES = {
     title: "Account reconnecting in a loop",
     action: "Look at the account's lastDisconnect code; if it keeps failing, remove and re-add it.",
   },
+  client_version_rejected: {
+    severity: "P1",
+    title: "WhatsApp rejects the client version",
+    action:
+      "Accounts are closed with 405 or 516: WhatsApp no longer accepts the WhatsApp Web version the worker announces. Update WA_VERSION (the worker's env) to the current WhatsApp Web version (major.minor.patch) and redeploy the worker; the accounts reconnect by themselves.",
+  },
+  unhandled_stanza: {
+    severity: "P2",
+    title: "WhatsApp sends something the gateway does not handle",
+    action:
+      "Several accounts received a stanza type nothing handles (the key says which; wa_unhandled_stanzas_total counts it, the worker's whatsapp_stanza_unhandled log shows its shape): look for it in Baileys' issues and releases, and check linking, receiving and sending still work.",
+  },
   account_down: {
     severity: "P2",
     title: "WhatsApp account down",

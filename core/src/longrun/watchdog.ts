@@ -35,7 +35,12 @@ export interface WatchedAccount {
   recentDisconnectsMs: number[];
   /** Since when its holder has failed to store its inbound messages (`inboundStuckSince`), or null. */
   inboundStuckSinceMs: number | null;
+  /** The code of its last socket close (`lastDisconnect.code`), if any. */
+  lastDisconnectCode?: number | null;
 }
+
+/** Close codes WhatsApp gives a client whose version it no longer accepts (stale `WA_VERSION`). */
+export const CLIENT_VERSION_REJECTED_CODES: ReadonlySet<number> = new Set([405, 516]);
 
 export interface OutboxView {
   queuedCount: number;
@@ -44,6 +49,35 @@ export interface OutboxView {
 }
 
 const HOUR_MS = 3_600_000;
+
+/** A stanza type nothing handles, as the workers reported it (`unhandledStanzas/{kind}__{type}`). */
+export interface UnhandledStanzaSighting {
+  kind: string;
+  type: string;
+  shape: string;
+  /** How many accounts received it. */
+  accounts: number;
+  lastSeenMs: number;
+}
+
+/** One account may have a client of its own quirks; several accounts are WhatsApp changing. */
+export const UNHANDLED_STANZA_ACCOUNTS = 2;
+/** A type not seen for this long resolves its incident. */
+const UNHANDLED_STANZA_QUIET_MS = 24 * HOUR_MS;
+
+export function evaluateUnhandledStanzas(sightings: UnhandledStanzaSighting[], nowMs: number): Evaluation[] {
+  return sightings.map((s) => {
+    const recent = nowMs - s.lastSeenMs < UNHANDLED_STANZA_QUIET_MS;
+    return {
+      type: "unhandled_stanza",
+      key: `${s.kind}:${s.type}`,
+      active: recent && s.accounts >= UNHANDLED_STANZA_ACCOUNTS,
+      reason: recent
+        ? `${s.accounts} accounts received ${s.kind} ${s.type}, which nothing handles; its shape: ${s.shape}`
+        : `${s.kind} ${s.type} not seen for ${formatDuration((nowMs - s.lastSeenMs) / 1000)}`,
+    };
+  });
+}
 
 /**
  * Heartbeats are missing once the last is older than two intervals less the drift allowance
@@ -151,6 +185,25 @@ export function evaluateAccounts(
     reason: judged
       ? `${counts.connected} of ${counts.live} accounts connected (expected ${config.expectedAccounts})`
       : `no account ${counts.ever === 0 ? "was ever added" : "is expected"}: insufficient data`,
+  });
+  // One incident for the deployment: the version is the worker's, not an account's.
+  const rejected = watched.filter(
+    (a) =>
+      a.status !== "connected" &&
+      a.status !== "removed" &&
+      CLIENT_VERSION_REJECTED_CODES.has(a.lastDisconnectCode ?? 0),
+  );
+  out.push({
+    type: "client_version_rejected",
+    key: GLOBAL_KEY,
+    active: rejected.length > 0,
+    reason:
+      rejected.length > 0
+        ? `${rejected.length} accounts closed by WhatsApp with ${[...new Set(rejected.map((a) => a.lastDisconnectCode))].join(", ")} (client version rejected): ${rejected
+            .slice(0, 5)
+            .map((a) => a.id)
+            .join(", ")}`
+        : "no account is closed with 405 or 516",
   });
   for (const a of watched) {
     out.push({

@@ -9,6 +9,7 @@ import {
   rollupDocument,
   runDocument,
   securityEventDocument,
+  unhandledStanzaDocument,
   watchdogState,
 } from "@wa-gateway/core/documents";
 import { documentKind } from "../document";
@@ -28,6 +29,15 @@ const incidentKind = documentKind(incidentDocument);
 const rollupKind = documentKind(rollupDocument);
 const runKind = documentKind(runDocument);
 const securityEventKind = documentKind(securityEventDocument);
+const unhandledStanzaKind = documentKind(unhandledStanzaDocument);
+
+/** `unhandledStanzas/{kind}__{type}`: written by the workers at a first sighting per account; read by the watchdog. */
+export const unhandledStanzas = {
+  kind: unhandledStanzaKind,
+  write: (db: Firestore, kind: string, type: string) =>
+    unhandledStanzaKind.writeRef(db, paths.longrun.unhandledStanza(kind, type)),
+  all: (db: Firestore) => unhandledStanzaKind.query(db, paths.longrun.unhandledStanzas),
+};
 
 /** The documents of `query` whose Timestamp `field` is in [fromMs, toMs), oldest first. */
 function within<T>(query: Query<T, DocumentData>, field: string, fromMs: number, toMs: number): Query<T, DocumentData> {

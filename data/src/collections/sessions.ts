@@ -20,5 +20,9 @@ export const waSessionKeys = {
     keyKind.ref(db, paths.waSessionKey(accountId, type, id)),
   write: (db: Firestore, accountId: string, type: string, id: string) =>
     keyKind.writeRef(db, paths.waSessionKey(accountId, type, id)),
+  part: (db: Firestore, accountId: string, type: string, id: string, part: number) =>
+    keyKind.ref(db, paths.waSessionKeyPart(accountId, type, id, part)),
+  partWrite: (db: Firestore, accountId: string, type: string, id: string, part: number) =>
+    keyKind.writeRef(db, paths.waSessionKeyPart(accountId, type, id, part)),
   all: (db: Firestore, accountId: string) => keyKind.query(db, paths.waSessionKeys(accountId)),
 };

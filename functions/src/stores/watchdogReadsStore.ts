@@ -13,9 +13,13 @@ import {
   incidents as incidentDocs,
   outbox as outboxDocs,
   readTogether,
+  unhandledStanzas,
 } from "@wa-gateway/data";
 
-type AccountFields = Pick<AccountDocument, "status" | "recentDisconnects" | "inboundStuckSince">;
+/** More types than this would be a flood of changes: the first ones are enough to alert on. */
+const UNHANDLED_STANZAS_READ = 100;
+
+type AccountFields = Pick<AccountDocument, "status" | "recentDisconnects" | "inboundStuckSince" | "lastDisconnect">;
 
 const ts = (value: number) => Timestamp.fromMillis(value);
 
@@ -74,7 +78,7 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
     },
 
     async watchedAccounts(nowMs) {
-      const fields = ["status", "recentDisconnects", "inboundStuckSince"] as const;
+      const fields = ["status", "recentDisconnects", "inboundStuckSince", "lastDisconnect"] as const;
       const [loggedOut, disconnected, inboundStuck, openAccountIncidents] = await Promise.all([
         accounts.kind.select(accountsAll.where("status", "==", "logged_out"), ...fields).get(),
         accounts.kind.select(accountsAll.where("lastDisconnect.at", ">", ts(nowMs - 3_600_000)), ...fields).get(),
@@ -98,7 +102,7 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
         const refs = named.map((id) => accounts.doc(db, id).withConverter(partial));
         for (const snap of await readTogether(db, refs, { fieldMask: [...fields] })) {
           // A deleted account still gets an evaluation, so its incidents resolve.
-          found.set(snap.id, snap.data() ?? { status: "removed" });
+          found.set(snap.id, snap.data() ?? { status: "removed", lastDisconnect: null });
         }
       }
       return [...found].map(([id, data]): WatchedAccount => ({
@@ -106,7 +110,23 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
         status: data.status,
         recentDisconnectsMs: (data.recentDisconnects ?? []).map((t) => t.toMillis()),
         inboundStuckSinceMs: data.inboundStuckSince?.toMillis() ?? null,
+        lastDisconnectCode: data.lastDisconnect?.code ?? null,
       }));
+    },
+
+    async unhandledStanzas() {
+      // One document per type ever seen: a short list (a new one means WhatsApp changed something).
+      const snap = await unhandledStanzas.all(db).limit(UNHANDLED_STANZAS_READ).get();
+      return snap.docs.map((d) => {
+        const data = d.data();
+        return {
+          kind: data.kind,
+          type: data.type,
+          shape: data.shape,
+          accounts: data.accountIds.length,
+          lastSeenMs: data.lastSeenAt.toMillis(),
+        };
+      });
     },
 
     async accountLiveness(nowMs, unheldForMs) {

@@ -3,6 +3,8 @@ import { DEFAULT_MONITORING_CONFIG } from "@wa-gateway/core/documents";
 import {
   evaluateAccounts,
   evaluateHeartbeats,
+  evaluateUnhandledStanzas,
+  INCIDENT_TYPES,
   resolveMonitoringConfig,
   type WatchedAccount,
 } from "@wa-gateway/core/longrun";
@@ -112,13 +114,70 @@ describe("watchdog checks", () => {
     assert.equal(stored.find((e) => e.type === "inbound_backlog")!.active, false);
   });
 
+  it("405 or 516 closes are the client version rejected: one incident whose alert says to update WA_VERSION", () => {
+    const rejected: WatchedAccount = {
+      id: "a1",
+      status: "disconnected",
+      recentDisconnectsMs: [NOW - 60_000],
+      inboundStuckSinceMs: null,
+      lastDisconnectCode: 405,
+    };
+    const other: WatchedAccount = { ...rejected, id: "a2", lastDisconnectCode: 516 };
+    const evaluations = evaluateAccounts(
+      { ever: 2, live: 2, connected: 0 },
+      [rejected, other],
+      DEFAULT_MONITORING_CONFIG,
+      NOW,
+    );
+    const version = evaluations.filter((e) => e.type === "client_version_rejected");
+    assert.deepEqual(
+      version.map((e) => [e.key, e.active]),
+      [["global", true]],
+    );
+    assert.match(version[0]!.reason, /2 accounts.*405.*516|a1.*a2/);
+    assert.match(INCIDENT_TYPES.client_version_rejected.action, /WA_VERSION/);
+    const back = evaluateAccounts(
+      { ever: 2, live: 2, connected: 2 },
+      [
+        { ...rejected, status: "connected" },
+        { ...other, lastDisconnectCode: 428 },
+      ],
+      DEFAULT_MONITORING_CONFIG,
+      NOW,
+    );
+    assert.equal(back.find((e) => e.type === "client_version_rejected")?.active, false, "resolves once they connect");
+  });
+
+  it("a stanza nothing handles, seen on several accounts within a day, opens an incident per type", () => {
+    const sighting = (type: string, accounts: number, agoMs: number) => ({
+      kind: "notification",
+      type,
+      shape: `<notification type id/>`,
+      accounts,
+      lastSeenMs: NOW - agoMs,
+    });
+    const evaluations = evaluateUnhandledStanzas(
+      [sighting("on_two", 2, 60_000), sighting("on_one", 1, 60_000), sighting("gone_quiet", 5, 25 * 3_600_000)],
+      NOW,
+    );
+    assert.deepEqual(
+      evaluations.map((e) => [e.type, e.key, e.active]),
+      [
+        ["unhandled_stanza", "notification:on_two", true],
+        ["unhandled_stanza", "notification:on_one", false],
+        ["unhandled_stanza", "notification:gone_quiet", false],
+      ],
+    );
+    assert.match(evaluations[0]!.reason, /2 accounts.*<notification type id\/>/);
+  });
+
   it("a deployment that never had an account is insufficient data; one whose accounts all went away still alerts", () => {
     const noAccountYet = evaluateAccounts({ ever: 0, live: 0, connected: 0 }, [], DEFAULT_MONITORING_CONFIG, NOW);
     // Not down: nothing opens before the first account exists, and an incident left open from
     // before (an older version raised one on day one, or every account document was deleted) resolves.
     assert.deepEqual(
       noAccountYet.map((e) => `${e.type}/${e.active}`),
-      ["no_active_account/false"],
+      ["no_active_account/false", "client_version_rejected/false"],
     );
     const noneExpected = evaluateAccounts(
       { ever: 2, live: 0, connected: 0 },
@@ -128,12 +187,12 @@ describe("watchdog checks", () => {
     );
     assert.deepEqual(
       noneExpected.map((e) => `${e.type}/${e.active}`),
-      ["no_active_account/false"],
+      ["no_active_account/false", "client_version_rejected/false"],
     );
     const allRemoved = evaluateAccounts({ ever: 2, live: 0, connected: 0 }, [], DEFAULT_MONITORING_CONFIG, NOW);
     assert.deepEqual(
       allRemoved.map((e) => `${e.type}/${e.active}`),
-      ["no_active_account/true"],
+      ["no_active_account/true", "client_version_rejected/false"],
     );
   });
 
@@ -146,7 +205,7 @@ describe("watchdog checks", () => {
     );
     assert.deepEqual(
       evaluations.map((e) => `${e.type}/${e.key}/${e.active}`),
-      ["no_active_account/global/false"],
+      ["no_active_account/global/false", "client_version_rejected/global/false"],
     );
   });
 });

@@ -101,6 +101,87 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     assert.equal(back.reconnectCooldownUntil, null);
   });
 
+  it("an account cooling down stays down across a change of holder: the new one waits for the stored cool-down", async () => {
+    const reconnect = { baseMs: 5, maxMs: 20, perHour: 1, cooldownMs: 1_500 };
+    await linkedAccount();
+    const first = await start({ reconnect });
+    await accountUntil("connected", (a) => a.status === "connected");
+    network().disconnect("acc-1", 428);
+    await accountUntil("connected again", (a) => a.status === "connected" && a.reconnectCount === 1);
+    network().disconnect("acc-1", 428);
+    await first.next("account_reconnect_cooldown");
+    const cooling = await accountUntil("the cool-down recorded", (a) => !!a.reconnectCooldownUntil);
+    const untilMs = cooling.reconnectCooldownUntil!.toMillis();
+    // A deploy: the holder gives the lease back, another worker claims the account.
+    stopped(first.manager);
+    await first.manager.stop();
+    const second = await start({ workerId: "w2", reconnect });
+    const waiting = await second.next("account_cooldown_waits");
+    assert.equal(waiting.accountId, "acc-1");
+    const back = await accountUntil("connected by w2", (a) => a.status === "connected" && a.owner?.workerId === "w2");
+    assert.ok(world.db().clock.now() >= untilMs, `reconnected ${untilMs - world.db().clock.now()} ms early`);
+    assert.equal(back.reconnectCooldownUntil, null);
+  });
+
+  it("a crashed holder's cooling account is claimed by another worker, which does not connect it", async () => {
+    const reconnect = { baseMs: 5, maxMs: 20, perHour: 1, cooldownMs: 3_600_000 };
+    await linkedAccount();
+    const first = await start({ reconnect });
+    await accountUntil("connected", (a) => a.status === "connected");
+    network().disconnect("acc-1", 428);
+    await accountUntil("connected again", (a) => a.status === "connected" && a.reconnectCount === 1);
+    network().disconnect("acc-1", 428);
+    await first.next("account_reconnect_cooldown");
+    await accountUntil("the cool-down recorded", (a) => !!a.reconnectCooldownUntil);
+    // The holder dies without a word: its lease runs out (ten minutes of the hour's cool-down).
+    stopped(first.manager);
+    await world.expireLeases();
+    const second = await start({ workerId: "w2", reconnect });
+    await second.next("account_cooldown_waits");
+    assert.equal(account()?.owner?.workerId, "w2", "the lease is held");
+    assert.equal(network().isOpen("acc-1"), false, "no socket during the cool-down");
+    assert.equal(account()?.status, "disconnected");
+    await first.manager.stop();
+  });
+
+  it("resuming after inbound backpressure leaves an account that is cooling down alone", async () => {
+    const reconnect = { baseMs: 5, maxMs: 20, perHour: 1, cooldownMs: 1_500 };
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holding: { on: boolean } = { on: true };
+    await linkedAccount("acc-1");
+    await linkedAccount("acc-2");
+    const { next } = await start({
+      reconnect,
+      inbound: {
+        capacity: 2,
+        store: (store) => ({
+          ...store,
+          store: async (accountId, m) => (holding.on && (await held), store.store(accountId, m)),
+        }),
+      },
+    });
+    await accountUntil("acc-2 connected", (a) => a.status === "connected", "acc-2");
+    await accountUntil("acc-1 connected", (a) => a.status === "connected");
+    network().disconnect("acc-1", 428);
+    await accountUntil("acc-1 connected again", (a) => a.status === "connected" && a.reconnectCount === 1);
+    network().disconnect("acc-1", 428);
+    await next("account_reconnect_cooldown");
+    const untilMs = (
+      await accountUntil("cooling", (a) => !!a.reconnectCooldownUntil)
+    ).reconnectCooldownUntil!.toMillis();
+    // acc-2's contacts fill the inbound queue: every socket pauses; then it drains and they resume.
+    for (const n of [1, 2])
+      network().inbound("acc-2", { messageId: `M${n}`, fromJid: "40711111111@s.whatsapp.net", text: `${n}` });
+    await next("inbound_backpressure_on");
+    holding.on = false;
+    release();
+    await next("inbound_backpressure_off");
+    await accountUntil("acc-2 connected after the resume", (a) => a.status === "connected", "acc-2");
+    await accountUntil("acc-1 connected", (a) => a.status === "connected");
+    assert.ok(world.db().clock.now() >= untilMs, `acc-1 reconnected ${untilMs - world.db().clock.now()} ms early`);
+  });
+
   it("shows a new QR when one is asked for (regenerate QR)", async () => {
     await start();
     await world.putAccount("acc-1", { status: "pending_qr" });

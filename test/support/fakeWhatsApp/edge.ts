@@ -111,6 +111,18 @@ export class FakeContact {
  */
 type ContactPolicy = { kind: "ack" } | { kind: "error"; code: number } | { kind: "silent" };
 
+/**
+ * Since late July 2026 WhatsApp answers the first scan of a QR with
+ * `<notification type="companion_reg_refresh">` (child `companion_reg_refresh` or
+ * `pair-device-rotate-qr`), retiring the ADV secret that QR advertises (Baileys #2737): the phone
+ * shows "couldn't link device" until the companion shows its current ref with a new secret.
+ * "off" is the older WhatsApp, for nothing but a test that needs it.
+ */
+export type RegRefresh = "companion_reg_refresh" | "pair-device-rotate-qr" | "off";
+
+/** What a QR scan did: linked, answered with companion_reg_refresh, or refused (a retired secret). */
+export type ScanResult = "linked" | "refreshed" | "refused";
+
 class EdgeConnection {
   readonly noise: ServerNoise;
   ephemeral: { private: Uint8Array; public: Uint8Array } | undefined;
@@ -127,6 +139,10 @@ class EdgeConnection {
   live = false;
   /** Told the client's `<ib><offline_batch>` (its answer to `<ib><offline_preview>`). */
   onOfflineBatch: ((count: number) => void) | undefined;
+  /** Whether this unpaired socket was already sent companion_reg_refresh (after its first scan). */
+  regRefreshed = false;
+  /** ADV secrets a companion_reg_refresh retired: a QR still carrying one is refused. */
+  readonly retiredSecrets = new Set<string>();
 
   constructor(
     readonly ws: WebSocket,
@@ -162,18 +178,23 @@ export class FakeWhatsApp {
 
   /** Contacts' phones report each message delivered this long after it arrived (null: only when told). */
   private deliveredAfterMs: number | null = null;
+  /** The child of the companion_reg_refresh a first scan gets ("off": none). */
+  private regRefresh: RegRefresh = "companion_reg_refresh";
+  /** Ids of the notifications the socket acknowledged. */
+  readonly notificationAcks = new Set<string>();
 
   private constructor(server: WebSocketServer) {
     this.server = server;
     server.on("connection", (ws) => this.accept(ws));
   }
 
-  static async start(options: { deliveredAfterMs?: number } = {}): Promise<FakeWhatsApp> {
+  static async start(options: { deliveredAfterMs?: number; regRefresh?: RegRefresh } = {}): Promise<FakeWhatsApp> {
     B = await loadBaileys();
     const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
     await once(server, "listening");
     const edge = new FakeWhatsApp(server);
     edge.deliveredAfterMs = options.deliveredAfterMs ?? null;
+    edge.regRefresh = options.regRefresh ?? "companion_reg_refresh";
     return edge;
   }
 
@@ -199,13 +220,26 @@ export class FakeWhatsApp {
   }
 
   /**
-   * The phone scans a QR the worker published: links a new companion device of `phoneNumber`
-   * and sends the socket `pair-success`, then (once the socket signed it) the 515 restart.
+   * The phone scans a QR the worker published. As today's WhatsApp does: the first scan of an
+   * unpaired socket's QR is answered with companion_reg_refresh, which retires the QR's ADV
+   * secret ("refreshed"; the phone says "couldn't link device"); a QR still carrying a retired
+   * secret is refused; any other links a new companion device of `phoneNumber`: `pair-success`
+   * (its HMAC under the scanned secret), then (once the socket signed it) the 515 restart.
    */
-  scanQr(qr: string, phoneNumber: string): void {
+  scanQr(qr: string, phoneNumber: string): ScanResult {
     const [ref, , identityB64, advB64] = qr.slice(qr.indexOf("#") + 1).split(",");
     const connection = [...this.connections].find((c) => c.pairing?.refs.includes(ref ?? ""));
     if (!connection?.pairing || !identityB64 || !advB64) throw new Error(`no socket is showing QR ref ${ref}`);
+    if (connection.retiredSecrets.has(advB64)) {
+      this.log.push(`QR ref ${ref} refused: its ADV secret was retired by companion_reg_refresh`);
+      return "refused";
+    }
+    if (this.regRefresh !== "off" && !connection.regRefreshed) {
+      connection.regRefreshed = true;
+      connection.retiredSecrets.add(advB64);
+      this.sendRegRefresh(connection);
+      return "refreshed";
+    }
     connection.pairing = undefined;
     this.pairSuccess(
       connection,
@@ -213,6 +247,19 @@ export class FakeWhatsApp {
       Buffer.from(identityB64, "base64"),
       Buffer.from(advB64, "base64"),
     );
+    return "linked";
+  }
+
+  /** `<notification type="companion_reg_refresh">` with today's child, as WhatsApp sends it to an unpaired socket. */
+  private sendRegRefresh(connection: EdgeConnection): void {
+    const child = this.regRefresh === "off" ? "companion_reg_refresh" : this.regRefresh;
+    const id = this.stanzaId();
+    this.log.push(`companion_reg_refresh ${id} (${child})`);
+    connection.send({
+      tag: "notification",
+      attrs: { id, type: "companion_reg_refresh", from: SERVER, t: `${Math.floor(Date.now() / 1000)}` },
+      content: [{ tag: child, attrs: {} }],
+    });
   }
 
   /**
@@ -222,7 +269,12 @@ export class FakeWhatsApp {
    * bundle only the code's holder can open; both derive the ADV secret; then pair-success and 515.
    * A wrong code leaves the socket unable to finish (as on WhatsApp): nothing links.
    */
-  async enterPairingCode(code: string, phoneNumber: string): Promise<void> {
+  async enterPairingCode(
+    code: string,
+    phoneNumber: string,
+    /** WhatsApp sends companion_reg_refresh between companion_finish and pair-success. */
+    options: { refreshMidFlow?: boolean } = {},
+  ): Promise<void> {
     const connection = [...this.connections].find((c) => c.linkCode?.phone === phoneNumber);
     if (!connection?.linkCode) throw new Error(`no socket asked for a pairing code for ${phoneNumber}`);
     const { wrappedCompanionEphemeral } = connection.linkCode;
@@ -277,6 +329,7 @@ export class FakeWhatsApp {
       info: "adv_secret",
     });
     connection.send({ tag: "iq", attrs: { id: finish.attrs.id!, type: "result", from: SERVER } });
+    if (options.refreshMidFlow) this.sendRegRefresh(connection);
     this.pairSuccess(connection, account, companionIdentity, Buffer.from(advSecret));
   }
 
@@ -501,14 +554,21 @@ export class FakeWhatsApp {
    * The contact's phone could not decrypt `messageId` and asks for it again (a retry receipt):
    * the socket must re-encrypt the same message, which it only can if it still has its content.
    */
-  requestResend(contact: FakeContact, accountPhone: string, messageId: string): void {
+  requestResend(
+    contact: FakeContact,
+    accountPhone: string,
+    messageId: string,
+    /** The JID asking: `contact`'s other form (its LID), or another chat asking for `contact`'s message by id. */
+    options: { from?: string } = {},
+  ): void {
     const message = contact.received.find((m) => m.id === messageId);
     if (!message) throw new Error(`contact ${contact.pn} never received ${messageId}`);
     const t = `${Math.floor(Date.now() / 1000)}`;
+    const from = options.from ?? message.to;
     for (const connection of this.connectionsOf(accountPhone)) {
       connection.send({
         tag: "receipt",
-        attrs: { id: messageId, from: message.to, type: "retry", t },
+        attrs: { id: messageId, from, type: "retry", t },
         content: [{ tag: "retry", attrs: { count: "1", id: messageId, t, v: "1" } }],
       });
     }
@@ -517,6 +577,11 @@ export class FakeWhatsApp {
   /** Messages to this contact are acknowledged (default) or rejected with an error code (e.g. 463). */
   setPolicy(contact: FakeContact, policy: ContactPolicy): void {
     this.policies.set(contact.pn, policy);
+  }
+
+  /** WhatsApp sends the account's sockets a stanza as it is (a notification type of tomorrow, say). */
+  sendStanza(accountPhone: string, node: BinaryNode): void {
+    for (const connection of this.connectionsOf(accountPhone)) connection.send(node);
   }
 
   /** Ends every socket of the account with a stream error carrying `code` (440, 401, 500, ...). */
@@ -630,6 +695,10 @@ export class FakeWhatsApp {
     }
     if (node.tag === "message") {
       void this.onMessage(connection, node).catch((error: Error) => this.log.push(`message error: ${error.stack}`));
+      return;
+    }
+    if (node.tag === "ack" && node.attrs.class === "notification") {
+      this.notificationAcks.add(node.attrs.id ?? "");
       return;
     }
     if (node.tag === "receipt" && node.attrs.type === "retry") {

@@ -188,13 +188,13 @@ export function memoryOutboxStore(
       return { failed, more: left > 0 || full };
     },
 
-    async sentText(accountId, providerMessageId, maxAgeMs) {
+    async sentMessage(accountId, providerMessageId, maxAgeMs) {
       await roundTrip();
       const data = [...db.outbox.values()].find((d) => d.providerMessageId === providerMessageId);
       if (!data || data.accountId !== accountId) return undefined;
       if (data.status !== "sent" && data.status !== "processing") return undefined;
       const atMs = (data.sentAt ?? data.createdAt).toMillis();
-      return db.clock.now() - atMs <= maxAgeMs ? data.text : undefined;
+      return db.clock.now() - atMs <= maxAgeMs ? { text: data.text, toJid: data.toJid } : undefined;
     },
 
     release: (requestId, epoch) =>

@@ -165,13 +165,14 @@ export function outboxContract(world: StoreWorld): void {
       assert.equal((await world.outboxEntry("req-2"))!.status, "processing");
     });
 
-    it("finds the text sent under a provider id, for this account and while young enough only", async () => {
+    it("finds the text sent under a provider id and the chat it went to, for this account and while young enough only", async () => {
       await world.putOutboxEntry("req-2", { status: "sent", sentAt: new Date() });
       await world.putOutboxEntry("req-3", { status: "sent", sentAt: new Date(Date.now() - 2 * HOUR) });
-      assert.equal(await w1().sentText("acc-1", "3EB0req-2", HOUR), "text of req-2");
-      assert.equal(await w1().sentText("acc-2", "3EB0req-2", HOUR), undefined);
-      assert.equal(await w1().sentText("acc-1", "3EB0req-3", HOUR), undefined);
-      assert.equal(await w1().sentText("acc-1", "3EB0req-1", HOUR), undefined, "queued: never sent");
+      const { toJid } = (await world.outboxEntry("req-2"))!;
+      assert.deepEqual(await w1().sentMessage("acc-1", "3EB0req-2", HOUR), { text: "text of req-2", toJid });
+      assert.equal(await w1().sentMessage("acc-2", "3EB0req-2", HOUR), undefined);
+      assert.equal(await w1().sentMessage("acc-1", "3EB0req-3", HOUR), undefined);
+      assert.equal(await w1().sentMessage("acc-1", "3EB0req-1", HOUR), undefined, "queued: never sent");
     });
 
     it("watches the queued entries of the accounts named: those there, then each new one", async () => {

@@ -46,6 +46,8 @@ export interface AccountView {
   removedAtMs: number;
   lastDisconnectAtMs: number;
   recentDisconnectsMs: number[];
+  /** A cool-down a holder recorded (0: none): whoever holds the account next honours it. */
+  reconnectCooldownUntilMs: number;
   sessionClearedAtMs: number;
   backlogResolvedAtMs: number;
 }
@@ -60,6 +62,7 @@ export function accountViewOf(d: AccountDocument): AccountView {
     removedAtMs: ms(d.removedAt),
     lastDisconnectAtMs: ms(d.lastDisconnect?.at),
     recentDisconnectsMs: (d.recentDisconnects ?? []).map(ms),
+    reconnectCooldownUntilMs: ms(d.reconnectCooldownUntil),
     sessionClearedAtMs: ms(d.sessionClearedAt),
     backlogResolvedAtMs: ms(d.backlogResolvedAt),
   };

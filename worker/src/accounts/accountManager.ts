@@ -26,6 +26,8 @@ export interface AccountManagerOptions {
   delivery: DeliverySettings;
   /** Received messages on their way to Firestore. */
   inbound: Pick<InboundBackpressureOptions, "store" | "capacity" | "stuckAfterMs">;
+  /** Where stanzas nothing handles are reported for the watchdog. */
+  unhandledStanzas?: HeldAccountContext["unhandledStanzas"];
   /** Finishes removed and logged-out accounts (session, backlog), every `sweepMs`. */
   dormant: { accounts: DormantAccounts; sweepMs: number };
 }
@@ -73,6 +75,7 @@ export class AccountManager {
       delivery: o.delivery,
       watcher: this.watcher,
       inbound: this.inbound,
+      ...(o.unhandledStanzas ? { unhandledStanzas: o.unhandledStanzas } : {}),
       paused: () => this.inbound.paused,
       stopping: () => this.stopping,
       ended: (account) => {

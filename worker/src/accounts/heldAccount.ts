@@ -1,5 +1,6 @@
 import { DisconnectCode, statusAfterClose, type ReconnectPolicy } from "@wa-gateway/core/accounts";
 import { type AccountStatus } from "@wa-gateway/core/documents";
+import { CLIENT_VERSION_REJECTED_CODES } from "@wa-gateway/core/longrun";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { AccountDelivery, type DeliverySettings } from "../outbox/accountDelivery";
@@ -14,6 +15,7 @@ import type {
   SessionStore,
   Transport,
 } from "../transport/transport";
+import type { UnhandledStanzaReports } from "../longrun/unhandledStanzaStore";
 import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
 import { recordDisconnect, type DisconnectRecord } from "./disconnectRecord";
 import { ReconnectHistory } from "./reconnectHistory";
@@ -34,6 +36,8 @@ export interface HeldAccountContext {
   watcher: OutboxWatcher;
   /** Where received messages and receipts go (the inbound backpressure). */
   inbound: { push(accountId: string, message: InboundMessage): void; receipt(accountId: string, r: Receipt): void };
+  /** Stanzas nothing handles, reported for the watchdog (absent: counted and logged only). */
+  unhandledStanzas?: UnhandledStanzaReports;
   /** Inbound backpressure holds every socket closed; the manager reconnects on resume. */
   paused(): boolean;
   /** The worker is shutting down: sockets write nothing more. */
@@ -68,6 +72,8 @@ export class HeldAccount {
   stoppingForPerson = false;
   /** The last regenerate-QR request this socket has answered. */
   qrRequestedAtMs: number;
+  /** The cool-down end this holder has already reported waiting for. */
+  private cooldownReported: number | null = null;
   /** The session, fenced by this epoch; one per claim, so a 515's creds commit outlives its socket. */
   private readonly session: SessionStore;
 
@@ -78,7 +84,7 @@ export class HeldAccount {
     seen: AccountView,
     private readonly phoneNumber: string | null = seen.phoneNumber,
   ) {
-    this.history = new ReconnectHistory(seen.recentDisconnectsMs, c.reconnect);
+    this.history = new ReconnectHistory(seen.recentDisconnectsMs, c.reconnect, seen.reconnectCooldownUntilMs);
     this.qrRequestedAtMs = seen.qrRequestedAtMs;
     this.session = c.accounts.session(accountId, epoch);
     const { logger, metrics, clock, watcher } = c;
@@ -93,17 +99,34 @@ export class HeldAccount {
     return this.socket !== undefined;
   }
 
-  /** A live socket for this account; while paused, nothing (the manager connects on resume). */
+  /**
+   * A live socket for this account; while paused, nothing (the manager connects on resume). While
+   * a cool-down runs (this holder's, or one stored by an earlier holder), the connect waits for
+   * its end: a claim, a resume after backpressure or a restart must not cut it short.
+   */
   connect(): void {
     clearTimeout(this.reconnectTimer);
     if (this.c.paused() || this.ended) return;
+    const waitMs = this.history.cooldownLeftMs(this.c.clock.now());
+    if (waitMs > 0) {
+      const untilMs = this.history.cooldownUntilMs!;
+      // Said once per cool-down (the close that started it already logged account_reconnect_cooldown).
+      if (this.cooldownReported !== untilMs)
+        this.c.logger.info(
+          { accountId: this.accountId, cooldownUntil: new Date(untilMs).toISOString() },
+          "account_cooldown_waits",
+        );
+      this.cooldownReported = untilMs;
+      this.reconnectTimer = setTimeout(() => this.connect(), waitMs);
+      return;
+    }
     this.state = "connecting";
     let sawQr = false;
     const { accountId } = this;
     const socket: AccountSocket = this.c.transport.connect(accountId, {
       phoneNumber: this.phoneNumber,
       session: this.session,
-      sent: { textOf: (messageId) => this.c.delivery.store.sentText(accountId, messageId, RESEND_WINDOW_MS) },
+      sent: { messageOf: (messageId) => this.c.delivery.store.sentMessage(accountId, messageId, RESEND_WINDOW_MS) },
       handlers: {
         connection: (update) => {
           // A socket we already replaced, or a worker that is stopping: it writes nothing more.
@@ -116,6 +139,13 @@ export class HeldAccount {
         message: (message) => this.c.inbound.push(accountId, message),
         receipt: (receipt) => {
           if (!this.c.stopping()) this.c.inbound.receipt(accountId, receipt);
+        },
+        // The next protocol change shows here first: counted per type, its first sighting logged with its shape.
+        unhandled: (stanza) => {
+          const { kind, type, shape } = stanza;
+          if (this.c.metrics.unhandledStanza(kind, type))
+            this.c.logger.warn({ accountId, kind, type, shape }, "whatsapp_stanza_unhandled");
+          this.c.unhandledStanzas?.report(accountId, stanza);
         },
       },
     });
@@ -193,12 +223,16 @@ export class HeldAccount {
     // 515 (restart required) is the normal reconnect after pairing, not something to act on.
     const level = code === DisconnectCode.restartRequired ? "info" : "warn";
     this.c.logger[level]({ accountId, code, reason, next: next.kind }, "account_disconnected");
+    // WhatsApp no longer accepts the version we announce: nothing connects until WA_VERSION is updated.
+    if (CLIENT_VERSION_REJECTED_CODES.has(code ?? 0))
+      this.c.logger.error({ accountId, code, action: "update WA_VERSION" }, "whatsapp_client_version_rejected");
     if (next.kind === "stop") return this.stopForPerson(code, next.status, next.dropSession);
     const { cooldownUntilMs } = this.history;
     if (cooldownUntilMs !== null) {
       const cooldownSec = Math.round(this.c.reconnect.cooldownMs / 1000);
       const closesInLastHour = this.history.closesInLastHour(nowMs);
       this.c.logger.error({ accountId, closesInLastHour, cooldownSec }, "account_reconnect_cooldown");
+      this.cooldownReported = cooldownUntilMs;
     }
     const recorded = await this.recordDisconnect({ code, status: statusAfterClose(next), cooldownUntilMs });
     // The lease is gone (440 after a takeover, or any close a newer holder outran): let go.

@@ -17,12 +17,20 @@ export class ReconnectHistory {
   constructor(
     recentDisconnectsMs: number[],
     private readonly policy: ReconnectPolicy,
+    /** The cool-down stored on the account (0: none): a takeover or a deploy does not cut it short. */
+    storedCooldownUntilMs = 0,
   ) {
     this.closesMs = recentDisconnectsMs;
+    this.cooldownUntilMsNow = storedCooldownUntilMs > 0 ? storedCooldownUntilMs : null;
   }
 
   get cooldownUntilMs(): number | null {
     return this.cooldownUntilMsNow;
+  }
+
+  /** How long a connect must still wait for the cool-down at `nowMs` (server time); 0: none runs. */
+  cooldownLeftMs(nowMs: number): number {
+    return this.cooldownUntilMsNow === null ? 0 : Math.max(0, this.cooldownUntilMsNow - nowMs);
   }
 
   /** The socket logged in: failures and any cool-down are over. */

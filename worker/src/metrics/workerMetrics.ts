@@ -17,6 +17,8 @@ export interface MetricSources {
 /** Codes that get their own label value; any other is "other", so the label set stays bounded. */
 const KNOWN_DISCONNECT_CODES = new Set<number>([...Object.values(DisconnectCode), 405, 516]);
 const FIVE_MIN_MS = 5 * 60_000;
+/** Distinct unhandled stanza types that get their own label (the label set stays bounded). */
+const UNHANDLED_TYPES_LABELLED = 50;
 
 export type SendOutcome = "sent" | "fenced" | "retry_scheduled" | "failed";
 export type OutboxClaimOutcome = "claimed" | "leased" | "not_due" | "final" | "missing";
@@ -63,6 +65,13 @@ export class WorkerMetrics {
     labelNames: ["lease"] as const,
     registers: [this.registry],
   });
+  private readonly unhandled = new Counter({
+    name: "wa_unhandled_stanzas_total",
+    help: "Stanzas from WhatsApp that nothing handles, by kind (notification, ib, stanza) and type; the first 50 types get their own label, any later one is other.",
+    labelNames: ["kind", "type"] as const,
+    registers: [this.registry],
+  });
+  private readonly unhandledTypes = new Set<string>();
   private readonly reconnects = new Counter({
     name: "wa_account_disconnects_total",
     help: "WhatsApp socket closes by disconnect code (Baileys' DisconnectReason; unknown codes as other).",
@@ -165,6 +174,15 @@ export class WorkerMetrics {
   sendFailed(final: boolean): void {
     this.sends.inc({ outcome: final ? "failed" : "retry_scheduled" });
     if (final) this.failedRecently.add();
+  }
+
+  /** A stanza nothing handles; true the first time this worker sees its kind and type. */
+  unhandledStanza(kind: string, type: string): boolean {
+    const key = `${kind}:${type}`;
+    const first = !this.unhandledTypes.has(key) && this.unhandledTypes.size < UNHANDLED_TYPES_LABELLED;
+    if (first) this.unhandledTypes.add(key);
+    this.unhandled.inc({ kind, type: this.unhandledTypes.has(key) ? type : "other" });
+    return first;
   }
 
   disconnected(code: number | undefined): void {

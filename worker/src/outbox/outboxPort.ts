@@ -79,8 +79,12 @@ export interface OutboxStore {
   fail(requestId: string, epoch: number, threadId: string, failure: SendFailure): Promise<FailResult>;
   /** Fails up to `page` entries of an account that cannot send; a live lease is left to its holder. */
   failBacklog(accountId: string, reason: string, page: number): Promise<{ failed: number; more: boolean }>;
-  /** The text sent (or maybe sent) under `providerMessageId` from this account, while younger than `maxAgeMs`. */
-  sentText(accountId: string, providerMessageId: string, maxAgeMs: number): Promise<string | undefined>;
+  /** What was sent (or maybe sent) under `providerMessageId` from this account, and to whom, while younger than `maxAgeMs`. */
+  sentMessage(
+    accountId: string,
+    providerMessageId: string,
+    maxAgeMs: number,
+  ): Promise<{ text: string; toJid: string } | undefined>;
   /** Hands a claimed entry back untouched (shutdown), its attempt not counted. */
   release(requestId: string, epoch: number): Promise<LeaseWrite>;
 }

@@ -291,16 +291,16 @@ export function outboxStore(
     },
 
     /**
-     * The text we sent (or may have sent) under `providerMessageId` from this account, while it is
-     * younger than `maxAgeMs`: what Baileys' `getMessage` re-encrypts when a contact's phone
-     * could not decrypt it. Read from the outbox entry, so it survives any worker restart.
+     * The text we sent (or may have sent) under `providerMessageId` from this account, and the chat
+     * it went to, while it is younger than `maxAgeMs`: what Baileys' `getMessage` re-encrypts when
+     * that chat's phone could not decrypt it. Read from the outbox entry, so it survives any restart.
      */
-    async sentText(accountId: string, providerMessageId: string, maxAgeMs: number): Promise<string | undefined> {
+    async sentMessage(accountId: string, providerMessageId: string, maxAgeMs: number) {
       const data = (await outbox.byProviderMessageId(db, providerMessageId))?.data();
       if (!data || data.accountId !== accountId) return undefined;
       if (data.status !== "sent" && data.status !== "processing") return undefined;
       const atMs = (data.sentAt ?? data.createdAt).toMillis();
-      return clock.now() - atMs <= maxAgeMs ? data.text : undefined;
+      return clock.now() - atMs <= maxAgeMs ? { text: data.text, toJid: data.toJid } : undefined;
     },
 
     /** Hands a claimed entry back untouched (shutdown), so another worker can take it at once. */

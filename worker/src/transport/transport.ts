@@ -14,6 +14,15 @@ export interface SocketHandlers {
   connection(update: ConnectionUpdate): void;
   message(message: InboundMessage): void;
   receipt(receipt: Receipt): void;
+  /** A stanza from WhatsApp that nothing handles (a new notification type, a new tag): counted, reported. */
+  unhandled?(stanza: UnhandledStanza): void;
+}
+
+/** What WhatsApp sent that nothing handles: its kind, its type (a bounded label), its shape (no content). */
+export interface UnhandledStanza {
+  kind: "notification" | "ib" | "stanza";
+  type: string;
+  shape: string;
 }
 
 /** One commit of session material: creds and/or Signal keys by type and id (null deletes a key). */
@@ -42,10 +51,16 @@ export interface SessionStore {
   clear(): Promise<LeaseWrite>;
 }
 
+/** One of our sends: its exact text and the chat it went to (the outbox entry's `toJid`). */
+export interface SentMessage {
+  text: string;
+  toJid: string;
+}
+
 /** Our own recent sends, for a contact whose phone asks for one again (Baileys' `getMessage`). */
 export interface SentMessages {
-  /** The exact text sent under `messageId` by this account, or undefined (unknown, not ours, too old). */
-  textOf(messageId: string): Promise<string | undefined>;
+  /** What was sent under `messageId` by this account, or undefined (unknown, not ours, too old). */
+  messageOf(messageId: string): Promise<SentMessage | undefined>;
 }
 
 export interface AccountSocket {

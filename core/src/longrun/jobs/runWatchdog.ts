@@ -1,7 +1,7 @@
 import { GLOBAL_KEY, type Evaluation } from "../incidents";
 import type { ConfigSource, ProbeStore, WatchdogReads } from "../ports";
 import { evaluateAccountsDown } from "../accountDown";
-import { evaluateAccounts, evaluateHeartbeats, evaluateOutbox } from "../watchdog";
+import { evaluateAccounts, evaluateHeartbeats, evaluateOutbox, evaluateUnhandledStanzas } from "../watchdog";
 import { announce, incidentsAfter, type AlertDeps } from "./runAlerting";
 import { advanceProbes } from "./runProbes";
 
@@ -15,19 +15,21 @@ export interface WatchdogDeps extends AlertDeps {
 export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs = scheduleMs) {
   const cfg = await deps.config.loadConfig();
   const config = cfg.config;
-  const [state, counts, outbox, accountCounts, watched, liveness] = await Promise.all([
+  const [state, counts, outbox, accountCounts, watched, liveness, unhandled] = await Promise.all([
     deps.reads.heartbeatState(),
     deps.reads.heartbeatCounts(nowMs),
     deps.reads.outboxView(nowMs),
     deps.reads.accountCounts(nowMs),
     deps.reads.watchedAccounts(nowMs),
     deps.reads.accountLiveness(nowMs, config.alertThresholds.accountDownMinutes * 60_000),
+    deps.reads.unhandledStanzas?.() ?? [],
   ]);
   const evaluations: Evaluation[] = [
     ...evaluateHeartbeats(state, counts, config, nowMs),
     ...evaluateOutbox(outbox, config),
     ...evaluateAccounts(accountCounts, watched, config, nowMs),
     ...evaluateAccountsDown(liveness, config, nowMs),
+    ...evaluateUnhandledStanzas(unhandled, nowMs),
     {
       type: "config_invalid",
       key: GLOBAL_KEY,

@@ -1,4 +1,5 @@
-import type { CacheStore, SignalKeyStore, WAMessage, WASocket, proto } from "@whiskeysockets/baileys";
+import { randomBytes } from "node:crypto";
+import type { BinaryNode, CacheStore, SignalKeyStore, WAMessage, WASocket, proto } from "@whiskeysockets/baileys";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../../logging/logger";
 import type {
@@ -12,6 +13,7 @@ import type {
 import { SendError } from "../transport";
 import { sessionAuthState } from "./authState";
 import { baileysLogger } from "./baileysLogger";
+import { unhandledStanza } from "./unhandledStanzas";
 import { loadBaileys, type Baileys } from "./module";
 
 export interface BaileysOptions {
@@ -20,7 +22,21 @@ export interface BaileysOptions {
   browserName: string;
   /** QR codes shown per link attempt; then the socket ends with 408 and the account waits (needs_qr). */
   qrRefreshes: number;
+  /** How long each QR lives (Baileys' qrTimeout); unset: 60 s, then 20 s each. */
+  qrTimeoutMs?: number;
   logger: Logger;
+}
+
+/** The children WhatsApp Web accepts in `<notification type="companion_reg_refresh">`. */
+const REG_REFRESH_CHILDREN = new Set(["companion_reg_refresh", "pair-device-rotate-qr"]);
+
+/** A pairing QR (`https://wa.me/settings/linked_devices#ref,noise,identity,adv,platform`) with another ADV secret. */
+export function qrWithAdvSecret(qr: string, advSecretB64: string): string {
+  const hash = qr.indexOf("#");
+  const fields = qr.slice(hash + 1).split(",");
+  if (hash < 0 || fields.length < 5) return qr;
+  fields[3] = advSecretB64;
+  return `${qr.slice(0, hash + 1)}${fields.join(",")}`;
 }
 
 /** Signal keys kept in memory per socket; the cache is dropped with its socket. */
@@ -210,6 +226,16 @@ export class BaileysTransport implements Transport {
       },
       clear: cached.clear?.bind(cached),
     };
+    /** The chat that asked (`requester`) is `toJid`, by the same form or the other (LID or number). */
+    const sameChat = async (requester: string | null | undefined, toJid: string): Promise<boolean> => {
+      if (!requester) return false;
+      const asked = B.jidNormalizedUser(requester);
+      const to = B.jidNormalizedUser(toJid);
+      if (asked === to) return true;
+      const { lidMapping } = socket.signalRepository;
+      const other = B.isLidUser(to) ? await lidMapping.getPNForLID(to) : await lidMapping.getLIDForPN(to);
+      return !!other && B.jidNormalizedUser(other) === asked;
+    };
     const socket: WASocket = B.makeWASocket({
       auth: { creds: state.creds, keys },
       waWebSocketUrl: this.o.websocketUrl,
@@ -217,6 +243,7 @@ export class BaileysTransport implements Transport {
       browser: B.Browsers.appropriate(this.o.browserName),
       logger: baileysLog,
       markOnlineOnConnect: false,
+      ...(this.o.qrTimeoutMs ? { qrTimeout: this.o.qrTimeoutMs } : {}),
       syncFullHistory: false,
       // The gateway imports no message history, but keeps the phone's bootstrap (and push names):
       // it carries the LID ↔ phone number mappings Baileys needs. With RECENT off, Baileys goes
@@ -227,14 +254,20 @@ export class BaileysTransport implements Transport {
         syncType === B.proto.HistorySync.HistorySyncType.PUSH_NAME,
       msgRetryCounterCache: this.retryCounterOf(accountId),
       // A contact's phone that could not decrypt one of our sends asks for it again: re-encrypt
-      // the exact text, read from its outbox entry (so a restarted worker still has it).
+      // the exact text, read from its outbox entry (so a restarted worker still has it). Baileys
+      // re-encrypts for whichever chat asked, by id alone: only the chat it went to gets it.
       getMessage: async (key) => {
         if (!key.id || key.fromMe === false) return undefined;
-        const text = await sent.textOf(key.id).catch((err: Error) => {
+        const message = await sent.messageOf(key.id).catch((err: Error) => {
           logger.warn({ messageId: key.id, err: err.message }, "resend_text_unreadable");
           return undefined;
         });
-        return text === undefined ? undefined : { conversation: text };
+        if (!message) return undefined;
+        if (!(await sameChat(key.remoteJid, message.toJid))) {
+          logger.warn({ messageId: key.id }, "resend_refused_other_chat");
+          return undefined;
+        }
+        return { conversation: message.text };
       },
       shouldIgnoreJid: (jid) =>
         B.isJidBroadcast(jid) || B.isJidStatusBroadcast(jid) || B.isJidNewsletter(jid) || B.isJidGroup(jid) === true,
@@ -243,6 +276,52 @@ export class BaileysTransport implements Transport {
     let inbound: Promise<unknown> = Promise.resolve();
     let qrShown = 0;
     let askedPairingCode = false;
+    /** The QR Baileys rendered last (its ref is the current one) and when it expires. */
+    let shownQr: { raw: string; expiresAt: Date } | undefined;
+    /** Publishing a QR waits for the creds holding its ADV secret to be stored. */
+    let secretStored: Promise<unknown> = Promise.resolve();
+    const showQr = (raw: string, expiresAt: Date) => {
+      shownQr = { raw, expiresAt };
+      void secretStored.then(() => {
+        if (shownQr?.raw !== raw || qrShown > this.o.qrRefreshes) return;
+        // rc14 captured the ADV secret when pair-device arrived: every QR gets the current one.
+        handlers.connection({ state: "qr", qr: qrWithAdvSecret(raw, state.creds.advSecretKey), expiresAt });
+      });
+    };
+    // Today's WhatsApp answers the first scan with companion_reg_refresh, retiring the QR's ADV
+    // secret; rc14 acks it and drops it (Baileys #2737), so the phone can never link. As WhatsApp
+    // Web does: a new 32-byte secret, stored before any pair-success can need it, and the current
+    // ref re-rendered with it, and the notification acknowledged.
+    socket.ws.on("CB:notification,type:companion_reg_refresh", (node: BinaryNode) => {
+      // rc14 cannot ack a notification before the socket is paired (it reads creds.me.id): we do.
+      if (!state.creds.me?.id) {
+        const { id, from, type } = node.attrs;
+        void socket
+          .sendNode({ tag: "ack", attrs: { id: id!, to: from!, class: "notification", type: type! } })
+          .catch((err: Error) => logger.warn({ err: err.message }, "reg_refresh_ack_failed"));
+      }
+      const child = Array.isArray(node.content) ? node.content[0]?.tag : undefined;
+      if (!child || !REG_REFRESH_CHILDREN.has(child)) {
+        logger.warn({ child: child ?? null }, "reg_refresh_unrecognised");
+        return;
+      }
+      // A pairing-code flow derived its ADV secret from the code exchange: rotating it would break
+      // the pending pair-success HMAC (whatsapp-rust #1163), and no QR is shown to re-render.
+      if (phoneNumber || state.creds.me?.id) {
+        logger.info({ child, pairingCode: phoneNumber !== null }, "reg_refresh_not_rotated");
+        return;
+      }
+      state.creds.advSecretKey = randomBytes(32).toString("base64");
+      logger.info({ child }, "reg_refresh_adv_secret_rotated");
+      secretStored = saveCreds().catch(failCommit);
+      if (shownQr) showQr(shownQr.raw, shownQr.expiresAt);
+    });
+    // Every frame WhatsApp sends, checked against what rc14 and this transport handle.
+    socket.ws.on("frame", (frame: BinaryNode | Uint8Array) => {
+      if (frame instanceof Uint8Array || !handlers.unhandled) return;
+      const unhandled = unhandledStanza(frame);
+      if (unhandled) handlers.unhandled(unhandled);
+    });
     ev.on("creds.update", () => void saveCreds().catch(failCommit));
     ev.on("connection.update", (update) => {
       if (update.qr) {
@@ -259,8 +338,8 @@ export class BaileysTransport implements Transport {
           return;
         }
         if (!phoneNumber) {
-          const ttl = qrShown === 1 ? FIRST_QR_MS : NEXT_QR_MS;
-          handlers.connection({ state: "qr", qr: update.qr, expiresAt: new Date(Date.now() + ttl) });
+          const ttl = this.o.qrTimeoutMs ?? (qrShown === 1 ? FIRST_QR_MS : NEXT_QR_MS);
+          showQr(update.qr, new Date(Date.now() + ttl));
         }
       }
       if (update.connection === "open") {
