@@ -52,6 +52,13 @@ describe("worker container (Dockerfile replayed without Docker)", function () {
     }
   });
 
+  it("has Baileys patched (patches/, applied by the root's postinstall there too)", () => {
+    const patches = readdirSync(join(REPO_ROOT, "patches")).filter((f) => f.startsWith("@whiskeysockets+baileys+"));
+    assert.ok(patches.length > 0, "a Baileys patch exists");
+    const recv = readFileSync(join(app, "node_modules/@whiskeysockets/baileys/lib/Socket/messages-recv.js"), "utf8");
+    assert.match(recv, /awaitInboundCommit/, "the receipt-after-commit patch is applied in the image");
+  });
+
   it("boots from that folder alone: /healthz, /readyz on the emulator, clean SIGTERM", async () => {
     await resetFirestore(); // an empty project: this checks the image, not what other suites left behind
     const [command, ...args] = readDockerfile(DOCKERFILE).cmd();

@@ -454,6 +454,76 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.equal(edge.heldFor(ACCOUNT_PHONE), 0);
   });
 
+  it("SIGKILL mid-burst of inbound messages loses none: what was not committed WhatsApp delivers again, and each is stored once", async () => {
+    const killed = spawnWorker("baileys-killed", {
+      WA_WEBSOCKET_URL: edge.url,
+      WA_TRANSPORT: "baileys",
+      ACCOUNT_LEASE_SEC: "6",
+      OUTBOX_SWEEP_SEC: "1",
+      SEND_PACING: "off",
+      HEARTBEATS: "off",
+    });
+    const BURST = 30;
+    const ids = Array.from({ length: BURST }, (_, i) => `3EB0B0857${String(i).padStart(7, "0")}`);
+    let receipted = 0;
+    // Killed the moment WhatsApp has a receipt for a third of the burst: from then on WhatsApp holds
+    // those no more, whatever the worker had committed by then.
+    const killAtReceipt = (id: string) => {
+      if (ids.includes(id) && ++receipted === BURST / 3) killed.kill("SIGKILL");
+    };
+    try {
+      await linkByQr();
+      edge.receipts.on("receipt", killAtReceipt);
+      for (const [i, id] of ids.entries()) await edge.sendFromContact(alice, ACCOUNT_PHONE, `burst ${i}`, { id });
+      await exited(killed);
+    } finally {
+      edge.receipts.off("receipt", killAtReceipt);
+      killed.kill("SIGKILL");
+    }
+    assert.ok(receipted >= BURST / 3, "killed mid-burst, after some receipts");
+    await startWorker();
+    await eventually(
+      "taken over and connected",
+      async () => {
+        const a = await account();
+        return a.status === "connected" && a.owner?.workerId !== "baileys-killed";
+      },
+      30_000,
+    );
+    for (const [i, id] of ids.entries()) {
+      const stored = await eventually(
+        `burst message ${i} stored`,
+        async () => {
+          const docs = await storedUnder(id);
+          return docs.length > 0 ? docs : undefined;
+        },
+        20_000,
+      );
+      assert.deepEqual(
+        stored.map((d) => d.get("text")),
+        [`burst ${i}`],
+        `burst message ${i} stored exactly once`,
+      );
+    }
+    await eventually("every one receipted", () => edge.heldFor(ACCOUNT_PHONE) === 0);
+  });
+
+  it("traffic the gateway does not store (a pin) is receipted without waiting for a commit, and nothing is stored", async () => {
+    await startWorker();
+    await linkByQr();
+    const pinned = await edge.sendFromContact(alice, ACCOUNT_PHONE, "pin this", { addressing: "pn" });
+    await eventually("the message stored", async () => (await storedUnder(pinned)).length === 1);
+    const pin = await edge.sendFromContact(
+      alice,
+      ACCOUNT_PHONE,
+      { pinInChatMessage: { key: { remoteJid: alice.pnJid, fromMe: false, id: pinned }, type: 1 } },
+      { addressing: "pn" },
+    );
+    await eventually("the pin receipted", () => edge.receiptedAt.has(pin));
+    assert.equal((await storedUnder(pin)).length, 0, "a pin is no message of its own");
+    assert.equal(edge.heldFor(ACCOUNT_PHONE), 0);
+  });
+
   it("an offline message older than the thread's last one takes its place by time and leaves the preview alone", async () => {
     await startWorker();
     await linkByQr();

@@ -38,6 +38,12 @@ interface KeyBundle {
 interface DeviceState {
   bundle?: KeyBundle;
   held: BinaryNode[];
+  /**
+   * A contact's message encrypted afresh, by id: what the contact's phone sends again when the
+   * device answers it with a retry receipt (it could not decrypt it, e.g. a redelivery of a
+   * message whose Signal keys the device had already used before it crashed).
+   */
+  resend?: Map<string, () => Promise<BinaryNode>>;
 }
 
 /** A WhatsApp user that the worker links to: its phone number, its LID and its account key. */
@@ -171,6 +177,8 @@ export class FakeWhatsApp {
   private nextId = 1;
   /** When a socket first receipted each message id (ms): from then on WhatsApp holds it no more. */
   readonly receiptedAt = new Map<string, number>();
+  /** Emits `receipt` (message id) when a socket first receipts a message. */
+  readonly receipts = new EventEmitter();
   /** Stanzas delivered with the `offline` attribute after a login, over the edge's life. */
   offlineDelivered = 0;
   /** Every stanza and handshake error, for a failing test to print. */
@@ -415,21 +423,25 @@ export class FakeWhatsApp {
       if (!session.exists) {
         await contact.party.repository.injectE2ESession({ jid: address, session: sessionOf(state.bundle) });
       }
-      const { type, ciphertext } = await contact.party.repository.encryptMessage({
-        jid: address,
-        data: B.encodeWAMessage(content),
-      });
       const from: Record<string, string> =
         addressing === "lid"
           ? { from: contact.lidJid, sender_pn: contact.pnJid }
           : addressing === "lid-only"
             ? { from: contact.lidJid }
             : { from: contact.pnJid, sender_lid: contact.lidJid };
-      this.deliver(account.user, device, {
-        tag: "message",
-        attrs: { ...from, id, type: stanzaType, t, notify: contact.name },
-        content: [{ tag: "enc", attrs: { v: "2", type }, content: ciphertext }],
-      });
+      const encrypted = async (): Promise<BinaryNode> => {
+        const { type, ciphertext } = await contact.party.repository.encryptMessage({
+          jid: address,
+          data: B.encodeWAMessage(content),
+        });
+        return {
+          tag: "message",
+          attrs: { ...from, id, type: stanzaType, t, notify: contact.name },
+          content: [{ tag: "enc", attrs: { v: "2", type }, content: ciphertext }],
+        };
+      };
+      (state.resend ??= new Map()).set(id, encrypted);
+      this.deliver(account.user, device, await encrypted());
     }
     return id;
   }
@@ -703,13 +715,31 @@ export class FakeWhatsApp {
     }
     if (node.tag === "receipt" && node.attrs.type === "retry") {
       this.log.push(`retry receipt for ${node.attrs.id}: the worker could not decrypt`);
+      // The contact's phone encrypts the message again and sends it under the same id.
+      const state = this.deviceState(connection);
+      const resend = state?.resend?.get(node.attrs.id ?? "");
+      if (state && resend && connection.device) {
+        const { user, device } = connection.device;
+        void resend().then(
+          (stanza) => {
+            state.held = state.held.filter((s) => s.attrs.id !== stanza.attrs.id);
+            this.deliver(user, device, stanza);
+          },
+          (error: Error) => this.log.push(`resend error: ${error.stack}`),
+        );
+      }
+      return;
     }
     if (node.tag === "receipt" || (node.tag === "ack" && node.attrs.class === "message")) {
       // The device has the message: WhatsApp stops holding it.
       const list = B.getBinaryNodeChild(node, "list");
       const ids = new Set([node.attrs.id, ...B.getBinaryNodeChildren(list, "item").map((i) => i.attrs.id)]);
       const now = Date.now();
-      for (const id of ids) if (id && !this.receiptedAt.has(id)) this.receiptedAt.set(id, now);
+      for (const id of ids) {
+        if (!id || this.receiptedAt.has(id)) continue;
+        this.receiptedAt.set(id, now);
+        this.receipts.emit("receipt", id);
+      }
       const state = this.deviceState(connection);
       if (state) state.held = state.held.filter((stanza) => !ids.has(stanza.attrs.id));
     }

@@ -10,6 +10,7 @@ import type { ServerClock } from "../serverClock";
 import type {
   AccountSocket,
   ConnectionUpdate,
+  InboundCommit,
   InboundMessage,
   Receipt,
   SessionStore,
@@ -35,7 +36,10 @@ export interface HeldAccountContext {
   delivery: DeliverySettings;
   watcher: OutboxWatcher;
   /** Where received messages and receipts go (the inbound backpressure). */
-  inbound: { push(accountId: string, message: InboundMessage): void; receipt(accountId: string, r: Receipt): void };
+  inbound: {
+    push(accountId: string, message: InboundMessage): Promise<InboundCommit>;
+    receipt(accountId: string, r: Receipt): void;
+  };
   /** Stanzas nothing handles, reported for the watchdog (absent: counted and logged only). */
   unhandledStanzas?: UnhandledStanzaReports;
   /** Inbound backpressure holds every socket closed; the manager reconnects on resume. */
@@ -135,7 +139,7 @@ export class HeldAccount {
           const qrSeen = sawQr;
           this.enqueue(() => (this.current(socket) ? this.onConnection(socket, update, qrSeen) : undefined));
         },
-        // WhatsApp has been told it arrived: stored even while stopping (the manager drains the queue).
+        // Stored even while stopping (the manager drains the queue); the transport receipts it once committed.
         message: (message) => this.c.inbound.push(accountId, message),
         receipt: (receipt) => {
           if (!this.c.stopping()) this.c.inbound.receipt(accountId, receipt);

@@ -1,6 +1,6 @@
 import type { AccountLeaseStore } from "../accounts/accountLeaseStore";
 import type { Logger } from "../logging/logger";
-import type { InboundMessage, Receipt } from "../transport/transport";
+import type { InboundCommit, InboundMessage, Receipt } from "../transport/transport";
 import { InboundQueue } from "./inboundQueue";
 import type { InboundStore } from "./inboundStore";
 
@@ -57,8 +57,9 @@ export class InboundBackpressure {
     return this.pausedNow;
   }
 
-  push(accountId: string, message: InboundMessage): void {
-    this.queue.push(accountId, message);
+  /** Resolves once the message is committed (or given up at shutdown). */
+  push(accountId: string, message: InboundMessage): Promise<InboundCommit> {
+    return this.queue.push(accountId, message);
   }
 
   /** Receipts move message status; they never wait in the queue. */

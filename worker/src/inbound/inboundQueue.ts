@@ -1,11 +1,12 @@
 import type { Logger } from "../logging/logger";
-import type { InboundMessage } from "../transport/transport";
+import type { InboundCommit, InboundMessage } from "../transport/transport";
 import type { InboundResult } from "./inboundStore";
 
 interface Pending {
   accountId: string;
   message: InboundMessage;
   attempts: number;
+  settle: (commit: InboundCommit) => void;
 }
 
 export interface InboundQueueOptions {
@@ -27,9 +28,10 @@ export interface InboundQueueOptions {
 }
 
 /**
- * Inbound messages between the socket and Firestore. WhatsApp has already been told the
- * message arrived, so a store that fails is retried (backoff up to 30 s) until it succeeds,
- * never dropped; the store is idempotent (inbound dedupe), so a retry stores it once. Past
+ * Inbound messages between the socket and Firestore. A store that fails is retried (backoff up
+ * to 30 s) until it succeeds, never dropped; the store is idempotent (inbound dedupe), so a retry
+ * stores it once. `push` resolves once the message is committed: only then does the transport
+ * send WhatsApp the delivery receipt (until then WhatsApp redelivers it after a restart). Past
  * `capacity` the sockets are paused (WhatsApp keeps what it has not delivered), so the buffer
  * stays bounded by the capacity plus what was already in flight.
  */
@@ -46,14 +48,17 @@ export class InboundQueue {
 
   constructor(private readonly o: InboundQueueOptions) {}
 
-  push(accountId: string, message: InboundMessage): void {
-    this.waiting.push({ accountId, message, attempts: 0 });
+  push(accountId: string, message: InboundMessage): Promise<InboundCommit> {
+    let settle!: (commit: InboundCommit) => void;
+    const commit = new Promise<InboundCommit>((resolve) => (settle = resolve));
+    this.waiting.push({ accountId, message, attempts: 0, settle });
     if (!this.saturated && this.size() >= this.o.capacity) {
       this.saturated = true;
       this.o.logger.warn({ size: this.size() }, "inbound_backpressure_on");
       this.o.onSaturated();
     }
     this.pump();
+    return commit;
   }
 
   /** Messages received and not yet stored. */
@@ -71,6 +76,8 @@ export class InboundQueue {
   stop(): void {
     this.stopped = true;
     if (this.size() > 0) this.o.logger.error({ unstored: this.size() }, "inbound_unstored_at_stop");
+    // Not receipted, so WhatsApp delivers them again to the next holder.
+    for (const p of this.waiting) p.settle("not_committed");
     this.idleWaiters.splice(0).forEach((r) => r());
   }
 
@@ -104,6 +111,7 @@ export class InboundQueue {
           "inbound_message",
         );
         this.oldestFailingSinceMs = null;
+        p.settle("committed");
         return;
       } catch (err) {
         const now = Date.now();
@@ -116,9 +124,9 @@ export class InboundQueue {
           this.stuck = true;
           this.o.onStuck(this.waitingAccounts(accountId), this.oldestFailingSinceMs);
         }
-        if (this.stopped) return;
+        if (this.stopped) return p.settle("not_committed");
         await new Promise((r) => setTimeout(r, Math.min(30_000, 100 * 2 ** Math.min(p.attempts - 1, 9))));
-        if (this.stopped) return;
+        if (this.stopped) return p.settle("not_committed");
       }
     }
   }

@@ -163,7 +163,7 @@ export class SimulatedWhatsApp implements Transport {
       if (target.meJid !== toJid || target.closed || !from.meJid) continue;
       const fromJid = from.meJid;
       setTimeout(() => {
-        if (!target.closed) target.handlers.message({ messageId, fromJid, text, timestamp: new Date() });
+        if (!target.closed) void target.handlers.message({ messageId, fromJid, text, timestamp: new Date() });
       }, 5);
     }
   }
@@ -186,7 +186,7 @@ export class SimulatedWhatsApp implements Transport {
         const line = { accountId: socket.accountId, messageId: message.messageId, pid: process.pid, at: Date.now() };
         appendFileSync(this.options.inboundRecordFile, `${JSON.stringify(line)}\n`);
       }
-      socket.handlers.message(message);
+      void socket.handlers.message(message);
       later(every, next);
     };
     later(every, next);
@@ -216,7 +216,7 @@ export class SimulatedWhatsApp implements Transport {
   inbound(accountId: string, message: { messageId: string; fromJid: string; text: string }): boolean {
     const socket = this.sockets.get(accountId);
     if (!socket) return false;
-    socket.handlers.message({ ...message, timestamp: new Date() });
+    void socket.handlers.message({ ...message, timestamp: new Date() });
     return true;
   }
 

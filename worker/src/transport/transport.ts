@@ -2,6 +2,8 @@ import type { LeaseWrite } from "@wa-gateway/core";
 import type { ConnectionUpdate, InboundMessage, Receipt } from "@wa-gateway/core/accounts";
 
 export type { ConnectionUpdate, InboundMessage, Receipt };
+/** What became of a received message: committed to Firestore, or given up (the worker stopped first). */
+export type InboundCommit = "committed" | "not_committed";
 
 /**
  * One WhatsApp account's connection, as the worker sees it. Shaped after Baileys
@@ -12,7 +14,11 @@ export type { ConnectionUpdate, InboundMessage, Receipt };
 
 export interface SocketHandlers {
   connection(update: ConnectionUpdate): void;
-  message(message: InboundMessage): void;
+  /**
+   * A received message; resolves once it is committed (or given up), and only then may the
+   * transport tell WhatsApp it was delivered: what is never receipted, WhatsApp delivers again.
+   */
+  message(message: InboundMessage): Promise<InboundCommit>;
   receipt(receipt: Receipt): void;
   /** A stanza from WhatsApp that nothing handles (a new notification type, a new tag): counted, reported. */
   unhandled?(stanza: UnhandledStanza): void;

@@ -44,6 +44,12 @@ const KEY_CACHE_ENTRIES = 2_000;
 /** First QR lives 60 s, the next ones 20 s (Baileys' own timing). */
 const FIRST_QR_MS = 60_000;
 const NEXT_QR_MS = 20_000;
+/**
+ * How long the delivery receipt of an inbound message waits for its commit (our Baileys patch,
+ * patches/@whiskeysockets+baileys+7.0.0-rc14+001+receipt-after-commit.patch). Past it no receipt
+ * goes: WhatsApp delivers the message again after the next login, and the dedupe stores it once.
+ */
+const INBOUND_COMMIT_TIMEOUT_MS = 30_000;
 
 /** A bounded CacheStore (Baileys' key store and retry counters take one); closing empties it. */
 function boundedCache(max: number, ttlMs?: number): CacheStore & { close(): void } {
@@ -236,6 +242,31 @@ export class BaileysTransport implements Transport {
       const other = B.isLidUser(to) ? await lidMapping.getPNForLID(to) : await lidMapping.getLIDForPN(to);
       return !!other && B.jidNormalizedUser(other) === asked;
     };
+    let inbound: Promise<unknown> = Promise.resolve();
+    const commits = new WeakMap<WAMessage, Promise<boolean>>();
+    /**
+     * Maps and stores one delivered message once: the patched receipt path (`awaitInboundCommit`)
+     * and the `messages.upsert` of the same message (Baileys may buffer it past the receipt; the
+     * same object) share it; a replay is another delivery, and the store's dedupe finds it. Mapped
+     * one after another (a LID may need a look-up), so the store gets them in order; true once
+     * committed, or at once when there is nothing to store (our own echo, protocol traffic).
+     */
+    const commitOf = (message: WAMessage): Promise<boolean> => {
+      const known = commits.get(message);
+      if (known) return known;
+      const mapped = inbound.then(() => this.inboundOf(B, socket, accountId, message));
+      inbound = mapped.catch(() => undefined);
+      const commit = mapped.then(
+        async (m) => (m ? (await handlers.message(m)) === "committed" : true),
+        (err: Error) => {
+          // Unreadable now is unreadable on every redelivery: receipted, and logged for a look.
+          logger.error({ messageId: message.key.id, err: err.message }, "inbound_unreadable");
+          return true;
+        },
+      );
+      commits.set(message, commit);
+      return commit;
+    };
     const socket: WASocket = B.makeWASocket({
       auth: { creds: state.creds, keys },
       waWebSocketUrl: this.o.websocketUrl,
@@ -271,9 +302,13 @@ export class BaileysTransport implements Transport {
       },
       shouldIgnoreJid: (jid) =>
         B.isJidBroadcast(jid) || B.isJidStatusBroadcast(jid) || B.isJidNewsletter(jid) || B.isJidGroup(jid) === true,
+      // Patched in: the delivery receipt waits for the message's commit, so a crash before it
+      // loses nothing (WhatsApp redelivers what it never got a receipt for). What the gateway does
+      // not store (our own echo, protocol traffic) counts as committed at once.
+      awaitInboundCommit: (message) => commitOf(message),
+      inboundCommitTimeoutMs: INBOUND_COMMIT_TIMEOUT_MS,
     });
     const ev = socket.ev;
-    let inbound: Promise<unknown> = Promise.resolve();
     let qrShown = 0;
     let askedPairingCode = false;
     /** The QR Baileys rendered last (its ref is the current one) and when it expires. */
@@ -369,19 +404,13 @@ export class BaileysTransport implements Transport {
       else if (status >= Status.READ) handlers.receipt({ messageId: key.id, status: "read" });
     };
     // `notify` is what arrives live; `append` is what WhatsApp held while no socket was up (the
-    // `offline` stanzas after a login: Baileys has receipted them already, so they are stored like
-    // live ones) and the echo of our own sends. History sync never comes here (it is
-    // `messaging-history.set`, and we ask for none).
+    // `offline` stanzas after a login, stored like live ones) and the echo of our own sends. A
+    // message that came through the receipt path is already being stored (`commitOf` finds it).
+    // History sync never comes here (it is `messaging-history.set`, and we ask for none).
     ev.on("messages.upsert", ({ messages }) => {
       for (const message of messages) {
         if (message.key.fromMe) ownStatus(message.key, message.status, message.messageStubParameters);
-        // Mapped one after another (a LID may need a look-up), so the store gets them in order.
-        inbound = inbound
-          .then(() => this.inboundOf(B, socket, accountId, message))
-          .then(
-            (m) => m && handlers.message(m),
-            (err: Error) => logger.error({ messageId: message.key.id, err: err.message }, "inbound_unreadable"),
-          );
+        void commitOf(message);
       }
     });
     ev.on("messages.update", (updates) => {
