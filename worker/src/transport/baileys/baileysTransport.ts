@@ -1,20 +1,15 @@
 import { randomBytes } from "node:crypto";
-import type { BinaryNode, CacheStore, SignalKeyStore, WAMessage, WASocket, proto } from "@whiskeysockets/baileys";
+import type { BinaryNode, CacheStore, SignalKeyStore, WAMessage, WASocket } from "@whiskeysockets/baileys";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../../logging/logger";
-import type {
-  AccountSocket,
-  InboundMessage,
-  SentMessages,
-  SessionStore,
-  SocketHandlers,
-  Transport,
-} from "../transport";
+import type { AccountSocket, SentMessages, SessionStore, SocketHandlers, Transport } from "../transport";
 import { SendError } from "../transport";
 import { sessionAuthState } from "./authState";
 import { baileysLogger } from "./baileysLogger";
+import { inboundOf } from "./inboundMessage";
+import { qrWithAdvSecret, REG_REFRESH_CHILDREN } from "./pairingQr";
 import { unhandledStanza } from "./unhandledStanzas";
-import { loadBaileys, type Baileys } from "./module";
+import { loadBaileys } from "./module";
 
 export interface BaileysOptions {
   websocketUrl: string;
@@ -25,18 +20,6 @@ export interface BaileysOptions {
   /** How long each QR lives (Baileys' qrTimeout); unset: 60 s, then 20 s each. */
   qrTimeoutMs?: number;
   logger: Logger;
-}
-
-/** The children WhatsApp Web accepts in `<notification type="companion_reg_refresh">`. */
-const REG_REFRESH_CHILDREN = new Set(["companion_reg_refresh", "pair-device-rotate-qr"]);
-
-/** A pairing QR (`https://wa.me/settings/linked_devices#ref,noise,identity,adv,platform`) with another ADV secret. */
-export function qrWithAdvSecret(qr: string, advSecretB64: string): string {
-  const hash = qr.indexOf("#");
-  const fields = qr.slice(hash + 1).split(",");
-  if (hash < 0 || fields.length < 5) return qr;
-  fields[3] = advSecretB64;
-  return `${qr.slice(0, hash + 1)}${fields.join(",")}`;
 }
 
 /** Signal keys kept in memory per socket; the cache is dropped with its socket. */
@@ -66,81 +49,6 @@ function boundedCache(max: number, ttlMs?: number): CacheStore & { close(): void
 /** Baileys closes with a Boom error whose `output.statusCode` is the DisconnectReason. */
 const statusCodeOf = (error: unknown): number | undefined =>
   (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
-
-/** Content that is no message for the inbox: protocol traffic, poll votes, pins, key distribution. */
-const NOT_A_MESSAGE = new Set([
-  "protocolMessage",
-  "senderKeyDistributionMessage",
-  "messageContextInfo",
-  "pollUpdateMessage",
-  "encReactionMessage",
-  "keepInChatMessage",
-  "pinInChatMessage",
-  "encEventResponseMessage",
-]);
-
-type Content = Pick<InboundMessage, "kind" | "text"> & { change?: InboundMessage["change"] };
-
-/** The text of a plain or extended text message (an edit's new content), else undefined. */
-const textOf = (m: proto.IMessage | null | undefined): string | undefined =>
-  m?.conversation ??
-  m?.extendedTextMessage?.text ??
-  m?.imageMessage?.caption ??
-  m?.videoMessage?.caption ??
-  m?.documentMessage?.caption ??
-  undefined;
-
-/**
- * What a WhatsApp message is: a kind and its text (a caption or a name for media and the like),
- * or a change (reaction, edit, deletion) of an earlier message of the same chat, or undefined for
- * traffic that is no message at all. `fromMe`: whether the message itself is the account's.
- */
-function contentOf(B: Baileys, message: proto.IMessage | null | undefined, fromMe: boolean): Content | undefined {
-  const content = B.normalizeMessageContent(message);
-  if (!content) return undefined;
-  if (content.reactionMessage?.key?.id) {
-    // Baileys has turned the target key to our point of view (fromMe: the target is ours).
-    const { key, text } = content.reactionMessage;
-    return {
-      text: "",
-      change: { target: { messageId: key.id!, fromMe: key.fromMe === true }, type: "reaction", emoji: text ?? "" },
-    };
-  }
-  const protocol = content.protocolMessage;
-  if (protocol?.key?.id) {
-    // One edits or deletes only one's own messages: the target is the sender's.
-    const target = { messageId: protocol.key.id, fromMe };
-    const { Type } = B.proto.Message.ProtocolMessage;
-    if (protocol.type === Type.REVOKE) return { text: "", change: { target, type: "revoke" } };
-    if (protocol.type === Type.MESSAGE_EDIT) {
-      const text = textOf(B.normalizeMessageContent(protocol.editedMessage));
-      if (text !== undefined) return { text: "", change: { target, type: "edit", text } };
-    }
-    return undefined;
-  }
-  if (content.conversation) return { kind: "text", text: content.conversation };
-  if (content.extendedTextMessage?.text) return { kind: "text", text: content.extendedTextMessage.text };
-  const type = B.getContentType(content);
-  if (!type || NOT_A_MESSAGE.has(type)) return undefined;
-  if (content.imageMessage) return { kind: "image", text: content.imageMessage.caption ?? "" };
-  if (content.videoMessage) return { kind: "video", text: content.videoMessage.caption ?? "" };
-  if (content.audioMessage) return { kind: content.audioMessage.ptt ? "voice" : "audio", text: "" };
-  if (content.documentMessage) {
-    const { caption, fileName } = content.documentMessage;
-    return { kind: "document", text: caption || fileName || "" };
-  }
-  if (content.stickerMessage) return { kind: "sticker", text: "" };
-  const place = content.locationMessage ?? content.liveLocationMessage;
-  if (place) {
-    const named = place as { name?: string | null; address?: string | null; caption?: string | null };
-    return { kind: "location", text: named.name || named.address || named.caption || "" };
-  }
-  if (content.contactMessage) return { kind: "contact", text: content.contactMessage.displayName ?? "" };
-  if (content.contactsArrayMessage) return { kind: "contact", text: content.contactsArrayMessage.displayName ?? "" };
-  const poll = content.pollCreationMessage ?? content.pollCreationMessageV2 ?? content.pollCreationMessageV3;
-  if (poll) return { kind: "poll", text: poll.name ?? "" };
-  return { kind: "unknown", text: "" };
-}
 
 /**
  * The real WhatsApp connection: one Baileys socket per account, its session in Firestore
@@ -254,7 +162,7 @@ export class BaileysTransport implements Transport {
     const commitOf = (message: WAMessage): Promise<boolean> => {
       const known = commits.get(message);
       if (known) return known;
-      const mapped = inbound.then(() => this.inboundOf(B, socket, accountId, message));
+      const mapped = inbound.then(() => inboundOf(B, socket, message, (id) => this.ownSendsOf(accountId).has(id)));
       inbound = mapped.catch(() => undefined);
       const commit = mapped.then(
         async (m) => (m ? (await handlers.message(m)) === "committed" : true),
@@ -417,57 +325,6 @@ export class BaileysTransport implements Transport {
       for (const { key, update } of updates) ownStatus(key, update.status, update.messageStubParameters);
     });
     return socket;
-  }
-
-  /**
-   * A WhatsApp message of a 1:1 chat as the gateway stores it: a contact's, or one typed on the
-   * account's phone (`fromMe`); undefined for the echo of our own sends and for traffic that is
-   * no message.
-   */
-  private async inboundOf(
-    B: Baileys,
-    socket: WASocket,
-    accountId: string,
-    message: WAMessage,
-  ): Promise<InboundMessage | undefined> {
-    const { key } = message;
-    // Groups, status, broadcasts and newsletters never get here: `shouldIgnoreJid` drops them.
-    if (!key.id || !key.remoteJid || !message.message) return undefined;
-    const fromMe = key.fromMe === true;
-    if (fromMe && this.ownSendsOf(accountId).has(key.id)) return undefined;
-    const content = contentOf(B, message.message, fromMe);
-    if (!content) return undefined;
-    // One contact, one thread: kept under its phone number when WhatsApp tells it (alongside the
-    // LID, or from Baileys' LID mapping), so replies to an outbound thread (addressed by number)
-    // land in that thread; the LID goes along so a LID-only message finds the same thread.
-    const me = socket.user;
-    const isMe = (jid: string) => B.areJidsSameUser(jid, me?.id) || B.areJidsSameUser(jid, me?.lid);
-    const alt = key.remoteJidAlt && !isMe(key.remoteJidAlt) ? key.remoteJidAlt : undefined;
-    let pn: string | undefined;
-    let lid: string | undefined;
-    if (B.isLidUser(key.remoteJid)) {
-      lid = key.remoteJid;
-      // A mapping that cannot be read now (session store down) leaves the LID: never lose the message for it.
-      pn =
-        alt && B.isPnUser(alt)
-          ? alt
-          : ((await socket.signalRepository.lidMapping.getPNForLID(lid).catch(() => null)) ?? undefined);
-    } else {
-      pn = key.remoteJid;
-      lid = alt && B.isLidUser(alt) ? alt : undefined;
-    }
-    const fromJid = B.jidNormalizedUser(pn ?? lid);
-    const seconds = Number(message.messageTimestamp ?? 0);
-    return {
-      messageId: key.id,
-      fromJid,
-      ...(pn && lid ? { fromJidAlt: B.jidNormalizedUser(lid) } : {}),
-      ...(fromMe ? { fromMe } : {}),
-      text: content.text,
-      ...(content.kind ? { kind: content.kind } : {}),
-      ...(content.change ? { change: content.change } : {}),
-      timestamp: seconds > 0 ? new Date(seconds * 1000) : new Date(),
-    };
   }
 
   private ownSendsOf(accountId: string) {
