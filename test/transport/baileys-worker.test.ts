@@ -39,6 +39,18 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
   });
 
   const startWorker = () => workers.start(null, { WA_WEBSOCKET_URL: edge.url, WA_QR_REFRESHES: "3" });
+  /** A new worker, which takes the killed one's account once its lease runs out, and connects. */
+  const takeOver = async () => {
+    await startWorker();
+    await eventually(
+      "taken over once the dead lease ran out, and connected",
+      async () => {
+        const a = await account();
+        return a.status === "connected" && a.owner?.workerId !== "baileys-killed";
+      },
+      30_000,
+    );
+  };
   const send = (clientMessageId: string, text: string, to = alice) =>
     handleSend(
       { store: firestoreSendStore(adminDb()), now: () => new Date(), rateLimit: { maxSends: 10_000, windowSec: 60 } },
@@ -268,15 +280,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     } finally {
       killed.kill("SIGKILL");
     }
-    await startWorker();
-    await eventually(
-      "taken over once the dead lease ran out, and connected",
-      async () => {
-        const a = await account();
-        return a.status === "connected" && a.owner?.workerId !== "baileys-killed";
-      },
-      30_000,
-    );
+    await takeOver();
     assert.equal((await account()).qr, null, "no QR was needed");
     assert.equal(edge.linkedDevices(ACCOUNT_PHONE), 1);
     // The Signal sessions went on from what the killed process had committed, both ways.
@@ -430,15 +434,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     } finally {
       killed.kill("SIGKILL");
     }
-    await startWorker();
-    await eventually(
-      "taken over and connected",
-      async () => {
-        const a = await account();
-        return a.status === "connected" && a.owner?.workerId !== "baileys-killed";
-      },
-      30_000,
-    );
+    await takeOver();
     for (const [i, id] of ids.entries()) {
       const stored = await eventually(`message ${i + 1} stored`, async () => {
         const docs = await storedUnder(id);
@@ -481,15 +477,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
       killed.kill("SIGKILL");
     }
     assert.ok(receipted >= BURST / 3, "killed mid-burst, after some receipts");
-    await startWorker();
-    await eventually(
-      "taken over and connected",
-      async () => {
-        const a = await account();
-        return a.status === "connected" && a.owner?.workerId !== "baileys-killed";
-      },
-      30_000,
-    );
+    await takeOver();
     for (const [i, id] of ids.entries()) {
       const stored = await eventually(
         `burst message ${i} stored`,

@@ -7,16 +7,9 @@ import { AccountDelivery, type DeliverySettings } from "../outbox/accountDeliver
 import type { PendingEntry } from "../outbox/outboxPort";
 import type { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { ServerClock } from "../serverClock";
-import type {
-  AccountSocket,
-  ConnectionUpdate,
-  InboundCommit,
-  InboundMessage,
-  Receipt,
-  SessionStore,
-  Transport,
-} from "../transport/transport";
+import type { AccountSocket, ConnectionUpdate, SessionStore, Transport } from "../transport/transport";
 import type { UnhandledStanzaReports } from "../longrun/unhandledStanzaStore";
+import type { InboundBackpressure } from "../inbound/inboundBackpressure";
 import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
 import { recordDisconnect, type DisconnectRecord } from "./disconnectRecord";
 import { ReconnectHistory } from "./reconnectHistory";
@@ -36,10 +29,7 @@ export interface HeldAccountContext {
   delivery: DeliverySettings;
   watcher: OutboxWatcher;
   /** Where received messages and receipts go (the inbound backpressure). */
-  inbound: {
-    push(accountId: string, message: InboundMessage): Promise<InboundCommit>;
-    receipt(accountId: string, r: Receipt): void;
-  };
+  inbound: Pick<InboundBackpressure, "push" | "receipt">;
   /** Stanzas nothing handles, reported for the watchdog (absent: counted and logged only). */
   unhandledStanzas?: UnhandledStanzaReports;
   /** Inbound backpressure holds every socket closed; the manager reconnects on resume. */
