@@ -496,6 +496,41 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     await eventually("every one receipted", () => edge.heldFor(ACCOUNT_PHONE) === 0);
   });
 
+  it("SIGTERM mid-burst: every message stored before the socket closed was receipted, so WhatsApp holds none of them", async () => {
+    const stopped = spawnWorker("baileys-stopped", {
+      WA_WEBSOCKET_URL: edge.url,
+      WA_TRANSPORT: "baileys",
+      SEND_PACING: "off",
+      HEARTBEATS: "off",
+    });
+    const BURST = 30;
+    const ids = Array.from({ length: BURST }, (_, i) => `3EB0B0858${String(i).padStart(7, "0")}`);
+    let receipted = 0;
+    // A deploy's SIGTERM while the inbound queue still holds part of the burst.
+    const stopAtReceipt = (id: string) => {
+      if (ids.includes(id) && ++receipted === BURST / 3) stopped.kill("SIGTERM");
+    };
+    try {
+      await linkByQr();
+      edge.receipts.on("receipt", stopAtReceipt);
+      for (const [i, id] of ids.entries()) await edge.sendFromContact(alice, ACCOUNT_PHONE, `burst ${i}`, { id });
+      await exited(stopped);
+    } finally {
+      edge.receipts.off("receipt", stopAtReceipt);
+      stopped.kill("SIGKILL");
+    }
+    assert.equal(stopped.exitCode, 0, "a clean shutdown");
+    const storedIds: string[] = [];
+    for (const id of ids) if ((await storedUnder(id)).length > 0) storedIds.push(id);
+    assert.ok(storedIds.length > BURST / 3, "the queue was still storing when the SIGTERM came");
+    // Stored but never receipted would come back at the next login on used-up Signal keys.
+    assert.deepEqual(
+      storedIds.filter((id) => !edge.receiptedAt.has(id)),
+      [],
+      "each stored message receipted before the socket closed",
+    );
+  });
+
   it("traffic the gateway does not store (a pin) is receipted without waiting for a commit, and nothing is stored", async () => {
     await startWorker();
     await linkByQr();

@@ -11,6 +11,9 @@ import type { DormantAccount, DormantAccounts } from "./dormantAccounts";
 import type { DeliverySettings } from "../outbox/accountDelivery";
 import { HeldAccount, type HeldAccountContext, type HeldAccountState } from "./heldAccount";
 
+/** How long a shutdown waits for the inbound queue to be stored before it closes the sockets. */
+const DRAIN_BEFORE_CLOSE_MS = 3_000;
+
 export interface AccountManagerOptions {
   workerId: string;
   transport: Transport;
@@ -232,10 +235,21 @@ export class AccountManager {
     clearInterval(this.dormantTick);
     await this.reconciling;
     await this.tending;
+    // Store what was received while the sockets are still open: each message's receipt waits for
+    // its commit, and one stored after its socket closed is never receipted (WhatsApp would deliver
+    // it again at the next login, on Signal keys already used). Bounded: contacts keep writing.
+    await this.inboundDrained(DRAIN_BEFORE_CLOSE_MS);
     await Promise.all([...this.held.values()].map((account) => account.shutdown()));
     this.held.clear();
-    // No socket is left to receive: store what was received, as far as the shutdown allows.
+    // No socket is left to receive: store the rest, as far as the shutdown allows.
     await this.inbound.drain();
+  }
+
+  /** The inbound queue drained, or `boundMs` gone by. */
+  private async inboundDrained(boundMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.inbound.drain(), new Promise((resolve) => (timer = setTimeout(resolve, boundMs)))]);
+    clearTimeout(timer);
   }
 
   /** Per-account connection state for /metrics-json. */
