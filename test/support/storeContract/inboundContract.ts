@@ -94,6 +94,19 @@ export function inboundContract(world: StoreWorld): void {
       assert.ok(old.createdAt.toMillis() < thread.lastMessageAt.toMillis(), "the old message keeps its own time");
     });
 
+    it("takes a reply in the same second as what the thread shows as after it (WhatsApp's time is whole seconds)", async () => {
+      // What the thread shows has milliseconds (our send's time); WhatsApp stamps the reply to the second.
+      const second = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+      await world.inbound().store("acc-1", message("FIRST", "our question", { timestamp: new Date(second + 700) }));
+      await world.inbound().store("acc-1", message("REPLY", "the answer", { timestamp: new Date(second) }));
+      const thread = (await world.thread(threadId))!;
+      assert.equal(thread.lastMessagePreview, "the answer");
+      const first = (await world.threadMessage(threadId, `in_${encodeIdSegment("FIRST")}`))!;
+      const reply = (await world.threadMessage(threadId, `in_${encodeIdSegment("REPLY")}`))!;
+      assert.ok(reply.createdAt.toMillis() > first.createdAt.toMillis(), "the reply is ordered after");
+      assert.equal(thread.lastMessageAt.toMillis(), reply.createdAt.toMillis());
+    });
+
     it("stores the same message id from two contacts twice: a message is its chat, its sender and its id", async () => {
       assert.equal(await world.inbound().store("acc-1", message("SAME", "from the first")), "stored");
       assert.equal(

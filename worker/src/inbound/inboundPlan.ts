@@ -113,7 +113,10 @@ export function applyChange(
   }
 }
 
-const later = (a: { toMillis(): number }, b: { toMillis(): number }) => a.toMillis() >= b.toMillis();
+type Instant = { toMillis(): number };
+const later = (a: Instant, b: Instant) => a.toMillis() >= b.toMillis();
+const sameSecondBefore = (a: Instant, b: Instant) =>
+  a.toMillis() < b.toMillis() && Math.floor(a.toMillis() / 1000) === Math.floor(b.toMillis() / 1000);
 
 /**
  * Stores one WhatsApp message exactly once, or applies the change it carries. Exactly once: the
@@ -247,6 +250,12 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
         fields = applyChange(fields, p.data.change, p.data.by, Timestamp.fromMillis(p.data.at.toMillis()));
         writes.push({ kind: "donePending", id: p.id });
       }
+      // WhatsApp's time is whole seconds, what the thread shows may have milliseconds (our send):
+      // a message in that same second came after it (a reply), so it goes just after it.
+      const placed =
+        thread && sameSecondBefore(at, thread.data.lastMessageAt)
+          ? Timestamp.fromMillis(thread.data.lastMessageAt.toMillis() + 1)
+          : at;
       writes.push({
         kind: "newMessage",
         threadId,
@@ -260,7 +269,7 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
           providerMessageId: message.messageId,
           senderUid: null,
           kind,
-          createdAt: at,
+          createdAt: placed,
           updatedAt: now,
         },
       });
@@ -269,11 +278,11 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
       if (altJid && !byAlt) peerRecord(altJid);
       if (thread) {
         // Forward only: an offline message older than what the thread shows leaves it alone.
-        if (later(at, thread.data.lastMessageAt)) {
+        if (later(placed, thread.data.lastMessageAt)) {
           writes.push({
             kind: "thread",
             threadId,
-            data: { lastMessageAt: at, lastMessagePreview: preview, updatedAt: now },
+            data: { lastMessageAt: placed, lastMessagePreview: preview, updatedAt: now },
             version: thread.version,
           });
         }
