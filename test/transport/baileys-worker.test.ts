@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
 import { paths } from "@wa-gateway/core";
 import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
@@ -11,6 +12,8 @@ import { scanThroughRefresh } from "../support/whatsappWorlds";
 import { exited, spawnWorker } from "../support/workerProcess";
 
 const ACCOUNT_PHONE = "4915100000099";
+/** Inbound messages in a burst test. */
+const BURST = 30;
 const account = async () => (await adminDb().doc(paths.account("acc-1")).get()).data()!;
 const outbox = async (requestId: string) => (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
 /** The outbox entry once the worker has marked it sent. */
@@ -59,6 +62,25 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     );
 
   /** Links acc-1 the way a person does: the client shows the QR from the account document, the phone scans it. */
+  /** A contact sends BURST messages; `signal` goes to `child` once WhatsApp has a third of them receipted. */
+  async function burstUntil(child: ChildProcess, signal: NodeJS.Signals, idPrefix: string) {
+    const ids = Array.from({ length: BURST }, (_, i) => `${idPrefix}${String(i).padStart(7, "0")}`);
+    let receipted = 0;
+    const signalAtReceipt = (id: string) => {
+      if (ids.includes(id) && ++receipted === BURST / 3) child.kill(signal);
+    };
+    try {
+      await linkByQr();
+      edge.receipts.on("receipt", signalAtReceipt);
+      for (const [i, id] of ids.entries()) await edge.sendFromContact(alice, ACCOUNT_PHONE, `burst ${i}`, { id });
+      await exited(child);
+    } finally {
+      edge.receipts.off("receipt", signalAtReceipt);
+      child.kill("SIGKILL");
+    }
+    return { ids, receipted };
+  }
+
   async function linkByQr(): Promise<void> {
     await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
     const qr = await eventually("a QR on the account document", async () => (await account()).qr as string);
@@ -459,23 +481,9 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
       SEND_PACING: "off",
       HEARTBEATS: "off",
     });
-    const BURST = 30;
-    const ids = Array.from({ length: BURST }, (_, i) => `3EB0B0857${String(i).padStart(7, "0")}`);
-    let receipted = 0;
     // Killed the moment WhatsApp has a receipt for a third of the burst: from then on WhatsApp holds
     // those no more, whatever the worker had committed by then.
-    const killAtReceipt = (id: string) => {
-      if (ids.includes(id) && ++receipted === BURST / 3) killed.kill("SIGKILL");
-    };
-    try {
-      await linkByQr();
-      edge.receipts.on("receipt", killAtReceipt);
-      for (const [i, id] of ids.entries()) await edge.sendFromContact(alice, ACCOUNT_PHONE, `burst ${i}`, { id });
-      await exited(killed);
-    } finally {
-      edge.receipts.off("receipt", killAtReceipt);
-      killed.kill("SIGKILL");
-    }
+    const { ids, receipted } = await burstUntil(killed, "SIGKILL", "3EB0B0857");
     assert.ok(receipted >= BURST / 3, "killed mid-burst, after some receipts");
     await takeOver();
     for (const [i, id] of ids.entries()) {
@@ -503,22 +511,8 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
       SEND_PACING: "off",
       HEARTBEATS: "off",
     });
-    const BURST = 30;
-    const ids = Array.from({ length: BURST }, (_, i) => `3EB0B0858${String(i).padStart(7, "0")}`);
-    let receipted = 0;
     // A deploy's SIGTERM while the inbound queue still holds part of the burst.
-    const stopAtReceipt = (id: string) => {
-      if (ids.includes(id) && ++receipted === BURST / 3) stopped.kill("SIGTERM");
-    };
-    try {
-      await linkByQr();
-      edge.receipts.on("receipt", stopAtReceipt);
-      for (const [i, id] of ids.entries()) await edge.sendFromContact(alice, ACCOUNT_PHONE, `burst ${i}`, { id });
-      await exited(stopped);
-    } finally {
-      edge.receipts.off("receipt", stopAtReceipt);
-      stopped.kill("SIGKILL");
-    }
+    const { ids } = await burstUntil(stopped, "SIGTERM", "3EB0B0858");
     assert.equal(stopped.exitCode, 0, "a clean shutdown");
     const storedIds: string[] = [];
     for (const id of ids) if ((await storedUnder(id)).length > 0) storedIds.push(id);
