@@ -49,6 +49,31 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     assert.equal(held.length, 2);
   });
 
+  it("keeps every lease while Firestore is slow: renewals of its accounts do not wait on each other", async () => {
+    // Each renewal takes 40% of the lease: four in a row would outlast it.
+    let renewals = 0;
+    const slow = (store: AccountLeaseStore): AccountLeaseStore => ({
+      ...store,
+      renew: async (accountId, epoch) => {
+        await new Promise((r) => setTimeout(r, 600));
+        renewals++;
+        return store.renew(accountId, epoch);
+      },
+    });
+    const ids = ["acc-1", "acc-2", "acc-3", "acc-4"];
+    for (const id of ids) await linkedAccount(id);
+    const { logs } = await start({ leaseSec: 1.5, leases: slow });
+    const lost = () => logs.filter((l) => l.message === "account_lease_lost").map((l) => [l.accountId, l.reason]);
+    await world
+      .db()
+      .until("three passes of renewals, or a lease lost", () => renewals >= 3 * ids.length || lost().length);
+    assert.deepEqual(lost(), []);
+    assert.deepEqual(
+      ids.map((id) => account(id)?.owner?.workerId),
+      ["w1", "w1", "w1", "w1"],
+    );
+  });
+
   it("lets the socket go at once when another worker has taken the lease", async () => {
     await linkedAccount();
     const { next } = await start();

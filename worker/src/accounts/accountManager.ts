@@ -165,12 +165,15 @@ export class AccountManager {
 
   private async reconcile(renew: boolean): Promise<void> {
     if (this.stopping) return;
-    // One account's failure (a Firestore error) must not skip the renewal of the others.
-    for (const account of [...this.held.values()]) {
-      await this.reconcileHeld(account, renew).catch((err: Error) =>
-        this.o.logger.error({ accountId: account.accountId, err }, "account_reconcile_failed"),
-      );
-    }
+    // All at once: in a row, a slow Firestore would add each renewal's wait to the next one's
+    // until the last lease ran out. One account's failure must not skip the others.
+    await Promise.all(
+      [...this.held.values()].map((account) =>
+        this.reconcileHeld(account, renew).catch((err: Error) =>
+          this.o.logger.error({ accountId: account.accountId, err }, "account_reconcile_failed"),
+        ),
+      ),
+    );
     for (const [accountId, seen] of this.seen) {
       if (this.held.size >= this.o.leases.maxAccounts || this.stopping || this.inbound.paused) break;
       if (this.held.has(accountId) || !wantsSocket(seen.status)) continue;
