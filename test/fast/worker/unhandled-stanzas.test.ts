@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { shapeOf, unhandledStanza } from "../../../worker/src/transport/baileys/unhandledStanzas";
+import { WorkerMetrics } from "../../../worker/src/metrics/workerMetrics";
 
 describe("stanzas nothing handles: which, and their shape without content", () => {
   const node = (tag: string, attrs: Record<string, string> = {}, content?: unknown) =>
@@ -41,5 +42,30 @@ describe("stanzas nothing handles: which, and their shape without content", () =
       ]),
     );
     assert.equal(shape, "<notification from type><secret jid>…</secret></notification>");
+  });
+});
+
+describe("unhandled stanza types in the worker's metrics", () => {
+  const metrics = () =>
+    new WorkerMetrics(
+      {
+        connectedAccounts: () => 0,
+        inboundBacklog: () => 0,
+        holdsHeartbeatLock: () => false,
+        outboxFigures: async () => null,
+      },
+      { version: "test", commit: "test" },
+    );
+
+  it("past 50 labelled types a new one is counted as other, and its first sighting still logged once", async () => {
+    const m = metrics();
+    for (let i = 0; i < 50; i++) assert.equal(m.unhandledStanza("notification", `type_${i}`), true);
+    assert.deepEqual(
+      [m.unhandledStanza("notification", "type_51"), m.unhandledStanza("notification", "type_51")],
+      [true, false],
+    );
+    const text = await m.registry.metrics();
+    assert.match(text, /type="other"} 2/);
+    assert.doesNotMatch(text, /type_51/);
   });
 });

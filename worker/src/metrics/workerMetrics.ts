@@ -19,6 +19,8 @@ const KNOWN_DISCONNECT_CODES = new Set<number>([...Object.values(DisconnectCode)
 const FIVE_MIN_MS = 5 * 60_000;
 /** Distinct unhandled stanza types that get their own label (the label set stays bounded). */
 const UNHANDLED_TYPES_LABELLED = 50;
+/** Distinct unhandled stanza types whose first sighting is logged (memory stays bounded). */
+const UNHANDLED_TYPES_REMEMBERED = 1000;
 
 export type SendOutcome = "sent" | "fenced" | "retry_scheduled" | "failed";
 export type OutboxClaimOutcome = "claimed" | "leased" | "not_due" | "final" | "missing";
@@ -72,6 +74,7 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
   private readonly unhandledTypes = new Set<string>();
+  private readonly labelledTypes = new Set<string>();
   private readonly reconnects = new Counter({
     name: "wa_account_disconnects_total",
     help: "WhatsApp socket closes by disconnect code (Baileys' DisconnectReason; unknown codes as other).",
@@ -179,9 +182,10 @@ export class WorkerMetrics {
   /** A stanza nothing handles; true the first time this worker sees its kind and type. */
   unhandledStanza(kind: string, type: string): boolean {
     const key = `${kind}:${type}`;
-    const first = !this.unhandledTypes.has(key) && this.unhandledTypes.size < UNHANDLED_TYPES_LABELLED;
+    const first = !this.unhandledTypes.has(key) && this.unhandledTypes.size < UNHANDLED_TYPES_REMEMBERED;
     if (first) this.unhandledTypes.add(key);
-    this.unhandled.inc({ kind, type: this.unhandledTypes.has(key) ? type : "other" });
+    if (first && this.labelledTypes.size < UNHANDLED_TYPES_LABELLED) this.labelledTypes.add(key);
+    this.unhandled.inc({ kind, type: this.labelledTypes.has(key) ? type : "other" });
     return first;
   }
 
