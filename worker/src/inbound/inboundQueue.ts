@@ -49,6 +49,8 @@ export class InboundQueue {
   constructor(private readonly o: InboundQueueOptions) {}
 
   push(accountId: string, message: InboundMessage): Promise<InboundCommit> {
+    // Stopped: nothing more is stored, and no receipt waits for it (WhatsApp delivers it again).
+    if (this.stopped) return Promise.resolve("not_committed");
     let settle!: (commit: InboundCommit) => void;
     const commit = new Promise<InboundCommit>((resolve) => (settle = resolve));
     this.waiting.push({ accountId, message, attempts: 0, settle });
