@@ -437,6 +437,30 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     assert.equal(edge.heldFor(ACCOUNT_PHONE), 0, "and the worker receipted every one");
   });
 
+  it("a stored message whose receipt was lost comes back undecryptable: it is receipted, not asked for again", async () => {
+    await startWorker();
+    await linkByQr();
+    const id = "3EB0C0FFEE0000000001";
+    edge.loseReceipt(id);
+    await edge.sendFromContact(alice, ACCOUNT_PHONE, "receipt lost", { id, addressing: "pn" });
+    await eventually("WhatsApp got the receipt, after the reconnect", () => edge.receiptedAt.has(id), 20_000);
+    assert.ok(
+      edge.log.some((line) => line.startsWith(`receipt for ${id} lost`)),
+      "the first receipt was lost",
+    );
+    assert.ok(edge.offlineDelivered >= 1, "WhatsApp delivered it again");
+    assert.deepEqual(
+      edge.log.filter((line) => line.startsWith(`retry receipt for ${id}`)),
+      [],
+      "the contact was not asked to send it again",
+    );
+    assert.deepEqual(
+      (await storedUnder(id)).map((d) => d.get("text")),
+      ["receipt lost"],
+    );
+    assert.equal(edge.heldFor(ACCOUNT_PHONE), 0);
+  });
+
   it("what a contact sends while a SIGKILLed worker's lease runs out is stored once each by the worker that takes over", async () => {
     const killed = spawnWorker("baileys-killed", {
       WA_WEBSOCKET_URL: edge.url,

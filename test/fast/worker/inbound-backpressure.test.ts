@@ -89,6 +89,22 @@ describe("inbound backpressure over in-memory stores", function () {
     assert.equal(world.db().inboundDedupe.size, 2);
   });
 
+  it("after the drain a message is not stored and says so at once: no receipt waits for it", async () => {
+    const { inbound } = backpressure(memoryInboundStore(world.db()));
+    await inbound.drain();
+    assert.equal(await inbound.push("acc-1", message(1)), "not_committed");
+    assert.equal(world.db().inboundDedupe.size, 0);
+  });
+
+  it("answers not stored when whether a message was stored cannot be read", async () => {
+    const { store } = controlledStore();
+    await store.store("acc-1", message(1));
+    const { inbound } = backpressure({ ...store, stored: () => Promise.reject(new Error("14 UNAVAILABLE")) });
+    const ref = { messageId: "M1", fromJid: message(1).fromJid };
+    assert.equal(await inbound.stored("acc-1", ref), false);
+    assert.equal(await backpressure(store).inbound.stored("acc-1", ref), true);
+  });
+
   it("marks an account whose messages cannot be stored as stuck, and clears the mark once stored", async () => {
     await world.putAccount("acc-1");
     const claim = await world.accountLeases("w1").claim("acc-1");

@@ -586,6 +586,17 @@ export class FakeWhatsApp {
     }
   }
 
+  /** Message ids whose next receipt is lost: the connection drops as it arrives. */
+  private readonly receiptsToLose = new Set<string>();
+
+  /**
+   * The device's next receipt for `messageId` is lost with its connection (a network cut as it
+   * leaves): WhatsApp still holds the message, and delivers it again after the next login.
+   */
+  loseReceipt(messageId: string): void {
+    this.receiptsToLose.add(messageId);
+  }
+
   /** Messages to this contact are acknowledged (default) or rejected with an error code (e.g. 463). */
   setPolicy(contact: FakeContact, policy: ContactPolicy): void {
     this.policies.set(contact.pn, policy);
@@ -734,6 +745,12 @@ export class FakeWhatsApp {
       // The device has the message: WhatsApp stops holding it.
       const list = B.getBinaryNodeChild(node, "list");
       const ids = new Set([node.attrs.id, ...B.getBinaryNodeChildren(list, "item").map((i) => i.attrs.id)]);
+      const lost = [...ids].filter((id) => id !== undefined && this.receiptsToLose.delete(id));
+      if (lost.length > 0) {
+        this.log.push(`receipt for ${lost.join(", ")} lost: the connection dropped`);
+        connection.ws.terminate();
+        return;
+      }
       const now = Date.now();
       for (const id of ids) {
         if (!id || this.receiptedAt.has(id)) continue;

@@ -1,7 +1,7 @@
 import { advancesStatus } from "@wa-gateway/core/outbox";
 import type { ThreadDocument, ThreadMessageDocument } from "@wa-gateway/core/documents";
 import type { InboundStore, ReceiptResult } from "../../../worker/src/inbound/inboundStore";
-import { storeInbound, type InboundDb } from "../../../worker/src/inbound/inboundPlan";
+import { storeInbound, storedAlready, type InboundDb } from "../../../worker/src/inbound/inboundPlan";
 import { roundTrip, type MemoryDatabase } from "./memoryDatabase";
 
 /**
@@ -112,6 +112,7 @@ export function memoryInboundStore(db: MemoryDatabase): InboundStore {
   const inboundDb = memoryInboundDb(db);
   return {
     store: (accountId, message) => storeInbound(inboundDb, accountId, message),
+    stored: (accountId, ref) => storedAlready(inboundDb, accountId, ref),
 
     async receipt(accountId, receipt): Promise<ReceiptResult> {
       await roundTrip();

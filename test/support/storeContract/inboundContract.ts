@@ -208,6 +208,35 @@ export function inboundContract(world: StoreWorld): void {
       assert.deepEqual([late.text, late.reactions], ["edited", { [PEER]: "❤️" }]);
     });
 
+    it("applies a change kept aside under the contact's LID thread when its target lands in the number's thread", async () => {
+      // WhatsApp told the LID alone with the reaction, and the number alone with its target.
+      const reaction = change("R1", "LATE", { type: "reaction", emoji: "❤️" }, { fromJid: PEER_LID });
+      assert.equal(await world.inbound().store("acc-1", reaction), "held");
+      assert.equal(await world.inbound().store("acc-1", message("LATE", "original")), "stored");
+      const late = (await world.threadMessage(threadId, `in_${encodeIdSegment("LATE")}`))!;
+      assert.deepEqual(late.reactions, { [PEER_LID]: "❤️" });
+    });
+
+    it("knows a message delivered again as stored, under its number or its LID, and only the same writer's", async () => {
+      await world.inbound().store("acc-1", message("S1", "hello", { fromJidAlt: PEER_LID }));
+      const stored = (ref: Partial<InboundMessage>) =>
+        world.inbound().stored("acc-1", { messageId: "S1", fromJid: PEER, ...ref });
+      assert.deepEqual(
+        [await stored({}), await stored({ fromJid: PEER_LID }), await stored({ fromJid: PEER, fromJidAlt: PEER_LID })],
+        [true, true, true],
+      );
+      assert.deepEqual(
+        [
+          await stored({ messageId: "S2" }),
+          await stored({ fromJid: OTHER }),
+          await stored({ fromMe: true }),
+          await world.inbound().stored("acc-2", { messageId: "S1", fromJid: PEER }),
+        ],
+        [false, false, false, false],
+        "another id, another contact, the account's phone, another account",
+      );
+    });
+
     it("finds a reaction's target among the account's own sends by providerMessageId", async () => {
       await world.putOutboxEntry("req-1", { status: "sent", sentAt: new Date(), toJid: PEER });
       await world.putThreadPeer("acc-1", PEER, "t1");

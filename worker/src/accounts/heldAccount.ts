@@ -29,7 +29,7 @@ export interface HeldAccountContext {
   delivery: DeliverySettings;
   watcher: OutboxWatcher;
   /** Where received messages and receipts go (the inbound backpressure). */
-  inbound: Pick<InboundBackpressure, "push" | "receipt">;
+  inbound: Pick<InboundBackpressure, "push" | "stored" | "receipt">;
   /** Stanzas nothing handles, reported for the watchdog (absent: counted and logged only). */
   unhandledStanzas?: UnhandledStanzaReports;
   /** Inbound backpressure holds every socket closed; the manager reconnects on resume. */
@@ -131,6 +131,7 @@ export class HeldAccount {
         },
         // Stored even while stopping (the manager drains the queue); the transport receipts it once committed.
         message: (message) => this.c.inbound.push(accountId, message),
+        stored: (ref) => this.c.inbound.stored(accountId, ref),
         receipt: (receipt) => {
           if (!this.c.stopping()) this.c.inbound.receipt(accountId, receipt);
         },

@@ -1,6 +1,6 @@
 import type { AccountLeaseStore } from "../accounts/accountLeaseStore";
 import type { Logger } from "../logging/logger";
-import type { InboundCommit, InboundMessage, Receipt } from "../transport/transport";
+import type { InboundCommit, InboundMessage, InboundRef, Receipt } from "../transport/transport";
 import { InboundQueue } from "./inboundQueue";
 import type { InboundStore } from "./inboundStore";
 
@@ -60,6 +60,14 @@ export class InboundBackpressure {
   /** Resolves once the message is committed (or given up at shutdown). */
   push(accountId: string, message: InboundMessage): Promise<InboundCommit> {
     return this.queue.push(accountId, message);
+  }
+
+  /** Whether a message delivered again was stored before; not known (a read failed) counts as no. */
+  stored(accountId: string, ref: InboundRef): Promise<boolean> {
+    return this.o.store.stored(accountId, ref).catch((err: Error) => {
+      this.o.logger.warn({ accountId, messageId: ref.messageId, err: err.message }, "inbound_stored_check_failed");
+      return false;
+    });
   }
 
   /** Receipts move message status; they never wait in the queue. */

@@ -12,7 +12,7 @@ import {
   type ThreadPeerDocument,
   type WrittenDocument,
 } from "@wa-gateway/core/documents";
-import type { InboundMessage } from "../transport/transport";
+import type { InboundMessage, InboundRef } from "../transport/transport";
 
 export const DEDUPE_RETENTION_DAYS = 30;
 /** Concurrent stores of one message or one new thread conflict; past this many, it is a real error. */
@@ -242,9 +242,10 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
       const kind = kindOf(message.kind);
       let fields: MessageFields = { text: message.text, reactions: {}, editedAt: null, deleted: false };
       const direction = fromMe ? "out" : "in";
-      // What arrived before this message, for it: applied in the order they were made.
+      // What arrived before this message, for it, applied in the order they were made; whichever
+      // thread it was kept under (a LID-only change can precede a target told by number alone).
       const pending = start.pending
-        .filter((p) => p.data.threadId === threadId && p.data.targetDirection === direction)
+        .filter((p) => p.data.targetDirection === direction)
         .sort((a, b) => a.data.at.toMillis() - b.data.at.toMillis());
       for (const p of pending) {
         fields = applyChange(fields, p.data.change, p.data.by, Timestamp.fromMillis(p.data.at.toMillis()));
@@ -309,4 +310,36 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
     if (await db.marker(markerId)) return "duplicate";
     if (attempt >= MAX_CONFLICTS) throw new Error(`inbound for account ${accountId}: ${attempt} conflicting commits`);
   }
+}
+
+/**
+ * Whether this message is stored already, in whichever of the account's threads its chat leads
+ * to. WhatsApp delivers again what it has no receipt for; one stored whose receipt never left
+ * (the socket closed first, the commit outlasted the receipt's wait) comes back on Signal keys
+ * already used, and can only be recognised, not read.
+ */
+export async function storedAlready(db: InboundDb, accountId: string, ref: InboundRef): Promise<boolean> {
+  const fromMe = ref.fromMe === true;
+  const jids = ref.fromJidAlt && ref.fromJidAlt !== ref.fromJid ? [ref.fromJid, ref.fromJidAlt] : [ref.fromJid];
+  const usualId = inboundThreadId(accountId, ref.fromJid);
+  const start = await db.begin(
+    accountId,
+    jids,
+    usualId,
+    fromMe ? null : inboundDedupeId(accountId, ref.messageId),
+    null,
+  );
+  const threadIds = new Set([
+    ...start.peers.flatMap((peer) => (peer ? [peer.threadId] : [])),
+    usualId,
+    inboundThreadId(accountId, ref.fromJid, 1),
+  ]);
+  if (start.oldMarker && threadIds.has(start.oldMarker.threadId)) return true;
+  for (const threadId of threadIds) {
+    if (await db.marker(inboundMessageKeyId(accountId, threadId, fromMe ? "me" : "contact", ref.messageId)))
+      return true;
+    // The echo of one of the gateway's own sends is stored as what it sent.
+    if (fromMe && (await db.outbound(threadId, ref.messageId))) return true;
+  }
+  return false;
 }

@@ -11,8 +11,8 @@ import {
   threads,
 } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
-import type { InboundMessage, Receipt } from "../transport/transport";
-import { storeInbound, type InboundDb, type InboundResult } from "./inboundPlan";
+import type { InboundMessage, InboundRef, Receipt } from "../transport/transport";
+import { storeInbound, storedAlready, type InboundDb, type InboundResult } from "./inboundPlan";
 
 export { DEDUPE_RETENTION_DAYS, type InboundResult } from "./inboundPlan";
 export type ReceiptResult = "advanced" | "unchanged" | "unknown";
@@ -25,6 +25,8 @@ export type ReceiptResult = "advanced" | "unchanged" | "unknown";
 export interface InboundStore {
   /** Stores the message (or applies its reaction, edit or deletion), its thread and the dedupe marker; a replay: `duplicate`. */
   store(accountId: string, message: InboundMessage): Promise<InboundResult>;
+  /** Whether a message delivered again (and unreadable now: its keys are used) was stored before. */
+  stored(accountId: string, ref: InboundRef): Promise<boolean>;
   /** Moves the outgoing message with this provider id forward (never backward); `failed` also fails its entry. */
   receipt(accountId: string, receipt: Receipt): Promise<ReceiptResult>;
 }
@@ -124,6 +126,7 @@ export function inboundStore(db: Firestore): InboundStore {
   const inboundDb = firestoreInboundDb(db);
   return {
     store: (accountId, message) => storeInbound(inboundDb, accountId, message),
+    stored: (accountId, ref) => storedAlready(inboundDb, accountId, ref),
 
     /** Moves an outgoing message's status forward on a delivery or read receipt (never backward). */
     async receipt(accountId: string, receipt: Receipt): Promise<ReceiptResult> {

@@ -2,6 +2,8 @@ import type { LeaseWrite } from "@wa-gateway/core";
 import type { ConnectionUpdate, InboundMessage, Receipt } from "@wa-gateway/core/accounts";
 
 export type { ConnectionUpdate, InboundMessage, Receipt };
+/** What a message delivered again is known by when it cannot be read. */
+export type InboundRef = Pick<InboundMessage, "messageId" | "fromJid" | "fromJidAlt" | "fromMe">;
 /** What became of a received message: committed to Firestore, or given up (the worker stopped first). */
 export type InboundCommit = "committed" | "not_committed";
 
@@ -19,6 +21,11 @@ export interface SocketHandlers {
    * transport tell WhatsApp it was delivered: what is never receipted, WhatsApp delivers again.
    */
   message(message: InboundMessage): Promise<InboundCommit>;
+  /**
+   * Whether a message delivered again, which cannot be read now (its Signal keys are used), was
+   * stored before: then its receipt goes out at once instead of asking the contact to send it again.
+   */
+  stored?(ref: InboundRef): Promise<boolean>;
   receipt(receipt: Receipt): void;
   /** A stanza from WhatsApp that nothing handles (a new notification type, a new tag): counted, reported. */
   unhandled?(stanza: UnhandledStanza): void;

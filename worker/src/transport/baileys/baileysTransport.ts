@@ -6,7 +6,7 @@ import type { AccountSocket, SentMessages, SessionStore, SocketHandlers, Transpo
 import { SendError } from "../transport";
 import { sessionAuthState } from "./authState";
 import { baileysLogger } from "./baileysLogger";
-import { inboundOf } from "./inboundMessage";
+import { inboundOf, inboundRefOf } from "./inboundMessage";
 import { qrWithAdvSecret, REG_REFRESH_CHILDREN } from "./pairingQr";
 import { unhandledStanza } from "./unhandledStanzas";
 import { loadBaileys } from "./module";
@@ -215,6 +215,12 @@ export class BaileysTransport implements Transport {
       // not store (our own echo, protocol traffic) counts as committed at once.
       awaitInboundCommit: (message) => commitOf(message),
       inboundCommitTimeoutMs: INBOUND_COMMIT_TIMEOUT_MS,
+      // Also patched in: a message delivered again that cannot be decrypted (its keys were used by
+      // the delivery whose receipt never left) is receipted if it was stored, not asked for again.
+      isInboundCommitted: async (key) => {
+        const ref = await inboundRefOf(B, socket, key);
+        return ref !== undefined && handlers.stored !== undefined && (await handlers.stored(ref));
+      },
     });
     const ev = socket.ev;
     let qrShown = 0;

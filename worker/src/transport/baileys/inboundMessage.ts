@@ -1,5 +1,5 @@
-import type { WAMessage, WASocket, proto } from "@whiskeysockets/baileys";
-import type { InboundMessage } from "../transport";
+import type { WAMessage, WAMessageKey, WASocket, proto } from "@whiskeysockets/baileys";
+import type { InboundMessage, InboundRef } from "../transport";
 import type { Baileys } from "./module";
 
 /** Content that is no message for the inbox: protocol traffic, poll votes, pins, key distribution. */
@@ -95,35 +95,60 @@ export async function inboundOf(
   if (fromMe && isOwnSend(key.id)) return undefined;
   const content = contentOf(B, message.message, fromMe);
   if (!content) return undefined;
-  // One contact, one thread: kept under its phone number when WhatsApp tells it (alongside the
-  // LID, or from Baileys' LID mapping), so replies to an outbound thread (addressed by number)
-  // land in that thread; the LID goes along so a LID-only message finds the same thread.
+  const seconds = Number(message.messageTimestamp ?? 0);
+  return {
+    messageId: key.id,
+    ...(await chatOf(B, socket, key.remoteJid, key.remoteJidAlt)),
+    ...(fromMe ? { fromMe } : {}),
+    text: content.text,
+    ...(content.kind ? { kind: content.kind } : {}),
+    ...(content.change ? { change: content.change } : {}),
+    timestamp: seconds > 0 ? new Date(seconds * 1000) : new Date(),
+  };
+}
+
+/**
+ * What a message delivered again is known by when it cannot be decrypted (its Signal keys were
+ * used by the delivery whose receipt never left): the stanza's id, chat and writer.
+ */
+export async function inboundRefOf(B: Baileys, socket: WASocket, key: WAMessageKey): Promise<InboundRef | undefined> {
+  if (!key.id || !key.remoteJid) return undefined;
+  return {
+    messageId: key.id,
+    ...(await chatOf(B, socket, key.remoteJid, key.remoteJidAlt)),
+    ...(key.fromMe === true ? { fromMe: true } : {}),
+  };
+}
+
+/**
+ * One contact, one thread: kept under its phone number when WhatsApp tells it (alongside the
+ * LID, or from Baileys' LID mapping), so replies to an outbound thread (addressed by number)
+ * land in that thread; the LID goes along so a LID-only message finds the same thread.
+ */
+async function chatOf(
+  B: Baileys,
+  socket: WASocket,
+  remoteJid: string,
+  remoteJidAlt: string | null | undefined,
+): Promise<Pick<InboundMessage, "fromJid" | "fromJidAlt">> {
   const me = socket.user;
   const isMe = (jid: string) => B.areJidsSameUser(jid, me?.id) || B.areJidsSameUser(jid, me?.lid);
-  const alt = key.remoteJidAlt && !isMe(key.remoteJidAlt) ? key.remoteJidAlt : undefined;
+  const alt = remoteJidAlt && !isMe(remoteJidAlt) ? remoteJidAlt : undefined;
   let pn: string | undefined;
   let lid: string | undefined;
-  if (B.isLidUser(key.remoteJid)) {
-    lid = key.remoteJid;
+  if (B.isLidUser(remoteJid)) {
+    lid = remoteJid;
     // A mapping that cannot be read now (session store down) leaves the LID: never lose the message for it.
     pn =
       alt && B.isPnUser(alt)
         ? alt
         : ((await socket.signalRepository.lidMapping.getPNForLID(lid).catch(() => null)) ?? undefined);
   } else {
-    pn = key.remoteJid;
+    pn = remoteJid;
     lid = alt && B.isLidUser(alt) ? alt : undefined;
   }
-  const fromJid = B.jidNormalizedUser(pn ?? lid);
-  const seconds = Number(message.messageTimestamp ?? 0);
   return {
-    messageId: key.id,
-    fromJid,
+    fromJid: B.jidNormalizedUser(pn ?? lid),
     ...(pn && lid ? { fromJidAlt: B.jidNormalizedUser(lid) } : {}),
-    ...(fromMe ? { fromMe } : {}),
-    text: content.text,
-    ...(content.kind ? { kind: content.kind } : {}),
-    ...(content.change ? { change: content.change } : {}),
-    timestamp: seconds > 0 ? new Date(seconds * 1000) : new Date(),
   };
 }
