@@ -2,11 +2,14 @@ import type { FirebaseApp } from "firebase/app";
 import { getFunctions, httpsCallable, type Functions } from "firebase/functions";
 import type { z } from "zod";
 import type { runProbeRequest, runRollupRequest } from "../../core/src/longrun/adminRequests.js";
+import type { acknowledgeIncidentRequest } from "../../core/src/longrun/triage.js";
+import type { FailedEntry, RequeueOutcome, requeueRequest } from "../../core/src/outbox/requeue.js";
 
 /**
  * The admin-only callables an operator's app calls (an ID token with the `admin` custom claim),
- * typed: start a probe now, (re)compute a day's rollup. The account callables an operator also
- * needs (add, regenerate QR, remove, list) are in connectGateway.
+ * typed: start a probe now, (re)compute a day's rollup, acknowledge an incident, requeue failed
+ * messages. The account callables an operator also needs (add, regenerate QR, remove, list) are
+ * in connectGateway.
  */
 export interface AdminCallables {
   /** Starts an OUT, IN or QUEUE probe now; the watchdog finishes it (wa_metrics/longrun/probes/{probeKey}). */
@@ -17,6 +20,14 @@ export interface AdminCallables {
   }>;
   /** (Re)computes the rollup of a past or current day (yyyy-mm-dd, UTC) and answers it. */
   whatsappAdminRunRollup(request: z.input<typeof runRollupRequest>): Promise<RollupAnswer>;
+  /** Names the incident's owner: it stops re-alerting until it resolves or escalates (not-found, failed-precondition if resolved). */
+  whatsappAdminAcknowledgeIncident(
+    request: z.input<typeof acknowledgeIncidentRequest>,
+  ): Promise<{ incidentId: string; owner: string; acknowledgedBy: string }>;
+  /** Puts failed outbox entries back to queued under their same providerMessageId (or, dry, lists them). */
+  whatsappAdminRequeue(
+    request: z.input<typeof requeueRequest>,
+  ): Promise<{ entries: (FailedEntry & { outcome: RequeueOutcome })[] }>;
 }
 
 /**
@@ -32,7 +43,12 @@ export interface RollupAnswer {
   [figure: string]: unknown;
 }
 
-export const ADMIN_CALLABLES = ["whatsappAdminRunProbe", "whatsappAdminRunRollup"] as const;
+export const ADMIN_CALLABLES = [
+  "whatsappAdminRunProbe",
+  "whatsappAdminRunRollup",
+  "whatsappAdminAcknowledgeIncident",
+  "whatsappAdminRequeue",
+] as const;
 
 export function connectAdmin(
   app: FirebaseApp,

@@ -24,10 +24,11 @@ describe("the typed client's build output (client/dist)", function () {
         exports: Object.keys(client).sort(),
         callables: Object.keys(schemas).sort(),
         region: client.DEFAULT_REGION,
+        admin: [...client.ADMIN_CALLABLES].sort(),
       }));`;
     const out = JSON.parse(
       execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: REPO_ROOT, encoding: "utf8" }),
-    ) as { exports: string[]; callables: string[]; region: string };
+    ) as { exports: string[]; callables: string[]; region: string; admin: string[] };
     for (const name of [
       "connectGateway",
       "watchMessageStatus",
@@ -40,6 +41,12 @@ describe("the typed client's build output (client/dist)", function () {
       assert.ok(out.exports.includes(name), `exports ${name}`);
     assert.deepEqual(out.callables, Object.keys(callables).sort(), "a schema for every callable of the contract");
     assert.equal(out.region, "us-central1");
+    // One file per function, named after it (functions/src).
+    const adminFunctions = readdirSync(join(REPO_ROOT, "functions", "src"))
+      .filter((f) => /^whatsappAdmin\w+\.ts$/.test(f))
+      .map((f) => f.replace(/\.ts$/, ""))
+      .sort();
+    assert.deepEqual(out.admin, adminFunctions, "connectAdmin types every admin callable the functions deploy");
   });
 
   it("ships a JSON Schema of every request and answer, for clients in other languages", () => {
@@ -73,7 +80,7 @@ describe("the typed client's build output (client/dist)", function () {
       writeFileSync(
         join(dir, "app.ts"),
         `import { initializeApp } from "firebase/app";
-import { connectGateway, type AnswerOf } from "@wa-gateway/client";
+import { connectAdmin, connectGateway, type AnswerOf } from "@wa-gateway/client";
 const gateway = connectGateway(initializeApp({ projectId: "demo-x", apiKey: "k" }), { region: "europe-west1" });
 export async function reply(threadId: string): Promise<string> {
   const answer: AnswerOf<"whatsappProxySend"> = await gateway.whatsappProxySend({
@@ -86,7 +93,12 @@ export async function reply(threadId: string): Promise<string> {
   });
   // @ts-expect-error: memberUids is a list of uids
   await gateway.whatsappProxySetAccountMembers({ accountId: "acc-1", memberUids: "alice" });
-  return answer.requestId + members.threadsChanged;
+  const admin = connectAdmin(initializeApp({ projectId: "demo-x", apiKey: "k" }, "admin"));
+  const dry = await admin.whatsappAdminRequeue({ sinceMinutes: 60, dryRun: true });
+  // @ts-expect-error: the window is minutes, not "1h"
+  await admin.whatsappAdminRequeue({ sinceMinutes: "1h" });
+  const ack = await admin.whatsappAdminAcknowledgeIncident({ incidentId: "i-1", owner: "ana" });
+  return answer.requestId + members.threadsChanged + dry.entries.map((e) => e.outcome).join() + ack.owner;
 }
 `,
       );
