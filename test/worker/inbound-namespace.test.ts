@@ -81,6 +81,14 @@ describe("inbound never lands in a thread it does not belong to", function () {
     }
     // A thread a contact opened is answered under its gateway id, as before.
     await inbound("acc-a", Y, "3EB0OPEN", "hi");
+    // Another tenant hears the same as before Y wrote: which numbers wrote to acc-a stays unknown.
+    const probe = await refusal(
+      sendAs("mallory", { accountId: "acc-b", threadId: inboundThreadId("acc-a", Y), toJid: Y, clientMessageId: "p1" }),
+    );
+    assert.deepEqual(
+      [probe.code, probe.message],
+      ["invalid-argument", "threadId: ids starting wa_ are chosen by the gateway"],
+    );
     await sendAs("alice", {
       accountId: "acc-a",
       threadId: inboundThreadId("acc-a", Y),

@@ -104,8 +104,12 @@ export function decideSend(
   }
   const probeThread = req.threadId.startsWith(PROBE_THREAD_PREFIX);
   if (probeThread && !caller.system) return refuse("invalid-argument", "threadId: reserved for the gateway's probes");
+  // Said alike whether or not a contact opened that thread: else another tenant could learn,
+  // by trying ids, which numbers wrote to an account.
+  const gatewayIds = `threadId: ids starting ${INBOUND_THREAD_PREFIX} are chosen by the gateway`;
   if (thread) {
     if (thread.accountId !== req.accountId) {
+      if (req.threadId.startsWith(INBOUND_THREAD_PREFIX)) return refuse("invalid-argument", gatewayIds);
       return refuse("invalid-argument", "threadId: the thread belongs to another account");
     }
     if (thread.peerJid !== req.toJid) return refuse("invalid-argument", "toJid: the thread is with another peer");
@@ -115,7 +119,7 @@ export function decideSend(
     }
   } else if (req.threadId.startsWith(INBOUND_THREAD_PREFIX)) {
     // The gateway's namespace: a thread a contact opens gets this id, and nobody may take it first.
-    return refuse("invalid-argument", `threadId: ids starting ${INBOUND_THREAD_PREFIX} are chosen by the gateway`);
+    return refuse("invalid-argument", gatewayIds);
   } else if (req.toJid.endsWith("@lid")) {
     // A LID is known only from a contact's own message: it is answered in the thread that opened.
     return refuse("invalid-argument", "toJid: a @lid contact can only be answered in the thread their message opened");
