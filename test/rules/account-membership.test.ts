@@ -157,6 +157,14 @@ describe("membership is the boundary: a member removed from an account loses its
       await assertFails(getDoc(doc(as(uid), paths.thread("t1"))));
       await assertFails(getDocs(query(collection(as(uid), paths.threadMessages("t1")), orderBy("createdAt"))));
     }
+    // Before the sweep alice is still the thread's owner on paper: the callables go by membership.
+    assert.equal(
+      await codeOf(() =>
+        callAs(fns.whatsappProxySetThreadMembers, { threadId: "t1", coWriterUids: ["mallory"] }, { uid: "alice" }),
+      ),
+      "permission-denied",
+    );
+    assert.deepEqual((await adminDb().doc(paths.thread("t1")).get()).get("coWriterUids"), ["bob"]);
     await sweep();
     await assertLost();
   });
