@@ -3,7 +3,7 @@ import { Timestamp } from "firebase-admin/firestore";
 import { heartbeatBucketId, paths } from "@wa-gateway/core";
 import { type Rollup } from "@wa-gateway/core/longrun";
 import { adminDb, resetFirestore } from "../support/emulator";
-import { seedIncident } from "../support/longrunFixtures";
+import { seedIncident, seedProbe } from "../support/longrunFixtures";
 import { callAs, captureConsole, loadFunctionsWithAlertsOff } from "../support/functions";
 
 const DAY = Date.parse("2025-12-30T00:00:00Z");
@@ -84,6 +84,40 @@ describe("daily rollup (whatsappAdminRunRollup and the 00:05 schedule)", functio
       (await adminDb().doc(paths.longrun.rollup("2025-12-30")).get()).get("heartbeat.observedBuckets"),
       1420,
     );
+  });
+
+  it("a day under the probe pass rate and over the incident count opens both; the next day within target resolves them", async () => {
+    const targets = async () =>
+      (
+        await adminDb()
+          .collection(paths.longrun.incidents)
+          .where("type", "in", ["probe_pass_rate", "incident_count"])
+          .get()
+      ).docs
+        .map((d) => `${d.get("type") as string}:${d.get("status") as string}`)
+        .sort();
+    // The 30th: 8 of 10 OUT probes passed (80 %, target 90 %) and 11 more incidents opened (12 in all, limit 10).
+    for (let i = 0; i < 10; i++) {
+      const startedAt = new Date(DAY + (60 + i * 60) * MIN);
+      await seedProbe(adminDb(), { key: `OUT_30_${i}`, type: "OUT", result: i < 8 ? "PASS" : "FAIL", startedAt });
+    }
+    for (let i = 0; i < 11; i++) {
+      const tsStart = new Date(DAY + (100 + i) * MIN);
+      await seedIncident(adminDb(), `outbox_lag_global_30_${i}`, {
+        type: "outbox_lag",
+        tsStart,
+        tsEnd: new Date(tsStart.getTime() + MIN),
+      });
+    }
+    await rollupOf("2025-12-30");
+    assert.deepEqual(await targets(), ["incident_count:open", "probe_pass_rate:open"]);
+    // The 31st: every probe passed, no incident opened.
+    for (let i = 0; i < 10; i++) {
+      const startedAt = new Date(DAY + 86_400_000 + (60 + i * 60) * MIN);
+      await seedProbe(adminDb(), { key: `OUT_31_${i}`, type: "OUT", result: "PASS", startedAt });
+    }
+    await rollupOf("2025-12-31");
+    assert.deepEqual(await targets(), ["incident_count:resolved", "probe_pass_rate:resolved"]);
   });
 
   it("refuses a date that is not one, a day not yet begun, and callers who are not admins", async () => {
