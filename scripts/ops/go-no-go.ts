@@ -98,7 +98,7 @@ runCommand(async () => {
       loadHeartbeats(ctx.db, fromMs, toMs),
       loadProbes(ctx.db, fromMs, toMs),
       inboundDedupe.countBetween(ctx.db, fromMs, toMs),
-      securityEvents.countBetween(ctx.db, fromMs, toMs),
+      securityEvents.unreviewedBetween(ctx.db, fromMs, toMs),
     ]);
   const analysis = analyseHeartbeats({
     beats: heartbeats.beats,

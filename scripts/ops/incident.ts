@@ -2,29 +2,16 @@ import { userInfo } from "node:os";
 import { acknowledgeIncident, acknowledgeIncidentRequest } from "@wa-gateway/core/longrun";
 import { GatewayError } from "@wa-gateway/core/proxies";
 import { firestoreIncidentTriage } from "../../functions/src/stores/incidentTriageStore";
-import { opsContext, runCommand, UsageError } from "./opsContext";
+import { commandWords, opsContext, runCommand, UsageError } from "./opsContext";
 
 const USAGE = `usage: npm run incident -- ack <incidentId> --owner <who> [--by <you>]
   Acknowledges an open incident and names its owner: it stops re-alerting until it resolves
   or escalates to a higher severity. --by defaults to your login name.
 `;
 
-/** The words of the command (`ack <id>`) apart from its options, every one of which takes a value but --help. */
-function split(argv: string[]) {
-  const positionals: string[] = [];
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith("--")) positionals.push(arg);
-    else if (arg === "--help" || arg.includes("=") || i + 1 >= argv.length) rest.push(arg);
-    else rest.push(arg, argv[++i]!);
-  }
-  return { positionals, rest };
-}
-
 /** `npm run incident -- ack <id> --owner …`: the runbook's "Assign owner". */
 runCommand(async () => {
-  const { positionals, rest } = split(process.argv.slice(2));
+  const { positionals, rest } = commandWords(process.argv.slice(2));
   const [verb, incidentId] = positionals;
   if (verb !== "ack" || !incidentId || positionals.length > 2) throw new UsageError(USAGE);
   const ctx = await opsContext(rest, { names: ["owner", "by"] as const, usage: USAGE });

@@ -54,6 +54,19 @@ async function reachable(db: Firestore, where: string, hint: string): Promise<vo
   if (!check.ok) throw new Error(`cannot reach ${where} (${check.error.split("\n")[0]}): ${hint}`);
 }
 
+/** The words of a command (`ack <id>`) apart from its options, every one of which takes a value but --help. */
+export function commandWords(argv: string[]) {
+  const positionals: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("--")) positionals.push(arg);
+    else if (arg === "--help" || arg.includes("=") || i + 1 >= argv.length) rest.push(arg);
+    else rest.push(arg, argv[++i]!);
+  }
+  return { positionals, rest };
+}
+
 export function parseWhen(value: string, what: string): number {
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(ms)) throw new UsageError(`${what}: not a date or ISO time: ${JSON.stringify(value)}`);

@@ -141,6 +141,32 @@ describe("npm run go-no-go (after a deploy, on seeded data)", function () {
     assert.equal(code, 20, out);
   });
 
+  it("a reviewed security event no longer holds GO back; the review keeps who and what", async () => {
+    await recordRefusedAccess("whatsapp_proxy_send", "intruder", { accountId: "acc-other" }, "not a member");
+    const since = ["--since", new Date(Date.now() - 30 * MIN).toISOString()];
+    const listed = await command("security", ["list", "--hours", "1"]);
+    const [, eventId] =
+      /UNREVIEWED \S+ (\S+) cross_tenant_refused whatsapp_proxy_send uid intruder/.exec(listed.out) ?? [];
+    assert.ok(eventId, listed.out);
+    assert.equal((await command("security", ["review", eventId, "--by", "ana"])).code, 64, "a review needs a note");
+    assert.equal((await command("security", ["review", "no-such-event", "--note", "x"])).code, 2);
+    assert.match((await command("go-no-go", since)).out, /CRITICAL\s+cross-tenant access: 1 refused/);
+    const reviewed = await command("security", [
+      "review",
+      eventId,
+      "--note",
+      "client bug: stale account id",
+      "--by",
+      "ana",
+    ]);
+    assert.equal(reviewed.code, 0, reviewed.out);
+    assert.match((await command("go-no-go", since)).out, /OK\s+cross-tenant access: no refused/);
+    assert.match(
+      (await command("security", ["list", "--hours", "1"])).out,
+      /reviewed +\S+ \S+ cross_tenant_refused .*\(operator:ana: client bug: stale account id\)/,
+    );
+  });
+
   it("a refusal that names no thread or account (an admin-only callable) is not a security event", async () => {
     await recordRefusedAccess("whatsapp_admin_run_rollup", "member", { date: "2026-01-01" }, "Only admins may do this");
     const { out } = await command("go-no-go", ["--since", new Date(Date.now() - 30 * MIN).toISOString()]);

@@ -192,8 +192,9 @@ export type IncidentDocument = z.infer<typeof incidentDocument>;
 
 /**
  * `securityEvents/{autoId}`: a refused cross-tenant access (a callable's permission-denied on a
- * thread or account of another tenant). GO/NO-GO counts them: any in the first hour is NO-GO
- * until reviewed. Ids and the callable only, never message text or tokens.
+ * thread or account of another tenant). GO/NO-GO counts those not reviewed: any in the first hour
+ * is NO-GO until an operator records its review (`npm run security -- review`). Ids and the
+ * callable only, never message text or tokens.
  */
 export const securityEventDocument = z.object({
   kind: z.literal("cross_tenant_refused"),
@@ -205,6 +206,8 @@ export const securityEventDocument = z.object({
   at: timestamp,
   atIso: z.string(),
   expireAt: timestamp,
+  /** Who looked at it, what they concluded, when; absent on events written before reviews. */
+  review: z.object({ by: z.string(), note: z.string(), at: timestamp }).nullable().optional(),
   updatedBy,
 });
 export type SecurityEventDocument = z.infer<typeof securityEventDocument>;

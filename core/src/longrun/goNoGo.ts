@@ -96,7 +96,7 @@ export function deployCheckpoints(facts: DeployFacts): Checkpoint[] {
       name: "cross-tenant access",
       level: above(facts.crossTenantRefusals, t.crossTenantRefusals),
       detail: facts.crossTenantRefusals
-        ? `${facts.crossTenantRefusals} refused cross-tenant access(es) since the deploy: review wa_metrics/longrun/securityEvents (who, which account or thread) before GO`
+        ? `${facts.crossTenantRefusals} refused cross-tenant access(es) since the deploy, not reviewed: npm run security -- list, then review each (npm run security -- review <id> --note …) before GO`
         : "no refused cross-tenant access",
       rule: "CRITICAL: any security event cross_tenant_refused (NO-GO until reviewed)",
     },

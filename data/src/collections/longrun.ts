@@ -145,12 +145,34 @@ export const securityEvents = {
       db,
       `${paths.longrun.securityEvents}/${db.collection(paths.longrun.securityEvents).doc().id}`,
     ),
-  /** How many were recorded in [fromMs, toMs). */
-  async countBetween(db: Firestore, fromMs: number, toMs: number): Promise<number> {
+  doc: (db: Firestore, eventId: string) => securityEventKind.ref(db, `${paths.longrun.securityEvents}/${eventId}`),
+  /** Those recorded in [fromMs, toMs), oldest first, with their ids. */
+  async between(db: Firestore, fromMs: number, toMs: number) {
     const q = securityEvents
       .all(db)
       .where("at", ">=", Timestamp.fromMillis(fromMs))
-      .where("at", "<", Timestamp.fromMillis(toMs));
-    return (await q.count().get()).data().count;
+      .where("at", "<", Timestamp.fromMillis(toMs))
+      .orderBy("at");
+    return (await q.get()).docs.map((d) => ({ id: d.id, ...d.data() }));
+  },
+  /** How many recorded in [fromMs, toMs) nobody has reviewed yet (go-no-go). */
+  async unreviewedBetween(db: Firestore, fromMs: number, toMs: number): Promise<number> {
+    return (await securityEvents.between(db, fromMs, toMs)).filter((e) => !e.review).length;
+  },
+  /** Records an operator's review; "missing" when there is no such event. */
+  async review(
+    db: Firestore,
+    eventId: string,
+    review: { by: string; note: string; atMs: number },
+  ): Promise<"reviewed" | "missing"> {
+    const ref = securityEvents.doc(db, eventId);
+    return db.runTransaction(async (tx) => {
+      if (!(await tx.get(ref)).exists) return "missing";
+      tx.update(ref, {
+        review: { by: review.by, note: review.note, at: Timestamp.fromMillis(review.atMs) },
+        updatedBy: review.by,
+      });
+      return "reviewed";
+    });
   },
 };

@@ -39,6 +39,7 @@ export async function recordRefusedAccess(
       at: Timestamp.fromMillis(nowMs),
       atIso: new Date(nowMs).toISOString(),
       expireAt: Timestamp.fromMillis(nowMs + RETENTION_MS),
+      review: null,
       updatedBy: callable,
     });
   } catch (err) {
