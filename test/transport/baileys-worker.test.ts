@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { paths } from "@wa-gateway/core";
 import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
@@ -14,6 +17,7 @@ import { exited, spawnWorker } from "../support/workerProcess";
 const ACCOUNT_PHONE = "4915100000099";
 /** Inbound messages in a burst test. */
 const BURST = 30;
+const INBOUND_FAULTS = join(__dirname, "..", "support", "inboundFaults.ts");
 const account = async () => (await adminDb().doc(paths.account("acc-1")).get()).data()!;
 const outbox = async (requestId: string) => (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
 /** The outbox entry once the worker has marked it sent. */
@@ -459,6 +463,44 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
       ["receipt lost"],
     );
     assert.equal(edge.heldFor(ACCOUNT_PHONE), 0);
+  });
+
+  it("while Firestore refuses to store a message WhatsApp gets no receipt; once stored, it is receipted and stored once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wa-inbound-faults-"));
+    const away = join(dir, "firestore-away");
+    const faults = join(dir, "faults.log");
+    writeFileSync(away, "");
+    const worker = spawnWorker(
+      "baileys-faulty",
+      {
+        WA_WEBSOCKET_URL: edge.url,
+        WA_TRANSPORT: "baileys",
+        SEND_PACING: "off",
+        HEARTBEATS: "off",
+        INBOUND_FAULT_SWITCH: away,
+        INBOUND_FAULT_RECORD: faults,
+      },
+      [INBOUND_FAULTS],
+    );
+    try {
+      await linkByQr();
+      const id = await edge.sendFromContact(alice, ACCOUNT_PHONE, "while Firestore is away", { addressing: "pn" });
+      const refused = () => (existsSync(faults) ? readFileSync(faults, "utf8").split("\n").filter(Boolean).length : 0);
+      await eventually("three stores of it refused", () => refused() >= 3);
+      assert.equal(edge.receiptedAt.has(id), false, "no receipt for a message not stored");
+      assert.equal((await storedUnder(id)).length, 0);
+      rmSync(away);
+      await eventually("receipted once stored", () => edge.receiptedAt.has(id), 20_000);
+      assert.deepEqual(
+        (await storedUnder(id)).map((d) => d.get("text")),
+        ["while Firestore is away"],
+      );
+      assert.equal(edge.heldFor(ACCOUNT_PHONE), 0);
+    } finally {
+      worker.kill("SIGKILL");
+      await exited(worker);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("what a contact sends while a SIGKILLed worker's lease runs out is stored once each by the worker that takes over", async () => {
