@@ -46,6 +46,31 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
   });
 
   const startWorker = () => workers.start(null, { WA_WEBSOCKET_URL: edge.url, WA_QR_REFRESHES: "3" });
+  /** A worker process of its own on Baileys, to be killed or stopped by the test. */
+  const baileysProcess = (workerId: string, env: Record<string, string> = {}, preload: string[] = []) =>
+    spawnWorker(
+      workerId,
+      { WA_WEBSOCKET_URL: edge.url, WA_TRANSPORT: "baileys", SEND_PACING: "off", HEARTBEATS: "off", ...env },
+      preload,
+    );
+  /** Each message stored, exactly once, with its text. */
+  async function storedOnceEach(ids: string[], textOf: (i: number) => string, timeoutMs?: number) {
+    for (const [i, id] of ids.entries()) {
+      const stored = await eventually(
+        `message ${id} stored`,
+        async () => {
+          const docs = await storedUnder(id);
+          return docs.length > 0 ? docs : undefined;
+        },
+        timeoutMs,
+      );
+      assert.deepEqual(
+        stored.map((d) => d.get("text")),
+        [textOf(i)],
+        `message ${id} stored exactly once`,
+      );
+    }
+  }
   /** A new worker, which takes the killed one's account once its lease runs out, and connects. */
   const takeOver = async () => {
     await startWorker();
@@ -288,14 +313,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
   });
 
   it("SIGKILL the worker process: another resumes the session from Firestore without a new QR", async () => {
-    const killed = spawnWorker("baileys-killed", {
-      WA_WEBSOCKET_URL: edge.url,
-      WA_TRANSPORT: "baileys",
-      ACCOUNT_LEASE_SEC: "6",
-      OUTBOX_SWEEP_SEC: "1",
-      SEND_PACING: "off",
-      HEARTBEATS: "off",
-    });
+    const killed = baileysProcess("baileys-killed", { ACCOUNT_LEASE_SEC: "6", OUTBOX_SWEEP_SEC: "1" });
     try {
       await linkByQr();
       const before = await send("m-1", "before the kill");
@@ -426,17 +444,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
       ids.push(await edge.sendFromContact(i % 2 ? alice : bob, ACCOUNT_PHONE, `while down ${i}`, { addressing: "pn" }));
     }
     await eventually("connected again", async () => (await account()).status === "connected", 20_000);
-    for (const [i, id] of ids.entries()) {
-      const stored = await eventually(`message ${i + 1} stored`, async () => {
-        const docs = await storedUnder(id);
-        return docs.length > 0 ? docs : undefined;
-      });
-      assert.deepEqual(
-        stored.map((d) => d.get("text")),
-        [`while down ${i + 1}`],
-        "stored exactly once",
-      );
-    }
+    await storedOnceEach(ids, (i) => `while down ${i + 1}`);
     assert.ok(edge.offlineDelivered >= 1, "WhatsApp delivered them as offline messages");
     await eventually("the worker receipted every one", () => edge.heldFor(ACCOUNT_PHONE) === 0);
   });
@@ -470,18 +478,9 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     const away = join(dir, "firestore-away");
     const faults = join(dir, "faults.log");
     writeFileSync(away, "");
-    const worker = spawnWorker(
-      "baileys-faulty",
-      {
-        WA_WEBSOCKET_URL: edge.url,
-        WA_TRANSPORT: "baileys",
-        SEND_PACING: "off",
-        HEARTBEATS: "off",
-        INBOUND_FAULT_SWITCH: away,
-        INBOUND_FAULT_RECORD: faults,
-      },
-      [INBOUND_FAULTS],
-    );
+    const worker = baileysProcess("baileys-faulty", { INBOUND_FAULT_SWITCH: away, INBOUND_FAULT_RECORD: faults }, [
+      INBOUND_FAULTS,
+    ]);
     try {
       await linkByQr();
       const id = await edge.sendFromContact(alice, ACCOUNT_PHONE, "while Firestore is away", { addressing: "pn" });
@@ -504,14 +503,7 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
   });
 
   it("what a contact sends while a SIGKILLed worker's lease runs out is stored once each by the worker that takes over", async () => {
-    const killed = spawnWorker("baileys-killed", {
-      WA_WEBSOCKET_URL: edge.url,
-      WA_TRANSPORT: "baileys",
-      ACCOUNT_LEASE_SEC: "6",
-      OUTBOX_SWEEP_SEC: "1",
-      SEND_PACING: "off",
-      HEARTBEATS: "off",
-    });
+    const killed = baileysProcess("baileys-killed", { ACCOUNT_LEASE_SEC: "6", OUTBOX_SWEEP_SEC: "1" });
     const ids: string[] = [];
     try {
       await linkByQr();
@@ -523,61 +515,25 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
       killed.kill("SIGKILL");
     }
     await takeOver();
-    for (const [i, id] of ids.entries()) {
-      const stored = await eventually(`message ${i + 1} stored`, async () => {
-        const docs = await storedUnder(id);
-        return docs.length > 0 ? docs : undefined;
-      });
-      assert.deepEqual(
-        stored.map((d) => d.get("text")),
-        [`after the kill ${i + 1}`],
-        "stored exactly once",
-      );
-    }
+    await storedOnceEach(ids, (i) => `after the kill ${i + 1}`);
     assert.equal(edge.offlineDelivered, 5, "all five came as offline messages");
     // Each receipt leaves just after its commit: stored is not yet receipted.
     await eventually("every one receipted", () => edge.heldFor(ACCOUNT_PHONE) === 0);
   });
 
   it("SIGKILL mid-burst of inbound messages loses none: what was not committed WhatsApp delivers again, and each is stored once", async () => {
-    const killed = spawnWorker("baileys-killed", {
-      WA_WEBSOCKET_URL: edge.url,
-      WA_TRANSPORT: "baileys",
-      ACCOUNT_LEASE_SEC: "6",
-      OUTBOX_SWEEP_SEC: "1",
-      SEND_PACING: "off",
-      HEARTBEATS: "off",
-    });
+    const killed = baileysProcess("baileys-killed", { ACCOUNT_LEASE_SEC: "6", OUTBOX_SWEEP_SEC: "1" });
     // Killed the moment WhatsApp has a receipt for a third of the burst: from then on WhatsApp holds
     // those no more, whatever the worker had committed by then.
     const { ids, receipted } = await burstUntil(killed, "SIGKILL", "3EB0B0857");
     assert.ok(receipted >= BURST / 3, "killed mid-burst, after some receipts");
     await takeOver();
-    for (const [i, id] of ids.entries()) {
-      const stored = await eventually(
-        `burst message ${i} stored`,
-        async () => {
-          const docs = await storedUnder(id);
-          return docs.length > 0 ? docs : undefined;
-        },
-        20_000,
-      );
-      assert.deepEqual(
-        stored.map((d) => d.get("text")),
-        [`burst ${i}`],
-        `burst message ${i} stored exactly once`,
-      );
-    }
+    await storedOnceEach(ids, (i) => `burst ${i}`, 20_000);
     await eventually("every one receipted", () => edge.heldFor(ACCOUNT_PHONE) === 0);
   });
 
   it("SIGTERM mid-burst: every message stored before the socket closed was receipted, so WhatsApp holds none of them", async () => {
-    const stopped = spawnWorker("baileys-stopped", {
-      WA_WEBSOCKET_URL: edge.url,
-      WA_TRANSPORT: "baileys",
-      SEND_PACING: "off",
-      HEARTBEATS: "off",
-    });
+    const stopped = baileysProcess("baileys-stopped");
     // A deploy's SIGTERM while the inbound queue still holds part of the burst.
     const { ids } = await burstUntil(stopped, "SIGTERM", "3EB0B0858");
     assert.equal(stopped.exitCode, 0, "a clean shutdown");

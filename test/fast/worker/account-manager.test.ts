@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { AccountDocument } from "@wa-gateway/core/documents";
+import type { ReconnectPolicy } from "@wa-gateway/core/accounts";
 import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
 import { leaseGivenBack } from "../../support/fixtures";
 import { seedMemorySession } from "../../support/memoryStores/memorySessionStore";
@@ -20,6 +21,19 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
   async function linkedAccount(accountId = "acc-1") {
     seedMemorySession(world.db(), accountId, { meJid: `${accountId}@s.whatsapp.net` });
     await world.putAccount(accountId, { status: "connecting" });
+  }
+
+  /** acc-1 linked, held by w1, and closed twice in the hour: past `perHour` (1), it cools down. */
+  async function cooledDown(reconnect: ReconnectPolicy) {
+    await linkedAccount();
+    const first = await start({ reconnect });
+    await accountUntil("connected", (a) => a.status === "connected");
+    network().disconnect("acc-1", 428);
+    await accountUntil("connected again", (a) => a.status === "connected" && a.reconnectCount === 1);
+    network().disconnect("acc-1", 428);
+    await first.next("account_reconnect_cooldown");
+    const cooling = await accountUntil("the cool-down recorded", (a) => !!a.reconnectCooldownUntil);
+    return { first, cooling };
   }
 
   it("claims a new account, shows its QR, and connects once the phone scans it", async () => {
@@ -128,14 +142,7 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
 
   it("an account cooling down stays down across a change of holder: the new one waits for the stored cool-down", async () => {
     const reconnect = { baseMs: 5, maxMs: 20, perHour: 1, cooldownMs: 1_500 };
-    await linkedAccount();
-    const first = await start({ reconnect });
-    await accountUntil("connected", (a) => a.status === "connected");
-    network().disconnect("acc-1", 428);
-    await accountUntil("connected again", (a) => a.status === "connected" && a.reconnectCount === 1);
-    network().disconnect("acc-1", 428);
-    await first.next("account_reconnect_cooldown");
-    const cooling = await accountUntil("the cool-down recorded", (a) => !!a.reconnectCooldownUntil);
+    const { first, cooling } = await cooledDown(reconnect);
     const untilMs = cooling.reconnectCooldownUntil!.toMillis();
     // A deploy: the holder gives the lease back, another worker claims the account.
     stopped(first.manager);
@@ -150,14 +157,7 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
 
   it("a crashed holder's cooling account is claimed by another worker, which does not connect it", async () => {
     const reconnect = { baseMs: 5, maxMs: 20, perHour: 1, cooldownMs: 3_600_000 };
-    await linkedAccount();
-    const first = await start({ reconnect });
-    await accountUntil("connected", (a) => a.status === "connected");
-    network().disconnect("acc-1", 428);
-    await accountUntil("connected again", (a) => a.status === "connected" && a.reconnectCount === 1);
-    network().disconnect("acc-1", 428);
-    await first.next("account_reconnect_cooldown");
-    await accountUntil("the cool-down recorded", (a) => !!a.reconnectCooldownUntil);
+    const { first } = await cooledDown(reconnect);
     // The holder dies without a word: its lease runs out (ten minutes of the hour's cool-down).
     stopped(first.manager);
     await world.expireLeases();
