@@ -2,7 +2,7 @@ import { userInfo } from "node:os";
 import { acknowledgeIncident, acknowledgeIncidentRequest } from "@wa-gateway/core/longrun";
 import { GatewayError } from "@wa-gateway/core/proxies";
 import { firestoreIncidentTriage } from "../../functions/src/stores/incidentTriageStore";
-import { commandWords, opsContext, runCommand, UsageError } from "./opsContext";
+import { answerHelp, commandWords, opsContext, runCommand, UsageError } from "./opsContext";
 
 const USAGE = `usage: npm run incident -- ack <incidentId> --owner <who> [--by <you>]
   Acknowledges an open incident and names its owner: it stops re-alerting until it resolves
@@ -12,6 +12,7 @@ const USAGE = `usage: npm run incident -- ack <incidentId> --owner <who> [--by <
 /** `npm run incident -- ack <id> --owner …`: the runbook's "Assign owner". */
 runCommand(async () => {
   const { positionals, rest } = commandWords(process.argv.slice(2));
+  answerHelp(rest, USAGE);
   const [verb, incidentId] = positionals;
   if (verb !== "ack" || !incidentId || positionals.length > 2) throw new UsageError(USAGE);
   const ctx = await opsContext(rest, { names: ["owner", "by"] as const, usage: USAGE });

@@ -38,6 +38,13 @@ const USAGE = `options:
   --out <file>        (report) where to write the Markdown (default: reports/longrun-<from>-<to>.md)`;
 
 export class UsageError extends Error {}
+/** `--help`: the usage, printed, and exit 0 (asked for, not a mistake). */
+export class HelpAsked extends Error {}
+
+/** For commands that check their own words before the options: `--help` anywhere wins. */
+export function answerHelp(argv: string[], usage: string): void {
+  if (argv.includes("--help")) throw new HelpAsked(`${usage}${USAGE}`);
+}
 
 /** node:util's parse errors (unknown option, missing value) are the operator's typo: a usage error. */
 function asUsageError(err: unknown): unknown {
@@ -112,7 +119,7 @@ export async function opsContext<K extends string = never>(
   } catch (err) {
     throw asUsageError(err);
   }
-  if (values.help) throw new UsageError(`${extra.usage}${USAGE}`);
+  if (values.help) throw new HelpAsked(`${extra.usage}${USAGE}`);
   const nowMs = Date.now();
   const toMs = values.to ? parseWhen(values.to, "--to") : nowMs;
   const hours = Number(values.hours ?? 24);
@@ -240,11 +247,15 @@ export function printChecks(title: string, target: string, fromMs: number, toMs:
   for (const c of checks) console.log(`  ${c.status.padEnd(12)} ${c.name}: ${c.detail}`);
 }
 
-/** Runs an operator command: usage errors exit 64 with the usage, anything else 1. */
+/** Runs an operator command: `--help` exits 0, usage errors exit 64 with the usage, anything else 1. */
 export function runCommand(main: () => Promise<number>): void {
   main().then(
     (code) => process.exit(code),
     (err: Error) => {
+      if (err instanceof HelpAsked) {
+        console.log(err.message);
+        process.exit(0);
+      }
       console.error(err instanceof UsageError ? err.message : `failed: ${err.message}`);
       process.exit(err instanceof UsageError ? 64 : 1);
     },

@@ -4,7 +4,7 @@ import { firestoreIncidentStore } from "../../functions/src/stores/incidentStore
 import { firestoreConfigSource } from "../../functions/src/stores/monitoringConfigStore";
 import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
 import { firestoreWatchdogReads } from "../../functions/src/stores/watchdogReadsStore";
-import { opsContext, runCommand, UsageError } from "./opsContext";
+import { answerHelp, opsContext, runCommand, UsageError } from "./opsContext";
 
 /**
  * `npm run probe -- OUT|IN|QUEUE [--project P]`: starts a probe now, what the admin callable
@@ -26,6 +26,7 @@ const log: JobLog = {
 
 runCommand(async () => {
   const argv = process.argv.slice(2);
+  answerHelp(argv, USAGE);
   const isType = (arg: string) => (PROBE_TYPES as readonly string[]).includes(arg);
   const types = argv.filter(isType);
   if (types.length !== 1) throw new UsageError(`name one probe type: OUT, IN or QUEUE\n${USAGE}`);
@@ -52,9 +53,13 @@ runCommand(async () => {
     [{ type: type as ProbeType, key: probeKey }],
     ctx.nowMs,
   );
-  console.log(
-    `probe ${probeKey}: ${started[probeKey] ?? "PENDING"}\n  ${ctx.target}\n` +
-      `  the watchdog (every minute) finishes it: read wa_metrics/longrun/probes/${probeKey}, or npm run verify:probes`,
-  );
+  const result = started[probeKey] ?? "PENDING";
+  const where = `wa_metrics/longrun/probes/${probeKey}, or npm run verify:probes`;
+  const next = {
+    PENDING: `started: judged at once when it can be (QUEUE), else by the watchdog every minute; the result is in ${where}`,
+    SKIPPED: `not run, not configured: the reason is in ${where}`,
+    exists: `one was already started this minute: ${where}`,
+  }[result];
+  console.log(`probe ${probeKey}: ${result}\n  ${ctx.target}\n  ${next}`);
   return 0;
 });

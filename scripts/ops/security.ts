@@ -1,6 +1,6 @@
 import { userInfo } from "node:os";
 import { securityEvents } from "@wa-gateway/data";
-import { commandWords, opsContext, runCommand, UsageError } from "./opsContext";
+import { answerHelp, commandWords, opsContext, runCommand, UsageError } from "./opsContext";
 
 const USAGE = `usage: npm run security -- list [--hours 24 | --from <time> --to <time>]
        npm run security -- review <eventId> --note <what you concluded> [--by <you>]
@@ -12,6 +12,7 @@ const USAGE = `usage: npm run security -- list [--hours 24 | --from <time> --to 
 /** `npm run security -- list | review <id> --note …`: the runbook's "review before GO". */
 runCommand(async () => {
   const { positionals, rest } = commandWords(process.argv.slice(2));
+  answerHelp(rest, USAGE);
   const [verb, eventId] = positionals;
   if (verb === "list" && positionals.length === 1) {
     const ctx = await opsContext(rest, { names: [], usage: USAGE });

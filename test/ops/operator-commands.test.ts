@@ -141,4 +141,12 @@ describe("operator commands on day one", function () {
     assert.equal(code, 64, out);
     assert.match(out, /--frmo/);
   });
+
+  it("--help prints the usage and exits 0, whichever command", async () => {
+    for (const script of ["report", "go-no-go", "requeue", "incident", "security", "probe"]) {
+      const { code, out } = await command(script, ["--help"]);
+      assert.deepEqual([script, code], [script, 0], out);
+      assert.match(out, /--emulator/, `${script} names the shared options`);
+    }
+  });
 });
