@@ -10,7 +10,7 @@ import { adminDb, resetFirestore } from "../support/emulator";
 import { countDocs, seedAccount, seedLinkedSession } from "../support/fixtures";
 import { spawnWorker } from "../support/workerProcess";
 
-const FINISH_FAULTS = join(__dirname, "..", "support", "finishFaults.ts");
+const COMMIT_FAULTS = join(__dirname, "..", "support", "commitFaults.ts");
 
 const WORKERS = 3;
 const ACCOUNTS = 20;
@@ -30,7 +30,7 @@ const DRAIN_BOUND_MS = 300_000;
  */
 const INBOUND_EVERY_MS = 3000;
 
-/** Share of `sent` records that fail (Firestore errors during finish, test/support/finishFaults.ts). */
+/** Share of `sent` records that fail (Firestore errors during finish, test/support/commitFaults.ts). */
 const FINISH_FAULT_RATE = 0.2;
 
 /**
@@ -70,9 +70,9 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
         FINISH_FAULT_RATE: String(FINISH_FAULT_RATE),
         WA_SIM_INBOUND_EVERY_MS: String(INBOUND_EVERY_MS),
         WA_SIM_INBOUND_RECORD_FILE: inboundFile,
-        FINISH_FAULT_RECORD: faultFile,
+        FAULT_RECORD: faultFile,
       },
-      [FINISH_FAULTS],
+      [COMMIT_FAULTS],
     );
     live.add(child);
     workerIdOf.set(child.pid!, `chaos-${slot}-gen${generation}`);

@@ -17,7 +17,7 @@ import { exited, spawnWorker } from "../support/workerProcess";
 const ACCOUNT_PHONE = "4915100000099";
 /** Inbound messages in a burst test. */
 const BURST = 30;
-const INBOUND_FAULTS = join(__dirname, "..", "support", "inboundFaults.ts");
+const COMMIT_FAULTS = join(__dirname, "..", "support", "commitFaults.ts");
 const account = async () => (await adminDb().doc(paths.account("acc-1")).get()).data()!;
 const outbox = async (requestId: string) => (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
 /** The outbox entry once the worker has marked it sent. */
@@ -478,8 +478,8 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
     const away = join(dir, "firestore-away");
     const faults = join(dir, "faults.log");
     writeFileSync(away, "");
-    const worker = baileysProcess("baileys-faulty", { INBOUND_FAULT_SWITCH: away, INBOUND_FAULT_RECORD: faults }, [
-      INBOUND_FAULTS,
+    const worker = baileysProcess("baileys-faulty", { INBOUND_FAULT_SWITCH: away, FAULT_RECORD: faults }, [
+      COMMIT_FAULTS,
     ]);
     try {
       await linkByQr();

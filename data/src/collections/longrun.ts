@@ -1,5 +1,5 @@
 import { Timestamp, type DocumentData, type Firestore, type Query } from "firebase-admin/firestore";
-import { paths } from "@wa-gateway/core";
+import { GrpcStatus, grpcStatusOf, paths } from "@wa-gateway/core";
 import {
   heartbeatDocument,
   incidentDocument,
@@ -165,14 +165,17 @@ export const securityEvents = {
     eventId: string,
     review: { by: string; note: string; atMs: number },
   ): Promise<"reviewed" | "missing"> {
-    const ref = securityEvents.doc(db, eventId);
-    return db.runTransaction(async (tx) => {
-      if (!(await tx.get(ref)).exists) return "missing";
-      tx.update(ref, {
-        review: { by: review.by, note: review.note, at: Timestamp.fromMillis(review.atMs) },
-        updatedBy: review.by,
-      });
-      return "reviewed";
-    });
+    // An update of a document that does not exist fails NOT_FOUND: no read needed first.
+    const at = Timestamp.fromMillis(review.atMs);
+    return securityEvents
+      .doc(db, eventId)
+      .update({ review: { by: review.by, note: review.note, at }, updatedBy: review.by })
+      .then(
+        () => "reviewed" as const,
+        (err: unknown) => {
+          if (grpcStatusOf(err) === GrpcStatus.NOT_FOUND) return "missing" as const;
+          throw err;
+        },
+      );
   },
 };
