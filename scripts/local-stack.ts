@@ -201,6 +201,8 @@ async function main(): Promise<void> {
         ...transportEnv,
         // Pacing on, as in production, but brisk enough to watch.
         SEND_PACING_PER_MIN: process.env.SEND_PACING_PER_MIN ?? "60",
+        // The new-contact budget too, roomy enough for the demo's new threads (production: 8 a day at first).
+        NEW_CONTACT_BUDGET: process.env.NEW_CONTACT_BUDGET ?? "0:30/200",
         LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
       },
       onOutput: (line) => log("worker", workerLine(line)),

@@ -97,6 +97,7 @@ async function sendsThroughOneSocket(db: Firestore, edge: FakeWhatsApp): Promise
     WORKER_ID: "bench-baileys",
     WA_WEBSOCKET_URL: edge.url,
     SEND_PACING: "off",
+    NEW_CONTACT_BUDGET: "off",
     HEARTBEATS: "off",
   });
   const worker = await startWorker(config, silent(), { firestore: db });

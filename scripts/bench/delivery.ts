@@ -71,6 +71,7 @@ async function workers(count: number, listener: boolean, firestore?: Firestore) 
       WORKER_ID: workerId,
       WA_TRANSPORT: "simulated",
       SEND_PACING: "off",
+      NEW_CONTACT_BUDGET: "off",
       OUTBOX_LISTENER: listener ? "on" : "off",
       OUTBOX_SWEEP_SEC: listener ? "15" : "1",
     });

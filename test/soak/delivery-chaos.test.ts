@@ -57,6 +57,7 @@ describe("delivery chaos: 3 workers, 20 accounts, 2000 messages, SIGKILL every f
       {
         WA_SIM_RECORD_FILE: recordFile,
         SEND_PACING: "off",
+        NEW_CONTACT_BUDGET: "off",
         ACCOUNT_LEASE_SEC: "5",
         OUTBOX_LEASE_SEC: "5",
         // The emulator re-evaluates a listener over the whole collection on every write, which

@@ -78,6 +78,8 @@ export async function seedOutboxEntry(
     threadId: "t1",
     accountId: "a1",
     toJid: "40712345678@s.whatsapp.net",
+    firstContact: false,
+    heldReason: null,
     text: "seeded",
     providerMessageId: `3EB0${requestId}`,
     claimedBy: null,

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { Writable } from "node:stream";
 import type { ReconnectPolicy } from "@wa-gateway/core/accounts";
-import type { RetryPolicy } from "@wa-gateway/core/outbox";
+import type { NewContactPolicy, RetryPolicy } from "@wa-gateway/core/outbox";
 import { AccountManager } from "../../worker/src/accounts/accountManager";
 import type { AccountLeaseStore } from "../../worker/src/accounts/accountLeaseStore";
 import { DormantAccounts } from "../../worker/src/accounts/dormantAccounts";
@@ -70,6 +70,8 @@ export interface MemoryWorkerOptions {
   reconnect?: ReconnectPolicy;
   /** Wraps the account lease store the manager is given (to count or fail calls). */
   leases?: (store: AccountLeaseStore) => AccountLeaseStore;
+  /** The new-contact budget (default: none). */
+  newContacts?: NewContactPolicy;
   /** The inbound queue's capacity (100) and a wrapper of its store (to hold writes back). */
   inbound?: { capacity?: number; store?: (store: InboundStore) => InboundStore };
 }
@@ -119,6 +121,7 @@ export function memoryWorkersPerTest() {
       delivery: {
         store: outbox,
         pacing: null,
+        newContacts: o.newContacts ?? null,
         leaseSec: 60,
         sendTimeoutMs: 2_000,
         sweepMs: 1_000,

@@ -33,6 +33,7 @@ export async function startTestWorker(
     PORT: "0",
     WA_TRANSPORT: network ? "simulated" : "baileys",
     SEND_PACING: "off",
+    NEW_CONTACT_BUDGET: "off",
     ACCOUNT_LEASE_SEC: "6",
     OUTBOX_SWEEP_SEC: "1",
     SEND_RETRY_BASE_MS: "50",

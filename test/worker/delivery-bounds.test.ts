@@ -129,6 +129,7 @@ describe("delivery bounds: no hung send, crashing message or lost claim blocks o
         { version: "test", commit: "test" },
       ),
       pacing: null,
+      reachout: null,
       onSendHung: () => assert.fail("no send hangs here"),
       leaseSec: 60,
       sendTimeoutMs: 5000,

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "@wa-gateway/core/accounts";
+import { DEFAULT_NEW_CONTACT_POLICY, parseNewContactPolicy, type NewContactPolicy } from "@wa-gateway/core/outbox";
 
 /**
  * The worker's whole configuration, read from the environment once at boot. Every variable
@@ -52,6 +53,20 @@ const envSchema = z.object({
   SEND_PACING_PER_MIN: z.coerce.number().positive().max(6000).default(20),
   SEND_PACING_BURST: z.coerce.number().int().positive().max(1000).default(3),
   SEND_PACING_JITTER_MS: z.coerce.number().int().nonnegative().max(60_000).default(800),
+  /** First messages to new contacts, by account age: `fromDay:perHour/perDay,…` (core/outbox/reachout.ts), or off. */
+  NEW_CONTACT_BUDGET: z
+    .string()
+    .optional()
+    .transform((text, ctx): NewContactPolicy | null => {
+      if (text === undefined || text === "") return DEFAULT_NEW_CONTACT_POLICY;
+      if (text === "off") return null;
+      try {
+        return parseNewContactPolicy(text);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: `${(err as Error).message}; or "off"` });
+        return z.NEVER;
+      }
+    }),
   /** Baileys' own default is WhatsApp's edge; a test or `npm start` points it at the fake edge. */
   WA_WEBSOCKET_URL: z
     .url({ protocol: /^wss?$/, error: "a ws:// or wss:// URL" })
@@ -117,6 +132,8 @@ export interface WorkerConfig {
   /** Backoff between reconnects, and the cool-down once an account closes too often in an hour. */
   reconnect: ReconnectPolicy;
   pacing: { perMinute: number; capacity: number; jitterMs: number } | null;
+  /** The new-contact budget and its warm-up; null when NEW_CONTACT_BUDGET=off. */
+  newContacts: NewContactPolicy | null;
   baileys: {
     websocketUrl: string;
     version: [number, number, number];
@@ -186,6 +203,7 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
       e.SEND_PACING === "on"
         ? { perMinute: e.SEND_PACING_PER_MIN, capacity: e.SEND_PACING_BURST, jitterMs: e.SEND_PACING_JITTER_MS }
         : null,
+    newContacts: e.NEW_CONTACT_BUDGET,
     baileys: {
       websocketUrl: e.WA_WEBSOCKET_URL,
       version: e.WA_VERSION.split(".").map(Number) as [number, number, number],

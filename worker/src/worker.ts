@@ -96,6 +96,7 @@ export async function startWorker(
   const metrics: WorkerMetrics = new WorkerMetrics(
     {
       connectedAccounts: (): number => accounts.connectedCount(),
+      reachoutLockedAccounts: (): number => accounts.reachoutLockedCount(),
       inboundBacklog: (): number => accounts.inboundBacklog(),
       holdsHeartbeatLock: () => heartbeats?.holds() ?? false,
       outboxFigures: figures,
@@ -118,6 +119,7 @@ export async function startWorker(
     delivery: {
       store: outbox,
       pacing: config.pacing,
+      newContacts: config.newContacts,
       leaseSec: config.outboxLeaseSec,
       sendTimeoutMs: config.sendTimeoutMs,
       sweepMs: config.outboxSweepMs,

@@ -61,6 +61,19 @@ export const accountDocument = z.object({
   sessionClearedAt: timestamp.nullable().optional(),
   /** Since when the holder has failed to store the account's inbound messages; null once it can. */
   inboundStuckSince: timestamp.nullable().optional(),
+  /**
+   * WhatsApp's reach-out timelock, as the holder last read it (on connect, after a 463, or pushed
+   * by WhatsApp): `until` null when WhatsApp gave no end. Null or absent: not locked.
+   */
+  reachoutLock: z
+    .object({ until: timestamp.nullable(), enforcement: z.string(), seenAt: timestamp })
+    .nullable()
+    .optional(),
+  /** WhatsApp's new-chat quota for the account, where it has one (business accounts), last read on connect. */
+  newChatQuota: z
+    .object({ used: z.number().int(), total: z.number().int(), cycleEndsAt: timestamp.nullable(), seenAt: timestamp })
+    .nullable()
+    .optional(),
   /** When the backlog of a removed or logged-out account was last found resolved (all final). */
   backlogResolvedAt: timestamp.nullable().optional(),
 });

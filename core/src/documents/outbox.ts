@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HELD_REASONS } from "../outbox/reachout";
 import { timestamp } from "./common";
 
 export const OUTBOX_STATUSES = ["queued", "processing", "sent", "failed"] as const;
@@ -23,6 +24,13 @@ export const outboxDocument = z.object({
   accountId: z.string(),
   toJid: z.string(),
   text: z.string(),
+  /**
+   * The first message to a contact the account never talked to (a new thread with nobody's
+   * earlier message): it counts towards the new-contact budget (core/outbox/reachout.ts).
+   */
+  firstContact: z.boolean().default(false),
+  /** Why a queued entry waits past its due time (`nextAttemptAt` says until when); null once claimed. */
+  heldReason: z.enum(HELD_REASONS).nullable().default(null),
   /** Chosen before the first attempt so every retry re-sends under the same WhatsApp id. */
   providerMessageId: z.string(),
   claimedBy: z.string().nullable(),

@@ -2,3 +2,4 @@ export * from "./lifecycle";
 export * from "./messageStatus";
 export * from "./pacing";
 export * from "./requeue";
+export * from "./reachout";

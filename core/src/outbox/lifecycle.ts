@@ -69,6 +69,7 @@ export function claimFields(entry: OutboxLeaseView, workerId: string, nowMs: num
     leaseUntil: new Date(nowMs + leaseSec * 1000),
     leaseEpoch: entry.leaseEpoch + 1,
     attempts: entry.attempts + 1,
+    heldReason: null,
     updatedAt: new Date(nowMs),
   };
 }

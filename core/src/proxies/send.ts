@@ -140,6 +140,9 @@ export function decideSend(
       accountId: req.accountId,
       toJid: req.toJid,
       text: req.text,
+      // A new thread, and no thread of anyone's with this peer (else it is not new): nobody wrote yet.
+      firstContact: !thread && !probeThread,
+      heldReason: null,
       providerMessageId,
       claimedBy: null,
       leaseUntil: null,

@@ -1,4 +1,4 @@
-import type { Firestore } from "firebase-admin/firestore";
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { collections, paths } from "@wa-gateway/core";
 import { outboxDocument } from "@wa-gateway/core/documents";
 import { documentKind } from "../document";
@@ -23,6 +23,17 @@ export const outbox = {
   async byProviderMessageId(db: Firestore, providerMessageId: string) {
     const snap = await outbox.all(db).where("providerMessageId", "==", providerMessageId).limit(1).get();
     return snap.docs[0];
+  },
+
+  /** When the account's first messages to new contacts were sent, from `sinceMs` on (the new-contact budget). */
+  async firstContactsSentSince(db: Firestore, accountId: string, sinceMs: number): Promise<number[]> {
+    const sent = outbox
+      .all(db)
+      .where("accountId", "==", accountId)
+      .where("firstContact", "==", true)
+      .where("sentAt", ">=", Timestamp.fromMillis(sinceMs));
+    const snap = await kind.select(sent, "sentAt").get();
+    return snap.docs.flatMap((doc) => doc.data().sentAt?.toMillis() ?? []);
   },
 
   /** When the oldest queued entry was created, or null when none is queued (the outbox lag). */

@@ -5,6 +5,7 @@ import {
   accountViewOf,
   isTakeover,
   keepRecentDisconnects,
+  reachoutFields,
   ownerOf,
   releasedOwner,
   withoutLeavingRemoved,
@@ -101,6 +102,9 @@ export function memoryAccountLeaseStore(db: MemoryDatabase, workerId: string, le
       fenced(accountId, epoch, () => ({
         inboundStuckSince: sinceMs === null ? null : Timestamp.fromMillis(sinceMs),
       })),
+
+    recordReachout: (accountId, epoch, update) =>
+      fenced(accountId, epoch, () => reachoutFields(update, db.clock.now())),
 
     async markBacklogResolved(accountId) {
       await roundTrip();

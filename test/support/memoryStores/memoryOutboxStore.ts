@@ -123,6 +123,7 @@ export function memoryOutboxStore(
         toJid: data.toJid,
         text: data.text,
         providerMessageId: data.providerMessageId,
+        firstContact: data.firstContact,
       };
       return {
         kind: "claimed",
@@ -195,6 +196,29 @@ export function memoryOutboxStore(
       if (data.status !== "sent" && data.status !== "processing") return undefined;
       const atMs = (data.sentAt ?? data.createdAt).toMillis();
       return db.clock.now() - atMs <= maxAgeMs ? { text: data.text, toJid: data.toJid } : undefined;
+    },
+
+    async reschedule(requestId, untilMs, reason) {
+      await roundTrip();
+      const data = db.outbox.get(requestId);
+      if (!data) return "missing";
+      if (data.status !== "queued") return "not_queued";
+      const now = db.clock.now();
+      write(requestId, data, {
+        nextAttemptAt: Timestamp.fromMillis(untilMs),
+        heldReason: reason,
+        updatedAt: Timestamp.fromMillis(now),
+      });
+      return "written";
+    },
+
+    async firstContactsSentSince(accountId, sinceMs) {
+      await roundTrip();
+      return [...db.outbox.values()].flatMap((d) =>
+        d.accountId === accountId && d.firstContact && d.sentAt && d.sentAt.toMillis() >= sinceMs
+          ? [d.sentAt.toMillis()]
+          : [],
+      );
     },
 
     release: (requestId, epoch) =>

@@ -36,6 +36,7 @@ export function outboxContract(world: StoreWorld): void {
         toJid: "40712345678@s.whatsapp.net",
         text: "text of req-1",
         providerMessageId: "3EB0req-1",
+        firstContact: false,
       });
       const entry = (await world.outboxEntry("req-1"))!;
       assert.deepEqual([entry.status, entry.claimedBy, entry.attempts], ["processing", "w1", 1]);
@@ -205,6 +206,36 @@ export function outboxContract(world: StoreWorld): void {
       } finally {
         unsubscribe();
       }
+    });
+
+    it("reschedules a queued entry with the reason it waits; a claim clears the reason", async () => {
+      const until = Date.now() + HOUR;
+      assert.equal(await w1().reschedule("req-1", until, "new_contact_budget"), "written");
+      const held = (await world.outboxEntry("req-1"))!;
+      assert.deepEqual([held.nextAttemptAt.toMillis(), held.heldReason], [until, "new_contact_budget"]);
+      assert.deepEqual(await w1().claim("req-1", "t1"), { kind: "held", why: "not_due", until });
+      assert.equal(await w1().reschedule("req-1", Date.now() - 1000, null), "written");
+      await claimedBy();
+      assert.equal((await world.outboxEntry("req-1"))!.heldReason, null);
+    });
+
+    it("leaves a claimed or missing entry as it is when asked to reschedule it", async () => {
+      await claimedBy();
+      assert.equal(await w2().reschedule("req-1", Date.now() + HOUR, "reachout_timelock"), "not_queued");
+      assert.equal((await world.outboxEntry("req-1"))!.heldReason, null);
+      assert.equal(await w2().reschedule("nothing", Date.now(), null), "missing");
+    });
+
+    it("lists when the account's first messages to new contacts went out, and only those", async () => {
+      const at = (msAgo: number) => new Date(Date.now() - msAgo);
+      await world.putOutboxEntry("first-old", { firstContact: true, status: "sent", sentAt: at(25 * HOUR) });
+      await world.putOutboxEntry("first-new", { firstContact: true, status: "sent", sentAt: at(HOUR) });
+      await world.putOutboxEntry("reply", { firstContact: false, status: "sent", sentAt: at(HOUR) });
+      await world.putOutboxEntry("first-queued", { firstContact: true });
+      await world.putOutboxEntry("other", { firstContact: true, status: "sent", sentAt: at(HOUR), accountId: "acc-2" });
+      const since = await w1().firstContactsSentSince("acc-1", Date.now() - 24 * HOUR);
+      assert.equal(since.length, 1);
+      assert.ok(Math.abs(since[0]! - at(HOUR).getTime()) < 5_000);
     });
   });
 }

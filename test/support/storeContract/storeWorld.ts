@@ -67,6 +67,8 @@ export function outboxData(
     accountId: "acc-1",
     toJid: "40712345678@s.whatsapp.net",
     text: `text of ${requestId}`,
+    firstContact: false,
+    heldReason: null,
     providerMessageId: `3EB0${requestId}`,
     claimedBy: null,
     leaseUntil: null,

@@ -7,10 +7,11 @@ import {
   type TimestampLike,
   type WrittenDocument,
 } from "@wa-gateway/core/documents";
+import type { ReachoutLock } from "@wa-gateway/core/outbox";
 import { accounts } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import { ServerClock } from "../serverClock";
-import type { SessionStore } from "../transport/transport";
+import type { ReachoutUpdate, SessionStore } from "../transport/transport";
 import { firestoreSessionStore } from "./sessionStore";
 
 /** The account lease (`owner`) in the fenced-lease terms of core/leases.ts. */
@@ -50,6 +51,10 @@ export interface AccountView {
   reconnectCooldownUntilMs: number;
   sessionClearedAtMs: number;
   backlogResolvedAtMs: number;
+  /** When the account was added: its warm-up counts from here. */
+  createdAtMs: number;
+  /** WhatsApp's timelock as the last holder read it, or null. */
+  reachoutLock: ReachoutLock | null;
 }
 
 export function accountViewOf(d: AccountDocument): AccountView {
@@ -65,6 +70,10 @@ export function accountViewOf(d: AccountDocument): AccountView {
     reconnectCooldownUntilMs: ms(d.reconnectCooldownUntil),
     sessionClearedAtMs: ms(d.sessionClearedAt),
     backlogResolvedAtMs: ms(d.backlogResolvedAt),
+    createdAtMs: ms(d.createdAt),
+    reachoutLock: d.reachoutLock
+      ? { active: true, untilMs: d.reachoutLock.until?.toMillis() ?? null, enforcement: d.reachoutLock.enforcement }
+      : null,
   };
 }
 
@@ -106,10 +115,25 @@ export interface AccountLeaseStore {
   recordDisconnect(accountId: string, epoch: number, close: AccountClose): Promise<LeaseWrite>;
   /** `inboundStuckSince` on the account, or null once stored again. */
   markInboundStuck(accountId: string, epoch: number, sinceMs: number | null): Promise<LeaseWrite>;
+  /** What WhatsApp said of the account's reach to new contacts: its timelock, or its new-chat quota. */
+  recordReachout(accountId: string, epoch: number, update: ReachoutUpdate): Promise<LeaseWrite>;
   /** Nothing waits for this dormant account any more; not a lease write. */
   markBacklogResolved(accountId: string): Promise<void>;
   /** The account's session, fenced by this lease epoch. */
   session(accountId: string, epoch: number): SessionStore;
+}
+
+/** The account document's fields for what WhatsApp said of its reach (a lifted lock: null). */
+export function reachoutFields(update: ReachoutUpdate, nowMs: number): AccountUpdate {
+  const at = (ms: number | null) => (ms === null ? null : Timestamp.fromMillis(ms));
+  if (update.kind === "quota") {
+    const { used, total, cycleEndsMs } = update;
+    return { newChatQuota: { used, total, cycleEndsAt: at(cycleEndsMs), seenAt: at(nowMs)! } };
+  }
+  const { lock } = update;
+  return {
+    reachoutLock: lock.active ? { until: at(lock.untilMs), enforcement: lock.enforcement, seenAt: at(nowMs)! } : null,
+  };
 }
 
 /** The last hour's disconnect times plus this one, newest last, bounded. */
@@ -244,6 +268,10 @@ export function accountLeaseStore(
       return fenced(accountId, epoch, () => ({
         inboundStuckSince: sinceMs === null ? null : Timestamp.fromMillis(sinceMs),
       }));
+    },
+
+    recordReachout(accountId: string, epoch: number, update: ReachoutUpdate) {
+      return fenced(accountId, epoch, (_data, nowMs) => reachoutFields(update, nowMs));
     },
 
     /** Nothing waits for this dormant account any more (dormantAccounts.ts); not a lease write. */

@@ -261,6 +261,12 @@ export class AccountManager {
     return [...this.held.values()].map((account) => account.snapshot(nowMs));
   }
 
+  /** Held accounts WhatsApp has under a reach-out timelock now. */
+  reachoutLockedCount(): number {
+    const nowMs = this.o.clock.now();
+    return [...this.held.values()].filter((account) => account.snapshot(nowMs).reachout.lock !== null).length;
+  }
+
   /** Inbound messages received and not yet stored. */
   inboundBacklog(): number {
     return this.inbound.size();

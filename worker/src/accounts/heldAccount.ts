@@ -6,8 +6,9 @@ import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { AccountDelivery, type DeliverySettings } from "../outbox/accountDelivery";
 import type { PendingEntry } from "../outbox/outboxPort";
 import type { OutboxWatcher } from "../outbox/outboxWatcher";
+import type { ReachoutSnapshot } from "../outbox/reachoutGate";
 import type { ServerClock } from "../serverClock";
-import type { AccountSocket, ConnectionUpdate, SessionStore, Transport } from "../transport/transport";
+import type { AccountSocket, ConnectionUpdate, ReachoutUpdate, SessionStore, Transport } from "../transport/transport";
 import type { UnhandledStanzaReports } from "../longrun/unhandledStanzaStore";
 import type { InboundBackpressure } from "../inbound/inboundBackpressure";
 import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
@@ -46,7 +47,7 @@ export type SocketState = "connecting" | "qr" | "open" | "closed";
 /** What /metrics-json shows of a held account. */
 export type HeldAccountState = { accountId: string; state: SocketState; epoch: number } & ReturnType<
   ReconnectHistory["snapshot"]
->;
+> & { reachout: ReachoutSnapshot };
 
 /**
  * One account this worker holds the lease for, and its one socket: connects, follows the
@@ -82,7 +83,11 @@ export class HeldAccount {
     this.qrRequestedAtMs = seen.qrRequestedAtMs;
     this.session = c.accounts.session(accountId, epoch);
     const { logger, metrics, clock, watcher } = c;
-    this.delivery = new AccountDelivery(accountId, { settings: c.delivery, logger, metrics, clock, watcher });
+    this.delivery = new AccountDelivery(
+      accountId,
+      { settings: c.delivery, logger, metrics, clock, watcher },
+      { accountAddedMs: seen.createdAtMs, lock: seen.reachoutLock },
+    );
   }
 
   get isOpen(): boolean {
@@ -134,6 +139,9 @@ export class HeldAccount {
         stored: (ref) => this.c.inbound.stored(accountId, ref),
         receipt: (receipt) => {
           if (!this.c.stopping()) this.c.inbound.receipt(accountId, receipt);
+        },
+        reachout: (update) => {
+          if (this.current(socket)) void this.onReachout(update);
         },
         // The next protocol change shows here first: counted per type, its first sighting logged with its shape.
         unhandled: (stanza) => {
@@ -198,6 +206,29 @@ export class HeldAccount {
         return;
       case "close":
         return this.onClose(update, sawQr);
+    }
+  }
+
+  /**
+   * WhatsApp's timelock or new-chat quota: first messages follow the lock at once; the account
+   * document shows both (the watchdog's reachout_timelock incident reads the lock there).
+   */
+  private async onReachout(update: ReachoutUpdate): Promise<void> {
+    const { accountId, epoch } = this;
+    if (update.kind === "lock") {
+      const { active, untilMs, enforcement } = update.lock;
+      this.delivery.lockChanged(update.lock);
+      const until = untilMs === null ? null : new Date(untilMs).toISOString();
+      if (active) this.c.logger.warn({ accountId, until, enforcement }, "account_reachout_locked");
+      else this.c.logger.info({ accountId }, "account_reachout_unlocked");
+    }
+    try {
+      await this.c.accounts.recordReachout(accountId, epoch, update);
+    } catch (err) {
+      this.c.logger.warn(
+        { accountId, kind: update.kind, err: (err as Error).message },
+        "account_reachout_record_failed",
+      );
     }
   }
 
@@ -338,6 +369,12 @@ export class HeldAccount {
   }
 
   snapshot(nowMs: number): HeldAccountState {
-    return { accountId: this.accountId, state: this.state, epoch: this.epoch, ...this.history.snapshot(nowMs) };
+    return {
+      accountId: this.accountId,
+      state: this.state,
+      epoch: this.epoch,
+      ...this.history.snapshot(nowMs),
+      reachout: this.delivery.reachoutSnapshot(),
+    };
   }
 }

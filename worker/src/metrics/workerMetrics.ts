@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { type LeaseWrite } from "@wa-gateway/core";
 import { DisconnectCode } from "@wa-gateway/core/accounts";
-import { type ClaimResult } from "@wa-gateway/core/outbox";
+import { HELD_REASONS, type ClaimResult, type HeldReason } from "@wa-gateway/core/outbox";
 import type { OutboxFigures } from "./outboxFigures";
 import { RecentCount } from "./recentCount";
 
@@ -11,6 +11,8 @@ export interface MetricSources {
   /** Inbound messages received and not yet stored. */
   inboundBacklog(): number;
   holdsHeartbeatLock(): boolean;
+  /** Held accounts WhatsApp has under a reach-out timelock now. */
+  reachoutLockedAccounts?(): number;
   outboxFigures(): Promise<OutboxFigures | null>;
 }
 
@@ -71,6 +73,17 @@ export class WorkerMetrics {
     name: "wa_unhandled_stanzas_total",
     help: "Stanzas from WhatsApp that nothing handles, by kind (notification, ib, stanza) and type; the first 50 types get their own label, any later one is other.",
     labelNames: ["kind", "type"] as const,
+    registers: [this.registry],
+  });
+  private readonly holds = new Counter({
+    name: "wa_outbox_holds_total",
+    help: "First messages to new contacts put to wait, by reason (new_contact_budget, reachout_timelock); the entry's heldReason and nextAttemptAt say until when.",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  private readonly firstContacts = new Counter({
+    name: "wa_new_contact_sends_total",
+    help: "First messages to new contacts this worker sent (each counts towards its account's new-contact budget).",
     registers: [this.registry],
   });
   private readonly unhandledTypes = new Set<string>();
@@ -147,12 +160,29 @@ export class WorkerMetrics {
         this.set(figures ? figures.readAtMs / 1000 : 0);
       },
     });
+    new Gauge({
+      name: "wa_accounts_reachout_locked",
+      help: "Accounts held by this worker that WhatsApp has under a reach-out timelock (no new chats; /metrics-json and the account document say until when).",
+      registers: [this.registry],
+      collect() {
+        this.set(sources.reachoutLockedAccounts?.() ?? 0);
+      },
+    });
     for (const outcome of ["sent", "fenced", "retry_scheduled", "failed"] as const) this.sends.inc({ outcome }, 0);
+    for (const reason of HELD_REASONS) this.holds.inc({ reason }, 0);
   }
 
   claimed(result: ClaimResult<unknown>): void {
     this.claims.inc({ result: result.kind === "held" ? result.why : result.kind });
     if (result.kind === "claimed" && result.takeover) this.takeovers.inc({ lease: "outbox" });
+  }
+
+  held(reason: HeldReason): void {
+    this.holds.inc({ reason });
+  }
+
+  firstContactSent(): void {
+    this.firstContacts.inc();
   }
 
   accountClaimed(takeover: boolean): void {

@@ -1,10 +1,11 @@
-import { TokenBucket, type PacingPolicy } from "@wa-gateway/core/outbox";
+import { TokenBucket, type PacingPolicy, type ReachoutDecision } from "@wa-gateway/core/outbox";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { SendError, type AccountSocket } from "../transport/transport";
 import { retryWhile } from "../retry";
 import type { ServerClock } from "../serverClock";
 import type { OutboxStore, PendingEntry } from "./outboxPort";
+import type { ReachoutGate } from "./reachoutGate";
 
 export interface AccountOutboxOptions {
   accountId: string;
@@ -13,6 +14,8 @@ export interface AccountOutboxOptions {
   logger: Logger;
   metrics: WorkerMetrics;
   pacing: PacingPolicy | null;
+  /** The account's reach to new contacts: first messages wait for its budget and any timelock. */
+  reachout: ReachoutGate | null;
   leaseSec: number;
   /** Past this, a send with no outcome counts as a failed attempt that may have gone out. */
   sendTimeoutMs: number;
@@ -25,11 +28,16 @@ export interface AccountOutboxOptions {
   sweepPage: number;
 }
 
+/** How soon a first message is looked at again while the day's earlier ones are still being read. */
+const REACHOUT_UNKNOWN_WAIT_MS = 250;
+
 /**
  * Delivers one connected account's outbox, one message at a time in creation order. New
  * entries arrive through the worker's listener (`offer`); a periodic sweep is the safety net (expired
  * leases of crashed workers, due retries, anything a listener missed). A message waits while
- * an earlier one of its thread is still pending, so each thread keeps its order.
+ * an earlier one of its thread is still pending, so each thread keeps its order. A first message
+ * to a new contact also waits for the new-contact budget and any timelock, recorded on the entry
+ * (`heldReason`, `nextAttemptAt`), while other threads go on.
  */
 export class AccountOutbox {
   private readonly pending = new Map<string, PendingEntry>();
@@ -90,10 +98,54 @@ export class AccountOutbox {
       if (blockedThreads.has(p.threadId)) continue;
       blockedThreads.add(p.threadId); // whatever happens to p, later ones of its thread wait for it
       const dueAt = p.status === "queued" ? p.nextAttemptAtMs : (p.leaseUntilMs ?? 0);
-      if (dueAt <= nowMs) return { entry: p, waitMs: 0 };
-      waitMs = Math.min(waitMs, dueAt - nowMs);
+      if (dueAt > nowMs) {
+        waitMs = Math.min(waitMs, dueAt - nowMs);
+        continue;
+      }
+      const reach = p.firstContact && p.status === "queued" ? this.o.reachout?.decide(nowMs) : undefined;
+      if (reach?.kind === "unknown") {
+        waitMs = Math.min(waitMs, REACHOUT_UNKNOWN_WAIT_MS);
+        continue;
+      }
+      if (reach?.kind === "hold") {
+        this.hold(p, reach);
+        waitMs = Math.min(waitMs, reach.untilMs - nowMs);
+        continue;
+      }
+      return { entry: p, waitMs: 0 };
     }
     return { waitMs };
+  }
+
+  /** A first message waits: its thread keeps its place, and the entry says until when and why. */
+  private hold(p: PendingEntry, hold: Extract<ReachoutDecision, { kind: "hold" }>): void {
+    this.pending.set(p.requestId, { ...p, nextAttemptAtMs: hold.untilMs, heldReason: hold.reason });
+    const { accountId, store, logger, metrics } = this.o;
+    metrics.held(hold.reason);
+    logger.info(
+      { accountId, requestId: p.requestId, reason: hold.reason, until: new Date(hold.untilMs).toISOString() },
+      "outbox_held",
+    );
+    void store
+      .reschedule(p.requestId, hold.untilMs, hold.reason)
+      .catch((err: Error) =>
+        logger.warn({ accountId, requestId: p.requestId, err: err.message }, "outbox_hold_record_failed"),
+      );
+  }
+
+  /** WhatsApp lifted the account's timelock: what waited for it is due now. */
+  lockLifted(): void {
+    const nowMs = this.o.clock.now();
+    for (const p of this.pending.values()) {
+      if (p.heldReason !== "reachout_timelock" || p.status !== "queued") continue;
+      this.pending.set(p.requestId, { ...p, nextAttemptAtMs: nowMs, heldReason: null });
+      void this.o.store
+        .reschedule(p.requestId, nowMs, null)
+        .catch((err: Error) =>
+          this.o.logger.warn({ requestId: p.requestId, err: err.message }, "outbox_hold_record_failed"),
+        );
+    }
+    this.poke();
   }
 
   private async loop(): Promise<void> {
@@ -149,6 +201,10 @@ export class AccountOutbox {
       leaseUntilMs: this.o.clock.now() + this.o.leaseSec * 1000,
     });
     logger.debug({ requestId: entry.requestId, epoch: entry.epoch, attempt: entry.attempt }, "outbox_claimed");
+    if (entry.firstContact) {
+      this.o.reachout?.counted(this.o.clock.now());
+      metrics.firstContactSent();
+    }
 
     if (this.bucket) {
       this.claimedNotSent = { requestId: entry.requestId, epoch: entry.epoch };

@@ -1,6 +1,6 @@
 import type { LeaseWrite } from "@wa-gateway/core";
 import type { OutboxDocument } from "@wa-gateway/core/documents";
-import type { ClaimResult, OutboxLeaseView, SendFailure } from "@wa-gateway/core/outbox";
+import type { ClaimResult, HeldReason, OutboxLeaseView, SendFailure } from "@wa-gateway/core/outbox";
 
 /* What the worker's delivery needs of the outbox (the port its classes are written against), and
    the views of an entry it decides on. Firestore implements it in outboxStore.ts. */
@@ -14,6 +14,8 @@ export interface ClaimedEntry {
   toJid: string;
   text: string;
   providerMessageId: string;
+  /** Counts towards the account's new-contact budget. */
+  firstContact: boolean;
 }
 
 /** A failed attempt recorded: queued again for a retry, or failed for good; or not ours to record. */
@@ -28,7 +30,14 @@ export interface PendingEntry {
   status: "queued" | "processing";
   nextAttemptAtMs: number;
   leaseUntilMs: number | null;
+  /** A first message to a new contact: it waits for the new-contact budget and any timelock. */
+  firstContact: boolean;
+  /** Why it waits past its due time, as recorded on the entry. */
+  heldReason: HeldReason | null;
 }
+
+/** A queued entry's new due time recorded; or it was not there, or no longer queued (claimed, final). */
+export type RescheduleResult = "written" | "missing" | "not_queued";
 
 export function pendingEntryOf(requestId: string, d: OutboxDocument): PendingEntry | undefined {
   if (d.status !== "queued" && d.status !== "processing") return undefined;
@@ -40,6 +49,8 @@ export function pendingEntryOf(requestId: string, d: OutboxDocument): PendingEnt
     status: d.status,
     nextAttemptAtMs: d.nextAttemptAt.toMillis(),
     leaseUntilMs: d.leaseUntil?.toMillis() ?? null,
+    firstContact: d.firstContact,
+    heldReason: d.heldReason,
   };
 }
 
@@ -85,6 +96,13 @@ export interface OutboxStore {
     providerMessageId: string,
     maxAgeMs: number,
   ): Promise<{ text: string; toJid: string } | undefined>;
+  /**
+   * Moves a queued entry's due time to `untilMs` and records why it waits (`reason`; null: it no
+   * longer does). Only a queued entry: a claim in flight or a final entry is left as it is.
+   */
+  reschedule(requestId: string, untilMs: number, reason: HeldReason | null): Promise<RescheduleResult>;
+  /** When this account's first messages to new contacts went out (`sentAt`), from `sinceMs` on. */
+  firstContactsSentSince(accountId: string, sinceMs: number): Promise<number[]>;
   /** Hands a claimed entry back untouched (shutdown), its attempt not counted. */
   release(requestId: string, epoch: number): Promise<LeaseWrite>;
 }

@@ -11,6 +11,7 @@ import {
   gaveUpFields,
   holdsSendLease,
   type ClaimResult,
+  type HeldReason,
   type OutboxLeaseView,
   type RetryPolicy,
   type SendFailure,
@@ -25,6 +26,7 @@ import {
   type FailResult,
   type OutboxStore,
   type PendingEntry,
+  type RescheduleResult,
 } from "./outboxPort";
 
 export const FINISHED_RETENTION_DAYS = 30;
@@ -207,6 +209,7 @@ export function outboxStore(
               toJid: data.toJid,
               text: data.text,
               providerMessageId: data.providerMessageId,
+              firstContact: data.firstContact,
             },
           },
         };
@@ -302,6 +305,22 @@ export function outboxStore(
       const atMs = (data.sentAt ?? data.createdAt).toMillis();
       return clock.now() - atMs <= maxAgeMs ? { text: data.text, toJid: data.toJid } : undefined;
     },
+
+    /** A queued entry waits until `untilMs`, for `reason` (null: it waits no more). */
+    reschedule(requestId: string, untilMs: number, reason: HeldReason | null): Promise<RescheduleResult> {
+      return update(requestId, (entry, nowMs) => {
+        const data = entry.data();
+        if (!data) return { result: "missing" as const };
+        if (data.status !== "queued") return { result: "not_queued" as const };
+        const fields = { nextAttemptAt: Timestamp.fromMillis(untilMs), heldReason: reason };
+        return {
+          result: "written" as const,
+          updates: [updateOf(ref(requestId), { ...fields, updatedAt: Timestamp.fromMillis(nowMs) })],
+        };
+      });
+    },
+
+    firstContactsSentSince: (accountId, sinceMs) => outbox.firstContactsSentSince(db, accountId, sinceMs),
 
     /** Hands a claimed entry back untouched (shutdown), so another worker can take it at once. */
     release(requestId: string, epoch: number): Promise<LeaseWrite> {

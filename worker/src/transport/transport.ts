@@ -1,5 +1,6 @@
 import type { LeaseWrite } from "@wa-gateway/core";
 import type { ConnectionUpdate, InboundMessage, Receipt } from "@wa-gateway/core/accounts";
+import type { ReachoutLock } from "@wa-gateway/core/outbox";
 
 export type { ConnectionUpdate, InboundMessage, Receipt };
 /** What a message delivered again is known by when it cannot be read. */
@@ -27,9 +28,18 @@ export interface SocketHandlers {
    */
   stored?(ref: InboundRef): Promise<boolean>;
   receipt(receipt: Receipt): void;
+  /** WhatsApp's word on the account's timelock or new-chat quota (absent: the transport has none). */
+  reachout?(update: ReachoutUpdate): void;
   /** A stanza from WhatsApp that nothing handles (a new notification type, a new tag): counted, reported. */
   unhandled?(stanza: UnhandledStanza): void;
 }
+
+/**
+ * What WhatsApp says of the account's reach to new contacts: its reach-out timelock (read on
+ * connect and after a 463, or pushed when it changes), or its new-chat quota (business accounts).
+ */
+export type ReachoutUpdate =
+  { kind: "lock"; lock: ReachoutLock } | { kind: "quota"; used: number; total: number; cycleEndsMs: number | null };
 
 /** What WhatsApp sent that nothing handles: its kind, its type (a bounded label), its shape (no content). */
 export interface UnhandledStanza {
