@@ -21,6 +21,8 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
       waJid: "4915100000001@s.whatsapp.net",
       recentDisconnects: [later(-60_000)],
       reconnectCooldownUntil: null,
+      reachoutLock: { until: later(3_600_000), enforcement: "RESTRICT_ALL_COMPANIONS", seenAt: AT },
+      newChatQuota: { used: 3, total: 10, cycleEndsAt: null, seenAt: AT },
     },
   },
   { name: "waSessions", path: paths.waSession("acc-1"), data: { epoch: 3, creds: '{"me":{}}', updatedAt: AT } },
@@ -40,6 +42,8 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
       accountId: "acc-1",
       toJid: "40712345678@s.whatsapp.net",
       text: "hello",
+      firstContact: true,
+      heldReason: null,
       providerMessageId: "3EB0AA",
       claimedBy: "w1",
       leaseUntil: later(60_000),
@@ -364,6 +368,23 @@ describe("the data layer: every collection through its converter", function () {
       async () => (await outbox.all(db).get()).docs.map((d) => d.data()),
       /outbox\/req-2: field attempts /,
     );
+  });
+
+  it("the outbox lag's oldest queued entry is one that is due, not one held on purpose (heldReason)", async () => {
+    const db = adminDb();
+    const sample = samples.find((s) => s.name === "outbox")!;
+    const queued = { ...sample.data, status: "queued", claimedBy: null, leaseUntil: null };
+    await db
+      .doc(paths.outboxEntry("held"))
+      .set({ ...queued, createdAt: later(-3_600_000), heldReason: "new_contact_budget" });
+    await db.doc(paths.outboxEntry("due")).set({ ...queued, createdAt: later(-60_000) });
+    assert.equal(await outbox.oldestQueuedMs(db), later(-60_000).getTime());
+    await db.doc(paths.outboxEntry("due")).delete();
+    assert.equal(await outbox.oldestQueuedMs(db), null, "only held ones: no lag");
+    // An entry written before heldReason existed has no such field: it still counts.
+    const { heldReason: _none, ...older } = queued as Record<string, unknown>;
+    await db.doc(paths.outboxEntry("older")).set({ ...older, createdAt: later(-7_200_000) });
+    assert.equal(await outbox.oldestQueuedMs(db), later(-7_200_000).getTime());
   });
 
   it("the schema audit of the writer suites reports a field a writer added without the schema, and a bad document", async () => {

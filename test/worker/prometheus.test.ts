@@ -93,6 +93,7 @@ describe("worker /metrics (Prometheus text format)", function () {
       outcome: /^(sent|fenced|retry_scheduled|failed)$/,
       result: /^(claimed|leased|not_due|final|missing)$/,
       lease: /^(account|outbox)$/,
+      reason: /^(new_contact_budget|reachout_timelock)$/,
       code: /^(\d{3}|other|none)$/,
       status: /^(queued|processing)$/,
       le: /^([\d.]+|\+Inf)$/,

@@ -111,6 +111,12 @@ export const INCIDENT_TYPES = {
     action:
       "A worker has failed to store this account's inbound messages for over a minute (it keeps them in memory and retries): read its inbound_store_stuck errors.",
   },
+  reachout_timelock: {
+    severity: "P2",
+    title: "WhatsApp locked an account's reach to new contacts",
+    action:
+      "WhatsApp refuses this account's new chats (error 463) until the time in the reason; do not retry or work around it, each attempt counts against the number. First messages wait in the outbox (heldReason reachout_timelock) and go once it ends; replies to existing contacts still go. Afterwards lower NEW_CONTACT_BUDGET, and check the refused messages' numbers are on WhatsApp (npm run requeue -- --since 24h --dry-run).",
+  },
   rollup_failed: {
     severity: "P3",
     title: "Daily rollup failed",

@@ -37,6 +37,8 @@ export interface WatchedAccount {
   inboundStuckSinceMs: number | null;
   /** The code of its last socket close (`lastDisconnect.code`), if any. */
   lastDisconnectCode?: number | null;
+  /** WhatsApp's reach-out timelock as its holder last read it (`untilMs` null: no end given), or null. */
+  reachoutLock?: { untilMs: number | null; enforcement: string } | null;
 }
 
 /** Close codes WhatsApp gives a client whose version it no longer accepts (stale `WA_VERSION`). */
@@ -222,6 +224,7 @@ export function evaluateAccounts(
           ? `inbound messages for account ${a.id} have failed to store for ${formatDuration((nowMs - a.inboundStuckSinceMs) / 1000)}`
           : `inbound messages for account ${a.id} are stored again`,
     });
+    out.push(evaluateReachoutLock(a, nowMs));
     const reconnects =
       a.status === "removed" ? 0 : a.recentDisconnectsMs.filter((at) => at > nowMs - HOUR_MS && at <= nowMs).length;
     out.push({
@@ -232,4 +235,19 @@ export function evaluateAccounts(
     });
   }
   return out;
+}
+
+/** Open while WhatsApp's timelock holds the account (a removed account's resolves); resolves at its end. */
+function evaluateReachoutLock(a: WatchedAccount, nowMs: number): Evaluation {
+  const lock = a.status === "removed" ? null : (a.reachoutLock ?? null);
+  const active = lock !== null && (lock.untilMs === null || lock.untilMs > nowMs);
+  const until = lock?.untilMs ? new Date(lock.untilMs).toISOString() : "WhatsApp gave no end";
+  return {
+    type: "reachout_timelock",
+    key: a.id,
+    active,
+    reason: active
+      ? `account ${a.id} may not start new chats until ${until} (WhatsApp reach-out timelock, ${lock.enforcement}); its first messages wait in the outbox, replies still go`
+      : `account ${a.id} may start new chats again`,
+  };
 }

@@ -110,3 +110,11 @@ export function reachoutDecision(
   const dueAt = newContactDueAt(sentAtMs, stage, nowMs);
   return dueAt > nowMs ? { kind: "hold", reason: "new_contact_budget", untilMs: dueAt } : { kind: "go" };
 }
+
+/** A failed entry's `lastError` for a message WhatsApp took, then refused with `code` (an ERROR ack). */
+export function refusedByWhatsApp(code: number | undefined): string {
+  const base = `WhatsApp refused the message (code ${code ?? "unknown"})`;
+  return code === 463
+    ? `${base}: the account may not start this chat now (a reach-out timelock, or no conversation with the contact yet); requeue it once the account's lock has ended`
+    : base;
+}

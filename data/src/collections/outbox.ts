@@ -36,10 +36,20 @@ export const outbox = {
     return snap.docs.flatMap((doc) => doc.data().sentAt?.toMillis() ?? []);
   },
 
-  /** When the oldest queued entry was created, or null when none is queued (the outbox lag). */
+  /**
+   * When the oldest queued entry was created, or null when none is queued (the outbox lag). An
+   * entry held on purpose (`heldReason`: the new-contact budget, a timelock) waits by design and is
+   * not lag; the queue depth still counts it.
+   */
   async oldestQueuedMs(db: Firestore): Promise<number | null> {
-    const oldest = outbox.all(db).where("status", "==", "queued").orderBy("createdAt").limit(1);
-    const snap = await kind.select(oldest, "createdAt").get();
-    return snap.docs[0]?.data().createdAt.toMillis() ?? null;
+    const queued = outbox.all(db).where("status", "==", "queued");
+    const oldestOf = async (query: typeof queued) => {
+      const snap = await kind.select(query.orderBy("createdAt").limit(1), "createdAt", "heldReason").get();
+      return snap.docs[0]?.data();
+    };
+    const oldest = await oldestOf(queued);
+    if (!oldest?.heldReason) return oldest?.createdAt.toMillis() ?? null;
+    // Entries from before heldReason existed lack it, so the first read covers them when oldest.
+    return (await oldestOf(queued.where("heldReason", "==", null)))?.createdAt.toMillis() ?? null;
   },
 };

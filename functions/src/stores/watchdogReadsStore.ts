@@ -19,7 +19,10 @@ import {
 /** More types than this would be a flood of changes: the first ones are enough to alert on. */
 const UNHANDLED_STANZAS_READ = 100;
 
-type AccountFields = Pick<AccountDocument, "status" | "recentDisconnects" | "inboundStuckSince" | "lastDisconnect">;
+type AccountFields = Pick<
+  AccountDocument,
+  "status" | "recentDisconnects" | "inboundStuckSince" | "lastDisconnect" | "reachoutLock"
+>;
 
 const ts = (value: number) => Timestamp.fromMillis(value);
 
@@ -78,23 +81,27 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
     },
 
     async watchedAccounts(nowMs) {
-      const fields = ["status", "recentDisconnects", "inboundStuckSince", "lastDisconnect"] as const;
-      const [loggedOut, disconnected, inboundStuck, openAccountIncidents] = await Promise.all([
+      const fields = ["status", "recentDisconnects", "inboundStuckSince", "lastDisconnect", "reachoutLock"] as const;
+      const [loggedOut, disconnected, inboundStuck, reachoutLocked, openAccountIncidents] = await Promise.all([
         accounts.kind.select(accountsAll.where("status", "==", "logged_out"), ...fields).get(),
         accounts.kind.select(accountsAll.where("lastDisconnect.at", ">", ts(nowMs - 3_600_000)), ...fields).get(),
         accounts.kind.select(accountsAll.where("inboundStuckSince", ">", ts(0)), ...fields).get(),
+        accounts.kind.select(accountsAll.where("reachoutLock.seenAt", ">", ts(0)), ...fields).get(),
         incidentDocs.kind
           .select(
             incidentDocs
               .all(db)
               .where("status", "==", "open")
-              .where("type", "in", ["logged_out", "reconnect_loop", "inbound_backlog"]),
+              .where("type", "in", ["logged_out", "reconnect_loop", "inbound_backlog", "reachout_timelock"]),
             "key",
           )
           .get(),
       ]);
       const found = new Map<string, AccountFields>(
-        [...loggedOut.docs, ...disconnected.docs, ...inboundStuck.docs].map((d) => [d.id, d.data()]),
+        [...loggedOut.docs, ...disconnected.docs, ...inboundStuck.docs, ...reachoutLocked.docs].map((d) => [
+          d.id,
+          d.data(),
+        ]),
       );
       const named = [...new Set(openAccountIncidents.docs.map((d) => d.data().key))].filter((id) => !found.has(id));
       if (named.length) {
@@ -111,6 +118,9 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
         recentDisconnectsMs: (data.recentDisconnects ?? []).map((t) => t.toMillis()),
         inboundStuckSinceMs: data.inboundStuckSince?.toMillis() ?? null,
         lastDisconnectCode: data.lastDisconnect?.code ?? null,
+        reachoutLock: data.reachoutLock
+          ? { untilMs: data.reachoutLock.until?.toMillis() ?? null, enforcement: data.reachoutLock.enforcement }
+          : null,
       }));
     },
 

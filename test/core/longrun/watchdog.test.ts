@@ -114,6 +114,29 @@ describe("watchdog checks", () => {
     assert.equal(stored.find((e) => e.type === "inbound_backlog")!.active, false);
   });
 
+  it("a reach-out timelock is an incident until its end, whose reason says until when", () => {
+    const untilMs = NOW + 90 * 60_000;
+    const locked: WatchedAccount = {
+      id: "a1",
+      status: "connected",
+      recentDisconnectsMs: [],
+      inboundStuckSinceMs: null,
+      reachoutLock: { untilMs, enforcement: "RESTRICT_ALL_COMPANIONS" },
+    };
+    const at = (nowMs: number, account = locked) =>
+      evaluateAccounts({ ever: 1, live: 1, connected: 1 }, [account], DEFAULT_MONITORING_CONFIG, nowMs).find(
+        (e) => e.type === "reachout_timelock",
+      )!;
+    assert.equal(at(NOW).active, true);
+    assert.match(at(NOW).reason, /may not start new chats until 2025-12-30T09:40:00.000Z .*RESTRICT_ALL_COMPANIONS/);
+    assert.equal(at(untilMs - 1).active, true);
+    assert.equal(at(untilMs).active, false, "ended at its end, whether or not a worker said so");
+    assert.equal(at(NOW, { ...locked, reachoutLock: { untilMs: null, enforcement: "DEFAULT" } }).active, true);
+    assert.equal(at(NOW, { ...locked, reachoutLock: null }).active, false);
+    assert.equal(at(NOW, { ...locked, status: "removed" }).active, false);
+    assert.equal(INCIDENT_TYPES.reachout_timelock.severity, "P2");
+  });
+
   it("405 or 516 closes are the client version rejected: one incident whose alert says to update WA_VERSION", () => {
     const rejected: WatchedAccount = {
       id: "a1",

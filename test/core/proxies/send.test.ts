@@ -48,6 +48,20 @@ describe("send decision", () => {
     assert.equal(d.outbox.providerMessageId, providerMessageIdFor("req_1"));
   });
 
+  it("marks a first message to a new contact as such, and no message in a thread that exists", () => {
+    const firstContact = (snap: SendSnapshot, request = req, caller: Parameters<typeof decideSend>[2] = alice) => {
+      const d = decideSend(snap, request, caller, "req_1", now, limit);
+      assert.equal(d.kind, "accepted");
+      return d.kind === "accepted" && d.outbox.firstContact;
+    };
+    assert.equal(firstContact(fresh()), true);
+    const opened = { ownerUid: null, coWriterUids: [], accountId: "acc-1", peerJid: req.toJid };
+    assert.equal(firstContact(fresh({ thread: opened })), false, "a thread the contact opened");
+    assert.equal(firstContact(fresh({ thread: { ...opened, ownerUid: "alice" } })), false, "a later message");
+    const system = { uid: "system", admin: true, system: true } as const;
+    assert.equal(firstContact(fresh(), { ...req, threadId: "longrun-probe_out_1" }, system), false, "a probe");
+  });
+
   it("unknown account is not-found; a caller who is not a member is permission-denied", () => {
     assert.equal(refused(fresh({ account: undefined })).code, "not-found");
     assert.equal(refused(fresh(), { uid: "mallory", admin: false }).code, "permission-denied");

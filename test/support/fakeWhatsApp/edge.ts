@@ -55,7 +55,21 @@ interface LinkedAccount {
   devices: Map<number, DeviceState>;
   /** The phone itself (device 0): its Signal keys, once it has written from itself. */
   phone?: SignalParty;
+  /** Contacts (by number) this account has a conversation with: they wrote, or it reached them. */
+  warm: Set<string>;
+  /** WhatsApp's reach-out timelock on the account: no new chat until `untilMs`. */
+  timelock?: { untilMs: number; enforcement: string };
+  /** The account's new-chat quota, for a business account that has one. */
+  quota?: { total: number; used: number; cycleEndsMs: number };
+  /** Messages to a new contact refused with 463 (each one more "reach out" in WhatsApp's count). */
+  refused463: number;
 }
+
+/** WhatsApp's GraphQL (w:mex) query ids and answer paths that Baileys rc14 asks with. */
+const MEX = {
+  reachoutTimelock: { queryId: "23983697327930364", path: "xwa2_fetch_account_reachout_timelock" },
+  newChatCap: { queryId: "24503548349331633", path: "xwa2_message_capping_info" },
+} as const;
 
 export interface ContactMessage {
   id: string;
@@ -405,6 +419,8 @@ export class FakeWhatsApp {
   ): Promise<string> {
     const account = this.accounts.get(accountPhone);
     if (!account) throw new Error(`no linked account ${accountPhone}`);
+    // The contact wrote: a conversation (its privacy token) exists, a timelock does not stop replies.
+    account.warm.add(contact.pn);
     const id = options.id ?? `3EB0${randomBytes(8).toString("hex").toUpperCase()}`;
     const addressing = options.addressing ?? "lid";
     // The contact's phone stamps the message when it is sent, not when it is delivered.
@@ -605,6 +621,59 @@ export class FakeWhatsApp {
   /** WhatsApp sends the account's sockets a stanza as it is (a notification type of tomorrow, say). */
   sendStanza(accountPhone: string, node: BinaryNode): void {
     for (const connection of this.connectionsOf(accountPhone)) connection.send(node);
+  }
+
+  /**
+   * WhatsApp locks the account's reach to new people until `untilMs` (a reach-out timelock, as
+   * Baileys #2441 and whatsmeow #1197 show it): its linked sockets are told by a mex notification,
+   * the timelock query answers it, and a message to a contact it has no conversation with is
+   * refused with a 463 ack, while its existing conversations go on.
+   */
+  timelock(accountPhone: string, untilMs: number, options: { enforcement?: string; notify?: boolean } = {}): void {
+    const account = this.accountOf(accountPhone);
+    account.timelock = { untilMs, enforcement: options.enforcement ?? "RESTRICT_ALL_COMPANIONS" };
+    // `notify: false`: the push never reaches the socket (it was down, or the stanza was lost).
+    if (options.notify !== false) this.notifyTimelock(accountPhone);
+  }
+
+  /** WhatsApp lifts the account's timelock before its end, and tells its sockets. */
+  liftTimelock(accountPhone: string): void {
+    delete this.accountOf(accountPhone).timelock;
+    this.notifyTimelock(accountPhone);
+  }
+
+  /** The account's new-chat quota, as a business account has one. */
+  setNewChatQuota(accountPhone: string, quota: { total: number; used: number; cycleEndsMs: number }): void {
+    this.accountOf(accountPhone).quota = quota;
+  }
+
+  /** How many of the account's messages to new contacts WhatsApp refused with 463. */
+  refused463(accountPhone: string): number {
+    return this.accounts.get(accountPhone)?.refused463 ?? 0;
+  }
+
+  private timelockState(account: LinkedAccount) {
+    const lock = account.timelock && account.timelock.untilMs > Date.now() ? account.timelock : undefined;
+    return {
+      is_active: lock !== undefined,
+      time_enforcement_ends: lock ? `${Math.floor(lock.untilMs / 1000)}` : "0",
+      enforcement_type: lock?.enforcement ?? "DEFAULT",
+    };
+  }
+
+  private notifyTimelock(accountPhone: string): void {
+    const data = { xwa2_notify_account_reachout_timelock: this.timelockState(this.accountOf(accountPhone)) };
+    this.sendStanza(accountPhone, {
+      tag: "notification",
+      attrs: { id: this.stanzaId(), type: "mex", from: SERVER, t: `${Math.floor(Date.now() / 1000)}` },
+      content: [
+        {
+          tag: "update",
+          attrs: { op_name: "NotificationUserReachoutTimelockUpdate" },
+          content: Buffer.from(JSON.stringify({ data })),
+        },
+      ],
+    });
   }
 
   /** Ends every socket of the account with a stream error carrying `code` (440, 401, 500, ...). */
@@ -811,6 +880,28 @@ export class FakeWhatsApp {
         return finish ? finish(iq) : result();
       }
     }
+    if (xmlns === "w:mex" && child?.tag === "query" && connection.device) {
+      const account = this.accounts.get(connection.device.user)!;
+      const answer = (json: unknown) =>
+        result([{ tag: "result", attrs: {}, content: Buffer.from(JSON.stringify(json)) }]);
+      if (child.attrs.query_id === MEX.reachoutTimelock.queryId) {
+        return answer({ data: { [MEX.reachoutTimelock.path]: this.timelockState(account) } });
+      }
+      if (child.attrs.query_id === MEX.newChatCap.queryId) {
+        const quota = account.quota;
+        if (!quota) return answer({ errors: [{ message: "not eligible", extensions: { error_code: 400 } }] });
+        return answer({
+          data: {
+            [MEX.newChatCap.path]: {
+              total_quota: quota.total,
+              used_quota: quota.used,
+              cycle_end_timestamp: `${Math.floor(quota.cycleEndsMs / 1000)}`,
+              capping_status: quota.used >= quota.total ? "CAPPED" : "NONE",
+            },
+          },
+        });
+      }
+    }
     if (xmlns === "md" && child?.tag === "remove-companion-device" && connection.device) {
       this.accounts.get(connection.device.user)?.devices.delete(connection.device.device);
       return result();
@@ -889,6 +980,11 @@ export class FakeWhatsApp {
     if (policy.kind === "silent") return;
     if (policy.kind === "error") return ack({ error: `${policy.code}` });
     const account = this.accounts.get(connection.device.user)!;
+    if (this.timelockState(account).is_active && !account.warm.has(contact.pn)) {
+      account.refused463++;
+      return ack({ error: "463" });
+    }
+    account.warm.add(contact.pn);
     const sender = `${account.lid}:${connection.device.device}@lid`;
     const participants = B.getBinaryNodeChild(stanza, "participants");
     const encs = participants
@@ -932,6 +1028,8 @@ export class FakeWhatsApp {
         accountKey: B.Curve.generateKeyPair(),
         nextDevice: 1,
         devices: new Map(),
+        warm: new Set(),
+        refused463: 0,
       };
       this.accounts.set(phoneNumber, account);
     }

@@ -1,4 +1,4 @@
-import { advancesStatus } from "@wa-gateway/core/outbox";
+import { advancesStatus, refusedByWhatsApp } from "@wa-gateway/core/outbox";
 import type { ThreadDocument, ThreadMessageDocument } from "@wa-gateway/core/documents";
 import type { InboundStore, ReceiptResult } from "../../../worker/src/inbound/inboundStore";
 import { storeInbound, storedAlready, type InboundDb } from "../../../worker/src/inbound/inboundPlan";
@@ -123,7 +123,7 @@ export function memoryInboundStore(db: MemoryDatabase): InboundStore {
       const now = db.now();
       if (receipt.status === "failed") {
         if (!msg || (msg.status !== "queued" && msg.status !== "sent")) return "unchanged";
-        const lastError = `WhatsApp refused the message (code ${receipt.code ?? "unknown"})`;
+        const lastError = refusedByWhatsApp(receipt.code);
         db.setMessage(data.threadId, requestId, { ...msg, status: "failed", updatedAt: now });
         db.putOutbox(requestId, { ...data, status: "failed", lastError, failureKind: "permanent", updatedAt: now });
         return "advanced";

@@ -1,6 +1,6 @@
 import { Timestamp, type DocumentData, type Firestore, type UpdateData } from "firebase-admin/firestore";
 import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
-import { advancesStatus } from "@wa-gateway/core/outbox";
+import { advancesStatus, refusedByWhatsApp } from "@wa-gateway/core/outbox";
 import {
   inboundDedupe,
   inboundPending,
@@ -136,7 +136,7 @@ export function inboundStore(db: Firestore): InboundStore {
       if (receipt.status === "failed") {
         // An ERROR ack: WhatsApp took the message, then refused it. Final, not retried, and not
         // requeued unless an operator insists (permanent).
-        const lastError = `WhatsApp refused the message (code ${receipt.code ?? "unknown"})`;
+        const lastError = refusedByWhatsApp(receipt.code);
         return optimisticUpdate(db, [msgRef, entry.ref], ([msg], nowMs): OptimisticDecision<ReceiptResult> => {
           const status = msg.data()?.status;
           if (status !== "queued" && status !== "sent") return { result: "unchanged" };

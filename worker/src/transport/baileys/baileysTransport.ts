@@ -8,6 +8,7 @@ import { sessionAuthState } from "./authState";
 import { baileysLogger } from "./baileysLogger";
 import { inboundOf, inboundRefOf } from "./inboundMessage";
 import { qrWithAdvSecret, REG_REFRESH_CHILDREN } from "./pairingQr";
+import { followReachout } from "./reachout";
 import { unhandledStanza } from "./unhandledStanzas";
 import { loadBaileys } from "./module";
 
@@ -272,6 +273,7 @@ export class BaileysTransport implements Transport {
       if (unhandled) handlers.unhandled(unhandled);
     });
     ev.on("creds.update", () => void saveCreds().catch(failCommit));
+    const reachout = followReachout(socket, (update) => handlers.reachout?.(update), logger);
     ev.on("connection.update", (update) => {
       if (update.qr) {
         qrShown++;
@@ -293,6 +295,7 @@ export class BaileysTransport implements Transport {
       }
       if (update.connection === "open") {
         handlers.connection({ state: "open", meJid: B.jidNormalizedUser(state.creds.me?.id ?? "") });
+        reachout.opened();
       }
       if (update.connection === "close") {
         keyCache.close();
@@ -314,6 +317,7 @@ export class BaileysTransport implements Transport {
         const code = Number(stubParameters?.[0] ?? 0) || undefined;
         logger.warn({ messageId: key.id, code }, "message_rejected_by_whatsapp");
         handlers.receipt({ messageId: key.id, status: "failed", code });
+        reachout.refused(code);
       } else if (status === Status.DELIVERY_ACK) handlers.receipt({ messageId: key.id, status: "delivered" });
       else if (status >= Status.READ) handlers.receipt({ messageId: key.id, status: "read" });
     };
