@@ -38,6 +38,7 @@ describe("a reach-out timelock on Baileys against the fake edge", function () {
     [alice, bob, carol] = (await Promise.all(
       ["40711111111", "40722222222", "40733333333"].map((pn) => edge.addContact(pn)),
     )) as [FakeContact, FakeContact, FakeContact];
+    edge.setNewChatQuota(ACCOUNT_PHONE, { total: 250, used: 12, cycleEndsMs: Date.parse("2027-01-01T00:00:00Z") });
     await workers.start(null, { WA_WEBSOCKET_URL: edge.url });
     await seedAccount(adminDb(), "acc-1", { status: "pending_qr", memberUids: ["alice"] });
     const qr = await eventually("a QR on the account document", async () => (await account()).qr as string);
@@ -77,6 +78,11 @@ describe("a reach-out timelock on Baileys against the fake edge", function () {
       return recorded?.enforcement === "RESTRICT_ALL_COMPANIONS" ? recorded : undefined;
     });
     assert.equal(lock.until.toMillis(), Math.floor(untilMs / 1000) * 1000);
+    const quota = (await account()).newChatQuota;
+    assert.deepEqual(
+      [quota.used, quota.total, quota.cycleEndsAt.toDate().toISOString()],
+      [12, 250, "2027-01-01T00:00:00.000Z"],
+    );
 
     const first = await firstMessage("to-bob", bob);
     const reply = await replyTo(alice, "to-alice");
