@@ -125,7 +125,7 @@ export async function startWorker(
       listener: config.outboxListener,
     },
     inbound: {
-      store: inboundStore(db),
+      store: inboundStore(db, config.optOutKeywords),
       capacity: config.inboundCapacity,
       stuckAfterMs: config.inboundStuckAfterMs,
     },

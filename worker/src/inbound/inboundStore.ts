@@ -1,9 +1,11 @@
 import { Timestamp, type DocumentData, type Firestore, type UpdateData } from "firebase-admin/firestore";
 import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
 import { advancesStatus } from "@wa-gateway/core/outbox";
+import { DEFAULT_KEYWORDS, type OptOutKeywords } from "@wa-gateway/core/accounts";
 import {
   inboundDedupe,
   inboundPending,
+  optOuts,
   outbox,
   readTogether,
   threadMessages,
@@ -75,6 +77,13 @@ function firestoreInboundDb(db: Firestore): InboundDb {
       const [doc] = (await threadMessages.outboundUnder(db, threadId, providerMessageId).limit(1).get()).docs;
       return doc && { docId: doc.id, data: doc.data(), version: doc.updateTime };
     },
+    async optOuts(accountId, jids) {
+      const snaps = await readTogether(
+        db,
+        jids.map((jid) => optOuts.doc(db, accountId, jid)),
+      );
+      return snaps.map((snap) => snap.data());
+    },
     async commit(writes) {
       const batch = db.batch();
       const update = <T extends DocumentData>(
@@ -108,6 +117,12 @@ function firestoreInboundDb(db: Firestore): InboundDb {
           case "donePending":
             batch.delete(inboundPending.doc(db, w.id));
             break;
+          case "optOut":
+            batch.set(optOuts.write(db, w.accountId, w.jid), w.data);
+            break;
+          case "optIn":
+            batch.delete(optOuts.doc(db, w.accountId, w.jid));
+            break;
         }
       }
       try {
@@ -122,10 +137,11 @@ function firestoreInboundDb(db: Firestore): InboundDb {
   };
 }
 
-export function inboundStore(db: Firestore): InboundStore {
+/** `keywords`: the opt-out and opt-in keywords (the worker's OPT_OUT_KEYWORDS, OPT_IN_KEYWORDS). */
+export function inboundStore(db: Firestore, keywords: OptOutKeywords = DEFAULT_KEYWORDS): InboundStore {
   const inboundDb = firestoreInboundDb(db);
   return {
-    store: (accountId, message) => storeInbound(inboundDb, accountId, message),
+    store: (accountId, message) => storeInbound(inboundDb, accountId, message, keywords),
     stored: (accountId, ref) => storedAlready(inboundDb, accountId, ref),
 
     /** Moves an outgoing message's status forward on a delivery or read receipt (never backward). */
