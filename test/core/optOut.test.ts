@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   DEFAULT_OPT_IN_KEYWORDS,
   DEFAULT_OPT_OUT_KEYWORDS,
@@ -59,5 +61,11 @@ describe("opt-out keywords", () => {
     const k = optOutKeywords(DEFAULT_OPT_OUT_KEYWORDS, DEFAULT_OPT_IN_KEYWORDS);
     for (const word of DEFAULT_OPT_OUT_KEYWORDS) assert.equal(matchOptOut(word, k)?.kind, "opt_out", word);
     for (const word of DEFAULT_OPT_IN_KEYWORDS) assert.equal(matchOptOut(word, k)?.kind, "opt_in", word);
+  });
+
+  it('the README lists every default keyword (README "Opt-out")', () => {
+    const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+    for (const word of [...DEFAULT_OPT_OUT_KEYWORDS, ...DEFAULT_OPT_IN_KEYWORDS])
+      assert.ok(readme.includes(`\`${word}\``), `README names ${word}`);
   });
 });
