@@ -1,8 +1,12 @@
 import { advancesStatus } from "@wa-gateway/core/outbox";
-import { DEFAULT_KEYWORDS, type OptOutKeywords } from "@wa-gateway/core/accounts";
 import type { OptOutDocument, ThreadDocument, ThreadMessageDocument } from "@wa-gateway/core/documents";
 import type { InboundStore, ReceiptResult } from "../../../worker/src/inbound/inboundStore";
-import { storeInbound, storedAlready, type InboundDb } from "../../../worker/src/inbound/inboundPlan";
+import {
+  storeInbound,
+  storedAlready,
+  type InboundDb,
+  type OptOutOptions,
+} from "../../../worker/src/inbound/inboundPlan";
 import { roundTrip, stored, type MemoryDatabase } from "./memoryDatabase";
 
 /**
@@ -121,10 +125,10 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
 }
 
 /** Inbound messages over a MemoryDatabase, decided by the same plan as Firestore's store. */
-export function memoryInboundStore(db: MemoryDatabase, keywords: OptOutKeywords = DEFAULT_KEYWORDS): InboundStore {
+export function memoryInboundStore(db: MemoryDatabase, optOut: OptOutOptions = {}): InboundStore {
   const inboundDb = memoryInboundDb(db);
   return {
-    store: (accountId, message) => storeInbound(inboundDb, accountId, message, keywords),
+    store: (accountId, message) => storeInbound(inboundDb, accountId, message, optOut),
     stored: (accountId, ref) => storedAlready(inboundDb, accountId, ref),
 
     async receipt(accountId, receipt): Promise<ReceiptResult> {

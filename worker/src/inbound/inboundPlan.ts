@@ -125,6 +125,22 @@ const later = (a: Instant, b: Instant) => a.toMillis() >= b.toMillis();
 const sameSecondBefore = (a: Instant, b: Instant) =>
   a.toMillis() < b.toMillis() && Math.floor(a.toMillis() / 1000) === Math.floor(b.toMillis() / 1000);
 
+/** What the inbound store did about a contact's opt-out or opt-in keyword, once committed (for the log). */
+export interface OptOutChange {
+  accountId: string;
+  messageId: string;
+  kind: OptOutMatch["kind"];
+  keyword: string;
+  /** Records written (opt-out) or deleted (opt-in): one per JID the contact is known by; 0: an opt-in with nothing to remove. */
+  records: number;
+}
+
+/** The opt-out keywords (default: core's) and who hears of a committed change (the worker's log). */
+export interface OptOutOptions {
+  keywords?: OptOutKeywords;
+  onOptOut?: (change: OptOutChange) => void;
+}
+
 /**
  * What a contact's opt-out or opt-in keyword changes (core/src/accounts/optOut.ts). An opt-out is
  * recorded under each JID the contact is known by (its number and its LID), so a send to either
@@ -178,8 +194,9 @@ export async function storeInbound(
   db: InboundDb,
   accountId: string,
   message: InboundMessage,
-  keywords: OptOutKeywords = DEFAULT_KEYWORDS,
+  options: OptOutOptions = {},
 ): Promise<InboundResult> {
+  const keywords = options.keywords ?? DEFAULT_KEYWORDS;
   const peerJid = message.fromJid;
   const altJid = message.fromJidAlt && message.fromJidAlt !== peerJid ? message.fromJidAlt : undefined;
   const fromMe = message.fromMe === true;
@@ -239,6 +256,7 @@ export async function storeInbound(
     const by = fromMe ? "me" : peerJid;
 
     let result: InboundResult;
+    let optOut: OptOutChange | undefined;
     if (message.change) {
       const { target, ...change } = message.change;
       const targetDirection = target.fromMe ? "out" : "in";
@@ -333,7 +351,9 @@ export async function storeInbound(
       if (altJid && !byAlt) peerRecord(altJid);
       const said = !fromMe && kind === "text" ? matchOptOut(fields.text, keywords) : null;
       if (said) {
-        writes.push(...(await optOutWrites(db, accountId, altJid ? [peerJid, altJid] : [peerJid], said, message, now)));
+        const changes = await optOutWrites(db, accountId, altJid ? [peerJid, altJid] : [peerJid], said, message, now);
+        writes.push(...changes);
+        optOut = { accountId, messageId: message.messageId, ...said, records: changes.length };
       }
       if (thread) {
         // Forward only: an offline message older than what the thread shows leaves it alone.
@@ -364,7 +384,10 @@ export async function storeInbound(
       }
       result = "stored";
     }
-    if ((await db.commit(writes)) === "committed") return result;
+    if ((await db.commit(writes)) === "committed") {
+      if (optOut) options.onOptOut?.(optOut);
+      return result;
+    }
     if (await db.marker(markerId)) return "duplicate";
     if (attempt >= MAX_CONFLICTS) throw new Error(`inbound for account ${accountId}: ${attempt} conflicting commits`);
   }

@@ -1,7 +1,6 @@
 import { Timestamp, type DocumentData, type Firestore, type UpdateData } from "firebase-admin/firestore";
 import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
 import { advancesStatus } from "@wa-gateway/core/outbox";
-import { DEFAULT_KEYWORDS, type OptOutKeywords } from "@wa-gateway/core/accounts";
 import {
   inboundDedupe,
   inboundPending,
@@ -14,7 +13,7 @@ import {
 } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import type { InboundMessage, InboundRef, Receipt } from "../transport/transport";
-import { storeInbound, storedAlready, type InboundDb, type InboundResult } from "./inboundPlan";
+import { storeInbound, storedAlready, type InboundDb, type InboundResult, type OptOutOptions } from "./inboundPlan";
 
 export { DEDUPE_RETENTION_DAYS, type InboundResult } from "./inboundPlan";
 export type ReceiptResult = "advanced" | "unchanged" | "unknown";
@@ -137,11 +136,11 @@ function firestoreInboundDb(db: Firestore): InboundDb {
   };
 }
 
-/** `keywords`: the opt-out and opt-in keywords (the worker's OPT_OUT_KEYWORDS, OPT_IN_KEYWORDS). */
-export function inboundStore(db: Firestore, keywords: OptOutKeywords = DEFAULT_KEYWORDS): InboundStore {
+/** `optOut`: the opt-out and opt-in keywords (the worker's OPT_OUT_KEYWORDS, OPT_IN_KEYWORDS), and who hears of a change. */
+export function inboundStore(db: Firestore, optOut: OptOutOptions = {}): InboundStore {
   const inboundDb = firestoreInboundDb(db);
   return {
-    store: (accountId, message) => storeInbound(inboundDb, accountId, message, keywords),
+    store: (accountId, message) => storeInbound(inboundDb, accountId, message, optOut),
     stored: (accountId, ref) => storedAlready(inboundDb, accountId, ref),
 
     /** Moves an outgoing message's status forward on a delivery or read receipt (never backward). */
