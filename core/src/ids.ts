@@ -109,6 +109,14 @@ export function threadPeerId(accountId: string, peerJid: string): string {
 }
 
 /**
+ * `optOuts/{accountId}__{hash of contactJid}`: a contact who asked not to be messaged by the
+ * account. Keyed like threadPeers, so the send transaction gets it by (account, toJid) directly.
+ */
+export function optOutId(accountId: string, contactJid: string): string {
+  return `${encodeIdSegment(accountId)}__${sha256Hex(contactJid).slice(0, 40)}`;
+}
+
+/**
  * `waSessions/{accountId}/keys/{type}__{id}`: one document per Signal key. Key ids are arbitrary
  * (app-state-sync-key ids are base64 with `/`), so the id is encoded; the type has no `__`.
  */

@@ -1,4 +1,4 @@
-import { encodeIdSegment, inboundDedupeId, inboundMessageKeyId, sessionKeyDocId, threadPeerId } from "./ids";
+import { encodeIdSegment, inboundDedupeId, inboundMessageKeyId, optOutId, sessionKeyDocId, threadPeerId } from "./ids";
 
 /**
  * Every Firestore path the system uses, built in one place. Segments are checked so a
@@ -22,6 +22,7 @@ export const collections = {
   rateLimits: "rateLimits",
   threadPeers: "threadPeers",
   claimAttempts: "claimAttempts",
+  optOuts: "optOuts",
 } as const;
 
 const LONGRUN = "wa_metrics/longrun";
@@ -51,6 +52,8 @@ export const paths = {
   threadPeer: (accountId: string, peerJid: string) => `${collections.threadPeers}/${threadPeerId(accountId, peerJid)}`,
   claimAttempt: (attemptId: string) => `${collections.claimAttempts}/${segment(attemptId, "attemptId")}`,
   rateLimit: (uid: string) => `${collections.rateLimits}/${segment(uid, "uid")}`,
+  /** A contact who opted out of the account's messages (by its number or its LID: one document each). */
+  optOut: (accountId: string, contactJid: string) => `${collections.optOuts}/${optOutId(accountId, contactJid)}`,
 
   longrun: {
     root: LONGRUN,

@@ -4,6 +4,7 @@ export * from "./collections/sessions";
 export * from "./collections/outbox";
 export * from "./collections/threads";
 export * from "./collections/inbound";
+export * from "./collections/optOuts";
 export * from "./collections/longrun";
 export * from "./sessionFence";
 export * from "./registry";

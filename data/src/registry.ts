@@ -14,6 +14,7 @@ import {
   unhandledStanzas,
   watchdogMemory,
 } from "./collections/longrun";
+import { optOuts } from "./collections/optOuts";
 import { outbox } from "./collections/outbox";
 import { waSessionKeys, waSessions } from "./collections/sessions";
 import { threadMessages, threadPeers, threads } from "./collections/threads";
@@ -52,6 +53,7 @@ export const documentKinds: DocumentKindEntry[] = [
   at("inboundPending", "inboundPending", kinds(inboundPending.kind)),
   at("rateLimits", "rateLimits", kinds(rateLimits.kind)),
   at("claimAttempts", "claimAttempts", kinds(claimAttempts.kind)),
+  at("optOuts", "optOuts", kinds(optOuts.kind)),
   at("monitoring config", `${LONGRUN}/config`, null, "current"),
   at("heartbeat state", `${LONGRUN}/state`, kinds(heartbeatState.kind), "current"),
   at("watchdog memory", `${LONGRUN}/state`, kinds(watchdogMemory.kind), "watchdog"),

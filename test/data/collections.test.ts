@@ -124,6 +124,20 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
   { name: "rateLimits", path: paths.rateLimit("u1"), data: { windowStart: AT, count: 3, expireAt: later(120_000) } },
   { name: "claimAttempts", path: paths.claimAttempt("a1"), data: { uid: "u1", at: AT, expireAt: later(120_000) } },
   {
+    name: "optOuts",
+    path: paths.optOut("acc-1", "40712345678@s.whatsapp.net"),
+    data: {
+      accountId: "acc-1",
+      contactJid: "40712345678@s.whatsapp.net",
+      otherJid: "81234567890123@lid",
+      keyword: "STOP",
+      messageId: "ABC",
+      at: AT,
+      source: "contact",
+      createdAt: AT,
+    },
+  },
+  {
     name: "heartbeat state",
     path: paths.longrun.state,
     data: {

@@ -143,7 +143,7 @@ describe("operator commands on day one", function () {
   });
 
   it("--help prints the usage and exits 0, whichever command", async () => {
-    for (const script of ["report", "go-no-go", "requeue", "incident", "security", "probe"]) {
+    for (const script of ["report", "go-no-go", "requeue", "incident", "security", "probe", "opt-out"]) {
       const { code, out } = await command(script, ["--help"]);
       assert.deepEqual([script, code], [script, 0], out);
       assert.match(out, /--emulator/, `${script} names the shared options`);

@@ -66,6 +66,10 @@ describe("firestore.rules", function () {
       await setDoc(doc(f, paths.waSession("acc-1")), { creds: "secret" });
       await setDoc(doc(f, paths.inboundDedupe("acc-1", "M1")), { threadId: "t1" });
       await setDoc(doc(f, paths.rateLimit("alice")), { count: 1 });
+      await setDoc(doc(f, paths.optOut("acc-1", "40712345678@s.whatsapp.net")), {
+        accountId: "acc-1",
+        keyword: "STOP",
+      });
       await setDoc(doc(f, paths.longrun.config), { heartbeatIntervalSec: 60 });
       await setDoc(doc(f, paths.longrun.heartbeat("2025-12-30T08-00-00")), { tsIso: "x" });
     });
@@ -83,6 +87,7 @@ describe("firestore.rules", function () {
     ["session creds", paths.waSession("acc-1"), []],
     ["an inbound dedupe marker", paths.inboundDedupe("acc-1", "M1"), ["admin"]],
     ["a rate-limit counter", paths.rateLimit("alice"), ["admin"]],
+    ["a contact's opt-out", paths.optOut("acc-1", "40712345678@s.whatsapp.net"), []],
     ["the monitoring config", paths.longrun.config, ["admin"]],
     ["a heartbeat", paths.longrun.heartbeat("2025-12-30T08-00-00"), ["admin"]],
   ];
@@ -120,6 +125,12 @@ describe("firestore.rules", function () {
     const alice = db("alice");
     await assertSucceeds(getDocs(query(collection(alice, "accounts"), where("memberUids", "array-contains", "alice"))));
     await assertFails(getDocs(collection(alice, "accounts")));
+  });
+
+  it("nobody lists opt-outs, not even an admin of the account (server-only: npm run opt-out)", async () => {
+    for (const role of ROLES) {
+      await assertFails(getDocs(query(collection(db(role), "optOuts"), where("accountId", "==", "acc-1"))));
+    }
   });
 
   it("a user lists their own outbox entries but not all of them", async () => {

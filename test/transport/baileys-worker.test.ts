@@ -50,7 +50,14 @@ describe("the worker on Baileys against a fake WhatsApp edge", function () {
   const baileysProcess = (workerId: string, env: Record<string, string> = {}, preload: string[] = []) =>
     spawnWorker(
       workerId,
-      { WA_WEBSOCKET_URL: edge.url, WA_TRANSPORT: "baileys", SEND_PACING: "off", NEW_CONTACT_BUDGET: "off", HEARTBEATS: "off", ...env },
+      {
+        WA_WEBSOCKET_URL: edge.url,
+        WA_TRANSPORT: "baileys",
+        SEND_PACING: "off",
+        NEW_CONTACT_BUDGET: "off",
+        HEARTBEATS: "off",
+        ...env,
+      },
       preload,
     );
   /** Each message stored, exactly once, with its text. */

@@ -1,7 +1,15 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "@wa-gateway/core/accounts";
+import {
+  DEFAULT_OPT_IN_KEYWORDS,
+  DEFAULT_OPT_OUT_KEYWORDS,
+  DEFAULT_RECONNECT_POLICY,
+  optOutKeywords,
+  parseKeywordList,
+  type OptOutKeywords,
+  type ReconnectPolicy,
+} from "@wa-gateway/core/accounts";
 import { DEFAULT_NEW_CONTACT_POLICY, parseNewContactPolicy, type NewContactPolicy } from "@wa-gateway/core/outbox";
 
 /**
@@ -92,6 +100,13 @@ const envSchema = z.object({
   WA_SIM_RECORD_FILE: z.string().min(1).optional(),
   WA_SIM_INBOUND_EVERY_MS: z.coerce.number().int().positive().optional(),
   WA_SIM_INBOUND_RECORD_FILE: z.string().min(1).optional(),
+  /**
+   * A contact's whole message that is one of these (comma-separated; case, accents and surrounding
+   * punctuation ignored) opts it out of, or back into, the account's messages. Unset or blank: the
+   * defaults (core/src/accounts/optOut.ts, README "Opt-out"); set: replaces them.
+   */
+  OPT_OUT_KEYWORDS: z.string().optional(),
+  OPT_IN_KEYWORDS: z.string().optional(),
   HEARTBEATS: z.enum(["on", "off"]).default("on"),
   HEARTBEAT_LOCK_LEASE_SEC: z.coerce.number().int().min(2).max(600).default(30),
   HEARTBEAT_LOCK_POLL_SEC: z.coerce.number().positive().max(300).default(10),
@@ -150,6 +165,14 @@ export interface WorkerConfig {
   };
   /** The long-run heartbeat writer; null when HEARTBEATS=off. */
   heartbeat: { leaseSec: number; pollSec: number } | null;
+  /** Opt-out and opt-in keywords, normalised (OPT_OUT_KEYWORDS, OPT_IN_KEYWORDS). */
+  optOutKeywords: OptOutKeywords;
+}
+
+/** A keyword list from the environment: blank or unset is the defaults. */
+function keywordList(value: string | undefined, defaults: readonly string[]): readonly string[] {
+  const list = value === undefined ? [] : parseKeywordList(value);
+  return list.length > 0 ? list : defaults;
 }
 
 export class ConfigError extends Error {
@@ -167,6 +190,15 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "env"}: ${i.message}`));
   }
   const e = parsed.data;
+  let keywords: OptOutKeywords;
+  try {
+    keywords = optOutKeywords(
+      keywordList(e.OPT_OUT_KEYWORDS, DEFAULT_OPT_OUT_KEYWORDS),
+      keywordList(e.OPT_IN_KEYWORDS, DEFAULT_OPT_IN_KEYWORDS),
+    );
+  } catch (err) {
+    throw new ConfigError([`OPT_OUT_KEYWORDS / OPT_IN_KEYWORDS: ${(err as Error).message}`]);
+  }
   return {
     projectId: e.GCLOUD_PROJECT,
     firestoreEmulatorHost: e.FIRESTORE_EMULATOR_HOST,
@@ -219,5 +251,6 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     },
     heartbeat:
       e.HEARTBEATS === "on" ? { leaseSec: e.HEARTBEAT_LOCK_LEASE_SEC, pollSec: e.HEARTBEAT_LOCK_POLL_SEC } : null,
+    optOutKeywords: keywords,
   };
 }

@@ -127,7 +127,12 @@ export async function startWorker(
       listener: config.outboxListener,
     },
     inbound: {
-      store: inboundStore(db),
+      store: inboundStore(db, {
+        keywords: config.optOutKeywords,
+        // No JIDs in the log: `npm run opt-out -- list` names the contacts.
+        onOptOut: ({ kind, ...fields }) =>
+          logger.info(fields, kind === "opt_out" ? "opt_out_recorded" : "opt_in_recorded"),
+      }),
       capacity: config.inboundCapacity,
       stuckAfterMs: config.inboundStuckAfterMs,
     },

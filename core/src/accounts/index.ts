@@ -2,3 +2,4 @@
 export * from "./backlog";
 export * from "./connection";
 export * from "./transportEvents";
+export * from "./optOut";

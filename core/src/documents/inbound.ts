@@ -78,3 +78,26 @@ export const inboundPendingDocument = z.object({
   expireAt: timestamp,
 });
 export type InboundPendingDocument = z.infer<typeof inboundPendingDocument>;
+
+/**
+ * `optOuts/{accountId}__{hash of contactJid}`: the contact asked not to be messaged by the account
+ * (their whole message was an opt-out keyword, core/src/accounts/optOut.ts). Written by the
+ * inbound store in the commit that stores the message, one document under the contact's number
+ * and one under its LID when WhatsApp told both; deleted by an opt-in keyword or by an operator
+ * (`npm run opt-out -- clear`). The send callable refuses sends to `contactJid` while it exists.
+ */
+export const optOutDocument = z.object({
+  accountId: z.string(),
+  contactJid: z.string(),
+  /** The same contact's other JID (its LID or its number), recorded under its own document too. */
+  otherJid: z.string().nullable(),
+  /** The keyword the contact wrote, normalised (upper case, no accents). */
+  keyword: z.string(),
+  /** The WhatsApp id of the message that said it. */
+  messageId: z.string(),
+  /** When the contact wrote it (WhatsApp's time). */
+  at: timestamp,
+  source: z.literal("contact"),
+  createdAt: timestamp,
+});
+export type OptOutDocument = z.infer<typeof optOutDocument>;

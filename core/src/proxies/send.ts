@@ -25,6 +25,8 @@ export type SendSnapshot =
       /** When the thread is new: the account's existing thread with this peer, if any (`threadPeers`). */
       peerThreadId: string | null;
       rateLimit: { windowStartMs: number; count: number } | undefined;
+      /** The account's opt-out record for `toJid` (`optOuts`), if the contact opted out. */
+      optOut: { keyword: string } | undefined;
     };
 
 export type SendDecision =
@@ -74,7 +76,7 @@ export function decideSend(
 
   // The limit is counted before any other check, and a refused send counts like an accepted
   // one: nobody can probe which accounts, threads and peers exist faster than they may send.
-  const { account, thread, rateLimit, peerThreadId } = snap;
+  const { account, thread, rateLimit, peerThreadId, optOut } = snap;
   const nowMs = now.getTime();
   const windowMs = limit.windowSec * 1000;
   const inWindow = rateLimit && nowMs - rateLimit.windowStartMs < windowMs && nowMs >= rateLimit.windowStartMs;
@@ -126,6 +128,15 @@ export function decideSend(
   } else if (!probeThread && peerThreadId !== null && peerThreadId !== req.threadId) {
     // One thread per account and peer: a second one would split the conversation and its replies.
     return refuse("failed-precondition", `toJid: the account already has a thread with this peer: ${peerThreadId}`);
+  }
+  // Last, so only someone who may send in this thread learns that the contact opted out. The
+  // gateway's probes are refused too: nobody who wrote STOP is messaged, whoever sends.
+  if (optOut) {
+    return refuse(
+      "failed-precondition",
+      `toJid: this contact opted out of messages from this account (they wrote ${optOut.keyword}); ` +
+        `they can write START, or an admin can clear it with npm run opt-out -- clear ${req.accountId} ${req.toJid}`,
+    );
   }
 
   const preview = messagePreview(req.text);

@@ -1,16 +1,25 @@
 import type { Firestore } from "firebase-admin/firestore";
 import type { SendSnapshot, SendStore } from "@wa-gateway/core/proxies";
-import { accounts, outbox, rateLimits, readTogether, threadMessages, threadPeers, threads } from "@wa-gateway/data";
+import {
+  accounts,
+  optOuts,
+  outbox,
+  rateLimits,
+  readTogether,
+  threadMessages,
+  threadPeers,
+  threads,
+} from "@wa-gateway/data";
 
 // A burst of identical sends contends on one outbox document; let them queue rather than fail.
 const MAX_TRANSACTION_ATTEMPTS = 30;
 
 /**
  * The send transaction: read the outbox entry; if it exists the call is a repeat (1 read).
- * Otherwise read account, thread and rate-limit counter together and write outbox entry,
- * thread message, thread and counter (3 more reads, 4 writes); a new thread also reads and
- * writes the account's thread with the peer (`threadPeers`, 1 read and 1 write more). A refused
- * send writes only the counter.
+ * Otherwise read account, thread, rate-limit counter and the contact's opt-out record (`optOuts`)
+ * together and write outbox entry, thread message, thread and counter (4 more reads, 4 writes);
+ * a new thread also reads and writes the account's thread with the peer (`threadPeers`, 1 read
+ * and 1 write more). A refused send (an opted-out contact too) writes only the counter.
  */
 export function firestoreSendStore(db: Firestore): SendStore {
   return {
@@ -19,15 +28,17 @@ export function firestoreSendStore(db: Firestore): SendStore {
         async (tx) => {
           if ((await tx.get(outbox.doc(db, requestId))).exists) return decide({ kind: "existing" });
 
-          const [account, thread, rate] = await readTogether(tx, [
+          const [account, thread, rate, optOut] = await readTogether(tx, [
             accounts.doc(db, accountId),
             threads.doc(db, threadId),
             rateLimits.doc(db, uid),
+            optOuts.doc(db, accountId, toJid),
           ]);
           const peer = thread.exists ? undefined : (await tx.get(threadPeers.doc(db, accountId, toJid))).data();
           const a = account.data();
           const t = thread.data();
           const r = rate.data();
+          const o = optOut.data();
           const snap: SendSnapshot = {
             kind: "fresh",
             account: a && { status: a.status, memberUids: a.memberUids },
@@ -39,6 +50,7 @@ export function firestoreSendStore(db: Firestore): SendStore {
             },
             peerThreadId: peer?.threadId ?? null,
             rateLimit: r && { windowStartMs: r.windowStart.toMillis(), count: r.count },
+            optOut: o && { keyword: o.keyword },
           };
           const decision = decide(snap);
           if (decision.kind === "refused") tx.set(rateLimits.write(db, uid), decision.rateLimit);

@@ -17,6 +17,7 @@ const fresh = (over: Partial<Extract<SendSnapshot, { kind: "fresh" }>> = {}): Se
   thread: undefined,
   peerThreadId: null,
   rateLimit: undefined,
+  optOut: undefined,
   ...over,
 });
 
@@ -182,5 +183,40 @@ describe("send decision", () => {
   it("a queued entry has no expiry: its TTL starts only once it is final", () => {
     const d = decideSend(fresh(), req, alice, "req_1", now, limit);
     assert.equal(d.kind === "accepted" && d.outbox.expireAt, null);
+  });
+
+  it("a contact who opted out is refused with failed-precondition, naming why and how to clear it; the limit still counts", () => {
+    const d = decideSend(fresh({ optOut: { keyword: "STOP" } }), req, alice, "req_1", now, limit);
+    assert.equal(d.kind, "refused");
+    if (d.kind !== "refused") return;
+    assert.equal(d.error.code, "failed-precondition");
+    assert.match(d.error.message, /^toJid: this contact opted out of messages from this account \(they wrote STOP\)/);
+    assert.match(
+      d.error.message,
+      /write START, or an admin can clear it with npm run opt-out -- clear acc-1 40712345678@s\.whatsapp\.net/,
+    );
+    assert.equal(d.rateLimit.count, 1, "counted like any refusal");
+    const thread = { ownerUid: "alice", coWriterUids: [], accountId: "acc-1", peerJid: req.toJid };
+    assert.equal(
+      refused(fresh({ optOut: { keyword: "BAJA" }, thread })).code,
+      "failed-precondition",
+      "in an existing thread too",
+    );
+    const probe = decideSend(
+      fresh({ optOut: { keyword: "STOP" } }),
+      { ...req, threadId: "longrun-probe_acc-1" },
+      { uid: "probe", admin: true, system: true },
+      "req_1",
+      now,
+      limit,
+    );
+    assert.equal(probe.kind, "refused", "the gateway's probes are refused too");
+  });
+
+  it("the opt-out is said only to a caller who may send there: a non-member hears permission-denied", () => {
+    assert.equal(
+      refused(fresh({ optOut: { keyword: "STOP" } }), { uid: "mallory", admin: false }).code,
+      "permission-denied",
+    );
   });
 });

@@ -4,6 +4,7 @@ import type {
   AccountDocument,
   InboundDedupeDocument,
   InboundPendingDocument,
+  OptOutDocument,
   OutboxDocument,
   ThreadDocument,
   ThreadMessageDocument,
@@ -40,6 +41,8 @@ export class MemoryDatabase extends EventEmitter<{ change: [collection: MemoryCo
   readonly inboundDedupe = new Map<string, InboundDedupeDocument>();
   /** Reactions, edits and deletions waiting for their target, by id. */
   readonly inboundPending = new Map<string, InboundPendingDocument>();
+  /** Contacts who opted out, by `${accountId}__${contactJid}`. */
+  readonly optOuts = new Map<string, OptOutDocument>();
   readonly sessions = new Map<string, SessionDocument>();
   /** Per account, by `${type}/${id}`: each key's serialised value. */
   readonly sessionKeys = new Map<string, Map<string, string>>();

@@ -1,8 +1,13 @@
 import { advancesStatus, refusedByWhatsApp } from "@wa-gateway/core/outbox";
-import type { ThreadDocument, ThreadMessageDocument } from "@wa-gateway/core/documents";
+import type { OptOutDocument, ThreadDocument, ThreadMessageDocument } from "@wa-gateway/core/documents";
 import type { InboundStore, ReceiptResult } from "../../../worker/src/inbound/inboundStore";
-import { storeInbound, storedAlready, type InboundDb } from "../../../worker/src/inbound/inboundPlan";
-import { roundTrip, type MemoryDatabase } from "./memoryDatabase";
+import {
+  storeInbound,
+  storedAlready,
+  type InboundDb,
+  type OptOutOptions,
+} from "../../../worker/src/inbound/inboundPlan";
+import { roundTrip, stored, type MemoryDatabase } from "./memoryDatabase";
 
 /**
  * inboundPlan's reads and its one commit over a MemoryDatabase, with Firestore's semantics: a
@@ -47,6 +52,10 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
       }
       return undefined;
     },
+    async optOuts(accountId, jids) {
+      await roundTrip();
+      return jids.map((jid) => db.optOuts.get(peerKey(accountId, jid)));
+    },
     async commit(writes) {
       await roundTrip();
       const exists = (w: (typeof writes)[number]): boolean => {
@@ -66,6 +75,8 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
           case "message":
             return db.message(w.threadId, w.docId) !== w.version;
           case "donePending":
+          case "optOut":
+          case "optIn":
             return false;
         }
       };
@@ -100,6 +111,12 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
           case "donePending":
             db.inboundPending.delete(w.id);
             break;
+          case "optOut":
+            db.optOuts.set(peerKey(w.accountId, w.jid), stored(w.data) as OptOutDocument);
+            break;
+          case "optIn":
+            db.optOuts.delete(peerKey(w.accountId, w.jid));
+            break;
         }
       }
       return "committed";
@@ -108,10 +125,10 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
 }
 
 /** Inbound messages over a MemoryDatabase, decided by the same plan as Firestore's store. */
-export function memoryInboundStore(db: MemoryDatabase): InboundStore {
+export function memoryInboundStore(db: MemoryDatabase, optOut: OptOutOptions = {}): InboundStore {
   const inboundDb = memoryInboundDb(db);
   return {
-    store: (accountId, message) => storeInbound(inboundDb, accountId, message),
+    store: (accountId, message) => storeInbound(inboundDb, accountId, message, optOut),
     stored: (accountId, ref) => storedAlready(inboundDb, accountId, ref),
 
     async receipt(accountId, receipt): Promise<ReceiptResult> {

@@ -60,5 +60,6 @@ export function memoryWorld(): StoreWorld & { db(): MemoryDatabase } {
     outboxEntry: async (requestId) => db.outbox.get(requestId),
     thread: async (threadId) => db.threads.get(threadId),
     threadMessage: async (threadId, messageId) => db.message(threadId, messageId),
+    optOut: async (accountId, contactJid) => db.optOuts.get(`${accountId}__${contactJid}`),
   };
 }

@@ -1,5 +1,5 @@
 import { Timestamp } from "firebase-admin/firestore";
-import { accounts, inboundDedupe, outbox, threadMessages, threadPeers, threads } from "@wa-gateway/data";
+import { accounts, inboundDedupe, optOuts, outbox, threadMessages, threadPeers, threads } from "@wa-gateway/data";
 import { accountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
 import { inboundStore } from "../../../worker/src/inbound/inboundStore";
 import { outboxStore } from "../../../worker/src/outbox/outboxStore";
@@ -59,5 +59,6 @@ export function firestoreWorld(): StoreWorld {
     thread: async (threadId) => (await threads.doc(adminDb(), threadId).get()).data(),
     threadMessage: async (threadId, messageId) =>
       (await threadMessages.doc(adminDb(), threadId, messageId).get()).data(),
+    optOut: async (accountId, contactJid) => (await optOuts.doc(adminDb(), accountId, contactJid).get()).data(),
   };
 }

@@ -292,5 +292,54 @@ export function inboundContract(world: StoreWorld): void {
       assert.equal((await world.threadMessage("t1", "req-1"))!.status, "failed");
       assert.equal(await world.inbound().receipt("acc-1", refused), "unchanged");
     });
+
+    describe("opt-out keywords", () => {
+      const lidToo = { fromJidAlt: PEER_LID };
+
+      it("a contact whose whole message is STOP is recorded under its number and its LID, with the message", async () => {
+        assert.equal(await world.inbound().store("acc-1", message("S1", " Stop! ", lidToo)), "stored");
+        const byNumber = (await world.optOut("acc-1", PEER))!;
+        assert.deepEqual(
+          [byNumber.contactJid, byNumber.otherJid, byNumber.keyword, byNumber.messageId, byNumber.source],
+          [PEER, PEER_LID, "STOP", "S1", "contact"],
+        );
+        assert.equal((await world.optOut("acc-1", PEER_LID))!.otherJid, PEER);
+        assert.equal((await world.threadMessage(threadId, `in_${encodeIdSegment("S1")}`))!.text, " Stop! ");
+        assert.equal(await world.optOut("acc-2", PEER), undefined, "per account");
+      });
+
+      it("START removes both records, even when told by the number alone", async () => {
+        await world.inbound().store("acc-1", message("S1", "STOP", { ...lidToo, timestamp: minutesAgo(2) }));
+        assert.equal(
+          await world.inbound().store("acc-1", message("S2", "start", { timestamp: minutesAgo(1) })),
+          "stored",
+        );
+        assert.equal(await world.optOut("acc-1", PEER), undefined);
+        assert.equal(await world.optOut("acc-1", PEER_LID), undefined);
+      });
+
+      it("only a whole message counts, and only a contact's text", async () => {
+        await world.inbound().store("acc-1", message("T1", "please stop the delivery"));
+        await world.inbound().store("acc-1", message("T2", "STOP", { fromMe: true }));
+        await world.inbound().store("acc-1", message("T3", "STOP", { kind: "image" }));
+        assert.equal(await world.optOut("acc-1", PEER), undefined);
+      });
+
+      it("a STOP delivered again after START is a duplicate, and opts nobody out again", async () => {
+        await world.inbound().store("acc-1", message("S1", "STOP", { timestamp: minutesAgo(2) }));
+        await world.inbound().store("acc-1", message("S2", "START", { timestamp: minutesAgo(1) }));
+        assert.equal(
+          await world.inbound().store("acc-1", message("S1", "STOP", { timestamp: minutesAgo(2) })),
+          "duplicate",
+        );
+        assert.equal(await world.optOut("acc-1", PEER), undefined);
+      });
+
+      it("an older START arriving after a newer STOP (offline delivery) leaves the opt-out", async () => {
+        await world.inbound().store("acc-1", message("S2", "baja", { timestamp: minutesAgo(1) }));
+        await world.inbound().store("acc-1", message("S1", "START", { timestamp: minutesAgo(5) }));
+        assert.equal((await world.optOut("acc-1", PEER))!.keyword, "BAJA");
+      });
+    });
   });
 }

@@ -1,5 +1,6 @@
 import {
   type AccountDocument,
+  type OptOutDocument,
   type OutboxDocument,
   type ThreadDocument,
   type ThreadMessageDocument,
@@ -41,6 +42,8 @@ export interface StoreWorld {
   outboxEntry(requestId: string): Promise<OutboxDocument | undefined>;
   thread(threadId: string): Promise<ThreadDocument | undefined>;
   threadMessage(threadId: string, messageId: string): Promise<ThreadMessageDocument | undefined>;
+  /** The account's opt-out record of `contactJid` (`optOuts`). */
+  optOut(accountId: string, contactJid: string): Promise<OptOutDocument | undefined>;
 }
 
 export function accountData(

@@ -1,5 +1,6 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { encodeIdSegment, inboundDedupeId, inboundMessageKeyId, inboundThreadId } from "@wa-gateway/core";
+import { DEFAULT_KEYWORDS, matchOptOut, type OptOutKeywords, type OptOutMatch } from "@wa-gateway/core/accounts";
 import {
   kindPreview,
   MESSAGE_KINDS,
@@ -7,6 +8,7 @@ import {
   type InboundPendingDocument,
   type MessageChangeDocument,
   type MessageKind,
+  type OptOutDocument,
   type ThreadDocument,
   type ThreadMessageDocument,
   type ThreadPeerDocument,
@@ -45,7 +47,10 @@ export type InboundWrite =
       version: unknown;
     }
   | { kind: "newPending"; id: string; data: WrittenDocument<InboundPendingDocument> }
-  | { kind: "donePending"; id: string };
+  | { kind: "donePending"; id: string }
+  /** Written whole (a second STOP only moves it on); deleted by an opt-in, whether or not it exists. */
+  | { kind: "optOut"; accountId: string; jid: string; data: WrittenDocument<OptOutDocument> }
+  | { kind: "optIn"; accountId: string; jid: string };
 
 /**
  * The reads and the one conditional commit the inbound store needs, over Firestore
@@ -78,6 +83,8 @@ export interface InboundDb {
     threadId: string,
     providerMessageId: string,
   ): Promise<(Versioned<ThreadMessageDocument> & { docId: string }) | undefined>;
+  /** The account's opt-out records of these JIDs (read only for a message that is an opt-out or opt-in keyword). */
+  optOuts(accountId: string, jids: string[]): Promise<(OptOutDocument | undefined)[]>;
   /** All or nothing; "conflict" when a created document exists or an updated one changed since read. */
   commit(writes: InboundWrite[]): Promise<"committed" | "conflict">;
 }
@@ -118,14 +125,78 @@ const later = (a: Instant, b: Instant) => a.toMillis() >= b.toMillis();
 const sameSecondBefore = (a: Instant, b: Instant) =>
   a.toMillis() < b.toMillis() && Math.floor(a.toMillis() / 1000) === Math.floor(b.toMillis() / 1000);
 
+/** What the inbound store did about a contact's opt-out or opt-in keyword, once committed (for the log). */
+export interface OptOutChange {
+  accountId: string;
+  messageId: string;
+  kind: OptOutMatch["kind"];
+  keyword: string;
+  /** Records written (opt-out) or deleted (opt-in): one per JID the contact is known by; 0: an opt-in with nothing to remove. */
+  records: number;
+}
+
+/** The opt-out keywords (default: core's) and who hears of a committed change (the worker's log). */
+export interface OptOutOptions {
+  keywords?: OptOutKeywords;
+  onOptOut?: (change: OptOutChange) => void;
+}
+
+/**
+ * What a contact's opt-out or opt-in keyword changes (core/src/accounts/optOut.ts). An opt-out is
+ * recorded under each JID the contact is known by (its number and its LID), so a send to either
+ * is refused; each record names the other, so an opt-in or an operator's clear given one JID
+ * removes both. An opt-in older than the record (an `offline` START delivered after a newer STOP)
+ * leaves it.
+ */
+async function optOutWrites(
+  db: InboundDb,
+  accountId: string,
+  jids: string[],
+  said: OptOutMatch,
+  message: InboundMessage,
+  now: Timestamp,
+): Promise<InboundWrite[]> {
+  const found = await db.optOuts(accountId, jids);
+  const at = Timestamp.fromDate(message.timestamp);
+  if (said.kind === "opt_out") {
+    return jids.map((jid, i) => ({
+      kind: "optOut",
+      accountId,
+      jid,
+      data: {
+        accountId,
+        contactJid: jid,
+        otherJid: jids[1 - i] ?? found[i]?.otherJid ?? null,
+        keyword: said.keyword,
+        messageId: message.messageId,
+        at,
+        source: "contact",
+        createdAt: now,
+      },
+    }));
+  }
+  const older = found.filter((record) => record !== undefined && record.at.toMillis() <= at.toMillis());
+  if (older.length === 0) return [];
+  const all = new Set([...jids, ...older.flatMap((record) => (record!.otherJid ? [record!.otherJid] : []))]);
+  return [...all].map((jid) => ({ kind: "optIn", accountId, jid }));
+}
+
 /**
  * Stores one WhatsApp message exactly once, or applies the change it carries. Exactly once: the
  * dedupe marker (chat, sender, id), the message and the thread commit together, so a replay
  * finds the marker and a new message is never lost. The thread's last message and preview only
  * ever move forward (an `offline` message older than what the thread shows leaves them alone);
- * messages are ordered by their own time (`createdAt`, WhatsApp's timestamp).
+ * messages are ordered by their own time (`createdAt`, WhatsApp's timestamp). A contact's text
+ * that is an opt-out or opt-in keyword (`keywords`) records or removes its opt-out in the same
+ * commit, so a redelivered STOP is no second opt-out.
  */
-export async function storeInbound(db: InboundDb, accountId: string, message: InboundMessage): Promise<InboundResult> {
+export async function storeInbound(
+  db: InboundDb,
+  accountId: string,
+  message: InboundMessage,
+  options: OptOutOptions = {},
+): Promise<InboundResult> {
+  const keywords = options.keywords ?? DEFAULT_KEYWORDS;
   const peerJid = message.fromJid;
   const altJid = message.fromJidAlt && message.fromJidAlt !== peerJid ? message.fromJidAlt : undefined;
   const fromMe = message.fromMe === true;
@@ -185,6 +256,7 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
     const by = fromMe ? "me" : peerJid;
 
     let result: InboundResult;
+    let optOut: OptOutChange | undefined;
     if (message.change) {
       const { target, ...change } = message.change;
       const targetDirection = target.fromMe ? "out" : "in";
@@ -277,6 +349,12 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
       const preview = kindPreview(kind, fields.text, fields.deleted);
       if (!byPeer) peerRecord(peerJid);
       if (altJid && !byAlt) peerRecord(altJid);
+      const said = !fromMe && kind === "text" ? matchOptOut(fields.text, keywords) : null;
+      if (said) {
+        const changes = await optOutWrites(db, accountId, altJid ? [peerJid, altJid] : [peerJid], said, message, now);
+        writes.push(...changes);
+        optOut = { accountId, messageId: message.messageId, ...said, records: changes.length };
+      }
       if (thread) {
         // Forward only: an offline message older than what the thread shows leaves it alone.
         if (later(placed, thread.data.lastMessageAt)) {
@@ -306,7 +384,10 @@ export async function storeInbound(db: InboundDb, accountId: string, message: In
       }
       result = "stored";
     }
-    if ((await db.commit(writes)) === "committed") return result;
+    if ((await db.commit(writes)) === "committed") {
+      if (optOut) options.onOptOut?.(optOut);
+      return result;
+    }
     if (await db.marker(markerId)) return "duplicate";
     if (attempt >= MAX_CONFLICTS) throw new Error(`inbound for account ${accountId}: ${attempt} conflicting commits`);
   }

@@ -4,6 +4,7 @@ import { advancesStatus, refusedByWhatsApp } from "@wa-gateway/core/outbox";
 import {
   inboundDedupe,
   inboundPending,
+  optOuts,
   outbox,
   readTogether,
   threadMessages,
@@ -12,7 +13,7 @@ import {
 } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import type { InboundMessage, InboundRef, Receipt } from "../transport/transport";
-import { storeInbound, storedAlready, type InboundDb, type InboundResult } from "./inboundPlan";
+import { storeInbound, storedAlready, type InboundDb, type InboundResult, type OptOutOptions } from "./inboundPlan";
 
 export { DEDUPE_RETENTION_DAYS, type InboundResult } from "./inboundPlan";
 export type ReceiptResult = "advanced" | "unchanged" | "unknown";
@@ -75,6 +76,13 @@ function firestoreInboundDb(db: Firestore): InboundDb {
       const [doc] = (await threadMessages.outboundUnder(db, threadId, providerMessageId).limit(1).get()).docs;
       return doc && { docId: doc.id, data: doc.data(), version: doc.updateTime };
     },
+    async optOuts(accountId, jids) {
+      const snaps = await readTogether(
+        db,
+        jids.map((jid) => optOuts.doc(db, accountId, jid)),
+      );
+      return snaps.map((snap) => snap.data());
+    },
     async commit(writes) {
       const batch = db.batch();
       const update = <T extends DocumentData>(
@@ -108,6 +116,12 @@ function firestoreInboundDb(db: Firestore): InboundDb {
           case "donePending":
             batch.delete(inboundPending.doc(db, w.id));
             break;
+          case "optOut":
+            batch.set(optOuts.write(db, w.accountId, w.jid), w.data);
+            break;
+          case "optIn":
+            batch.delete(optOuts.doc(db, w.accountId, w.jid));
+            break;
         }
       }
       try {
@@ -122,10 +136,11 @@ function firestoreInboundDb(db: Firestore): InboundDb {
   };
 }
 
-export function inboundStore(db: Firestore): InboundStore {
+/** `optOut`: the opt-out and opt-in keywords (the worker's OPT_OUT_KEYWORDS, OPT_IN_KEYWORDS), and who hears of a change. */
+export function inboundStore(db: Firestore, optOut: OptOutOptions = {}): InboundStore {
   const inboundDb = firestoreInboundDb(db);
   return {
-    store: (accountId, message) => storeInbound(inboundDb, accountId, message),
+    store: (accountId, message) => storeInbound(inboundDb, accountId, message, optOut),
     stored: (accountId, ref) => storedAlready(inboundDb, accountId, ref),
 
     /** Moves an outgoing message's status forward on a delivery or read receipt (never backward). */

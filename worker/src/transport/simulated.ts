@@ -213,7 +213,10 @@ export class SimulatedWhatsApp implements Transport {
   }
 
   /** A message from `fromJid` arrives at the account (replays use the same messageId). */
-  inbound(accountId: string, message: { messageId: string; fromJid: string; text: string }): boolean {
+  inbound(
+    accountId: string,
+    message: { messageId: string; fromJid: string; fromJidAlt?: string; text: string },
+  ): boolean {
     const socket = this.sockets.get(accountId);
     if (!socket) return false;
     void socket.handlers.message({ ...message, timestamp: new Date() });
