@@ -114,3 +114,43 @@ describe("new-contact budget", function () {
     );
   });
 });
+
+/** WhatsApp's timelock as the account document carries it from one holder to the next. */
+describe("a reach-out timelock across holders", function () {
+  this.timeout(20_000);
+  const { world, start } = memoryWorkersPerTest();
+  const db = () => world.db();
+  const until = (what: string, check: () => boolean) => db().until(what, () => (check() ? true : undefined));
+  const entry = (id: string) => db().outbox.get(id)!;
+
+  beforeEach(() => seedMemorySession(db(), "acc-1", { meJid: "me@s.whatsapp.net" }));
+
+  async function queueFirstMessage(over: Record<string, unknown> = {}) {
+    await world.putOutboxEntry("first", { threadId: "t-new", firstContact: true, ...over });
+    await world.putOutboxEntry("reply", { threadId: "wa_known", toJid: "40711110000@s.whatsapp.net" });
+  }
+
+  it("holds first messages under the lock an earlier holder recorded, and lets replies go", async () => {
+    const lockEnds = new Date(db().clock.now() + 2 * HOUR);
+    await world.putAccount("acc-1", {
+      status: "connecting",
+      reachoutLock: { until: lockEnds, enforcement: "RESTRICT_ALL_COMPANIONS", seenAt: new Date() },
+    });
+    await queueFirstMessage();
+    await start();
+    await until("the reply sent", () => entry("reply").status === "sent");
+    await until("the first message held", () => entry("first").heldReason === "reachout_timelock");
+    assert.equal(entry("first").nextAttemptAt.toMillis(), lockEnds.getTime());
+    assert.equal(entry("first").status, "queued");
+  });
+
+  it("sends what waited for a lock that was lifted while no holder was there", async () => {
+    await world.putAccount("acc-1", { status: "connecting", reachoutLock: null });
+    await queueFirstMessage({
+      heldReason: "reachout_timelock",
+      nextAttemptAt: new Date(db().clock.now() + 2 * HOUR),
+    });
+    await start();
+    await until("the first message sent", () => entry("first").status === "sent");
+  });
+});

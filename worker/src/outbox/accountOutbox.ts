@@ -77,6 +77,8 @@ export class AccountOutbox {
         seen.add(entry.requestId);
       }
       for (const id of this.pending.keys()) if (!seen.has(id) && !full) this.pending.delete(id);
+      // A lock lifted while no socket was up (or under another holder) still holds what waited for it.
+      if (this.o.reachout && !this.o.reachout.locked(this.o.clock.now())) this.lockLifted();
       this.poke();
     } catch (err) {
       this.o.logger.warn({ accountId: this.o.accountId, err: (err as Error).message }, "outbox_sweep_failed");
@@ -133,7 +135,7 @@ export class AccountOutbox {
       );
   }
 
-  /** WhatsApp lifted the account's timelock: what waited for it is due now. */
+  /** WhatsApp lifted the account's timelock (or it ended): what waited for it is due now. */
   lockLifted(): void {
     const nowMs = this.o.clock.now();
     for (const p of this.pending.values()) {

@@ -90,8 +90,13 @@ export class ReachoutGate {
     return lock.active ? "locked" : "unchanged";
   }
 
+  /** Whether WhatsApp's timelock holds now, as last heard. */
+  locked(nowMs: number): boolean {
+    return this.lock !== null && (this.lock.untilMs === null || this.lock.untilMs > nowMs);
+  }
+
   snapshot(nowMs: number): ReachoutSnapshot {
-    const locked = this.lock && (this.lock.untilMs === null || this.lock.untilMs > nowMs) ? this.lock : null;
+    const locked = this.locked(nowMs) ? this.lock : null;
     const stage = this.o.policy ? this.stage(nowMs) : null;
     return {
       lock: locked
