@@ -86,6 +86,8 @@ function applyPatches(dir: string): PatchOutcome[] {
     // patch-package writes paths as a/node_modules/@whiskeysockets/baileys/…: -p1 from the prefix.
     const args = ["-p1", "--forward", "--batch", "-i", join(REPO_ROOT, "patches", patch)];
     const dry = run("patch", ["--dry-run", ...args], dir);
+    // A --dir used before keeps its patched files (npm leaves an installed version alone).
+    if (dry.code !== 0 && run("patch", ["--dry-run", "-R", ...args], dir).code === 0) return { patch, kind: "applied" };
     if (dry.code !== 0) {
       const hunks = failedHunks(dry.out);
       return { patch, kind: "failed", hunks: hunks.length ? hunks : dry.out.trim().split("\n").slice(0, 5) };
