@@ -26,6 +26,10 @@ export function spawnWorker(
       WORKER_ID: workerId,
       WA_TRANSPORT: "simulated",
       LOG_LEVEL: "warn",
+      // npm run check:baileys -- --candidate: the worker processes load the candidate too.
+      ...(process.env.WA_BAILEYS_CANDIDATE_DIR
+        ? { WA_BAILEYS_CANDIDATE_DIR: process.env.WA_BAILEYS_CANDIDATE_DIR }
+        : {}),
       ...env,
     },
     // WORKER_LOG_DIR (tests): each process's JSON log lines in <dir>/<workerId>.log, for post-mortems.

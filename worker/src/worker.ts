@@ -18,6 +18,7 @@ import { heartbeatStore } from "./longrun/heartbeatStore";
 import { checkUntilReady, firestoreHint, firestoreReadiness } from "./readiness";
 import { createShutdown, type ShutdownOutcome } from "./shutdown";
 import { BaileysTransport } from "./transport/baileys/baileysTransport";
+import { baileysSource } from "./transport/baileys/module";
 import { firestoreUnhandledStanzaReports } from "./longrun/unhandledStanzaStore";
 import { SimulatedWhatsApp } from "./transport/simulated";
 import type { Transport } from "./transport/transport";
@@ -73,6 +74,11 @@ export async function startWorker(
   logger: Logger,
   deps: { transport?: Transport; firestore?: Firestore } = {},
 ): Promise<RunningWorker> {
+  // A candidate Baileys (npm run check:baileys) is a test set-up: say so loudly at boot.
+  const baileys = baileysSource();
+  if (baileys.kind === "candidate")
+    logger.warn({ dir: baileys.dir, version: baileys.version }, "baileys_candidate_loaded");
+  if (baileys.kind === "ignored") logger.warn({ dir: baileys.dir, why: baileys.why }, "baileys_candidate_ignored");
   const transport = deps.transport ?? makeTransport(config, logger);
   const startedAt = new Date();
   const db = deps.firestore ?? openFirestore(config.projectId, config.workerId);

@@ -27,13 +27,44 @@ export const PROBE_PERIOD_MS: Readonly<Record<ProbeType, number>> = {
   QUEUE: 24 * 3_600_000,
 };
 
-/** The probe scheduler's cron (UTC): every six hours on the hour, the shortest period above. */
-export const PROBE_SCHEDULE = "0 */6 * * *";
+/**
+ * Hours between OUT and IN slots a deployment may choose (`PROBE_EVERY_HOURS`, deploy time; a
+ * staging canary runs them hourly): divisors of 24, so every day has the 00:00 UTC slot the
+ * queue probe runs in, and at most one slot an hour, which the `yyyyMMddHH` keys need.
+ */
+export const PROBE_EVERY_HOURS_CHOICES = [1, 2, 3, 4, 6, 8, 12, 24] as const;
+export const DEFAULT_PROBE_EVERY_HOURS = 6;
 
-/** The scheduled probes of a slot: each type whose period the slot's time falls on. */
-export function scheduledProbes(slot: Date): { type: ProbeType; key: string }[] {
+/** `PROBE_EVERY_HOURS` as the deploy sets it (unset or empty: the default); anything else is refused. */
+export function probeEveryHours(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === "") return DEFAULT_PROBE_EVERY_HOURS;
+  const hours = Number(raw);
+  if (!(PROBE_EVERY_HOURS_CHOICES as readonly number[]).includes(hours)) {
+    throw new Error(
+      `PROBE_EVERY_HOURS must be one of ${PROBE_EVERY_HOURS_CHOICES.join(", ")} (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return hours;
+}
+
+/** The probe scheduler's cron (UTC): on the hour, every `everyHours` hours from 00:00. */
+export function probeSchedule(everyHours: number): string {
+  if (everyHours === 1) return "0 * * * *";
+  if (everyHours === 24) return "0 0 * * *";
+  return `0 */${everyHours} * * *`;
+}
+
+/** The default cron: every six hours on the hour, the shortest period above. */
+export const PROBE_SCHEDULE = probeSchedule(DEFAULT_PROBE_EVERY_HOURS);
+
+/** The scheduled probes of a slot: each type whose period (OUT and IN: every `everyHours`) the slot falls on. */
+export function scheduledProbes(
+  slot: Date,
+  everyHours: number = DEFAULT_PROBE_EVERY_HOURS,
+): { type: ProbeType; key: string }[] {
+  const periodMs = (type: ProbeType) => (type === "QUEUE" ? PROBE_PERIOD_MS.QUEUE : everyHours * 3_600_000);
   return (Object.keys(PROBE_PERIOD_MS) as ProbeType[])
-    .filter((type) => slot.getTime() % PROBE_PERIOD_MS[type] === 0)
+    .filter((type) => slot.getTime() % periodMs(type) === 0)
     .map((type) => ({ type, key: probeKey(type, slot) }));
 }
 

@@ -11,6 +11,8 @@ import {
   afterStep,
   PROBE_PERIOD_MS,
   PROBE_SCHEDULE,
+  probeEveryHours,
+  probeSchedule,
   retryNotStarted,
   retryStarted,
   skippedProbe,
@@ -90,6 +92,23 @@ describe("probes", () => {
     const day = Date.parse("2025-12-30T00:00:00Z");
     const keys = [0, 6, 12, 18].flatMap((h) => scheduledProbes(new Date(day + h * 3_600_000)).map((p) => p.key));
     assert.equal(keys.length, 4 + 4 + 1, "OUT and IN four times, QUEUE once");
+  });
+
+  it("PROBE_EVERY_HOURS sets the OUT and IN cadence (a divisor of 24); the queue probe stays daily", () => {
+    assert.equal(probeEveryHours(undefined), 6);
+    assert.equal(probeEveryHours(""), 6);
+    assert.equal(probeEveryHours("1"), 1);
+    for (const bad of ["5", "0", "48", "1.5", "hourly"]) assert.throws(() => probeEveryHours(bad), /PROBE_EVERY_HOURS/);
+    assert.deepEqual([1, 2, 6, 24].map(probeSchedule), ["0 * * * *", "0 */2 * * *", PROBE_SCHEDULE, "0 0 * * *"]);
+    const day = Date.parse("2025-12-30T00:00:00Z");
+    const keys = Array.from({ length: 24 }, (_, h) => scheduledProbes(new Date(day + h * 3_600_000), 1)).flat();
+    assert.equal(keys.filter((p) => p.type === "OUT").length, 24);
+    assert.equal(keys.filter((p) => p.type === "IN").length, 24);
+    assert.deepEqual(
+      keys.filter((p) => p.type === "QUEUE").map((p) => p.key),
+      ["QUEUE_20251230"],
+    );
+    assert.equal(new Set(keys.map((p) => p.key)).size, keys.length, "one key per slot");
   });
 
   it("each transition writes what the lifecycle says", () => {

@@ -12,7 +12,7 @@ import type { BinaryNode, proto as Proto } from "@whiskeysockets/baileys";
 import { WebSocketServer, type WebSocket } from "ws";
 import { makeEdgeCertificate, ServerNoise, type EdgeCertificate } from "./noise.js";
 import { signalParty, type SignalParty } from "./signalParty.js";
-import { loadBaileys, type Baileys } from "../../../worker/src/transport/baileys/module.js";
+import { loadPinnedBaileys as loadBaileys, type Baileys } from "../../../worker/src/transport/baileys/module.js";
 
 /** Baileys' own codec and crypto, loaded by `FakeWhatsApp.start()` before anything uses it. */
 let B!: Baileys;
@@ -613,9 +613,12 @@ export class FakeWhatsApp {
     this.receiptsToLose.add(messageId);
   }
 
-  /** Messages to this contact are acknowledged (default) or rejected with an error code (e.g. 463). */
-  setPolicy(contact: FakeContact, policy: ContactPolicy): void {
-    this.policies.set(contact.pn, policy);
+  /**
+   * Messages to this contact (or linked account, by phone number) are acknowledged (default),
+   * rejected with an error code (e.g. 463) or dropped without a word.
+   */
+  setPolicy(contact: FakeContact | string, policy: ContactPolicy): void {
+    this.policies.set(typeof contact === "string" ? contact : contact.pn, policy);
   }
 
   /** WhatsApp sends the account's sockets a stanza as it is (a notification type of tomorrow, say). */
@@ -970,15 +973,18 @@ export class FakeWhatsApp {
   private async onMessage(connection: EdgeConnection, stanza: BinaryNode): Promise<void> {
     const to = stanza.attrs.to!;
     const contact = this.contacts.get(B.jidDecode(to)!.user);
-    const policy = contact ? (this.policies.get(contact.pn) ?? { kind: "ack" }) : { kind: "ack" as const };
+    const peer = contact ? undefined : this.accountByAnyId(B.jidDecode(to)!.user);
+    const policy = this.policies.get(contact?.pn ?? peer?.user ?? "") ?? { kind: "ack" as const };
     const ack = (extra: Record<string, string> = {}): void =>
       connection.send({
         tag: "ack",
         attrs: { class: "message", id: stanza.attrs.id!, from: to, t: `${Math.floor(Date.now() / 1000)}`, ...extra },
       });
-    if (!contact || !connection.device) return ack({ error: "404" });
+    if ((!contact && !peer) || !connection.device) return ack({ error: "404" });
     if (policy.kind === "silent") return;
     if (policy.kind === "error") return ack({ error: `${policy.code}` });
+    if (peer) return this.relay(connection, stanza, peer, ack);
+    if (!contact) return;
     const account = this.accounts.get(connection.device.user)!;
     if (this.timelockState(account).is_active && !account.warm.has(contact.pn)) {
       account.refused463++;
@@ -1014,6 +1020,37 @@ export class FakeWhatsApp {
         const accountPhone = connection.device.user;
         setTimeout(() => this.sendReceipt(contact, accountPhone, received.id, "delivered"), this.deliveredAfterMs);
       }
+    }
+  }
+
+  /**
+   * One linked account writes to another (the canary's two numbers, both linked to the gateway):
+   * WhatsApp passes each `enc` addressed to the peer's devices on as it came, from the sending
+   * companion device (`from` with its device, as WhatsApp marks a message from a companion), and
+   * holds it for a device without a socket. The copies for the sender's own devices are dropped.
+   */
+  private relay(connection: EdgeConnection, stanza: BinaryNode, peer: LinkedAccount, ack: () => void): void {
+    const sender = this.accounts.get(connection.device!.user)!;
+    const device = connection.device!.device;
+    ack();
+    const participants = B.getBinaryNodeChild(stanza, "participants");
+    for (const to of participants ? B.getBinaryNodeChildren(participants, "to") : []) {
+      const target = B.jidDecode(to.attrs.jid!)!;
+      if (target.user !== peer.user && target.user !== peer.lid) continue;
+      const enc = B.getBinaryNodeChild(to, "enc");
+      if (!enc) continue;
+      this.deliver(peer.user, target.device ?? 0, {
+        tag: "message",
+        attrs: {
+          from: `${sender.lid}:${device}@lid`,
+          sender_pn: `${sender.user}:${device}@${SERVER}`,
+          id: stanza.attrs.id!,
+          type: stanza.attrs.type ?? "text",
+          t: `${Math.floor(Date.now() / 1000)}`,
+          notify: `Account ${sender.user}`,
+        },
+        content: [enc],
+      });
     }
   }
 

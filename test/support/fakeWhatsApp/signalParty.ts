@@ -10,7 +10,7 @@ import type {
   SignalKeyStore,
   SignalRepositoryWithLIDStore,
 } from "@whiskeysockets/baileys";
-import { loadBaileys } from "../../../worker/src/transport/baileys/module.js";
+import { loadPinnedBaileys as loadBaileys } from "../../../worker/src/transport/baileys/module.js";
 import { pino } from "pino";
 
 export const silentBaileysLogger = pino({ level: "silent" });
