@@ -16,6 +16,7 @@ export const BAILEYS_CHANGELOG_URL = "https://github.com/WhiskeySockets/Baileys/
 export const WHATSAPP_SUITES = [
   "test/transport/fake-whatsapp-edge.test.ts",
   "test/transport/baileys-worker.test.ts",
+  "test/transport/reachout-timelock.test.ts",
   "test/e2e/send-over-baileys.test.ts",
   "test/worker/session-store.test.ts",
   "test/monitoring/canary.test.ts",
