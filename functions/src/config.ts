@@ -43,3 +43,39 @@ export const TELEGRAM_API_ROOT = defineString("TELEGRAM_API_ROOT", {
   default: "https://api.telegram.org",
   description: "Bot API origin. Only tests and local runs change it (to a fake Bot API on 127.0.0.1).",
 });
+
+export const WORKER_SERVICE = defineString("WORKER_SERVICE", {
+  default: "",
+  description:
+    "The worker's Cloud Run service (e.g. wa-worker) whose minimum instances longrunCapacity keeps at what the accounts need. Empty: the job only logs.",
+});
+
+export const WORKER_SERVICE_REGION = defineString("WORKER_SERVICE_REGION", {
+  default: "us-central1",
+  description: "Region of the worker's Cloud Run service.",
+});
+
+export const WORKER_MAX_INSTANCES = defineInt("WORKER_MAX_INSTANCES", {
+  default: 3,
+  description: "The most worker instances the capacity job asks for (the service's --max-instances).",
+});
+
+export const MAX_ACCOUNTS_PER_WORKER = defineInt("MAX_ACCOUNTS_PER_WORKER", {
+  default: 50,
+  description: "Sockets one worker holds: the same value as the worker's MAX_ACCOUNTS_PER_WORKER.",
+});
+
+export const CAPACITY_SPARE = defineInt("CAPACITY_SPARE", {
+  default: 1,
+  description: "Worker instances kept beyond what the accounts need, for the accounts of a worker that dies.",
+});
+
+export const CAPACITY_DRY_RUN = defineBoolean("CAPACITY_DRY_RUN", {
+  default: false,
+  description: "The capacity job says what it would set (capacity_dry_run) and changes nothing.",
+});
+
+export const CLOUD_RUN_API_ROOT = defineString("CLOUD_RUN_API_ROOT", {
+  default: "https://run.googleapis.com",
+  description: "Cloud Run Admin API origin. Only tests and local runs change it (to a fake on 127.0.0.1).",
+});

@@ -20,3 +20,4 @@ export { longrunWatchdog } from "./longrunWatchdog";
 export { longrunProbes } from "./longrunProbes";
 export { longrunDailyRollup } from "./longrunDailyRollup";
 export { longrunDeliveryCheck } from "./longrunDeliveryCheck";
+export { longrunCapacity } from "./longrunCapacity";

@@ -111,6 +111,12 @@ export const INCIDENT_TYPES = {
     action:
       "A worker has failed to store this account's inbound messages for over a minute (it keeps them in memory and retries): read its inbound_store_stuck errors.",
   },
+  accounts_unheld: {
+    severity: "P2",
+    title: "Accounts with no worker",
+    action:
+      "The workers are full (MAX_ACCOUNTS_PER_WORKER each) or down. The capacity job (longrunCapacity) raises the worker service's minimum instances every 5 minutes: check its capacity_set / capacity_capped logs; if capped, raise WORKER_MAX_INSTANCES and the service's --max-instances; if the workers are down, see missed_heartbeat.",
+  },
   reachout_timelock: {
     severity: "P2",
     title: "WhatsApp locked an account's reach to new contacts",

@@ -4,6 +4,7 @@ export * from "./heartbeatMath";
 export * from "./incidentTypes";
 export * from "./incidents";
 export * from "./accountDown";
+export * from "./capacity";
 export * from "./deliveryRates";
 export * from "./triage";
 export * from "./rollupTargets";

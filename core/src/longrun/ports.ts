@@ -7,6 +7,7 @@ import type { Beat } from "./heartbeatMath";
 import type { IncidentAction, OpenIncident } from "./incidents";
 import type { IncidentRecord, ProbeRecord, Rollup } from "./rollup";
 import type { AccountLiveness } from "./accountDown";
+import type { UnheldAccounts } from "./capacity";
 import type { AccountCounts, HeartbeatState, OutboxView, UnhandledStanzaSighting, WatchedAccount } from "./watchdog";
 
 /** What the monitoring jobs need from the outside world; Firestore implements it in functions/. */
@@ -34,6 +35,8 @@ export interface WatchdogReads {
    * those named by an open account_down: at most ACCOUNT_LIVENESS_PAGE of the first kind a run.
    */
   accountLiveness(nowMs: number, unheldForMs: number): Promise<AccountLiveness[]>;
+  /** Accounts that need a socket and have had no worker for `unheldForMs` (absent: not judged). */
+  unheldAccounts?(nowMs: number, unheldForMs: number): Promise<UnheldAccounts>;
   /** Stanza types nothing handles, as the workers reported them (absent: nothing to read). */
   unhandledStanzas?(): Promise<UnhandledStanzaSighting[]>;
 }

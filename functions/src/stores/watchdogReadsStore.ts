@@ -2,6 +2,7 @@ import { Timestamp, type Firestore } from "firebase-admin/firestore";
 import { type AccountDocument } from "@wa-gateway/core/documents";
 import {
   ACCOUNT_LIVENESS_PAGE,
+  HELD_STATUSES,
   type AccountLiveness,
   type WatchdogReads,
   type WatchedAccount,
@@ -15,6 +16,9 @@ import {
   readTogether,
   unhandledStanzas,
 } from "@wa-gateway/data";
+
+/** Accounts an accounts_unheld alert names (the count says how many more). */
+const UNHELD_SAMPLE = 5;
 
 /** More types than this would be a flood of changes: the first ones are enough to alert on. */
 const UNHANDLED_STANZAS_READ = 100;
@@ -122,6 +126,21 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
           ? { untilMs: data.reachoutLock.until?.toMillis() ?? null, enforcement: data.reachoutLock.enforcement }
           : null,
       }));
+    },
+
+    async unheldAccounts(nowMs, unheldForMs) {
+      const needsSocket = accountsAll.where("status", "in", [...HELD_STATUSES]);
+      const before = ts(nowMs - unheldForMs);
+      // A lease that ran out (or was given back) that long ago, or never held since it was added.
+      const leaseGone = needsSocket.where("owner.leaseUntil", "<", before);
+      const neverHeld = needsSocket.where("owner", "==", null).where("createdAt", "<", before);
+      const [gone, never, sample] = await Promise.all([
+        count(leaseGone),
+        count(neverHeld),
+        Promise.all([leaseGone, neverHeld].map((q) => q.select().limit(UNHELD_SAMPLE).get())),
+      ]);
+      const ids = sample.flatMap((snap) => snap.docs.map((d) => d.id)).slice(0, UNHELD_SAMPLE);
+      return { count: gone + never, sample: ids };
     },
 
     async unhandledStanzas() {

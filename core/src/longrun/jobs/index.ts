@@ -4,3 +4,4 @@ export * from "./runWatchdog";
 export * from "./runProbes";
 export * from "./runRollup";
 export * from "./runDeliveryCheck";
+export * from "./runCapacity";

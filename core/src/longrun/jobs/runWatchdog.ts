@@ -1,6 +1,7 @@
 import { GLOBAL_KEY, type Evaluation } from "../incidents";
 import type { ConfigSource, ProbeStore, WatchdogReads } from "../ports";
 import { evaluateAccountsDown } from "../accountDown";
+import { evaluateUnheldAccounts, UNHELD_AFTER_MS } from "../capacity";
 import { evaluateAccounts, evaluateHeartbeats, evaluateOutbox, evaluateUnhandledStanzas } from "../watchdog";
 import { announce, incidentsAfter, type AlertDeps } from "./runAlerting";
 import { advanceProbes } from "./runProbes";
@@ -15,7 +16,7 @@ export interface WatchdogDeps extends AlertDeps {
 export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs = scheduleMs) {
   const cfg = await deps.config.loadConfig();
   const config = cfg.config;
-  const [state, counts, outbox, accountCounts, watched, liveness, unhandled] = await Promise.all([
+  const [state, counts, outbox, accountCounts, watched, liveness, unhandled, unheld] = await Promise.all([
     deps.reads.heartbeatState(),
     deps.reads.heartbeatCounts(nowMs),
     deps.reads.outboxView(nowMs),
@@ -23,6 +24,7 @@ export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs 
     deps.reads.watchedAccounts(nowMs),
     deps.reads.accountLiveness(nowMs, config.alertThresholds.accountDownMinutes * 60_000),
     deps.reads.unhandledStanzas?.() ?? [],
+    deps.reads.unheldAccounts?.(nowMs, UNHELD_AFTER_MS),
   ]);
   const evaluations: Evaluation[] = [
     ...evaluateHeartbeats(state, counts, config, nowMs),
@@ -30,6 +32,7 @@ export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs 
     ...evaluateAccounts(accountCounts, watched, config, nowMs),
     ...evaluateAccountsDown(liveness, config, nowMs),
     ...evaluateUnhandledStanzas(unhandled, nowMs),
+    ...(unheld ? [evaluateUnheldAccounts(unheld)] : []),
     {
       type: "config_invalid",
       key: GLOBAL_KEY,
