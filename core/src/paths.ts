@@ -23,6 +23,7 @@ export const collections = {
   threadPeers: "threadPeers",
   claimAttempts: "claimAttempts",
   optOuts: "optOuts",
+  workers: "workers",
 } as const;
 
 const LONGRUN = "wa_metrics/longrun";
@@ -54,6 +55,7 @@ export const paths = {
   rateLimit: (uid: string) => `${collections.rateLimits}/${segment(uid, "uid")}`,
   /** A contact who opted out of the account's messages (by its number or its LID: one document each). */
   optOut: (accountId: string, contactJid: string) => `${collections.optOuts}/${optOutId(accountId, contactJid)}`,
+  worker: (workerId: string) => `${collections.workers}/${segment(workerId, "workerId")}`,
 
   longrun: {
     root: LONGRUN,

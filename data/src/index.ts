@@ -5,6 +5,7 @@ export * from "./collections/outbox";
 export * from "./collections/threads";
 export * from "./collections/inbound";
 export * from "./collections/optOuts";
+export * from "./collections/workers";
 export * from "./collections/longrun";
 export * from "./sessionFence";
 export * from "./registry";

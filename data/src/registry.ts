@@ -16,6 +16,7 @@ import {
 } from "./collections/longrun";
 import { optOuts } from "./collections/optOuts";
 import { outbox } from "./collections/outbox";
+import { workers } from "./collections/workers";
 import { waSessionKeys, waSessions } from "./collections/sessions";
 import { threadMessages, threadPeers, threads } from "./collections/threads";
 
@@ -54,6 +55,7 @@ export const documentKinds: DocumentKindEntry[] = [
   at("rateLimits", "rateLimits", kinds(rateLimits.kind)),
   at("claimAttempts", "claimAttempts", kinds(claimAttempts.kind)),
   at("optOuts", "optOuts", kinds(optOuts.kind)),
+  at("workers", "workers", kinds(workers.kind)),
   at("monitoring config", `${LONGRUN}/config`, null, "current"),
   at("heartbeat state", `${LONGRUN}/state`, kinds(heartbeatState.kind), "current"),
   at("watchdog memory", `${LONGRUN}/state`, kinds(watchdogMemory.kind), "watchdog"),

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "../../worker/src/logging/logger";
 import { WorkerMetrics } from "../../worker/src/metrics/workerMetrics";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { memoryAccountLeaseStore } from "./memoryStores/memoryAccountLeaseStore";
+import { memoryFleetStore } from "./memoryStores/memoryFleetStore";
 import { memoryInboundStore } from "./memoryStores/memoryInboundStore";
 import { memoryOutboxStore } from "./memoryStores/memoryOutboxStore";
 import { memoryWorld } from "./memoryStores/memoryWorld";
@@ -117,6 +118,7 @@ export function memoryWorkersPerTest() {
       logger,
       metrics,
       leases: { store: leases, maxAccounts: o.maxAccounts ?? 10, leaseSec },
+      fleet: memoryFleetStore(db, workerId, { leaseSec, maxAccounts: o.maxAccounts ?? 10 }),
       reconnect: o.reconnect ?? FAST_RECONNECT,
       delivery: {
         store: outbox,

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { Firestore } from "firebase-admin/firestore";
 import { AccountManager } from "./accounts/accountManager";
+import { fleetStore } from "./accounts/fleetStore";
 import { accountLeaseStore } from "./accounts/accountLeaseStore";
 import { DormantAccounts } from "./accounts/dormantAccounts";
 import { ServerClock } from "./serverClock";
@@ -120,6 +121,12 @@ export async function startWorker(
     logger,
     metrics,
     leases: { store: accountLeases, maxAccounts: config.maxAccounts, leaseSec: config.accountLeaseSec },
+    fleet: fleetStore(
+      db,
+      config.workerId,
+      { leaseSec: config.accountLeaseSec, maxAccounts: config.maxAccounts },
+      clock,
+    ),
     reconnect: config.reconnect,
     unhandledStanzas: firestoreUnhandledStanzaReports(db, logger),
     delivery: {

@@ -74,6 +74,8 @@ export const accountDocument = z.object({
     .object({ used: z.number().int(), total: z.number().int(), cycleEndsAt: timestamp.nullable(), seenAt: timestamp })
     .nullable()
     .optional(),
+  /** When a worker last handed the account to another to even out the fleet (a planned move). */
+  movedAt: timestamp.nullable().optional(),
   /** When the backlog of a removed or logged-out account was last found resolved (all final). */
   backlogResolvedAt: timestamp.nullable().optional(),
 });

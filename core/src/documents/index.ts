@@ -6,3 +6,4 @@ export * from "./account";
 export * from "./inbound";
 export * from "./session";
 export * from "./longrun";
+export * from "./worker";

@@ -6,6 +6,7 @@ import {
   isTakeover,
   keepRecentDisconnects,
   reachoutFields,
+  handOverFields,
   ownerOf,
   releasedOwner,
   withoutLeavingRemoved,
@@ -82,6 +83,8 @@ export function memoryAccountLeaseStore(db: MemoryDatabase, workerId: string, le
         owner: releasedOwner(data.owner, nowMs),
         ...(status ? { status } : {}),
       })),
+
+    handOver: (accountId, epoch) => fenced(accountId, epoch, (data, nowMs) => handOverFields(data, nowMs)),
 
     setStatus: (accountId, epoch, status, extra = {}) => fenced(accountId, epoch, () => ({ status, ...extra })),
 

@@ -9,6 +9,7 @@ import type {
   ThreadDocument,
   ThreadMessageDocument,
   ThreadPeerDocument,
+  WorkerDocument,
 } from "@wa-gateway/core/documents";
 import { TestClock } from "./testClock";
 
@@ -20,7 +21,7 @@ export interface SessionDocument {
 }
 
 /** Which collection a change touched, for listeners (the fakes' onSnapshot). */
-export type MemoryCollection = "accounts" | "outbox" | "threadMessages" | "inbound" | "sessions";
+export type MemoryCollection = "accounts" | "outbox" | "threadMessages" | "inbound" | "sessions" | "workers";
 
 /**
  * The documents the worker's stores read and write, held in memory: what the in-memory stores
@@ -44,6 +45,8 @@ export class MemoryDatabase extends EventEmitter<{ change: [collection: MemoryCo
   /** Contacts who opted out, by `${accountId}__${contactJid}`. */
   readonly optOuts = new Map<string, OptOutDocument>();
   readonly sessions = new Map<string, SessionDocument>();
+  /** The running workers, by id. */
+  readonly workers = new Map<string, WorkerDocument>();
   /** Per account, by `${type}/${id}`: each key's serialised value. */
   readonly sessionKeys = new Map<string, Map<string, string>>();
 

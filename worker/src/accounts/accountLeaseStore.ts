@@ -53,6 +53,8 @@ export interface AccountView {
   backlogResolvedAtMs: number;
   /** When the account was added: its warm-up counts from here. */
   createdAtMs: number;
+  /** When a worker last handed it to another (0: never): it moves at most once per MOVE_EVERY_MS. */
+  movedAtMs: number;
   /** WhatsApp's timelock as the last holder read it, or null. */
   reachoutLock: ReachoutLock | null;
 }
@@ -71,6 +73,7 @@ export function accountViewOf(d: AccountDocument): AccountView {
     sessionClearedAtMs: ms(d.sessionClearedAt),
     backlogResolvedAtMs: ms(d.backlogResolvedAt),
     createdAtMs: ms(d.createdAt),
+    movedAtMs: ms(d.movedAt),
     reachoutLock: d.reachoutLock
       ? { active: true, untilMs: d.reachoutLock.until?.toMillis() ?? null, enforcement: d.reachoutLock.enforcement }
       : null,
@@ -110,6 +113,8 @@ export interface AccountLeaseStore {
   renew(accountId: string, epoch: number): Promise<LeaseWrite>;
   /** Gives the lease up (shutdown, dormant account); the next claimant needs no wait. */
   release(accountId: string, epoch: number, status?: AccountStatus): Promise<LeaseWrite>;
+  /** Gives the lease up for another worker to even out the fleet: a planned move, recorded as `movedAt`. */
+  handOver(accountId: string, epoch: number): Promise<LeaseWrite>;
   setStatus(accountId: string, epoch: number, status: AccountStatus, extra?: AccountStatusFields): Promise<LeaseWrite>;
   /** The socket closed: its code and time, the new status, the cool-down, the lease given back if `release`. */
   recordDisconnect(accountId: string, epoch: number, close: AccountClose): Promise<LeaseWrite>;
@@ -134,6 +139,11 @@ export function reachoutFields(update: ReachoutUpdate, nowMs: number): AccountUp
   return {
     reachoutLock: lock.active ? { until: at(lock.untilMs), enforcement: lock.enforcement, seenAt: at(nowMs)! } : null,
   };
+}
+
+/** A planned move: the lease given back, not a disconnect (no reconnect count, no cool-down). */
+export function handOverFields(data: AccountDocument, nowMs: number): AccountUpdate {
+  return { owner: releasedOwner(data.owner, nowMs), status: "disconnected", movedAt: Timestamp.fromMillis(nowMs) };
 }
 
 /** The last hour's disconnect times plus this one, newest last, bounded. */
@@ -239,6 +249,10 @@ export function accountLeaseStore(
         owner: releasedOwner(data.owner, nowMs),
         ...(status ? { status } : {}),
       }));
+    },
+
+    handOver(accountId: string, epoch: number): Promise<LeaseWrite> {
+      return fenced(accountId, epoch, (data, nowMs) => handOverFields(data, nowMs));
     },
 
     setStatus(accountId: string, epoch: number, status: AccountStatus, extra: AccountStatusFields = {}) {

@@ -7,12 +7,17 @@ import { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { ServerClock } from "../serverClock";
 import type { Transport } from "../transport/transport";
 import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
+import type { FleetMember, FleetStore } from "./fleetStore";
 import type { DormantAccount, DormantAccounts } from "./dormantAccounts";
 import type { DeliverySettings } from "../outbox/accountDelivery";
 import { HeldAccount, type HeldAccountContext, type HeldAccountState } from "./heldAccount";
 
 /** How long a shutdown waits for the inbound queue to be stored before it closes the sockets. */
 const DRAIN_BEFORE_CLOSE_MS = 3_000;
+/** How long a shutdown waits to leave the fleet. */
+const LEAVE_WITHIN_MS = 1_000;
+/** An account moves to another worker at most once in this long (a joining worker waits for the rest). */
+export const MOVE_EVERY_MS = 10 * 60_000;
 
 export interface AccountManagerOptions {
   workerId: string;
@@ -23,6 +28,8 @@ export interface AccountManagerOptions {
   metrics: WorkerMetrics;
   /** The account lease: how many this worker holds at most, and for how long a claim lasts. */
   leases: { store: AccountLeaseStore; maxAccounts: number; leaseSec: number };
+  /** The running workers, among whom the accounts are shared evenly. */
+  fleet: FleetStore;
   /** Each held account's socket. */
   reconnect: HeldAccountContext["reconnect"];
   /** Each connected account's delivery loop. */
@@ -36,15 +43,23 @@ export interface AccountManagerOptions {
 }
 
 /**
- * Keeps one live socket per account across all workers: claims free account leases (up to
- * `maxAccounts`), renews them, hands each to a HeldAccount, lets go at once when a lease is lost,
- * tends dormant accounts and shuts down. Account documents arrive through a listener; a renewal
- * tick also re-checks.
+ * Keeps one live socket per account across all workers: claims free account leases up to its
+ * share (the accounts that want a socket divided among the live workers, at most `maxAccounts`),
+ * renews them, hands each to a HeldAccount, lets go at once when a lease is lost, hands accounts
+ * over when a worker joins and its share shrinks, tends dormant accounts and shuts down. Account
+ * and worker documents arrive through listeners; a renewal tick also re-checks.
  */
 export class AccountManager {
   private readonly held = new Map<string, HeldAccount>();
   private readonly seen = new Map<string, AccountView>();
   private unsubscribe: (() => void) | undefined;
+  private unsubscribeFleet: (() => void) | undefined;
+  private announcing: Promise<void> | undefined;
+  /** The accounts listener has answered once (Firestore is reachable); and this worker announced itself. */
+  private accountsHeard = false;
+  private announced = false;
+  /** The workers' documents; undefined until the first snapshot (no claim before: the share is unknown). */
+  private members: FleetMember[] | undefined;
   private tick: NodeJS.Timeout | undefined;
   private dormantTick: NodeJS.Timeout | undefined;
   private tending: Promise<void> | undefined;
@@ -115,6 +130,11 @@ export class AccountManager {
     this.unsubscribe = this.o.leases.store.watch(
       (changes) => {
         this.heard();
+        // Firestore answers: now announce (a write to an unreachable one would hold the shutdown).
+        if (!this.accountsHeard) {
+          this.accountsHeard = true;
+          this.announce();
+        }
         for (const { accountId, view } of changes) {
           if (view) this.seen.set(accountId, view);
           else this.seen.delete(accountId);
@@ -122,6 +142,13 @@ export class AccountManager {
         this.schedule();
       },
       (err) => this.o.logger.error({ err }, "accounts_listener_failed"),
+    );
+    this.unsubscribeFleet = this.o.fleet.watch(
+      (members) => {
+        this.members = members;
+        this.schedule();
+      },
+      (err) => this.o.logger.error({ err }, "fleet_listener_failed"),
     );
     this.tick = setInterval(() => this.schedule(true), this.leaseMs / 3);
     this.dormantTick = setInterval(() => this.tendDormant(), this.o.dormant.sweepMs);
@@ -174,14 +201,73 @@ export class AccountManager {
         ),
       ),
     );
+    if (renew) this.announce();
+    if (!this.members) return; // the share is not known yet
+    const share = this.share();
     for (const [accountId, seen] of this.seen) {
-      if (this.held.size >= this.o.leases.maxAccounts || this.stopping || this.inbound.paused) break;
+      if (this.held.size >= share || this.stopping || this.inbound.paused) break;
       if (this.held.has(accountId) || !wantsSocket(seen.status)) continue;
       if (leaseState(seen.owner, this.o.workerId, this.o.clock.now()) === "theirs") continue;
       await this.claim(accountId, seen).catch((err: Error) =>
         this.o.logger.error({ accountId, err }, "account_claim_failed"),
       );
     }
+    await this.handOverExcess();
+  }
+
+  /** The accounts that want a socket, divided among the live workers (this one too), within `maxAccounts`. */
+  share(): number {
+    const nowMs = this.o.clock.now();
+    const live = new Set((this.members ?? []).filter((m) => m.untilMs > nowMs).map((m) => m.workerId));
+    live.add(this.o.workerId);
+    const wanted = [...this.seen.values()].filter((seen) => wantsSocket(seen.status)).length;
+    return Math.min(this.o.leases.maxAccounts, Math.ceil(wanted / live.size));
+  }
+
+  /**
+   * Over its share (a worker joined, or accounts went away): hands the excess to the others, those
+   * that have not moved within MOVE_EVERY_MS, so an account is not bounced from worker to worker.
+   */
+  private async handOverExcess(): Promise<void> {
+    const excess = this.held.size - this.share();
+    if (excess <= 0 || this.stopping) return;
+    const nowMs = this.o.clock.now();
+    const movable = [...this.held.values()]
+      .filter(
+        (account) =>
+          !account.stoppingForPerson && nowMs - (this.seen.get(account.accountId)?.movedAtMs ?? 0) >= MOVE_EVERY_MS,
+      )
+      .sort((a, b) => a.accountId.localeCompare(b.accountId))
+      .slice(0, excess);
+    if (movable.length === 0) return;
+    this.o.logger.info({ held: this.held.size, share: this.share(), moving: movable.length }, "accounts_handing_over");
+    await Promise.all(movable.map((account) => account.handOver()));
+  }
+
+  /**
+   * This worker runs (the others count it in their share). Off the reconcile chain, one at a time:
+   * a Firestore that does not answer must hold neither the renewals nor a shutdown.
+   */
+  private announce(): void {
+    if (this.stopping || this.announcing || !this.accountsHeard) return;
+    this.announced = true;
+    this.announcing = this.o.fleet
+      .announce(this.held.size)
+      .catch((err: Error) => this.o.logger.warn({ err: err.message }, "fleet_announce_failed"))
+      .finally(() => (this.announcing = undefined));
+  }
+
+  /**
+   * Gone from the fleet at once: the others' share grows and they take the accounts now. Bounded:
+   * an unreachable Firestore must not hold the shutdown (the document then lapses with its lease).
+   */
+  private async leaveFleet(): Promise<void> {
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.o.fleet.leave().catch((err: Error) => this.o.logger.warn({ err: err.message }, "fleet_leave_failed")),
+      new Promise((resolve) => (bound = setTimeout(resolve, LEAVE_WITHIN_MS))),
+    ]);
+    clearTimeout(bound);
   }
 
   private async reconcileHeld(account: HeldAccount, renew: boolean): Promise<void> {
@@ -233,6 +319,7 @@ export class AccountManager {
   async stop(): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
+    this.unsubscribeFleet?.();
     this.watcher.stop();
     clearInterval(this.tick);
     clearInterval(this.dormantTick);
@@ -244,6 +331,7 @@ export class AccountManager {
     await this.inboundDrained(DRAIN_BEFORE_CLOSE_MS);
     await Promise.all([...this.held.values()].map((account) => account.shutdown()));
     this.held.clear();
+    if (this.announced) await this.leaveFleet();
     // No socket is left to receive: store the rest, as far as the shutdown allows.
     await this.inbound.drain();
   }

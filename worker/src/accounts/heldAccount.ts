@@ -353,6 +353,22 @@ export class HeldAccount {
     this.c.logger.info({ accountId: this.accountId, status }, "account_retired");
   }
 
+  /**
+   * A planned move to another worker (the fleet evens out): finish the in-flight send, close the
+   * socket without logging out, and give the lease back as a move. Not a disconnect: it counts
+   * towards no reconnect loop and no cool-down. What was received and not yet receipted,
+   * WhatsApp delivers again to the next holder (stored once by the dedupe).
+   */
+  async handOver(): Promise<void> {
+    this.end();
+    await this.closeSocket();
+    const result = await this.c.accounts.handOver(this.accountId, this.epoch).catch((err: Error) => {
+      this.c.logger.warn({ accountId: this.accountId, err: err.message }, "account_hand_over_failed");
+      return "failed" as const;
+    });
+    this.c.logger.info({ accountId: this.accountId, epoch: this.epoch, result }, "account_handed_over");
+  }
+
   /** Shutdown: finish in-flight sends, close the socket without logging out, release the lease. */
   async shutdown(): Promise<void> {
     this.end();
