@@ -13,7 +13,7 @@ export const whatsappProxySend = onCall(
     (caller, data) =>
       handleSend(
         {
-          store: firestoreSendStore(firestore(), (stats) => logger.info("send_transaction", stats)),
+          store: firestoreSendStore(firestore(), (event, fields) => logger.info(event, fields)),
           now: () => new Date(),
           rateLimit: { maxSends: SEND_RATE_LIMIT_MAX.value(), windowSec: SEND_RATE_LIMIT_WINDOW_SEC.value() },
         },
