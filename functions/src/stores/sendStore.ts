@@ -3,6 +3,7 @@ import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
 import { GatewayError, type SendSnapshot, type SendStore, type SendThread } from "@wa-gateway/core/proxies";
 import {
   accounts,
+  advanceThreadSummary,
   optOuts,
   outbox,
   rateLimits,
@@ -25,8 +26,17 @@ export type SendObserver = (
  */
 export const MAX_TRANSACTION_ATTEMPTS = 5;
 export const TRANSACTION_DEADLINE_MS = 5_000;
-/** Tries of the summary's conditional update; each retry means another writer got in between. */
-const SUMMARY_TRIES = 5;
+
+/** A slot number in [0, maxSends) not in `known` (known.size < maxSends), at random. */
+function freeSlot(known: ReadonlySet<number>, maxSends: number): number {
+  // Random picks while most are free; else the free ones listed (known is never large then).
+  for (let i = 0; i < 8; i++) {
+    const slot = Math.floor(Math.random() * maxSends);
+    if (!known.has(slot)) return slot;
+  }
+  const free = Array.from({ length: maxSends }, (_, i) => i).filter((i) => !known.has(i));
+  return free[Math.floor(Math.random() * free.length)]!;
+}
 
 const unavailable = () =>
   new GatewayError("unavailable", "The send could not be committed in time; retry with the same clientMessageId");
@@ -63,8 +73,7 @@ export function firestoreSendStore(db: Firestore, observe: SendObserver = () => 
       let taken = await rateLimits.takenIn(db, uid, window.index);
       for (;;) {
         if (taken >= maxSends || known.size >= maxSends) return false;
-        const free = Array.from({ length: maxSends }, (_, i) => i).filter((i) => !known.has(i));
-        const slot = free[Math.floor(Math.random() * free.length)]!;
+        const slot = freeSlot(known, maxSends);
         try {
           await rateLimits
             .slot(db, uid, window.index, slot)
@@ -167,29 +176,10 @@ export function firestoreSendStore(db: Firestore, observe: SendObserver = () => 
     },
 
     async advanceSummary(threadId, summary) {
-      const atMs = summary.lastMessageAt.getTime();
       try {
-        for (let i = 0; i < SUMMARY_TRIES; i++) {
-          const snap = await threads.doc(db, threadId).get();
-          const t = snap.data();
-          if (!t) break;
-          if (t.lastMessageAt.toMillis() >= atMs) return "newer";
-          try {
-            // Conditional on the version read: a newer summary written in between is never overwritten.
-            await threads.doc(db, threadId).update(
-              {
-                lastMessageAt: summary.lastMessageAt,
-                lastMessagePreview: summary.lastMessagePreview,
-                updatedAt: new Date(),
-              },
-              { lastUpdateTime: snap.updateTime! },
-            );
-            return "advanced";
-          } catch (err) {
-            if (grpcStatusOf(err) !== GrpcStatus.FAILED_PRECONDITION) throw err;
-          }
-        }
-        observe("thread_summary_failed", { threadId, reason: "contended" });
+        const result = await advanceThreadSummary(db, threadId, summary, new Date());
+        if (result === "advanced" || result === "newer") return result;
+        observe("thread_summary_failed", { threadId, reason: result });
       } catch (err) {
         observe("thread_summary_failed", { threadId, reason: String((err as Error)?.message ?? err) });
       }
