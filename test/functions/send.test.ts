@@ -232,5 +232,30 @@ describe("whatsappProxySend handler against the emulator", () => {
       const owner = (await adminDb().doc(paths.thread("wa_opened")).get()).data()!.ownerUid;
       assert.equal(owner, outcomes[0] === "ok" ? "alice" : "bob");
     });
+
+    it("a send that cannot commit within its deadline answers unavailable; its retry goes through", async function () {
+      this.timeout(60_000);
+      const requestId = requestIdFor("alice", "blocked");
+      const bounded = {
+        store: firestoreSendStore(adminDb(), undefined, { maxAttempts: 5, deadlineMs: 1_000 }),
+        now: () => new Date(),
+        rateLimit: { maxSends: 100, windowSec: 60 },
+      };
+      await handleSend(bounded, alice, sendPayload({ clientMessageId: "first" }));
+      // Another transaction holds the outbox entry's document (read, so locked) until the send answered.
+      const answer = await adminDb().runTransaction(
+        async (tx) => {
+          await tx.get(adminDb().doc(paths.outboxEntry(requestId)));
+          return handleSend(bounded, alice, sendPayload({ clientMessageId: "blocked" })).then(
+            () => "ok",
+            (err: GatewayError) => err.code,
+          );
+        },
+        { maxAttempts: 1 },
+      );
+      assert.equal(answer, "unavailable");
+      const retry = await handleSend(bounded, alice, sendPayload({ clientMessageId: "blocked" }));
+      assert.equal(retry.requestId, requestId);
+    });
   });
 });

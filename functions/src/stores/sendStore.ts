@@ -61,7 +61,14 @@ const toThread = (t: SendThread | undefined): SendThread | undefined =>
  *   into an owned thread; a refusal writes nothing.
  * - After the commit: the thread's summary, moved forward only (`advanceSummary`).
  */
-export function firestoreSendStore(db: Firestore, observe: SendObserver = () => {}): SendStore {
+export function firestoreSendStore(
+  db: Firestore,
+  observe: SendObserver = () => {},
+  bounds: { maxAttempts: number; deadlineMs: number } = {
+    maxAttempts: MAX_TRANSACTION_ATTEMPTS,
+    deadlineMs: TRANSACTION_DEADLINE_MS,
+  },
+): SendStore {
   const exists = async (requestId: string) => (await outbox.doc(db, requestId).get()).exists;
   return {
     exists,
@@ -104,12 +111,12 @@ export function firestoreSendStore(db: Firestore, observe: SendObserver = () => 
 
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(unavailable()), TRANSACTION_DEADLINE_MS);
+        timer = setTimeout(() => reject(unavailable()), bounds.deadlineMs);
       });
       const run = db.runTransaction(
         async (tx) => {
           attempts += 1;
-          if (attempts > 1 && Date.now() - started > TRANSACTION_DEADLINE_MS) throw unavailable();
+          if (attempts > 1 && Date.now() - started > bounds.deadlineMs) throw unavailable();
           const [entry, optOut, thread] = await readTogether(tx, [
             outbox.doc(db, requestId),
             optOuts.doc(db, accountId, toJid),
@@ -144,7 +151,7 @@ export function firestoreSendStore(db: Firestore, observe: SendObserver = () => 
           }
           return decision;
         },
-        { maxAttempts: MAX_TRANSACTION_ATTEMPTS },
+        { maxAttempts: bounds.maxAttempts },
       );
       try {
         const decision = await Promise.race([run, deadline]);
