@@ -13,11 +13,13 @@ import { z } from "zod";
 import { callables, type AnswerOf, type CallableName, type RequestOf } from "../../core/src/proxies/contract.js";
 
 import { documentRefs, type ThreadDocument } from "./documents.js";
+import { withRetries, type RetryOptions } from "./retry.js";
 
 export { callables, type AnswerOf, type CallableName, type RequestOf };
 export * from "./documents.js";
 export * from "./accounts.js";
 export * from "./admin.js";
+export { retryableCallError, withRetries, type RetryOptions } from "./retry.js";
 
 /** Where the functions run unless the deployment chose another region (the functions' REGION param). */
 export const DEFAULT_REGION = "us-central1";
@@ -27,18 +29,22 @@ export type GatewayCallables = { [N in CallableName]: (request: RequestOf<N>) =>
 /**
  * The gateway's callables, typed, for one Firebase app: `gateway.whatsappProxySend({...})`.
  * The region is given here once (the deployment's REGION param); `functions` lets an app pass
- * its own instance instead (e.g. one connected to the emulator).
+ * its own instance instead (e.g. one connected to the emulator). `whatsappProxySend` retries
+ * `unavailable` and timeouts under the same request (`sendRetries`; `{ attempts: 1 }`: none):
+ * its `clientMessageId` makes a repeat harmless.
  */
 export function connectGateway(
   app: FirebaseApp,
-  options: { region?: string; functions?: Functions } = {},
+  options: { region?: string; functions?: Functions; sendRetries?: RetryOptions } = {},
 ): GatewayCallables & { functions: Functions } {
   const functions = options.functions ?? getFunctions(app, options.region ?? DEFAULT_REGION);
   const typed = {} as GatewayCallables;
   for (const name of Object.keys(callables) as CallableName[]) {
     const call = httpsCallable(functions, name);
-    (typed as Record<string, (request: unknown) => Promise<unknown>>)[name] = async (request) =>
-      (await call(request)).data;
+    (typed as Record<string, (request: unknown) => Promise<unknown>>)[name] =
+      name === "whatsappProxySend"
+        ? async (request) => withRetries(async () => (await call(request)).data, options.sendRetries)
+        : async (request) => (await call(request)).data;
   }
   return Object.assign(typed, { functions });
 }

@@ -1,9 +1,12 @@
 /** The gRPC status codes Firestore errors carry as `err.code`, named once for every store. */
 export const GrpcStatus = {
   CANCELLED: 1,
+  DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   ALREADY_EXISTS: 6,
+  RESOURCE_EXHAUSTED: 8,
   FAILED_PRECONDITION: 9,
+  ABORTED: 10,
   UNAVAILABLE: 14,
 } as const;
 

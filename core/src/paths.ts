@@ -53,6 +53,9 @@ export const paths = {
   threadPeer: (accountId: string, peerJid: string) => `${collections.threadPeers}/${threadPeerId(accountId, peerJid)}`,
   claimAttempt: (attemptId: string) => `${collections.claimAttempts}/${segment(attemptId, "attemptId")}`,
   rateLimit: (uid: string) => `${collections.rateLimits}/${segment(uid, "uid")}`,
+  /** One of a user's send slots in a rate-limit window (`{uid}__{window}__{slot}`). */
+  rateLimitSlot: (uid: string, windowIndex: number, slot: number) =>
+    `${collections.rateLimits}/${segment(uid, "uid")}__${windowIndex}__${slot}`,
   /** A contact who opted out of the account's messages (by its number or its LID: one document each). */
   optOut: (accountId: string, contactJid: string) => `${collections.optOuts}/${optOutId(accountId, contactJid)}`,
   worker: (workerId: string) => `${collections.workers}/${segment(workerId, "workerId")}`,

@@ -1,3 +1,4 @@
+import { logger } from "firebase-functions";
 import { onCall } from "firebase-functions/https";
 import { handleSend } from "@wa-gateway/core/proxies";
 import { SEND_RATE_LIMIT_MAX, SEND_RATE_LIMIT_WINDOW_SEC } from "./config";
@@ -12,7 +13,7 @@ export const whatsappProxySend = onCall(
     (caller, data) =>
       handleSend(
         {
-          store: firestoreSendStore(firestore()),
+          store: firestoreSendStore(firestore(), (event, fields) => logger.info(event, fields)),
           now: () => new Date(),
           rateLimit: { maxSends: SEND_RATE_LIMIT_MAX.value(), windowSec: SEND_RATE_LIMIT_WINDOW_SEC.value() },
         },

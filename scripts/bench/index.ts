@@ -3,6 +3,7 @@ import { benchBaileys, benchInbound } from "./baileys";
 import { benchDelivery } from "./delivery";
 import { benchMonitoring } from "./monitoring";
 import { benchProxies } from "./proxies";
+import { benchSendBurst } from "./sendBurst";
 
 /** `npm run bench [part...]`: prints figures against the local emulators; asserts nothing. */
 const PARTS: Record<string, () => Promise<void>> = {
@@ -11,6 +12,7 @@ const PARTS: Record<string, () => Promise<void>> = {
   monitoring: benchMonitoring,
   baileys: benchBaileys,
   inbound: benchInbound,
+  "send-burst": benchSendBurst,
 };
 
 async function main() {

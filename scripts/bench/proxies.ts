@@ -100,7 +100,7 @@ export async function benchProxies(): Promise<void> {
 proxies: whatsappProxySend through the Functions emulator (${accepted.length} accepted, ${duplicates.length} duplicate sends, sequential)
   accepted send latency   p50 ${ms(percentile(accepted, 50))}   p99 ${ms(percentile(accepted, 99))}   max ${ms(accepted.at(-1)!)}
   duplicate send latency  p50 ${ms(percentile(duplicates, 50))}   p99 ${ms(percentile(duplicates, 99))}
-  document operations per accepted send   ${perAccepted.reads} reads + ${perAccepted.writes} writes = ${perAccepted.reads + perAccepted.writes} (goal <= 9: 5 reads, one the contact's opt-out record, + 4 writes)
+  document operations per accepted send   ${perAccepted.reads} reads + ${perAccepted.writes} writes = ${perAccepted.reads + perAccepted.writes} (an owned thread: reads the repeat check, account + thread, outbox entry + opt-out record and the summary, counts the slots by aggregation; writes slot, outbox entry, message and summary)
   document operations per duplicate send  ${perDuplicate.reads} reads + ${perDuplicate.writes} writes = ${perDuplicate.reads + perDuplicate.writes}`);
   } finally {
     await emulators.stop();

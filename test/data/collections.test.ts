@@ -127,7 +127,11 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
     path: paths.worker("w1"),
     data: { leaseUntil: later(30_000), maxAccounts: 50, held: 12, startedAt: AT, expireAt: later(86_400_000) },
   },
-  { name: "rateLimits", path: paths.rateLimit("u1"), data: { windowStart: AT, count: 3, expireAt: later(120_000) } },
+  {
+    name: "rateLimits",
+    path: paths.rateLimitSlot("u1", 29_000_000, 4),
+    data: { uid: "u1", windowStart: AT, expireAt: later(120_000) },
+  },
   { name: "claimAttempts", path: paths.claimAttempt("a1"), data: { uid: "u1", at: AT, expireAt: later(120_000) } },
   {
     name: "optOuts",

@@ -96,4 +96,166 @@ describe("whatsappProxySend handler against the emulator", () => {
     const again = await handleSend(deps(1), alice, sendPayload());
     assert.equal(again.duplicate, true);
   });
+
+  it("a refused send takes a rate-limit slot like an accepted one; a repeat takes none", async () => {
+    await refusal(handleSend(deps(2), alice, sendPayload({ accountId: "acc-nope", clientMessageId: "x1" })));
+    await handleSend(deps(2), alice, sendPayload({ clientMessageId: "x2" }));
+    await handleSend(deps(2), alice, sendPayload({ clientMessageId: "x2" }));
+    assert.equal(
+      (await refusal(handleSend(deps(2), alice, sendPayload({ clientMessageId: "x3" })))).code,
+      "resource-exhausted",
+    );
+  });
+
+  describe("under concurrency (issue 27: no hot document per thread or user)", () => {
+    const attempts: number[] = [];
+    const observed = (maxSends = 100, now = () => new Date()) => ({
+      store: firestoreSendStore(adminDb(), (event, fields) => {
+        if (event === "send_transaction") attempts.push(fields.attempts as number);
+      }),
+      now,
+      rateLimit: { maxSends, windowSec: 60 },
+    });
+    beforeEach(() => {
+      attempts.length = 0;
+    });
+
+    it("20 concurrent distinct sends into one thread, by its owner and a co-writer, are all accepted without contending", async function () {
+      this.timeout(60_000);
+      await handleSend(observed(), alice, sendPayload({ clientMessageId: "first" }));
+      await adminDb()
+        .doc(paths.thread("thread-1"))
+        .update({ coWriterUids: ["bob"] });
+      attempts.length = 0;
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          handleSend(
+            observed(),
+            i % 2 ? alice : { uid: "bob", admin: false },
+            sendPayload({ clientMessageId: `m${i}` }),
+          ),
+        ),
+      );
+      assert.equal(results.filter((r) => !r.duplicate).length, 20);
+      assert.equal(await countDocs(adminDb(), paths.threadMessages("thread-1")), 21);
+      assert.equal(attempts.length, 20);
+      assert.ok(Math.max(...attempts) <= 2, `transaction attempts per send: ${attempts.join(",")}`);
+    });
+
+    it("the thread's summary ends on the newest message, and never moves back to an older one", async function () {
+      this.timeout(60_000);
+      const base = Date.now();
+      await handleSend(observed(), alice, sendPayload({ clientMessageId: "first", text: "first" }));
+      // Clocks of concurrent instances: the sends carry times 1..20 s ahead, in shuffled order.
+      const order = Array.from({ length: 20 }, (_, i) => (i * 7) % 20);
+      await Promise.all(
+        order.map((k) =>
+          handleSend(
+            observed(100, () => new Date(base + 1000 * (k + 1))),
+            alice,
+            sendPayload({ clientMessageId: `m${k}`, text: `message ${k}` }),
+          ),
+        ),
+      );
+      const thread = (await adminDb().doc(paths.thread("thread-1")).get()).data()!;
+      assert.equal(thread.lastMessagePreview, "message 19");
+      assert.equal(thread.lastMessageAt.toMillis(), base + 20_000);
+      // A send whose instance clock lags behind leaves the summary where it is.
+      await handleSend(
+        observed(100, () => new Date(base - 5_000)),
+        alice,
+        sendPayload({ clientMessageId: "late", text: "late" }),
+      );
+      const after = (await adminDb().doc(paths.thread("thread-1")).get()).data()!;
+      assert.equal(after.lastMessagePreview, "message 19");
+    });
+
+    it("the rate limit refuses exactly the sends past 30 of a concurrent burst of 40", async function () {
+      this.timeout(60_000);
+      const outcomes = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          handleSend(observed(30), alice, sendPayload({ clientMessageId: `r${i}` })).then(
+            () => "ok",
+            (err: GatewayError) => err.code,
+          ),
+        ),
+      );
+      assert.equal(outcomes.filter((o) => o === "ok").length, 30, outcomes.join(","));
+      assert.equal(outcomes.filter((o) => o === "resource-exhausted").length, 10, outcomes.join(","));
+      assert.equal(await countDocs(adminDb(), "outbox"), 30);
+    });
+
+    it("one thread per account and peer: concurrent new threads with one peer leave one", async function () {
+      this.timeout(60_000);
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          handleSend(
+            observed(),
+            i % 2 ? alice : { uid: "bob", admin: false },
+            sendPayload({ threadId: `new-${i}`, clientMessageId: `n${i}` }),
+          ).then(
+            () => "ok",
+            (err: GatewayError) => err.code,
+          ),
+        ),
+      );
+      assert.equal(outcomes.filter((o) => o === "ok").length, 1, outcomes.join(","));
+      assert.equal(outcomes.filter((o) => o === "failed-precondition").length, 9, outcomes.join(","));
+      assert.equal(await countDocs(adminDb(), "threads"), 1);
+    });
+
+    it("the first reply claims an unowned thread: of two members replying at once, one owns it", async function () {
+      this.timeout(60_000);
+      await adminDb().doc(paths.thread("wa_opened")).set({
+        ownerUid: null,
+        coWriterUids: [],
+        accountId: "acc-1",
+        peerJid: "40712345678@s.whatsapp.net",
+        lastMessageAt: new Date(),
+        lastMessagePreview: "hi",
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      });
+      const outcomes = await Promise.all(
+        (["alice", "bob"] as const).map((uid) =>
+          handleSend(
+            observed(),
+            { uid, admin: false },
+            sendPayload({ threadId: "wa_opened", clientMessageId: `c-${uid}` }),
+          ).then(
+            () => "ok",
+            (err: GatewayError) => err.code,
+          ),
+        ),
+      );
+      assert.deepEqual([...outcomes].sort(), ["ok", "permission-denied"]);
+      const owner = (await adminDb().doc(paths.thread("wa_opened")).get()).data()!.ownerUid;
+      assert.equal(owner, outcomes[0] === "ok" ? "alice" : "bob");
+    });
+
+    it("a send that cannot commit within its deadline answers unavailable; its retry goes through", async function () {
+      this.timeout(60_000);
+      const requestId = requestIdFor("alice", "blocked");
+      const bounded = {
+        store: firestoreSendStore(adminDb(), undefined, { maxAttempts: 5, deadlineMs: 1_000 }),
+        now: () => new Date(),
+        rateLimit: { maxSends: 100, windowSec: 60 },
+      };
+      await handleSend(bounded, alice, sendPayload({ clientMessageId: "first" }));
+      // Another transaction holds the outbox entry's document (read, so locked) until the send answered.
+      const answer = await adminDb().runTransaction(
+        async (tx) => {
+          await tx.get(adminDb().doc(paths.outboxEntry(requestId)));
+          return handleSend(bounded, alice, sendPayload({ clientMessageId: "blocked" })).then(
+            () => "ok",
+            (err: GatewayError) => err.code,
+          );
+        },
+        { maxAttempts: 1 },
+      );
+      assert.equal(answer, "unavailable");
+      const retry = await handleSend(bounded, alice, sendPayload({ clientMessageId: "blocked" }));
+      assert.equal(retry.requestId, requestId);
+    });
+  });
 });

@@ -19,10 +19,13 @@ export const inboundDedupeDocument = z.object({
 });
 export type InboundDedupeDocument = z.infer<typeof inboundDedupeDocument>;
 
-/** `rateLimits/{uid}`: a fixed-window counter per user, shared by all function instances. */
+/**
+ * `rateLimits/{uid}__{window}__{slot}`: one of a user's `SEND_RATE_LIMIT_MAX` send slots in a
+ * window, created once by the send that takes it (no document every send rewrites); TTL.
+ */
 export const rateLimitDocument = z.object({
+  uid: z.string(),
   windowStart: timestamp,
-  count: z.number().int().nonnegative(),
   expireAt: timestamp,
 });
 export type RateLimitDocument = z.infer<typeof rateLimitDocument>;

@@ -5,7 +5,8 @@ export type GatewayErrorCode =
   | "invalid-argument"
   | "not-found"
   | "failed-precondition"
-  | "resource-exhausted";
+  | "resource-exhausted"
+  | "unavailable";
 
 /** A refusal the caller can act on. Its message is shown to clients: never put secrets or message text in it. */
 export class GatewayError extends Error {

@@ -2,54 +2,96 @@ import { INBOUND_THREAD_PREFIX, PROBE_THREAD_PREFIX, requestIdFor, sha256Hex } f
 import { messagePreview, type ThreadDocument, type ThreadMessageDocument } from "../documents/thread";
 import type { AccountStatus } from "../documents/account";
 import type { OutboxDocument } from "../documents/outbox";
-import type { RateLimitDocument } from "../documents/inbound";
 import type { WrittenDocument } from "../documents/common";
 import { mayUseAccount, type Caller } from "./caller";
 import { GatewayError } from "./errors";
 import { parseRequest, sendRequest, type SendRequest } from "./requests";
 
-/** Per-user send limit, a fixed window kept in Firestore so it holds across instances. */
+/**
+ * Per-user send limit: at most `maxSends` sends (accepted or refused) per user in each window of
+ * `windowSec` seconds, windows aligned to the epoch. Each send takes one of the window's
+ * `maxSends` numbered slots (a document created once), so it holds exactly under any concurrency
+ * without a counter every send rewrites.
+ */
 export interface RateLimit {
   maxSends: number;
   windowSec: number;
 }
 
-/** What the send transaction read: the outbox entry first; the rest only when it is new. */
+/** The window `now` falls in: its number (part of the slot ids), its start, and when its slots may go. */
+export function rateWindow(now: Date, limit: RateLimit): { index: number; start: Date; expireAt: Date } {
+  const windowMs = limit.windowSec * 1000;
+  const index = Math.floor(now.getTime() / windowMs);
+  return { index, start: new Date(index * windowMs), expireAt: new Date((index + 2) * windowMs) };
+}
+
+/** A thread as the send decides on it. */
+export interface SendThread {
+  /** null: a thread a peer opened, not yet owned by anyone. */
+  ownerUid: string | null;
+  coWriterUids: string[];
+  accountId: string;
+  peerJid: string;
+}
+
+/**
+ * What the send read: the outbox entry first (in the transaction); the rest only when it is new.
+ * The account, and a thread that exists and has an owner, are read just before the transaction
+ * (nothing in the transaction contends with lease renewals or the thread's summary); a thread
+ * that is new or unowned is read in it, as the send may create or claim it.
+ */
 export type SendSnapshot =
   | { kind: "existing" }
   | {
       kind: "fresh";
       account: { status: AccountStatus; memberUids: string[] } | undefined;
-      /** `ownerUid` null: a thread a peer opened, not yet owned by anyone. */
-      thread: { ownerUid: string | null; coWriterUids: string[]; accountId: string; peerJid: string } | undefined;
+      thread: SendThread | undefined;
       /** When the thread is new: the account's existing thread with this peer, if any (`threadPeers`). */
       peerThreadId: string | null;
-      rateLimit: { windowStartMs: number; count: number } | undefined;
       /** The account's opt-out record for `toJid` (`optOuts`), if the contact opted out. */
       optOut: { keyword: string } | undefined;
     };
 
+/** The thread's last-message fields, moved forward after the commit (never back to an older message). */
+export interface ThreadSummary {
+  lastMessageAt: Date;
+  lastMessagePreview: string;
+}
+
 export type SendDecision =
   | { kind: "duplicate" }
-  /** Refused after the rate limit was counted: only the caller's counter is written. */
-  | { kind: "refused"; error: GatewayError; rateLimit: WrittenDocument<RateLimitDocument> }
+  /** Refused: nothing is written (the rate-limit slot was taken before). */
+  | { kind: "refused"; error: GatewayError }
   | {
       kind: "accepted";
       outbox: WrittenDocument<OutboxDocument>;
       message: WrittenDocument<ThreadMessageDocument>;
-      /** `indexPeer`: a new user thread, recorded as the account's one thread with this peer. */
+      /**
+       * `create`: a new thread (`indexPeer`: recorded as the account's one thread with this peer);
+       * else `claimBy`: the caller takes an unowned thread (null: the thread is not written here).
+       */
       thread:
         | { create: true; indexPeer: boolean; fields: WrittenDocument<ThreadDocument> }
-        | { create: false; indexPeer: false; fields: Partial<WrittenDocument<ThreadDocument>> };
-      rateLimit: WrittenDocument<RateLimitDocument>;
+        | { create: false; claimBy: string | null };
+      summary: ThreadSummary;
     };
 
-/** The store runs `decide` inside one transaction and applies an `accepted` decision's writes. */
+/** Where `advanceSummary` left the thread: moved to this message, already on a newer one, or not written (logged). */
+export type SummaryResult = "advanced" | "newer" | "failed";
+
+/** The send's reads and writes; firestoreSendStore (functions) is the real one. */
 export interface SendStore {
+  /** Whether the request exists already (a plain read: a repeat neither counts nor opens a transaction). */
+  exists(requestId: string): Promise<boolean>;
+  /** Takes one of the caller's `maxSends` slots of the window; false when all are taken. */
+  takeSlot(uid: string, window: ReturnType<typeof rateWindow>, maxSends: number): Promise<boolean>;
+  /** Runs `decide` in one bounded transaction and applies an `accepted` decision's writes. */
   transact(
     keys: { requestId: string; accountId: string; threadId: string; uid: string; toJid: string },
     decide: (snap: SendSnapshot) => SendDecision,
   ): Promise<SendDecision>;
+  /** Moves the thread's summary to this message unless it shows a newer one; never throws. */
+  advanceSummary(threadId: string, summary: ThreadSummary): Promise<SummaryResult>;
 }
 
 /**
@@ -70,32 +112,15 @@ export function decideSend(
   caller: Caller,
   requestId: string,
   now: Date,
-  limit: RateLimit,
 ): SendDecision {
   if (snap.kind === "existing") return { kind: "duplicate" };
 
-  // The limit is counted before any other check, and a refused send counts like an accepted
+  // The rate limit was counted before (handleSend), and a refused send counts like an accepted
   // one: nobody can probe which accounts, threads and peers exist faster than they may send.
-  const { account, thread, rateLimit, peerThreadId, optOut } = snap;
-  const nowMs = now.getTime();
-  const windowMs = limit.windowSec * 1000;
-  const inWindow = rateLimit && nowMs - rateLimit.windowStartMs < windowMs && nowMs >= rateLimit.windowStartMs;
-  if (inWindow && rateLimit.count >= limit.maxSends) {
-    throw new GatewayError(
-      "resource-exhausted",
-      `Too many messages: at most ${limit.maxSends} per ${limit.windowSec} s`,
-    );
-  }
-  const windowStart = inWindow ? new Date(rateLimit.windowStartMs) : now;
-  const counted = {
-    windowStart,
-    count: inWindow ? rateLimit.count + 1 : 1,
-    expireAt: new Date(windowStart.getTime() + 2 * windowMs),
-  };
+  const { account, thread, peerThreadId, optOut } = snap;
   const refuse = (code: GatewayError["code"], message: string, refusal?: GatewayError["refusal"]): SendDecision => ({
     kind: "refused",
     error: new GatewayError(code, message, refusal),
-    rateLimit: counted,
   });
 
   if (!account) return refuse("not-found", `accountId: no account ${req.accountId}`);
@@ -182,16 +207,7 @@ export function decideSend(
       updatedAt: now,
     },
     thread: thread
-      ? {
-          create: false,
-          indexPeer: false,
-          fields: {
-            lastMessageAt: now,
-            lastMessagePreview: preview,
-            updatedAt: now,
-            ...(thread.ownerUid === null ? { ownerUid: caller.uid } : {}),
-          },
-        }
+      ? { create: false, claimBy: thread.ownerUid === null ? caller.uid : null }
       : {
           create: true,
           indexPeer: !probeThread,
@@ -206,7 +222,7 @@ export function decideSend(
             updatedAt: now,
           },
         },
-    rateLimit: counted,
+    summary: { lastMessageAt: now, lastMessagePreview: preview },
   };
 }
 
@@ -216,7 +232,12 @@ export interface SendResult {
   duplicate: boolean;
 }
 
-/** whatsappProxySend: validate, then one transaction that either finds the request or writes it. */
+/**
+ * whatsappProxySend: validate; a repeat answers at once; else take a rate-limit slot, then one
+ * bounded transaction that creates the outbox entry (the idempotency point) and the thread
+ * message (and a new thread, or the claim of an unowned one); the thread's summary moves forward
+ * after the commit, and its failure does not fail the send.
+ */
 export async function handleSend(
   deps: { store: SendStore; now: () => Date; rateLimit: RateLimit },
   caller: Caller,
@@ -224,10 +245,18 @@ export async function handleSend(
 ): Promise<SendResult> {
   const req = parseRequest(sendRequest, data);
   const requestId = requestIdFor(caller.uid, req.clientMessageId);
+  const duplicate: SendResult = { success: true, requestId, duplicate: true };
+  if (await deps.store.exists(requestId)) return duplicate;
+  const { maxSends, windowSec } = deps.rateLimit;
+  if (!(await deps.store.takeSlot(caller.uid, rateWindow(deps.now(), deps.rateLimit), maxSends))) {
+    throw new GatewayError("resource-exhausted", `Too many messages: at most ${maxSends} per ${windowSec} s`);
+  }
   const decision = await deps.store.transact(
     { requestId, accountId: req.accountId, threadId: req.threadId, uid: caller.uid, toJid: req.toJid },
-    (snap) => decideSend(snap, req, caller, requestId, deps.now(), deps.rateLimit),
+    (snap) => decideSend(snap, req, caller, requestId, deps.now()),
   );
   if (decision.kind === "refused") throw decision.error;
-  return { success: true, requestId, duplicate: decision.kind === "duplicate" };
+  if (decision.kind === "duplicate") return duplicate;
+  if (!decision.thread.create) await deps.store.advanceSummary(req.threadId, decision.summary);
+  return { success: true, requestId, duplicate: false };
 }

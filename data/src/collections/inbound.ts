@@ -1,4 +1,4 @@
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { FieldPath, Timestamp, type Firestore } from "firebase-admin/firestore";
 import { collections, paths } from "@wa-gateway/core";
 import {
   claimAttemptDocument,
@@ -63,11 +63,20 @@ export const inboundPending = {
       .where("targetId", "==", targetId),
 };
 
-/** `rateLimits/{uid}`: the send callable's per-user counter, read and written in its transaction. */
+/** `rateLimits/{uid}__{window}__{slot}`: the send callable's per-user slots, each created once. */
 export const rateLimits = {
   kind: rateKind,
-  doc: (db: Firestore, uid: string) => rateKind.ref(db, paths.rateLimit(uid)),
-  write: (db: Firestore, uid: string) => rateKind.writeRef(db, paths.rateLimit(uid)),
+  slot: (db: Firestore, uid: string, windowIndex: number, slot: number) =>
+    rateKind.writeRef(db, paths.rateLimitSlot(uid, windowIndex, slot)),
+  /** How many of `uid`'s slots in the window are taken (an aggregation over the document ids). */
+  async takenIn(db: Firestore, uid: string, windowIndex: number): Promise<number> {
+    const prefix = paths.rateLimitSlot(uid, windowIndex, 0).split("/")[1]!.replace(/0$/, "");
+    const q = db
+      .collection(collections.rateLimits)
+      .where(FieldPath.documentId(), ">=", prefix)
+      .where(FieldPath.documentId(), "<", `${prefix}\uffff`);
+    return (await q.count().get()).data().count;
+  },
 };
 
 /** `claimAttempts/{auto id}`: created by the claim callable, one per call, counted per caller. */

@@ -1,5 +1,5 @@
 import type { Firestore } from "firebase-admin/firestore";
-import { collections, paths } from "@wa-gateway/core";
+import { collections, GrpcStatus, grpcStatusOf, paths } from "@wa-gateway/core";
 import { threadDocument, threadMessageDocument, threadPeerDocument } from "@wa-gateway/core/documents";
 import { documentKind } from "../document";
 
@@ -29,6 +29,42 @@ export const threads = {
       .where("accountId", "==", accountId)
       .where("coWriterUids", "array-contains", uid),
 };
+
+/** Tries of `advanceThreadSummary`'s conditional update; each retry means another writer got in between. */
+const SUMMARY_TRIES = 5;
+
+/**
+ * Moves a thread's last-message fields to this message unless they show a message at least as new:
+ * a read, then an update conditional on the version read, again if someone wrote in between. No
+ * transaction, so no lock on the thread: the send callable and the inbound store call it after
+ * their commit, and a summary never goes back to an older message. "contended": still behind
+ * after every try (the caller logs it; the message itself is stored); "missing": no thread.
+ */
+export async function advanceThreadSummary(
+  db: Firestore,
+  threadId: string,
+  summary: { lastMessageAt: Date; lastMessagePreview: string },
+  now: Date,
+): Promise<"advanced" | "newer" | "contended" | "missing"> {
+  const ref = threads.doc(db, threadId);
+  const atMs = summary.lastMessageAt.getTime();
+  for (let i = 0; i < SUMMARY_TRIES; i++) {
+    const snap = await ref.get();
+    const t = snap.data();
+    if (!t) return "missing";
+    if (t.lastMessageAt.toMillis() >= atMs) return "newer";
+    try {
+      await ref.update(
+        { lastMessageAt: summary.lastMessageAt, lastMessagePreview: summary.lastMessagePreview, updatedAt: now },
+        { lastUpdateTime: snap.updateTime! },
+      );
+      return "advanced";
+    } catch (err) {
+      if (grpcStatusOf(err) !== GrpcStatus.FAILED_PRECONDITION) throw err;
+    }
+  }
+  return "contended";
+}
 
 /**
  * `threads/{threadId}/messages/{messageId}`: outbound ones created by the send callable (id: the

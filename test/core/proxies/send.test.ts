@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
-import { decideSend, GatewayError, providerMessageIdFor, type SendSnapshot } from "@wa-gateway/core/proxies";
+import {
+  decideSend,
+  GatewayError,
+  providerMessageIdFor,
+  rateWindow,
+  type SendSnapshot,
+} from "@wa-gateway/core/proxies";
 
 const now = new Date("2026-01-01T12:00:00Z");
-const limit = { maxSends: 3, windowSec: 60 };
 const req = {
   threadId: "t1",
   accountId: "acc-1",
@@ -16,7 +21,6 @@ const fresh = (over: Partial<Extract<SendSnapshot, { kind: "fresh" }>> = {}): Se
   account: { status: "connected", memberUids: ["alice"] },
   thread: undefined,
   peerThreadId: null,
-  rateLimit: undefined,
   optOut: undefined,
   ...over,
 });
@@ -24,7 +28,7 @@ const fresh = (over: Partial<Extract<SendSnapshot, { kind: "fresh" }>> = {}): Se
 /** The error of a refused send (thrown, or refused after counting the rate limit). */
 function refused(snap: SendSnapshot, caller: Parameters<typeof decideSend>[2] = alice, request = req): GatewayError {
   try {
-    const decision = decideSend(snap, request, caller, "req_1", now, limit);
+    const decision = decideSend(snap, request, caller, "req_1", now);
     if (decision.kind === "refused") return decision.error;
   } catch (err) {
     assert.ok(err instanceof GatewayError);
@@ -35,11 +39,11 @@ function refused(snap: SendSnapshot, caller: Parameters<typeof decideSend>[2] = 
 
 describe("send decision", () => {
   it("a repeat of an existing request is a duplicate and writes nothing", () => {
-    assert.deepEqual(decideSend({ kind: "existing" }, req, alice, "req_1", now, limit), { kind: "duplicate" });
+    assert.deepEqual(decideSend({ kind: "existing" }, req, alice, "req_1", now), { kind: "duplicate" });
   });
 
   it("the first sender of a new thread becomes its owner", () => {
-    const d = decideSend(fresh(), req, alice, "req_1", now, limit);
+    const d = decideSend(fresh(), req, alice, "req_1", now);
     assert.equal(d.kind, "accepted");
     if (d.kind !== "accepted") return;
     assert.equal(d.thread.create, true);
@@ -51,7 +55,7 @@ describe("send decision", () => {
 
   it("marks a first message to a new contact as such, and no message in a thread that exists", () => {
     const firstContact = (snap: SendSnapshot, request = req, caller: Parameters<typeof decideSend>[2] = alice) => {
-      const d = decideSend(snap, request, caller, "req_1", now, limit);
+      const d = decideSend(snap, request, caller, "req_1", now);
       assert.equal(d.kind, "accepted");
       return d.kind === "accepted" && d.outbox.firstContact;
     };
@@ -69,7 +73,7 @@ describe("send decision", () => {
   });
 
   it("an admin may use any account", () => {
-    assert.equal(decideSend(fresh(), req, { uid: "root", admin: true }, "req_1", now, limit).kind, "accepted");
+    assert.equal(decideSend(fresh(), req, { uid: "root", admin: true }, "req_1", now).kind, "accepted");
   });
 
   it("removed and logged-out accounts are failed-precondition; a disconnected one still queues", () => {
@@ -78,14 +82,7 @@ describe("send decision", () => {
       refused(fresh({ account: { status: "logged_out", memberUids: ["alice"] } })).code,
       "failed-precondition",
     );
-    const d = decideSend(
-      fresh({ account: { status: "disconnected", memberUids: ["alice"] } }),
-      req,
-      alice,
-      "r",
-      now,
-      limit,
-    );
+    const d = decideSend(fresh({ account: { status: "disconnected", memberUids: ["alice"] } }), req, alice, "r", now);
     assert.equal(d.kind, "accepted");
   });
 
@@ -101,7 +98,6 @@ describe("send decision", () => {
       carol,
       "r",
       now,
-      limit,
     );
     assert.equal(d.kind === "accepted" && d.thread.create, false);
   });
@@ -118,48 +114,42 @@ describe("send decision", () => {
   it("a @lid contact is answered in the thread their message opened, and cannot start a new one", () => {
     const lidReq = { ...req, toJid: "98765432109876@lid" };
     const inbound = { ownerUid: null, coWriterUids: [], accountId: "acc-1", peerJid: "98765432109876@lid" };
-    assert.equal(decideSend(fresh({ thread: inbound }), lidReq, alice, "req_1", now, limit).kind, "accepted");
+    assert.equal(decideSend(fresh({ thread: inbound }), lidReq, alice, "req_1", now).kind, "accepted");
     assert.match(refused(fresh(), alice, lidReq).message, /^toJid: a @lid contact can only be answered/);
   });
 
-  it("the rate limit counts within the window and resets after it", () => {
-    const start = now.getTime() - 10_000;
-    assert.equal(refused(fresh({ rateLimit: { windowStartMs: start, count: 3 } })).code, "resource-exhausted");
-    const within = decideSend(fresh({ rateLimit: { windowStartMs: start, count: 2 } }), req, alice, "r", now, limit);
-    assert.equal(within.kind === "accepted" && within.rateLimit.count, 3);
-    const after = decideSend(
-      fresh({ rateLimit: { windowStartMs: now.getTime() - 60_000, count: 99 } }),
-      req,
-      alice,
-      "r",
-      now,
-      limit,
-    );
-    assert.equal(after.kind === "accepted" && after.rateLimit.count, 1);
+  it("rate-limit windows are aligned to the epoch; their slots may go one window after their end", () => {
+    const limit = { maxSends: 3, windowSec: 60 };
+    const w = rateWindow(now, limit);
+    assert.equal(w.start.getTime(), Math.floor(now.getTime() / 60_000) * 60_000);
+    assert.equal(w.expireAt.getTime() - w.start.getTime(), 120_000);
+    assert.equal(rateWindow(new Date(w.start.getTime() + 59_999), limit).index, w.index);
+    assert.equal(rateWindow(new Date(w.start.getTime() + 60_000), limit).index, w.index + 1);
+  });
+
+  it("an accepted send into an existing thread writes no thread fields in the transaction; the summary moves after", () => {
+    const owned = { ownerUid: "alice", coWriterUids: [], accountId: "acc-1", peerJid: req.toJid };
+    const d = decideSend(fresh({ thread: owned }), req, alice, "r", now);
+    assert.ok(d.kind === "accepted");
+    assert.deepEqual(d.thread, { create: false, claimBy: null });
+    assert.deepEqual(d.summary, { lastMessageAt: now, lastMessagePreview: "hello" });
+    const claimed = decideSend(fresh({ thread: { ...owned, ownerUid: null } }), req, alice, "r", now);
+    assert.ok(claimed.kind === "accepted");
+    assert.deepEqual(claimed.thread, { create: false, claimBy: "alice" }, "the first reply claims an unowned thread");
   });
 
   it("keeps the preview to 120 characters without splitting an emoji", () => {
-    const d = decideSend(fresh(), { ...req, text: "😀".repeat(200) }, alice, "r", now, limit);
-    assert.equal(d.kind === "accepted" && [...(d.thread.fields.lastMessagePreview as string)].length, 120);
-  });
-
-  it("a refused send counts against the caller's rate limit, like an accepted one", () => {
-    const d = decideSend(fresh({ account: undefined }), req, alice, "req_1", now, limit);
-    assert.equal(d.kind, "refused");
-    if (d.kind !== "refused") return;
-    assert.equal(d.error.code, "not-found");
-    assert.equal(d.rateLimit.count, 1);
-    const exhausted = fresh({ account: undefined, rateLimit: { windowStartMs: now.getTime(), count: 3 } });
-    assert.equal(refused(exhausted).code, "resource-exhausted", "probing stops at the limit");
+    const d = decideSend(fresh(), { ...req, text: "😀".repeat(200) }, alice, "r", now);
+    assert.equal(d.kind === "accepted" && [...d.summary.lastMessagePreview].length, 120);
   });
 
   it("one thread per account and peer: a new thread with a peer the account already talks to is refused", () => {
     const err = refused(fresh({ peerThreadId: "bobs-thread" }));
     assert.equal(err.code, "failed-precondition");
     assert.match(err.message, /already has a thread with this peer: bobs-thread/);
-    const d = decideSend(fresh(), req, alice, "req_1", now, limit);
+    const d = decideSend(fresh(), req, alice, "req_1", now);
     assert.equal(
-      d.kind === "accepted" && d.thread.indexPeer,
+      d.kind === "accepted" && d.thread.create && d.thread.indexPeer,
       true,
       "a new thread becomes the account's one with the peer",
     );
@@ -174,19 +164,18 @@ describe("send decision", () => {
       { uid: "probe", admin: true, system: true },
       "req_1",
       now,
-      limit,
     );
     assert.equal(d.kind, "accepted", "a user's thread with the probe peer does not block the probe");
-    assert.equal(d.kind === "accepted" && d.thread.indexPeer, false);
+    assert.equal(d.kind === "accepted" && d.thread.create && d.thread.indexPeer, false);
   });
 
   it("a queued entry has no expiry: its TTL starts only once it is final", () => {
-    const d = decideSend(fresh(), req, alice, "req_1", now, limit);
+    const d = decideSend(fresh(), req, alice, "req_1", now);
     assert.equal(d.kind === "accepted" && d.outbox.expireAt, null);
   });
 
-  it("a contact who opted out is refused with failed-precondition, naming why and how to clear it; the limit still counts", () => {
-    const d = decideSend(fresh({ optOut: { keyword: "STOP" } }), req, alice, "req_1", now, limit);
+  it("a contact who opted out is refused with failed-precondition, naming why and how to clear it; the limit counted before", () => {
+    const d = decideSend(fresh({ optOut: { keyword: "STOP" } }), req, alice, "req_1", now);
     assert.equal(d.kind, "refused");
     if (d.kind !== "refused") return;
     assert.equal(d.error.code, "failed-precondition");
@@ -195,7 +184,6 @@ describe("send decision", () => {
       d.error.message,
       /write START, or an admin can clear it with npm run opt-out -- clear acc-1 40712345678@s\.whatsapp\.net/,
     );
-    assert.equal(d.rateLimit.count, 1, "counted like any refusal");
     const thread = { ownerUid: "alice", coWriterUids: [], accountId: "acc-1", peerJid: req.toJid };
     assert.equal(
       refused(fresh({ optOut: { keyword: "BAJA" }, thread })).code,
@@ -208,7 +196,6 @@ describe("send decision", () => {
       { uid: "probe", admin: true, system: true },
       "req_1",
       now,
-      limit,
     );
     assert.equal(probe.kind, "refused", "the gateway's probes are refused too");
   });

@@ -2,6 +2,7 @@ import { Timestamp, type DocumentData, type Firestore, type UpdateData } from "f
 import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
 import { advancesStatus, refusedByWhatsApp } from "@wa-gateway/core/outbox";
 import {
+  advanceThreadSummary,
   inboundDedupe,
   inboundPending,
   optOuts,
@@ -84,6 +85,12 @@ function firestoreInboundDb(db: Firestore): InboundDb {
       return snaps.map((snap) => snap.data());
     },
     async commit(writes) {
+      // The thread's last-message fields move after the message is stored, forward only and not
+      // in this batch: else every send's summary write to a busy thread would conflict the batch
+      // (its update-time precondition) and store the message again (issue 27).
+      const summaries = writes.filter(
+        (w): w is Extract<typeof w, { kind: "thread" }> => w.kind === "thread" && "lastMessageAt" in w.data,
+      );
       const batch = db.batch();
       const update = <T extends DocumentData>(
         ref: FirebaseFirestore.DocumentReference<T>,
@@ -102,7 +109,7 @@ function firestoreInboundDb(db: Firestore): InboundDb {
             batch.create(threads.write(db, w.threadId), w.data);
             break;
           case "thread":
-            update(threads.doc(db, w.threadId), w.data, w.version);
+            if (!summaries.includes(w)) update(threads.doc(db, w.threadId), w.data, w.version);
             break;
           case "newMessage":
             batch.create(threadMessages.write(db, w.threadId, w.docId), w.data);
@@ -126,12 +133,22 @@ function firestoreInboundDb(db: Firestore): InboundDb {
       }
       try {
         await batch.commit();
-        return "committed";
       } catch (err) {
         const code = grpcStatusOf(err);
         if (code === GrpcStatus.ALREADY_EXISTS || code === GrpcStatus.FAILED_PRECONDITION) return "conflict";
         throw err;
       }
+      for (const w of summaries) {
+        const at = w.data.lastMessageAt as Timestamp | Date;
+        // Best effort: the message is stored; a summary left behind is caught up by the next message.
+        await advanceThreadSummary(
+          db,
+          w.threadId,
+          { lastMessageAt: at instanceof Date ? at : at.toDate(), lastMessagePreview: w.data.lastMessagePreview! },
+          new Date(),
+        ).catch(() => "failed");
+      }
+      return "committed";
     },
   };
 }
