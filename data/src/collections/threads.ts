@@ -34,7 +34,7 @@ export const threads = {
 const SUMMARY_TRIES = 5;
 
 /**
- * Moves a thread's last-message fields to this message unless they show a message at least as new:
+ * Moves a thread's last-message fields to this message unless they show a newer one:
  * a read, then an update conditional on the version read, again if someone wrote in between. No
  * transaction, so no lock on the thread: the send callable and the inbound store call it after
  * their commit, and a summary never goes back to an older message. "contended": still behind
@@ -52,7 +52,8 @@ export async function advanceThreadSummary(
     const snap = await ref.get();
     const t = snap.data();
     if (!t) return "missing";
-    if (t.lastMessageAt.toMillis() >= atMs) return "newer";
+    // A tie goes to the later writer: WhatsApp stamps whole seconds, and the message stored last came last.
+    if (t.lastMessageAt.toMillis() > atMs) return "newer";
     try {
       await ref.update(
         { lastMessageAt: summary.lastMessageAt, lastMessagePreview: summary.lastMessagePreview, updatedAt: now },
