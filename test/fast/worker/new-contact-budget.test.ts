@@ -118,7 +118,8 @@ describe("new-contact budget", function () {
 /** WhatsApp's timelock as the account document carries it from one holder to the next. */
 describe("a reach-out timelock across holders", function () {
   this.timeout(20_000);
-  const { world, start } = memoryWorkersPerTest();
+  const memory = memoryWorkersPerTest();
+  const { world, start } = memory;
   const db = () => world.db();
   const until = (what: string, check: () => boolean) => db().until(what, () => (check() ? true : undefined));
   const entry = (id: string) => db().outbox.get(id)!;
@@ -142,6 +143,34 @@ describe("a reach-out timelock across holders", function () {
     await until("the first message held", () => entry("first").heldReason === "reachout_timelock");
     assert.equal(entry("first").nextAttemptAt.toMillis(), lockEnds.getTime());
     assert.equal(entry("first").status, "queued");
+  });
+
+  it("records what WhatsApp said in the order it said it, however slow the first write", async () => {
+    await world.putAccount("acc-1", { status: "connecting" });
+    let calls = 0;
+    let recorded = 0;
+    let bothWritten!: () => void;
+    const written = new Promise<void>((resolve) => (bothWritten = resolve));
+    const { network } = memory;
+    await start({
+      leases: (store) => ({
+        ...store,
+        recordReachout: async (...args) => {
+          // The pushed lock's write is slow; the query's answer, a moment later, is not.
+          if (calls++ === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+          const result = await store.recordReachout(...args);
+          if (++recorded === 2) bothWritten();
+          return result;
+        },
+      }),
+    });
+    await until("connected", () => db().accounts.get("acc-1")?.status === "connected");
+    const untilMs = db().clock.now() + 2 * HOUR;
+    const lock = (enforcement: string) => ({ kind: "lock" as const, lock: { active: true, untilMs, enforcement } });
+    assert.ok(network().reachout("acc-1", lock("DEFAULT")));
+    assert.ok(network().reachout("acc-1", lock("RESTRICT_ALL_COMPANIONS")));
+    await written;
+    assert.equal(db().accounts.get("acc-1")!.reachoutLock!.enforcement, "RESTRICT_ALL_COMPANIONS");
   });
 
   it("sends what waited for a lock that was lifted while no holder was there", async () => {

@@ -69,6 +69,8 @@ export class HeldAccount {
   qrRequestedAtMs: number;
   /** The cool-down end this holder has already reported waiting for. */
   private cooldownReported: number | null = null;
+  /** The last reach-out record asked for (each waits for the one before). */
+  private reachoutRecorded: Promise<void> = Promise.resolve();
   /** The session, fenced by this epoch; one per claim, so a 515's creds commit outlives its socket. */
   private readonly session: SessionStore;
 
@@ -141,7 +143,7 @@ export class HeldAccount {
           if (!this.c.stopping()) this.c.inbound.receipt(accountId, receipt);
         },
         reachout: (update) => {
-          if (this.current(socket)) void this.onReachout(update);
+          if (this.current(socket)) this.onReachout(update);
         },
         // The next protocol change shows here first: counted per type, its first sighting logged with its shape.
         unhandled: (stanza) => {
@@ -211,9 +213,11 @@ export class HeldAccount {
 
   /**
    * WhatsApp's timelock or new-chat quota: first messages follow the lock at once; the account
-   * document shows both (the watchdog's reachout_timelock incident reads the lock there).
+   * document shows both (the watchdog's reachout_timelock incident reads the lock there), recorded
+   * in the order WhatsApp said them: a pushed lock and the query's answer a moment later must not
+   * land the other way round.
    */
-  private async onReachout(update: ReachoutUpdate): Promise<void> {
+  private onReachout(update: ReachoutUpdate): void {
     const { accountId, epoch } = this;
     if (update.kind === "lock") {
       const { active, untilMs, enforcement } = update.lock;
@@ -222,14 +226,13 @@ export class HeldAccount {
       if (active) this.c.logger.warn({ accountId, until, enforcement }, "account_reachout_locked");
       else this.c.logger.info({ accountId }, "account_reachout_unlocked");
     }
-    try {
-      await this.c.accounts.recordReachout(accountId, epoch, update);
-    } catch (err) {
-      this.c.logger.warn(
-        { accountId, kind: update.kind, err: (err as Error).message },
-        "account_reachout_record_failed",
-      );
-    }
+    this.reachoutRecorded = this.reachoutRecorded.then(() =>
+      this.c.accounts.recordReachout(accountId, epoch, update).then(
+        () => undefined,
+        (err: Error) =>
+          this.c.logger.warn({ accountId, kind: update.kind, err: err.message }, "account_reachout_record_failed"),
+      ),
+    );
   }
 
   /** A queued entry the worker's listener saw for this account. */

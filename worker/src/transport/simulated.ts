@@ -1,7 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { DisconnectCode } from "@wa-gateway/core/accounts";
-import { SendError, type AccountSocket, type SocketHandlers, type Transport } from "./transport";
+import { SendError, type AccountSocket, type ReachoutUpdate, type SocketHandlers, type Transport } from "./transport";
 
 /**
  * A fake WhatsApp network, in process: the edge of the world the worker talks to when
@@ -205,6 +205,14 @@ export class SimulatedWhatsApp implements Transport {
     const socket = this.sockets.get(accountId);
     if (!socket?.onScan) return false;
     socket.onScan();
+    return true;
+  }
+
+  /** WhatsApp tells the account's socket its reach-out timelock or new-chat quota. */
+  reachout(accountId: string, update: ReachoutUpdate): boolean {
+    const socket = this.sockets.get(accountId);
+    if (!socket || socket.closed) return false;
+    socket.handlers.reachout?.(update);
     return true;
   }
 
