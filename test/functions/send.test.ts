@@ -172,9 +172,25 @@ describe("whatsappProxySend handler against the emulator", () => {
 
     it("the rate limit refuses exactly the sends past 30 of a concurrent burst of 40", async function () {
       this.timeout(60_000);
+      // Into a thread alice owns (40 first sends of a new thread would contend on creating it), and
+      // with room in time: this is about the limit's exactness, not the deadline (tested below).
+      await adminDb().doc(paths.thread("thread-1")).set({
+        ownerUid: "alice",
+        coWriterUids: [],
+        accountId: "acc-1",
+        peerJid: "40712345678@s.whatsapp.net",
+        lastMessageAt: new Date(),
+        lastMessagePreview: "hi",
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      });
+      const unhurried = {
+        ...observed(30),
+        store: firestoreSendStore(adminDb(), () => {}, { maxAttempts: 5, deadlineMs: 50_000 }),
+      };
       const outcomes = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
-          handleSend(observed(30), alice, sendPayload({ clientMessageId: `r${i}` })).then(
+          handleSend(unhurried, alice, sendPayload({ clientMessageId: `r${i}` })).then(
             () => "ok",
             (err: GatewayError) => err.code,
           ),
