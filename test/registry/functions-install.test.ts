@@ -6,6 +6,7 @@ import { join } from "node:path";
 
 const FUNCTIONS_DIR = join(__dirname, "..", "..", "functions");
 const EXPECTED = [
+  "longrunCapacity",
   "longrunDailyRollup",
   "longrunDeliveryCheck",
   "longrunProbes",
