@@ -1,6 +1,7 @@
 /** The gRPC status codes Firestore errors carry as `err.code`, named once for every store. */
 export const GrpcStatus = {
   CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   ALREADY_EXISTS: 6,

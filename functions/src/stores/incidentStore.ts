@@ -10,6 +10,7 @@ import {
   type OpenIncident,
 } from "@wa-gateway/core/longrun";
 import { incidents as incidentDocs, watchdogMemory } from "@wa-gateway/data";
+import { transactionRetryingClosed } from "../lib/firestore";
 
 /** A resolution notice a run has claimed for sending, until it confirms Telegram took it. */
 type PendingNotice = NonNullable<WatchdogState["pendingNotices"]>[number];
@@ -34,7 +35,7 @@ export function firestoreIncidentStore(db: Firestore, writer: string): IncidentS
   function updateNotices(
     change: (pending: PendingNotice[], deferred: AlertLine[]) => Record<string, unknown>,
   ): Promise<void> {
-    return db.runTransaction(async (tx) => {
+    return transactionRetryingClosed(db, async (tx) => {
       const snap = await tx.get(watchdogRef);
       const memory = snap.data();
       const fields = change(memory?.pendingNotices ?? [], memory?.deferredNotices ?? []);
@@ -44,7 +45,7 @@ export function firestoreIncidentStore(db: Firestore, writer: string): IncidentS
 
   return {
     applyIncidents({ nowMs, decide, run }) {
-      return db.runTransaction(async (tx) => {
+      return transactionRetryingClosed(db, async (tx) => {
         let deferred: AlertLine[] = [];
         let stillClaimed: PendingNotice[] = [];
         if (run) {
