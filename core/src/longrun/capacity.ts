@@ -1,3 +1,5 @@
+import { wantsSocket } from "../accounts/connection";
+import { ACCOUNT_STATUSES, type AccountStatus } from "../documents/account";
 import { formatDuration } from "./alertMessage";
 import { GLOBAL_KEY, type Evaluation } from "./incidents";
 
@@ -9,8 +11,8 @@ import { GLOBAL_KEY, type Evaluation } from "./incidents";
  * accounts to), and the watchdog's `accounts_unheld` says when accounts have no worker anyway.
  */
 
-/** Accounts that need a socket: a person may be linking them, or they are linked. */
-export const HELD_STATUSES = ["pending_qr", "connecting", "connected", "disconnected"] as const;
+/** Accounts that need a socket (the statuses a worker claims in): a person may be linking them, or they are linked. */
+export const HELD_STATUSES: readonly AccountStatus[] = ACCOUNT_STATUSES.filter(wantsSocket);
 
 /** Two account leases (ACCOUNT_LEASE_SEC, 30 s): a takeover or a restart is over well before. */
 export const UNHELD_AFTER_MS = 2 * 30_000;
