@@ -9,6 +9,7 @@ import { startFakePhone } from "./lib/fakePhone";
 import { startFakeTelegram } from "./lib/fakeTelegram";
 import { FakeWhatsApp } from "../test/support/fakeWhatsApp/edge";
 import { freePort, httpAnswers, waitUntil } from "./lib/ports";
+import { WORKER_NODE_FLAGS } from "./lib/workerProcess";
 import { localEnv, localProjectId, localStackPorts, REPO_ROOT } from "./lib/project";
 import { findScheduledFunctions, startScheduler } from "./lib/scheduler";
 import { getApps, initializeApp } from "firebase-admin/app";
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
   const worker = startChild(
     "worker",
     process.execPath,
-    ["--import", "tsx", join(REPO_ROOT, "worker", "src", "main.ts")],
+    [...WORKER_NODE_FLAGS, "--import", "tsx", join(REPO_ROOT, "worker", "src", "main.ts")],
     {
       cwd: REPO_ROOT,
       env: {

@@ -61,7 +61,7 @@ export const WORKER_MAX_INSTANCES = defineInt("WORKER_MAX_INSTANCES", {
 });
 
 export const MAX_ACCOUNTS_PER_WORKER = defineInt("MAX_ACCOUNTS_PER_WORKER", {
-  default: 50,
+  default: 200,
   description: "Sockets one worker holds: the same value as the worker's MAX_ACCOUNTS_PER_WORKER.",
 });
 

@@ -1,3 +1,7 @@
+import { once } from "node:events";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Writable } from "node:stream";
@@ -19,6 +23,8 @@ import { spawnWorker } from "../lib/workerProcess";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
+
+const MEMORY_PROBE = join(__dirname, "memoryProbe.ts");
 
 const silent = () => createLogger({ level: "silent", workerId: "bench" }, new Writable({ write: (_c, _e, d) => d() }));
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(2);
@@ -103,16 +109,10 @@ async function sendsThroughOneSocket(db: Firestore, edge: FakeWhatsApp): Promise
   const worker = await startWorker(config, silent(), { firestore: db });
   await worker.accounts.listening();
   await seedAccount(db, "bench-acc", { status: "pending_qr", memberUids: ["bench"] });
-  // Each QR the account shows is scanned: the first is answered with companion_reg_refresh, the re-rendered one links.
-  for (let scanned: string | undefined; ;) {
-    const qr = (await accounts.doc(db, "bench-acc").get()).data()?.qr;
-    if (qr && qr !== scanned && edge.scanQr((scanned = qr), "4915199999999") === "linked") break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  while (worker.accounts.connectedCount() < 1) await new Promise((r) => setTimeout(r, 50));
   const deps = { store: firestoreSendStore(db), now: () => new Date(), rateLimit: { maxSends: 1e9, windowSec: 60 } };
   const TOTAL = 300;
-  // A backlog over 10 threads (one per contact): the account sends one message at a time, in order.
+  // A backlog over 10 threads (one per contact), queued while the account is still linking, so the
+  // figure is the socket's pace, not the callables': the account sends one message at a time, in order.
   for (let i = 0; i < TOTAL; i++) {
     await handleSend(
       deps,
@@ -126,6 +126,13 @@ async function sendsThroughOneSocket(db: Firestore, edge: FakeWhatsApp): Promise
       },
     );
   }
+  // Each QR the account shows is scanned: the first is answered with companion_reg_refresh, the re-rendered one links.
+  for (let scanned: string | undefined; ;) {
+    const qr = (await accounts.doc(db, "bench-acc").get()).data()?.qr;
+    if (qr && qr !== scanned && edge.scanQr((scanned = qr), "4915199999999") === "linked") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  while (worker.accounts.connectedCount() < 1) await new Promise((r) => setTimeout(r, 10));
   const started = Date.now();
   const received = () => contacts.reduce((n, c) => n + c.received.length, 0);
   while (received() < TOTAL) {
@@ -134,56 +141,115 @@ async function sendsThroughOneSocket(db: Firestore, edge: FakeWhatsApp): Promise
   }
   const seconds = (Date.now() - started) / 1000;
   await worker.stop("bench");
-  return `  sends through one Baileys socket (callable → outbox → socket → contact decrypts; ${TOTAL} over 10 threads, pacing off): ${(TOTAL / seconds).toFixed(1)} msg/s`;
+  return `  a queued backlog through one Baileys socket (outbox → lease → socket → contact decrypts, from the socket's opening; ${TOTAL} over 10 threads, pacing off): ${(TOTAL / seconds).toFixed(1)} msg/s`;
+}
+
+/** Memory of a worker process after full collections, read through the memoryProbe preload. */
+interface ProbedMemory {
+  rss: number;
+  /** The process's highest RSS so far (getrusage): for a worker that just restarted its sockets, that burst. */
+  peakRss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
+/** A Baileys worker process with the memory probe, its /metrics-json, and a way to read its memory after GC. */
+function probedWorker(
+  db: Firestore,
+  edge: FakeWhatsApp,
+  workerId: string,
+  port: number,
+  env: Record<string, string> = {},
+) {
+  const probeFile = join(tmpdir(), `${workerId}-${process.pid}.json`);
+  const child = spawnWorker(
+    { host: process.env.FIRESTORE_EMULATOR_HOST!, projectId: process.env.GCLOUD_PROJECT! },
+    workerId,
+    {
+      WA_TRANSPORT: "baileys",
+      WA_WEBSOCKET_URL: edge.url,
+      PORT: String(port),
+      HEARTBEATS: "off",
+      LOG_LEVEL: "error",
+      MEMORY_PROBE_FILE: probeFile,
+      ...env,
+    },
+    [MEMORY_PROBE],
+  );
+  const active = async () =>
+    ((await (await fetch(`http://127.0.0.1:${port}/metrics-json`)).json()) as { activeAccounts: number })
+      .activeAccounts;
+  return {
+    async holding(sockets: number, what: string) {
+      await waitUntil(`worker /healthz`, () => httpAnswers(`http://127.0.0.1:${port}/healthz`), { timeoutMs: 30_000 });
+      await waitUntil(what, async () => (await active()) === sockets, { timeoutMs: 180_000 });
+    },
+    async memory(): Promise<ProbedMemory> {
+      rmSync(probeFile, { force: true });
+      child.kill("SIGUSR2");
+      await waitUntil("memory probe", async () => existsSync(probeFile), { timeoutMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 100));
+      return JSON.parse(readFileSync(probeFile, "utf8")) as ProbedMemory;
+    },
+    /** A graceful stop: sessions flushed, leases released. */
+    async stop() {
+      child.kill("SIGTERM");
+      if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
+      rmSync(probeFile, { force: true });
+    },
+  };
 }
 
 /**
- * RSS and heap of a real worker process per idle linked socket (Firestore session store), the
- * figure MAX_ACCOUNTS_PER_WORKER's default is set from. The edge runs here, not in the worker.
+ * RSS and heap of a real worker process per idle linked socket, the figure MAX_ACCOUNTS_PER_WORKER's
+ * default is set from. The accounts are linked by QR in one process (first login: pre-key uploads)
+ * and measured in the next, which restarts them from their Firestore sessions, as every worker but
+ * the first ever does. Per socket is the marginal cost: (worker holding all - worker holding one) /
+ * (all - 1), both after full collections; the edge runs here, not in the worker.
  */
-async function idleSocketMemory(db: Firestore, edge: FakeWhatsApp): Promise<string> {
-  const SOCKETS = 20;
-  const port = await freePort();
-  const worker = spawnWorker(
-    { host: process.env.FIRESTORE_EMULATOR_HOST!, projectId: process.env.GCLOUD_PROJECT! },
-    "bench-idle-sockets",
-    { WA_TRANSPORT: "baileys", WA_WEBSOCKET_URL: edge.url, PORT: String(port), HEARTBEATS: "off", LOG_LEVEL: "error" },
-  );
+export async function idleSocketMemory(db: Firestore, edge: FakeWhatsApp): Promise<string[]> {
+  const SOCKETS = 40;
   const stopPhone = startFakePhone(db, edge, 0, () => undefined);
+  const mib = (bytes: number) => bytes / 2 ** 20;
   try {
-    const metrics = async () =>
-      (await (await fetch(`http://127.0.0.1:${port}/metrics-json`)).json()) as {
-        memoryRssMb: number;
-        memoryHeapUsedMb: number;
-        activeAccounts: number;
-      };
-    /** The median of a few samples a second apart, once the process has settled. */
-    const sample = async () => {
-      const samples: { memoryRssMb: number; memoryHeapUsedMb: number }[] = [];
-      for (let i = 0; i < 5; i++) {
-        await new Promise((r) => setTimeout(r, 1000));
-        samples.push(await metrics());
-      }
-      const median = (pick: (m: (typeof samples)[number]) => number) => samples.map(pick).sort((a, b) => a - b)[2]!;
-      return { rss: median((m) => m.memoryRssMb), heap: median((m) => m.memoryHeapUsedMb) };
-    };
-    await waitUntil("worker /healthz", () => httpAnswers(`http://127.0.0.1:${port}/healthz`), { timeoutMs: 30_000 });
-    await new Promise((r) => setTimeout(r, 3000));
-    const before = await sample();
+    const linking = probedWorker(db, edge, "bench-idle-link", await freePort());
     for (let i = 0; i < SOCKETS; i++) await seedAccount(db, `idle-${i}`, { status: "pending_qr" });
-    await waitUntil("all sockets linked", async () => (await metrics()).activeAccounts === SOCKETS, {
-      timeoutMs: 120_000,
-    });
+    await linking.holding(SOCKETS, "all sockets linked");
     await new Promise((r) => setTimeout(r, 5000)); // the logins' pre-key uploads settle
-    const after = await sample();
-    return (
-      `  worker process per idle linked socket (${SOCKETS} sockets, Firestore sessions): ` +
-      `${((after.rss - before.rss) / SOCKETS).toFixed(1)} MiB RSS, ${((after.heap - before.heap) / SOCKETS).toFixed(1)} MiB heap ` +
-      `(worker with none: ${before.rss} MiB RSS)`
-    );
+    const firstLogin = await linking.memory();
+    await linking.stop();
+
+    const one = probedWorker(db, edge, "bench-idle-one", await freePort(), { MAX_ACCOUNTS_PER_WORKER: "1" });
+    await one.holding(1, "one socket restarted");
+    await new Promise((r) => setTimeout(r, 5000));
+    const base = await one.memory();
+    await one.stop();
+
+    const all = probedWorker(db, edge, "bench-idle-all", await freePort(), {
+      MAX_ACCOUNTS_PER_WORKER: String(SOCKETS),
+    });
+    await all.holding(SOCKETS, "all sockets restarted");
+    await new Promise((r) => setTimeout(r, 5000));
+    const idle = await all.memory();
+    await all.stop();
+
+    const per = (pick: (m: ProbedMemory) => number) => mib(pick(idle) - pick(base)) / (SOCKETS - 1);
+    const perGiB = (perSocket: number, baseMib: number) => Math.floor((1024 - baseMib) / perSocket);
+    const idleRss = per((m) => m.rss);
+    const peakRss = per((m) => m.peakRss);
+    return [
+      `  worker process per idle linked socket, restarted from Firestore sessions, after GC (${SOCKETS} sockets): ` +
+        `${idleRss.toFixed(2)} MiB RSS, ${per((m) => m.heapUsed).toFixed(2)} MiB heap used, ${per((m) => m.heapTotal).toFixed(2)} MiB heap committed, ` +
+        `${per((m) => m.external).toFixed(2)} MiB external (worker holding one: ${mib(base.rss).toFixed(0)} MiB RSS, ${mib(base.heapUsed).toFixed(0)} MiB heap) ` +
+        `=> ${perGiB(idleRss, mib(base.rss))} idle sockets per GiB`,
+      `  peak RSS while restarting them all at once: ${mib(idle.peakRss).toFixed(0)} MiB, ${peakRss.toFixed(2)} MiB per socket ` +
+        `=> ${perGiB(peakRss, mib(base.peakRss))} sockets per GiB through a restart`,
+      `  the linking worker right after ${SOCKETS} first logins (pre-key uploads), after GC: ${mib(firstLogin.rss).toFixed(0)} MiB RSS, ` +
+        `${mib(firstLogin.heapUsed).toFixed(0)} MiB heap; peak ${mib(firstLogin.peakRss).toFixed(0)} MiB`,
+    ];
   } finally {
     stopPhone();
-    worker.kill("SIGKILL");
   }
 }
 
@@ -292,7 +358,11 @@ export async function benchBaileys(): Promise<void> {
   );
   const edge = await FakeWhatsApp.start();
   try {
-    const lines = [await idleSocketMemory(db, edge), await cycleMemory(edge), await sendsThroughOneSocket(db, edge)];
+    const lines = [
+      ...(await idleSocketMemory(db, edge)),
+      await cycleMemory(edge),
+      await sendsThroughOneSocket(db, edge),
+    ];
     console.log(
       `\nbaileys: @whiskeysockets/baileys against the fake WhatsApp edge, local Firestore emulator\n${lines.join("\n")}`,
     );
