@@ -3,3 +3,4 @@ export * from "./backlog";
 export * from "./connection";
 export * from "./transportEvents";
 export * from "./optOut";
+export * from "./fleetShare";

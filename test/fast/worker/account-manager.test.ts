@@ -88,6 +88,57 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     );
   });
 
+  it("keeps every lease while it fills up with slow claims: claims go several at a time", async () => {
+    // Each claim takes a seventh of the lease: ten in a row would outlast the first one's lease.
+    const slow = (store: AccountLeaseStore): AccountLeaseStore => ({
+      ...store,
+      claim: async (accountId) => {
+        await new Promise((r) => setTimeout(r, 220));
+        return store.claim(accountId);
+      },
+    });
+    const ids = Array.from({ length: 10 }, (_, i) => `acc-${i}`);
+    for (const id of ids) await linkedAccount(id);
+    const { logs } = await start({ leaseSec: 1.5, leases: slow });
+    await world
+      .db()
+      .until("all ten held and connected", () =>
+        ids.every((id) => account(id)?.owner?.workerId === "w1" && account(id)?.status === "connected"),
+      );
+    // Two more renewal passes (every half second) with every lease kept.
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.deepEqual(
+      logs.filter((l) => l.message === "account_lease_lost").map((l) => [l.accountId, l.reason]),
+      [],
+    );
+  });
+
+  it("keeps its lease through a burst of account changes: passes do not queue one per change", async () => {
+    // Every pass tries to claim acc-free and loses it slowly (another worker's claim wins).
+    let passes = 0;
+    const contested = (store: AccountLeaseStore): AccountLeaseStore => ({
+      ...store,
+      claim: async (accountId) => {
+        if (accountId !== "acc-free") return store.claim(accountId);
+        passes++;
+        await new Promise((r) => setTimeout(r, 250));
+        return { kind: "held", until: Date.now() + 60_000 };
+      },
+    });
+    await linkedAccount("acc-1");
+    const { logs } = await start({ leaseSec: 1.5, leases: contested });
+    await accountUntil("connected", (a) => a.status === "connected");
+    await world.putAccount("acc-free", { status: "connecting" });
+    // Twenty changes elsewhere (other workers' accounts moving): twenty passes queued would take 5 s.
+    for (let i = 0; i < 20; i++) await world.putAccount(`elsewhere-${i}`, { status: "removed" });
+    await world.db().until("passes for 2 s of leases", () => passes >= 8);
+    assert.deepEqual(
+      logs.filter((l) => l.message === "account_lease_lost").map((l) => [l.accountId, l.reason]),
+      [],
+    );
+    assert.equal(account("acc-1")?.owner?.workerId, "w1");
+  });
+
   it("lets the socket go at once when another worker has taken the lease", async () => {
     await linkedAccount();
     const { next } = await start();

@@ -79,4 +79,35 @@ describe("accounts shared across the fleet", function () {
     assert.equal(db().workers.has("w1"), false, "gone from the fleet");
     await until("w2 holds all six", () => heldBy("w2") === 6);
   });
+
+  it("a smaller worker joining takes what it can, and the bigger one keeps the rest held", async () => {
+    // A rolling change of MAX_ACCOUNTS_PER_WORKER: for a while the workers' caps differ.
+    await start({ workerId: "w1", maxAccounts: 10 });
+    await until("w1 holds all six", () => heldBy("w1") === 6);
+    await start({ workerId: "w2", maxAccounts: 1 });
+    await until("w2 holds its one", () => heldBy("w2") === 1);
+    await until("the other five held by w1", () => heldBy("w1") === 5);
+    assert.deepEqual(
+      holders().filter((h) => h === null),
+      [],
+    );
+  });
+
+  it("hands over no more than the others have room for: a full worker is given nothing", async () => {
+    const { logs, next } = await start({ workerId: "w1", maxAccounts: 10 });
+    await until("w1 holds all six", () => heldBy("w1") === 6);
+    // Another worker joins already full: its announcement says it holds its share (3 of 3).
+    const nowMs = db().clock.now();
+    db().workers.set("w-full", {
+      leaseUntil: Timestamp.fromMillis(nowMs + 60_000),
+      maxAccounts: 3,
+      held: 3,
+      startedAt: Timestamp.fromMillis(nowMs),
+      expireAt: Timestamp.fromMillis(nowMs + 86_400_000),
+    });
+    db().changed("workers", "w-full");
+    await next("accounts_over_share");
+    assert.equal(heldBy("w1"), 6, "nothing handed into no room");
+    assert.equal(logs.filter((l) => l.message === "account_handed_over").length, 0);
+  });
 });

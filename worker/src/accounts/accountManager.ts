@@ -1,5 +1,5 @@
 import { holdsLease, leaseState } from "@wa-gateway/core";
-import { DORMANT_STATUSES, wantsSocket } from "@wa-gateway/core/accounts";
+import { DORMANT_STATUSES, fleetShares, wantsSocket } from "@wa-gateway/core/accounts";
 import { InboundBackpressure, type InboundBackpressureOptions } from "../inbound/inboundBackpressure";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
@@ -14,6 +14,8 @@ import { HeldAccount, type HeldAccountContext, type HeldAccountState } from "./h
 
 /** How long a shutdown waits for the inbound queue to be stored before it closes the sockets. */
 const DRAIN_BEFORE_CLOSE_MS = 3_000;
+/** Claims in flight at once: a worker filling up (a start, a takeover) must not make its renewals wait for one claim after another. */
+const CLAIMS_AT_ONCE = 8;
 /** How long a shutdown waits to leave the fleet. */
 const LEAVE_WITHIN_MS = 1_000;
 /** An account moves to another worker at most once in this long (a joining worker waits for the rest). */
@@ -58,6 +60,9 @@ export class AccountManager {
   /** The accounts listener has answered once (Firestore is reachable); and this worker announced itself. */
   private accountsHeard = false;
   private announced = false;
+  /** What the last announcement said this worker held; a change is announced after the pass. */
+  private announcedHeld = -1;
+  private announceAgain = false;
   /** The workers' documents; undefined until the first snapshot (no claim before: the share is unknown). */
   private members: FleetMember[] | undefined;
   private tick: NodeJS.Timeout | undefined;
@@ -65,6 +70,10 @@ export class AccountManager {
   private tending: Promise<void> | undefined;
   private stopping = false;
   private reconciling: Promise<void> = Promise.resolve();
+  /** Over its share with nothing it may move, or nobody with room (logged once, until that changes). */
+  private overShare = false;
+  /** The reconciliation waiting behind the running one, if any: later requests join it. */
+  private queued: { renew: boolean } | undefined;
   private readonly watcher: OutboxWatcher;
   private readonly inbound: InboundBackpressure;
   private readonly context: HeldAccountContext;
@@ -179,10 +188,23 @@ export class AccountManager {
     this.tending = this.o.dormant.accounts.tend(this.dormantAccounts()).finally(() => (this.tending = undefined));
   }
 
-  /** Reconciliations run one after another, never overlapping. */
+  /**
+   * Reconciliations run one after another, never overlapping, and at most one waits: a burst of
+   * account changes (a fleet handing accounts around) would otherwise queue one pass per change,
+   * and the renewal tick's pass behind them all, until the leases ran out.
+   */
   private schedule(renew = false): void {
+    if (this.queued) {
+      this.queued.renew ||= renew;
+      return;
+    }
+    const next = { renew };
+    this.queued = next;
     this.reconciling = this.reconciling
-      .then(() => this.reconcile(renew))
+      .then(() => {
+        this.queued = undefined;
+        return this.reconcile(next.renew);
+      })
       .catch((err: Error) => this.o.logger.error({ err }, "accounts_reconcile_failed"));
   }
 
@@ -201,27 +223,54 @@ export class AccountManager {
         ),
       ),
     );
-    if (renew) this.announce();
-    if (!this.members) return; // the share is not known yet
-    const share = this.share();
-    for (const [accountId, seen] of this.seen) {
-      if (this.held.size >= share || this.stopping || this.inbound.paused) break;
-      if (this.held.has(accountId) || !wantsSocket(seen.status)) continue;
-      if (leaseState(seen.owner, this.o.workerId, this.o.clock.now()) === "theirs") continue;
-      await this.claim(accountId, seen).catch((err: Error) =>
-        this.o.logger.error({ accountId, err }, "account_claim_failed"),
-      );
+    if (this.members) {
+      await this.claimUpToShare();
+      await this.handOverExcess();
     }
-    await this.handOverExcess();
+    // The others size their hand-overs by what this one holds: say so when it changed.
+    if (renew || this.held.size !== this.announcedHeld) this.announce();
   }
 
-  /** The accounts that want a socket, divided among the live workers (this one too), within `maxAccounts`. */
-  share(): number {
+  /** Claims free accounts until this worker holds its share, CLAIMS_AT_ONCE at a time; one lost to another worker is left to the next pass. */
+  private async claimUpToShare(): Promise<void> {
+    const free = [...this.seen].filter(
+      ([accountId, seen]) =>
+        !this.held.has(accountId) &&
+        wantsSocket(seen.status) &&
+        leaseState(seen.owner, this.o.workerId, this.o.clock.now()) !== "theirs",
+    );
+    while (free.length) {
+      const room = Math.min(this.share() - this.held.size, CLAIMS_AT_ONCE);
+      if (room <= 0 || this.stopping || this.inbound.paused) return;
+      await Promise.all(
+        free
+          .splice(0, room)
+          .map(([accountId, seen]) =>
+            this.claim(accountId, seen).catch((err: Error) =>
+              this.o.logger.error({ accountId, err }, "account_claim_failed"),
+            ),
+          ),
+      );
+    }
+  }
+
+  /** Each live worker's share (this one too) of the accounts that want a socket, within each one's cap. */
+  private shares(): { mine: number; others: { member: FleetMember; share: number }[] } {
     const nowMs = this.o.clock.now();
-    const live = new Set((this.members ?? []).filter((m) => m.untilMs > nowMs).map((m) => m.workerId));
-    live.add(this.o.workerId);
+    const others = (this.members ?? []).filter((m) => m.untilMs > nowMs && m.workerId !== this.o.workerId);
     const wanted = [...this.seen.values()].filter((seen) => wantsSocket(seen.status)).length;
-    return Math.min(this.o.leases.maxAccounts, Math.ceil(wanted / live.size));
+    const shares = fleetShares(wanted, [
+      ...others,
+      { workerId: this.o.workerId, maxAccounts: this.o.leases.maxAccounts },
+    ]);
+    return {
+      mine: shares.get(this.o.workerId)!,
+      others: others.map((member) => ({ member, share: shares.get(member.workerId)! })),
+    };
+  }
+
+  share(): number {
+    return this.shares().mine;
   }
 
   /**
@@ -229,8 +278,13 @@ export class AccountManager {
    * that have not moved within MOVE_EVERY_MS, so an account is not bounced from worker to worker.
    */
   private async handOverExcess(): Promise<void> {
-    const excess = this.held.size - this.share();
+    const { mine, others } = this.shares();
+    const excess = this.held.size - mine;
     if (excess <= 0 || this.stopping) return;
+    // Never into no room: an account handed to workers that are full (by their last announcement)
+    // would sit with no socket until one had room. Several workers joining at once see the fleet
+    // at different moments; the one over its share waits for a seat to open.
+    const room = others.reduce((sum, { member, share }) => sum + Math.max(0, share - member.held), 0);
     const nowMs = this.o.clock.now();
     const movable = [...this.held.values()]
       .filter(
@@ -238,9 +292,14 @@ export class AccountManager {
           !account.stoppingForPerson && nowMs - (this.seen.get(account.accountId)?.movedAtMs ?? 0) >= MOVE_EVERY_MS,
       )
       .sort((a, b) => a.accountId.localeCompare(b.accountId))
-      .slice(0, excess);
-    if (movable.length === 0) return;
-    this.o.logger.info({ held: this.held.size, share: this.share(), moving: movable.length }, "accounts_handing_over");
+      .slice(0, Math.min(excess, room));
+    if (movable.length === 0) {
+      if (!this.overShare) this.o.logger.info({ held: this.held.size, share: mine, room }, "accounts_over_share");
+      this.overShare = true;
+      return;
+    }
+    this.overShare = false;
+    this.o.logger.info({ held: this.held.size, share: mine, room, moving: movable.length }, "accounts_handing_over");
     await Promise.all(movable.map((account) => account.handOver()));
   }
 
@@ -249,12 +308,26 @@ export class AccountManager {
    * a Firestore that does not answer must hold neither the renewals nor a shutdown.
    */
   private announce(): void {
-    if (this.stopping || this.announcing || !this.accountsHeard) return;
+    if (this.stopping || !this.accountsHeard) return;
+    if (this.announcing) {
+      this.announceAgain = true;
+      return;
+    }
     this.announced = true;
+    const held = this.held.size;
     this.announcing = this.o.fleet
-      .announce(this.held.size)
+      .announce(held)
+      .then(() => {
+        this.announcedHeld = held;
+      })
       .catch((err: Error) => this.o.logger.warn({ err: err.message }, "fleet_announce_failed"))
-      .finally(() => (this.announcing = undefined));
+      .finally(() => {
+        this.announcing = undefined;
+        if (this.announceAgain) {
+          this.announceAgain = false;
+          this.announce();
+        }
+      });
   }
 
   /**

@@ -8,6 +8,8 @@ export interface FleetMember {
   workerId: string;
   untilMs: number;
   maxAccounts: number;
+  /** The accounts it held when it last announced itself. */
+  held: number;
 }
 
 /** How long a dead worker's document stays (TTL on `expireAt`). */
@@ -31,6 +33,7 @@ export const fleetMemberOf = (workerId: string, d: WorkerDocument): FleetMember 
   workerId,
   untilMs: d.leaseUntil.toMillis(),
   maxAccounts: d.maxAccounts,
+  held: d.held,
 });
 
 export function fleetStore(
