@@ -1,6 +1,7 @@
 import { stopAllChildren } from "../lib/children";
 import { benchBaileys, benchInbound } from "./baileys";
 import { benchDelivery } from "./delivery";
+import { benchFleet } from "./fleet";
 import { benchMonitoring } from "./monitoring";
 import { benchProxies } from "./proxies";
 import { benchSendBurst } from "./sendBurst";
@@ -13,6 +14,7 @@ const PARTS: Record<string, () => Promise<void>> = {
   baileys: benchBaileys,
   inbound: benchInbound,
   "send-burst": benchSendBurst,
+  fleet: benchFleet,
 };
 
 async function main() {

@@ -36,9 +36,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   SHUTDOWN_TIMEOUT_SEC: z.coerce.number().positive().max(300).default(8),
   /**
-   * Sockets one worker holds. 200: `npm run bench -- baileys` measures about 2.6 MiB RSS per idle
-   * linked socket (restarted from its session, after GC) over a 165 MiB worker; 200 fill two thirds
-   * of Cloud Run's 1 GiB and leave a third for bursts (docs/worker.md, "Memory").
+   * Sockets one worker holds. 200: `npm run bench -- baileys` measures 2.6 to 3.0 MiB RSS per idle
+   * linked socket (restarted from its session, after GC) over a 165 MiB worker; 200 fill three quarters
+   * of Cloud Run's 1 GiB and leave a quarter for bursts (docs/worker.md, "Memory").
    */
   MAX_ACCOUNTS_PER_WORKER: z.coerce.number().int().positive().max(1000).default(200),
   ACCOUNT_LEASE_SEC: z.coerce.number().int().min(5).max(600).default(30),
