@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { fleetShares } from "@wa-gateway/core/accounts";
 
 const seats = (...caps: number[]) => caps.map((maxAccounts, i) => ({ workerId: `w${i + 1}`, maxAccounts }));
-const sharesOf = (wanted: number, ...caps: number[]) => [...fleetShares(wanted, seats(...caps))].map(([, n]) => n);
+/** Each worker's share, in the order the caps are given. */
+const sharesOf = (wanted: number, ...caps: number[]) => {
+  const shares = fleetShares(wanted, seats(...caps));
+  return seats(...caps).map((s) => shares.get(s.workerId));
+};
 
 describe("fleet shares", () => {
   it("spreads the accounts evenly, rounding up so every account has a seat", () => {
@@ -11,12 +15,11 @@ describe("fleet shares", () => {
   });
 
   it("gives what a small worker cannot hold to the bigger ones", () => {
-    const shares = fleetShares(6, seats(10, 1));
-    assert.deepEqual([shares.get("w1"), shares.get("w2")], [5, 1]);
+    assert.deepEqual(sharesOf(6, 10, 1), [5, 1]);
   });
 
   it("caps every worker: past the fleet's room the shares are the caps", () => {
-    assert.deepEqual(sharesOf(500, 50, 50, 200), [50, 50, 200]);
+    assert.deepEqual(sharesOf(500, 200, 50, 50), [200, 50, 50]);
   });
 
   it("gives nothing when no account wants a socket", () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { freePort, httpAnswers, waitUntil } from "../../scripts/lib/ports";
+import { WORKER_NODE_FLAGS } from "../../scripts/lib/workerProcess";
 import { adminDb, emulator, resetFirestore } from "../support/emulator";
 import { handleSend } from "@wa-gateway/core/proxies";
 import { firestoreSendStore } from "../../functions/src/stores/sendStore";
@@ -21,7 +22,7 @@ function runWorker(env: Record<string, string>): {
   output: () => string;
   exit: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, "--import", "tsx", MAIN], {
     env: { PATH: process.env.PATH ?? "", METADATA_SERVER_DETECTION: "none", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

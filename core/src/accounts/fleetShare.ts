@@ -13,7 +13,10 @@ export interface FleetSeat {
 
 /** Each worker's share by id: the smallest caps filled first, the rest split evenly (rounded up). */
 export function fleetShares(wanted: number, seats: readonly FleetSeat[]): Map<string, number> {
-  const byCap = [...seats].sort((a, b) => a.maxAccounts - b.maxAccounts || a.workerId.localeCompare(b.workerId));
+  // Ties by id in code-unit order (not the locale's): every worker must sort alike.
+  const byCap = [...seats].sort(
+    (a, b) => a.maxAccounts - b.maxAccounts || (a.workerId < b.workerId ? -1 : a.workerId > b.workerId ? 1 : 0),
+  );
   const shares = new Map<string, number>();
   let left = wanted;
   byCap.forEach((seat, i) => {

@@ -90,8 +90,13 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
 
   it("keeps every lease while it fills up with slow claims: claims go several at a time", async () => {
     // Each claim takes a seventh of the lease: ten in a row would outlast the first one's lease.
+    let renewals = 0;
     const slow = (store: AccountLeaseStore): AccountLeaseStore => ({
       ...store,
+      renew: (accountId, epoch) => {
+        renewals++;
+        return store.renew(accountId, epoch);
+      },
       claim: async (accountId) => {
         await new Promise((r) => setTimeout(r, 220));
         return store.claim(accountId);
@@ -106,7 +111,8 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
         ids.every((id) => account(id)?.owner?.workerId === "w1" && account(id)?.status === "connected"),
       );
     // Two more renewal passes (every half second) with every lease kept.
-    await new Promise((r) => setTimeout(r, 1200));
+    const seen = renewals;
+    await world.db().until("two more passes", () => renewals >= seen + 2 * ids.length);
     assert.deepEqual(
       logs.filter((l) => l.message === "account_lease_lost").map((l) => [l.accountId, l.reason]),
       [],

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
 import { MOVE_EVERY_MS } from "../../../worker/src/accounts/accountManager";
+import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
 import { seedMemorySession } from "../../support/memoryStores/memorySessionStore";
 import { memoryWorkersPerTest } from "../../support/memoryWorker";
 
@@ -109,5 +110,32 @@ describe("accounts shared across the fleet", function () {
     await next("accounts_over_share");
     assert.equal(heldBy("w1"), 6, "nothing handed into no room");
     assert.equal(logs.filter((l) => l.message === "account_handed_over").length, 0);
+  });
+
+  it("keeps renewing its other accounts while a hand-over is slow", async () => {
+    // A hand-over waits for the account's in-flight send; here its lease write takes a lease and more.
+    let renewals = 0;
+    const slowHandOver = (store: AccountLeaseStore): AccountLeaseStore => ({
+      ...store,
+      renew: (accountId, epoch) => {
+        renewals++;
+        return store.renew(accountId, epoch);
+      },
+      handOver: async (accountId, epoch) => {
+        await new Promise((r) => setTimeout(r, 2_000));
+        return store.handOver(accountId, epoch);
+      },
+    });
+    const { logs } = await start({ workerId: "w1", leaseSec: 1.5, leases: slowHandOver });
+    await until("w1 holds all six", () => heldBy("w1") === 6);
+    await start({ workerId: "w2", leaseSec: 1.5 });
+    await until("three each", () => heldBy("w1") === 3 && heldBy("w2") === 3);
+    // Two more renewal passes of the three it kept (every half second), then no lease may be lost.
+    const seen = renewals;
+    await until("two more passes", () => renewals >= seen + 6);
+    assert.deepEqual(
+      logs.filter((l) => l.message === "account_lease_lost").map((l) => [l.accountId, l.reason]),
+      [],
+    );
   });
 });

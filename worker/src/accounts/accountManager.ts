@@ -72,6 +72,8 @@ export class AccountManager {
   private reconciling: Promise<void> = Promise.resolve();
   /** Over its share with nothing it may move, or nobody with room (logged once, until that changes). */
   private overShare = false;
+  /** Hand-overs under way (the shutdown waits for them: each releases its own lease). */
+  private readonly handingOver = new Set<Promise<void>>();
   /** The reconciliation waiting behind the running one, if any: later requests join it. */
   private queued: { renew: boolean } | undefined;
   private readonly watcher: OutboxWatcher;
@@ -223,35 +225,43 @@ export class AccountManager {
         ),
       ),
     );
+    if (renew) this.announce();
     if (this.members) {
-      await this.claimUpToShare();
-      await this.handOverExcess();
+      // One batch of claims a pass: a worker filling up (200 at a takeover) lets the renewal tick's
+      // pass in between its batches, instead of holding it until the last claim.
+      if ((await this.claimBatch()) === "more") this.schedule();
+      this.handOverExcess();
     }
     // The others size their hand-overs by what this one holds: say so when it changed.
-    if (renew || this.held.size !== this.announcedHeld) this.announce();
+    if (this.held.size !== this.announcedHeld) this.announce();
   }
 
-  /** Claims free accounts until this worker holds its share, CLAIMS_AT_ONCE at a time; one lost to another worker is left to the next pass. */
-  private async claimUpToShare(): Promise<void> {
+  /**
+   * Claims up to CLAIMS_AT_ONCE free accounts while below its share; "more" when it could take more.
+   * A batch that claimed nothing (the others won, or this worker's view is behind) waits for the
+   * next change or tick rather than trying again at once.
+   */
+  private async claimBatch(): Promise<"more" | "done"> {
+    const nowMs = this.o.clock.now();
     const free = [...this.seen].filter(
       ([accountId, seen]) =>
         !this.held.has(accountId) &&
         wantsSocket(seen.status) &&
-        leaseState(seen.owner, this.o.workerId, this.o.clock.now()) !== "theirs",
+        leaseState(seen.owner, this.o.workerId, nowMs) !== "theirs",
     );
-    while (free.length) {
-      const room = Math.min(this.share() - this.held.size, CLAIMS_AT_ONCE);
-      if (room <= 0 || this.stopping || this.inbound.paused) return;
-      await Promise.all(
-        free
-          .splice(0, room)
-          .map(([accountId, seen]) =>
-            this.claim(accountId, seen).catch((err: Error) =>
-              this.o.logger.error({ accountId, err }, "account_claim_failed"),
-            ),
-          ),
-      );
-    }
+    const room = this.share() - this.held.size;
+    if (room <= 0 || free.length === 0 || this.stopping || this.inbound.paused) return "done";
+    const batch = free.slice(0, Math.min(room, CLAIMS_AT_ONCE));
+    const results = await Promise.all(
+      batch.map(([accountId, seen]) =>
+        this.claim(accountId, seen).catch((err: Error) => {
+          this.o.logger.error({ accountId, err }, "account_claim_failed");
+          return "not_claimed" as const;
+        }),
+      ),
+    );
+    const claimed = results.filter((r) => r === "claimed").length;
+    return claimed > 0 && free.length > batch.length && room > claimed ? "more" : "done";
   }
 
   /** Each live worker's share (this one too) of the accounts that want a socket, within each one's cap. */
@@ -269,18 +279,23 @@ export class AccountManager {
     };
   }
 
-  share(): number {
+  private share(): number {
     return this.shares().mine;
   }
 
   /**
    * Over its share (a worker joined, or accounts went away): hands the excess to the others, those
    * that have not moved within MOVE_EVERY_MS, so an account is not bounced from worker to worker.
+   * Off the pass: a hand-over waits for the account's in-flight send (up to SEND_TIMEOUT_MS), and
+   * the other accounts' renewals must not wait with it. Each leaves `held` at once.
    */
-  private async handOverExcess(): Promise<void> {
+  private handOverExcess(): void {
     const { mine, others } = this.shares();
     const excess = this.held.size - mine;
-    if (excess <= 0 || this.stopping) return;
+    if (excess <= 0 || this.stopping) {
+      this.overShare = false;
+      return;
+    }
     // Never into no room: an account handed to workers that are full (by their last announcement)
     // would sit with no socket until one had room. Several workers joining at once see the fleet
     // at different moments; the one over its share waits for a seat to open.
@@ -300,7 +315,12 @@ export class AccountManager {
     }
     this.overShare = false;
     this.o.logger.info({ held: this.held.size, share: mine, room, moving: movable.length }, "accounts_handing_over");
-    await Promise.all(movable.map((account) => account.handOver()));
+    const handing = Promise.all(movable.map((account) => account.handOver())).then(
+      () => undefined,
+      (err: Error) => this.o.logger.error({ err }, "accounts_hand_over_failed"),
+    );
+    this.handingOver.add(handing);
+    void handing.finally(() => this.handingOver.delete(handing));
   }
 
   /**
@@ -337,7 +357,10 @@ export class AccountManager {
   private async leaveFleet(): Promise<void> {
     let bound: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.o.fleet.leave().catch((err: Error) => this.o.logger.warn({ err: err.message }, "fleet_leave_failed")),
+      // After an announcement still in flight, which would bring the document back after the delete.
+      Promise.resolve(this.announcing)
+        .then(() => this.o.fleet.leave())
+        .catch((err: Error) => this.o.logger.warn({ err: err.message }, "fleet_leave_failed")),
       new Promise((resolve) => (bound = setTimeout(resolve, LEAVE_WITHIN_MS))),
     ]);
     clearTimeout(bound);
@@ -376,16 +399,23 @@ export class AccountManager {
     else if (this.leaseDeadlineMs(account) - Date.now() <= this.leaseMs / 3) return account.drop("lease_not_renewed");
   }
 
-  private async claim(accountId: string, seen: AccountView): Promise<void> {
+  private async claim(accountId: string, seen: AccountView): Promise<"claimed" | "not_claimed"> {
     const asked = Date.now();
     const claim = await this.o.leases.store.claim(accountId);
-    if (claim.kind !== "claimed") return;
+    if (claim.kind !== "claimed") return "not_claimed";
+    // Claimed while the shutdown began (a batch was in flight): give it back unconnected, for the
+    // next worker at once; a socket started now would read its session after Firestore closed.
+    if (this.stopping) {
+      await this.o.leases.store.release(accountId, claim.epoch).catch(() => undefined);
+      return "not_claimed";
+    }
     this.o.metrics.accountClaimed(claim.takeover);
     const account = new HeldAccount(this.context, accountId, claim.epoch, seen);
     this.deadlines.set(account, asked + this.leaseMs);
     this.held.set(accountId, account);
     this.o.logger.info({ accountId, epoch: claim.epoch }, "account_lease_claimed");
     account.connect();
+    return "claimed";
   }
 
   /** Shutdown: stop claiming, finish in-flight sends, close sockets without logging out, release leases. */
@@ -397,6 +427,7 @@ export class AccountManager {
     clearInterval(this.tick);
     clearInterval(this.dormantTick);
     await this.reconciling;
+    await Promise.all(this.handingOver);
     await this.tending;
     // Store what was received while the sockets are still open: each message's receipt waits for
     // its commit, and one stored after its socket closed is never receipted (WhatsApp would deliver
