@@ -145,6 +145,21 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     assert.equal(account("acc-1")?.owner?.workerId, "w1");
   });
 
+  it("claims past the accounts it loses: a batch of lost claims does not hold back the free one behind it", async () => {
+    const lost = Array.from({ length: 9 }, (_, i) => `acc-lost-${i}`);
+    const contested = (store: AccountLeaseStore): AccountLeaseStore => ({
+      ...store,
+      claim: async (accountId) =>
+        lost.includes(accountId) ? { kind: "held", until: Date.now() + 60_000 } : store.claim(accountId),
+    });
+    // Seen first, so the first batch is all lost claims.
+    for (const id of lost) await linkedAccount(id);
+    await linkedAccount("acc-free");
+    await start({ leases: contested });
+    await accountUntil("the free one claimed and connected", (a) => a.status === "connected", "acc-free");
+    assert.equal(account("acc-free")?.owner?.workerId, "w1");
+  });
+
   it("lets the socket go at once when another worker has taken the lease", async () => {
     await linkedAccount();
     const { next } = await start();

@@ -227,9 +227,7 @@ export class AccountManager {
     );
     if (renew) this.announce();
     if (this.members) {
-      // One batch of claims a pass: a worker filling up (200 at a takeover) lets the renewal tick's
-      // pass in between its batches, instead of holding it until the last claim.
-      if ((await this.claimBatch()) === "more") this.schedule();
+      if ((await this.claimUpToShare()) === "more") this.schedule();
       this.handOverExcess();
     }
     // The others size their hand-overs by what this one holds: say so when it changed.
@@ -237,11 +235,12 @@ export class AccountManager {
   }
 
   /**
-   * Claims up to CLAIMS_AT_ONCE free accounts while below its share; "more" when it could take more.
-   * A batch that claimed nothing (the others won, or this worker's view is behind) waits for the
-   * next change or tick rather than trying again at once.
+   * Claims free accounts, CLAIMS_AT_ONCE at a time, until this worker holds its share; one lost to
+   * another worker (or only free in a view that is behind) is left to a later pass. "more" when it
+   * stopped for a waiting renewal pass: a worker filling up (200 at a takeover) lets the renewals in
+   * between its batches instead of holding them until the last claim.
    */
-  private async claimBatch(): Promise<"more" | "done"> {
+  private async claimUpToShare(): Promise<"more" | "done"> {
     const nowMs = this.o.clock.now();
     const free = [...this.seen].filter(
       ([accountId, seen]) =>
@@ -249,19 +248,21 @@ export class AccountManager {
         wantsSocket(seen.status) &&
         leaseState(seen.owner, this.o.workerId, nowMs) !== "theirs",
     );
-    const room = this.share() - this.held.size;
-    if (room <= 0 || free.length === 0 || this.stopping || this.inbound.paused) return "done";
-    const batch = free.slice(0, Math.min(room, CLAIMS_AT_ONCE));
-    const results = await Promise.all(
-      batch.map(([accountId, seen]) =>
-        this.claim(accountId, seen).catch((err: Error) => {
-          this.o.logger.error({ accountId, err }, "account_claim_failed");
-          return "not_claimed" as const;
-        }),
-      ),
-    );
-    const claimed = results.filter((r) => r === "claimed").length;
-    return claimed > 0 && free.length > batch.length && room > claimed ? "more" : "done";
+    while (free.length) {
+      const room = Math.min(this.share() - this.held.size, CLAIMS_AT_ONCE);
+      if (room <= 0 || this.stopping || this.inbound.paused) return "done";
+      if (this.queued?.renew) return "more";
+      await Promise.all(
+        free
+          .splice(0, room)
+          .map(([accountId, seen]) =>
+            this.claim(accountId, seen).catch((err: Error) =>
+              this.o.logger.error({ accountId, err }, "account_claim_failed"),
+            ),
+          ),
+      );
+    }
+    return "done";
   }
 
   /** Each live worker's share (this one too) of the accounts that want a socket, within each one's cap. */
@@ -399,15 +400,15 @@ export class AccountManager {
     else if (this.leaseDeadlineMs(account) - Date.now() <= this.leaseMs / 3) return account.drop("lease_not_renewed");
   }
 
-  private async claim(accountId: string, seen: AccountView): Promise<"claimed" | "not_claimed"> {
+  private async claim(accountId: string, seen: AccountView): Promise<void> {
     const asked = Date.now();
     const claim = await this.o.leases.store.claim(accountId);
-    if (claim.kind !== "claimed") return "not_claimed";
+    if (claim.kind !== "claimed") return;
     // Claimed while the shutdown began (a batch was in flight): give it back unconnected, for the
     // next worker at once; a socket started now would read its session after Firestore closed.
     if (this.stopping) {
       await this.o.leases.store.release(accountId, claim.epoch).catch(() => undefined);
-      return "not_claimed";
+      return;
     }
     this.o.metrics.accountClaimed(claim.takeover);
     const account = new HeldAccount(this.context, accountId, claim.epoch, seen);
@@ -415,7 +416,6 @@ export class AccountManager {
     this.held.set(accountId, account);
     this.o.logger.info({ accountId, epoch: claim.epoch }, "account_lease_claimed");
     account.connect();
-    return "claimed";
   }
 
   /** Shutdown: stop claiming, finish in-flight sends, close sockets without logging out, release leases. */
