@@ -4,6 +4,7 @@ import type { ReconnectPolicy } from "@wa-gateway/core/accounts";
 import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
 import { leaseGivenBack } from "../../support/fixtures";
 import { seedMemorySession } from "../../support/memoryStores/memorySessionStore";
+import { renewalCounter } from "../../support/memoryStores/renewalCounter";
 import { memoryWorkersPerTest } from "../../support/memoryWorker";
 
 /** The account manager and its held accounts over the in-memory stores and the simulated WhatsApp. */
@@ -47,18 +48,11 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
   });
 
   it("holds no more accounts than it may", async () => {
-    let renewals = 0;
-    const counting = (store: AccountLeaseStore): AccountLeaseStore => ({
-      ...store,
-      renew: (accountId, epoch) => {
-        renewals++;
-        return store.renew(accountId, epoch);
-      },
-    });
+    const renewals = renewalCounter();
     for (const id of ["acc-1", "acc-2", "acc-3"]) await linkedAccount(id);
-    await start({ maxAccounts: 2, leaseSec: 1.5, leases: counting });
+    await start({ maxAccounts: 2, leaseSec: 1.5, leases: renewals.around });
     // Renewals come first in each pass, claims after: a third renewal means a whole pass ran at the limit.
-    await world.db().until("a pass of renewals after the claims", () => renewals >= 3);
+    await world.db().until("a pass of renewals after the claims", () => renewals.count() >= 3);
     const held = ["acc-1", "acc-2", "acc-3"].filter((id) => account(id)?.owner?.workerId === "w1");
     assert.equal(held.length, 2);
   });
@@ -90,13 +84,9 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
 
   it("keeps every lease while it fills up with slow claims: claims go several at a time", async () => {
     // Each claim takes a seventh of the lease: ten in a row would outlast the first one's lease.
-    let renewals = 0;
+    const renewals = renewalCounter();
     const slow = (store: AccountLeaseStore): AccountLeaseStore => ({
-      ...store,
-      renew: (accountId, epoch) => {
-        renewals++;
-        return store.renew(accountId, epoch);
-      },
+      ...renewals.around(store),
       claim: async (accountId) => {
         await new Promise((r) => setTimeout(r, 220));
         return store.claim(accountId);
@@ -111,8 +101,8 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
         ids.every((id) => account(id)?.owner?.workerId === "w1" && account(id)?.status === "connected"),
       );
     // Two more renewal passes (every half second) with every lease kept.
-    const seen = renewals;
-    await world.db().until("two more passes", () => renewals >= seen + 2 * ids.length);
+    const seen = renewals.count();
+    await world.db().until("two more passes", () => renewals.count() >= seen + 2 * ids.length);
     assert.deepEqual(
       logs.filter((l) => l.message === "account_lease_lost").map((l) => [l.accountId, l.reason]),
       [],

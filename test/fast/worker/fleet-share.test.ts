@@ -3,6 +3,7 @@ import { Timestamp } from "firebase-admin/firestore";
 import { MOVE_EVERY_MS } from "../../../worker/src/accounts/accountManager";
 import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
 import { seedMemorySession } from "../../support/memoryStores/memorySessionStore";
+import { renewalCounter } from "../../support/memoryStores/renewalCounter";
 import { memoryWorkersPerTest } from "../../support/memoryWorker";
 
 const ACCOUNTS = Array.from({ length: 6 }, (_, i) => `acc-${i}`);
@@ -114,13 +115,9 @@ describe("accounts shared across the fleet", function () {
 
   it("keeps renewing its other accounts while a hand-over is slow", async () => {
     // A hand-over waits for the account's in-flight send; here its lease write takes a lease and more.
-    let renewals = 0;
+    const renewals = renewalCounter();
     const slowHandOver = (store: AccountLeaseStore): AccountLeaseStore => ({
-      ...store,
-      renew: (accountId, epoch) => {
-        renewals++;
-        return store.renew(accountId, epoch);
-      },
+      ...renewals.around(store),
       handOver: async (accountId, epoch) => {
         await new Promise((r) => setTimeout(r, 2_000));
         return store.handOver(accountId, epoch);
@@ -131,8 +128,8 @@ describe("accounts shared across the fleet", function () {
     await start({ workerId: "w2", leaseSec: 1.5 });
     await until("three each", () => heldBy("w1") === 3 && heldBy("w2") === 3);
     // Two more renewal passes of the three it kept (every half second), then no lease may be lost.
-    const seen = renewals;
-    await until("two more passes", () => renewals >= seen + 6);
+    const seen = renewals.count();
+    await until("two more passes", () => renewals.count() >= seen + 6);
     assert.deepEqual(
       logs.filter((l) => l.message === "account_lease_lost").map((l) => [l.accountId, l.reason]),
       [],
