@@ -13,6 +13,20 @@ const deps = (maxSends = 100) => ({
   rateLimit: { maxSends, windowSec: 60 },
 });
 
+/** A thread of acc-1 with the usual peer, owned by `ownerUid` (null: unowned, opened by the contact). */
+async function seedThread(threadId: string, ownerUid: string | null): Promise<void> {
+  await adminDb().doc(paths.thread(threadId)).set({
+    ownerUid,
+    coWriterUids: [],
+    accountId: "acc-1",
+    peerJid: "40712345678@s.whatsapp.net",
+    lastMessageAt: new Date(),
+    lastMessagePreview: "hi",
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  });
+}
+
 async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
   try {
     await promise;
@@ -185,16 +199,7 @@ describe("whatsappProxySend handler against the emulator", () => {
       this.timeout(60_000);
       // Into a thread alice owns (40 first sends of a new thread would contend on creating it), and
       // with room in time: this is about the limit's exactness, not the deadline (tested below).
-      await adminDb().doc(paths.thread("thread-1")).set({
-        ownerUid: "alice",
-        coWriterUids: [],
-        accountId: "acc-1",
-        peerJid: "40712345678@s.whatsapp.net",
-        lastMessageAt: new Date(),
-        lastMessagePreview: "hi",
-        createdAt: new Date(),
-        updatedAt: new Date(),
-      });
+      await seedThread("thread-1", "alice");
       const unhurried = {
         ...observed(30),
         store: firestoreSendStore(adminDb(), () => {}, { maxAttempts: 5, deadlineMs: 50_000 }),
@@ -233,16 +238,7 @@ describe("whatsappProxySend handler against the emulator", () => {
 
     it("the first reply claims an unowned thread: of two members replying at once, one owns it", async function () {
       this.timeout(60_000);
-      await adminDb().doc(paths.thread("wa_opened")).set({
-        ownerUid: null,
-        coWriterUids: [],
-        accountId: "acc-1",
-        peerJid: "40712345678@s.whatsapp.net",
-        lastMessageAt: new Date(),
-        lastMessagePreview: "hi",
-        createdAt: new Date(),
-        updatedAt: new Date(),
-      });
+      await seedThread("wa_opened", null);
       const outcomes = await Promise.all(
         (["alice", "bob"] as const).map((uid) =>
           handleSend(
