@@ -293,4 +293,56 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
       assert.equal(network().isOpen(id), false);
     }
   });
+
+  it("a shutdown during a login waits for its session read and then reads no more (Firestore closes next)", async () => {
+    await linkedAccount("acc-1");
+    const calls: { call: string; settled: boolean; afterStop: boolean }[] = [];
+    let stopDone = false;
+    let slowOpen: Promise<"opened" | "fenced"> | undefined;
+    let openAsked!: () => void;
+    const loginReading = new Promise<void>((resolve) => (openAsked = resolve));
+    const watched = (store: AccountLeaseStore): AccountLeaseStore => ({
+      ...store,
+      session: (accountId, epoch) => {
+        const session = store.session(accountId, epoch);
+        const watch =
+          <A extends unknown[], R>(call: string, run: (...args: A) => Promise<R>) =>
+          (...args: A): Promise<R> => {
+            const seen = { call, settled: false, afterStop: stopDone };
+            calls.push(seen);
+            const result = run(...args);
+            void result.finally(() => (seen.settled = true)).catch(() => undefined);
+            return result;
+          };
+        return {
+          ...session,
+          // The login's first read is slow: the shutdown starts while it is in flight.
+          open: watch("open", () => {
+            openAsked();
+            return (slowOpen = new Promise((r) => setTimeout(r, 100)).then(() => session.open()));
+          }),
+          readCreds: watch("readCreds", () => session.readCreds()),
+          readKeys: watch("readKeys", (type: string, ids: string[]) => session.readKeys(type, ids)),
+          commit: watch("commit", (change: Parameters<typeof session.commit>[0]) => session.commit(change)),
+        };
+      },
+    });
+    const { manager } = await start({ leases: watched });
+    await loginReading;
+    stopped(manager);
+    await manager.stop();
+    stopDone = true;
+    assert.deepEqual(
+      calls.filter((c) => !c.settled).map((c) => c.call),
+      [],
+      "a session call still in flight when the shutdown ended",
+    );
+    await slowOpen;
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(
+      calls.filter((c) => c.afterStop).map((c) => c.call),
+      [],
+      "a session call after the shutdown ended",
+    );
+  });
 });

@@ -8,10 +8,11 @@ import type { PendingEntry } from "../outbox/outboxPort";
 import type { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { ReachoutSnapshot } from "../outbox/reachoutGate";
 import type { ServerClock } from "../serverClock";
-import type { AccountSocket, ConnectionUpdate, ReachoutUpdate, SessionStore, Transport } from "../transport/transport";
+import type { AccountSocket, ConnectionUpdate, ReachoutUpdate, Transport } from "../transport/transport";
 import type { UnhandledStanzaReports } from "../longrun/unhandledStanzaStore";
 import type { InboundBackpressure } from "../inbound/inboundBackpressure";
 import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
+import { closableSession, type ClosableSession } from "./closableSession";
 import { recordDisconnect, type DisconnectRecord } from "./disconnectRecord";
 import { ReconnectHistory } from "./reconnectHistory";
 
@@ -72,7 +73,7 @@ export class HeldAccount {
   /** The last reach-out record asked for (each waits for the one before). */
   private reachoutRecorded: Promise<void> = Promise.resolve();
   /** The session, fenced by this epoch; one per claim, so a 515's creds commit outlives its socket. */
-  private readonly session: SessionStore;
+  private readonly session: ClosableSession;
 
   constructor(
     private readonly c: HeldAccountContext,
@@ -83,7 +84,7 @@ export class HeldAccount {
   ) {
     this.history = new ReconnectHistory(seen.recentDisconnectsMs, c.reconnect, seen.reconnectCooldownUntilMs);
     this.qrRequestedAtMs = seen.qrRequestedAtMs;
-    this.session = c.accounts.session(accountId, epoch);
+    this.session = closableSession(c.accounts.session(accountId, epoch), accountId);
     const { logger, metrics, clock, watcher } = c;
     this.delivery = new AccountDelivery(
       accountId,
@@ -376,6 +377,8 @@ export class HeldAccount {
   async shutdown(): Promise<void> {
     this.end();
     await this.closeSocket();
+    // A login may still be reading the session: Firestore closes after the accounts.
+    await this.session.close();
     await this.c.accounts.release(this.accountId, this.epoch, "disconnected").catch(() => undefined);
   }
 
