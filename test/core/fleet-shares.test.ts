@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fleetShares } from "@wa-gateway/core/accounts";
+import { fleetShares, handOverChoice } from "@wa-gateway/core/accounts";
 
 const seats = (...caps: number[]) => caps.map((maxAccounts, i) => ({ workerId: `w${i + 1}`, maxAccounts }));
 /** Each worker's share, in the order the caps are given. */
@@ -24,5 +24,38 @@ describe("fleet shares", () => {
 
   it("gives nothing when no account wants a socket", () => {
     assert.deepEqual(sharesOf(0, 50, 50), [0, 0]);
+  });
+});
+
+describe("hand-over choice", () => {
+  const HOUR = 3_600_000;
+  const now = 10 * HOUR;
+  const held = (...ids: string[]) => ids.map((accountId) => ({ accountId, movedAtMs: 0, stopping: false }));
+
+  it("hands over the excess, lowest ids first, when the others have room", () => {
+    const choice = handOverChoice(held("c", "a", "d", "b"), 2, [{ held: 0, share: 2 }], now, HOUR);
+    assert.deepEqual(choice, { excess: 2, room: 2, moving: ["a", "b"] });
+  });
+
+  it("never hands over more than the room the others announced", () => {
+    const choice = handOverChoice(held("a", "b", "c", "d"), 1, [{ held: 2, share: 3 }], now, HOUR);
+    assert.deepEqual(choice.moving, ["a"]);
+  });
+
+  it("keeps an account that moved within the interval, and one stopping for a person", () => {
+    const accounts = [
+      { accountId: "a", movedAtMs: now - HOUR / 2, stopping: false },
+      { accountId: "b", movedAtMs: 0, stopping: true },
+      { accountId: "c", movedAtMs: now - HOUR, stopping: false },
+    ];
+    assert.deepEqual(handOverChoice(accounts, 0, [{ held: 0, share: 3 }], now, HOUR).moving, ["c"]);
+  });
+
+  it("moves nothing within its share", () => {
+    assert.deepEqual(handOverChoice(held("a", "b"), 2, [{ held: 0, share: 5 }], now, HOUR), {
+      excess: 0,
+      room: 5,
+      moving: [],
+    });
   });
 });

@@ -26,3 +26,36 @@ export function fleetShares(wanted: number, seats: readonly FleetSeat[]): Map<st
   });
   return shares;
 }
+
+/** A held account as a hand-over sees it. */
+export interface MovableAccount {
+  accountId: string;
+  /** When it last moved between workers (server time; 0: never). */
+  movedAtMs: number;
+  /** Stopping for a person (logout, new QR): it goes nowhere. */
+  stopping: boolean;
+}
+
+/**
+ * Which of a worker's accounts to hand over when it holds more than `mine`: never more than the
+ * room the others last announced (an account handed into no room would sit without a socket), and
+ * none that moved within `moveEveryMs` (no bouncing between workers). Ids in order, so every pass
+ * picks alike.
+ */
+export function handOverChoice(
+  held: readonly MovableAccount[],
+  mine: number,
+  others: readonly { held: number; share: number }[],
+  nowMs: number,
+  moveEveryMs: number,
+): { excess: number; room: number; moving: string[] } {
+  const excess = held.length - mine;
+  const room = others.reduce((sum, { held: theirs, share }) => sum + Math.max(0, share - theirs), 0);
+  if (excess <= 0) return { excess: 0, room, moving: [] };
+  const moving = held
+    .filter((account) => !account.stopping && nowMs - account.movedAtMs >= moveEveryMs)
+    .map((account) => account.accountId)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, Math.min(excess, room));
+  return { excess, room, moving };
+}

@@ -1,5 +1,5 @@
 import { holdsLease, leaseState } from "@wa-gateway/core";
-import { DORMANT_STATUSES, fleetShares, wantsSocket } from "@wa-gateway/core/accounts";
+import { DORMANT_STATUSES, wantsSocket } from "@wa-gateway/core/accounts";
 import { InboundBackpressure, type InboundBackpressureOptions } from "../inbound/inboundBackpressure";
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
@@ -7,8 +7,9 @@ import { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { ServerClock } from "../serverClock";
 import type { Transport } from "../transport/transport";
 import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
-import type { FleetMember, FleetStore } from "./fleetStore";
-import type { DormantAccount, DormantAccounts } from "./dormantAccounts";
+import type { FleetStore } from "./fleetStore";
+import { FleetPresence, type Shares } from "./fleetPresence";
+import { dormantAccountsOf, type DormantAccounts } from "./dormantAccounts";
 import type { DeliverySettings } from "../outbox/accountDelivery";
 import { HeldAccount, type HeldAccountContext, type HeldAccountState } from "./heldAccount";
 
@@ -16,10 +17,6 @@ import { HeldAccount, type HeldAccountContext, type HeldAccountState } from "./h
 const DRAIN_BEFORE_CLOSE_MS = 3_000;
 /** Claims in flight at once: a worker filling up (a start, a takeover) must not make its renewals wait for one claim after another. */
 const CLAIMS_AT_ONCE = 8;
-/** How long a shutdown waits to leave the fleet. */
-const LEAVE_WITHIN_MS = 1_000;
-/** An account moves to another worker at most once in this long (a joining worker waits for the rest). */
-export const MOVE_EVERY_MS = 10 * 60_000;
 
 export interface AccountManagerOptions {
   workerId: string;
@@ -55,25 +52,14 @@ export class AccountManager {
   private readonly held = new Map<string, HeldAccount>();
   private readonly seen = new Map<string, AccountView>();
   private unsubscribe: (() => void) | undefined;
-  private unsubscribeFleet: (() => void) | undefined;
-  private announcing: Promise<void> | undefined;
-  /** The accounts listener has answered once (Firestore is reachable); and this worker announced itself. */
+  /** The accounts listener has answered once: Firestore is reachable, so this worker may announce itself. */
   private accountsHeard = false;
-  private announced = false;
-  /** What the last announcement said this worker held; a change is announced after the pass. */
-  private announcedHeld = -1;
-  private announceAgain = false;
-  /** The workers' documents; undefined until the first snapshot (no claim before: the share is unknown). */
-  private members: FleetMember[] | undefined;
+  private readonly fleet: FleetPresence;
   private tick: NodeJS.Timeout | undefined;
   private dormantTick: NodeJS.Timeout | undefined;
   private tending: Promise<void> | undefined;
   private stopping = false;
   private reconciling: Promise<void> = Promise.resolve();
-  /** Over its share with nothing it may move, or nobody with room (logged once, until that changes). */
-  private overShare = false;
-  /** Hand-overs under way (the shutdown waits for them: each releases its own lease). */
-  private readonly handingOver = new Set<Promise<void>>();
   /** The reconciliation waiting behind the running one, if any: later requests join it. */
   private queued: { renew: boolean } | undefined;
   private readonly watcher: OutboxWatcher;
@@ -93,6 +79,15 @@ export class AccountManager {
       epochOf: (accountId) => this.held.get(accountId)?.epoch,
       pause: () => this.pauseSockets(),
       resume: () => this.resumeSockets(),
+    });
+    this.fleet = new FleetPresence({
+      workerId: o.workerId,
+      maxAccounts: o.leases.maxAccounts,
+      fleet: o.fleet,
+      clock: o.clock,
+      logger: o.logger,
+      held: () => this.held.size,
+      changed: () => this.schedule(),
     });
     this.context = {
       transport: o.transport,
@@ -144,7 +139,7 @@ export class AccountManager {
         // Firestore answers: now announce (a write to an unreachable one would hold the shutdown).
         if (!this.accountsHeard) {
           this.accountsHeard = true;
-          this.announce();
+          this.fleet.announce();
         }
         for (const { accountId, view } of changes) {
           if (view) this.seen.set(accountId, view);
@@ -154,40 +149,17 @@ export class AccountManager {
       },
       (err) => this.o.logger.error({ err }, "accounts_listener_failed"),
     );
-    this.unsubscribeFleet = this.o.fleet.watch(
-      (members) => {
-        this.members = members;
-        this.schedule();
-      },
-      (err) => this.o.logger.error({ err }, "fleet_listener_failed"),
-    );
+    this.fleet.watch();
     this.tick = setInterval(() => this.schedule(true), this.leaseMs / 3);
     this.dormantTick = setInterval(() => this.tendDormant(), this.o.dormant.sweepMs);
-  }
-
-  /** Removed and logged-out accounts with something left to finish, for DormantAccounts. */
-  private dormantAccounts(): DormantAccount[] {
-    const out: DormantAccount[] = [];
-    for (const [accountId, seen] of this.seen) {
-      if (!DORMANT_STATUSES.has(seen.status) || this.held.has(accountId)) continue;
-      const dormantSinceMs = seen.status === "removed" ? seen.removedAtMs : seen.lastDisconnectAtMs;
-      const account: DormantAccount = {
-        accountId,
-        status: seen.status,
-        dormantSinceMs,
-        sessionLeft: seen.status === "removed" && seen.sessionClearedAtMs < seen.removedAtMs,
-        backlogLeft: seen.backlogResolvedAtMs < dormantSinceMs,
-        lease: leaseState(seen.owner, this.o.workerId, this.o.clock.now()),
-      };
-      if (account.sessionLeft || account.backlogLeft) out.push(account);
-    }
-    return out;
   }
 
   /** One pass at a time, off the reconcile chain so that a long backlog never delays a renewal. */
   private tendDormant(): void {
     if (this.tending || this.stopping) return;
-    this.tending = this.o.dormant.accounts.tend(this.dormantAccounts()).finally(() => (this.tending = undefined));
+    this.tending = this.o.dormant.accounts
+      .tend(dormantAccountsOf(this.seen, (id) => this.held.has(id), this.o.workerId, this.o.clock.now()))
+      .finally(() => (this.tending = undefined));
   }
 
   /**
@@ -225,13 +197,12 @@ export class AccountManager {
         ),
       ),
     );
-    if (renew) this.announce();
-    if (this.members) {
+    if (renew && this.accountsHeard) this.fleet.announce();
+    if (this.fleet.known) {
       if ((await this.claimUpToShare()) === "more") this.schedule();
       this.handOverExcess();
     }
-    // The others size their hand-overs by what this one holds: say so when it changed.
-    if (this.held.size !== this.announcedHeld) this.announce();
+    this.fleet.announceIfChanged();
   }
 
   /**
@@ -249,7 +220,7 @@ export class AccountManager {
         leaseState(seen.owner, this.o.workerId, nowMs) !== "theirs",
     );
     while (free.length) {
-      const room = Math.min(this.share() - this.held.size, CLAIMS_AT_ONCE);
+      const room = Math.min(this.shares().mine - this.held.size, CLAIMS_AT_ONCE);
       if (room <= 0 || this.stopping || this.inbound.paused) return "done";
       if (this.queued?.renew) return "more";
       await Promise.all(
@@ -265,106 +236,15 @@ export class AccountManager {
     return "done";
   }
 
-  /** Each live worker's share (this one too) of the accounts that want a socket, within each one's cap. */
-  private shares(): { mine: number; others: { member: FleetMember; share: number }[] } {
-    const nowMs = this.o.clock.now();
-    const others = (this.members ?? []).filter((m) => m.untilMs > nowMs && m.workerId !== this.o.workerId);
-    const wanted = [...this.seen.values()].filter((seen) => wantsSocket(seen.status)).length;
-    const shares = fleetShares(wanted, [
-      ...others,
-      { workerId: this.o.workerId, maxAccounts: this.o.leases.maxAccounts },
-    ]);
-    return {
-      mine: shares.get(this.o.workerId)!,
-      others: others.map((member) => ({ member, share: shares.get(member.workerId)! })),
-    };
+  /** Each live worker's share (this one too) of the accounts that want a socket. */
+  private shares(): Shares {
+    return this.fleet.shares([...this.seen.values()].filter((seen) => wantsSocket(seen.status)).length);
   }
 
-  private share(): number {
-    return this.shares().mine;
-  }
-
-  /**
-   * Over its share (a worker joined, or accounts went away): hands the excess to the others, those
-   * that have not moved within MOVE_EVERY_MS, so an account is not bounced from worker to worker.
-   * Off the pass: a hand-over waits for the account's in-flight send (up to SEND_TIMEOUT_MS), and
-   * the other accounts' renewals must not wait with it. Each leaves `held` at once.
-   */
+  /** Over its share (a worker joined, or accounts went away): the excess goes to the others. */
   private handOverExcess(): void {
-    const { mine, others } = this.shares();
-    const excess = this.held.size - mine;
-    if (excess <= 0 || this.stopping) {
-      this.overShare = false;
-      return;
-    }
-    // Never into no room: an account handed to workers that are full (by their last announcement)
-    // would sit with no socket until one had room. Several workers joining at once see the fleet
-    // at different moments; the one over its share waits for a seat to open.
-    const room = others.reduce((sum, { member, share }) => sum + Math.max(0, share - member.held), 0);
-    const nowMs = this.o.clock.now();
-    const movable = [...this.held.values()]
-      .filter(
-        (account) =>
-          !account.stoppingForPerson && nowMs - (this.seen.get(account.accountId)?.movedAtMs ?? 0) >= MOVE_EVERY_MS,
-      )
-      .sort((a, b) => a.accountId.localeCompare(b.accountId))
-      .slice(0, Math.min(excess, room));
-    if (movable.length === 0) {
-      if (!this.overShare) this.o.logger.info({ held: this.held.size, share: mine, room }, "accounts_over_share");
-      this.overShare = true;
-      return;
-    }
-    this.overShare = false;
-    this.o.logger.info({ held: this.held.size, share: mine, room, moving: movable.length }, "accounts_handing_over");
-    const handing = Promise.all(movable.map((account) => account.handOver())).then(
-      () => undefined,
-      (err: Error) => this.o.logger.error({ err }, "accounts_hand_over_failed"),
-    );
-    this.handingOver.add(handing);
-    void handing.finally(() => this.handingOver.delete(handing));
-  }
-
-  /**
-   * This worker runs (the others count it in their share). Off the reconcile chain, one at a time:
-   * a Firestore that does not answer must hold neither the renewals nor a shutdown.
-   */
-  private announce(): void {
-    if (this.stopping || !this.accountsHeard) return;
-    if (this.announcing) {
-      this.announceAgain = true;
-      return;
-    }
-    this.announced = true;
-    const held = this.held.size;
-    this.announcing = this.o.fleet
-      .announce(held)
-      .then(() => {
-        this.announcedHeld = held;
-      })
-      .catch((err: Error) => this.o.logger.warn({ err: err.message }, "fleet_announce_failed"))
-      .finally(() => {
-        this.announcing = undefined;
-        if (this.announceAgain) {
-          this.announceAgain = false;
-          this.announce();
-        }
-      });
-  }
-
-  /**
-   * Gone from the fleet at once: the others' share grows and they take the accounts now. Bounded:
-   * an unreachable Firestore must not hold the shutdown (the document then lapses with its lease).
-   */
-  private async leaveFleet(): Promise<void> {
-    let bound: NodeJS.Timeout | undefined;
-    await Promise.race([
-      // After an announcement still in flight, which would bring the document back after the delete.
-      Promise.resolve(this.announcing)
-        .then(() => this.o.fleet.leave())
-        .catch((err: Error) => this.o.logger.warn({ err: err.message }, "fleet_leave_failed")),
-      new Promise((resolve) => (bound = setTimeout(resolve, LEAVE_WITHIN_MS))),
-    ]);
-    clearTimeout(bound);
+    if (this.stopping) return;
+    this.fleet.handOverExcess(this.shares(), [...this.held.values()], (id) => this.seen.get(id)?.movedAtMs ?? 0);
   }
 
   private async reconcileHeld(account: HeldAccount, renew: boolean): Promise<void> {
@@ -422,29 +302,22 @@ export class AccountManager {
   async stop(): Promise<void> {
     this.stopping = true;
     this.unsubscribe?.();
-    this.unsubscribeFleet?.();
+    this.fleet.stop();
     this.watcher.stop();
     clearInterval(this.tick);
     clearInterval(this.dormantTick);
     await this.reconciling;
-    await Promise.all(this.handingOver);
+    await this.fleet.handOversDone();
     await this.tending;
     // Store what was received while the sockets are still open: each message's receipt waits for
     // its commit, and one stored after its socket closed is never receipted (WhatsApp would deliver
     // it again at the next login, on Signal keys already used). Bounded: contacts keep writing.
-    await this.inboundDrained(DRAIN_BEFORE_CLOSE_MS);
+    await this.inbound.drainWithin(DRAIN_BEFORE_CLOSE_MS);
     await Promise.all([...this.held.values()].map((account) => account.shutdown()));
     this.held.clear();
-    if (this.announced) await this.leaveFleet();
+    await this.fleet.leave();
     // No socket is left to receive: store the rest, as far as the shutdown allows.
     await this.inbound.drain();
-  }
-
-  /** The inbound queue drained, or `boundMs` gone by. */
-  private async inboundDrained(boundMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.inbound.drain(), new Promise((resolve) => (timer = setTimeout(resolve, boundMs)))]);
-    clearTimeout(timer);
   }
 
   /** Per-account connection state for /metrics-json. */
@@ -455,8 +328,7 @@ export class AccountManager {
 
   /** Held accounts WhatsApp has under a reach-out timelock now. */
   reachoutLockedCount(): number {
-    const nowMs = this.o.clock.now();
-    return [...this.held.values()].filter((account) => account.snapshot(nowMs).reachout.lock !== null).length;
+    return this.accountStates().filter((state) => state.reachout.lock !== null).length;
   }
 
   /** Inbound messages received and not yet stored. */

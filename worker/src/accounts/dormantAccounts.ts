@@ -1,10 +1,10 @@
-import { type LeaseState } from "@wa-gateway/core";
-import { backlogVerdict } from "@wa-gateway/core/accounts";
+import { leaseState, type LeaseState } from "@wa-gateway/core";
+import { backlogVerdict, DORMANT_STATUSES } from "@wa-gateway/core/accounts";
 import { type AccountStatus } from "@wa-gateway/core/documents";
 import type { Logger } from "../logging/logger";
 import type { OutboxStore } from "../outbox/outboxPort";
 import type { ServerClock } from "../serverClock";
-import type { AccountLeaseStore } from "./accountLeaseStore";
+import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
 
 /** An account no worker holds a socket for (removed, logged out), as the accounts listener saw it. */
 export interface DormantAccount {
@@ -17,6 +17,30 @@ export interface DormantAccount {
   /** Entries may still wait for it (none resolved since it became dormant). */
   backlogLeft: boolean;
   lease: LeaseState;
+}
+
+/** The removed and logged-out accounts no socket here holds that have something left to finish. */
+export function dormantAccountsOf(
+  seen: ReadonlyMap<string, AccountView>,
+  held: (accountId: string) => boolean,
+  workerId: string,
+  nowMs: number,
+): DormantAccount[] {
+  const out: DormantAccount[] = [];
+  for (const [accountId, view] of seen) {
+    if (!DORMANT_STATUSES.has(view.status) || held(accountId)) continue;
+    const dormantSinceMs = view.status === "removed" ? view.removedAtMs : view.lastDisconnectAtMs;
+    const account: DormantAccount = {
+      accountId,
+      status: view.status,
+      dormantSinceMs,
+      sessionLeft: view.status === "removed" && view.sessionClearedAtMs < view.removedAtMs,
+      backlogLeft: view.backlogResolvedAtMs < dormantSinceMs,
+      lease: leaseState(view.owner, workerId, nowMs),
+    };
+    if (account.sessionLeft || account.backlogLeft) out.push(account);
+  }
+  return out;
 }
 
 export interface DormantAccountsOptions {

@@ -90,6 +90,13 @@ export class InboundBackpressure {
     this.queue.stop();
   }
 
+  /** `drain`, or `boundMs` gone by, whichever comes first. */
+  async drainWithin(boundMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.drain(), new Promise((resolve) => (timer = setTimeout(resolve, boundMs)))]);
+    clearTimeout(timer);
+  }
+
   /** Marks (a time) or clears (null) `inboundStuckSince` on the held accounts named; best effort. */
   private markStuck(accountIds: string[], sinceMs: number | null): void {
     for (const accountId of accountIds) {
