@@ -8,12 +8,14 @@ import type { PendingEntry } from "../outbox/outboxPort";
 import type { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { ReachoutSnapshot } from "../outbox/reachoutGate";
 import type { ServerClock } from "../serverClock";
-import type { AccountSocket, ConnectionUpdate, ReachoutUpdate, Transport } from "../transport/transport";
+import type { AccountSocket, ConnectionUpdate, Transport } from "../transport/transport";
 import type { UnhandledStanzaReports } from "../longrun/unhandledStanzaStore";
 import type { InboundBackpressure } from "../inbound/inboundBackpressure";
 import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
 import { closableSession, type ClosableSession } from "./closableSession";
 import { recordDisconnect, type DisconnectRecord } from "./disconnectRecord";
+import { recordLogin } from "./loginStatus";
+import { ReachoutRecord } from "./reachoutRecord";
 import { ReconnectHistory } from "./reconnectHistory";
 
 /** How old a send may be and still be re-encrypted for a contact's phone that asks for it again. */
@@ -68,10 +70,7 @@ export class HeldAccount {
   stoppingForPerson = false;
   /** The last regenerate-QR request this socket has answered. */
   qrRequestedAtMs: number;
-  /** The cool-down end this holder has already reported waiting for. */
-  private cooldownReported: number | null = null;
-  /** The last reach-out record asked for (each waits for the one before). */
-  private reachoutRecorded: Promise<void> = Promise.resolve();
+  private readonly reachout: ReachoutRecord;
   /** The session, fenced by this epoch; one per claim, so a 515's creds commit outlives its socket. */
   private readonly session: ClosableSession;
 
@@ -91,6 +90,7 @@ export class HeldAccount {
       { settings: c.delivery, logger, metrics, clock, watcher },
       { accountAddedMs: seen.createdAtMs, lock: seen.reachoutLock },
     );
+    this.reachout = new ReachoutRecord(accountId, epoch, { accounts: c.accounts, delivery: this.delivery, logger });
   }
 
   get isOpen(): boolean {
@@ -113,12 +113,11 @@ export class HeldAccount {
     if (waitMs > 0) {
       const untilMs = this.history.cooldownUntilMs!;
       // Said once per cool-down (the close that started it already logged account_reconnect_cooldown).
-      if (this.cooldownReported !== untilMs)
+      if (this.history.reportCooldown(untilMs))
         this.c.logger.info(
           { accountId: this.accountId, cooldownUntil: new Date(untilMs).toISOString() },
           "account_cooldown_waits",
         );
-      this.cooldownReported = untilMs;
       this.reconnectTimer = setTimeout(() => this.connect(), waitMs);
       return;
     }
@@ -144,7 +143,7 @@ export class HeldAccount {
           if (!this.c.stopping()) this.c.inbound.receipt(accountId, receipt);
         },
         reachout: (update) => {
-          if (this.current(socket)) this.onReachout(update);
+          if (this.current(socket)) this.reachout.update(update);
         },
         // The next protocol change shows here first: counted per type, its first sighting logged with its shape.
         unhandled: (stanza) => {
@@ -172,68 +171,16 @@ export class HeldAccount {
   }
 
   private async onConnection(socket: AccountSocket, update: ConnectionUpdate, sawQr: boolean): Promise<void> {
-    const { accountId, epoch } = this;
-    const accounts = this.c.accounts;
-    switch (update.state) {
-      case "connecting":
-        await accounts.setStatus(accountId, epoch, "connecting");
-        return;
-      case "qr":
-      case "pairing_code":
-        // Either way the account waits for a person: show what the client needs, clear the other.
-        this.state = "qr";
-        await accounts.setStatus(accountId, epoch, "pending_qr", {
-          qr: update.state === "qr" ? update.qr : null,
-          pairingCode: update.state === "pairing_code" ? update.code : null,
-          qrExpiresAt: update.expiresAt,
-        });
-        this.c.logger.info(
-          { accountId, method: update.state, expiresAt: update.expiresAt.toISOString() },
-          "account_qr_ready",
-        );
-        return;
-      case "open":
-        this.state = "open";
-        this.history.opened();
-        await accounts.setStatus(accountId, epoch, "connected", {
-          qr: null,
-          qrExpiresAt: null,
-          pairingCode: null,
-          reconnectCooldownUntil: null,
-          waJid: update.meJid,
-        });
-        this.c.logger.info({ accountId, epoch }, "account_connected");
-        // Dropped, retired, stopped or closed while the status was being written: no loop for a dead socket.
-        if (this.ended || !this.current(socket) || this.state !== "open") return;
-        this.delivery.start(socket, () => this.replaceHungSocket(socket));
-        return;
-      case "close":
-        return this.onClose(update, sawQr);
+    if (update.state === "close") return this.onClose(update, sawQr);
+    if (update.state === "qr" || update.state === "pairing_code") this.state = "qr";
+    if (update.state === "open") {
+      this.state = "open";
+      this.history.opened();
     }
-  }
-
-  /**
-   * WhatsApp's timelock or new-chat quota: first messages follow the lock at once; the account
-   * document shows both (the watchdog's reachout_timelock incident reads the lock there), recorded
-   * in the order WhatsApp said them: a pushed lock and the query's answer a moment later must not
-   * land the other way round.
-   */
-  private onReachout(update: ReachoutUpdate): void {
-    const { accountId, epoch } = this;
-    if (update.kind === "lock") {
-      const { active, untilMs, enforcement } = update.lock;
-      this.delivery.lockChanged(update.lock);
-      const until = untilMs === null ? null : new Date(untilMs).toISOString();
-      if (active) this.c.logger.warn({ accountId, until, enforcement }, "account_reachout_locked");
-      else this.c.logger.info({ accountId }, "account_reachout_unlocked");
-    }
-    this.reachoutRecorded = this.reachoutRecorded.then(() =>
-      this.c.accounts.recordReachout(accountId, epoch, update).then(
-        () => undefined,
-        (err: Error) =>
-          this.c.logger.warn({ accountId, kind: update.kind, err: err.message }, "account_reachout_record_failed"),
-      ),
-    );
+    await recordLogin(this.c.accounts, this.c.logger, this.accountId, this.epoch, update);
+    // Dropped, retired, stopped or closed while the status was being written: no loop for a dead socket.
+    if (update.state !== "open" || this.ended || !this.current(socket) || this.state !== "open") return;
+    this.delivery.start(socket, () => this.replaceHungSocket(socket));
   }
 
   /** A queued entry the worker's listener saw for this account. */
@@ -262,7 +209,7 @@ export class HeldAccount {
       const cooldownSec = Math.round(this.c.reconnect.cooldownMs / 1000);
       const closesInLastHour = this.history.closesInLastHour(nowMs);
       this.c.logger.error({ accountId, closesInLastHour, cooldownSec }, "account_reconnect_cooldown");
-      this.cooldownReported = cooldownUntilMs;
+      this.history.reportCooldown(cooldownUntilMs);
     }
     const recorded = await this.recordDisconnect({ code, status: statusAfterClose(next), cooldownUntilMs });
     // The lease is gone (440 after a takeover, or any close a newer holder outran): let go.

@@ -13,6 +13,8 @@ export class ReconnectHistory {
   private reconnects = 0;
   private lastCloseCode: number | undefined;
   private cooldownUntilMsNow: number | null = null;
+  /** The cool-down end already reported (logged once per cool-down). */
+  private cooldownReported: number | null = null;
 
   constructor(
     recentDisconnectsMs: number[],
@@ -31,6 +33,13 @@ export class ReconnectHistory {
   /** How long a connect must still wait for the cool-down at `nowMs` (server time); 0: none runs. */
   cooldownLeftMs(nowMs: number): number {
     return this.cooldownUntilMsNow === null ? 0 : Math.max(0, this.cooldownUntilMsNow - nowMs);
+  }
+
+  /** True the first time a cool-down ending at `untilMs` is reported: it is logged once. */
+  reportCooldown(untilMs: number): boolean {
+    if (this.cooldownReported === untilMs) return false;
+    this.cooldownReported = untilMs;
+    return true;
   }
 
   /** The socket logged in: failures and any cool-down are over. */
