@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { matchOptOut } from "@wa-gateway/core/accounts";
 import { parseWorkerConfig } from "../../../worker/src/config";
-import type { OptOutChange } from "../../../worker/src/inbound/inboundPlan";
+import type { OptOutChange } from "../../../worker/src/inbound/optOutWrites";
 import { MemoryDatabase } from "../../support/memoryStores/memoryDatabase";
 import { memoryInboundStore } from "../../support/memoryStores/memoryInboundStore";
 

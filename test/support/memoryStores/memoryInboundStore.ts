@@ -1,12 +1,9 @@
 import { advancesStatus, refusedByWhatsApp } from "@wa-gateway/core/outbox";
 import type { OptOutDocument, ThreadDocument, ThreadMessageDocument } from "@wa-gateway/core/documents";
 import type { InboundStore, ReceiptResult } from "../../../worker/src/inbound/inboundStore";
-import {
-  storeInbound,
-  storedAlready,
-  type InboundDb,
-  type OptOutOptions,
-} from "../../../worker/src/inbound/inboundPlan";
+import type { InboundDb } from "../../../worker/src/inbound/inboundDb";
+import { storeInbound, storedAlready } from "../../../worker/src/inbound/inboundPlan";
+import type { OptOutOptions } from "../../../worker/src/inbound/optOutWrites";
 import { roundTrip, stored, type MemoryDatabase } from "./memoryDatabase";
 
 /**

@@ -1,20 +1,17 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { encodeIdSegment, inboundDedupeId, inboundMessageKeyId, inboundThreadId } from "@wa-gateway/core";
-import { DEFAULT_KEYWORDS, matchOptOut, type OptOutKeywords, type OptOutMatch } from "@wa-gateway/core/accounts";
+import { DEFAULT_KEYWORDS, matchOptOut } from "@wa-gateway/core/accounts";
 import {
   kindPreview,
   MESSAGE_KINDS,
-  type InboundDedupeDocument,
-  type InboundPendingDocument,
   type MessageChangeDocument,
   type MessageKind,
-  type OptOutDocument,
   type ThreadDocument,
   type ThreadMessageDocument,
-  type ThreadPeerDocument,
-  type WrittenDocument,
 } from "@wa-gateway/core/documents";
 import type { InboundMessage, InboundRef } from "../transport/transport";
+import type { InboundDb, InboundWrite } from "./inboundDb";
+import { optOutWrites, type OptOutChange, type OptOutOptions } from "./optOutWrites";
 
 export const DEDUPE_RETENTION_DAYS = 30;
 /** Concurrent stores of one message or one new thread conflict; past this many, it is a real error. */
@@ -26,68 +23,6 @@ const MAX_CONFLICTS = 5;
  * `duplicate` (a replay, or the echo of one of the gateway's own sends).
  */
 export type InboundResult = "stored" | "applied" | "held" | "duplicate";
-
-/** A document as read, with what a conditional write compares (Firestore: its update time). */
-export interface Versioned<T> {
-  data: T;
-  version: unknown;
-}
-
-export type InboundWrite =
-  | { kind: "marker"; id: string; data: WrittenDocument<InboundDedupeDocument> }
-  | { kind: "peer"; accountId: string; jid: string; data: WrittenDocument<ThreadPeerDocument> }
-  | { kind: "newThread"; threadId: string; data: WrittenDocument<ThreadDocument> }
-  | { kind: "thread"; threadId: string; data: Partial<WrittenDocument<ThreadDocument>>; version: unknown }
-  | { kind: "newMessage"; threadId: string; docId: string; data: WrittenDocument<ThreadMessageDocument> }
-  | {
-      kind: "message";
-      threadId: string;
-      docId: string;
-      data: Partial<WrittenDocument<ThreadMessageDocument>>;
-      version: unknown;
-    }
-  | { kind: "newPending"; id: string; data: WrittenDocument<InboundPendingDocument> }
-  | { kind: "donePending"; id: string }
-  /** Written whole (a second STOP only moves it on); deleted by an opt-in, whether or not it exists. */
-  | { kind: "optOut"; accountId: string; jid: string; data: WrittenDocument<OptOutDocument> }
-  | { kind: "optIn"; accountId: string; jid: string };
-
-/**
- * The reads and the one conditional commit the inbound store needs, over Firestore
- * (inboundStore.ts) or memory (test/support/memoryStores): the decisions are all here, once.
- */
-export interface InboundDb {
-  /**
-   * An attempt's first round trip (its reads at once), and Firestore's time of it: the contact's
-   * peer records, the thread at the usual id, the old-key marker, and the changes of this
-   * account kept aside for a message with id `pendingFor` (whichever thread).
-   */
-  begin(
-    accountId: string,
-    jids: string[],
-    usualThreadId: string,
-    oldMarkerId: string | null,
-    pendingFor: string | null,
-  ): Promise<{
-    nowMs: number;
-    peers: (ThreadPeerDocument | undefined)[];
-    usual: Versioned<ThreadDocument> | undefined;
-    oldMarker: InboundDedupeDocument | undefined;
-    pending: { id: string; data: InboundPendingDocument }[];
-  }>;
-  thread(threadId: string): Promise<Versioned<ThreadDocument> | undefined>;
-  marker(markerId: string): Promise<InboundDedupeDocument | undefined>;
-  message(threadId: string, docId: string): Promise<Versioned<ThreadMessageDocument> | undefined>;
-  /** The thread's outbound message sent under `providerMessageId` (through the gateway or typed on the phone). */
-  outbound(
-    threadId: string,
-    providerMessageId: string,
-  ): Promise<(Versioned<ThreadMessageDocument> & { docId: string }) | undefined>;
-  /** The account's opt-out records of these JIDs (read only for a message that is an opt-out or opt-in keyword). */
-  optOuts(accountId: string, jids: string[]): Promise<(OptOutDocument | undefined)[]>;
-  /** All or nothing; "conflict" when a created document exists or an updated one changed since read. */
-  commit(writes: InboundWrite[]): Promise<"committed" | "conflict">;
-}
 
 const kindOf = (kind: string | undefined): MessageKind =>
   (MESSAGE_KINDS as readonly string[]).includes(kind ?? "text") ? ((kind ?? "text") as MessageKind) : "unknown";
@@ -124,62 +59,6 @@ type Instant = { toMillis(): number };
 const later = (a: Instant, b: Instant) => a.toMillis() >= b.toMillis();
 const sameSecondBefore = (a: Instant, b: Instant) =>
   a.toMillis() < b.toMillis() && Math.floor(a.toMillis() / 1000) === Math.floor(b.toMillis() / 1000);
-
-/** What the inbound store did about a contact's opt-out or opt-in keyword, once committed (for the log). */
-export interface OptOutChange {
-  accountId: string;
-  messageId: string;
-  kind: OptOutMatch["kind"];
-  keyword: string;
-  /** Records written (opt-out) or deleted (opt-in): one per JID the contact is known by; 0: an opt-in with nothing to remove. */
-  records: number;
-}
-
-/** The opt-out keywords (default: core's) and who hears of a committed change (the worker's log). */
-export interface OptOutOptions {
-  keywords?: OptOutKeywords;
-  onOptOut?: (change: OptOutChange) => void;
-}
-
-/**
- * What a contact's opt-out or opt-in keyword changes (core/src/accounts/optOut.ts). An opt-out is
- * recorded under each JID the contact is known by (its number and its LID), so a send to either
- * is refused; each record names the other, so an opt-in or an operator's clear given one JID
- * removes both. An opt-in older than the record (an `offline` START delivered after a newer STOP)
- * leaves it.
- */
-async function optOutWrites(
-  db: InboundDb,
-  accountId: string,
-  jids: string[],
-  said: OptOutMatch,
-  message: InboundMessage,
-  now: Timestamp,
-): Promise<InboundWrite[]> {
-  const found = await db.optOuts(accountId, jids);
-  const at = Timestamp.fromDate(message.timestamp);
-  if (said.kind === "opt_out") {
-    return jids.map((jid, i) => ({
-      kind: "optOut",
-      accountId,
-      jid,
-      data: {
-        accountId,
-        contactJid: jid,
-        otherJid: jids[1 - i] ?? found[i]?.otherJid ?? null,
-        keyword: said.keyword,
-        messageId: message.messageId,
-        at,
-        source: "contact",
-        createdAt: now,
-      },
-    }));
-  }
-  const older = found.filter((record) => record !== undefined && record.at.toMillis() <= at.toMillis());
-  if (older.length === 0) return [];
-  const all = new Set([...jids, ...older.flatMap((record) => (record!.otherJid ? [record!.otherJid] : []))]);
-  return [...all].map((jid) => ({ kind: "optIn", accountId, jid }));
-}
 
 /**
  * Stores one WhatsApp message exactly once, or applies the change it carries. Exactly once: the

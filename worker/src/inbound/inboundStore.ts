@@ -14,7 +14,9 @@ import {
 } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type OptimisticDecision } from "../optimistic";
 import type { InboundMessage, InboundRef, Receipt } from "../transport/transport";
-import { storeInbound, storedAlready, type InboundDb, type InboundResult, type OptOutOptions } from "./inboundPlan";
+import type { InboundDb } from "./inboundDb";
+import { storeInbound, storedAlready, type InboundResult } from "./inboundPlan";
+import type { OptOutOptions } from "./optOutWrites";
 
 export { DEDUPE_RETENTION_DAYS, type InboundResult } from "./inboundPlan";
 export type ReceiptResult = "advanced" | "unchanged" | "unknown";
