@@ -5,6 +5,7 @@ import type { Logger } from "../../logging/logger";
 import type { AccountSocket, SentMessages, SessionStore, SocketHandlers, Transport } from "../transport";
 import { SendError } from "../transport";
 import { sessionAuthState } from "./authState";
+import { boundedCache } from "./boundedCache";
 import { baileysLogger } from "./baileysLogger";
 import { inboundOf, inboundRefOf } from "./inboundMessage";
 import { qrWithAdvSecret, REG_REFRESH_CHILDREN } from "./pairingQr";
@@ -34,18 +35,6 @@ const NEXT_QR_MS = 20_000;
  * goes: WhatsApp delivers the message again after the next login, and the dedupe stores it once.
  */
 const INBOUND_COMMIT_TIMEOUT_MS = 30_000;
-
-/** A bounded CacheStore (Baileys' key store and retry counters take one); closing empties it. */
-function boundedCache(max: number, ttlMs?: number): CacheStore & { close(): void } {
-  const cache = new LRUCache<string, { value: unknown }>({ max, ...(ttlMs ? { ttl: ttlMs } : {}) });
-  return {
-    get: <T>(key: string) => cache.get(key)?.value as T | undefined,
-    set: <T>(key: string, value: T) => void cache.set(key, { value }),
-    del: (key: string) => void cache.delete(key),
-    flushAll: () => cache.clear(),
-    close: () => cache.clear(),
-  };
-}
 
 /** Baileys closes with a Boom error whose `output.statusCode` is the DisconnectReason. */
 const statusCodeOf = (error: unknown): number | undefined =>
