@@ -4,12 +4,13 @@ import { ESLint } from "eslint";
 
 const ROOT = join(__dirname, "..", "..");
 
-/** The messages ESLint gives `code` as if it stood at `file` (repo-relative), under the repo's config. */
-async function importErrors(file: string, code: string): Promise<string[]> {
+/** The messages of `rule` ESLint gives `code` as if it stood at `file` (repo-relative), under the repo's config. */
+async function lintErrors(file: string, code: string, rule: string): Promise<string[]> {
   const eslint = new ESLint({ cwd: ROOT });
   const [result] = await eslint.lintText(code, { filePath: join(ROOT, file) });
-  return (result?.messages ?? []).filter((m) => m.ruleId === "no-restricted-imports").map((m) => m.message);
+  return (result?.messages ?? []).filter((m) => m.ruleId === rule).map((m) => m.message);
 }
+const importErrors = (file: string, code: string) => lintErrors(file, code, "no-restricted-imports");
 
 describe("package boundaries are enforced by lint", function () {
   this.timeout(60_000);
@@ -53,4 +54,10 @@ describe("package boundaries are enforced by lint", function () {
       assert.match(errors[0] ?? "", says);
     });
   }
+
+  it("refuses a product file of 350 lines, and lets a test file be longer", async () => {
+    const code = Array.from({ length: 350 }, (_, i) => `export const x${i} = ${i};`).join("\n") + "\n";
+    assert.equal((await lintErrors("worker/src/accounts/long.ts", code, "max-lines")).length, 1);
+    assert.deepEqual(await lintErrors("test/fast/worker/long.test.ts", code, "max-lines"), []);
+  });
 });
