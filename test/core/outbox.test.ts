@@ -4,6 +4,7 @@ import {
   backoffMs,
   claimability,
   claimFields,
+  decideClaim,
   DEFAULT_RETRY_POLICY,
   failureFields,
   holdsSendLease,
@@ -39,6 +40,27 @@ describe("outbox lifecycle", () => {
     assert.equal(claimability({ ...expired, leaseUntilMs: now + 1 }, now, 5), "leased");
     assert.equal(claimability(entry({ attempts: 5 }), now, 5), "exhausted");
     assert.equal(claimability(entry({ status: "processing", leaseUntilMs: now - 1, attempts: 4 }), now, 5), "due");
+  });
+
+  it("a claim whose commit answer was lost claims its own live lease again at once, not counting that attempt", () => {
+    const landed = entry({
+      status: "processing",
+      claimedBy: "w1",
+      leaseUntilMs: now + 60_000,
+      leaseEpoch: 3,
+      attempts: 1,
+    });
+    const decided = decideClaim(landed, { workerId: "w1", nowMs: now, leaseSec: 60, maxAttempts: 5, triedEpoch: 3 });
+    assert.equal(decided.kind, "claim");
+    if (decided.kind !== "claim") return;
+    assert.deepEqual([decided.fields.leaseEpoch, decided.fields.attempts, decided.takeover], [4, 1, false]);
+  });
+
+  it("a live lease is waited out when it is another worker's, or one this worker did not lose the answer of", () => {
+    const leased = entry({ status: "processing", claimedBy: "w1", leaseUntilMs: now + 60_000, leaseEpoch: 3 });
+    const by = (workerId: string, triedEpoch?: number) =>
+      decideClaim(leased, { workerId, nowMs: now, leaseSec: 60, maxAttempts: 5, triedEpoch }).kind;
+    assert.deepEqual([by("w2", 3), by("w1", 2), by("w1")], ["held", "held", "held"]);
   });
 
   it("sent and failed are final", () => {

@@ -85,10 +85,7 @@ describe("staging canary: its configuration runs the probes over the real Bailey
   beforeEach(async () => {
     await resetFirestore();
     edge = await FakeWhatsApp.start({ deliveredAfterMs: 100 });
-    // A 10 s outbox lease: the emulator now and then answers a committed claim with UNKNOWN, and
-    // the entry then waits out its own lease before the retry (CI met it once); 60 s is past the
-    // probe's 40 s.
-    await workers.start(null, { WA_WEBSOCKET_URL: edge.url, OUTBOX_LEASE_SEC: "10" });
+    await workers.start(null, { WA_WEBSOCKET_URL: edge.url });
     await link("canary-a", NUMBER_A);
     await link("canary-b", NUMBER_B);
   });

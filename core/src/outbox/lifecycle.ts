@@ -74,6 +74,33 @@ export function claimFields(entry: OutboxLeaseView, workerId: string, nowMs: num
   };
 }
 
+/** What a claim does with an entry as read: claims it with `fields`, gives it up, or leaves it held. */
+export type ClaimDecision =
+  | { kind: "claim"; fields: ReturnType<typeof claimFields>; takeover: boolean }
+  | { kind: "exhausted" }
+  | { kind: "held"; why: "not_due" | "leased" | "final"; until: number | null };
+
+/**
+ * A claim by `workerId` at `nowMs`. `triedEpoch`: the epoch of this worker's last claim of the
+ * entry whose commit answer never came (UNKNOWN, a deadline). If the entry's live lease is that
+ * one, the commit landed but nobody sends under it: it is claimed again at once (a new epoch
+ * fences the unused one), not waited out, and that attempt is not counted.
+ */
+export function decideClaim(
+  entry: OutboxLeaseView,
+  o: { workerId: string; nowMs: number; leaseSec: number; maxAttempts: number; triedEpoch?: number },
+): ClaimDecision {
+  const unanswered =
+    entry.status === "processing" && entry.claimedBy === o.workerId && entry.leaseEpoch === o.triedEpoch;
+  const why = unanswered ? "due" : claimability(entry, o.nowMs, o.maxAttempts);
+  if (why === "exhausted") return { kind: "exhausted" };
+  if (why !== "due") return { kind: "held", why, until: claimableAgainAt(entry) };
+  const fields = claimFields(entry, o.workerId, o.nowMs, o.leaseSec);
+  return unanswered
+    ? { kind: "claim", fields: { ...fields, attempts: entry.attempts }, takeover: false }
+    : { kind: "claim", fields, takeover: entry.status === "processing" };
+}
+
 /** The entry's send lease: there is one only while it is `processing`. */
 export function outboxLease(entry: OutboxLeaseView): Lease | null {
   return entry.status === "processing" && entry.claimedBy !== null

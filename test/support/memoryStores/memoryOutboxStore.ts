@@ -5,8 +5,7 @@ import {
   advancesStatus,
   backlogFields,
   claimability,
-  claimableAgainAt,
-  claimFields,
+  decideClaim,
   failureFields,
   gaveUpFields,
   holdsSendLease,
@@ -15,6 +14,7 @@ import {
 } from "@wa-gateway/core/outbox";
 import { FINISHED_RETENTION_DAYS } from "../../../worker/src/outbox/outboxStore";
 import {
+  claimedEntryOf,
   leaseView,
   pendingEntryOf,
   type ClaimedEntry,
@@ -105,33 +105,17 @@ export function memoryOutboxStore(
       if (!data) return { kind: "missing" };
       const nowMs = db.clock.now();
       const view = leaseView(data);
-      const why = claimability(view, nowMs, retry.maxAttempts);
-      if (why === "exhausted") {
+      const decided = decideClaim(view, { workerId, nowMs, leaseSec, maxAttempts: retry.maxAttempts });
+      if (decided.kind === "exhausted") {
         write(requestId, data, { ...gaveUpFields(view, nowMs), expireAt: retained(nowMs) });
         advanceMessage(threadId, requestId, "failed", nowMs);
         return { kind: "gave_up", attempts: view.attempts };
       }
-      if (why !== "due") return { kind: "held", why, until: claimableAgainAt(view) };
-      const fields = claimFields(view, workerId, nowMs, leaseSec);
+      if (decided.kind === "held") return decided;
+      const { fields, takeover } = decided;
+      const { leaseEpoch: epoch, attempts: attempt } = fields;
       write(requestId, data, fields);
-      const entry = {
-        requestId,
-        epoch: fields.leaseEpoch,
-        attempt: fields.attempts,
-        threadId: data.threadId,
-        accountId: data.accountId,
-        toJid: data.toJid,
-        text: data.text,
-        providerMessageId: data.providerMessageId,
-        firstContact: data.firstContact,
-      };
-      return {
-        kind: "claimed",
-        epoch: entry.epoch,
-        attempt: entry.attempt,
-        takeover: view.status === "processing",
-        entry,
-      };
+      return { kind: "claimed", epoch, attempt, takeover, entry: claimedEntryOf(requestId, data, epoch, attempt) };
     },
 
     renew: (requestId, epoch) =>

@@ -54,6 +54,12 @@ export function pendingEntryOf(requestId: string, d: OutboxDocument): PendingEnt
   };
 }
 
+/** The entry a claim under `epoch` hands to the deliverer. */
+export function claimedEntryOf(requestId: string, d: OutboxDocument, epoch: number, attempt: number): ClaimedEntry {
+  const { threadId, accountId, toJid, text, providerMessageId, firstContact } = d;
+  return { requestId, epoch, attempt, threadId, accountId, toJid, text, providerMessageId, firstContact };
+}
+
 export function leaseView(d: OutboxDocument): OutboxLeaseView {
   return {
     status: d.status,

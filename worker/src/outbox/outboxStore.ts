@@ -1,4 +1,5 @@
 import { Timestamp, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
+import { LRUCache } from "lru-cache";
 import { type LeaseWrite } from "@wa-gateway/core";
 import { type MessageStatus, type OutboxDocument, type ThreadMessageDocument } from "@wa-gateway/core/documents";
 import {
@@ -6,7 +7,7 @@ import {
   backlogFields,
   claimability,
   claimableAgainAt,
-  claimFields,
+  decideClaim,
   failureFields,
   gaveUpFields,
   holdsSendLease,
@@ -20,6 +21,7 @@ import { outbox, threadMessages } from "@wa-gateway/data";
 import { optimisticUpdate, updateOf, type DocumentUpdate, type OptimisticDecision } from "../optimistic";
 import { ServerClock } from "../serverClock";
 import {
+  claimedEntryOf,
   leaseView,
   pendingEntryOf,
   type ClaimedEntry,
@@ -49,6 +51,8 @@ export function outboxStore(
     requestId: string,
     decide: (entry: DocumentSnapshot<OutboxDocument>, nowMs: number) => OptimisticDecision<R>,
   ) => optimisticUpdate(db, [ref(requestId)], ([entry], nowMs) => decide(entry, nowMs), clock);
+  /** Claims that threw after deciding (the commit's answer lost): the epoch each tried, forgotten at the next claim. */
+  const unanswered = new LRUCache<string, number>({ max: 1_000 });
   const retained = (nowMs: number) => Timestamp.fromMillis(nowMs + FINISHED_RETENTION_DAYS * 86_400_000);
 
   /** The thread message update that moves it forward to `next`, or none (never backward). */
@@ -138,10 +142,7 @@ export function outboxStore(
     });
   }
 
-  /**
-   * The account's non-final entries, oldest first, at most `page` of them; `full`: the page was
-   * filled, so there may be more.
-   */
+  /** The account's non-final entries, oldest first, at most `page`; `full`: the page was filled (maybe more). */
   async function pendingOf(accountId: string, page: number): Promise<{ entries: PendingEntry[]; full: boolean }> {
     const snap = await outbox
       .all(db)
@@ -185,35 +186,36 @@ export function outboxStore(
      * given up instead, with its thread message, which only then is read too.
      */
     async claim(requestId: string, threadId: string): Promise<ClaimResult<ClaimedEntry>> {
-      const claim = await update<ClaimResult<ClaimedEntry> | { kind: "exhausted" }>(requestId, (entry, nowMs) => {
-        const data = entry.data();
-        if (!data) return { result: { kind: "missing" } };
-        const view = leaseView(data);
-        const why = claimability(view, nowMs, retry.maxAttempts);
-        if (why === "exhausted") return { result: { kind: "exhausted" } };
-        if (why !== "due") return { result: { kind: "held", why, until: claimableAgainAt(view) } };
-        const fields = claimFields(view, workerId, nowMs, leaseSec);
-        return {
-          updates: [updateOf(ref(requestId), fields)],
-          result: {
-            kind: "claimed",
-            epoch: fields.leaseEpoch,
-            attempt: fields.attempts,
-            takeover: view.status === "processing",
-            entry: {
-              requestId,
-              epoch: fields.leaseEpoch,
-              attempt: fields.attempts,
-              threadId: data.threadId,
-              accountId: data.accountId,
-              toJid: data.toJid,
-              text: data.text,
-              providerMessageId: data.providerMessageId,
-              firstContact: data.firstContact,
-            },
-          },
-        };
-      });
+      let tried: number | undefined;
+      let claim: ClaimResult<ClaimedEntry> | { kind: "exhausted" };
+      try {
+        claim = await update<ClaimResult<ClaimedEntry> | { kind: "exhausted" }>(requestId, (entry, nowMs) => {
+          const data = entry.data();
+          if (!data) return { result: { kind: "missing" } };
+          const triedEpoch = unanswered.get(requestId);
+          const decided = decideClaim(leaseView(data), {
+            workerId,
+            nowMs,
+            leaseSec,
+            maxAttempts: retry.maxAttempts,
+            triedEpoch,
+          });
+          if (decided.kind !== "claim") return { result: decided };
+          const { fields, takeover } = decided;
+          const { leaseEpoch: epoch, attempts: attempt } = fields;
+          tried = epoch;
+          const entryClaimed = claimedEntryOf(requestId, data, epoch, attempt);
+          return {
+            updates: [updateOf(ref(requestId), fields)],
+            result: { kind: "claimed", epoch, attempt, takeover, entry: entryClaimed },
+          };
+        });
+      } catch (err) {
+        // The commit may have landed without its answer: the next claim knows that lease as its own.
+        if (tried !== undefined) unanswered.set(requestId, tried);
+        throw err;
+      }
+      unanswered.delete(requestId);
       return claim.kind === "exhausted" ? giveUp(requestId, threadId) : claim;
     },
 
