@@ -6,7 +6,7 @@ import { answerHelp, commandWords, opsContext, runCommand, UsageError } from "./
 const USAGE = `usage: npm run opt-out -- list <accountId>
        npm run opt-out -- clear <accountId> <phone number or JID> [--by <you>]
   Contacts who wrote an opt-out keyword (STOP, BAJA, ARRÊTER…) to an account; whatsappProxySend
-  refuses to message them (README "Opt-out"). list prints the account's records; clear removes a
+  refuses to message them (docs/api.md "Opt-out (STOP)"). list prints the account's records; clear removes a
   contact's record (under its number and its LID), as its writing START would. Clear only when
   the contact asked to be messaged again.
 `;

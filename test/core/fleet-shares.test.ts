@@ -30,7 +30,7 @@ describe("fleet shares", () => {
 describe("hand-over choice", () => {
   const HOUR = 3_600_000;
   const now = 10 * HOUR;
-  const held = (...ids: string[]) => ids.map((accountId) => ({ accountId, movedAtMs: 0, stopping: false }));
+  const held = (...ids: string[]) => ids.map((accountId) => ({ accountId, movedAtMs: 0, stoppingForPerson: false }));
 
   it("hands over the excess, lowest ids first, when the others have room", () => {
     const choice = handOverChoice(held("c", "a", "d", "b"), 2, [{ held: 0, share: 2 }], now, HOUR);
@@ -44,9 +44,9 @@ describe("hand-over choice", () => {
 
   it("keeps an account that moved within the interval, and one stopping for a person", () => {
     const accounts = [
-      { accountId: "a", movedAtMs: now - HOUR / 2, stopping: false },
-      { accountId: "b", movedAtMs: 0, stopping: true },
-      { accountId: "c", movedAtMs: now - HOUR, stopping: false },
+      { accountId: "a", movedAtMs: now - HOUR / 2, stoppingForPerson: false },
+      { accountId: "b", movedAtMs: 0, stoppingForPerson: true },
+      { accountId: "c", movedAtMs: now - HOUR, stoppingForPerson: false },
     ];
     assert.deepEqual(handOverChoice(accounts, 0, [{ held: 0, share: 3 }], now, HOUR).moving, ["c"]);
   });

@@ -14,7 +14,7 @@ import { DEFAULT_NEW_CONTACT_POLICY, parseNewContactPolicy, type NewContactPolic
 
 /**
  * The worker's whole configuration, read from the environment once at boot. Every variable
- * is documented in the README ("Worker configuration").
+ * is documented in docs/worker.md ("Worker configuration").
  */
 const envSchema = z.object({
   GCLOUD_PROJECT: z.string({ error: "GCLOUD_PROJECT (or GOOGLE_CLOUD_PROJECT) is required" }).min(1),
@@ -104,7 +104,7 @@ const envSchema = z.object({
   /**
    * A contact's whole message that is one of these (comma-separated; case, accents and surrounding
    * punctuation ignored) opts it out of, or back into, the account's messages. Unset or blank: the
-   * defaults (core/src/accounts/optOut.ts, README "Opt-out"); set: replaces them.
+   * defaults (core/src/accounts/optOut.ts, docs/api.md "Opt-out (STOP)"); set: replaces them.
    */
   OPT_OUT_KEYWORDS: z.string().optional(),
   OPT_IN_KEYWORDS: z.string().optional(),

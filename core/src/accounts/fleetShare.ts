@@ -27,13 +27,16 @@ export function fleetShares(wanted: number, seats: readonly FleetSeat[]): Map<st
   return shares;
 }
 
+/** An account moves to another worker at most once in this long (a joining worker waits for the rest). */
+export const MOVE_EVERY_MS = 10 * 60_000;
+
 /** A held account as a hand-over sees it. */
 export interface MovableAccount {
   accountId: string;
   /** When it last moved between workers (server time; 0: never). */
   movedAtMs: number;
   /** Stopping for a person (logout, new QR): it goes nowhere. */
-  stopping: boolean;
+  stoppingForPerson: boolean;
 }
 
 /**
@@ -53,7 +56,7 @@ export function handOverChoice(
   const room = others.reduce((sum, { held: theirs, share }) => sum + Math.max(0, share - theirs), 0);
   if (excess <= 0) return { excess: 0, room, moving: [] };
   const moving = held
-    .filter((account) => !account.stopping && nowMs - account.movedAtMs >= moveEveryMs)
+    .filter((account) => !account.stoppingForPerson && nowMs - account.movedAtMs >= moveEveryMs)
     .map((account) => account.accountId)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     .slice(0, Math.min(excess, room));

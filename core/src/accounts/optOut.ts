@@ -3,7 +3,7 @@
  * recorded as opted out of the account's messages; an opt-in keyword (START…) removes the
  * record. Only the whole message counts ("stop", "Stop!", "¡BAJA!"), never a word inside one
  * ("please stop the delivery"): a support conversation says "stop" and "cancel" all the time,
- * and a false opt-out silently cuts a customer off. README "Opt-out" lists the defaults.
+ * and a false opt-out silently cuts a customer off. docs/api.md "Opt-out (STOP)" lists the defaults.
  */
 
 /** Opt-out defaults: English (the CTIA set minus CANCEL/END/QUIT, which customers use about orders), es, pt, fr, de, it. */

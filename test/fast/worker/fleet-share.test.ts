@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Timestamp } from "firebase-admin/firestore";
-import { MOVE_EVERY_MS } from "../../../worker/src/accounts/fleetPresence";
+import { MOVE_EVERY_MS } from "@wa-gateway/core/accounts";
 import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeaseStore";
 import { seedMemorySession } from "../../support/memoryStores/memorySessionStore";
 import { renewalCounter } from "../../support/memoryStores/renewalCounter";

@@ -11,6 +11,7 @@ import type { FleetStore } from "./fleetStore";
 import { FleetPresence, type Shares } from "./fleetPresence";
 import { dormantAccountsOf, type DormantAccounts } from "./dormantAccounts";
 import type { DeliverySettings } from "../outbox/accountDelivery";
+import { SessionCalls } from "./sessionCalls";
 import { HeldAccount, type HeldAccountContext, type HeldAccountState } from "./heldAccount";
 
 /** How long a shutdown waits for the inbound queue to be stored before it closes the sockets. */
@@ -65,6 +66,7 @@ export class AccountManager {
   private readonly watcher: OutboxWatcher;
   private readonly inbound: InboundBackpressure;
   private readonly context: HeldAccountContext;
+  private readonly sessionCalls = new SessionCalls();
   private heard!: () => void;
   private readonly firstSnapshot = new Promise<void>((resolve) => (this.heard = resolve));
 
@@ -89,10 +91,11 @@ export class AccountManager {
       held: () => this.held.size,
       changed: () => this.schedule(),
     });
+    const { store } = o.leases;
     this.context = {
       transport: o.transport,
       clock: o.clock,
-      accounts: o.leases.store,
+      accounts: { ...store, session: (id, epoch) => this.sessionCalls.wrap(store.session(id, epoch), id) },
       logger: o.logger,
       metrics: o.metrics,
       reconnect: o.reconnect,
@@ -315,6 +318,8 @@ export class AccountManager {
     await this.inbound.drainWithin(DRAIN_BEFORE_CLOSE_MS);
     await Promise.all([...this.held.values()].map((account) => account.shutdown()));
     this.held.clear();
+    // Firestore closes after the accounts: no session call may still run, nor start.
+    await this.sessionCalls.close();
     await this.fleet.leave();
     // No socket is left to receive: store the rest, as far as the shutdown allows.
     await this.inbound.drain();

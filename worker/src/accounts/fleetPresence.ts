@@ -1,12 +1,10 @@
-import { fleetShares, handOverChoice } from "@wa-gateway/core/accounts";
+import { fleetShares, handOverChoice, MOVE_EVERY_MS } from "@wa-gateway/core/accounts";
 import type { Logger } from "../logging/logger";
 import type { ServerClock } from "../serverClock";
 import type { FleetMember, FleetStore } from "./fleetStore";
 
 /** How long a shutdown waits to leave the fleet. */
 const LEAVE_WITHIN_MS = 1_000;
-/** An account moves to another worker at most once in this long (a joining worker waits for the rest). */
-export const MOVE_EVERY_MS = 10 * 60_000;
 
 /** A held account, as a hand-over needs it. */
 export interface HandedAccount {
@@ -96,7 +94,7 @@ export class FleetPresence {
       held.map(({ accountId, stoppingForPerson }) => ({
         accountId,
         movedAtMs: movedAtMs(accountId),
-        stopping: stoppingForPerson,
+        stoppingForPerson,
       })),
       mine,
       others.map(({ member, share }) => ({ held: member.held, share })),

@@ -8,11 +8,10 @@ import type { PendingEntry } from "../outbox/outboxPort";
 import type { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { ReachoutSnapshot } from "../outbox/reachoutGate";
 import type { ServerClock } from "../serverClock";
-import type { AccountSocket, ConnectionUpdate, Transport } from "../transport/transport";
+import type { AccountSocket, ConnectionUpdate, SessionStore, Transport } from "../transport/transport";
 import type { UnhandledStanzaReports } from "../longrun/unhandledStanzaStore";
 import type { InboundBackpressure } from "../inbound/inboundBackpressure";
 import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
-import { closableSession, type ClosableSession } from "./closableSession";
 import { recordDisconnect, type DisconnectRecord } from "./disconnectRecord";
 import { recordLogin } from "./loginStatus";
 import { ReachoutRecord } from "./reachoutRecord";
@@ -72,7 +71,7 @@ export class HeldAccount {
   qrRequestedAtMs: number;
   private readonly reachout: ReachoutRecord;
   /** The session, fenced by this epoch; one per claim, so a 515's creds commit outlives its socket. */
-  private readonly session: ClosableSession;
+  private readonly session: SessionStore;
 
   constructor(
     private readonly c: HeldAccountContext,
@@ -83,7 +82,7 @@ export class HeldAccount {
   ) {
     this.history = new ReconnectHistory(seen.recentDisconnectsMs, c.reconnect, seen.reconnectCooldownUntilMs);
     this.qrRequestedAtMs = seen.qrRequestedAtMs;
-    this.session = closableSession(c.accounts.session(accountId, epoch), accountId);
+    this.session = c.accounts.session(accountId, epoch);
     const { logger, metrics, clock, watcher } = c;
     this.delivery = new AccountDelivery(
       accountId,
@@ -113,11 +112,12 @@ export class HeldAccount {
     if (waitMs > 0) {
       const untilMs = this.history.cooldownUntilMs!;
       // Said once per cool-down (the close that started it already logged account_reconnect_cooldown).
-      if (this.history.reportCooldown(untilMs))
+      if (this.history.cooldownUnreported(untilMs))
         this.c.logger.info(
           { accountId: this.accountId, cooldownUntil: new Date(untilMs).toISOString() },
           "account_cooldown_waits",
         );
+      this.history.cooldownReportedFor(untilMs);
       this.reconnectTimer = setTimeout(() => this.connect(), waitMs);
       return;
     }
@@ -209,7 +209,7 @@ export class HeldAccount {
       const cooldownSec = Math.round(this.c.reconnect.cooldownMs / 1000);
       const closesInLastHour = this.history.closesInLastHour(nowMs);
       this.c.logger.error({ accountId, closesInLastHour, cooldownSec }, "account_reconnect_cooldown");
-      this.history.reportCooldown(cooldownUntilMs);
+      this.history.cooldownReportedFor(cooldownUntilMs);
     }
     const recorded = await this.recordDisconnect({ code, status: statusAfterClose(next), cooldownUntilMs });
     // The lease is gone (440 after a takeover, or any close a newer holder outran): let go.
@@ -324,8 +324,6 @@ export class HeldAccount {
   async shutdown(): Promise<void> {
     this.end();
     await this.closeSocket();
-    // A login may still be reading the session: Firestore closes after the accounts.
-    await this.session.close();
     await this.c.accounts.release(this.accountId, this.epoch, "disconnected").catch(() => undefined);
   }
 

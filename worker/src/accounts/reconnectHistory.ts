@@ -35,11 +35,13 @@ export class ReconnectHistory {
     return this.cooldownUntilMsNow === null ? 0 : Math.max(0, this.cooldownUntilMsNow - nowMs);
   }
 
-  /** True the first time a cool-down ending at `untilMs` is reported: it is logged once. */
-  reportCooldown(untilMs: number): boolean {
-    if (this.cooldownReported === untilMs) return false;
+  /** Whether the cool-down ending at `untilMs` is still to be reported (it is logged once). */
+  cooldownUnreported(untilMs: number): boolean {
+    return this.cooldownReported !== untilMs;
+  }
+
+  cooldownReportedFor(untilMs: number): void {
     this.cooldownReported = untilMs;
-    return true;
   }
 
   /** The socket logged in: failures and any cool-down are over. */

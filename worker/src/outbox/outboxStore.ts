@@ -1,5 +1,4 @@
 import { Timestamp, type DocumentSnapshot, type Firestore } from "firebase-admin/firestore";
-import { LRUCache } from "lru-cache";
 import { type LeaseWrite } from "@wa-gateway/core";
 import { type MessageStatus, type OutboxDocument, type ThreadMessageDocument } from "@wa-gateway/core/documents";
 import {
@@ -30,6 +29,7 @@ import {
   type PendingEntry,
   type RescheduleResult,
 } from "./outboxPort";
+import { UnansweredClaims } from "./unansweredClaims";
 
 export const FINISHED_RETENTION_DAYS = 30;
 
@@ -51,8 +51,7 @@ export function outboxStore(
     requestId: string,
     decide: (entry: DocumentSnapshot<OutboxDocument>, nowMs: number) => OptimisticDecision<R>,
   ) => optimisticUpdate(db, [ref(requestId)], ([entry], nowMs) => decide(entry, nowMs), clock);
-  /** Claims that threw after deciding (the commit's answer lost): the epoch each tried, forgotten at the next claim. */
-  const unanswered = new LRUCache<string, number>({ max: 1_000 });
+  const unanswered = new UnansweredClaims();
   const retained = (nowMs: number) => Timestamp.fromMillis(nowMs + FINISHED_RETENTION_DAYS * 86_400_000);
 
   /** The thread message update that moves it forward to `next`, or none (never backward). */
@@ -186,13 +185,11 @@ export function outboxStore(
      * given up instead, with its thread message, which only then is read too.
      */
     async claim(requestId: string, threadId: string): Promise<ClaimResult<ClaimedEntry>> {
-      let tried: number | undefined;
-      let claim: ClaimResult<ClaimedEntry> | { kind: "exhausted" };
-      try {
-        claim = await update<ClaimResult<ClaimedEntry> | { kind: "exhausted" }>(requestId, (entry, nowMs) => {
+      const claim = await unanswered.around(requestId, (ours) =>
+        update<ClaimResult<ClaimedEntry> | { kind: "exhausted" }>(requestId, (entry, nowMs) => {
           const data = entry.data();
           if (!data) return { result: { kind: "missing" } };
-          const triedEpoch = unanswered.get(requestId);
+          const triedEpoch = ours.ownEpoch();
           const decided = decideClaim(leaseView(data), {
             workerId,
             nowMs,
@@ -203,19 +200,14 @@ export function outboxStore(
           if (decided.kind !== "claim") return { result: decided };
           const { fields, takeover } = decided;
           const { leaseEpoch: epoch, attempts: attempt } = fields;
-          tried = epoch;
+          ours.trying(epoch);
           const entryClaimed = claimedEntryOf(requestId, data, epoch, attempt);
           return {
             updates: [updateOf(ref(requestId), fields)],
             result: { kind: "claimed", epoch, attempt, takeover, entry: entryClaimed },
           };
-        });
-      } catch (err) {
-        // The commit may have landed without its answer: the next claim knows that lease as its own.
-        if (tried !== undefined) unanswered.set(requestId, tried);
-        throw err;
-      }
-      unanswered.delete(requestId);
+        }),
+      );
       return claim.kind === "exhausted" ? giveUp(requestId, threadId) : claim;
     },
 

@@ -59,6 +59,14 @@ export interface SessionChange {
  * lease: only the newest lease holder that opened it can commit. A read error rejects; it never
  * means "no session".
  */
+/** A session call after the worker closed its sessions (its shutdown): nothing read or written. */
+export class SessionClosed extends Error {
+  constructor(accountId: string) {
+    super(`account ${accountId}: the session is closed (the worker is stopping); nothing read or written`);
+    this.name = "SessionClosed";
+  }
+}
+
 export interface SessionStore {
   /** Takes the session for this lease epoch; "fenced" if a newer holder already has. */
   open(): Promise<"opened" | "fenced">;

@@ -3,7 +3,7 @@ import type { BinaryNode, CacheStore, SignalKeyStore, WAMessage, WASocket } from
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../../logging/logger";
 import type { AccountSocket, SentMessages, SessionStore, SocketHandlers, Transport } from "../transport";
-import { SendError } from "../transport";
+import { SendError, SessionClosed } from "../transport";
 import { sessionAuthState } from "./authState";
 import { boundedCache } from "./boundedCache";
 import { baileysLogger } from "./baileysLogger";
@@ -114,7 +114,9 @@ export class BaileysTransport implements Transport {
     const cached = B.makeCacheableSignalKeyStore(state.keys, baileysLog, keyCache);
     // A failed commit ends the socket and drops the cache: the cache may hold keys never stored.
     const failCommit = (err: Error) => {
-      logger.error({ err }, "session_commit_failed");
+      // Refused at shutdown (the socket is closing anyway): not a failure to look into.
+      if (err instanceof SessionClosed) logger.info({ err: err.message }, "session_commit_after_close");
+      else logger.error({ err }, "session_commit_failed");
       keyCache.close();
       socket.end(err);
     };
