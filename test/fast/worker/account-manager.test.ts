@@ -294,6 +294,23 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     }
   });
 
+  it("a connection event whose write fails gives the account back, and it connects again (no socket left without delivery)", async () => {
+    await linkedAccount("acc-1");
+    let failures = 0;
+    const failOnce = (store: AccountLeaseStore): AccountLeaseStore => ({
+      ...store,
+      setStatus: async (accountId, epoch, status, extra) => {
+        if (status === "connected" && failures++ === 0) throw new Error("1 CANCELLED: call already cancelled");
+        return store.setStatus(accountId, epoch, status, extra);
+      },
+    });
+    await start({ leases: failOnce });
+    const connected = await accountUntil("connected after the failed write", (a) => a.status === "connected");
+    assert.equal(failures, 2);
+    assert.ok(network().isOpen("acc-1"));
+    assert.ok(connected.owner && connected.owner.epoch > 1, "claimed again under a new epoch");
+  });
+
   it("a shutdown during a login waits for its session read and then reads no more (Firestore closes next)", async () => {
     await linkedAccount("acc-1");
     const calls: { call: string; settled: boolean; afterStop: boolean }[] = [];

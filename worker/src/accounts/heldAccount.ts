@@ -163,11 +163,15 @@ export class HeldAccount {
 
   /** Connection events and socket replacements run one after another. */
   private enqueue(step: () => Promise<void> | undefined): void {
-    this.events = this.events
-      .then(step)
-      .catch((err: Error) =>
-        this.c.logger.error({ accountId: this.accountId, err }, "account_connection_handler_failed"),
-      );
+    this.events = this.events.then(step).catch(async (err: Error) => {
+      this.c.logger.error({ accountId: this.accountId, err }, "account_connection_handler_failed");
+      if (this.ended) return;
+      // A half-handled event (the socket open, its delivery never started) must not hold the
+      // account: it is given back as a close (counted for the cool-down), and claimed again.
+      this.end();
+      await this.closeSocket();
+      await this.recordDisconnect({ code: undefined, status: "disconnected", release: true });
+    });
   }
 
   private async onConnection(socket: AccountSocket, update: ConnectionUpdate, sawQr: boolean): Promise<void> {
@@ -336,12 +340,7 @@ export class HeldAccount {
   }
 
   snapshot(nowMs: number): HeldAccountState {
-    return {
-      accountId: this.accountId,
-      state: this.state,
-      epoch: this.epoch,
-      ...this.history.snapshot(nowMs),
-      reachout: this.delivery.reachoutSnapshot(),
-    };
+    const { accountId, state, epoch } = this;
+    return { accountId, state, epoch, ...this.history.snapshot(nowMs), reachout: this.delivery.reachoutSnapshot() };
   }
 }
