@@ -5,7 +5,7 @@ import type { AccountLeaseStore } from "../../../worker/src/accounts/accountLeas
 import { leaseGivenBack } from "../../support/fixtures";
 import { seedMemorySession } from "../../support/memoryStores/memorySessionStore";
 import { renewalCounter } from "../../support/memoryStores/renewalCounter";
-import { memoryWorkersPerTest } from "../../support/memoryWorker";
+import { FAST_RECONNECT, memoryWorkersPerTest } from "../../support/memoryWorker";
 
 /** The account manager and its held accounts over the in-memory stores and the simulated WhatsApp. */
 describe("accounts over in-memory stores: claim, sockets, closes, shutdown", function () {
@@ -294,21 +294,38 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     }
   });
 
-  it("a connection event whose write fails gives the account back, and it connects again (no socket left without delivery)", async () => {
-    await linkedAccount("acc-1");
-    let failures = 0;
-    const failOnce = (store: AccountLeaseStore): AccountLeaseStore => ({
+  /** Lease store wrapper: the `connected` status write throws (as Firestore's CANCELLED did) while `fails()`. */
+  const connectedWriteFails =
+    (fails: () => boolean) =>
+    (store: AccountLeaseStore): AccountLeaseStore => ({
       ...store,
       setStatus: async (accountId, epoch, status, extra) => {
-        if (status === "connected" && failures++ === 0) throw new Error("1 CANCELLED: call already cancelled");
+        if (status === "connected" && fails()) throw new Error("1 CANCELLED: call already cancelled");
         return store.setStatus(accountId, epoch, status, extra);
       },
     });
-    await start({ leases: failOnce });
-    const connected = await accountUntil("connected after the failed write", (a) => a.status === "connected");
+
+  it("a connection event whose write fails is a close: a new socket follows and the queue is delivered", async () => {
+    await linkedAccount("acc-1");
+    let failures = 0;
+    const { logs } = await start({ leases: connectedWriteFails(() => failures++ === 0) });
+    await world.putOutboxEntry("req-1", { toJid: "40712345678@s.whatsapp.net" });
+    await world.db().until("req-1 sent", () => world.db().outbox.get("req-1")?.status === "sent");
     assert.equal(failures, 2);
-    assert.ok(network().isOpen("acc-1"));
-    assert.ok(connected.owner && connected.owner.epoch > 1, "claimed again under a new epoch");
+    const closes = logs.filter((l) => l.message === "account_disconnected").map((l) => l.reason);
+    assert.deepEqual(closes, ["handler failed: 1 CANCELLED: call already cancelled"]);
+    assert.equal(account()?.owner?.workerId, "w1");
+  });
+
+  it("a write that keeps failing cannot loop logins: the hourly close limit cools the account down", async () => {
+    await linkedAccount("acc-1");
+    const { next, logs } = await start({
+      leases: connectedWriteFails(() => true),
+      reconnect: { ...FAST_RECONNECT, perHour: 2 },
+    });
+    await next("account_reconnect_cooldown");
+    const failed = logs.filter((l) => l.message === "account_connection_handler_failed").length;
+    assert.equal(failed, 3, "one login per close allowed in the hour, and the one past it");
   });
 
   it("a shutdown during a login waits for its session read and then reads no more (Firestore closes next)", async () => {

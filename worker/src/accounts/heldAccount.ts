@@ -165,12 +165,14 @@ export class HeldAccount {
   private enqueue(step: () => Promise<void> | undefined): void {
     this.events = this.events.then(step).catch(async (err: Error) => {
       this.c.logger.error({ accountId: this.accountId, err }, "account_connection_handler_failed");
-      if (this.ended) return;
-      // A half-handled event (the socket open, its delivery never started) must not hold the
-      // account: it is given back as a close (counted for the cool-down), and claimed again.
-      this.end();
-      await this.closeSocket();
-      await this.recordDisconnect({ code: undefined, status: "disconnected", release: true });
+      if (this.ended || this.c.stopping()) return;
+      // A half-handled event (the socket open, its delivery never started) is a close: a new
+      // socket follows as the reconnect policy decides (its backoff, hourly limit and cool-down).
+      await this.closeSocket()
+        .then(() => this.onClose({ state: "close", code: undefined, reason: `handler failed: ${err.message}` }, false))
+        .catch((again: Error) =>
+          this.c.logger.error({ accountId: this.accountId, err: again }, "account_close_failed"),
+        );
     });
   }
 
