@@ -68,6 +68,7 @@ export async function startFirebaseEmulators(options: {
   // generated config (ports of this run) sits in the repo root, git-ignored, removed at stop.
   const config = join(REPO_ROOT, `.firebase-emulators-${process.pid}-${ports.functions}.json`);
   const removeConfig = () => rmSync(config, { force: true });
+  const sidePorts = { eventarc: await freePort(), tasks: await freePort() };
   process.once("exit", removeConfig);
   writeFileSync(
     config,
@@ -79,6 +80,10 @@ export async function startFirebaseEmulators(options: {
         functions: { host: "127.0.0.1", port: ports.functions },
         hub: { host: "127.0.0.1", port: ports.hub },
         logging: { host: "127.0.0.1", port: ports.logging },
+        // Started beside the Functions emulator on fixed default ports (9299, 9499), probed then
+        // bound: two boots at once (npm start beside a test shard's) could race for one and fail.
+        eventarc: { host: "127.0.0.1", port: sidePorts.eventarc },
+        tasks: { host: "127.0.0.1", port: sidePorts.tasks },
         ui: { enabled: false },
       },
     }),
