@@ -200,8 +200,11 @@ describe("whatsappProxySend handler against the emulator", () => {
       // Into a thread alice owns (40 first sends of a new thread would contend on creating it), and
       // with room in time: this is about the limit's exactness, not the deadline (tested below).
       await seedThread("thread-1", "alice");
+      // One instant for the whole burst: windows are aligned to the minute, and a burst that
+      // crossed into the next one (a loaded machine) would rightly get slots in both.
+      const instant = new Date();
       const unhurried = {
-        ...observed(30),
+        ...observed(30, () => instant),
         store: firestoreSendStore(adminDb(), () => {}, { maxAttempts: 5, deadlineMs: 50_000 }),
       };
       const outcomes = await Promise.all(

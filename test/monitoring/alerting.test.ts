@@ -165,8 +165,10 @@ describe("alerting: Telegram delivery rules", function () {
         .split("WhatsApp account logged out").length - 1,
       25,
     );
+    // The pace spaces the requests as they leave; the fake sees them arrive, and on a loaded
+    // machine the first can arrive a few hundred ms late. Unpaced, they would arrive together.
     const spacing = telegram.messages[1]!.at - telegram.messages[0]!.at;
-    assert.ok(spacing >= 2900, `second message after ${spacing} ms; the per-chat pace is one per 3 s`);
+    assert.ok(spacing >= 2500, `second message after ${spacing} ms; the per-chat pace is one per 3 s`);
   });
 
   it("a bad config edit keeps the last good values and opens config_invalid; fixing it resolves it", async () => {
