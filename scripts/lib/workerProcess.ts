@@ -41,6 +41,8 @@ export function spawnWorker(
         ...(process.env.WA_BAILEYS_CANDIDATE_DIR
           ? { WA_BAILEYS_CANDIDATE_DIR: process.env.WA_BAILEYS_CANDIDATE_DIR }
           : {}),
+        // The test shards' shared V8 code cache (scripts/test-shards.ts).
+        ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
         ...env,
       },
       // WORKER_LOG_DIR (tests): each process's JSON log lines in <dir>/<workerId>.log, for post-mortems.

@@ -24,7 +24,14 @@ export function command(script: string, args: string[]): Promise<{ code: number;
         projectId,
         ...args,
       ],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? "", METADATA_SERVER_DETECTION: "none" } },
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? "",
+          METADATA_SERVER_DETECTION: "none",
+          ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
+        },
+      },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
     );
   });
