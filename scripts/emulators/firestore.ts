@@ -25,14 +25,6 @@ export interface FirestoreEmulator {
 
 export class EmulatorNotFoundError extends Error {}
 
-/**
- * The emulator lives for minutes, not days: the C1 compiler alone (no C2) and the serial collector
- * take less than half the CPU of the JVM's server defaults for the same work at the same speed
- * (measured on a suite of 94 tests: 59 s of Java CPU before, 26 s after, same wall time). On a
- * 2-core machine running test shards beside it, that CPU is the tests' time.
- */
-const JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"];
-
 const JAR_IN_SDK = join("platform", "cloud-firestore-emulator", "cloud-firestore-emulator.jar");
 
 function javaMajorVersion(): number | undefined {
@@ -132,7 +124,6 @@ export async function startFirestoreEmulator(options: {
   if (jar) {
     const args = [
       "-Duser.language=en",
-      ...JVM_FLAGS,
       "-cp",
       jar,
       "com.google.cloud.datastore.emulator.firestore.CloudFirestore",

@@ -29,6 +29,7 @@ export function command(script: string, args: string[]): Promise<{ code: number;
         env: {
           PATH: process.env.PATH ?? "",
           METADATA_SERVER_DETECTION: "none",
+          // The test shards' shared V8 code cache (scripts/test-shards.ts).
           ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
         },
       },
