@@ -19,6 +19,11 @@ import { REPO_ROOT } from "./lib/project";
 
 /** Four on two cores (measured below); fewer where there are fewer. `--shards N` overrides it. */
 const DEFAULT_SHARDS = Math.min(4, 2 * availableParallelism());
+/**
+ * The end-to-end suites share one boot of the Auth and Functions emulators per shard
+ * (test/support/callableStack.ts: a functions build and ~20 s of CPU), so they go to one shard.
+ */
+const sharedFixtureOf = (file: string) => (file.startsWith("test/e2e/") ? "functions-emulator" : undefined);
 /** Weight of a suite with no measured duration yet: about an average one. */
 const UNMEASURED_MS = 5_000;
 const DURATIONS_FILE = join(REPO_ROOT, "test", "support", "suiteDurations.json");
@@ -117,7 +122,7 @@ async function runShard(
 async function main(): Promise<number> {
   const { shards, record, files } = parseArgs(process.argv.slice(2));
   const measured = measuredDurations();
-  const deals = dealFiles(files, shards, (file) => measured[file] ?? UNMEASURED_MS);
+  const deals = dealFiles(files, shards, (file) => measured[file] ?? UNMEASURED_MS, sharedFixtureOf);
   const scratch = mkdtempSync(join(tmpdir(), "wa-shards-"));
   const durationsOut = deals.map((_, i) => join(scratch, `shard-${i + 1}.jsonl`));
   const stop = () => void stopAllChildren().then(() => process.exit(130));

@@ -19,4 +19,16 @@ describe("dealing test files to shards", () => {
   it("makes no empty shard when there are fewer files than shards", () => {
     assert.deepEqual(dealFiles(["a.ts"], 3, durationOf), [["a.ts"]]);
   });
+
+  it("keeps a group's files in one shard, weighed together", () => {
+    const group = (file: string) => (file === "b.ts" || file === "e.ts" ? "emulators" : undefined);
+    const deals = dealFiles(Object.keys(durations), 3, durationOf, group);
+    const withB = deals.find((files) => files.includes("b.ts"))!;
+    assert.ok(withB.includes("e.ts"), JSON.stringify(deals));
+    // a (90), the group (b + e: 70) and c (50) open the three shards; d (40) joins c.
+    assert.deepEqual(
+      deals.map((files) => files.reduce((sum, f) => sum + durationOf(f), 0)).sort((x, y) => x - y),
+      [70, 90, 90],
+    );
+  });
 });
