@@ -17,7 +17,7 @@ import { REPO_ROOT } from "./lib/project";
  * `--record` rewrites that file from this run (`npm run test:durations`).
  */
 
-/** Four on two cores (measured below); fewer where there are fewer. `--shards N` overrides it. */
+/** Four on two cores (measured above); fewer where there are fewer. `--shards N` overrides it. */
 const DEFAULT_SHARDS = Math.min(4, 2 * availableParallelism());
 /**
  * The end-to-end suites share one boot of the Auth and Functions emulators per shard
@@ -28,9 +28,9 @@ const sharedFixtureOf = (file: string) => (file.startsWith("test/e2e/") ? "funct
 const UNMEASURED_MS = 5_000;
 const DURATIONS_FILE = join(REPO_ROOT, "test", "support", "suiteDurations.json");
 /**
- * V8's code cache for every Node process the suites start (workers, operator commands, the
- * Functions emulator): they load the same modules again and again, and on two cores that compile
- * time is the tests' time.
+ * V8's code cache for the Node processes the suites start (worker processes, operator commands,
+ * firebase-tools): they load the same modules again and again, and on two cores that compile time
+ * is the tests' time.
  */
 const COMPILE_CACHE = join(tmpdir(), "wa-gateway-compile-cache");
 /**
