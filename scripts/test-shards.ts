@@ -12,7 +12,7 @@ import { REPO_ROOT } from "./lib/project";
  *
  * Most suites spend much of their time waiting on leases, sockets and timers, so four shards keep
  * two cores busy where two shards left a quarter of the run idle (measured: 6 m 40 s with two,
- * 5 m with three, 4 to 5 m with four). Files are dealt by their last measured duration
+ * 5 m with three, 4 to 5½ m with four). Files are dealt by their last measured duration
  * (test/support/suiteDurations.json), heaviest first, each to the shard with least so far;
  * `--record` rewrites that file from this run (`npm run test:durations`).
  */
