@@ -2,7 +2,7 @@ import { existsSync, globSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startChild, stopAllChildren } from "./lib/children";
-import { dealFiles } from "./lib/testShards";
+import { dealFiles, failureReport } from "./lib/testShards";
 import { REPO_ROOT } from "./lib/project";
 
 /**
@@ -142,6 +142,10 @@ async function main(): Promise<number> {
     ),
   );
   const failed = results.filter((r) => r.code !== 0).length;
+  // Repeated last, so that the tail of the output (all a CI log may keep) names what failed.
+  results.forEach((result, i) => {
+    if (result.code !== 0) console.log(`\n===== what failed in shard ${i + 1}:\n${failureReport(result.output)}`);
+  });
   if (record) recordDurations(durationsOut);
   rmSync(scratch, { recursive: true, force: true });
   const count = (word: string) =>

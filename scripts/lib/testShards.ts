@@ -23,3 +23,10 @@ export function dealFiles(
   }
   return deals.map((d) => d.files.sort());
 }
+
+/** Mocha's failure report (from "N failing" on), or the output's last lines if it never got that far. */
+export function failureReport(output: string, tailLines = 40): string {
+  const lines = output.split("\n");
+  const start = lines.findIndex((line) => /^\s*\d+ failing/.test(line));
+  return (start === -1 ? lines.slice(-tailLines) : lines.slice(start)).join("\n");
+}

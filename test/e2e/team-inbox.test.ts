@@ -46,11 +46,21 @@ describe("a shared inbox, as an app builds it (client SDK, Auth + Functions + Fi
 
     // The inbox, live, as alice's app shows it.
     const seen: string[][] = [];
-    const unsubscribe = watchUnassignedThreads(alice.firestore, accountId, (threads) =>
-      seen.push(threads.map((t) => t.id)),
+    const listenErrors: Error[] = [];
+    const unsubscribe = watchUnassignedThreads(
+      alice.firestore,
+      accountId,
+      (threads) => seen.push(threads.map((t) => t.id)),
+      (err) => listenErrors.push(err),
     );
-    network.inbound(accountId, { messageId: "3EB0HELLO", fromJid: CONTACT, text: "Hello, is my order late?" });
-    const threadId = await eventually("the thread appears in alice's inbox", () => seen.at(-1)?.[0]);
+    assert.ok(
+      network.inbound(accountId, { messageId: "3EB0HELLO", fromJid: CONTACT, text: "Hello, is my order late?" }),
+      "the account's socket is up to receive it",
+    );
+    const threadId = await eventually("the thread appears in alice's inbox", () => {
+      if (listenErrors.length > 0) throw listenErrors[0];
+      return seen.at(-1)?.[0];
+    });
     assert.equal(
       await errorCode(getDocs(inboxQueries.unassigned(carol.firestore, accountId))),
       "permission-denied",

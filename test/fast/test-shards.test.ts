@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dealFiles } from "../../scripts/lib/testShards";
+import { dealFiles, failureReport } from "../../scripts/lib/testShards";
 
 describe("dealing test files to shards", () => {
   const durations: Record<string, number> = { "a.ts": 90, "b.ts": 60, "c.ts": 50, "d.ts": 40, "e.ts": 10 };
@@ -30,5 +30,17 @@ describe("dealing test files to shards", () => {
       deals.map((files) => files.reduce((sum, f) => sum + durationOf(f), 0)).sort((x, y) => x - y),
       [70, 90, 90],
     );
+  });
+});
+
+describe("a failed shard's report, repeated at the end of the output", () => {
+  it("is mocha's failure block, from the count of failures on", () => {
+    const output = ["  suite", "    ✔ passes", "  1 passing (2s)", "  1 failing", "", "  1) suite", "     Error: no"].join("\n");
+    assert.equal(failureReport(output), ["  1 failing", "", "  1) suite", "     Error: no"].join("\n"));
+  });
+
+  it("is the last lines when mocha never reported (a crash before the summary)", () => {
+    const output = ["booting", "line 1", "line 2", "Error: emulator did not start"].join("\n");
+    assert.equal(failureReport(output, 2), ["line 2", "Error: emulator did not start"].join("\n"));
   });
 });

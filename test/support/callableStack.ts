@@ -17,7 +17,7 @@ import type { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { paths } from "@wa-gateway/core";
 import { adminDb, emulator, resetFirestore } from "./emulator";
 import { afterAllSuites } from "./rootHooks";
-import { eventually, startTestWorker } from "./worker";
+import { eventually, keepLogs, startTestWorker } from "./worker";
 
 /**
  * The Auth and Functions emulators (firebase-tools) over the harness's Firestore emulator,
@@ -126,6 +126,9 @@ export function callablesWithWorker(
     await resetFirestore();
     stack = await startCallableStack();
     worker = await startTestWorker(network, env());
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === "failed" && worker) keepLogs(this.currentTest.fullTitle(), [worker]);
   });
   after(async () => {
     await worker?.stop("test_done");

@@ -49,13 +49,25 @@ export async function startTestWorker(
   return Object.assign(worker, { workerId, logs });
 }
 
-/** A failed test's worker logs, kept in a file named in the output: what the worker did is the first question. */
-function keepLogs(title: string, workers: { logs?: Record<string, unknown>[] }[]): void {
+/** Events printed with a failed test: enough to see what the worker did last (CI keeps only the output). */
+const PRINTED_EVENTS = 30;
+
+/**
+ * A failed test's worker logs: all of them in a file named in the output, the last events printed
+ * as well (event, account, code): what the worker did is the first question.
+ */
+export function keepLogs(title: string, workers: { logs?: Record<string, unknown>[] }[]): void {
   const dir = join(tmpdir(), "wa-gateway-test-logs");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${title.replace(/[^A-Za-z0-9]+/g, "-").slice(0, 120)}.jsonl`);
-  writeFileSync(file, workers.flatMap((w) => (w.logs ?? []).map((l) => JSON.stringify(l))).join("\n"));
-  console.log(`      worker logs of the failed test: ${file}`);
+  const lines = workers.flatMap((w) => w.logs ?? []);
+  writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n"));
+  console.log(`      worker logs of the failed test: ${file}; the last events above debug:`);
+  const notable = lines.filter((l) => l.severity !== "DEBUG").slice(-PRINTED_EVENTS);
+  for (const { timestamp, severity, message, accountId, code, reason, err } of notable) {
+    const fields = Object.entries({ accountId, code, reason, err }).filter(([, v]) => v !== undefined);
+    console.log(`        ${timestamp} ${severity} ${message} ${fields.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ")}`);
+  }
 }
 
 /** Polls until `check` returns a truthy value, or fails with `what`. */
