@@ -35,7 +35,15 @@ describe("dealing test files to shards", () => {
 
 describe("a failed shard's report, repeated at the end of the output", () => {
   it("is mocha's failure block, from the count of failures on", () => {
-    const output = ["  suite", "    ✔ passes", "  1 passing (2s)", "  1 failing", "", "  1) suite", "     Error: no"].join("\n");
+    const output = [
+      "  suite",
+      "    ✔ passes",
+      "  1 passing (2s)",
+      "  1 failing",
+      "",
+      "  1) suite",
+      "     Error: no",
+    ].join("\n");
     assert.equal(failureReport(output), ["  1 failing", "", "  1) suite", "     Error: no"].join("\n"));
   });
 

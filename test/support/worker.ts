@@ -66,7 +66,9 @@ export function keepLogs(title: string, workers: { logs?: Record<string, unknown
   const notable = lines.filter((l) => l.severity !== "DEBUG").slice(-PRINTED_EVENTS);
   for (const { timestamp, severity, message, accountId, code, reason, err } of notable) {
     const fields = Object.entries({ accountId, code, reason, err }).filter(([, v]) => v !== undefined);
-    console.log(`        ${timestamp} ${severity} ${message} ${fields.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ")}`);
+    console.log(
+      `        ${timestamp} ${severity} ${message} ${fields.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ")}`,
+    );
   }
 }
 
