@@ -15,7 +15,7 @@ import {
   WHATSAPP_SUITES,
   type PatchOutcome,
 } from "./baileysReleases";
-import { HelpAsked, runCommand, UsageError } from "./opsContext";
+import { HelpAsked, type OpsCommand, runCommand, UsageError } from "./opsContext";
 
 /**
  * `npm run check:baileys [-- --candidate <version>]`: the pinned Baileys against the registry's
@@ -61,7 +61,7 @@ function registryTimes(): Record<string, string> {
   return JSON.parse(r.out) as Record<string, string>;
 }
 
-function report(): number {
+function report(print: (line: string) => void): number {
   const pinned = pinnedVersion();
   const summary = summarizeReleases(pinned, registryTimes());
   // The package ships no CHANGELOG.md today (its `files` are lib/, WAProto/); if a version does,
@@ -73,7 +73,7 @@ function report(): number {
         excerpt: changelogBetween(readFileSync(installed, "utf8"), pinned, summary.newest.version),
       }
     : null;
-  console.log(formatReleaseReport(summary, changelog));
+  print(formatReleaseReport(summary, changelog));
   return 0;
 }
 
@@ -98,7 +98,11 @@ function applyPatches(dir: string): PatchOutcome[] {
   });
 }
 
-function candidate(version: string, options: { installOnly: boolean; dir: string | undefined }): number {
+function candidate(
+  version: string,
+  options: { installOnly: boolean; dir: string | undefined },
+  print: (line: string) => void,
+): number {
   const pinned = pinnedVersion();
   const dir = options.dir ? resolve(options.dir) : mkdtempSync(join(tmpdir(), "wa-baileys-candidate-"));
   // Never into the repository: its node_modules keep the pinned Baileys.
@@ -108,7 +112,7 @@ function candidate(version: string, options: { installOnly: boolean; dir: string
   // Its own package.json, so npm installs here and not in an enclosing project; the same
   // legacy-peer-deps as the repository's .npmrc, and no install scripts (Baileys' preinstall only checks the engine).
   writeFileSync(join(dir, "package.json"), JSON.stringify({ private: true, name: "wa-baileys-candidate" }, null, 2));
-  console.log(`installing ${BAILEYS_PACKAGE}@${version} in ${dir}`);
+  print(`installing ${BAILEYS_PACKAGE}@${version} in ${dir}`);
   const install = run(
     npm,
     [
@@ -134,10 +138,10 @@ function candidate(version: string, options: { installOnly: boolean; dir: string
   const packageDir = join(dir, "node_modules", ...BAILEYS_PACKAGE.split("/"));
   const installed = (JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as { version: string }).version;
   const patches = applyPatches(dir);
-  for (const p of patches) console.log(`patch ${p.patch}: ${p.kind === "applied" ? "applies" : "DOES NOT APPLY"}`);
+  for (const p of patches) print(`patch ${p.patch}: ${p.kind === "applied" ? "applies" : "DOES NOT APPLY"}`);
   let suites: { ran: false; why: string } | { ran: true; passed: boolean } = { ran: false, why: "--install-only" };
   if (!options.installOnly) {
-    console.log(`running the WhatsApp suites on ${installed}: ${WHATSAPP_SUITES.join(" ")}`);
+    print(`running the WhatsApp suites on ${installed}: ${WHATSAPP_SUITES.join(" ")}`);
     const r = spawnSync("npx", ["tsx", "scripts/with-emulator.ts", "--", "npx", "mocha", ...WHATSAPP_SUITES], {
       cwd: REPO_ROOT,
       stdio: "inherit",
@@ -147,15 +151,15 @@ function candidate(version: string, options: { installOnly: boolean; dir: string
     suites = { ran: true, passed: r.status === 0 };
   }
   const result = formatCandidateReport({ candidate: installed, pinned, dir, patches, suites });
-  console.log(`\n${result.text}`);
+  print(`\n${result.text}`);
   return result.code;
 }
 
-runCommand(async () => {
+export const checkBaileys: OpsCommand = async ({ argv, print }) => {
   let values;
   try {
     values = parseArgs({
-      args: process.argv.slice(2),
+      args: argv,
       options: {
         candidate: { type: "string" },
         "install-only": { type: "boolean" },
@@ -172,7 +176,7 @@ runCommand(async () => {
   if (values.candidate === undefined) {
     if (values["install-only"] || values.dir)
       throw new UsageError(`--install-only and --dir go with --candidate\n${USAGE}`);
-    return report();
+    return report(print);
   }
   // A version or a dist-tag: never a path, URL or git spec (installed from the registry only).
   if (!parseVersion(values.candidate) && !/^[a-z][a-z0-9-]*$/.test(values.candidate)) {
@@ -180,5 +184,7 @@ runCommand(async () => {
       `--candidate: a version (7.0.0-rc15) or a dist-tag (latest), not ${JSON.stringify(values.candidate)}\n${USAGE}`,
     );
   }
-  return candidate(values.candidate, { installOnly: values["install-only"] ?? false, dir: values.dir });
-});
+  return candidate(values.candidate, { installOnly: values["install-only"] ?? false, dir: values.dir }, print);
+};
+
+runCommand(checkBaileys, module);

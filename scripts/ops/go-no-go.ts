@@ -17,11 +17,12 @@ import {
   loadHeartbeats,
   loadIncidents,
   loadProbes,
+  type OpsCommand,
   opsContext,
+  type OpsContext,
   parseWhen,
   runCommand,
   UsageError,
-  type OpsContext,
 } from "./opsContext";
 
 /**
@@ -66,8 +67,8 @@ function rollback(project: string, region: string): string {
   3. Tell the team, then write down what failed and why.`;
 }
 
-runCommand(async () => {
-  const ctx = await opsContext(undefined, { names: ["since", "logs", "region"] as const, usage: USAGE });
+export const goNoGo: OpsCommand = async ({ argv, print }) => {
+  const ctx = await opsContext(argv, { names: ["since", "logs", "region"] as const, usage: USAGE });
   if (!ctx.options.since) throw new UsageError(`--since is required\n${USAGE}`);
   const fromMs = parseWhen(ctx.options.since, "--since");
   const toMs = ctx.toMs;
@@ -122,18 +123,18 @@ runCommand(async () => {
   const verdict = verdictOf(checkpoints);
 
   const minutes = Math.round((toMs - fromMs) / 60_000);
-  console.log(
-    `go-no-go\n  ${ctx.target}\n  since the deploy at ${new Date(fromMs).toISOString()} (T+${minutes} min)\n`,
-  );
-  for (const c of checkpoints) console.log(`  ${c.level.padEnd(9)} ${c.name}: ${c.detail}   [${c.rule}]`);
-  if (!logs) console.log("  (no --logs export given: the log checkpoints were not evaluated)");
-  if (minutes < 60) console.log(`\n  T+${minutes} min: the runbook decides at T+60; run again then.`);
-  console.log(`\nVERDICT: ${verdict}`);
-  if (verdict === "MONITOR") console.log("Keep watching: run this again every 15 minutes for the next 2 hours.");
+  print(`go-no-go\n  ${ctx.target}\n  since the deploy at ${new Date(fromMs).toISOString()} (T+${minutes} min)\n`);
+  for (const c of checkpoints) print(`  ${c.level.padEnd(9)} ${c.name}: ${c.detail}   [${c.rule}]`);
+  if (!logs) print("  (no --logs export given: the log checkpoints were not evaluated)");
+  if (minutes < 60) print(`\n  T+${minutes} min: the runbook decides at T+60; run again then.`);
+  print(`\nVERDICT: ${verdict}`);
+  if (verdict === "MONITOR") print("Keep watching: run this again every 15 minutes for the next 2 hours.");
   if (verdict === "NO-GO") {
     // Against the local emulator the project is a demo one: the rollback is for the operator's own.
     const project = ctx.projectId.startsWith("demo-") ? "<your-project>" : ctx.projectId;
-    console.log(`\n${rollback(project, ctx.options.region ?? "<region>")}`);
+    print(`\n${rollback(project, ctx.options.region ?? "<region>")}`);
   }
   return VERDICT_EXIT_CODES[verdict];
-});
+};
+
+runCommand(goNoGo, module);

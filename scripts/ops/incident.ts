@@ -2,7 +2,7 @@ import { userInfo } from "node:os";
 import { acknowledgeIncident, acknowledgeIncidentRequest } from "@wa-gateway/core/longrun";
 import { GatewayError } from "@wa-gateway/core/proxies";
 import { firestoreIncidentTriage } from "../../functions/src/stores/incidentTriageStore";
-import { answerHelp, commandWords, opsContext, runCommand, UsageError } from "./opsContext";
+import { answerHelp, commandWords, type OpsCommand, opsContext, runCommand, UsageError } from "./opsContext";
 
 const USAGE = `usage: npm run incident -- ack <incidentId> --owner <who> [--by <you>]
   Acknowledges an open incident and names its owner: it stops re-alerting until it resolves
@@ -10,8 +10,8 @@ const USAGE = `usage: npm run incident -- ack <incidentId> --owner <who> [--by <
 `;
 
 /** `npm run incident -- ack <id> --owner …`: the runbook's "Assign owner". */
-runCommand(async () => {
-  const { positionals, rest } = commandWords(process.argv.slice(2));
+export const incident: OpsCommand = async ({ argv, print, warn }) => {
+  const { positionals, rest } = commandWords(argv);
   answerHelp(rest, USAGE);
   const [verb, incidentId] = positionals;
   if (verb !== "ack" || !incidentId || positionals.length > 2) throw new UsageError(USAGE);
@@ -21,13 +21,15 @@ runCommand(async () => {
   const by = `operator:${ctx.options.by ?? userInfo().username}`;
   try {
     const done = await acknowledgeIncident(firestoreIncidentTriage(ctx.db, by), parsed.data, by, ctx.nowMs);
-    console.log(`acknowledged ${done.incidentId}: owner ${done.owner}, by ${done.acknowledgedBy}`);
+    print(`acknowledged ${done.incidentId}: owner ${done.owner}, by ${done.acknowledgedBy}`);
     return 0;
   } catch (err) {
     if (err instanceof GatewayError) {
-      console.error(err.message);
+      warn(err.message);
       return 2;
     }
     throw err;
   }
-});
+};
+
+runCommand(incident, module);

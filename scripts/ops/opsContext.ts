@@ -95,7 +95,7 @@ export interface OpsContext {
  * not answer. `extra`: a command's own string options, returned in `options`.
  */
 export async function opsContext<K extends string = never>(
-  argv = process.argv.slice(2),
+  argv: string[],
   extra: { names: readonly K[]; usage: string } = { names: [], usage: "" },
 ): Promise<OpsContext & { options: Partial<Record<K, string>> }> {
   const parse = () =>
@@ -151,7 +151,9 @@ export async function opsContext<K extends string = never>(
     where = `the Firestore emulator at ${host}`;
     hint = "is `npm start` (or `npm run emulator`) running? Point at another one with --emulator host:port";
   }
-  const app = getApps()[0] ?? initializeApp({ projectId });
+  // In a test process the command shares the suite's app for the project (and its Firestore).
+  const app =
+    getApps().find((a) => a.options.projectId === projectId) ?? initializeApp({ projectId }, `ops-${projectId}`);
   const db = getFirestore(app);
   const given = values as Record<string, unknown>;
   const options = Object.fromEntries(extra.names.map((name) => [name, given[name]])) as Partial<Record<K, string>>;
@@ -242,22 +244,50 @@ export async function loadProbes(db: Firestore, fromMs: number, toMs: number) {
 }
 
 /** Prints the checks as a table, returns the exit code the runbook defines. */
-export function printChecks(title: string, target: string, fromMs: number, toMs: number, checks: Check[]): void {
-  console.log(`${title}\n  ${target}\n  period ${new Date(fromMs).toISOString()} → ${new Date(toMs).toISOString()}\n`);
-  for (const c of checks) console.log(`  ${c.status.padEnd(12)} ${c.name}: ${c.detail}`);
+export function printChecks(
+  print: (line: string) => void,
+  title: string,
+  target: string,
+  fromMs: number,
+  toMs: number,
+  checks: Check[],
+): void {
+  print(`${title}\n  ${target}\n  period ${new Date(fromMs).toISOString()} → ${new Date(toMs).toISOString()}\n`);
+  for (const c of checks) print(`  ${c.status.padEnd(12)} ${c.name}: ${c.detail}`);
 }
 
-/** Runs an operator command: `--help` exits 0, usage errors exit 64 with the usage, anything else 1. */
-export function runCommand(main: () => Promise<number>): void {
-  main().then(
-    (code) => process.exit(code),
-    (err: Error) => {
-      if (err instanceof HelpAsked) {
-        console.log(err.message);
-        process.exit(0);
-      }
-      console.error(err instanceof UsageError ? err.message : `failed: ${err.message}`);
-      process.exit(err instanceof UsageError ? 64 : 1);
-    },
-  );
+/** What a command is given: its words and options, and where its lines go. */
+export interface CommandIo {
+  argv: string[];
+  /** Its output (stdout on the command line). */
+  print(line: string): void;
+  /** Why it failed or refused (stderr). */
+  warn(line: string): void;
+}
+
+/** An operator command: resolves to its exit code, or throws (see `exitCodeOf`). */
+export type OpsCommand = (io: CommandIo) => Promise<number>;
+
+/** Runs a command to its exit code: `--help` 0, a usage error 64 with the usage, any other failure 1. */
+export async function exitCodeOf(command: OpsCommand, io: CommandIo): Promise<number> {
+  try {
+    return await command(io);
+  } catch (err) {
+    if (err instanceof HelpAsked) {
+      io.print(err.message);
+      return 0;
+    }
+    io.warn(err instanceof UsageError ? err.message : `failed: ${(err as Error).message}`);
+    return err instanceof UsageError ? 64 : 1;
+  }
+}
+
+/**
+ * The command line around a command, when `entry` is the module node started (`npm run …`):
+ * its arguments, the console, and its exit code as the process's. Imported, it does nothing.
+ */
+export function runCommand(command: OpsCommand, entry: NodeJS.Module): void {
+  if (require.main !== entry) return;
+  const io = { argv: process.argv.slice(2), print: console.log, warn: console.error };
+  void exitCodeOf(command, io).then((code) => process.exit(code));
 }

@@ -1,7 +1,7 @@
 import { userInfo } from "node:os";
 import { contactJidOf } from "@wa-gateway/core/accounts";
 import { optOuts } from "@wa-gateway/data";
-import { answerHelp, commandWords, opsContext, runCommand, UsageError } from "./opsContext";
+import { answerHelp, commandWords, type OpsCommand, opsContext, runCommand, UsageError } from "./opsContext";
 
 const USAGE = `usage: npm run opt-out -- list <accountId>
        npm run opt-out -- clear <accountId> <phone number or JID> [--by <you>]
@@ -12,22 +12,20 @@ const USAGE = `usage: npm run opt-out -- list <accountId>
 `;
 
 /** `npm run opt-out -- list <accountId> | clear <accountId> <phone|jid>`: who opted out, and the admin's clear. */
-runCommand(async () => {
-  const { positionals, rest } = commandWords(process.argv.slice(2));
+export const optOut: OpsCommand = async ({ argv, print, warn }) => {
+  const { positionals, rest } = commandWords(argv);
   answerHelp(rest, USAGE);
   const [verb, accountId, contact] = positionals;
   if (verb === "list" && accountId && positionals.length === 2) {
     const ctx = await opsContext(rest, { names: [], usage: USAGE });
     const records = (await optOuts.ofAccount(ctx.db, accountId).get()).docs.map((d) => d.data());
     records.sort((a, b) => a.at.toMillis() - b.at.toMillis());
-    console.log(`opt-outs of account ${accountId} on ${ctx.target}`);
+    print(`opt-outs of account ${accountId} on ${ctx.target}`);
     for (const r of records) {
       const other = r.otherJid ? ` (also ${r.otherJid})` : "";
-      console.log(
-        `  ${r.at.toDate().toISOString()} ${r.contactJid}${other} wrote ${r.keyword} (message ${r.messageId})`,
-      );
+      print(`  ${r.at.toDate().toISOString()} ${r.contactJid}${other} wrote ${r.keyword} (message ${r.messageId})`);
     }
-    console.log(`${records.length} record(s)`);
+    print(`${records.length} record(s)`);
     return 0;
   }
   if (verb !== "clear" || !accountId || !contact || positionals.length > 3) throw new UsageError(USAGE);
@@ -41,11 +39,11 @@ runCommand(async () => {
   const by = `operator:${ctx.options.by ?? userInfo().username}`;
   const cleared = await optOuts.clear(ctx.db, accountId, jid);
   if (cleared === "missing") {
-    console.error(`no opt-out of ${jid} on account ${accountId}`);
+    warn(`no opt-out of ${jid} on account ${accountId}`);
     return 2;
   }
   // The clear's record is this line (and the operator's shell history): the contact's record is gone.
-  console.log(
+  print(
     JSON.stringify({
       event: "opt_out_cleared",
       accountId,
@@ -54,6 +52,8 @@ runCommand(async () => {
       at: new Date(ctx.nowMs).toISOString(),
     }),
   );
-  console.log(`cleared the opt-out of ${cleared.join(" and ")} on account ${accountId}, by ${by}`);
+  print(`cleared the opt-out of ${cleared.join(" and ")} on account ${accountId}, by ${by}`);
   return 0;
-});
+};
+
+runCommand(optOut, module);

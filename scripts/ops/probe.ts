@@ -4,7 +4,7 @@ import { firestoreIncidentStore } from "../../functions/src/stores/incidentStore
 import { firestoreConfigSource } from "../../functions/src/stores/monitoringConfigStore";
 import { firestoreProbeStore } from "../../functions/src/stores/probeStore";
 import { firestoreWatchdogReads } from "../../functions/src/stores/watchdogReadsStore";
-import { answerHelp, opsContext, runCommand, UsageError } from "./opsContext";
+import { answerHelp, type OpsCommand, opsContext, runCommand, UsageError } from "./opsContext";
 
 /**
  * `npm run probe -- OUT|IN|QUEUE [--project P]`: starts a probe now, what the admin callable
@@ -18,14 +18,14 @@ const USAGE = `probe: npm run probe -- <OUT|IN|QUEUE> [options]
   QUEUE  checks the outbox queue
 `;
 
-const log: JobLog = {
-  info: (event, fields) => console.log(JSON.stringify({ severity: "INFO", event, ...fields })),
-  warn: (event, fields) => console.log(JSON.stringify({ severity: "WARNING", event, ...fields })),
-  error: (event, fields) => console.log(JSON.stringify({ severity: "ERROR", event, ...fields })),
-};
+/** The job's log, as JSON lines in the command's output. */
+const jobLog = (print: (line: string) => void): JobLog => ({
+  info: (event, fields) => print(JSON.stringify({ severity: "INFO", event, ...fields })),
+  warn: (event, fields) => print(JSON.stringify({ severity: "WARNING", event, ...fields })),
+  error: (event, fields) => print(JSON.stringify({ severity: "ERROR", event, ...fields })),
+});
 
-runCommand(async () => {
-  const argv = process.argv.slice(2);
+export const probe: OpsCommand = async ({ argv, print }) => {
   answerHelp(argv, USAGE);
   const isType = (arg: string) => (PROBE_TYPES as readonly string[]).includes(arg);
   const types = argv.filter(isType);
@@ -47,7 +47,7 @@ runCommand(async () => {
       probes: firestoreProbeStore(ctx.db, writer),
       // Starting a probe announces nothing; its result is judged by the watchdog, which alerts.
       alerts: { enabled: false, send: async () => ({ delivered: 0, error: "the probe command does not alert" }) },
-      log,
+      log: jobLog(print),
       project: ctx.projectId,
     },
     [{ type: type as ProbeType, key: probeKey }],
@@ -60,6 +60,8 @@ runCommand(async () => {
     SKIPPED: `not run, not configured: the reason is in ${where}`,
     exists: `one was already started this minute: ${where}`,
   }[result];
-  console.log(`probe ${probeKey}: ${result}\n  ${ctx.target}\n  ${next}`);
+  print(`probe ${probeKey}: ${result}\n  ${ctx.target}\n  ${next}`);
   return 0;
-});
+};
+
+runCommand(probe, module);

@@ -23,6 +23,7 @@ import {
   loadHeartbeats,
   loadIncidents,
   loadProbes,
+  type OpsCommand,
   opsContext,
   runCommand,
 } from "./opsContext";
@@ -44,8 +45,8 @@ const table = (head: string[], rows: (string | number)[][]) =>
         ...rows.map((r) => `| ${r.join(" | ")} |`),
       ].join("\n") + "\n";
 
-runCommand(async () => {
-  const ctx = await opsContext();
+export const report: OpsCommand = async ({ argv, print }) => {
+  const ctx = await opsContext(argv);
   const { db, fromMs, toMs, nowMs } = ctx;
   const [config, heartbeats, incidents, probes, duplicateBeats, firstHeartbeatMs] = await Promise.all([
     loadConfig(db),
@@ -226,7 +227,9 @@ ${table(
     join(REPO_ROOT, "reports", `longrun-${iso(fromMs).replace(/[:]/g, "")}-${iso(toMs).replace(/[:]/g, "")}.md`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, md);
-  console.log(`report: ${verdict} (exit ${code}), written to ${out}`);
-  for (const c of checks.filter((c) => c.status !== "PASS")) console.log(`  ${c.status} ${c.name}: ${c.detail}`);
+  print(`report: ${verdict} (exit ${code}), written to ${out}`);
+  for (const c of checks.filter((c) => c.status !== "PASS")) print(`  ${c.status} ${c.name}: ${c.detail}`);
   return code;
-});
+};
+
+runCommand(report, module);

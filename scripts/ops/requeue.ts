@@ -1,7 +1,7 @@
 import { userInfo } from "node:os";
 import { parseSince, requeueFailed, requeueRequest } from "@wa-gateway/core/outbox";
 import { firestoreRequeueStore } from "../../functions/src/stores/requeueStore";
-import { opsContext, runCommand, UsageError } from "./opsContext";
+import { type OpsCommand, opsContext, runCommand, UsageError } from "./opsContext";
 
 const USAGE = `usage: npm run requeue -- --since <1h|30m|2d> [--account <id>] [--dry-run] [--include-permanent]
   Puts failed outbox entries back to queued under their same providerMessageId and prints each
@@ -15,8 +15,8 @@ function flags(argv: string[]) {
   return { dryRun: argv.includes("--dry-run"), includePermanent: argv.includes("--include-permanent"), rest };
 }
 
-runCommand(async () => {
-  const { dryRun, includePermanent, rest } = flags(process.argv.slice(2));
+export const requeue: OpsCommand = async ({ argv, print }) => {
+  const { dryRun, includePermanent, rest } = flags(argv);
   const ctx = await opsContext(rest, { names: ["since", "account"] as const, usage: USAGE });
   const sinceMinutes = ctx.options.since ? parseSince(ctx.options.since) : undefined;
   if (sinceMinutes === undefined) throw new UsageError(`--since is required, like 1h, 30m or 2d\n${USAGE}`);
@@ -28,17 +28,19 @@ runCommand(async () => {
   });
   const by = `operator:${userInfo().username}`;
   const { entries } = await requeueFailed(firestoreRequeueStore(ctx.db), req, by, ctx.nowMs);
-  console.log(`requeue ${dryRun ? "(dry run) " : ""}failed since ${ctx.options.since} on ${ctx.target}`);
+  print(`requeue ${dryRun ? "(dry run) " : ""}failed since ${ctx.options.since} on ${ctx.target}`);
   for (const e of entries) {
-    console.log(
+    print(
       `  ${e.outcome.padEnd(18)} ${e.requestId} account ${e.accountId} providerMessageId ${e.providerMessageId}` +
         ` (${e.failureKind ?? "unknown"}: ${e.lastError ?? "no error recorded"})`,
     );
   }
   const count = (o: string) => entries.filter((e) => e.outcome === o).length;
-  console.log(
+  print(
     `${entries.length} failed: ${count(dryRun ? "would_requeue" : "requeued")} ${dryRun ? "would be requeued" : "requeued"}, ` +
       `${count("skipped_permanent")} permanent left failed${count("no_longer_failed") ? `, ${count("no_longer_failed")} no longer failed` : ""}`,
   );
   return 0;
-});
+};
+
+runCommand(requeue, module);

@@ -1,6 +1,6 @@
 import { userInfo } from "node:os";
 import { securityEvents } from "@wa-gateway/data";
-import { answerHelp, commandWords, opsContext, runCommand, UsageError } from "./opsContext";
+import { answerHelp, commandWords, type OpsCommand, opsContext, runCommand, UsageError } from "./opsContext";
 
 const USAGE = `usage: npm run security -- list [--hours 24 | --from <time> --to <time>]
        npm run security -- review <eventId> --note <what you concluded> [--by <you>]
@@ -10,23 +10,23 @@ const USAGE = `usage: npm run security -- list [--hours 24 | --from <time> --to 
 `;
 
 /** `npm run security -- list | review <id> --note …`: the runbook's "review before GO". */
-runCommand(async () => {
-  const { positionals, rest } = commandWords(process.argv.slice(2));
+export const security: OpsCommand = async ({ argv, print, warn }) => {
+  const { positionals, rest } = commandWords(argv);
   answerHelp(rest, USAGE);
   const [verb, eventId] = positionals;
   if (verb === "list" && positionals.length === 1) {
     const ctx = await opsContext(rest, { names: [], usage: USAGE });
     const events = await securityEvents.between(ctx.db, ctx.fromMs, ctx.toMs);
-    console.log(
+    print(
       `security events on ${ctx.target}, ${new Date(ctx.fromMs).toISOString()} to ${new Date(ctx.toMs).toISOString()}`,
     );
     for (const e of events) {
       const what = `${e.atIso} ${e.id} ${e.kind} ${e.callable} uid ${e.uid ?? "none"} account ${e.accountId ?? "-"} thread ${e.threadId ?? "-"}`;
-      console.log(
+      print(
         `  ${e.review ? "reviewed  " : "UNREVIEWED"} ${what}${e.review ? ` (${e.review.by}: ${e.review.note})` : ""}`,
       );
     }
-    console.log(`${events.length} event(s), ${events.filter((e) => !e.review).length} not reviewed`);
+    print(`${events.length} event(s), ${events.filter((e) => !e.review).length} not reviewed`);
     return 0;
   }
   if (verb !== "review" || !eventId || positionals.length > 2) throw new UsageError(USAGE);
@@ -36,9 +36,11 @@ runCommand(async () => {
   const by = `operator:${ctx.options.by ?? userInfo().username}`;
   const result = await securityEvents.review(ctx.db, eventId, { by, note: note.slice(0, 500), atMs: ctx.nowMs });
   if (result === "missing") {
-    console.error(`no security event ${eventId}`);
+    warn(`no security event ${eventId}`);
     return 2;
   }
-  console.log(`reviewed ${eventId}, by ${by}`);
+  print(`reviewed ${eventId}, by ${by}`);
   return 0;
-});
+};
+
+runCommand(security, module);

@@ -1,9 +1,17 @@
 import { checkDataQuality, exitCodeFor } from "@wa-gateway/core/longrun";
-import { loadConfig, loadHeartbeats, loadIncidents, opsContext, printChecks, runCommand } from "./opsContext";
+import {
+  loadConfig,
+  loadHeartbeats,
+  loadIncidents,
+  type OpsCommand,
+  opsContext,
+  printChecks,
+  runCommand,
+} from "./opsContext";
 
 /** `npm run verify:dataquality`: schemas, coverage, max gap and clock drift over the period. */
-runCommand(async () => {
-  const ctx = await opsContext();
+export const verifyDataQuality: OpsCommand = async ({ argv, print }) => {
+  const ctx = await opsContext(argv);
   const [config, heartbeats, incidents] = await Promise.all([
     loadConfig(ctx.db),
     loadHeartbeats(ctx.db, ctx.fromMs, ctx.toMs),
@@ -18,6 +26,8 @@ runCommand(async () => {
     toMs: ctx.toMs,
     nowMs: ctx.nowMs,
   });
-  printChecks("verify:dataquality", ctx.target, ctx.fromMs, ctx.toMs, checks);
+  printChecks(print, "verify:dataquality", ctx.target, ctx.fromMs, ctx.toMs, checks);
   return exitCodeFor(checks);
-});
+};
+
+runCommand(verifyDataQuality, module);

@@ -4,14 +4,15 @@ import {
   loadDuplicateBeats,
   loadHeartbeats,
   loadIncidents,
+  type OpsCommand,
   opsContext,
   printChecks,
   runCommand,
 } from "./opsContext";
 
 /** `npm run verify:restart-safe`: no duplicate buckets, no overlapping lock holders, gaps agree with incidents. */
-runCommand(async () => {
-  const ctx = await opsContext();
+export const verifyRestartSafe: OpsCommand = async ({ argv, print }) => {
+  const ctx = await opsContext(argv);
   const [config, { beats }, { incidents }, duplicateAttempts] = await Promise.all([
     loadConfig(ctx.db),
     loadHeartbeats(ctx.db, ctx.fromMs, ctx.toMs),
@@ -28,6 +29,8 @@ runCommand(async () => {
     toMs: ctx.toMs,
     nowMs: ctx.nowMs,
   });
-  printChecks("verify:restart-safe", ctx.target, ctx.fromMs, ctx.toMs, checks);
+  printChecks(print, "verify:restart-safe", ctx.target, ctx.fromMs, ctx.toMs, checks);
   return exitCodeFor(checks);
-});
+};
+
+runCommand(verifyRestartSafe, module);

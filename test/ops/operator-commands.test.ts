@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Timestamp } from "firebase-admin/firestore";
@@ -7,7 +7,7 @@ import { paths, type ProbeType } from "@wa-gateway/core";
 import { type ProbeResult } from "@wa-gateway/core/documents";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { seedIncident, seedProbe } from "../support/longrunFixtures";
-import { beats, command, MIN, T0 } from "../support/opsCommands";
+import { beats, command, commandProcess, MIN, ROOT, T0 } from "../support/opsCommands";
 
 async function missedHeartbeatIncident(startMin: number, endMin: number) {
   const start = T0 + startMin * MIN + 200;
@@ -130,7 +130,7 @@ describe("operator commands on day one", function () {
 
   it("an unreachable emulator fails within seconds with a hint, not a gRPC error after 40 s", async () => {
     const t0 = Date.now();
-    const { code, out } = await command("report", ["--emulator", "127.0.0.1:9"]);
+    const { code, out } = await commandProcess("report", ["--emulator", "127.0.0.1:9"]);
     assert.equal(code, 1);
     assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms`);
     assert.match(out, /cannot reach the Firestore emulator at 127\.0\.0\.1:9.*npm start/s);
@@ -142,9 +142,13 @@ describe("operator commands on day one", function () {
     assert.match(out, /--frmo/);
   });
 
-  it("--help prints the usage and exits 0, whichever command", async () => {
-    for (const script of ["report", "go-no-go", "requeue", "incident", "security", "probe", "opt-out"]) {
-      const { code, out } = await command(script, ["--help"]);
+  it("--help prints the usage and exits 0, whichever command (each its own command line)", async () => {
+    const scripts = readdirSync(join(ROOT, "scripts", "ops")).filter(
+      (f) => /^[a-z]+(-[a-z]+)*\.ts$/.test(f) && f !== "check-baileys.ts",
+    );
+    assert.equal(scripts.length, 10, scripts.join(" "));
+    for (const script of scripts.map((f) => f.replace(/\.ts$/, ""))) {
+      const { code, out } = await commandProcess(script, ["--help"]);
       assert.deepEqual([script, code], [script, 0], out);
       assert.match(out, /--emulator/, `${script} names the shared options`);
     }
