@@ -151,9 +151,11 @@ export async function opsContext<K extends string = never>(
     where = `the Firestore emulator at ${host}`;
     hint = "is `npm start` (or `npm run emulator`) running? Point at another one with --emulator host:port";
   }
-  // In a test process the command shares the suite's app for the project (and its Firestore).
-  const app =
-    getApps().find((a) => a.options.projectId === projectId) ?? initializeApp({ projectId }, `ops-${projectId}`);
+  // In a test process the command shares the suite's default app for the project (and its Firestore).
+  const appName = getApps().some((a) => a.name === "[DEFAULT]" && a.options.projectId === projectId)
+    ? "[DEFAULT]"
+    : `ops-${projectId}`;
+  const app = getApps().find((a) => a.name === appName) ?? initializeApp({ projectId }, appName);
   const db = getFirestore(app);
   const given = values as Record<string, unknown>;
   const options = Object.fromEntries(extra.names.map((name) => [name, given[name]])) as Partial<Record<K, string>>;
@@ -243,7 +245,7 @@ export async function loadProbes(db: Firestore, fromMs: number, toMs: number) {
   });
 }
 
-/** Prints the checks as a table, returns the exit code the runbook defines. */
+/** Prints the checks as a table (the exit code is `exitCodeFor`'s). */
 export function printChecks(
   print: (line: string) => void,
   title: string,

@@ -40,7 +40,7 @@ const COMMANDS: Record<string, OpsCommand> = {
 export async function command(script: string, args: string[]): Promise<{ code: number; out: string }> {
   const run = COMMANDS[script];
   if (!run) throw new Error(`no operator command ${script}`);
-  if (args.includes("--emulator") || args.includes("--project"))
+  if (args.some((arg) => /^--(emulator|project)(=|$)/.test(arg)))
     throw new Error("another emulator or project: use commandProcess (the options would change this process)");
   const { host, projectId } = emulator();
   const lines: string[] = [];

@@ -60,14 +60,14 @@ export function keepLogs(title: string, workers: { logs?: Record<string, unknown
   const dir = join(tmpdir(), "wa-gateway-test-logs");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${title.replace(/[^A-Za-z0-9]+/g, "-").slice(0, 120)}.jsonl`);
-  const lines = workers.flatMap((w) => w.logs ?? []);
+  const lines = workers.flatMap((w) => w.logs ?? []).sort((a, b) => String(a.time).localeCompare(String(b.time)));
   writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n"));
   console.log(`      worker logs of the failed test: ${file}; the last events above debug:`);
   const notable = lines.filter((l) => l.severity !== "DEBUG").slice(-PRINTED_EVENTS);
-  for (const { timestamp, severity, message, accountId, code, reason, err } of notable) {
+  for (const { time, severity, message, accountId, code, reason, err } of notable) {
     const fields = Object.entries({ accountId, code, reason, err }).filter(([, v]) => v !== undefined);
     console.log(
-      `        ${timestamp} ${severity} ${message} ${fields.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ")}`,
+      `        ${time} ${severity} ${message} ${fields.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ")}`,
     );
   }
 }
