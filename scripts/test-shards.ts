@@ -10,16 +10,16 @@ import { REPO_ROOT } from "./lib/project";
  * mocha files in N processes at once, each with its own Firestore emulator (so no suite sees
  * another's documents), and prints each shard's whole output when it ends, never interleaved.
  *
- * Most suites spend much of their time waiting on leases, sockets and timers, so more shards are
- * faster (measured on two cores: 6 m 40 s with two, 5 m with three, 4 to 5½ m with four), but
- * under four the end-to-end inbox suite missed its 15 s wait in two of eight runs, so the
- * default stays at two until that is understood. Files are dealt by their last measured duration
+ * Most suites spend much of their time waiting on leases, sockets and timers, so more shards than
+ * cores are faster: on two cores, 4 m 09 s with two shards, 3 m 29 s with three (a quarter of the
+ * run idle with two). Four gain little more and loaded the machine enough that the end-to-end
+ * inbox suite once missed a 15 s wait in two of eight runs. Files are dealt by their last measured duration
  * (test/support/suiteDurations.json), heaviest first, each to the shard with least so far;
  * `--record` rewrites that file from this run (`npm run test:durations`).
  */
 
-/** One per core, at most two (see above). `--shards N` overrides it. */
-const DEFAULT_SHARDS = Math.min(2, availableParallelism());
+/** One more than the cores, at most three (see above). `--shards N` overrides it. */
+const DEFAULT_SHARDS = Math.min(3, availableParallelism() + 1);
 /**
  * The end-to-end suites share one boot of the Auth and Functions emulators per shard
  * (test/support/callableStack.ts: a functions build and ~20 s of CPU), so they go to one shard.
