@@ -78,7 +78,7 @@ export function simulatedWorld(): WhatsAppWorld {
     received: () =>
       network.deliveriesTo(`${RECIPIENT}@s.whatsapp.net`).map((d) => ({ id: d.messageId, text: d.text, at: d.at })),
     inbound: async (fromPn, id, text) =>
-      assert.ok(network.inbound("acc-1", { messageId: id, fromJid: `${fromPn}@s.whatsapp.net`, text })),
+      assert.equal(network.inbound("acc-1", { messageId: id, fromJid: `${fromPn}@s.whatsapp.net`, text }), "delivered"),
     receipt: (messageId, status) => assert.ok(network.receipt("acc-1", messageId, status)),
   };
 }

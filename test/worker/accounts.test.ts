@@ -67,7 +67,7 @@ describe("worker account ownership against the emulator", function () {
     await adminDb()
       .doc(paths.account("acc-1"))
       .update({ owner: { workerId: "usurper", leaseUntil: Timestamp.fromMillis(Date.now() + 60_000), epoch: 99 } });
-    await eventually("socket closed", () => !network.isOpen("acc-1"));
+    await eventually("socket closed", () => !network.hasSocket("acc-1"));
     assert.equal(w.accounts.accountStates().length, 0);
   });
 
@@ -143,7 +143,7 @@ describe("worker account ownership against the emulator", function () {
     await eventually("released", async () => leaseGivenBack(await account("acc-1")));
     assert.equal((await account("acc-1")).status, "removed");
     assert.equal((await adminDb().doc(paths.waSession("acc-1")).get()).exists, false);
-    assert.equal(network.isOpen("acc-1"), false);
+    assert.equal(network.hasSocket("acc-1"), false);
   });
 
   it("a QR that expires unscanned leaves needs_qr; regenerate brings a fresh QR", async () => {

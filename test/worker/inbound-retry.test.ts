@@ -36,7 +36,7 @@ describe("inbound: a message WhatsApp handed over is stored, however long Firest
     faults.failNextCommits(1_000_000, storingInbound);
     network().inbound("acc-1", { messageId: "3EB0A", fromJid: PEER, text: "one" });
     network().inbound("acc-1", { messageId: "3EB0B", fromJid: PEER, text: "two" });
-    await eventually("socket paused", () => !network().isOpen("acc-1"));
+    await eventually("socket paused", () => !network().hasSocket("acc-1"));
     assert.ok(w.logs.some((l) => l.message === "inbound_backpressure_on"));
     faults.failNextCommits(0, storingInbound); // Firestore is back
     await eventually("both stored", async () => (await storedTexts()).length === 2);

@@ -157,7 +157,7 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     await world.expireLeases();
     assert.equal((await world.accountLeases("w2").claim("acc-1")).kind, "claimed");
     await next("account_lease_lost", (l) => l.reason === "lease_taken");
-    assert.equal(network().isOpen("acc-1"), false);
+    assert.equal(network().hasSocket("acc-1"), false);
     assert.equal(account()?.owner?.workerId, "w2");
   });
 
@@ -226,7 +226,7 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     const second = await start({ workerId: "w2", reconnect });
     await second.next("account_cooldown_waits");
     assert.equal(account()?.owner?.workerId, "w2", "the lease is held");
-    assert.equal(network().isOpen("acc-1"), false, "no socket during the cool-down");
+    assert.equal(network().hasSocket("acc-1"), false, "no socket during the cool-down");
     assert.equal(account()?.status, "disconnected");
     await first.manager.stop();
   });
@@ -269,6 +269,22 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     assert.ok(world.db().clock.now() >= untilMs, `acc-1 reconnected ${untilMs - world.db().clock.now()} ms early`);
   });
 
+  it("what a contact sends while the account has no open socket arrives after its next login, stored once", async () => {
+    await linkedAccount();
+    // No worker holds acc-1 yet: WhatsApp keeps the message for the offline device.
+    const sent = { messageId: "3EB0OFFLINE", fromJid: "40711111111@s.whatsapp.net", text: "are you open?" };
+    assert.equal(network().inbound("acc-1", sent), "held");
+    await start();
+    await accountUntil("connected", (a) => a.status === "connected");
+    const stored = await world
+      .db()
+      .until("the held message stored", () =>
+        [...world.db().threadMessages.values()].find((m) => m.text === sent.text),
+      );
+    assert.equal(stored.direction, "in");
+    assert.equal([...world.db().threadMessages.values()].filter((m) => m.text === sent.text).length, 1);
+  });
+
   it("shows a new QR when one is asked for (regenerate QR)", async () => {
     await start();
     await world.putAccount("acc-1", { status: "pending_qr" });
@@ -290,7 +306,7 @@ describe("accounts over in-memory stores: claim, sockets, closes, shutdown", fun
     for (const id of ["acc-1", "acc-2"]) {
       assert.deepEqual([leaseGivenBack(account(id)), account(id)?.status], [true, "disconnected"]);
       assert.ok(world.db().sessions.get(id)?.creds);
-      assert.equal(network().isOpen(id), false);
+      assert.equal(network().hasSocket(id), false);
     }
   });
 

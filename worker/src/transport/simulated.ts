@@ -1,13 +1,22 @@
 import { appendFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { DisconnectCode } from "@wa-gateway/core/accounts";
-import { SendError, type AccountSocket, type ReachoutUpdate, type SocketHandlers, type Transport } from "./transport";
+import {
+  SendError,
+  type AccountSocket,
+  type InboundMessage,
+  type ReachoutUpdate,
+  type SocketHandlers,
+  type Transport,
+} from "./transport";
 
 /**
  * A fake WhatsApp network, in process: the edge of the world the worker talks to when
  * WA_TRANSPORT=simulated. Accounts link by "scanning" a QR (after `autoLinkMs`, or on demand
  * with `scan`), inbound messages and receipts can be injected, sends can fail or hang, and a
- * disconnect with any code can be forced. The recipient side records every delivery by message
+ * disconnect with any code can be forced. What a contact sends while the account has no open
+ * socket, WhatsApp holds and delivers after the next login, and so does this network; so is a
+ * message the worker gave up on before storing it (never receipted). The recipient side records every delivery by message
  * id, like a WhatsApp client: a re-send under the same id is recognised and counted as a
  * duplicate, not shown twice. With `recordFile`, each delivery is also appended as a JSON line,
  * so deliveries from several worker processes can be counted together.
@@ -32,6 +41,8 @@ interface LiveSocket {
   accountId: string;
   handlers: SocketHandlers;
   closed: boolean;
+  /** Logged in: the socket has said `open`, and receives messages. */
+  open: boolean;
   /** Set once linked: a send from another simulated account to this id arrives here as inbound. */
   meJid?: string;
   onScan?: () => void;
@@ -56,11 +67,13 @@ export class SimulatedWhatsApp implements Transport {
   readonly rawSends: Delivery[] = [];
   /** Recipient side: times each message id arrived. */
   private readonly arrivals = new Map<string, number>();
+  /** Per account, what contacts sent while no socket of it was open: delivered after the next login. */
+  private readonly offline = new Map<string, InboundMessage[]>();
 
   constructor(private readonly options: SimulatedOptions = {}) {}
 
   connect(accountId: string, { phoneNumber, session, handlers }: Parameters<Transport["connect"]>[1]): AccountSocket {
-    const socket: LiveSocket = { accountId, handlers, closed: false, timers: new Set() };
+    const socket: LiveSocket = { accountId, handlers, closed: false, open: false, timers: new Set() };
     // A second connection for the account replaces the first, as WhatsApp does (440): the old
     // socket is closed for real, so none of its timers (QR scan, expiry) can act afterwards.
     const previous = this.sockets.get(accountId);
@@ -85,7 +98,9 @@ export class SimulatedWhatsApp implements Transport {
             if (creds?.meJid) {
               return later(5, () => {
                 socket.meJid = String(creds.meJid);
+                socket.open = true;
                 handlers.connection({ state: "open", meJid: socket.meJid });
+                this.deliverOffline(socket);
                 this.startInboundTraffic(socket, later);
               });
             }
@@ -152,9 +167,34 @@ export class SimulatedWhatsApp implements Transport {
   private closeSocket(socket: LiveSocket, code: number | undefined, reason: string, notify = true): void {
     if (socket.closed) return;
     socket.closed = true;
+    socket.open = false;
     socket.timers.forEach(clearTimeout);
     if (this.sockets.get(socket.accountId) === socket) this.sockets.delete(socket.accountId);
     if (notify) socket.handlers.connection({ state: "close", code, reason });
+  }
+
+  /** Hands a message to an open socket; one the worker gives up on (not receipted) is held for the next login. */
+  private hand(socket: LiveSocket, message: InboundMessage): void {
+    void socket.handlers.message(message).then((commit) => {
+      if (commit === "not_committed") this.hold(socket.accountId, message);
+    });
+  }
+
+  private hold(accountId: string, message: InboundMessage): void {
+    this.offline.set(accountId, [...(this.offline.get(accountId) ?? []), message]);
+  }
+
+  /** After a login: what was held for the account, in the order it was sent. */
+  private deliverOffline(socket: LiveSocket): void {
+    const held = this.offline.get(socket.accountId) ?? [];
+    this.offline.delete(socket.accountId);
+    for (const message of held) this.hand(socket, message);
+  }
+
+  /** The account's socket, if it is logged in. */
+  private openSocket(accountId: string): LiveSocket | undefined {
+    const socket = this.sockets.get(accountId);
+    return socket?.open ? socket : undefined;
   }
 
   /** Two accounts of this network talking to each other (the inbound probe does this). */
@@ -216,19 +256,32 @@ export class SimulatedWhatsApp implements Transport {
     return true;
   }
 
+  /** The account's socket is logged in (linked, `open`): what a contact sends reaches it at once. */
   isOpen(accountId: string): boolean {
+    return this.openSocket(accountId) !== undefined;
+  }
+
+  /** The account has a socket at all, logged in or not (connecting, showing a QR). */
+  hasSocket(accountId: string): boolean {
     return this.sockets.has(accountId);
   }
 
-  /** A message from `fromJid` arrives at the account (replays use the same messageId). */
+  /**
+   * A message from `fromJid` to the account (replays use the same messageId): `delivered` to its
+   * open socket, or `held` until its next login, as WhatsApp holds messages for an offline device.
+   */
   inbound(
     accountId: string,
     message: { messageId: string; fromJid: string; fromJidAlt?: string; text: string },
-  ): boolean {
-    const socket = this.sockets.get(accountId);
-    if (!socket) return false;
-    void socket.handlers.message({ ...message, timestamp: new Date() });
-    return true;
+  ): "delivered" | "held" {
+    const sent = { ...message, timestamp: new Date() };
+    const socket = this.openSocket(accountId);
+    if (!socket) {
+      this.hold(accountId, sent);
+      return "held";
+    }
+    this.hand(socket, sent);
+    return "delivered";
   }
 
   receipt(accountId: string, messageId: string, status: "delivered" | "read"): boolean {
