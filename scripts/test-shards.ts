@@ -12,10 +12,10 @@ import { REPO_ROOT } from "./lib/project";
  *
  * Most suites spend much of their time waiting on leases, sockets and timers, so more shards than
  * cores are faster: on two cores, 4 m 09 s with two shards, 3 m 29 s with three (a quarter of the
- * run idle with two). Four gain little more and loaded the machine enough that the end-to-end
- * inbox suite once missed a 15 s wait in two of eight runs. Files are dealt by their last measured duration
- * (test/support/suiteDurations.json), heaviest first, each to the shard with least so far;
- * `--record` rewrites that file from this run (`npm run test:durations`).
+ * run idle with two). Four gain little more and load the machine harder. Files are dealt by their
+ * last measured duration (test/support/suiteDurations.json), heaviest first, each to the shard
+ * with least so far; `--record` rewrites that file from this run (`npm run test:durations`). A
+ * failed shard's failure report is printed once more at the very end: a CI log keeps the tail.
  */
 
 /** One more than the cores, at most three (see above). `--shards N` overrides it. */

@@ -14,9 +14,9 @@ import {
  * A fake WhatsApp network, in process: the edge of the world the worker talks to when
  * WA_TRANSPORT=simulated. Accounts link by "scanning" a QR (after `autoLinkMs`, or on demand
  * with `scan`), inbound messages and receipts can be injected, sends can fail or hang, and a
- * disconnect with any code can be forced. What a contact sends while the account has no open
- * socket, WhatsApp holds and delivers after the next login, and so does this network; so is a
- * message the worker gave up on before storing it (never receipted). The recipient side records every delivery by message
+ * disconnect with any code can be forced. Like WhatsApp, it holds what a contact sends while the
+ * account has no open socket, and what the worker gave up on before storing it (never receipted),
+ * and delivers it after the next login. The recipient side records every delivery by message
  * id, like a WhatsApp client: a re-send under the same id is recognised and counted as a
  * duplicate, not shown twice. With `recordFile`, each delivery is also appended as a JSON line,
  * so deliveries from several worker processes can be counted together.
