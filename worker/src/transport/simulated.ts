@@ -202,9 +202,8 @@ export class SimulatedWhatsApp implements Transport {
     for (const target of this.sockets.values()) {
       if (target.meJid !== toJid || target.closed || !from.meJid) continue;
       const fromJid = from.meJid;
-      setTimeout(() => {
-        if (!target.closed) void target.handlers.message({ messageId, fromJid, text, timestamp: new Date() });
-      }, 5);
+      // Like any contact's message: held if the target is not logged in by then.
+      setTimeout(() => this.inbound(target.accountId, { messageId, fromJid, text }), 5);
     }
   }
 
@@ -226,7 +225,7 @@ export class SimulatedWhatsApp implements Transport {
         const line = { accountId: socket.accountId, messageId: message.messageId, pid: process.pid, at: Date.now() };
         appendFileSync(this.options.inboundRecordFile, `${JSON.stringify(line)}\n`);
       }
-      void socket.handlers.message(message);
+      this.hand(socket, message);
       later(every, next);
     };
     later(every, next);
