@@ -120,4 +120,27 @@ describe("the fake WhatsApp edge speaks to an unmodified Baileys socket", functi
     assert.equal(second.inbound.length, 0, "none of them as notify");
     await until(() => (edge.heldFor("4915100000099") === 0 ? true : undefined), "every one receipted");
   });
+
+  it("hands a contact the messages in the order it accepted them, even when the first is slower to decrypt", async () => {
+    const contact = await edge.addContact("4915100000003", "Carol");
+    const socket = connect();
+    await until(() => socket.updates.find((u) => u.connection === "open"), "the login");
+    const decrypt = contact.party.repository.decryptMessage.bind(contact.party.repository);
+    const secondAccepted = new Promise<void>((resolve) =>
+      contact.events.on("accepted", (id: string) => id === "ORDER-2" && resolve()),
+    );
+    let calls = 0;
+    contact.party.repository.decryptMessage = async (args) => {
+      if (++calls === 1) await secondAccepted;
+      return decrypt(args);
+    };
+    await socket.socket.sendMessage(contact.pnJid, { text: "first" }, { messageId: "ORDER-1" });
+    await socket.socket.sendMessage(contact.pnJid, { text: "second" }, { messageId: "ORDER-2" });
+    await contact.nextMessage((m) => m.id === "ORDER-2");
+    await contact.nextMessage((m) => m.id === "ORDER-1");
+    assert.deepEqual(
+      contact.received.map((m) => m.text),
+      ["first", "second"],
+    );
+  });
 });

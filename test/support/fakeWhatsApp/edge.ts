@@ -84,7 +84,9 @@ export interface ContactMessage {
 /** A WhatsApp user on the far side: what the worker's account talks to. */
 export class FakeContact {
   readonly received: ContactMessage[] = [];
+  /** `accepted` (message id) when the edge takes a message for this contact; `message` when it arrives. */
   readonly events = new EventEmitter();
+  private arrivals: Promise<void> = Promise.resolve();
 
   constructor(
     readonly pn: string,
@@ -100,6 +102,16 @@ export class FakeContact {
 
   get lidJid(): string {
     return `${this.lid}@lid`;
+  }
+
+  /**
+   * Runs one arrival after the ones accepted before it: the contact's phone sees messages in the
+   * order WhatsApp accepted them, however long each one takes to decrypt.
+   */
+  inArrivalOrder(arrive: () => Promise<void>): Promise<void> {
+    const arrival = this.arrivals.then(arrive);
+    this.arrivals = arrival.catch(() => undefined);
+    return arrival;
   }
 
   /** Resolves with the first received message that matches. */
@@ -1001,26 +1013,29 @@ export class FakeWhatsApp {
           .map((t) => B.getBinaryNodeChild(t, "enc")!)
       : B.getBinaryNodeChildren(stanza, "enc");
     ack();
-    for (const enc of encs) {
-      const plaintext = await contact.party.repository.decryptMessage({
-        jid: sender,
-        type: enc.attrs.type as "pkmsg" | "msg",
-        ciphertext: enc.content as Uint8Array,
-      });
-      const message = B.proto.Message.decode(B.unpadRandomMax16(plaintext));
-      const received: ContactMessage = {
-        id: stanza.attrs.id!,
-        text: message.conversation ?? message.extendedTextMessage?.text ?? undefined,
-        to,
-        at: Date.now(),
-      };
-      contact.received.push(received);
-      contact.events.emit("message", received);
-      if (this.deliveredAfterMs !== null) {
-        const accountPhone = connection.device.user;
-        setTimeout(() => this.sendReceipt(contact, accountPhone, received.id, "delivered"), this.deliveredAfterMs);
+    contact.events.emit("accepted", stanza.attrs.id!);
+    const accountPhone = connection.device.user;
+    await contact.inArrivalOrder(async () => {
+      for (const enc of encs) {
+        const plaintext = await contact.party.repository.decryptMessage({
+          jid: sender,
+          type: enc.attrs.type as "pkmsg" | "msg",
+          ciphertext: enc.content as Uint8Array,
+        });
+        const message = B.proto.Message.decode(B.unpadRandomMax16(plaintext));
+        const received: ContactMessage = {
+          id: stanza.attrs.id!,
+          text: message.conversation ?? message.extendedTextMessage?.text ?? undefined,
+          to,
+          at: Date.now(),
+        };
+        contact.received.push(received);
+        contact.events.emit("message", received);
+        if (this.deliveredAfterMs !== null) {
+          setTimeout(() => this.sendReceipt(contact, accountPhone, received.id, "delivered"), this.deliveredAfterMs);
+        }
       }
-    }
+    });
   }
 
   /**
