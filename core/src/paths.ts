@@ -24,6 +24,7 @@ export const collections = {
   claimAttempts: "claimAttempts",
   optOuts: "optOuts",
   workers: "workers",
+  cloudApiEvents: "cloudApiEvents",
 } as const;
 
 const LONGRUN = "wa_metrics/longrun";
@@ -59,6 +60,7 @@ export const paths = {
   /** A contact who opted out of the account's messages (by its number or its LID: one document each). */
   optOut: (accountId: string, contactJid: string) => `${collections.optOuts}/${optOutId(accountId, contactJid)}`,
   worker: (workerId: string) => `${collections.workers}/${segment(workerId, "workerId")}`,
+  cloudApiEvent: (eventId: string) => `${collections.cloudApiEvents}/${segment(eventId, "eventId")}`,
 
   longrun: {
     root: LONGRUN,

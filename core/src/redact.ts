@@ -16,6 +16,8 @@ export const SECRET_FIELD_NAMES = [
   "keys",
   "qr",
   "pairingCode",
+  "appSecret",
+  "verifyToken",
 ] as const;
 
 const SECRET_KEYS = new Set<string>(SECRET_FIELD_NAMES.map((k) => k.toLowerCase()));

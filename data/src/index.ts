@@ -7,5 +7,6 @@ export * from "./collections/inbound";
 export * from "./collections/optOuts";
 export * from "./collections/workers";
 export * from "./collections/longrun";
+export * from "./collections/cloudApiEvents";
 export * from "./sessionFence";
 export * from "./registry";

@@ -1,6 +1,7 @@
 import type { DocumentData } from "firebase-admin/firestore";
 import type { DocumentKind } from "./document";
 import { accounts } from "./collections/accounts";
+import { cloudApiEvents } from "./collections/cloudApiEvents";
 import { claimAttempts, inboundDedupe, inboundPending, rateLimits } from "./collections/inbound";
 import {
   heartbeats,
@@ -56,6 +57,7 @@ export const documentKinds: DocumentKindEntry[] = [
   at("claimAttempts", "claimAttempts", kinds(claimAttempts.kind)),
   at("optOuts", "optOuts", kinds(optOuts.kind)),
   at("workers", "workers", kinds(workers.kind)),
+  at("cloudApiEvents", "cloudApiEvents", kinds(cloudApiEvents.kind)),
   at("monitoring config", `${LONGRUN}/config`, null, "current"),
   at("heartbeat state", `${LONGRUN}/state`, kinds(heartbeatState.kind), "current"),
   at("watchdog memory", `${LONGRUN}/state`, kinds(watchdogMemory.kind), "watchdog"),

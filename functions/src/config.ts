@@ -79,3 +79,12 @@ export const CLOUD_RUN_API_ROOT = defineString("CLOUD_RUN_API_ROOT", {
   default: "https://run.googleapis.com",
   description: "Cloud Run Admin API origin. Only tests and local runs change it (to a fake on 127.0.0.1).",
 });
+
+export const WA_CLOUD_VERIFY_TOKEN = defineString("WA_CLOUD_VERIFY_TOKEN", {
+  default: "",
+  description:
+    "The verify token you enter in Meta's webhook settings for whatsappCloudWebhook. Empty: no subscription is verified (Cloud API off).",
+});
+
+/** The app secret of the one Meta app whose numbers this gateway serves (`off`: the webhook refuses every POST). */
+export const WA_CLOUD_APP_SECRET = defineSecret("WA_CLOUD_APP_SECRET");

@@ -12,6 +12,7 @@ export { whatsappProxyClaimThread } from "./whatsappProxyClaimThread";
 export { whatsappProxySetThreadMembers } from "./whatsappProxySetThreadMembers";
 export { whatsappProxySetAccountMembers } from "./whatsappProxySetAccountMembers";
 export { whatsappAccountMembersSweep } from "./whatsappAccountMembersSweep";
+export { whatsappCloudWebhook } from "./whatsappCloudWebhook";
 export { whatsappAdminRunProbe } from "./whatsappAdminRunProbe";
 export { whatsappAdminRunRollup } from "./whatsappAdminRunRollup";
 export { whatsappAdminAcknowledgeIncident } from "./whatsappAdminAcknowledgeIncident";

@@ -21,7 +21,10 @@ export interface FirebaseEmulators {
 }
 
 /** The secrets the functions declare (functions/src/config.ts), and their local values. */
-const LOCAL_SECRETS: Record<string, string> = { TELEGRAM_BOT_TOKEN: "off" };
+const LOCAL_SECRETS = {
+  TELEGRAM_BOT_TOKEN: "off",
+  WA_CLOUD_APP_SECRET: "local-cloud-app-secret",
+} as const satisfies Record<string, string>;
 
 /**
  * The Functions emulator takes a declared secret's value from functions/.secret.local, and asks
@@ -29,8 +32,10 @@ const LOCAL_SECRETS: Record<string, string> = { TELEGRAM_BOT_TOKEN: "off" };
  * value for each declared secret it lacks; a developer's own values are kept. It is git-ignored
  * and never deployed (firebase.json's ignore list).
  */
+const SECRETS_FILE = join(REPO_ROOT, "functions", ".secret.local");
+
 function ensureLocalSecrets(): void {
-  const file = join(REPO_ROOT, "functions", ".secret.local");
+  const file = SECRETS_FILE;
   const present = existsSync(file) ? readFileSync(file, "utf8") : "";
   const missing = Object.entries(LOCAL_SECRETS).filter(([key]) => !new RegExp(`^${key}=`, "m").test(present));
   if (missing.length === 0) return;
@@ -41,6 +46,15 @@ function ensureLocalSecrets(): void {
     );
   }
   appendFileSync(file, missing.map(([key, value]) => `${key}=${value}\n`).join(""));
+}
+
+/** The value the Functions emulator gives a declared secret: functions/.secret.local's (written if absent). */
+export function localSecret(name: keyof typeof LOCAL_SECRETS): string {
+  ensureLocalSecrets();
+  const line = readFileSync(SECRETS_FILE, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${name}=`));
+  return line!.slice(name.length + 1);
 }
 
 export interface FirebaseEmulatorPorts {

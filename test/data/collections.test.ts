@@ -128,6 +128,18 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
     data: { leaseUntil: later(30_000), maxAccounts: 50, held: 12, startedAt: AT, expireAt: later(86_400_000) },
   },
   {
+    name: "cloudApiEvents",
+    path: paths.cloudApiEvent("m_wamid%2EIN1"),
+    data: {
+      phoneNumberId: "1001",
+      kind: "message",
+      wamid: "wamid.IN1",
+      payload: '{"message":{"id":"wamid.IN1"},"contact":null}',
+      receivedAt: AT,
+      expireAt: later(14 * 86_400_000),
+    },
+  },
+  {
     name: "rateLimits",
     path: paths.rateLimitSlot("u1", 29_000_000, 4),
     data: { uid: "u1", windowStart: AT, expireAt: later(120_000) },

@@ -16,6 +16,7 @@ const EXPECTED = [
   "whatsappAdminRequeue",
   "whatsappAdminRunProbe",
   "whatsappAdminRunRollup",
+  "whatsappCloudWebhook",
   "whatsappProxyAddAccount",
   "whatsappProxyClaimThread",
   "whatsappProxyGetAccounts",

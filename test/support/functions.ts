@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import firebaseFunctionsTest from "firebase-functions-test";
 import type { CallableFunction } from "firebase-functions/https";
@@ -75,4 +76,14 @@ export async function captureConsole<T>(
   } finally {
     streams.forEach((s, i) => (s.write = saved[i]!));
   }
+}
+
+/** A param's value in the demo project's env file (functions/.env.demo-wa-gateway), as the Functions emulator loads it. */
+export function demoParam(name: string): string {
+  const file = resolve(__dirname, "../../functions/.env.demo-wa-gateway");
+  const line = readFileSync(file, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${name}=`));
+  if (line === undefined) throw new Error(`${name} is not in ${file}`);
+  return line.slice(name.length + 1);
 }

@@ -7,3 +7,4 @@ export * from "./inbound";
 export * from "./session";
 export * from "./longrun";
 export * from "./worker";
+export * from "./cloudApi";

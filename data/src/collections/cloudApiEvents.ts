@@ -1,0 +1,19 @@
+import type { Firestore } from "firebase-admin/firestore";
+import { collections, paths } from "@wa-gateway/core";
+import { cloudApiEventDocument } from "@wa-gateway/core/documents";
+import { documentKind } from "../document";
+
+const cloudApiEventKind = documentKind(cloudApiEventDocument);
+
+/**
+ * `cloudApiEvents/{eventId}`: what Meta's webhook delivered, per phone number, until the
+ * account's worker has taken it (or its TTL ends it). Written by `whatsappCloudWebhook` only.
+ * Server-only (rules).
+ */
+export const cloudApiEvents = {
+  kind: cloudApiEventKind,
+  doc: (db: Firestore, eventId: string) => cloudApiEventKind.ref(db, paths.cloudApiEvent(eventId)),
+  write: (db: Firestore, eventId: string) => cloudApiEventKind.writeRef(db, paths.cloudApiEvent(eventId)),
+  ofNumber: (db: Firestore, phoneNumberId: string) =>
+    cloudApiEventKind.query(db, collections.cloudApiEvents).where("phoneNumberId", "==", phoneNumberId),
+};
