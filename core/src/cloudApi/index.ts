@@ -3,3 +3,4 @@ export * from "./webhook";
 export * from "./webhookEvents";
 export * from "./webhookPayload";
 export * from "./webhookSignature";
+export * from "./eventContent";

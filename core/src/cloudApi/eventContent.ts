@@ -1,0 +1,95 @@
+import type { InboundMessage, Receipt } from "../accounts/transportEvents";
+import type { CloudMessage, CloudStatus } from "./webhookPayload";
+
+/**
+ * A Cloud API event as the transports' common terms (accounts/transportEvents.ts): a webhook
+ * message becomes an InboundMessage, a status a Receipt, so the worker stores them exactly as it
+ * stores Baileys' (the same threads, dedupe, opt-outs, changes).
+ */
+
+const userJid = (waId: string) => `${waId.replace(/^\+/, "")}@s.whatsapp.net`;
+
+type Content = Pick<InboundMessage, "kind" | "text" | "change">;
+
+/** Meta's typed sub-object of a message (`message[message.type]`), as a plain record. */
+const part = (message: CloudMessage, key: string): Record<string, unknown> =>
+  typeof message[key] === "object" && message[key] !== null ? (message[key] as Record<string, unknown>) : {};
+const str = (value: unknown): string => (typeof value === "string" ? value : "");
+
+function contentOf(message: CloudMessage): Content | undefined {
+  const body = part(message, message.type);
+  switch (message.type) {
+    case "text":
+      return { kind: "text", text: str(body.body) };
+    case "image":
+    case "video":
+    case "sticker":
+      return { kind: message.type, text: str(body.caption) };
+    case "audio":
+      return { kind: body.voice === true ? "voice" : "audio", text: "" };
+    case "document":
+      return { kind: "document", text: str(body.caption) || str(body.filename) };
+    case "location":
+      return { kind: "location", text: str(body.name) || str(body.address) };
+    case "contacts": {
+      const first = Array.isArray(message.contacts)
+        ? (message.contacts[0] as { name?: { formatted_name?: unknown } })
+        : undefined;
+      return { kind: "contact", text: str(first?.name?.formatted_name) };
+    }
+    case "button":
+      return { kind: "text", text: str(body.text) };
+    case "interactive": {
+      const reply = (body.button_reply ?? body.list_reply) as { title?: unknown } | undefined;
+      return { kind: "text", text: str(reply?.title) };
+    }
+    case "reaction": {
+      const target = str(body.message_id);
+      if (!target) return undefined;
+      // A customer reacts to what the business sent: the Cloud API does not say whose the target
+      // is, and a reaction to one's own message is rare (kept aside, then expired, if so).
+      return {
+        text: "",
+        change: { target: { messageId: target, fromMe: true }, type: "reaction", emoji: str(body.emoji) },
+      };
+    }
+    case "system":
+      // A number change or the like: no message of the customer's.
+      return undefined;
+    default:
+      return { kind: "unknown", text: "" };
+  }
+}
+
+/** A customer's message to the number; undefined for what is no message (system notices). */
+export function inboundOfCloudMessage(message: CloudMessage): InboundMessage | undefined {
+  const content = contentOf(message);
+  if (!content) return undefined;
+  return {
+    messageId: message.id,
+    fromJid: userJid(message.from),
+    ...content,
+    timestamp: new Date(Number(message.timestamp) * 1000),
+  };
+}
+
+/**
+ * What a status says of one of our sends (its wamid, our providerMessageId): `sent` is Meta's
+ * acceptance, already known from the send's answer; `delivered`, `read` and `failed` are receipts.
+ */
+export function receiptOfCloudStatus(status: CloudStatus): Receipt | "sent" | undefined {
+  switch (status.status) {
+    case "sent":
+      return "sent";
+    case "delivered":
+    case "read":
+      return { messageId: status.id, status: status.status };
+    case "failed": {
+      const errors = Array.isArray(status.errors) ? (status.errors as Array<{ code?: unknown }>) : [];
+      const code = typeof errors[0]?.code === "number" ? errors[0].code : undefined;
+      return { messageId: status.id, status: "failed", code };
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { GraphClient } from "../../../worker/src/transport/cloudApi/graphClient";
+import { FakeGraphApi } from "../../support/fakeGraphApi";
+
+describe("the Graph API client's answers to a Cloud API send", () => {
+  let graph: FakeGraphApi;
+  let client: GraphClient;
+  const send = { to: "4915100000001", text: "hello", callbackData: "req-1" };
+
+  beforeEach(async () => {
+    graph = await FakeGraphApi.start();
+    graph.addNumber("1001", "token-1001");
+    client = new GraphClient({ baseUrl: graph.url, version: "v23.0", timeoutMs: 1_000 });
+  });
+  afterEach(() => graph.close());
+
+  it("a send Meta takes answers with its wamid, and carries our callback data", async () => {
+    const answer = await client.sendText("1001", "token-1001", send);
+    assert.equal(answer.kind, "sent");
+    assert.deepEqual(graph.sends, [
+      {
+        phoneNumberId: "1001",
+        to: "4915100000001",
+        text: "hello",
+        callbackData: "req-1",
+        wamid: (answer as { wamid: string }).wamid,
+      },
+    ]);
+  });
+
+  it("130429 and 131056 are throttling, to back off from", async () => {
+    graph.refuseNext(1, { status: 400, code: 130429, message: "(#130429) Rate limit hit" });
+    graph.refuseNext(1, {
+      status: 400,
+      code: 131056,
+      message: "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+    });
+    assert.deepEqual(
+      [await client.sendText("1001", "token-1001", send), await client.sendText("1001", "token-1001", send)].map(
+        (a) => [a.kind, "code" in a && a.code],
+      ),
+      [
+        ["throttled", 130429],
+        ["throttled", 131056],
+      ],
+    );
+    assert.equal(graph.sends.length, 0);
+  });
+
+  it("131047 (outside the 24-hour window) is a permanent refusal with Meta's code and title", async () => {
+    graph.refuseNext(1, { status: 400, code: 131047, message: "(#131047) Re-engagement message" });
+    assert.deepEqual(await client.sendText("1001", "token-1001", send), {
+      kind: "refused",
+      code: 131047,
+      title: "(#131047) Re-engagement message",
+      permanent: true,
+    });
+  });
+
+  it("Meta's own trouble (131000, a 5xx) is a refusal to try again", async () => {
+    graph.refuseNext(1, { status: 500, code: 131000, message: "Something went wrong" });
+    const answer = await client.sendText("1001", "token-1001", send);
+    assert.deepEqual([answer.kind, answer.kind === "refused" && answer.permanent], ["refused", false]);
+  });
+
+  it("a token Meta does not take is token_refused, never a send failure of the message's own", async () => {
+    const answer = await client.sendText("1001", "revoked-token", send);
+    assert.deepEqual([answer.kind, "code" in answer && answer.code], ["token_refused", 190]);
+  });
+
+  it("no answer in time is unknown: the message may have gone out", async () => {
+    graph.hangNext(1);
+    const quick = new GraphClient({ baseUrl: graph.url, version: "v23.0", timeoutMs: 200 });
+    const answer = await quick.sendText("1001", "token-1001", send);
+    assert.deepEqual(answer, { kind: "unknown", reason: "no answer in time" });
+  });
+
+  it("no connection at all is unreachable: certainly not sent", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const nowhere = new GraphClient({ baseUrl: `http://127.0.0.1:${port}`, version: "v23.0", timeoutMs: 1_000 });
+    assert.deepEqual(await nowhere.sendText("1001", "token-1001", send), {
+      kind: "unreachable",
+      reason: "ECONNREFUSED",
+    });
+  });
+});

@@ -1,0 +1,107 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** One text send the fake Graph API took, as Meta would have. */
+export interface GraphSendRecord {
+  phoneNumberId: string;
+  to: string;
+  text: string;
+  callbackData: string | undefined;
+  wamid: string;
+}
+
+/** What the next calls get instead of a wamid: a Graph error, or no answer at all. */
+type Trouble = { kind: "error"; status: number; code: number; message: string } | { kind: "hang" };
+
+/**
+ * Meta's Graph API for the Cloud API's sends, on 127.0.0.1 (`WA_CLOUD_API_BASE_URL`): it checks
+ * the number's bearer token, records each send and answers with a new wamid, or with the trouble
+ * a test asked for (an error code, a hang).
+ */
+export class FakeGraphApi {
+  readonly sends: GraphSendRecord[] = [];
+  private readonly tokens = new Map<string, string>();
+  private readonly troubles: Trouble[] = [];
+  private readonly hanging = new Set<ServerResponse>();
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<FakeGraphApi> {
+    const server = createServer();
+    const graph = new FakeGraphApi(server);
+    server.on("request", (req, res) => void graph.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return graph;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** A Cloud API number and the access token that may send from it. */
+  addNumber(phoneNumberId: string, token: string): void {
+    this.tokens.set(phoneNumberId, token);
+  }
+
+  /** The next `times` sends are answered with Meta's error `code` (HTTP `status`). */
+  refuseNext(times: number, error: { status: number; code: number; message: string }): void {
+    for (let i = 0; i < times; i++) this.troubles.push({ kind: "error", ...error });
+  }
+
+  /** The next `times` sends are taken and never answered. */
+  hangNext(times: number): void {
+    for (let i = 0; i < times; i++) this.troubles.push({ kind: "hang" });
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const match = /^\/v\d+\.\d+\/([^/]+)\/messages$/.exec(req.url ?? "");
+    const answer = (status: number, body: unknown): void => {
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    };
+    const graphError = (status: number, code: number, message: string): void =>
+      answer(status, { error: { message, type: "OAuthException", code, fbtrace_id: "fake" } });
+    if (req.method !== "POST" || !match) return graphError(400, 100, "Unsupported request");
+    const phoneNumberId = decodeURIComponent(match[1]!);
+    const token = this.tokens.get(phoneNumberId);
+    if (!token || req.headers.authorization !== `Bearer ${token}`) {
+      return graphError(401, 190, "Error validating access token");
+    }
+    const trouble = this.troubles.shift();
+    if (trouble?.kind === "hang") {
+      this.hanging.add(res);
+      return;
+    }
+    if (trouble) return graphError(trouble.status, trouble.code, trouble.message);
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+      to: string;
+      type: string;
+      text?: { body: string };
+      biz_opaque_callback_data?: string;
+    };
+    if (body.type !== "text" || typeof body.text?.body !== "string") {
+      return graphError(400, 100, "(#100) Invalid parameter");
+    }
+    const wamid = `wamid.${randomBytes(12).toString("base64url")}`;
+    this.sends.push({
+      phoneNumberId,
+      to: body.to,
+      text: body.text.body,
+      callbackData: body.biz_opaque_callback_data,
+      wamid,
+    });
+    answer(200, {
+      messaging_product: "whatsapp",
+      contacts: [{ input: body.to, wa_id: body.to }],
+      messages: [{ id: wamid }],
+    });
+  }
+}

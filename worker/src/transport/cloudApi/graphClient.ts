@@ -1,0 +1,103 @@
+/**
+ * Meta's Graph API, the one call the Cloud API transport makes to send: `POST
+ * {base}/{version}/{phone-number-id}/messages` with the number's access token. Its answers as a
+ * closed union, decided on Meta's error codes (developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes):
+ *
+ *   sent           200 with messages[0].id, the wamid
+ *   throttled      130429 (throughput), 131056 (pair rate), 131048 (spam rate), 80007, 4, HTTP 429: back off
+ *   refused        any other error Meta names: permanent (131047 outside the 24-hour window, 131026
+ *                  undeliverable, 100 bad parameter, …) unless Meta marks it transient (1, 2, 131000, 5xx)
+ *   token_refused  401 or code 190: the access token is expired or revoked
+ *   unreachable    no connection was made: certainly not sent
+ *   unknown        a timeout or a broken answer after the request went out: maybe sent (there is no
+ *                  idempotency key; the transport resolves it by the send's callback data)
+ */
+
+export type GraphSend =
+  | { kind: "sent"; wamid: string }
+  | { kind: "throttled"; code: number; title: string }
+  | { kind: "refused"; code: number; title: string; permanent: boolean }
+  | { kind: "token_refused"; code: number; title: string }
+  | { kind: "unreachable"; reason: string }
+  | { kind: "unknown"; reason: string };
+
+export interface TextSend {
+  /** The customer's number, digits only (Meta's `to`). */
+  to: string;
+  text: string;
+  /** Echoed in every status webhook of this send (Meta's `biz_opaque_callback_data`, ≤ 512 chars). */
+  callbackData: string;
+}
+
+export interface GraphClientOptions {
+  /** `WA_CLOUD_API_BASE_URL` (https://graph.facebook.com); tests point it at a fake on 127.0.0.1. */
+  baseUrl: string;
+  /** The pinned Graph API version, e.g. `v23.0`. */
+  version: string;
+  /** Past this, a send's outcome is unknown. */
+  timeoutMs: number;
+}
+
+const THROTTLED = new Set([4, 80007, 130429, 131048, 131056]);
+const TRANSIENT = new Set([1, 2, 131000]);
+const TOKEN = 190;
+
+interface GraphError {
+  code?: number;
+  message?: string;
+  error_data?: { details?: string };
+}
+
+export class GraphClient {
+  constructor(private readonly o: GraphClientOptions) {}
+
+  async sendText(phoneNumberId: string, token: string, send: TextSend): Promise<GraphSend> {
+    const url = `${this.o.baseUrl.replace(/\/$/, "")}/${this.o.version}/${encodeURIComponent(phoneNumberId)}/messages`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          messaging_product: "whatsapp",
+          recipient_type: "individual",
+          to: send.to,
+          type: "text",
+          text: { body: send.text, preview_url: false },
+          biz_opaque_callback_data: send.callbackData,
+        }),
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+      });
+    } catch (err) {
+      return failedRequest(err);
+    }
+    let body: { messages?: Array<{ id?: unknown }>; error?: GraphError };
+    try {
+      body = (await response.json()) as typeof body;
+    } catch (err) {
+      return { kind: "unknown", reason: `HTTP ${response.status} with no JSON answer (${(err as Error).name})` };
+    }
+    const wamid = body.messages?.[0]?.id;
+    if (response.ok && typeof wamid === "string" && wamid.length > 0) return { kind: "sent", wamid };
+    return refusal(response.status, body.error);
+  }
+}
+
+function refusal(status: number, error: GraphError | undefined): GraphSend {
+  const code = typeof error?.code === "number" ? error.code : 0;
+  const title = error?.error_data?.details ?? error?.message ?? `HTTP ${status}`;
+  if (status === 401 || code === TOKEN) return { kind: "token_refused", code: code || 401, title };
+  if (status === 429 || THROTTLED.has(code)) return { kind: "throttled", code: code || 429, title };
+  if (!error) return { kind: "unknown", reason: `HTTP ${status} without an error` };
+  return { kind: "refused", code, title, permanent: !(status >= 500 || TRANSIENT.has(code)) };
+}
+
+/** A fetch that threw: refused before any byte went out, or cut off with the request possibly sent. */
+function failedRequest(err: unknown): GraphSend {
+  const cause = (err as { cause?: { code?: string } }).cause?.code;
+  if (cause === "ECONNREFUSED" || cause === "ENOTFOUND" || cause === "EAI_AGAIN") {
+    return { kind: "unreachable", reason: cause };
+  }
+  const name = (err as Error).name;
+  return { kind: "unknown", reason: name === "TimeoutError" ? "no answer in time" : `${name}: ${cause ?? ""}`.trim() };
+}
