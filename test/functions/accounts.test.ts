@@ -79,8 +79,45 @@ describe("account callables' handlers against the emulator", () => {
       "qr",
       "qrExpiresAt",
       "status",
+      "transport",
       "updatedAt",
     ]);
+  });
+
+  describe("a Cloud API account", () => {
+    const cloudApi = {
+      phoneNumberId: "106540352242922",
+      tokenSecret: "projects/p1/secrets/wa-token-sales/versions/latest",
+    };
+
+    it("is added with its number and token secret, connecting at once: no QR to show", async () => {
+      const { accountId } = await handleAddAccount(deps(), admin, { label: "Sales (Cloud API)", cloudApi });
+      const doc = (await adminDb().doc(paths.account(accountId)).get()).data()!;
+      assert.deepEqual([doc.status, doc.transport, doc.cloudApi], ["connecting", "cloud_api", cloudApi]);
+      const [view] = (await handleGetAccounts(deps(), admin, {})).accounts;
+      assert.deepEqual([view!.transport, view!.qr], ["cloud_api", null]);
+    });
+
+    it("refuses a token given in place of its secret's name, changing nothing", async () => {
+      const request = { cloudApi: { ...cloudApi, tokenSecret: "EAAG1234567890abcdef" } };
+      assert.equal(await code(handleAddAccount(deps(), admin, request)), "invalid-argument");
+      assert.equal((await adminDb().collection("accounts").get()).size, 0);
+    });
+
+    it("refuses a number another account already has", async () => {
+      await handleAddAccount(deps(), admin, { cloudApi });
+      assert.equal(await code(handleAddAccount(deps(), admin, { cloudApi })), "failed-precondition");
+      assert.equal((await adminDb().collection("accounts").get()).size, 1);
+    });
+
+    it("has no QR to regenerate, and no pairing code", async () => {
+      const { accountId } = await handleAddAccount(deps(), admin, { cloudApi });
+      assert.equal(await code(handleRegenerateQr(deps(), admin, { accountId })), "failed-precondition");
+      assert.equal(
+        await code(handleAddAccount(deps(), admin, { cloudApi, phoneNumber: "+40712345678" })),
+        "invalid-argument",
+      );
+    });
   });
 
   it("regenerating a QR is refused for a connected account and accepted for a disconnected one", async () => {

@@ -84,6 +84,21 @@ const envSchema = z.object({
       (url) => url.startsWith("wss://") || /^ws:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(url),
       "must be wss:// unless it is a loopback address: Baileys does not check the edge's certificate chain, TLS is the only protection",
     ),
+  /** Meta's Graph API for Cloud API accounts; https unless loopback (a test's fake). */
+  WA_CLOUD_API_BASE_URL: z
+    .url({ protocol: /^https?$/, error: "an http(s) URL" })
+    .default("https://graph.facebook.com")
+    .refine(
+      (url) => url.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url),
+      "must be https:// unless it is a loopback address: the access token travels in it",
+    ),
+  /** The Graph API version the Cloud API calls are pinned to (Meta retires each about two years on). */
+  WA_CLOUD_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, "e.g. v23.0")
+    .default("v23.0"),
+  /** Where the Cloud API tokens are read (Secret Manager's REST API); a test points it at a fake on 127.0.0.1. */
+  SECRET_MANAGER_API_ROOT: z.url({ protocol: /^https?$/ }).default("https://secretmanager.googleapis.com"),
   /** The WhatsApp Web version Baileys announces; pinned, because looking it up calls the network. */
   WA_VERSION: z
     .string()
@@ -157,6 +172,8 @@ export interface WorkerConfig {
     qrRefreshes: number;
     qrTimeoutMs?: number;
   };
+  /** Cloud API accounts: Meta's Graph API (pinned version) and where their tokens are read. */
+  cloudApi: { baseUrl: string; version: string; secretManagerRoot: string };
   simulated: {
     autoLinkMs: number | null;
     recordFile: string | undefined;
@@ -243,6 +260,11 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
       browserName: e.WA_BROWSER_NAME,
       qrRefreshes: e.WA_QR_REFRESHES,
       ...(e.WA_QR_TIMEOUT_MS ? { qrTimeoutMs: e.WA_QR_TIMEOUT_MS } : {}),
+    },
+    cloudApi: {
+      baseUrl: e.WA_CLOUD_API_BASE_URL,
+      version: e.WA_CLOUD_API_VERSION,
+      secretManagerRoot: e.SECRET_MANAGER_API_ROOT,
     },
     simulated: {
       autoLinkMs: e.WA_SIM_AUTO_LINK_MS ?? null,

@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import { applicationDefault } from "firebase-admin/app";
 import type { Firestore } from "firebase-admin/firestore";
 import { AccountManager } from "./accounts/accountManager";
 import { fleetStore } from "./accounts/fleetStore";
@@ -23,6 +24,11 @@ import { baileysSource } from "./transport/baileys/module";
 import { firestoreUnhandledStanzaReports } from "./longrun/unhandledStanzaStore";
 import { SimulatedWhatsApp } from "./transport/simulated";
 import type { Transport } from "./transport/transport";
+import { transportPerAccount } from "./transport/accountTransports";
+import { CloudApiTransport } from "./transport/cloudApi/cloudApiTransport";
+import { firestoreCloudEventFeed } from "./transport/cloudApi/cloudEventFeed";
+import { GraphClient } from "./transport/cloudApi/graphClient";
+import { secretManagerTokens } from "./transport/cloudApi/tokenSource";
 
 export interface RunningWorker {
   readonly port: number;
@@ -66,6 +72,36 @@ function makeTransport(config: WorkerConfig, logger: Logger): Transport {
   return new BaileysTransport({ ...config.baileys, logger });
 }
 
+/**
+ * Cloud API accounts' transport. Tokens are read with the worker's own identity; on the emulator
+ * (tests, the local stack) Secret Manager is a fake on 127.0.0.1 that takes no credentials.
+ */
+function cloudApiTransport(config: WorkerConfig, db: Firestore, logger: Logger): CloudApiTransport {
+  let identity: ReturnType<typeof applicationDefault> | undefined;
+  const bearer = async () => {
+    if (config.firestoreEmulatorHost) return null;
+    identity ??= applicationDefault();
+    return (await identity.getAccessToken()).access_token;
+  };
+  return new CloudApiTransport({
+    graph: new GraphClient({
+      baseUrl: config.cloudApi.baseUrl,
+      version: config.cloudApi.version,
+      timeoutMs: config.sendTimeoutMs,
+    }),
+    tokens: secretManagerTokens({
+      apiRoot: config.cloudApi.secretManagerRoot,
+      bearer,
+      cacheMs: TOKEN_CACHE_MS,
+    }),
+    events: firestoreCloudEventFeed(db),
+    logger,
+  });
+}
+
+/** How long a Cloud API token read from Secret Manager is used before it is read again. */
+const TOKEN_CACHE_MS = 10 * 60_000;
+
 /** How often a worker that cannot reach Firestore at start-up checks again (and logs a warning). */
 const READINESS_RETRY_MS = 10_000;
 
@@ -80,9 +116,12 @@ export async function startWorker(
   if (baileys.kind === "candidate")
     logger.warn({ dir: baileys.dir, version: baileys.version }, "baileys_candidate_loaded");
   if (baileys.kind === "ignored") logger.warn({ dir: baileys.dir, why: baileys.why }, "baileys_candidate_ignored");
-  const transport = deps.transport ?? makeTransport(config, logger);
   const startedAt = new Date();
   const db = deps.firestore ?? openFirestore(config.projectId, config.workerId);
+  const transport = transportPerAccount(
+    deps.transport ?? makeTransport(config, logger),
+    cloudApiTransport(config, db, logger),
+  );
   const hint = firestoreHint(config.firestoreEmulatorHost, config.projectId);
   let failedChecks = 0;
   const checkFirestore = firestoreReadiness(db, {

@@ -47,6 +47,12 @@ export const cloudStatus = z.looseObject({
 });
 export type CloudStatus = z.infer<typeof cloudStatus>;
 
+/** What the send was given as `biz_opaque_callback_data` (our providerMessageId), when it was. */
+export const callbackDataOf = (status: CloudStatus): string | null =>
+  typeof status.biz_opaque_callback_data === "string" && status.biz_opaque_callback_data !== ""
+    ? status.biz_opaque_callback_data
+    : null;
+
 /** The value of a `messages` change: what one phone number received or learned of its sends. */
 export const messagesChange = z.looseObject({
   metadata: z.looseObject({ phone_number_id: z.string().min(1) }),

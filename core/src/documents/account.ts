@@ -1,5 +1,8 @@
 import { z } from "zod";
+import { ACCOUNT_TRANSPORTS, cloudApiNumber } from "../proxies/contract";
 import { timestamp } from "./common";
+
+export { ACCOUNT_TRANSPORTS, cloudApiNumber, type AccountTransport, type CloudApiNumber } from "../proxies/contract";
 
 export const ACCOUNT_STATUSES = [
   "pending_qr",
@@ -27,6 +30,10 @@ export const RECENT_DISCONNECTS_KEPT = 50;
 
 export const accountDocument = z.object({
   status: z.enum(ACCOUNT_STATUSES),
+  /** Absent: `baileys` (every account before the Cloud API). */
+  transport: z.enum(ACCOUNT_TRANSPORTS).optional(),
+  /** Set exactly when `transport` is `cloud_api`. */
+  cloudApi: cloudApiNumber.nullable().optional(),
   label: z.string().nullable(),
   /** E.164 digits, set when the operator wants pairing-code login instead of a QR. */
   phoneNumber: z.string().nullable(),

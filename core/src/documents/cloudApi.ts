@@ -8,14 +8,19 @@ export const CLOUD_EVENT_RETENTION_DAYS = 14;
  * `cloudApiEvents/{eventId}`: one message or status Meta's webhook delivered for a phone number
  * (core/src/cloudApi/webhookEvents.ts), kept for the worker that holds the number's account.
  * Keyed by phone number id, not account: an event for a number no account has yet waits for one.
+ * Handled events stay until their TTL: a send whose answer was lost is known sent by its `sent` status.
  */
 export const cloudApiEventDocument = z.object({
   phoneNumberId: z.string().min(1),
   kind: z.enum(["message", "status"]),
   wamid: z.string().min(1),
+  /** A status's `biz_opaque_callback_data`: the gateway's providerMessageId of the send it is about. */
+  callbackData: z.string().nullable(),
   /** Meta's object for this one event (`{ message, contact }` or `{ status }`) as JSON text, as it came. */
   payload: z.string(),
   receivedAt: timestamp,
+  /** When the account's worker took it (stored the message, applied the status); null until then. */
+  handledAt: timestamp.nullable(),
   /** TTL (firestore.indexes.json): receivedAt + CLOUD_EVENT_RETENTION_DAYS. */
   expireAt: timestamp,
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { AccountDocument } from "../documents/account";
+import type { AccountDocument, CloudApiNumber } from "../documents/account";
 import { nextEpoch } from "../leases";
 import type { WrittenDocument } from "../documents/common";
 import { mayUseAccount, requireAdmin, type Caller } from "./caller";
@@ -42,6 +42,7 @@ export function accountView(id: string, a: AccountDocument): AccountView {
     accountId: id,
     label: a.label,
     status: a.status,
+    transport: a.transport ?? "baileys",
     phoneNumber: a.phoneNumber,
     qr: a.qr,
     qrExpiresAt: iso(a.qrExpiresAt),
@@ -67,7 +68,10 @@ export function newAccountId(): string {
   return `acc-${randomBytes(6).toString("hex")}`;
 }
 
-/** A new account as it is first stored: waiting for a worker to show its QR. */
+/**
+ * A new account as it is first stored: waiting for a worker to show its QR, or, on the Cloud API,
+ * to check its token and connect (no QR, no session).
+ */
 export function newAccountDocument(fields: {
   createdBy: string;
   now: Date;
@@ -75,10 +79,12 @@ export function newAccountDocument(fields: {
   label?: string | null;
   phoneNumber?: string | null;
   memberUids?: string[];
+  cloudApi?: CloudApiNumber;
 }): WrittenDocument<AccountDocument> {
   const { now } = fields;
   return {
-    status: fields.status ?? "pending_qr",
+    status: fields.status ?? (fields.cloudApi ? "connecting" : "pending_qr"),
+    ...(fields.cloudApi ? { transport: "cloud_api" as const, cloudApi: fields.cloudApi } : {}),
     label: fields.label ?? null,
     phoneNumber: fields.phoneNumber ?? null,
     qr: null,
@@ -100,6 +106,19 @@ export function newAccountDocument(fields: {
 export async function handleAddAccount(deps: AccountDeps, caller: Caller, data: unknown) {
   requireAdmin(caller);
   const req = parseRequest(addAccountRequest, data ?? {});
+  const number = req.cloudApi?.phoneNumberId;
+  if (number) {
+    // Its webhook events are the number's: two accounts on one number would split them.
+    const taken = (await deps.store.list({})).find(
+      ({ account }) => account.status !== "removed" && account.cloudApi?.phoneNumberId === number,
+    );
+    if (taken) {
+      throw new GatewayError(
+        "failed-precondition",
+        `cloudApi.phoneNumberId: account ${taken.id} already has number ${number}`,
+      );
+    }
+  }
   const accountId = newAccountId();
   await deps.store.create(accountId, newAccountDocument({ createdBy: caller.uid, now: deps.now(), ...req }));
   return { success: true as const, accountId };
@@ -118,6 +137,8 @@ export async function handleRegenerateQr(deps: AccountDeps, caller: Caller, data
     const account = existing(current, accountId);
     if (account.status === "removed")
       throw new GatewayError("failed-precondition", "accountId: the account was removed");
+    if (account.transport === "cloud_api")
+      throw new GatewayError("failed-precondition", "accountId: a Cloud API account has no QR");
     if (account.status === "connected") {
       throw new GatewayError(
         "failed-precondition",

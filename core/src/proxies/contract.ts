@@ -67,17 +67,43 @@ export const sendRequest = z.strictObject({
 });
 export type SendRequest = z.infer<typeof sendRequest>;
 
+/** How an account reaches WhatsApp: a linked companion device (Baileys), or Meta's Cloud API. */
+export const ACCOUNT_TRANSPORTS = ["baileys", "cloud_api"] as const;
+export type AccountTransport = (typeof ACCOUNT_TRANSPORTS)[number];
+
+/**
+ * A Cloud API number: Meta's phone-number id, and the Secret Manager secret holding its access
+ * token (a name, never the token: the worker reads the token at run time).
+ */
+export const cloudApiNumber = z.object({
+  phoneNumberId: z.string().regex(/^\d{5,20}$/, "Meta's phone-number id: 5 to 20 digits"),
+  tokenSecret: z
+    .string()
+    .regex(
+      /^projects\/[a-z0-9-]+\/secrets\/[A-Za-z0-9_-]{1,255}\/versions\/(latest|\d+)$/,
+      "a Secret Manager version: projects/P/secrets/S/versions/latest",
+    ),
+});
+export type CloudApiNumber = z.infer<typeof cloudApiNumber>;
+
 export const getAccountsRequest = z.strictObject({ includeRemoved: z.boolean().optional() }).optional();
 
-export const addAccountRequest = z.strictObject({
-  label: z.string().trim().min(1, "must not be empty").max(100, "at most 100 characters").optional(),
-  phoneNumber: z
-    .string()
-    .regex(/^\+?\d{7,15}$/, "7 to 15 digits, optionally with +")
-    .transform((p) => p.replace(/^\+/, ""))
-    .optional(),
-  memberUids: z.array(z.string().min(1).max(128)).max(100, "at most 100 members").optional(),
-});
+export const addAccountRequest = z
+  .strictObject({
+    label: z.string().trim().min(1, "must not be empty").max(100, "at most 100 characters").optional(),
+    phoneNumber: z
+      .string()
+      .regex(/^\+?\d{7,15}$/, "7 to 15 digits, optionally with +")
+      .transform((p) => p.replace(/^\+/, ""))
+      .optional(),
+    memberUids: z.array(z.string().min(1).max(128)).max(100, "at most 100 members").optional(),
+    /** A Cloud API number instead of a linked device (no QR, no pairing code). */
+    cloudApi: z.strictObject(cloudApiNumber.shape).optional(),
+  })
+  .refine((r) => !(r.cloudApi && r.phoneNumber), {
+    message: "phoneNumber is for pairing-code login; a Cloud API account has none",
+    path: ["phoneNumber"],
+  });
 export type AddAccountRequest = z.infer<typeof addAccountRequest>;
 
 export const accountRequest = z.strictObject({ accountId });
@@ -108,6 +134,7 @@ export const clientAccount = z.object({
   accountId: z.string(),
   label: z.string().nullable(),
   status: z.string(),
+  transport: z.enum(ACCOUNT_TRANSPORTS),
   phoneNumber: z.string().nullable(),
   qr: z.string().nullable(),
   /** ISO 8601. */

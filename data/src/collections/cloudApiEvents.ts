@@ -16,4 +16,10 @@ export const cloudApiEvents = {
   write: (db: Firestore, eventId: string) => cloudApiEventKind.writeRef(db, paths.cloudApiEvent(eventId)),
   ofNumber: (db: Firestore, phoneNumberId: string) =>
     cloudApiEventKind.query(db, collections.cloudApiEvents).where("phoneNumberId", "==", phoneNumberId),
+  /** What the number's worker has still to take. */
+  unhandledOf: (db: Firestore, phoneNumberId: string) =>
+    cloudApiEvents.ofNumber(db, phoneNumberId).where("handledAt", "==", null),
+  /** The number's statuses of the send under `callbackData` (our providerMessageId). */
+  statusesOf: (db: Firestore, phoneNumberId: string, callbackData: string) =>
+    cloudApiEvents.ofNumber(db, phoneNumberId).where("callbackData", "==", callbackData),
 };

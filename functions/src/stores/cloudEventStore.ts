@@ -1,6 +1,6 @@
 import type { Firestore } from "firebase-admin/firestore";
 import { GrpcStatus, grpcStatusOf } from "@wa-gateway/core";
-import type { CloudEvent, CloudEventStore } from "@wa-gateway/core/cloudApi";
+import { callbackDataOf, type CloudEvent, type CloudEventStore } from "@wa-gateway/core/cloudApi";
 import { CLOUD_EVENT_RETENTION_DAYS } from "@wa-gateway/core/documents";
 import { cloudApiEvents } from "@wa-gateway/data";
 
@@ -14,10 +14,12 @@ export function firestoreCloudEventStore(db: Firestore): CloudEventStore {
           phoneNumberId: event.phoneNumberId,
           kind: event.kind,
           wamid: event.wamid,
+          callbackData: event.kind === "status" ? callbackDataOf(event.status) : null,
           payload: JSON.stringify(
             event.kind === "message" ? { message: event.message, contact: event.contact } : { status: event.status },
           ),
           receivedAt,
+          handledAt: null,
           expireAt: new Date(receivedAt.getTime() + CLOUD_EVENT_RETENTION_DAYS * 86_400_000),
         });
         return "recorded";

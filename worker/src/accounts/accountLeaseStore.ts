@@ -4,6 +4,7 @@ import {
   RECENT_DISCONNECTS_KEPT,
   type AccountDocument,
   type AccountStatus,
+  type CloudApiNumber,
   type TimestampLike,
   type WrittenDocument,
 } from "@wa-gateway/core/documents";
@@ -57,6 +58,8 @@ export interface AccountView {
   movedAtMs: number;
   /** WhatsApp's timelock as the last holder read it, or null. */
   reachoutLock: ReachoutLock | null;
+  /** The account's Cloud API number, or null for a linked device (Baileys). */
+  cloudApi: CloudApiNumber | null;
 }
 
 export function accountViewOf(d: AccountDocument): AccountView {
@@ -77,6 +80,7 @@ export function accountViewOf(d: AccountDocument): AccountView {
     reachoutLock: d.reachoutLock
       ? { active: true, untilMs: d.reachoutLock.until?.toMillis() ?? null, enforcement: d.reachoutLock.enforcement }
       : null,
+    cloudApi: d.transport === "cloud_api" ? (d.cloudApi ?? null) : null,
   };
 }
 

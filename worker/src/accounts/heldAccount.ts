@@ -78,7 +78,8 @@ export class HeldAccount {
     readonly accountId: string,
     readonly epoch: number,
     seen: AccountView,
-    private readonly phoneNumber: string | null = seen.phoneNumber,
+    /** How it logs in, as claimed: a pairing-code number, or a Cloud API number. */
+    private readonly login = { phoneNumber: seen.phoneNumber, cloudApi: seen.cloudApi },
   ) {
     this.history = new ReconnectHistory(seen.recentDisconnectsMs, c.reconnect, seen.reconnectCooldownUntilMs);
     this.qrRequestedAtMs = seen.qrRequestedAtMs;
@@ -125,7 +126,7 @@ export class HeldAccount {
     let sawQr = false;
     const { accountId } = this;
     const socket: AccountSocket = this.c.transport.connect(accountId, {
-      phoneNumber: this.phoneNumber,
+      ...this.login,
       session: this.session,
       sent: { messageOf: (messageId) => this.c.delivery.store.sentMessage(accountId, messageId, RESEND_WINDOW_MS) },
       handlers: {

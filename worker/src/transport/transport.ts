@@ -1,5 +1,6 @@
 import type { LeaseWrite } from "@wa-gateway/core";
 import type { ConnectionUpdate, InboundMessage, Receipt } from "@wa-gateway/core/accounts";
+import type { CloudApiNumber } from "@wa-gateway/core/documents";
 import type { ReachoutLock } from "@wa-gateway/core/outbox";
 
 export type { ConnectionUpdate, InboundMessage, Receipt };
@@ -107,7 +108,14 @@ export interface Transport {
   readonly name: "baileys" | "simulated";
   connect(
     accountId: string,
-    options: { phoneNumber: string | null; session: SessionStore; sent: SentMessages; handlers: SocketHandlers },
+    options: {
+      phoneNumber: string | null;
+      /** Set for an account on Meta's Cloud API: it connects through that transport, whatever this one is. */
+      cloudApi: CloudApiNumber | null;
+      session: SessionStore;
+      sent: SentMessages;
+      handlers: SocketHandlers;
+    },
   ): AccountSocket;
 }
 

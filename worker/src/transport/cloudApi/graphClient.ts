@@ -48,11 +48,41 @@ interface GraphError {
   error_data?: { details?: string };
 }
 
+/** The number as Meta knows it (`GET /{phone-number-id}`): what a Cloud API account's connect checks its token with. */
+export type GraphNumber =
+  | { kind: "found"; displayPhoneNumber: string }
+  | Extract<GraphSend, { kind: "refused" | "token_refused" | "unreachable" | "unknown" }>;
+
 export class GraphClient {
   constructor(private readonly o: GraphClientOptions) {}
 
+  private url(path: string): string {
+    return `${this.o.baseUrl.replace(/\/$/, "")}/${this.o.version}/${path}`;
+  }
+
+  async phoneNumber(phoneNumberId: string, token: string): Promise<GraphNumber> {
+    let response: Response;
+    try {
+      response = await fetch(this.url(`${encodeURIComponent(phoneNumberId)}?fields=display_phone_number`), {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+      });
+    } catch (err) {
+      return failedRequest(err);
+    }
+    const body = (await response.json().catch(() => ({}))) as { display_phone_number?: unknown; error?: GraphError };
+    if (response.ok && typeof body.display_phone_number === "string") {
+      return { kind: "found", displayPhoneNumber: body.display_phone_number };
+    }
+    const answer = refusal(response.status, body.error);
+    // Throttling on a read is Meta's trouble, not the number's: the connect tries again.
+    return answer.kind === "throttled" || answer.kind === "sent"
+      ? { kind: "unknown", reason: `HTTP ${response.status}` }
+      : answer;
+  }
+
   async sendText(phoneNumberId: string, token: string, send: TextSend): Promise<GraphSend> {
-    const url = `${this.o.baseUrl.replace(/\/$/, "")}/${this.o.version}/${encodeURIComponent(phoneNumberId)}/messages`;
+    const url = this.url(`${encodeURIComponent(phoneNumberId)}/messages`);
     let response: Response;
     try {
       response = await fetch(url, {
@@ -93,7 +123,7 @@ function refusal(status: number, error: GraphError | undefined): GraphSend {
 }
 
 /** A fetch that threw: refused before any byte went out, or cut off with the request possibly sent. */
-function failedRequest(err: unknown): GraphSend {
+function failedRequest(err: unknown): Extract<GraphSend, { kind: "unreachable" | "unknown" }> {
   const cause = (err as { cause?: { code?: string } }).cause?.code;
   if (cause === "ECONNREFUSED" || cause === "ENOTFOUND" || cause === "EAI_AGAIN") {
     return { kind: "unreachable", reason: cause };

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { paths } from "@wa-gateway/core";
+import { localSecret } from "../../scripts/emulators/firebase";
+import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
+import { callablesWithWorker, type Client } from "../support/callableStack";
+import { adminDb } from "../support/emulator";
+import { FakeGraphApi } from "../support/fakeGraphApi";
+import { FakeSecretManager } from "../support/fakeSecretManager";
+import { auditDocumentsAfterEach } from "../support/schemaAudit";
+import { eventually } from "../support/worker";
+
+const NUMBER = "106540352242922";
+const TOKEN_SECRET = "projects/demo-wa-gateway/secrets/wa-token-sales/versions/latest";
+const CUSTOMER = "4915100000001";
+
+/**
+ * An operator runs a number on Meta's Cloud API: added by an admin with its token's secret name,
+ * connected by the worker (token read from Secret Manager, checked with Meta), sending through
+ * the Graph API and receiving through the webhook, with the same callables as any account.
+ */
+describe("a Cloud API account end to end (callables, webhook, worker, fake Graph API and Secret Manager)", function () {
+  auditDocumentsAfterEach(adminDb);
+  this.timeout(180_000);
+  let graph: FakeGraphApi;
+  let secrets: FakeSecretManager;
+  let admin: Client;
+  let alice: Client;
+  let accountId: string;
+
+  before(async () => {
+    graph = await FakeGraphApi.start();
+    secrets = await FakeSecretManager.start();
+    graph.addNumber(NUMBER, "EAAG-token-of-sales");
+    secrets.set(TOKEN_SECRET, "EAAG-token-of-sales\n");
+  });
+  const { stack } = callablesWithWorker(new SimulatedWhatsApp({ autoLinkMs: 100 }), () => ({
+    WA_CLOUD_API_BASE_URL: graph.url,
+    SECRET_MANAGER_API_ROOT: secrets.url,
+    // A send with no answer in 1.5 s is "maybe sent"; its retry comes 3 s on, time for Meta's status.
+    SEND_TIMEOUT_MS: "1500",
+    SEND_RETRY_BASE_MS: "3000",
+  }));
+  before(async () => {
+    graph.webhook = {
+      url: `${stack().emulators.functionsUrl}/whatsappCloudWebhook`,
+      appSecret: localSecret("WA_CLOUD_APP_SECRET"),
+    };
+    admin = await stack().client("ops", { admin: true });
+    alice = await stack().client("alice");
+  });
+  after(async () => {
+    await graph?.close();
+    await secrets?.close();
+  });
+
+  it("is added by an admin and connects with no QR: its token read from Secret Manager and checked with Meta", async () => {
+    ({ accountId } = await admin.call<{ accountId: string }>("whatsappProxyAddAccount", {
+      label: "Sales (Cloud API)",
+      memberUids: [alice.uid],
+      cloudApi: { phoneNumberId: NUMBER, tokenSecret: TOKEN_SECRET },
+    }));
+    await eventually(
+      "the account connected",
+      async () => (await adminDb().doc(paths.account(accountId)).get()).get("status") === "connected",
+      30_000,
+    );
+    const account = (await adminDb().doc(paths.account(accountId)).get()).data()!;
+    assert.equal(account.qr, null);
+    assert.ok(secrets.reads.includes(TOKEN_SECRET));
+  });
+
+  it("a member's message goes out through the Graph API once, and Meta's delivered status reaches the thread", async () => {
+    const { requestId } = await alice.call<{ requestId: string }>("whatsappProxySend", {
+      threadId: "cloud-order-7",
+      accountId,
+      toJid: `+${CUSTOMER}`,
+      text: "Your order is on its way.",
+      clientMessageId: "cloud-order-7-shipped",
+    });
+    const message = adminDb().doc(paths.threadMessage("cloud-order-7", requestId));
+    await eventually("the send recorded", async () => (await message.get()).get("status") === "sent", 30_000);
+    const outbox = (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
+    assert.deepEqual(
+      graph.sends.map((s) => [s.phoneNumberId, s.to, s.text, s.callbackData]),
+      [[NUMBER, CUSTOMER, "Your order is on its way.", outbox.providerMessageId]],
+    );
+    await graph.statusOf(graph.sends[0]!, "delivered");
+    await eventually("delivered", async () => (await message.get()).get("status") === "delivered", 30_000);
+  });
+
+  it("the customer's reply, posted by Meta to the webhook, lands in the same thread", async () => {
+    const wamid = await graph.customerWrites(NUMBER, CUSTOMER, "Thanks! When will it arrive?", "Alice Customer");
+    const reply = await eventually(
+      "the reply stored",
+      async () => {
+        const messages = await adminDb().collection(paths.threadMessages("cloud-order-7")).get();
+        return messages.docs.map((d) => d.data()).find((m) => m.direction === "in");
+      },
+      30_000,
+    );
+    assert.equal(reply.text, "Thanks! When will it arrive?");
+    assert.equal(reply.providerMessageId, wamid);
+  });
+
+  /** Alice writes again in her thread with the customer (one thread per account and customer). */
+  const send = async (clientMessageId: string, text: string) => {
+    const { requestId } = await alice.call<{ requestId: string }>("whatsappProxySend", {
+      threadId: "cloud-order-7",
+      accountId,
+      toJid: `+${CUSTOMER}`,
+      text,
+      clientMessageId,
+    });
+    return adminDb().doc(paths.outboxEntry(requestId));
+  };
+
+  it("a send Meta throttles (130429) backs off and goes out once, not lost", async () => {
+    graph.refuseNext(2, { status: 400, code: 130429, message: "(#130429) Rate limit hit" });
+    const attemptsBefore = graph.attempts;
+    const entry = await send("cloud-throttled", "Sorry for the wait.");
+    await eventually("sent after the throttling", async () => (await entry.get()).get("status") === "sent", 60_000);
+    assert.equal(graph.attempts - attemptsBefore, 3);
+    assert.equal(graph.sends.filter((s) => s.text === "Sorry for the wait.").length, 1);
+  });
+
+  it("a send whose answer was lost is known sent by Meta's status, and not sent again", async () => {
+    graph.hangNext(1);
+    const attemptsBefore = graph.attempts;
+    const entry = await send("cloud-lost-answer", "Your invoice is attached.");
+    const taken = await eventually(
+      "Meta took the send",
+      async () => graph.sends.find((s) => s.text === "Your invoice is attached."),
+      30_000,
+    );
+    await graph.statusOf(taken, "sent");
+    await eventually("recorded as sent", async () => (await entry.get()).get("status") === "sent", 60_000);
+    assert.equal(graph.attempts - attemptsBefore, 1, "no second POST");
+    assert.ok(((await entry.get()).get("attempts") as number) >= 2, "the entry was tried again, and found sent");
+  });
+});

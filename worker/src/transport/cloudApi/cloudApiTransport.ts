@@ -1,0 +1,116 @@
+import { DisconnectCode } from "@wa-gateway/core/accounts";
+import { inboundOfCloudMessage, receiptOfCloudStatus } from "@wa-gateway/core/cloudApi";
+import type { CloudApiNumber } from "@wa-gateway/core/documents";
+import type { Logger } from "../../logging/logger";
+import { SendError, type AccountSocket, type SocketHandlers } from "../transport";
+import type { CloudEventFeed, FeedEvent, Take } from "./cloudEventFeed";
+import type { GraphClient } from "./graphClient";
+import type { TokenSource } from "./tokenSource";
+
+/**
+ * A Cloud API number as an account's "socket": no QR and no session. Connecting reads the
+ * number's token from Secret Manager and checks it with Meta (`GET /{phone-number-id}`); then it
+ * is open. Sends go to the Graph API; what Meta posts to the webhook comes from `cloudApiEvents`.
+ *
+ *   connect ──token read, number found──► open ──close()──► (nothing more)
+ *      └──token unreadable or refused, Meta unreachable──► close 503: the holder reconnects
+ *         with its backoff, reading the token again (a rotated secret needs no action)
+ *
+ * A send goes out with our providerMessageId as its callback data, which every status of it
+ * carries back: receipts find their message without rewriting ids, and a send whose answer was
+ * lost (a timeout) is known sent once any status of it arrives. Before sending again, the
+ * transport asks for one: so a message goes twice only if Meta's first status is later than the
+ * outbox's retry backoff.
+ */
+export class CloudApiTransport {
+  constructor(
+    private readonly o: { graph: GraphClient; tokens: TokenSource; events: CloudEventFeed; logger: Logger },
+  ) {}
+
+  connect(accountId: string, number: CloudApiNumber, handlers: SocketHandlers): AccountSocket {
+    const { graph, tokens, events, logger } = this.o;
+    const { phoneNumberId, tokenSecret } = number;
+    // An object, not a `let`: the connect below awaits, and a close may land meanwhile.
+    const socket = { state: "connecting" as "connecting" | "open" | "closed" };
+    let token = "";
+    let unfollow = (): void => {};
+    const close = (reason: string): void => {
+      if (socket.state === "closed") return;
+      socket.state = "closed";
+      unfollow();
+      handlers.connection({ state: "close", code: DisconnectCode.unavailableService, reason });
+    };
+    const take = async (event: FeedEvent): Promise<Take> => {
+      if (event.kind === "malformed") {
+        logger.warn({ accountId, eventId: event.id, reason: event.reason }, "cloud_api_event_malformed");
+        return "handled";
+      }
+      if (event.kind === "status") {
+        const receipt = receiptOfCloudStatus(event.status);
+        if (receipt && receipt !== "sent")
+          handlers.receipt({ ...receipt, messageId: event.callbackData ?? receipt.messageId });
+        return "handled";
+      }
+      const inbound = inboundOfCloudMessage(event.message);
+      if (!inbound) return "handled";
+      return (await handlers.message(inbound)) === "committed" ? "handled" : "later";
+    };
+
+    void (async () => {
+      // As a socket does: nothing is reported before connect() has returned the socket.
+      await Promise.resolve();
+      handlers.connection({ state: "connecting" });
+      try {
+        token = await tokens.read(tokenSecret);
+      } catch (err) {
+        return close((err as Error).message);
+      }
+      const found = await graph.phoneNumber(phoneNumberId, token);
+      if (found.kind !== "found") {
+        if (found.kind === "token_refused") tokens.forget(tokenSecret);
+        logger.warn({ accountId, phoneNumberId, answer: found.kind }, "cloud_api_connect_failed");
+        return close(`Meta: ${"title" in found ? `${found.code} ${found.title}` : found.reason}`);
+      }
+      if (socket.state === "closed") return;
+      socket.state = "open";
+      handlers.connection({ state: "open", meJid: `${found.displayPhoneNumber.replace(/\D/g, "")}@s.whatsapp.net` });
+      unfollow = events.follow(phoneNumberId, take, (err) =>
+        logger.warn({ accountId, phoneNumberId, err: err.message }, "cloud_api_events_failed"),
+      );
+    })().catch((err: Error) => close(`connect failed: ${err.message}`));
+
+    return {
+      async send(toJid, text, messageId) {
+        if (socket.state !== "open") throw new SendError("the Cloud API number is not connected", false);
+        if (await events.sent(phoneNumberId, messageId)) return; // an earlier attempt went out
+        const to = toJid.split("@")[0]!.split(":")[0]!;
+        const answer = await graph.sendText(phoneNumberId, token, { to, text, callbackData: messageId });
+        switch (answer.kind) {
+          case "sent":
+            return;
+          case "throttled":
+            throw new SendError(`Cloud API ${answer.code} (throttled): ${answer.title}`, false);
+          case "refused":
+            throw new SendError(`Cloud API ${answer.code}: ${answer.title}`, answer.permanent);
+          case "token_refused":
+            tokens.forget(tokenSecret);
+            close(`Meta refused the access token (${answer.code})`);
+            throw new SendError(`Cloud API ${answer.code}: the access token was refused`, false);
+          case "unreachable":
+            throw new SendError(`the Graph API is unreachable (${answer.reason}): not sent`, false);
+          case "unknown":
+            throw new SendError(`no answer from the Graph API (${answer.reason}): it may have gone out`, false);
+        }
+      },
+      // Nothing to unlink: the number stays registered with Meta; the account's removal ends its use here.
+      async logout() {
+        socket.state = "closed";
+        unfollow();
+      },
+      async close() {
+        socket.state = "closed";
+        unfollow();
+      },
+    };
+  }
+}
