@@ -85,7 +85,7 @@ function connectOnce(
             }
           },
           message: async () => "committed" as const,
-          receipt: () => undefined,
+          receipt: async () => "applied" as const,
         },
       });
     };

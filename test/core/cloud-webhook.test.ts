@@ -148,6 +148,15 @@ describe("the Cloud API webhook handler", () => {
     assert.deepEqual([wrong.status, wrong.outcome, wrong.body.includes("1")], [403, "verification_refused", false]);
   });
 
+  it("refuses a token of the same length in other characters, without failing", async () => {
+    const answer = await handleCloudWebhook(
+      settings,
+      memoryEvents(),
+      get({ "hub.mode": "subscribe", "hub.verify_token": "vérify-me", "hub.challenge": "1" }),
+    );
+    assert.deepEqual([answer.status, answer.outcome], [403, "verification_refused"]);
+  });
+
   it("verifies no subscription while no verify token is configured", async () => {
     const off = await handleCloudWebhook(
       { ...settings, verifyToken: "" },

@@ -33,7 +33,7 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     graph.addNumber(NUMBER, "EAAG-token-of-sales");
     secrets.set(TOKEN_SECRET, "EAAG-token-of-sales\n");
   });
-  const { stack } = callablesWithWorker(new SimulatedWhatsApp({ autoLinkMs: 100 }), () => ({
+  const { stack, worker } = callablesWithWorker(new SimulatedWhatsApp({ autoLinkMs: 100 }), () => ({
     WA_CLOUD_API_BASE_URL: graph.url,
     SECRET_MANAGER_API_ROOT: secrets.url,
     // A send with no answer in 1.5 s is "maybe sent"; its retry comes 3 s on, time for Meta's status.
@@ -135,6 +135,9 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     await graph.statusOf(taken, "sent");
     await eventually("recorded as sent", async () => (await entry.get()).get("status") === "sent", 60_000);
     assert.equal(graph.attempts - attemptsBefore, 1, "no second POST");
+    // The Graph call timed out inside the delivery engine's bound: a "maybe sent", not a hung socket.
+    assert.equal((await adminDb().doc(paths.account(accountId)).get()).get("status"), "connected");
+    assert.ok(!worker().logs.some((l) => l.message === "account_socket_replaced_after_hung_send"));
     assert.ok(((await entry.get()).get("attempts") as number) >= 2, "the entry was tried again, and found sent");
   });
 });

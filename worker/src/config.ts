@@ -98,7 +98,13 @@ const envSchema = z.object({
     .regex(/^v\d+\.\d+$/, "e.g. v23.0")
     .default("v23.0"),
   /** Where the Cloud API tokens are read (Secret Manager's REST API); a test points it at a fake on 127.0.0.1. */
-  SECRET_MANAGER_API_ROOT: z.url({ protocol: /^https?$/ }).default("https://secretmanager.googleapis.com"),
+  SECRET_MANAGER_API_ROOT: z
+    .url({ protocol: /^https?$/, error: "an http(s) URL" })
+    .default("https://secretmanager.googleapis.com")
+    .refine(
+      (url) => url.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url),
+      "must be https:// unless it is a loopback address: the worker's access token travels in it",
+    ),
   /** The WhatsApp Web version Baileys announces; pinned, because looking it up calls the network. */
   WA_VERSION: z
     .string()

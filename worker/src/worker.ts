@@ -84,10 +84,11 @@ function cloudApiTransport(config: WorkerConfig, db: Firestore, logger: Logger):
     return (await identity.getAccessToken()).access_token;
   };
   return new CloudApiTransport({
+    // Inside the delivery engine's bound, so a lost answer is the transport's "maybe sent", not a hung socket.
     graph: new GraphClient({
       baseUrl: config.cloudApi.baseUrl,
       version: config.cloudApi.version,
-      timeoutMs: config.sendTimeoutMs,
+      timeoutMs: Math.floor(config.sendTimeoutMs * 0.8),
     }),
     tokens: secretManagerTokens({
       apiRoot: config.cloudApi.secretManagerRoot,

@@ -7,7 +7,8 @@ const cloudApiEventKind = documentKind(cloudApiEventDocument);
 
 /**
  * `cloudApiEvents/{eventId}`: what Meta's webhook delivered, per phone number, until the
- * account's worker has taken it (or its TTL ends it). Written by `whatsappCloudWebhook` only.
+ * account's worker has taken it (or its TTL ends it). Created by `whatsappCloudWebhook`; the
+ * worker holding the number's account marks each `handledAt`.
  * Server-only (rules).
  */
 export const cloudApiEvents = {

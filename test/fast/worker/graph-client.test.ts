@@ -54,14 +54,30 @@ describe("the Graph API client's answers to a Cloud API send", () => {
       kind: "refused",
       code: 131047,
       title: "(#131047) Re-engagement message",
-      permanent: true,
+      failure: "permanent",
     });
   });
 
-  it("Meta's own trouble (131000, a 5xx) is a refusal to try again", async () => {
-    graph.refuseNext(1, { status: 500, code: 131000, message: "Something went wrong" });
-    const answer = await client.sendText("1001", "token-1001", send);
-    assert.deepEqual([answer.kind, answer.kind === "refused" && answer.permanent], ["refused", false]);
+  it("Meta's own trouble (131000, or any 5xx) is a refusal to try again", async () => {
+    graph.refuseNext(1, { status: 400, code: 131000, message: "Something went wrong" });
+    graph.refuseNext(1, { status: 503, code: 131026, message: "Service unavailable" });
+    const answers = [
+      await client.sendText("1001", "token-1001", send),
+      await client.sendText("1001", "token-1001", send),
+    ];
+    assert.deepEqual(
+      answers.map((a) => [a.kind, a.kind === "refused" && a.failure]),
+      [
+        ["refused", "transient"],
+        ["refused", "transient"],
+      ],
+    );
+  });
+
+  it("finds the number with its token, and says when Meta refuses the token", async () => {
+    const found = await client.phoneNumber("1001", "token-1001");
+    assert.equal(found.kind, "found");
+    assert.deepEqual((await client.phoneNumber("1001", "revoked")).kind, "token_refused");
   });
 
   it("a token Meta does not take is token_refused, never a send failure of the message's own", async () => {

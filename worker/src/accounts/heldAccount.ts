@@ -140,9 +140,8 @@ export class HeldAccount {
         // Stored even while stopping (the manager drains the queue); the transport receipts it once committed.
         message: (message) => this.c.inbound.push(accountId, message),
         stored: (ref) => this.c.inbound.stored(accountId, ref),
-        receipt: (receipt) => {
-          if (!this.c.stopping()) this.c.inbound.receipt(accountId, receipt);
-        },
+        receipt: (receipt) =>
+          this.c.stopping() ? Promise.resolve("stopping" as const) : this.c.inbound.receipt(accountId, receipt),
         reachout: (update) => {
           if (this.current(socket)) this.reachout.update(update);
         },

@@ -1,6 +1,6 @@
 import type { AccountLeaseStore } from "../accounts/accountLeaseStore";
 import type { Logger } from "../logging/logger";
-import type { InboundCommit, InboundMessage, InboundRef, Receipt } from "../transport/transport";
+import type { InboundCommit, InboundMessage, InboundRef, Receipt, ReceiptCommit } from "../transport/transport";
 import { InboundQueue } from "./inboundQueue";
 import type { InboundStore } from "./inboundStore";
 
@@ -71,11 +71,16 @@ export class InboundBackpressure {
   }
 
   /** Receipts move message status; they never wait in the queue. */
-  receipt(accountId: string, receipt: Receipt): void {
-    void this.o.store.receipt(accountId, receipt).then(
-      (result) =>
-        this.o.logger.debug({ accountId, messageId: receipt.messageId, status: receipt.status, result }, "receipt"),
-      (err: Error) => this.o.logger.error({ accountId, err }, "receipt_failed"),
+  receipt(accountId: string, receipt: Receipt): Promise<ReceiptCommit> {
+    return this.o.store.receipt(accountId, receipt).then(
+      (result) => {
+        this.o.logger.debug({ accountId, messageId: receipt.messageId, status: receipt.status, result }, "receipt");
+        return "applied" as const;
+      },
+      (err: Error) => {
+        this.o.logger.error({ accountId, err }, "receipt_failed");
+        return "failed" as const;
+      },
     );
   }
 

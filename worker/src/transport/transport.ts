@@ -8,6 +8,8 @@ export type { ConnectionUpdate, InboundMessage, Receipt };
 export type InboundRef = Pick<InboundMessage, "messageId" | "fromJid" | "fromJidAlt" | "fromMe">;
 /** What became of a received message: committed to Firestore, or given up (the worker stopped first). */
 export type InboundCommit = "committed" | "not_committed";
+/** What became of a receipt: applied to its message (or found no message), `failed` to store, or `stopping` (not taken). */
+export type ReceiptCommit = "applied" | "failed" | "stopping";
 
 /**
  * One WhatsApp account's connection, as the worker sees it. Shaped after Baileys
@@ -28,7 +30,8 @@ export interface SocketHandlers {
    * stored before: then its receipt goes out at once instead of asking the contact to send it again.
    */
   stored?(ref: InboundRef): Promise<boolean>;
-  receipt(receipt: Receipt): void;
+  /** Resolves once applied; a transport that can offer it again (the Cloud API's events) waits for it. */
+  receipt(receipt: Receipt): Promise<ReceiptCommit>;
   /** WhatsApp's word on the account's timelock or new-chat quota (absent: the transport has none). */
   reachout?(update: ReachoutUpdate): void;
   /** A stanza from WhatsApp that nothing handles (a new notification type, a new tag): counted, reported. */

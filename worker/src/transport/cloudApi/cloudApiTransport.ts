@@ -32,7 +32,6 @@ export class CloudApiTransport {
     const { phoneNumberId, tokenSecret } = number;
     // An object, not a `let`: the connect below awaits, and a close may land meanwhile.
     const socket = { state: "connecting" as "connecting" | "open" | "closed" };
-    let token = "";
     let unfollow = (): void => {};
     const close = (reason: string): void => {
       if (socket.state === "closed") return;
@@ -47,9 +46,10 @@ export class CloudApiTransport {
       }
       if (event.kind === "status") {
         const receipt = receiptOfCloudStatus(event.status);
-        if (receipt && receipt !== "sent")
-          handlers.receipt({ ...receipt, messageId: event.callbackData ?? receipt.messageId });
-        return "handled";
+        if (!receipt || receipt === "sent") return "handled";
+        const applied = await handlers.receipt({ ...receipt, messageId: event.callbackData ?? receipt.messageId });
+        if (applied === "failed") throw new Error(`the ${event.status.status} status could not be applied`);
+        return applied === "applied" ? "handled" : "later";
       }
       const inbound = inboundOfCloudMessage(event.message);
       if (!inbound) return "handled";
@@ -60,6 +60,7 @@ export class CloudApiTransport {
       // As a socket does: nothing is reported before connect() has returned the socket.
       await Promise.resolve();
       handlers.connection({ state: "connecting" });
+      let token: string;
       try {
         token = await tokens.read(tokenSecret);
       } catch (err) {
@@ -74,15 +75,21 @@ export class CloudApiTransport {
       if (socket.state === "closed") return;
       socket.state = "open";
       handlers.connection({ state: "open", meJid: `${found.displayPhoneNumber.replace(/\D/g, "")}@s.whatsapp.net` });
-      unfollow = events.follow(phoneNumberId, take, (err) =>
-        logger.warn({ accountId, phoneNumberId, err: err.message }, "cloud_api_events_failed"),
-      );
+      unfollow = events.follow(phoneNumberId, take, {
+        takeFailed: (err, eventId) =>
+          logger.warn({ accountId, phoneNumberId, eventId, err: err.message }, "cloud_api_event_retry"),
+        listenerFailed: (err) => {
+          logger.warn({ accountId, phoneNumberId, err: err.message }, "cloud_api_events_listener_failed");
+          close(`the events listener failed: ${err.message}`);
+        },
+      });
     })().catch((err: Error) => close(`connect failed: ${err.message}`));
 
     return {
       async send(toJid, text, messageId) {
         if (socket.state !== "open") throw new SendError("the Cloud API number is not connected", false);
         if (await events.sent(phoneNumberId, messageId)) return; // an earlier attempt went out
+        const token = await tokens.read(tokenSecret); // cached: a rotated secret is read within the cache's life
         const to = toJid.split("@")[0]!.split(":")[0]!;
         const answer = await graph.sendText(phoneNumberId, token, { to, text, callbackData: messageId });
         switch (answer.kind) {
@@ -91,7 +98,7 @@ export class CloudApiTransport {
           case "throttled":
             throw new SendError(`Cloud API ${answer.code} (throttled): ${answer.title}`, false);
           case "refused":
-            throw new SendError(`Cloud API ${answer.code}: ${answer.title}`, answer.permanent);
+            throw new SendError(`Cloud API ${answer.code}: ${answer.title}`, answer.failure === "permanent");
           case "token_refused":
             tokens.forget(tokenSecret);
             close(`Meta refused the access token (${answer.code})`);

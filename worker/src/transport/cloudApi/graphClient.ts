@@ -16,7 +16,7 @@
 export type GraphSend =
   | { kind: "sent"; wamid: string }
   | { kind: "throttled"; code: number; title: string }
-  | { kind: "refused"; code: number; title: string; permanent: boolean }
+  | { kind: "refused"; code: number; title: string; failure: "permanent" | "transient" }
   | { kind: "token_refused"; code: number; title: string }
   | { kind: "unreachable"; reason: string }
   | { kind: "unknown"; reason: string };
@@ -119,7 +119,7 @@ function refusal(status: number, error: GraphError | undefined): GraphSend {
   if (status === 401 || code === TOKEN) return { kind: "token_refused", code: code || 401, title };
   if (status === 429 || THROTTLED.has(code)) return { kind: "throttled", code: code || 429, title };
   if (!error) return { kind: "unknown", reason: `HTTP ${status} without an error` };
-  return { kind: "refused", code, title, permanent: !(status >= 500 || TRANSIENT.has(code)) };
+  return { kind: "refused", code, title, failure: status >= 500 || TRANSIENT.has(code) ? "transient" : "permanent" };
 }
 
 /** A fetch that threw: refused before any byte went out, or cut off with the request possibly sent. */
