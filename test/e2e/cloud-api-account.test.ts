@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { FirebaseError } from "firebase/app";
 import { paths } from "@wa-gateway/core";
 import { localSecret } from "../../scripts/emulators/firebase";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
@@ -26,6 +27,7 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
   let admin: Client;
   let alice: Client;
   let accountId: string;
+  let threadId: string;
 
   before(async () => {
     graph = await FakeGraphApi.start();
@@ -69,17 +71,43 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     assert.ok(secrets.reads.includes(TOKEN_SECRET));
   });
 
-  it("a member's message goes out through the Graph API once, and Meta's delivered status reaches the thread", async () => {
-    const { requestId } = await alice.call<{ requestId: string }>("whatsappProxySend", {
-      threadId: "cloud-order-7",
+  it("refuses free-form text before the customer has written, naming the 24-hour window, and writes nothing", async () => {
+    const refused = alice.call("whatsappProxySend", {
+      threadId: "cloud-cold-call",
       accountId,
       toJid: `+${CUSTOMER}`,
-      text: "Your order is on its way.",
-      clientMessageId: "cloud-order-7-shipped",
+      text: "Hello from Sales!",
+      clientMessageId: "cold-call-1",
     });
-    const message = adminDb().doc(paths.threadMessage("cloud-order-7", requestId));
+    await assert.rejects(refused, (err: FirebaseError) => {
+      assert.equal(err.code, "functions/failed-precondition");
+      assert.match(err.message, /24-hour customer service window/);
+      return true;
+    });
+    assert.equal((await adminDb().doc(paths.thread("cloud-cold-call")).get()).exists, false);
+    assert.equal(graph.attempts, 0);
+  });
+
+  it("the customer's message, posted by Meta to the webhook, opens a thread of the account", async () => {
+    const wamid = await graph.customerWrites(NUMBER, CUSTOMER, "Hi, where is my order?", "Alice Customer");
+    threadId = await eventually(
+      "the customer's thread",
+      async () => (await adminDb().collection("threads").where("accountId", "==", accountId).get()).docs[0]?.id,
+      30_000,
+    );
+    const [message] = (await adminDb().collection(paths.threadMessages(threadId)).get()).docs.map((d) => d.data());
+    assert.deepEqual(
+      [message!.direction, message!.text, message!.providerMessageId],
+      ["in", "Hi, where is my order?", wamid],
+    );
+  });
+
+  it("a member's reply within the window goes out through the Graph API once, and Meta's delivered status reaches it", async () => {
+    const entry = await send("reply-1", "Your order is on its way.");
+    const requestId = entry.id;
+    const message = adminDb().doc(paths.threadMessage(threadId, requestId));
     await eventually("the send recorded", async () => (await message.get()).get("status") === "sent", 30_000);
-    const outbox = (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
+    const outbox = (await entry.get()).data()!;
     assert.deepEqual(
       graph.sends.map((s) => [s.phoneNumberId, s.to, s.text, s.callbackData]),
       [[NUMBER, CUSTOMER, "Your order is on its way.", outbox.providerMessageId]],
@@ -88,31 +116,17 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     await eventually("delivered", async () => (await message.get()).get("status") === "delivered", 30_000);
   });
 
-  it("the customer's reply, posted by Meta to the webhook, lands in the same thread", async () => {
-    const wamid = await graph.customerWrites(NUMBER, CUSTOMER, "Thanks! When will it arrive?", "Alice Customer");
-    const reply = await eventually(
-      "the reply stored",
-      async () => {
-        const messages = await adminDb().collection(paths.threadMessages("cloud-order-7")).get();
-        return messages.docs.map((d) => d.data()).find((m) => m.direction === "in");
-      },
-      30_000,
-    );
-    assert.equal(reply.text, "Thanks! When will it arrive?");
-    assert.equal(reply.providerMessageId, wamid);
-  });
-
-  /** Alice writes again in her thread with the customer (one thread per account and customer). */
-  const send = async (clientMessageId: string, text: string) => {
+  /** Alice writes in the thread the customer opened (one thread per account and customer). */
+  async function send(clientMessageId: string, text: string) {
     const { requestId } = await alice.call<{ requestId: string }>("whatsappProxySend", {
-      threadId: "cloud-order-7",
+      threadId,
       accountId,
       toJid: `+${CUSTOMER}`,
       text,
       clientMessageId,
     });
     return adminDb().doc(paths.outboxEntry(requestId));
-  };
+  }
 
   it("a send Meta throttles (130429) backs off and goes out once, not lost", async () => {
     graph.refuseNext(2, { status: 400, code: 130429, message: "(#130429) Rate limit hit" });

@@ -50,6 +50,11 @@ export type SendSnapshot =
       peerThreadId: string | null;
       /** The account's opt-out record for `toJid` (`optOuts`), if the contact opted out. */
       optOut: { keyword: string } | undefined;
+      /**
+       * A Cloud API account's customer-service window: when the contact last wrote in the thread
+       * (null: never). Absent for any other account, which has no window.
+       */
+      serviceWindow?: { customerWroteAtMs: number | null };
     };
 
 /** The thread's last-message fields, moved forward after the commit (never back to an older message). */
@@ -104,6 +109,8 @@ export function providerMessageIdFor(requestId: string): string {
 }
 
 const UNSENDABLE: ReadonlySet<AccountStatus> = new Set(["removed", "logged_out"]);
+/** The Cloud API's customer-service window: a customer's message opens it for 24 hours. */
+export const SERVICE_WINDOW_MS = 24 * 3_600_000;
 
 /** Pure decision for one send: every check, then the documents to write. */
 export function decideSend(
@@ -162,6 +169,20 @@ export function decideSend(
       `toJid: this contact opted out of messages from this account (they wrote ${optOut.keyword}); ` +
         `they can write START, or an admin can clear it with npm run opt-out -- clear ${req.accountId} ${req.toJid}`,
     );
+  }
+
+  // Meta's rule for the Cloud API: free-form messages only within 24 h of the customer's last one.
+  // Checked here so the app hears it at once; Meta's own clock still decides (131047 fails it).
+  if (snap.serviceWindow && !probeThread) {
+    const wrote = snap.serviceWindow.customerWroteAtMs;
+    if (wrote === null || now.getTime() - wrote >= SERVICE_WINDOW_MS) {
+      const since =
+        wrote === null ? "the customer has not written" : `the customer last wrote at ${new Date(wrote).toISOString()}`;
+      return refuse(
+        "failed-precondition",
+        `text: outside the 24-hour customer service window of this Cloud API account (${since}); only an approved template may be sent`,
+      );
+    }
   }
 
   const preview = messagePreview(req.text);

@@ -84,6 +84,13 @@ export const threadMessages = {
       .query(db, paths.threadMessages(threadId))
       .where("providerMessageId", "==", providerMessageId)
       .where("direction", "==", "out"),
+  /** The thread's newest message from the contact: when they last wrote (the Cloud API's 24-hour window). */
+  newestInbound: (db: Firestore, threadId: string) =>
+    messageKind
+      .query(db, paths.threadMessages(threadId))
+      .where("direction", "==", "in")
+      .orderBy("createdAt", "desc")
+      .limit(1),
 };
 
 /** `threadPeers/{accountId}__{peer}`: created with a thread (send callable, inbound store), never changed. */

@@ -105,6 +105,14 @@ export function firestoreSendStore(
       ]);
       const a = accountSnap.data();
       const account = a && { status: a.status, memberUids: a.memberUids };
+      // Outside the transaction, like the account: advisory, Meta decides in the end.
+      const serviceWindow =
+        a?.transport === "cloud_api"
+          ? {
+              customerWroteAtMs:
+                (await threadMessages.newestInbound(db, threadId).get()).docs[0]?.data().createdAt.toMillis() ?? null,
+            }
+          : undefined;
       const outside = toThread(threadSnap.data());
       // Only a thread the send may create or claim is decided inside the transaction.
       const threadInTx = outside === undefined || outside.ownerUid === null;
@@ -132,6 +140,7 @@ export function firestoreSendStore(
             thread: current,
             peerThreadId: peer?.threadId ?? null,
             optOut: o && { keyword: o.keyword },
+            ...(serviceWindow ? { serviceWindow } : {}),
           };
           const decision = decide(snap);
           if (decision.kind !== "accepted") return decision;

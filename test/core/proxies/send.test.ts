@@ -207,3 +207,28 @@ describe("send decision", () => {
     );
   });
 });
+
+describe("a Cloud API account's 24-hour customer service window", () => {
+  const thread = { ownerUid: "alice", coWriterUids: [], accountId: "acc-1", peerJid: req.toJid };
+  const wrote = (hoursAgo: number | null) =>
+    fresh({
+      thread,
+      serviceWindow: { customerWroteAtMs: hoursAgo === null ? null : now.getTime() - hoursAgo * 3_600_000 },
+    });
+
+  it("takes free-form text while the customer wrote within 24 hours", () => {
+    assert.equal(decideSend(wrote(23.9), req, alice, "req_1", now).kind, "accepted");
+  });
+
+  it("refuses it, naming the window, once 24 hours have passed or before the customer wrote at all", () => {
+    for (const hoursAgo of [24, 30, null]) {
+      const error = refused(wrote(hoursAgo));
+      assert.equal(error.code, "failed-precondition");
+      assert.match(error.message, /24-hour customer service window/);
+    }
+  });
+
+  it("does not apply to a linked (Baileys) account, which has no window", () => {
+    assert.equal(decideSend(fresh({ thread }), req, alice, "req_1", now).kind, "accepted");
+  });
+});
