@@ -154,4 +154,22 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     assert.ok(!worker().logs.some((l) => l.message === "account_socket_replaced_after_hung_send"));
     assert.ok(((await entry.get()).get("attempts") as number) >= 2, "the entry was tried again, and found sent");
   });
+
+  it("a token Meta stops taking disconnects the account, and the rotated secret reconnects it with no call", async () => {
+    graph.addNumber(NUMBER, "EAAG-rotated-token"); // Meta revoked the old token
+    const entry = await send("after-revoke", "Are you still there?");
+    await eventually(
+      "the account disconnected",
+      async () => (await adminDb().doc(paths.account(accountId)).get()).get("status") === "disconnected",
+      30_000,
+    );
+    secrets.set(TOKEN_SECRET, "EAAG-rotated-token"); // the operator stores the new one
+    await eventually(
+      "connected again",
+      async () => (await adminDb().doc(paths.account(accountId)).get()).get("status") === "connected",
+      60_000,
+    );
+    await eventually("the waiting message sent", async () => (await entry.get()).get("status") === "sent", 60_000);
+    assert.equal(graph.sends.filter((s) => s.text === "Are you still there?").length, 1);
+  });
 });
