@@ -16,6 +16,16 @@ import { DEFAULT_NEW_CONTACT_POLICY, parseNewContactPolicy, type NewContactPolic
  * The worker's whole configuration, read from the environment once at boot. Every variable
  * is documented in docs/worker.md ("Worker configuration").
  */
+/** An API's origin: https, or plain http on loopback only (a test's fake), because `why`. */
+const httpsUnlessLoopback = (defaultUrl: string, why: string) =>
+  z
+    .url({ protocol: /^https?$/, error: "an http(s) URL" })
+    .default(defaultUrl)
+    .refine(
+      (url) => url.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url),
+      `must be https:// unless it is a loopback address: ${why}`,
+    );
+
 const envSchema = z.object({
   GCLOUD_PROJECT: z.string({ error: "GCLOUD_PROJECT (or GOOGLE_CLOUD_PROJECT) is required" }).min(1),
   FIRESTORE_EMULATOR_HOST: z
@@ -85,26 +95,17 @@ const envSchema = z.object({
       "must be wss:// unless it is a loopback address: Baileys does not check the edge's certificate chain, TLS is the only protection",
     ),
   /** Meta's Graph API for Cloud API accounts; https unless loopback (a test's fake). */
-  WA_CLOUD_API_BASE_URL: z
-    .url({ protocol: /^https?$/, error: "an http(s) URL" })
-    .default("https://graph.facebook.com")
-    .refine(
-      (url) => url.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url),
-      "must be https:// unless it is a loopback address: the access token travels in it",
-    ),
+  WA_CLOUD_API_BASE_URL: httpsUnlessLoopback("https://graph.facebook.com", "the access token travels in it"),
   /** The Graph API version the Cloud API calls are pinned to (Meta retires each about two years on). */
   WA_CLOUD_API_VERSION: z
     .string()
     .regex(/^v\d+\.\d+$/, "e.g. v23.0")
     .default("v23.0"),
   /** Where the Cloud API tokens are read (Secret Manager's REST API); a test points it at a fake on 127.0.0.1. */
-  SECRET_MANAGER_API_ROOT: z
-    .url({ protocol: /^https?$/, error: "an http(s) URL" })
-    .default("https://secretmanager.googleapis.com")
-    .refine(
-      (url) => url.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(url),
-      "must be https:// unless it is a loopback address: the worker's access token travels in it",
-    ),
+  SECRET_MANAGER_API_ROOT: httpsUnlessLoopback(
+    "https://secretmanager.googleapis.com",
+    "the worker's access token travels in it",
+  ),
   /** The WhatsApp Web version Baileys announces; pinned, because looking it up calls the network. */
   WA_VERSION: z
     .string()
