@@ -46,8 +46,9 @@ function contentOf(message: CloudMessage): Content | undefined {
     case "reaction": {
       const target = str(body.message_id);
       if (!target) return undefined;
-      // A customer reacts to what the business sent: the Cloud API does not say whose the target
-      // is, and a reaction to one's own message is rare (kept aside, then expired, if so).
+      // A customer reacts to what the business sent (the Cloud API does not say whose the target
+      // is). It names the target by its wamid, which our sends do not record yet: such a
+      // reaction is kept aside, then expires (docs/cloud-api.md, "Still to come").
       return {
         text: "",
         change: { target: { messageId: target, fromMe: true }, type: "reaction", emoji: str(body.emoji) },

@@ -4,7 +4,7 @@
  * refuses it so a rotated secret is read again.
  *
  * REST `GET {apiRoot}/v1/{name}:access` (Secret Manager's `versions.access`), with the worker's
- * own identity; `bearer` null is the local stack's fake on 127.0.0.1, which takes no credentials.
+ * own identity; `bearer` null on the emulator, whose fake on 127.0.0.1 takes no credentials.
  */
 export interface TokenSource {
   read(secretName: string): Promise<string>;
