@@ -172,4 +172,19 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     await eventually("the waiting message sent", async () => (await entry.get()).get("status") === "sent", 60_000);
     assert.equal(graph.sends.filter((s) => s.text === "Are you still there?").length, 1);
   });
+
+  it("a Cloud API account is removed like any account: let go by its worker, finished, its history kept", async () => {
+    await admin.call("whatsappProxyRemoveAccount", { accountId });
+    const account = await eventually(
+      "the removal finished",
+      async () => {
+        const doc = (await adminDb().doc(paths.account(accountId)).get()).data()!;
+        const letGo = doc.owner === null || doc.owner.releasedAt !== undefined;
+        return letGo && doc.sessionClearedAt ? doc : undefined;
+      },
+      30_000,
+    );
+    assert.equal(account.status, "removed");
+    assert.ok((await adminDb().collection(paths.threadMessages(threadId)).get()).size > 0);
+  });
 });
