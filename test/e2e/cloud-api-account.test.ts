@@ -128,6 +128,22 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     return adminDb().doc(paths.outboxEntry(requestId));
   }
 
+  it("the customer's reaction to the reply, named by Meta's wamid, shows on that reply", async () => {
+    const reply = graph.sends.find((s) => s.text === "Your order is on its way.")!;
+    await graph.customerReacts(reply, "👍");
+    const messages = adminDb().collection(paths.threadMessages(threadId));
+    const reacted = await eventually(
+      "the reaction applied",
+      async () =>
+        (await messages.where("providerMessageId", "==", reply.callbackData).get()).docs
+          .map((d) => d.data())
+          .find((m) => Object.values(m.reactions as Record<string, string>).includes("👍")),
+      30_000,
+    );
+    assert.equal(reacted.text, "Your order is on its way.");
+    assert.equal((await messages.get()).size, 2, "a reaction is no message of its own");
+  });
+
   it("a send Meta throttles (130429) backs off and goes out once, not lost", async () => {
     graph.refuseNext(2, { status: 400, code: 130429, message: "(#130429) Rate limit hit" });
     const attemptsBefore = graph.attempts;

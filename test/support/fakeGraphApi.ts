@@ -87,6 +87,23 @@ export class FakeGraphApi {
     return wamid;
   }
 
+  /** A customer's reaction to one of the sends Meta took, as Meta posts it (naming the send by its wamid). */
+  async customerReacts(send: GraphSendRecord, emoji: string): Promise<void> {
+    const answer = await this.postWebhook(send.phoneNumberId, {
+      contacts: [{ wa_id: send.to, profile: { name: "Customer" } }],
+      messages: [
+        {
+          from: send.to,
+          id: `wamid.${randomBytes(12).toString("base64url")}`,
+          timestamp: `${Math.floor(Date.now() / 1000)}`,
+          type: "reaction",
+          reaction: { message_id: send.wamid, emoji },
+        },
+      ],
+    });
+    if (answer !== 200) throw new Error(`the webhook answered ${answer}`);
+  }
+
   /** Meta's status of a send it took (sent, delivered, read), with the send's callback data, as Meta posts it. */
   async statusOf(send: GraphSendRecord, status: "sent" | "delivered" | "read"): Promise<void> {
     const answer = await this.postWebhook(send.phoneNumberId, {

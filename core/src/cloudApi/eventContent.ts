@@ -47,8 +47,7 @@ function contentOf(message: CloudMessage): Content | undefined {
       const target = str(body.message_id);
       if (!target) return undefined;
       // A customer reacts to what the business sent (the Cloud API does not say whose the target
-      // is). It names the target by its wamid, which our sends do not record yet: such a
-      // reaction is kept aside, then expires (docs/cloud-api.md, "Still to come").
+      // is), naming it by its wamid: the transport finds our id for it in the send's statuses.
       return {
         text: "",
         change: { target: { messageId: target, fromMe: true }, type: "reaction", emoji: str(body.emoji) },

@@ -20,6 +20,9 @@ export const cloudApiEvents = {
   /** What the number's worker has still to take. */
   unhandledOf: (db: Firestore, phoneNumberId: string) =>
     cloudApiEvents.ofNumber(db, phoneNumberId).where("handledAt", "==", null),
+  /** The number's events about the message Meta knows as `wamid` (a send's statuses carry our id too). */
+  ofWamid: (db: Firestore, phoneNumberId: string, wamid: string) =>
+    cloudApiEvents.ofNumber(db, phoneNumberId).where("wamid", "==", wamid),
   /** The number's statuses of the send under `callbackData` (our providerMessageId). */
   statusesOf: (db: Firestore, phoneNumberId: string, callbackData: string) =>
     cloudApiEvents.ofNumber(db, phoneNumberId).where("callbackData", "==", callbackData),

@@ -2,7 +2,7 @@ import { DisconnectCode } from "@wa-gateway/core/accounts";
 import { inboundOfCloudMessage, receiptOfCloudStatus } from "@wa-gateway/core/cloudApi";
 import type { CloudApiNumber } from "@wa-gateway/core/documents";
 import type { Logger } from "../../logging/logger";
-import { SendError, type AccountSocket, type SocketHandlers } from "../transport";
+import { SendError, type AccountSocket, type InboundMessage, type SocketHandlers } from "../transport";
 import type { CloudEventFeed, FeedEvent, Take } from "./cloudEventFeed";
 import type { GraphClient } from "./graphClient";
 import type { TokenSource } from "./tokenSource";
@@ -51,9 +51,18 @@ export class CloudApiTransport {
         if (applied === "failed") throw new Error(`the ${event.status.status} status could not be applied`);
         return applied === "applied" ? "handled" : "later";
       }
-      const inbound = inboundOfCloudMessage(event.message);
+      const inbound = await ourIds(inboundOfCloudMessage(event.message));
       if (!inbound) return "handled";
       return (await handlers.message(inbound)) === "committed" ? "handled" : "later";
+    };
+
+    // A reaction names our message by Meta's wamid; the inbox knows it by our providerMessageId,
+    // which every status of that send carried back. Not found (no status yet): kept aside, expires.
+    const ourIds = async (inbound: InboundMessage | undefined): Promise<InboundMessage | undefined> => {
+      const target = inbound?.change?.target;
+      if (!inbound?.change || !target?.fromMe) return inbound;
+      const ours = await events.sentAs(phoneNumberId, target.messageId);
+      return ours ? { ...inbound, change: { ...inbound.change, target: { ...target, messageId: ours } } } : inbound;
     };
 
     void (async () => {

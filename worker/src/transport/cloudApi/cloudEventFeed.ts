@@ -25,6 +25,8 @@ export interface CloudEventFeed {
   ): () => void;
   /** Whether Meta told any status of the send it was given `callbackData` for: then it went out. */
   sent(phoneNumberId: string, callbackData: string): Promise<boolean>;
+  /** Our providerMessageId of the send Meta knows as `wamid`, from its statuses; null if none came yet. */
+  sentAs(phoneNumberId: string, wamid: string): Promise<string | null>;
 }
 
 function feedEventOf(id: string, kind: "message" | "status", payload: string, callbackData: string | null): FeedEvent {
@@ -106,6 +108,10 @@ export function firestoreCloudEventFeed(db: Firestore): CloudEventFeed {
     },
     async sent(phoneNumberId, callbackData) {
       return !(await cloudApiEvents.statusesOf(db, phoneNumberId, callbackData).limit(1).get()).empty;
+    },
+    async sentAs(phoneNumberId, wamid) {
+      const events = (await cloudApiEvents.ofWamid(db, phoneNumberId, wamid).get()).docs.map((d) => d.data());
+      return events.find((e) => e.kind === "status" && e.callbackData !== null)?.callbackData ?? null;
     },
   };
 }
