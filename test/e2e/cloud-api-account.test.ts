@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { FirebaseError } from "firebase/app";
 import { paths } from "@wa-gateway/core";
+import { DisconnectCode } from "@wa-gateway/core/accounts";
 import { localSecret } from "../../scripts/emulators/firebase";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { callablesWithWorker, type Client } from "../support/callableStack";
@@ -178,6 +179,11 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
       "the account disconnected",
       async () => (await adminDb().doc(paths.account(accountId)).get()).get("status") === "disconnected",
       30_000,
+    );
+    // The watchdog's account_down names the cause from this code: store a new token.
+    assert.equal(
+      (await adminDb().doc(paths.account(accountId)).get()).get("lastDisconnect.code"),
+      DisconnectCode.cloudApiTokenRefused,
     );
     secrets.set(TOKEN_SECRET, "EAAG-rotated-token"); // the operator stores the new one
     await eventually(

@@ -36,6 +36,12 @@ export const DisconnectCode = {
   multideviceMismatch: 411,
   forbidden: 403,
   unavailableService: 503,
+  /**
+   * Not Baileys': a Cloud API account's close when its access token is refused by Meta (401,
+   * code 190) or cannot be read from Secret Manager. Transient (the worker reconnects, reading the
+   * token again); the watchdog names it, since only a person can store a new token.
+   */
+  cloudApiTokenRefused: 4190,
 } as const;
 
 /** How reconnects are paced: backoff from `baseMs` doubling to `maxMs`, a cool-down past `perHour`. */

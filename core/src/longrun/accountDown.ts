@@ -1,3 +1,4 @@
+import { DisconnectCode } from "../accounts/connection";
 import type { AccountStatus } from "../documents/account";
 import type { MonitoringConfig } from "../documents/longrun";
 import { formatDuration } from "./alertMessage";
@@ -13,7 +14,7 @@ import type { Evaluation } from "./incidents";
 export const ACCOUNT_LIVENESS_PAGE = 200;
 
 /** Why an account is not sending, most actionable first. */
-export type DownCause = "no_holder" | "cooling_down" | "needs_qr" | "disconnected";
+export type DownCause = "no_holder" | "cooling_down" | "needs_qr" | "token_refused" | "disconnected";
 
 /** An account as the watchdog reads it for this check (only those not connected, or named by an open account_down). */
 export interface AccountLiveness {
@@ -23,6 +24,8 @@ export interface AccountLiveness {
   leaseUntilMs: number | null;
   cooldownUntilMs: number | null;
   lastDisconnectMs: number | null;
+  /** The code of its last close (DisconnectCode), or null. */
+  lastDisconnectCode: number | null;
   createdMs: number;
 }
 
@@ -31,6 +34,8 @@ const ADVICE: Record<DownCause, string> = {
   cooling_down:
     "it is cooling down after reconnecting in a loop: read lastDisconnect.code; it retries by itself when the cooldown ends",
   needs_qr: "it needs a new QR: call whatsappProxyRegenerateQr and scan the QR from the phone",
+  token_refused:
+    "Meta refuses its Cloud API access token, or the worker cannot read it: store a valid token as a new version of the secret the account names (cloudApi.tokenSecret) and check the worker's secretAccessor on it; it reconnects by itself",
   disconnected:
     "its socket keeps failing to connect: read lastDisconnect.code and the worker's logs; remove and re-add it if it persists",
 };
@@ -47,6 +52,9 @@ export function accountDownState(
   // A person must scan: the worker gave the lease back on purpose (nobody holds a needs_qr account).
   if (a.status === "needs_qr" || a.status === "pending_qr")
     return { down: true, cause: "needs_qr", sinceMs: Math.min(sinceDisconnect, nowMs) };
+  // Before the cool-down: a person must store a new token, however the reconnects are paced.
+  if (a.status !== "connected" && a.lastDisconnectCode === DisconnectCode.cloudApiTokenRefused)
+    return { down: true, cause: "token_refused", sinceMs: Math.min(sinceDisconnect, nowMs) };
   if (a.cooldownUntilMs !== null && a.cooldownUntilMs > nowMs)
     return { down: true, cause: "cooling_down", sinceMs: Math.min(sinceDisconnect, nowMs) };
   if (!held) {

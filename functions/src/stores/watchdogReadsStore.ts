@@ -193,6 +193,7 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
         leaseUntilMs: a?.owner?.leaseUntil.toMillis() ?? null,
         cooldownUntilMs: a?.reconnectCooldownUntil?.toMillis() ?? null,
         lastDisconnectMs: a?.lastDisconnect?.at.toMillis() ?? null,
+        lastDisconnectCode: a?.lastDisconnect?.code ?? null,
         createdMs: a?.createdAt.toMillis() ?? nowMs,
       }));
     },

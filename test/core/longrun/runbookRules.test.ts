@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DisconnectCode } from "@wa-gateway/core/accounts";
 import { DEFAULT_MONITORING_CONFIG } from "@wa-gateway/core/documents";
 import {
   deployCheckpoints,
@@ -26,6 +27,7 @@ describe("account down (one incident per account, whatever the cause)", () => {
     leaseUntilMs: NOW + MIN,
     cooldownUntilMs: null,
     lastDisconnectMs: null,
+    lastDisconnectCode: null,
     createdMs: NOW - 86_400_000,
     ...over,
   });
@@ -60,6 +62,17 @@ describe("account down (one incident per account, whatever the cause)", () => {
     assert.equal(one({}).active, false);
     assert.equal(one({ status: "logged_out", lastDisconnectMs: NOW - 60 * MIN }).active, false);
     assert.equal(one({ status: "removed", leaseUntilMs: null }).active, false);
+  });
+
+  it("a Cloud API account whose token is refused is told to store a new token, even while it cools down", () => {
+    const refused = one({
+      status: "disconnected",
+      lastDisconnectMs: NOW - 6 * MIN,
+      lastDisconnectCode: DisconnectCode.cloudApiTokenRefused,
+      cooldownUntilMs: NOW + 10 * MIN,
+    });
+    assert.equal(refused.active, true);
+    assert.match(refused.reason, /token_refused.*new version of the secret/);
   });
 
   it("escalates to P1 past accountDownP1Minutes", () => {

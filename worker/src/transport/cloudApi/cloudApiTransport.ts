@@ -33,11 +33,11 @@ export class CloudApiTransport {
     // An object, not a `let`: the connect below awaits, and a close may land meanwhile.
     const socket = { state: "connecting" as "connecting" | "open" | "closed" };
     let unfollow = (): void => {};
-    const close = (reason: string): void => {
+    const close = (reason: string, code: number = DisconnectCode.unavailableService): void => {
       if (socket.state === "closed") return;
       socket.state = "closed";
       unfollow();
-      handlers.connection({ state: "close", code: DisconnectCode.unavailableService, reason });
+      handlers.connection({ state: "close", code, reason });
     };
     const take = async (event: FeedEvent): Promise<Take> => {
       if (event.kind === "malformed") {
@@ -73,13 +73,17 @@ export class CloudApiTransport {
       try {
         token = await tokens.read(tokenSecret);
       } catch (err) {
-        return close((err as Error).message);
+        return close((err as Error).message, DisconnectCode.cloudApiTokenRefused);
       }
       const found = await graph.phoneNumber(phoneNumberId, token);
       if (found.kind !== "found") {
-        if (found.kind === "token_refused") tokens.forget(tokenSecret);
+        const refused = found.kind === "token_refused";
+        if (refused) tokens.forget(tokenSecret);
         logger.warn({ accountId, phoneNumberId, answer: found.kind }, "cloud_api_connect_failed");
-        return close(`Meta: ${"title" in found ? `${found.code} ${found.title}` : found.reason}`);
+        return close(
+          `Meta: ${"title" in found ? `${found.code} ${found.title}` : found.reason}`,
+          refused ? DisconnectCode.cloudApiTokenRefused : DisconnectCode.unavailableService,
+        );
       }
       if (socket.state === "closed") return;
       socket.state = "open";
@@ -110,7 +114,7 @@ export class CloudApiTransport {
             throw new SendError(`Cloud API ${answer.code}: ${answer.title}`, answer.failure === "permanent");
           case "token_refused":
             tokens.forget(tokenSecret);
-            close(`Meta refused the access token (${answer.code})`);
+            close(`Meta refused the access token (${answer.code})`, DisconnectCode.cloudApiTokenRefused);
             throw new SendError(`Cloud API ${answer.code}: the access token was refused`, false);
           case "unreachable":
             throw new SendError(`the Graph API is unreachable (${answer.reason}): not sent`, false);
