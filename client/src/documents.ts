@@ -10,6 +10,7 @@ import {
 } from "firebase/firestore";
 import type { z } from "zod";
 import { accountDocument, type AccountDocument } from "../../core/src/documents/account.js";
+import { messageTemplateDocument, type MessageTemplateDocument } from "../../core/src/documents/cloudApi.js";
 import { outboxDocument, type OutboxDocument } from "../../core/src/documents/outbox.js";
 import {
   threadDocument,
@@ -52,12 +53,16 @@ export const accountConverter = converterFor(accountDocument);
 export const threadConverter = converterFor(threadDocument);
 export const threadMessageConverter = converterFor(threadMessageDocument);
 export const outboxConverter = converterFor(outboxDocument);
-export type { AccountDocument, OutboxDocument, ThreadDocument, ThreadMessageDocument };
+export const messageTemplateConverter = converterFor(messageTemplateDocument);
+export type { AccountDocument, MessageTemplateDocument, OutboxDocument, ThreadDocument, ThreadMessageDocument };
 
 /** The gateway's documents an app may read (the collection names of core/src/paths.ts), typed. */
 export const documentRefs = {
   account: (db: Firestore, accountId: string): DocumentReference<AccountDocument> =>
     doc(db, "accounts", accountId).withConverter(accountConverter),
+  /** A Cloud API account's templates as Meta last listed them (`status` APPROVED and `sendable`: whatsappProxySendTemplate takes it). */
+  messageTemplates: (db: Firestore, accountId: string): CollectionReference<MessageTemplateDocument> =>
+    collection(db, "accounts", accountId, "templates").withConverter(messageTemplateConverter),
   threads: (db: Firestore): CollectionReference<ThreadDocument> =>
     collection(db, "threads").withConverter(threadConverter),
   threadMessages: (db: Firestore, threadId: string): CollectionReference<ThreadMessageDocument> =>

@@ -29,7 +29,7 @@ export type GatewayCallables = { [N in CallableName]: (request: RequestOf<N>) =>
 /**
  * The gateway's callables, typed, for one Firebase app: `gateway.whatsappProxySend({...})`.
  * The region is given here once (the deployment's REGION param); `functions` lets an app pass
- * its own instance instead (e.g. one connected to the emulator). `whatsappProxySend` retries
+ * its own instance instead (e.g. one connected to the emulator). The two sends retry
  * `unavailable` and timeouts under the same request (`sendRetries`; `{ attempts: 1 }`: none):
  * its `clientMessageId` makes a repeat harmless.
  */
@@ -42,7 +42,7 @@ export function connectGateway(
   for (const name of Object.keys(callables) as CallableName[]) {
     const call = httpsCallable(functions, name);
     (typed as Record<string, (request: unknown) => Promise<unknown>>)[name] =
-      name === "whatsappProxySend"
+      name === "whatsappProxySend" || name === "whatsappProxySendTemplate"
         ? async (request) => withRetries(async () => (await call(request)).data, options.sendRetries)
         : async (request) => (await call(request)).data;
   }

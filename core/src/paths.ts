@@ -37,6 +37,10 @@ export const paths = {
 
   outboxEntry: (requestId: string) => `${collections.outbox}/${segment(requestId, "requestId")}`,
   account: (accountId: string) => `${collections.accounts}/${segment(accountId, "accountId")}`,
+  /** A Cloud API account's message templates (`{name}.{language}`), as Meta last listed them. */
+  messageTemplates: (accountId: string) => `${paths.account(accountId)}/templates`,
+  messageTemplate: (accountId: string, templateId: string) =>
+    `${paths.messageTemplates(accountId)}/${segment(templateId, "templateId")}`,
   /** The creds and the session fence; the Signal keys are below it. */
   waSession: (accountId: string) => `${collections.waSessions}/${segment(accountId, "accountId")}`,
   waSessionKeys: (accountId: string) => `${paths.waSession(accountId)}/keys`,

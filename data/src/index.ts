@@ -8,5 +8,6 @@ export * from "./collections/optOuts";
 export * from "./collections/workers";
 export * from "./collections/longrun";
 export * from "./collections/cloudApiEvents";
+export * from "./collections/messageTemplates";
 export * from "./sessionFence";
 export * from "./registry";

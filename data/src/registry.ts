@@ -2,6 +2,7 @@ import type { DocumentData } from "firebase-admin/firestore";
 import type { DocumentKind } from "./document";
 import { accounts } from "./collections/accounts";
 import { cloudApiEvents } from "./collections/cloudApiEvents";
+import { messageTemplates } from "./collections/messageTemplates";
 import { claimAttempts, inboundDedupe, inboundPending, rateLimits } from "./collections/inbound";
 import {
   heartbeats,
@@ -45,6 +46,7 @@ const kinds = <T extends DocumentData>(kind: DocumentKind<T>) => kind as unknown
  */
 export const documentKinds: DocumentKindEntry[] = [
   at("accounts", "accounts", kinds(accounts.kind)),
+  at("message templates", `accounts/${ID}/templates`, kinds(messageTemplates.kind)),
   at("waSessions", "waSessions", kinds(waSessions.kind)),
   at("waSessions keys", `waSessions/${ID}/keys`, kinds(waSessionKeys.kind)),
   at("outbox", "outbox", kinds(outbox.kind)),

@@ -4,6 +4,7 @@ import { REGION } from "./config";
 setGlobalOptions({ region: REGION, maxInstances: 10 });
 
 export { whatsappProxySend } from "./whatsappProxySend";
+export { whatsappProxySendTemplate } from "./whatsappProxySendTemplate";
 export { whatsappProxyGetAccounts } from "./whatsappProxyGetAccounts";
 export { whatsappProxyAddAccount } from "./whatsappProxyAddAccount";
 export { whatsappProxyRegenerateQr } from "./whatsappProxyRegenerateQr";

@@ -128,6 +128,21 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
     data: { leaseUntil: later(30_000), maxAccounts: 50, held: 12, startedAt: AT, expireAt: later(86_400_000) },
   },
   {
+    name: "message templates",
+    path: paths.messageTemplate("acc-cloud", "order_update.en_US"),
+    data: {
+      accountId: "acc-cloud",
+      name: "order_update",
+      language: "en_US",
+      status: "APPROVED",
+      category: "UTILITY",
+      body: "Your order {{1}} ships on {{2}}.",
+      parameterCount: 2,
+      sendable: true,
+      syncedAt: AT,
+    },
+  },
+  {
     name: "cloudApiEvents",
     path: paths.cloudApiEvent("m_wamid%2EIN1"),
     data: {

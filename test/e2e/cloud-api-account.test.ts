@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import type { FirebaseError } from "firebase/app";
 import { paths } from "@wa-gateway/core";
 import { DisconnectCode } from "@wa-gateway/core/accounts";
+import { getDocs } from "firebase/firestore";
+import { documentRefs } from "../../client/src/documents";
 import { localSecret } from "../../scripts/emulators/firebase";
 import { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { callablesWithWorker, type Client } from "../support/callableStack";
@@ -12,6 +14,7 @@ import { auditDocumentsAfterEach } from "../support/schemaAudit";
 import { eventually } from "../support/worker";
 
 const NUMBER = "106540352242922";
+const WABA = "102290129340398";
 const TOKEN_SECRET = "projects/demo-wa-gateway/secrets/wa-token-sales/versions/latest";
 const CUSTOMER = "4915100000001";
 
@@ -33,7 +36,14 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
   before(async () => {
     graph = await FakeGraphApi.start();
     secrets = await FakeSecretManager.start();
-    graph.addNumber(NUMBER, "EAAG-token-of-sales");
+    graph.addNumber(NUMBER, "EAAG-token-of-sales", WABA);
+    graph.setTemplate(WABA, {
+      name: "order_update",
+      language: "en_US",
+      status: "APPROVED",
+      body: "Hello {{1}}, your order {{2}} has shipped.",
+    });
+    graph.setTemplate(WABA, { name: "spring_sale", language: "en_US", status: "PENDING", body: "20% off!" });
     secrets.set(TOKEN_SECRET, "EAAG-token-of-sales\n");
   });
   const { stack, worker } = callablesWithWorker(new SimulatedWhatsApp({ autoLinkMs: 100 }), () => ({
@@ -60,7 +70,7 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     ({ accountId } = await admin.call<{ accountId: string }>("whatsappProxyAddAccount", {
       label: "Sales (Cloud API)",
       memberUids: [alice.uid],
-      cloudApi: { phoneNumberId: NUMBER, tokenSecret: TOKEN_SECRET },
+      cloudApi: { phoneNumberId: NUMBER, businessAccountId: WABA, tokenSecret: TOKEN_SECRET },
     }));
     await eventually(
       "the account connected",
@@ -89,18 +99,81 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     assert.equal(graph.attempts, 0);
   });
 
-  it("the customer's message, posted by Meta to the webhook, opens a thread of the account", async () => {
-    const wamid = await graph.customerWrites(NUMBER, CUSTOMER, "Hi, where is my order?", "Alice Customer");
-    threadId = await eventually(
-      "the customer's thread",
-      async () => (await adminDb().collection("threads").where("accountId", "==", accountId).get()).docs[0]?.id,
+  it("its templates are synced from Meta, and its members can list them", async () => {
+    const listed = await eventually(
+      "the catalogue synced",
+      async () => {
+        const docs = (await getDocs(documentRefs.messageTemplates(alice.firestore, accountId))).docs;
+        return docs.length === 2 ? docs.map((d) => d.data()) : undefined;
+      },
       30_000,
     );
-    const [message] = (await adminDb().collection(paths.threadMessages(threadId)).get()).docs.map((d) => d.data());
     assert.deepEqual(
-      [message!.direction, message!.text, message!.providerMessageId],
-      ["in", "Hi, where is my order?", wamid],
+      listed.map((t) => [t.name, t.language, t.status, t.parameterCount, t.sendable]),
+      [
+        ["order_update", "en_US", "APPROVED", 2, true],
+        ["spring_sale", "en_US", "PENDING", 0, true],
+      ],
     );
+    const outsider = await stack().client("mallory");
+    await assert.rejects(getDocs(documentRefs.messageTemplates(outsider.firestore, accountId)), /permission/i);
+  });
+
+  it("outside the window an approved template goes: Meta gets it with its parameters, the thread shows its text", async () => {
+    const { requestId } = await alice.call<{ requestId: string }>("whatsappProxySendTemplate", {
+      threadId: "cloud-cold-call",
+      accountId,
+      toJid: `+${CUSTOMER}`,
+      template: { name: "order_update", language: "en_US", parameters: ["Alice", "A-17"] },
+      clientMessageId: "cold-call-template-1",
+    });
+    const message = adminDb().doc(paths.threadMessage("cloud-cold-call", requestId));
+    await eventually("the template sent", async () => (await message.get()).get("status") === "sent", 30_000);
+    assert.equal((await message.get()).get("text"), "Hello Alice, your order A-17 has shipped.");
+    assert.deepEqual(
+      graph.sends.map((s) => [s.to, s.template?.name, s.template?.parameters, s.text]),
+      [[CUSTOMER, "order_update", ["Alice", "A-17"], "Hello Alice, your order A-17 has shipped."]],
+    );
+  });
+
+  it("a template not approved, or given the wrong parameters, is refused at once and writes nothing", async () => {
+    const attempt = (template: Record<string, unknown>, clientMessageId: string) =>
+      alice.call("whatsappProxySendTemplate", {
+        threadId: "cloud-template-refusals",
+        accountId,
+        toJid: "+4915100000002",
+        template,
+        clientMessageId,
+      });
+    const codes = await Promise.all(
+      [
+        attempt({ name: "spring_sale", language: "en_US" }, "t-pending"),
+        attempt({ name: "order_update", language: "de" }, "t-unknown"),
+        attempt({ name: "order_update", language: "en_US", parameters: ["Alice"] }, "t-params"),
+      ].map((p) =>
+        p.then(
+          () => "accepted",
+          (err: FirebaseError) => err.code,
+        ),
+      ),
+    );
+    assert.deepEqual(codes, ["functions/failed-precondition", "functions/not-found", "functions/invalid-argument"]);
+    assert.equal((await adminDb().doc(paths.thread("cloud-template-refusals")).get()).exists, false);
+    assert.equal(graph.sends.length, 1, "only the approved template went to Meta");
+  });
+
+  it("the customer's answer, posted by Meta to the webhook, lands in the thread with them", async () => {
+    const wamid = await graph.customerWrites(NUMBER, CUSTOMER, "Hi, where is my order?", "Alice Customer");
+    threadId = "cloud-cold-call";
+    const inbound = await eventually(
+      "the customer's message stored",
+      async () =>
+        (
+          await adminDb().collection(paths.threadMessages(threadId)).where("direction", "==", "in").get()
+        ).docs[0]?.data(),
+      30_000,
+    );
+    assert.deepEqual([inbound.text, inbound.providerMessageId], ["Hi, where is my order?", wamid]);
   });
 
   it("a member's reply within the window goes out through the Graph API once, and Meta's delivered status reaches it", async () => {
@@ -109,11 +182,12 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     const message = adminDb().doc(paths.threadMessage(threadId, requestId));
     await eventually("the send recorded", async () => (await message.get()).get("status") === "sent", 30_000);
     const outbox = (await entry.get()).data()!;
+    const reply = graph.sends.filter((s) => s.text === "Your order is on its way.");
     assert.deepEqual(
-      graph.sends.map((s) => [s.phoneNumberId, s.to, s.text, s.callbackData]),
-      [[NUMBER, CUSTOMER, "Your order is on its way.", outbox.providerMessageId]],
+      reply.map((s) => [s.phoneNumberId, s.to, s.callbackData]),
+      [[NUMBER, CUSTOMER, outbox.providerMessageId]],
     );
-    await graph.statusOf(graph.sends[0]!, "delivered");
+    await graph.statusOf(reply[0]!, "delivered");
     await eventually("delivered", async () => (await message.get()).get("status") === "delivered", 30_000);
   });
 
@@ -142,7 +216,7 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
       30_000,
     );
     assert.equal(reacted.text, "Your order is on its way.");
-    assert.equal((await messages.get()).size, 2, "a reaction is no message of its own");
+    assert.equal((await messages.get()).size, 3, "a reaction is no message of its own");
   });
 
   it("a send Meta throttles (130429) backs off and goes out once, not lost", async () => {

@@ -87,6 +87,7 @@ describe("account callables' handlers against the emulator", () => {
   describe("a Cloud API account", () => {
     const cloudApi = {
       phoneNumberId: "106540352242922",
+      businessAccountId: "102290129340398",
       tokenSecret: "projects/p1/secrets/wa-token-sales/versions/latest",
     };
 

@@ -23,6 +23,7 @@ const EXPECTED = [
   "whatsappProxyRegenerateQr",
   "whatsappProxyRemoveAccount",
   "whatsappProxySend",
+  "whatsappProxySendTemplate",
   "whatsappProxySetAccountMembers",
   "whatsappProxySetThreadMembers",
 ];

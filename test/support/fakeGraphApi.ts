@@ -3,14 +3,43 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { signatureOf } from "@wa-gateway/core/cloudApi";
 
-/** One text send the fake Graph API took, as Meta would have. */
+/** One send the fake Graph API took, as Meta would have: a text, or a template (its body rendered as `text`). */
 export interface GraphSendRecord {
   phoneNumberId: string;
   to: string;
   text: string;
   callbackData: string | undefined;
   wamid: string;
+  template?: { name: string; language: string; parameters: string[] };
 }
+
+/** A template of a business account as Meta lists it (`GET /{waba-id}/message_templates`). */
+export interface FakeTemplate {
+  name: string;
+  language: string;
+  status: "APPROVED" | "PENDING" | "REJECTED" | "PAUSED" | "DISABLED";
+  category?: string;
+  /** The body text, with {{1}}, {{2}}… */
+  body: string;
+  /** Other components as Meta lists them (a header, buttons). */
+  components?: Array<Record<string, unknown>>;
+}
+
+/** A send as posted to `/{phone-number-id}/messages` (the fields the fake reads). */
+interface MessageBody {
+  to: string;
+  type: string;
+  text?: { body: string };
+  template?: {
+    name?: string;
+    language?: { code?: string };
+    components?: Array<{ type: string; parameters?: Array<{ type: string; text?: string }> }>;
+  };
+  biz_opaque_callback_data?: string;
+}
+
+/** Meta's customer-service window: free-form messages only within 24 h of the customer's last one (error 131047). */
+const WINDOW_MS = 24 * 3_600_000;
 
 /** What the next calls get instead of a wamid: a Graph error, or no answer at all. */
 type Trouble = { kind: "error"; status: number; code: number; message: string } | { kind: "hang" };
@@ -26,6 +55,15 @@ export class FakeGraphApi {
   /** Send requests with a valid token, answered or not. */
   attempts = 0;
   private readonly tokens = new Map<string, string>();
+  /** Phone-number id → its business account. */
+  private readonly businessOf = new Map<string, string>();
+  private readonly templatesOf = new Map<string, FakeTemplate[]>();
+  /** `{number}:{customer}` → when the customer last wrote. */
+  private readonly customerWroteAt = new Map<string, number>();
+  /** Templates listed per page (Meta's default is 25, at most 100); small so tests cross pages. */
+  templatePageSize = 2;
+  /** Template list requests with a valid token. */
+  templateLists = 0;
   private readonly troubles: Trouble[] = [];
   private readonly hanging = new Set<ServerResponse>();
 
@@ -76,6 +114,7 @@ export class FakeGraphApi {
 
   /** A customer's text to the number, as Meta posts it; resolves with the message's wamid. */
   async customerWrites(phoneNumberId: string, from: string, text: string, name = "Customer"): Promise<string> {
+    this.customerWroteAt.set(`${phoneNumberId}:${from}`, Date.now());
     const wamid = `wamid.${randomBytes(12).toString("base64url")}`;
     const status = await this.postWebhook(phoneNumberId, {
       contacts: [{ wa_id: from, profile: { name } }],
@@ -120,9 +159,23 @@ export class FakeGraphApi {
     if (answer !== 200) throw new Error(`the webhook answered ${answer}`);
   }
 
-  /** A Cloud API number and the access token that may send from it. */
-  addNumber(phoneNumberId: string, token: string): void {
+  /** A Cloud API number of a business account, and the access token that may send from it. */
+  addNumber(phoneNumberId: string, token: string, businessAccountId = "102290129340398"): void {
     this.tokens.set(phoneNumberId, token);
+    this.businessOf.set(phoneNumberId, businessAccountId);
+  }
+
+  /** A template of the business account, as Meta's review left it (set again to change its status). */
+  setTemplate(businessAccountId: string, template: FakeTemplate): void {
+    const others = (this.templatesOf.get(businessAccountId) ?? []).filter(
+      (t) => t.name !== template.name || t.language !== template.language,
+    );
+    this.templatesOf.set(businessAccountId, [...others, template]);
+  }
+
+  /** As if the customer had written to the number just now (opens Meta's 24-hour window, posts nothing). */
+  openWindow(phoneNumberId: string, customer: string): void {
+    this.customerWroteAt.set(`${phoneNumberId}:${customer}`, Date.now());
   }
 
   /** The next `times` sends are answered with Meta's error `code` (HTTP `status`). */
@@ -144,50 +197,45 @@ export class FakeGraphApi {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const number = /^\/v\d+\.\d+\/(\d+)(?:\?.*)?$/.exec(req.url ?? "");
-    const match = /^\/v\d+\.\d+\/([^/]+)\/messages$/.exec(req.url ?? "");
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const route = /^\/v\d+\.\d+\/(\d+)(?:\/(messages|message_templates))?$/.exec(url.pathname);
     const answer = (status: number, body: unknown): void => {
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     };
     const graphError = (status: number, code: number, message: string): void =>
       answer(status, { error: { message, type: "OAuthException", code, fbtrace_id: "fake" } });
-    if (req.method === "GET" && number) {
-      const phoneNumberId = number[1]!;
-      const token = this.tokens.get(phoneNumberId);
-      if (!token || req.headers.authorization !== `Bearer ${token}`) {
-        return graphError(401, 190, "Error validating access token");
-      }
-      return answer(200, {
-        id: phoneNumberId,
-        display_phone_number: `+1 555-${phoneNumberId.slice(-7)}`,
-        verified_name: "Fake Business",
-      });
+    const badToken = () => graphError(401, 190, "Error validating access token");
+    const id = route?.[1];
+    const edge = route?.[2];
+    if (req.method === "GET" && id && edge === undefined) {
+      if (!this.tokens.has(id) || req.headers.authorization !== `Bearer ${this.tokens.get(id)}`) return badToken();
+      return answer(200, { id, display_phone_number: `+1 555-${id.slice(-7)}`, verified_name: "Fake Business" });
     }
-    if (req.method !== "POST" || !match) return graphError(400, 100, "Unsupported request");
-    const phoneNumberId = decodeURIComponent(match[1]!);
+    if (req.method === "GET" && id && edge === "message_templates") {
+      const mayRead = [...this.businessOf].some(
+        ([number, waba]) => waba === id && req.headers.authorization === `Bearer ${this.tokens.get(number)}`,
+      );
+      if (!mayRead) return badToken();
+      this.templateLists++;
+      return this.listTemplates(id, url, answer);
+    }
+    if (req.method !== "POST" || !id || edge !== "messages") return graphError(400, 100, "Unsupported request");
+    const phoneNumberId = id;
     const token = this.tokens.get(phoneNumberId);
-    if (!token || req.headers.authorization !== `Bearer ${token}`) {
-      return graphError(401, 190, "Error validating access token");
-    }
+    if (!token || req.headers.authorization !== `Bearer ${token}`) return badToken();
     this.attempts++;
     const trouble = this.troubles.shift();
     if (trouble?.kind === "error") return graphError(trouble.status, trouble.code, trouble.message);
-    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
-      to: string;
-      type: string;
-      text?: { body: string };
-      biz_opaque_callback_data?: string;
-    };
-    if (body.type !== "text" || typeof body.text?.body !== "string") {
-      return graphError(400, 100, "(#100) Invalid parameter");
-    }
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as MessageBody;
+    const taken = this.take(phoneNumberId, body);
+    if (taken.kind === "refused") return graphError(400, taken.code, taken.message);
     const wamid = `wamid.${randomBytes(12).toString("base64url")}`;
     this.sends.push({
       phoneNumberId,
       to: body.to,
-      text: body.text.body,
       callbackData: body.biz_opaque_callback_data,
       wamid,
+      ...taken.record,
     });
     // Taken, but the answer is lost: the message goes out and the sender never hears of it.
     if (trouble?.kind === "hang") {
@@ -198,6 +246,70 @@ export class FakeGraphApi {
       messaging_product: "whatsapp",
       contacts: [{ input: body.to, wa_id: body.to }],
       messages: [{ id: wamid }],
+    });
+  }
+
+  /** Meta's checks of a send: the window for text, the approved template and its parameters for a template. */
+  private take(
+    phoneNumberId: string,
+    body: MessageBody,
+  ):
+    | { kind: "taken"; record: Pick<GraphSendRecord, "text" | "template"> }
+    | { kind: "refused"; code: number; message: string } {
+    if (body.type === "text" && typeof body.text?.body === "string") {
+      const wrote = this.customerWroteAt.get(`${phoneNumberId}:${body.to}`);
+      if (wrote === undefined || Date.now() - wrote >= WINDOW_MS) {
+        return { kind: "refused", code: 131047, message: "(#131047) Re-engagement message" };
+      }
+      return { kind: "taken", record: { text: body.text.body } };
+    }
+    if (body.type === "template" && body.template?.name && body.template.language?.code) {
+      const { name } = body.template;
+      const language = body.template.language.code;
+      const template = (this.templatesOf.get(this.businessOf.get(phoneNumberId)!) ?? []).find(
+        (t) => t.name === name && t.language === language && t.status === "APPROVED",
+      );
+      if (!template) {
+        return { kind: "refused", code: 132001, message: "(#132001) Template name does not exist in the translation" };
+      }
+      const parameters = (body.template.components ?? [])
+        .filter((c) => c.type === "body")
+        .flatMap((c) => c.parameters ?? [])
+        .map((p) => p.text ?? "");
+      const expected = Math.max(0, ...[...template.body.matchAll(/\{\{(\d+)\}\}/g)].map((m) => Number(m[1])));
+      if (parameters.length !== expected) {
+        return {
+          kind: "refused",
+          code: 132000,
+          message: "(#132000) Number of parameters does not match the expected number of params",
+        };
+      }
+      const text = template.body.replace(/\{\{(\d+)\}\}/g, (_, n: string) => parameters[Number(n) - 1]!);
+      return { kind: "taken", record: { text, template: { name, language, parameters } } };
+    }
+    return { kind: "refused", code: 100, message: "(#100) Invalid parameter" };
+  }
+
+  private listTemplates(businessAccountId: string, url: URL, answer: (status: number, body: unknown) => void): void {
+    const all = this.templatesOf.get(businessAccountId) ?? [];
+    const from = Number(url.searchParams.get("after") ?? "0");
+    const size = Math.min(Number(url.searchParams.get("limit") ?? "25"), this.templatePageSize);
+    const page = all.slice(from, from + size).map((t) => ({
+      name: t.name,
+      language: t.language,
+      status: t.status,
+      category: t.category ?? "UTILITY",
+      parameter_format: "POSITIONAL",
+      components: [{ type: "BODY", text: t.body }, ...(t.components ?? [])],
+      id: `tmpl-${t.name}-${t.language}`,
+    }));
+    const more = from + size < all.length;
+    answer(200, {
+      data: page,
+      paging: {
+        cursors: { before: String(from), after: String(from + size) },
+        ...(more ? { next: `${url.origin}${url.pathname}?after=${from + size}` } : {}),
+      },
     });
   }
 }

@@ -28,6 +28,7 @@ import { transportPerAccount } from "./transport/accountTransports";
 import { CloudApiTransport } from "./transport/cloudApi/cloudApiTransport";
 import { firestoreCloudEventFeed } from "./transport/cloudApi/cloudEventFeed";
 import { GraphClient } from "./transport/cloudApi/graphClient";
+import { firestoreTemplateCatalogue } from "./transport/cloudApi/templateCatalogue";
 import { secretManagerTokens } from "./transport/cloudApi/tokenSource";
 
 export interface RunningWorker {
@@ -96,6 +97,7 @@ function cloudApiTransport(config: WorkerConfig, db: Firestore, logger: Logger):
       cacheMs: TOKEN_CACHE_MS,
     }),
     events: firestoreCloudEventFeed(db),
+    catalogue: firestoreTemplateCatalogue(db),
     logger,
   });
 }

@@ -4,3 +4,4 @@ export * from "./webhookEvents";
 export * from "./webhookPayload";
 export * from "./webhookSignature";
 export * from "./eventContent";
+export * from "./templates";

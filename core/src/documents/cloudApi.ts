@@ -25,3 +25,21 @@ export const cloudApiEventDocument = z.object({
   expireAt: timestamp,
 });
 export type CloudApiEventDocument = z.infer<typeof cloudApiEventDocument>;
+
+/**
+ * `accounts/{accountId}/templates/{name}.{language}`: a Cloud API account's message template as
+ * Meta last listed it (core/src/cloudApi/templates.ts). Written by the worker holding the account,
+ * which syncs them when it connects and hourly; read by the template send and the account's members.
+ */
+export const messageTemplateDocument = z.object({
+  accountId: z.string(),
+  name: z.string(),
+  language: z.string(),
+  status: z.string(),
+  category: z.string().nullable(),
+  body: z.string().nullable(),
+  parameterCount: z.number().int().nonnegative(),
+  sendable: z.boolean(),
+  syncedAt: timestamp,
+});
+export type MessageTemplateDocument = z.infer<typeof messageTemplateDocument>;

@@ -23,7 +23,13 @@ export const outboxDocument = z.object({
   threadId: z.string(),
   accountId: z.string(),
   toJid: z.string(),
+  /** A template's body as the customer reads it, parameters filled in, when `template` is set. */
   text: z.string(),
+  /** A Cloud API template send (whatsappProxySendTemplate): what Meta is asked to send instead of `text`. Absent: a text. */
+  template: z
+    .object({ name: z.string(), language: z.string(), parameters: z.array(z.string()) })
+    .nullable()
+    .optional(),
   /**
    * The first message to a contact the account never talked to (a new thread with nobody's
    * earlier message): it counts towards the new-contact budget (core/outbox/reachout.ts).

@@ -67,16 +67,46 @@ export const sendRequest = z.strictObject({
 });
 export type SendRequest = z.infer<typeof sendRequest>;
 
+/** An approved template of a Cloud API account: `name` and language as Meta lists them. */
+export const templateName = z
+  .string()
+  .regex(/^[a-z0-9_]{1,512}$/, "a template name: lower-case letters, digits and '_'");
+export const templateLanguage = z
+  .string()
+  .regex(/^[a-z]{2,3}(?:_[A-Za-z]{2,4})?$/, "a template language code such as en_US or de");
+/** A body parameter's text ({{1}}, {{2}}, …): Meta refuses newlines, tabs and more than 4 spaces in a row. */
+const templateParameter = z
+  .string()
+  .min(1, "must not be empty")
+  .max(1024, "at most 1024 characters")
+  .refine((p) => !/[\n\t]| {5,}/.test(p), "no newline, tab or more than 4 spaces in a row");
+
+export const sendTemplateRequest = z.strictObject({
+  threadId,
+  accountId,
+  toJid: personJid,
+  template: z.strictObject({
+    name: templateName,
+    language: templateLanguage,
+    /** The body's parameters in order: {{1}} first. As many as the approved template has. */
+    parameters: z.array(templateParameter).max(60, "at most 60 parameters").default([]),
+  }),
+  clientMessageId,
+});
+export type SendTemplateRequest = z.infer<typeof sendTemplateRequest>;
+
 /** How an account reaches WhatsApp: a linked companion device (Baileys), or Meta's Cloud API. */
 export const ACCOUNT_TRANSPORTS = ["baileys", "cloud_api"] as const;
 export type AccountTransport = (typeof ACCOUNT_TRANSPORTS)[number];
 
 /**
- * A Cloud API number: Meta's phone-number id, and the Secret Manager secret holding its access
+ * A Cloud API number: Meta's phone-number id and business account id, and the Secret Manager secret holding its access
  * token (a name, never the token: the worker reads the token at run time).
  */
 export const cloudApiNumber = z.object({
   phoneNumberId: z.string().regex(/^\d{5,20}$/, "Meta's phone-number id: 5 to 20 digits"),
+  /** The WhatsApp Business Account (WABA) the number belongs to: its approved templates are listed there. */
+  businessAccountId: z.string().regex(/^\d{5,20}$/, "Meta's WhatsApp Business Account id: 5 to 20 digits"),
   tokenSecret: z
     .string()
     .regex(
@@ -162,6 +192,7 @@ export const threadMembersAnswer = z.object({
 /** Every callable an app calls, with its request and answer. (The admin monitoring ones are for operators.) */
 export const callables = {
   whatsappProxySend: { request: sendRequest, answer: sendAnswer },
+  whatsappProxySendTemplate: { request: sendTemplateRequest, answer: sendAnswer },
   whatsappProxyGetAccounts: { request: getAccountsRequest, answer: getAccountsAnswer },
   whatsappProxyAddAccount: { request: addAccountRequest, answer: accountAnswer },
   whatsappProxyRegenerateQr: { request: accountRequest, answer: accountAnswer },

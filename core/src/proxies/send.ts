@@ -5,7 +5,12 @@ import type { OutboxDocument } from "../documents/outbox";
 import type { WrittenDocument } from "../documents/common";
 import { mayUseAccount, type Caller } from "./caller";
 import { GatewayError } from "./errors";
-import { parseRequest, sendRequest, type SendRequest } from "./requests";
+import { templateIdOf, type TemplateEntry } from "../cloudApi/templates";
+import { templateRefusal, templateText } from "./templateSend";
+import { parseRequest, sendRequest, sendTemplateRequest, type SendRequest, type SendTemplateRequest } from "./requests";
+
+/** What a send asks for: a text (whatsappProxySend) or a Cloud API template (whatsappProxySendTemplate). */
+export type OutgoingRequest = SendRequest | SendTemplateRequest;
 
 /**
  * Per-user send limit: at most `maxSends` sends (accepted or refused) per user in each window of
@@ -55,6 +60,11 @@ export type SendSnapshot =
        * (null: never). Absent for any other account, which has no window.
        */
       serviceWindow?: { customerWroteAtMs: number | null };
+      /**
+       * A template send to a Cloud API account: the template as the account's catalogue has it
+       * (null: not there). Absent for a text, or an account without a catalogue.
+       */
+      template?: TemplateEntry | null;
     };
 
 /** The thread's last-message fields, moved forward after the commit (never back to an older message). */
@@ -92,7 +102,15 @@ export interface SendStore {
   takeSlot(uid: string, window: ReturnType<typeof rateWindow>, maxSends: number): Promise<boolean>;
   /** Runs `decide` in one bounded transaction and applies an `accepted` decision's writes. */
   transact(
-    keys: { requestId: string; accountId: string; threadId: string; uid: string; toJid: string },
+    keys: {
+      requestId: string;
+      accountId: string;
+      threadId: string;
+      uid: string;
+      toJid: string;
+      /** A template send: the template's catalogue id, read for `SendSnapshot.template`. */
+      templateId?: string;
+    },
     decide: (snap: SendSnapshot) => SendDecision,
   ): Promise<SendDecision>;
   /** Moves the thread's summary to this message unless it shows a newer one; never throws. */
@@ -115,7 +133,7 @@ export const SERVICE_WINDOW_MS = 24 * 3_600_000;
 /** Pure decision for one send: every check, then the documents to write. */
 export function decideSend(
   snap: SendSnapshot,
-  req: SendRequest,
+  req: OutgoingRequest,
   caller: Caller,
   requestId: string,
   now: Date,
@@ -171,21 +189,31 @@ export function decideSend(
     );
   }
 
-  // Meta's rule for the Cloud API: free-form messages only within 24 h of the customer's last one.
-  // Checked here so the app hears it at once; Meta's own clock still decides (131047 fails it).
-  if (snap.serviceWindow && !probeThread) {
-    const wrote = snap.serviceWindow.customerWroteAtMs;
-    if (wrote === null || now.getTime() - wrote >= SERVICE_WINDOW_MS) {
-      const since =
-        wrote === null ? "the customer has not written" : `the customer last wrote at ${new Date(wrote).toISOString()}`;
-      return refuse(
-        "failed-precondition",
-        `text: outside the 24-hour customer service window of this Cloud API account (${since}); only an approved template may be sent`,
-      );
+  let text: string;
+  if ("template" in req) {
+    const refusal = templateRefusal(snap, req.template);
+    if (refusal) return refuse(...refusal);
+    text = templateText(snap.template!, req.template.parameters);
+  } else {
+    // Meta's rule for the Cloud API: free-form messages only within 24 h of the customer's last one.
+    // Checked here so the app hears it at once; Meta's own clock still decides (131047 fails it).
+    if (snap.serviceWindow && !probeThread) {
+      const wrote = snap.serviceWindow.customerWroteAtMs;
+      if (wrote === null || now.getTime() - wrote >= SERVICE_WINDOW_MS) {
+        const since =
+          wrote === null
+            ? "the customer has not written"
+            : `the customer last wrote at ${new Date(wrote).toISOString()}`;
+        return refuse(
+          "failed-precondition",
+          `text: outside the 24-hour customer service window of this Cloud API account (${since}); only an approved template may be sent`,
+        );
+      }
     }
+    text = req.text;
   }
 
-  const preview = messagePreview(req.text);
+  const preview = messagePreview(text);
   const providerMessageId = providerMessageIdFor(requestId);
   return {
     kind: "accepted",
@@ -196,7 +224,8 @@ export function decideSend(
       threadId: req.threadId,
       accountId: req.accountId,
       toJid: req.toJid,
-      text: req.text,
+      text,
+      template: "template" in req ? req.template : null,
       // A new thread, and no thread of anyone's with this peer (else it is not new): nobody wrote yet.
       firstContact: !thread && !probeThread,
       heldReason: null,
@@ -215,7 +244,7 @@ export function decideSend(
     },
     message: {
       direction: "out",
-      text: req.text,
+      text,
       status: "queued",
       requestId,
       providerMessageId,
@@ -259,12 +288,22 @@ export interface SendResult {
  * message (and a new thread, or the claim of an unowned one); the thread's summary moves forward
  * after the commit, and its failure does not fail the send.
  */
-export async function handleSend(
-  deps: { store: SendStore; now: () => Date; rateLimit: RateLimit },
-  caller: Caller,
-  data: unknown,
-): Promise<SendResult> {
-  const req = parseRequest(sendRequest, data);
+export function handleSend(deps: SendDeps, caller: Caller, data: unknown): Promise<SendResult> {
+  return queueSend(deps, caller, parseRequest(sendRequest, data));
+}
+
+/** whatsappProxySendTemplate: as whatsappProxySend, for an approved template of a Cloud API account. */
+export function handleSendTemplate(deps: SendDeps, caller: Caller, data: unknown): Promise<SendResult> {
+  return queueSend(deps, caller, parseRequest(sendTemplateRequest, data));
+}
+
+export interface SendDeps {
+  store: SendStore;
+  now: () => Date;
+  rateLimit: RateLimit;
+}
+
+async function queueSend(deps: SendDeps, caller: Caller, req: OutgoingRequest): Promise<SendResult> {
   const requestId = requestIdFor(caller.uid, req.clientMessageId);
   const duplicate: SendResult = { success: true, requestId, duplicate: true };
   if (await deps.store.exists(requestId)) return duplicate;
@@ -272,8 +311,9 @@ export async function handleSend(
   if (!(await deps.store.takeSlot(caller.uid, rateWindow(deps.now(), deps.rateLimit), maxSends))) {
     throw new GatewayError("resource-exhausted", `Too many messages: at most ${maxSends} per ${windowSec} s`);
   }
+  const templateId = "template" in req ? templateIdOf(req.template.name, req.template.language) : undefined;
   const decision = await deps.store.transact(
-    { requestId, accountId: req.accountId, threadId: req.threadId, uid: caller.uid, toJid: req.toJid },
+    { requestId, accountId: req.accountId, threadId: req.threadId, uid: caller.uid, toJid: req.toJid, templateId },
     (snap) => decideSend(snap, req, caller, requestId, deps.now()),
   );
   if (decision.kind === "refused") throw decision.error;

@@ -4,6 +4,7 @@ import { GatewayError, type SendSnapshot, type SendStore, type SendThread } from
 import {
   accounts,
   advanceThreadSummary,
+  messageTemplates,
   optOuts,
   outbox,
   rateLimits,
@@ -94,7 +95,7 @@ export function firestoreSendStore(
       }
     },
 
-    async transact({ requestId, accountId, threadId, uid, toJid }, decide) {
+    async transact({ requestId, accountId, threadId, uid, toJid, templateId }, decide) {
       let attempts = 0;
       const started = Date.now();
       const report = (outcome: string) =>
@@ -112,6 +113,11 @@ export function firestoreSendStore(
               customerWroteAtMs:
                 (await threadMessages.newestInbound(db, threadId).get()).docs[0]?.data().createdAt.toMillis() ?? null,
             }
+          : undefined;
+      // A catalogue the worker syncs from Meta: read outside the transaction too.
+      const template =
+        serviceWindow && templateId !== undefined
+          ? ((await messageTemplates.doc(db, accountId, templateId).get()).data() ?? null)
           : undefined;
       const outside = toThread(threadSnap.data());
       // Only a thread the send may create or claim is decided inside the transaction.
@@ -141,6 +147,7 @@ export function firestoreSendStore(
             peerThreadId: peer?.threadId ?? null,
             optOut: o && { keyword: o.keyword },
             ...(serviceWindow ? { serviceWindow } : {}),
+            ...(template !== undefined ? { template } : {}),
           };
           const decision = decide(snap);
           if (decision.kind !== "accepted") return decision;

@@ -11,6 +11,7 @@ describe("the Graph API client's answers to a Cloud API send", () => {
   beforeEach(async () => {
     graph = await FakeGraphApi.start();
     graph.addNumber("1001", "token-1001");
+    graph.openWindow("1001", "4915100000001");
     client = new GraphClient({ baseUrl: graph.url, version: "v23.0", timeoutMs: 1_000 });
   });
   afterEach(() => graph.close());
@@ -49,8 +50,8 @@ describe("the Graph API client's answers to a Cloud API send", () => {
   });
 
   it("131047 (outside the 24-hour window) is a permanent refusal with Meta's code and title", async () => {
-    graph.refuseNext(1, { status: 400, code: 131047, message: "(#131047) Re-engagement message" });
-    assert.deepEqual(await client.sendText("1001", "token-1001", send), {
+    const stranger = { ...send, to: "4915100000002" }; // never wrote to the number
+    assert.deepEqual(await client.sendText("1001", "token-1001", stranger), {
       kind: "refused",
       code: 131047,
       title: "(#131047) Re-engagement message",
@@ -102,5 +103,69 @@ describe("the Graph API client's answers to a Cloud API send", () => {
       kind: "unreachable",
       reason: "ECONNREFUSED",
     });
+  });
+});
+
+describe("the Graph API client's templates", () => {
+  const WABA = "102290129340398";
+  let graph: FakeGraphApi;
+  let client: GraphClient;
+  const orderUpdate = {
+    name: "order_update",
+    language: "en_US",
+    status: "APPROVED" as const,
+    body: "Your order {{1}} ships on {{2}}.",
+  };
+
+  beforeEach(async () => {
+    graph = await FakeGraphApi.start();
+    graph.addNumber("1001", "token-1001", WABA);
+    client = new GraphClient({ baseUrl: graph.url, version: "v23.0", timeoutMs: 1_000 });
+  });
+  afterEach(() => graph.close());
+
+  it("sends an approved template with its body parameters, outside any window", async () => {
+    graph.setTemplate(WABA, orderUpdate);
+    const template = { name: "order_update", language: "en_US", parameters: ["A-17", "Friday"] };
+    const answer = await client.sendTemplate("1001", "token-1001", {
+      to: "4915100000009",
+      template,
+      callbackData: "r",
+    });
+    assert.equal(answer.kind, "sent");
+    assert.deepEqual(
+      graph.sends.map((s) => [s.text, s.template]),
+      [["Your order A-17 ships on Friday.", template]],
+    );
+  });
+
+  it("a template Meta has not approved is refused for good, with Meta's code", async () => {
+    graph.setTemplate(WABA, { ...orderUpdate, status: "PAUSED" });
+    const template = { name: "order_update", language: "en_US", parameters: ["A-17", "Friday"] };
+    const answer = await client.sendTemplate("1001", "token-1001", {
+      to: "4915100000009",
+      template,
+      callbackData: "r",
+    });
+    assert.deepEqual(
+      [answer.kind, "code" in answer && answer.code, answer.kind === "refused" && answer.failure],
+      ["refused", 132001, "permanent"],
+    );
+  });
+
+  it("lists every template of the business account, page after page", async () => {
+    for (const name of ["a_one", "b_two", "c_three", "d_four", "e_five"])
+      graph.setTemplate(WABA, { ...orderUpdate, name });
+    const listed = await client.templates(WABA, "token-1001");
+    assert.equal(listed.kind, "listed");
+    assert.deepEqual(
+      (listed as { templates: Array<{ name: string }> }).templates.map((t) => t.name),
+      ["a_one", "b_two", "c_three", "d_four", "e_five"],
+    );
+    assert.equal(graph.templateLists, 3, "pages of 2");
+  });
+
+  it("a token that may not read the business account is token_refused", async () => {
+    assert.equal((await client.templates(WABA, "revoked")).kind, "token_refused");
   });
 });

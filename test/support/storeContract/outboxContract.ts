@@ -36,6 +36,7 @@ export function outboxContract(world: StoreWorld): void {
         toJid: "40712345678@s.whatsapp.net",
         text: "text of req-1",
         providerMessageId: "3EB0req-1",
+        template: null,
         firstContact: false,
       });
       const entry = (await world.outboxEntry("req-1"))!;

@@ -238,7 +238,8 @@ export class AccountOutbox {
     let failure: SendError | undefined;
     try {
       metrics.sendCalled();
-      await withinMs(this.o.socket.send(entry.toJid, entry.text, entry.providerMessageId), this.o.sendTimeoutMs);
+      const { toJid, text, providerMessageId, template } = entry;
+      await withinMs(this.o.socket.send(toJid, text, providerMessageId, template ?? undefined), this.o.sendTimeoutMs);
     } catch (err) {
       failure = err instanceof SendError ? err : new SendError((err as Error).message, false);
     }

@@ -1,6 +1,7 @@
 import type { LeaseWrite } from "@wa-gateway/core";
 import type { OutboxDocument } from "@wa-gateway/core/documents";
 import type { ClaimResult, HeldReason, OutboxLeaseView, SendFailure } from "@wa-gateway/core/outbox";
+import type { OutboundTemplate } from "../transport/transport";
 
 /* What the worker's delivery needs of the outbox (the port its classes are written against), and
    the views of an entry it decides on. Firestore implements it in outboxStore.ts. */
@@ -14,6 +15,8 @@ export interface ClaimedEntry {
   toJid: string;
   text: string;
   providerMessageId: string;
+  /** A Cloud API template send: what goes instead of `text`. */
+  template: OutboundTemplate | null;
   /** Counts towards the account's new-contact budget. */
   firstContact: boolean;
 }
@@ -57,7 +60,8 @@ export function pendingEntryOf(requestId: string, d: OutboxDocument): PendingEnt
 /** The entry a claim under `epoch` hands to the deliverer. */
 export function claimedEntryOf(requestId: string, d: OutboxDocument, epoch: number, attempt: number): ClaimedEntry {
   const { threadId, accountId, toJid, text, providerMessageId, firstContact } = d;
-  return { requestId, epoch, attempt, threadId, accountId, toJid, text, providerMessageId, firstContact };
+  const template = d.template ?? null;
+  return { requestId, epoch, attempt, threadId, accountId, toJid, text, providerMessageId, template, firstContact };
 }
 
 export function leaseView(d: OutboxDocument): OutboxLeaseView {

@@ -136,7 +136,8 @@ export class SimulatedWhatsApp implements Transport {
     });
 
     return {
-      send: async (toJid, text, messageId) => {
+      send: async (toJid, text, messageId, template) => {
+        if (template) throw new SendError("a template is sent through the Cloud API only", true);
         if (socket.closed) throw new SendError("socket closed", false);
         const hangs = this.hangs.get(accountId) ?? 0;
         if (hangs > 0) {

@@ -98,9 +98,20 @@ export interface SentMessages {
   messageOf(messageId: string): Promise<SentMessage | undefined>;
 }
 
+/** An approved Cloud API template to send instead of a text (its body parameters in order). */
+export interface OutboundTemplate {
+  name: string;
+  language: string;
+  parameters: string[];
+}
+
 export interface AccountSocket {
-  /** Sends under a caller-chosen id, so a retry is recognised by WhatsApp as the same message. */
-  send(toJid: string, text: string, messageId: string): Promise<void>;
+  /**
+   * Sends under a caller-chosen id, so a retry is recognised by WhatsApp as the same message.
+   * `template`: the Cloud API sends it instead of `text` (its body as the customer reads it);
+   * any other transport refuses it for good.
+   */
+  send(toJid: string, text: string, messageId: string, template?: OutboundTemplate): Promise<void>;
   /** Unlinks this device from the phone and ends the socket. */
   logout(): Promise<void>;
   /** Ends the socket, keeping the session for the next connect. */

@@ -69,7 +69,8 @@ export class BaileysTransport implements Transport {
       return undefined;
     });
     return {
-      send: async (toJid, text, messageId) => {
+      send: async (toJid, text, messageId, template) => {
+        if (template) throw new SendError("a template is sent through the Cloud API only", true);
         const socket = await started;
         if (!socket) throw new SendError("socket closed", false);
         this.ownSendsOf(accountId).set(messageId, true);

@@ -5,6 +5,7 @@ import type { Logger } from "../../logging/logger";
 import { SendError, type AccountSocket, type InboundMessage, type SocketHandlers } from "../transport";
 import type { CloudEventFeed, FeedEvent, Take } from "./cloudEventFeed";
 import type { GraphClient } from "./graphClient";
+import { TEMPLATE_SYNC_INTERVAL_MS, type TemplateCatalogue } from "./templateCatalogue";
 import type { TokenSource } from "./tokenSource";
 
 /**
@@ -13,6 +14,8 @@ import type { TokenSource } from "./tokenSource";
  * is open. Sends go to the Graph API; what Meta posts to the webhook comes from `cloudApiEvents`.
  *
  *   connect ──token read, number found──► open ──close()──► (nothing more)
+ *                                          └─ lists the business account's templates into the
+ *                                             catalogue now and hourly (a failed list keeps the last)
  *      └──token unreadable or refused, Meta unreachable──► close 503: the holder reconnects
  *         with its backoff, reading the token again (a rotated secret needs no action)
  *
@@ -24,21 +27,51 @@ import type { TokenSource } from "./tokenSource";
  */
 export class CloudApiTransport {
   constructor(
-    private readonly o: { graph: GraphClient; tokens: TokenSource; events: CloudEventFeed; logger: Logger },
+    private readonly o: {
+      graph: GraphClient;
+      tokens: TokenSource;
+      events: CloudEventFeed;
+      catalogue: TemplateCatalogue;
+      logger: Logger;
+    },
   ) {}
 
   connect(accountId: string, number: CloudApiNumber, handlers: SocketHandlers): AccountSocket {
-    const { graph, tokens, events, logger } = this.o;
-    const { phoneNumberId, tokenSecret } = number;
+    const { graph, tokens, events, catalogue, logger } = this.o;
+    const { phoneNumberId, businessAccountId, tokenSecret } = number;
     // An object, not a `let`: the connect below awaits, and a close may land meanwhile.
     const socket = { state: "connecting" as "connecting" | "open" | "closed" };
     let unfollow = (): void => {};
-    const close = (reason: string, code: number = DisconnectCode.unavailableService): void => {
-      if (socket.state === "closed") return;
+    let resync: NodeJS.Timeout | undefined;
+    const stop = (): void => {
       socket.state = "closed";
       unfollow();
+      clearInterval(resync);
+    };
+    const close = (reason: string, code: number = DisconnectCode.unavailableService): void => {
+      if (socket.state === "closed") return;
+      stop();
       handlers.connection({ state: "close", code, reason });
     };
+    const tokenRefused = (code: number): void => {
+      tokens.forget(tokenSecret);
+      close(`Meta refused the access token (${code})`, DisconnectCode.cloudApiTokenRefused);
+    };
+    const syncTemplates = async (): Promise<void> => {
+      const listed = await graph.templates(businessAccountId, await tokens.read(tokenSecret));
+      if (socket.state !== "open") return;
+      if (listed.kind === "token_refused") return tokenRefused(listed.code);
+      if (listed.kind !== "listed") {
+        const why = "title" in listed ? `${listed.code} ${listed.title}` : listed.reason;
+        return logger.warn({ accountId, businessAccountId, why }, "cloud_api_templates_unlisted");
+      }
+      const synced = await catalogue.replace(accountId, listed.templates, new Date());
+      logger.info({ accountId, businessAccountId, ...synced }, "cloud_api_templates_synced");
+    };
+    const syncInBackground = (): void =>
+      void syncTemplates().catch((err: Error) =>
+        logger.warn({ accountId, businessAccountId, err: err.message }, "cloud_api_templates_sync_failed"),
+      );
     const take = async (event: FeedEvent): Promise<Take> => {
       if (event.kind === "malformed") {
         logger.warn({ accountId, eventId: event.id, reason: event.reason }, "cloud_api_event_malformed");
@@ -88,6 +121,9 @@ export class CloudApiTransport {
       if (socket.state === "closed") return;
       socket.state = "open";
       handlers.connection({ state: "open", meJid: `${found.displayPhoneNumber.replace(/\D/g, "")}@s.whatsapp.net` });
+      syncInBackground();
+      resync = setInterval(syncInBackground, TEMPLATE_SYNC_INTERVAL_MS);
+      resync.unref();
       unfollow = events.follow(phoneNumberId, take, {
         takeFailed: (err, eventId) =>
           logger.warn({ accountId, phoneNumberId, eventId, err: err.message }, "cloud_api_event_retry"),
@@ -99,12 +135,14 @@ export class CloudApiTransport {
     })().catch((err: Error) => close(`connect failed: ${err.message}`));
 
     return {
-      async send(toJid, text, messageId) {
+      async send(toJid, text, messageId, template) {
         if (socket.state !== "open") throw new SendError("the Cloud API number is not connected", false);
         if (await events.sent(phoneNumberId, messageId)) return; // an earlier attempt went out
         const token = await tokens.read(tokenSecret); // cached: a rotated secret is read within the cache's life
         const to = toJid.split("@")[0]!.split(":")[0]!;
-        const answer = await graph.sendText(phoneNumberId, token, { to, text, callbackData: messageId });
+        const answer = template
+          ? await graph.sendTemplate(phoneNumberId, token, { to, template, callbackData: messageId })
+          : await graph.sendText(phoneNumberId, token, { to, text, callbackData: messageId });
         switch (answer.kind) {
           case "sent":
             return;
@@ -113,8 +151,7 @@ export class CloudApiTransport {
           case "refused":
             throw new SendError(`Cloud API ${answer.code}: ${answer.title}`, answer.failure === "permanent");
           case "token_refused":
-            tokens.forget(tokenSecret);
-            close(`Meta refused the access token (${answer.code})`, DisconnectCode.cloudApiTokenRefused);
+            tokenRefused(answer.code);
             throw new SendError(`Cloud API ${answer.code}: the access token was refused`, false);
           case "unreachable":
             throw new SendError(`the Graph API is unreachable (${answer.reason}): not sent`, false);
@@ -124,12 +161,10 @@ export class CloudApiTransport {
       },
       // Nothing to unlink: the number stays registered with Meta; the account's removal ends its use here.
       async logout() {
-        socket.state = "closed";
-        unfollow();
+        stop();
       },
       async close() {
-        socket.state = "closed";
-        unfollow();
+        stop();
       },
     };
   }

@@ -1,6 +1,7 @@
 /**
- * Meta's Graph API, the one call the Cloud API transport makes to send: `POST
- * {base}/{version}/{phone-number-id}/messages` with the number's access token. Its answers as a
+ * Meta's Graph API as the Cloud API transport calls it: sends (`POST
+ * {base}/{version}/{phone-number-id}/messages`, a text or a template), the number's check, and
+ * the business account's template list, each with the number's access token. A send's answers as a
  * closed union, decided on Meta's error codes (developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes):
  *
  *   sent           200 with messages[0].id, the wamid
@@ -28,6 +29,21 @@ export interface TextSend {
   /** Echoed in every status webhook of this send (Meta's `biz_opaque_callback_data`, ≤ 512 chars). */
   callbackData: string;
 }
+
+/** An approved template (`type: "template"`), its body parameters in order. */
+export interface TemplateSend {
+  to: string;
+  template: { name: string; language: string; parameters: string[] };
+  callbackData: string;
+}
+
+/** The business account's templates as Meta lists them (every page), or why not. */
+export type GraphTemplates =
+  | { kind: "listed"; templates: unknown[] }
+  | Extract<GraphSend, { kind: "refused" | "token_refused" | "unreachable" | "unknown" }>;
+
+/** Meta lists 100 at most per page; past this many pages the list is cut (a WABA has at most 6,000 templates). */
+const MAX_TEMPLATE_PAGES = 60;
 
 export interface GraphClientOptions {
   /** `WA_CLOUD_API_BASE_URL` (https://graph.facebook.com); tests point it at a fake on 127.0.0.1. */
@@ -81,21 +97,81 @@ export class GraphClient {
       : answer;
   }
 
-  async sendText(phoneNumberId: string, token: string, send: TextSend): Promise<GraphSend> {
+  sendText(phoneNumberId: string, token: string, send: TextSend): Promise<GraphSend> {
+    return this.postMessage(phoneNumberId, token, {
+      to: send.to,
+      type: "text",
+      text: { body: send.text, preview_url: false },
+      biz_opaque_callback_data: send.callbackData,
+    });
+  }
+
+  sendTemplate(phoneNumberId: string, token: string, send: TemplateSend): Promise<GraphSend> {
+    const { name, language, parameters } = send.template;
+    return this.postMessage(phoneNumberId, token, {
+      to: send.to,
+      type: "template",
+      template: {
+        name,
+        language: { code: language },
+        components: parameters.length
+          ? [{ type: "body", parameters: parameters.map((text) => ({ type: "text", text })) }]
+          : [],
+      },
+      biz_opaque_callback_data: send.callbackData,
+    });
+  }
+
+  /** `GET /{waba-id}/message_templates`, page by page (Meta's `after` cursor). */
+  async templates(businessAccountId: string, token: string): Promise<GraphTemplates> {
+    const templates: unknown[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < MAX_TEMPLATE_PAGES; page++) {
+      const query = new URLSearchParams({
+        fields: "name,language,status,category,parameter_format,components",
+        limit: "100",
+      });
+      if (after) query.set("after", after);
+      let response: Response;
+      try {
+        response = await fetch(this.url(`${encodeURIComponent(businessAccountId)}/message_templates?${query}`), {
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(this.o.timeoutMs),
+        });
+      } catch (err) {
+        return failedRequest(err);
+      }
+      const body = (await response.json().catch(() => ({}))) as {
+        data?: unknown;
+        paging?: { cursors?: { after?: unknown }; next?: unknown };
+        error?: GraphError;
+      };
+      if (!response.ok || !Array.isArray(body.data)) {
+        const answer = refusal(response.status, body.error);
+        return answer.kind === "throttled" || answer.kind === "sent"
+          ? { kind: "unknown", reason: `HTTP ${response.status}` }
+          : answer;
+      }
+      templates.push(...(body.data as unknown[]));
+      const cursor = body.paging?.cursors?.after;
+      if (typeof body.paging?.next !== "string" || typeof cursor !== "string") break;
+      after = cursor;
+    }
+    return { kind: "listed", templates };
+  }
+
+  private async postMessage(
+    phoneNumberId: string,
+    token: string,
+    message: Record<string, unknown>,
+  ): Promise<GraphSend> {
     const url = this.url(`${encodeURIComponent(phoneNumberId)}/messages`);
     let response: Response;
     try {
       response = await fetch(url, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          messaging_product: "whatsapp",
-          recipient_type: "individual",
-          to: send.to,
-          type: "text",
-          text: { body: send.text, preview_url: false },
-          biz_opaque_callback_data: send.callbackData,
-        }),
+        body: JSON.stringify({ messaging_product: "whatsapp", recipient_type: "individual", ...message }),
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });
     } catch (err) {

@@ -1,0 +1,81 @@
+import { z } from "zod";
+
+/**
+ * A Cloud API account's approved message templates, as the gateway keeps them: synced from
+ * Meta's `GET /{waba-id}/message_templates`, so an app can list them and a send of an unknown or
+ * unapproved one is refused before it reaches Meta. Only body parameters ({{1}}, {{2}}, …) are
+ * filled in; a template whose header or buttons take parameters is listed but not sendable here.
+ */
+
+/** A template's id in the catalogue: its name and language (neither contains a dot). */
+export function templateIdOf(name: string, language: string): string {
+  return `${name}.${language}`;
+}
+
+/** How many positional parameters a body takes: its highest {{n}}. */
+export function parameterCountOf(body: string): number {
+  let highest = 0;
+  for (const m of body.matchAll(/\{\{\s*(\d+)\s*\}\}/g)) highest = Math.max(highest, Number(m[1]));
+  return highest;
+}
+
+/** The body as the customer reads it, each {{n}} replaced by its parameter. */
+export function renderTemplate(body: string, parameters: readonly string[]): string {
+  return body.replace(/\{\{\s*(\d+)\s*\}\}/g, (whole, n: string) => parameters[Number(n) - 1] ?? whole);
+}
+
+const component = z.looseObject({
+  type: z.string(),
+  format: z.string().optional(),
+  text: z.string().optional(),
+  buttons: z.array(z.looseObject({ text: z.string().optional(), example: z.unknown().optional() })).optional(),
+});
+
+/** One template as Meta lists it (only the fields the catalogue keeps; Meta sends more). */
+export const graphTemplate = z.looseObject({
+  name: z.string(),
+  language: z.string(),
+  status: z.string(),
+  category: z.string().optional(),
+  parameter_format: z.string().optional(),
+  components: z.array(component).default([]),
+});
+export type GraphTemplate = z.infer<typeof graphTemplate>;
+
+/** A template as the catalogue keeps it. */
+export interface TemplateEntry {
+  name: string;
+  language: string;
+  /** Meta's review status: only APPROVED ones can be sent. */
+  status: string;
+  category: string | null;
+  /** The body text with its {{n}} placeholders (null: the template has no body). */
+  body: string | null;
+  parameterCount: number;
+  /**
+   * Whether the gateway can send it: positional body parameters only. Named parameters, a header
+   * with a parameter or media, and buttons with a parameter need components this gateway does not fill in.
+   */
+  sendable: boolean;
+}
+
+export function templateEntryOf(t: GraphTemplate): TemplateEntry {
+  const body = t.components.find((c) => c.type.toUpperCase() === "BODY")?.text ?? null;
+  const header = t.components.find((c) => c.type.toUpperCase() === "HEADER");
+  const headerNeedsInput =
+    header !== undefined &&
+    ((header.format !== undefined && header.format.toUpperCase() !== "TEXT") || /\{\{/.test(header.text ?? ""));
+  const buttonsNeedInput = t.components.some(
+    (c) => c.type.toUpperCase() === "BUTTONS" && (c.buttons ?? []).some((b) => b.example !== undefined),
+  );
+  const named = (t.parameter_format ?? "POSITIONAL").toUpperCase() === "NAMED";
+  return {
+    name: t.name,
+    language: t.language,
+    status: t.status.toUpperCase(),
+    category: t.category ?? null,
+    body,
+    parameterCount: body ? parameterCountOf(body) : 0,
+    sendable: !named && !headerNeedsInput && !buttonsNeedInput,
+  };
+}

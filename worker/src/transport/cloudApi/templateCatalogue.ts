@@ -1,0 +1,62 @@
+import type { Firestore, WriteBatch } from "firebase-admin/firestore";
+import { graphTemplate, templateEntryOf, templateIdOf, type TemplateEntry } from "@wa-gateway/core/cloudApi";
+import { messageTemplates } from "@wa-gateway/data";
+
+/** How often a held Cloud API account's templates are listed again (Meta reviews new ones in minutes to hours). */
+export const TEMPLATE_SYNC_INTERVAL_MS = 60 * 60_000;
+
+/** What a sync left: the templates Meta listed (stored, the vanished ones deleted), and the entries it could not read. */
+export interface CatalogueSync {
+  stored: number;
+  deleted: number;
+  unreadable: number;
+}
+
+/** A Cloud API account's template catalogue (`accounts/{accountId}/templates`), as its worker writes it. */
+export interface TemplateCatalogue {
+  /** Makes the catalogue what Meta listed: each template set, the ones Meta no longer lists deleted. */
+  replace(accountId: string, listed: unknown[], syncedAt: Date): Promise<CatalogueSync>;
+}
+
+/** Meta's list as catalogue entries, keyed by id; an entry Meta sent in another shape is counted, not stored. */
+export function catalogueOf(listed: unknown[]): { entries: Map<string, TemplateEntry>; unreadable: number } {
+  const entries = new Map<string, TemplateEntry>();
+  let unreadable = 0;
+  for (const raw of listed) {
+    const parsed = graphTemplate.safeParse(raw);
+    if (!parsed.success) {
+      unreadable++;
+      continue;
+    }
+    const entry = templateEntryOf(parsed.data);
+    entries.set(templateIdOf(entry.name, entry.language), entry);
+  }
+  return { entries, unreadable };
+}
+
+const BATCH_WRITES = 400;
+
+export function firestoreTemplateCatalogue(db: Firestore): TemplateCatalogue {
+  return {
+    async replace(accountId, listed, syncedAt) {
+      const { entries, unreadable } = catalogueOf(listed);
+      const existing = await messageTemplates.ofAccount(db, accountId).select().get();
+      const gone = existing.docs.filter((d) => !entries.has(d.id));
+      const writes = [
+        ...[...entries].map(
+          ([id, entry]) =>
+            (b: WriteBatch) =>
+              b.set(messageTemplates.write(db, accountId, id), { accountId, ...entry, syncedAt }),
+        ),
+        ...gone.map((doc) => (b: WriteBatch) => b.delete(doc.ref)),
+      ];
+      // Batches under Firestore's 500 writes each: a failed one rejects the sync, which runs again later.
+      for (let i = 0; i < writes.length; i += BATCH_WRITES) {
+        const batch = db.batch();
+        for (const write of writes.slice(i, i + BATCH_WRITES)) write(batch);
+        await batch.commit();
+      }
+      return { stored: entries.size, deleted: gone.length, unreadable };
+    },
+  };
+}
