@@ -44,6 +44,7 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
       body: "Hello {{1}}, your order {{2}} has shipped.",
     });
     graph.setTemplate(WABA, { name: "spring_sale", language: "en_US", status: "PENDING", body: "20% off!" });
+    graph.setTemplate(WABA, { name: "gateway_check", language: "en", status: "APPROVED", body: "Check {{1}}" });
     secrets.set(TOKEN_SECRET, "EAAG-token-of-sales\n");
   });
   const { stack, worker } = callablesWithWorker(new SimulatedWhatsApp({ autoLinkMs: 100 }), () => ({
@@ -104,13 +105,14 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
       "the catalogue synced",
       async () => {
         const docs = (await getDocs(documentRefs.messageTemplates(alice.firestore, accountId))).docs;
-        return docs.length === 2 ? docs.map((d) => d.data()) : undefined;
+        return docs.length === 3 ? docs.map((d) => d.data()) : undefined;
       },
       30_000,
     );
     assert.deepEqual(
       listed.map((t) => [t.name, t.language, t.status, t.parameterCount, t.sendable]),
       [
+        ["gateway_check", "en", "APPROVED", 1, true],
         ["order_update", "en_US", "APPROVED", 2, true],
         ["spring_sale", "en_US", "PENDING", 0, true],
       ],
@@ -133,6 +135,28 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     assert.deepEqual(
       graph.sends.map((s) => [s.to, s.template?.name, s.template?.parameters, s.text]),
       [[CUSTOMER, "order_update", ["Alice", "A-17"], "Hello Alice, your order A-17 has shipped."]],
+    );
+  });
+
+  it("the OUT probe goes through the Graph API as the configured template, to a number that never wrote", async () => {
+    await adminDb()
+      .doc(paths.longrun.config)
+      .set({
+        probes: {
+          outbound: {
+            accountId,
+            toJid: "4915100000077@s.whatsapp.net",
+            template: { name: "gateway_check", language: "en", parameters: ["ok"] },
+          },
+        },
+      });
+    const { probeKey } = await admin.call<{ probeKey: string }>("whatsappAdminRunProbe", { type: "OUT" });
+    const started = (await adminDb().doc(paths.longrun.probe(probeKey)).get()).data()!;
+    const entry = adminDb().doc(paths.outboxEntry(started.requestId as string));
+    await eventually("the probe sent", async () => (await entry.get()).get("status") === "sent", 30_000);
+    assert.deepEqual(
+      graph.sends.filter((s) => s.to === "4915100000077").map((s) => [s.template?.name, s.text]),
+      [["gateway_check", "Check ok"]],
     );
   });
 
@@ -159,7 +183,7 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     );
     assert.deepEqual(codes, ["functions/failed-precondition", "functions/not-found", "functions/invalid-argument"]);
     assert.equal((await adminDb().doc(paths.thread("cloud-template-refusals")).get()).exists, false);
-    assert.equal(graph.sends.length, 1, "only the approved template went to Meta");
+    assert.equal(graph.sends.length, 2, "only the approved templates went to Meta");
   });
 
   it("the customer's answer, posted by Meta to the webhook, lands in the thread with them", async () => {

@@ -70,6 +70,7 @@ describe("firestore.rules", function () {
         accountId: "acc-1",
         keyword: "STOP",
       });
+      await setDoc(doc(f, paths.messageTemplate("acc-1", "order_update.en_US")), { accountId: "acc-1", name: "x" });
       await setDoc(doc(f, paths.longrun.config), { heartbeatIntervalSec: 60 });
       await setDoc(doc(f, paths.longrun.heartbeat("2025-12-30T08-00-00")), { tsIso: "x" });
     });
@@ -82,6 +83,7 @@ describe("firestore.rules", function () {
     ["an unowned thread (its account's inbox)", paths.thread("t-inbox"), ["alice", "bob", "admin"]],
     ["an unowned thread's message", paths.threadMessage("t-inbox", "in1"), ["alice", "bob", "admin"]],
     ["an account", paths.account("acc-1"), ["alice", "bob", "admin"]],
+    ["a Cloud API account's template", paths.messageTemplate("acc-1", "order_update.en_US"), ["alice", "bob", "admin"]],
     ["an outbox entry", paths.outboxEntry("req_a"), ["alice", "admin"]],
     ["session keys", `${paths.waSession("acc-1")}/keys/k1`, []],
     ["session creds", paths.waSession("acc-1"), []],
@@ -125,6 +127,14 @@ describe("firestore.rules", function () {
     const alice = db("alice");
     await assertSucceeds(getDocs(query(collection(alice, "accounts"), where("memberUids", "array-contains", "alice"))));
     await assertFails(getDocs(collection(alice, "accounts")));
+  });
+
+  it("an account's members list its templates; nobody else does", async () => {
+    for (const role of ROLES) {
+      const list = getDocs(collection(db(role), paths.messageTemplates("acc-1")));
+      if (role === "anonymous" || role === "carol") await assertFails(list);
+      else await assertSucceeds(list);
+    }
   });
 
   it("nobody lists opt-outs, not even an admin of the account (server-only: npm run opt-out)", async () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { timestamp, updatedBy } from "./common";
 import { SEVERITIES, type IncidentType } from "../longrun/incidentTypes";
+import { templateLanguage, templateName } from "../proxies/contract";
 
 /**
  * Documents under `wa_metrics/longrun/`: the long-run monitoring the operators' runbook
@@ -44,8 +45,16 @@ export const probeSettings = z.object({
         .nullable()
         .default(null),
       deadlineSec: z.number().int().positive().default(120),
+      /**
+       * A Cloud API account's probe goes as this approved template: Meta takes free-form text only
+       * within 24 h of the recipient's last message (131047), and a probe recipient rarely writes.
+       */
+      template: z
+        .object({ name: templateName, language: templateLanguage, parameters: z.array(z.string()).default([]) })
+        .nullable()
+        .default(null),
     })
-    .default(() => ({ accountId: null, toJid: null, deadlineSec: 120 })),
+    .default(() => ({ accountId: null, toJid: null, deadlineSec: 120, template: null })),
   inbound: z
     .object({
       /** A second account of ours that messages the main account; PASS when the main one stores it. */

@@ -75,6 +75,13 @@ export interface ProbeDoc {
   deadlineSec: number | null;
 }
 
+/** The approved template a Cloud API account's OUT probe is sent as (probes.outbound.template). */
+export interface ProbeTemplate {
+  name: string;
+  language: string;
+  parameters: string[];
+}
+
 export interface ProbeStore {
   /** create(): false when the probe of that key exists (a rerun of the same slot). */
   createProbe(doc: ProbeDoc & { reason: string | null; latencyMs: number | null; finished: boolean }): Promise<boolean>;
@@ -88,8 +95,14 @@ export interface ProbeStore {
   ): Promise<void>;
   pendingProbes(): Promise<ProbeDoc[]>;
   recentResults(type: ProbeType, limit: number): Promise<ProbeResult[]>;
-  /** Queues a WhatsApp message through the outbox, as the probe's system caller. */
-  sendProbeMessage(args: { accountId: string; toJid: string; clientMessageId: string; text: string }): Promise<{
+  /** Queues a WhatsApp message through the outbox, as the probe's system caller: the text, or the template when given. */
+  sendProbeMessage(args: {
+    accountId: string;
+    toJid: string;
+    clientMessageId: string;
+    text: string;
+    template?: ProbeTemplate | null;
+  }): Promise<{
     requestId: string;
     providerMessageId: string;
   }>;

@@ -1,5 +1,5 @@
 import { probeThreadId } from "../ids";
-import { handleSend, providerMessageIdFor, type SendStore } from "../proxies/send";
+import { handleSend, handleSendTemplate, providerMessageIdFor, type SendStore } from "../proxies/send";
 import type { ProbeStore } from "./ports";
 
 /** The system identity probe messages are sent under (never a real user's uid). */
@@ -13,14 +13,12 @@ export const PROBE_RATE_LIMIT = { maxSends: 1000, windowSec: 60 } as const;
 
 /** A probe message goes through the same send use case as a client's, into the probe's own thread. */
 export function sendProbeMessage(deps: { store: SendStore; now: () => Date }): ProbeStore["sendProbeMessage"] {
-  return async ({ accountId, toJid, clientMessageId, text }) => {
-    const { requestId } = await handleSend({ ...deps, rateLimit: PROBE_RATE_LIMIT }, PROBE_CALLER, {
-      accountId,
-      toJid,
-      text,
-      clientMessageId,
-      threadId: probeThreadId(accountId),
-    });
+  return async ({ accountId, toJid, clientMessageId, text, template }) => {
+    const send = { accountId, toJid, clientMessageId, threadId: probeThreadId(accountId) };
+    const sendDeps = { ...deps, rateLimit: PROBE_RATE_LIMIT };
+    const { requestId } = template
+      ? await handleSendTemplate(sendDeps, PROBE_CALLER, { ...send, template })
+      : await handleSend(sendDeps, PROBE_CALLER, { ...send, text });
     return { requestId, providerMessageId: providerMessageIdFor(requestId) };
   };
 }

@@ -1,6 +1,7 @@
 import { probeKey, type ProbeType } from "../ids";
 import type { MonitoringConfig, ProbeResult } from "../documents/longrun";
 import type { OutboxStatus } from "../documents/outbox";
+import type { ProbeTemplate } from "./ports";
 
 /**
  * The probe lifecycle. A scheduled slot (or an admin) starts a probe; the watchdog advances it.
@@ -70,7 +71,14 @@ export function scheduledProbes(
 
 export type ProbePlan =
   | { kind: "skipped"; reason: string }
-  | { kind: "send"; accountId: string; toJid: string | null; deadlineSec: number }
+  | {
+      kind: "send";
+      accountId: string;
+      toJid: string | null;
+      deadlineSec: number;
+      /** OUT on a Cloud API account: the approved template it goes as. */
+      template: ProbeTemplate | null;
+    }
   | { kind: "measure" };
 
 export function planProbe(type: ProbeType, config: MonitoringConfig): ProbePlan {
@@ -85,6 +93,7 @@ export function planProbe(type: ProbeType, config: MonitoringConfig): ProbePlan 
       accountId: p.outbound.accountId,
       toJid: p.outbound.toJid,
       deadlineSec: p.outbound.deadlineSec,
+      template: p.outbound.template,
     };
   }
   if (!p.inbound.senderAccountId || !p.inbound.targetAccountId) {
@@ -96,7 +105,13 @@ export function planProbe(type: ProbeType, config: MonitoringConfig): ProbePlan 
   if (p.inbound.senderAccountId === p.inbound.targetAccountId) {
     return { kind: "skipped", reason: "inbound probe misconfigured: sender and target are the same account" };
   }
-  return { kind: "send", accountId: p.inbound.senderAccountId, toJid: null, deadlineSec: p.inbound.deadlineSec };
+  return {
+    kind: "send",
+    accountId: p.inbound.senderAccountId,
+    toJid: null,
+    deadlineSec: p.inbound.deadlineSec,
+    template: null,
+  };
 }
 
 /** What one attempt came to. */

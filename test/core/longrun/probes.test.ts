@@ -37,7 +37,19 @@ describe("probes", () => {
       accountId: "main",
       toJid: "40700000001@s.whatsapp.net",
       deadlineSec: 120,
+      template: null,
     });
+  });
+
+  it("a Cloud API account's outbound probe goes as the configured template; a malformed one is refused", () => {
+    const template = { name: "gateway_check", language: "en", parameters: ["ok"] };
+    const config = monitoringConfig.parse({
+      probes: { outbound: { accountId: "main", toJid: "40700000001@s.whatsapp.net", template } },
+    });
+    const plan = planProbe("OUT", config);
+    assert.deepEqual(plan.kind === "send" && plan.template, template);
+    const bad = { probes: { outbound: { accountId: "main", template: { name: "Gateway Check", language: "en" } } } };
+    assert.equal(monitoringConfig.safeParse(bad).success, false);
   });
 
   it("outbound passes when sent within the deadline, with its latency, and fails after it", () => {

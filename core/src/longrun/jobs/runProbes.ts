@@ -46,6 +46,7 @@ async function startAttempt(
     toJid: toJid!,
     clientMessageId: `${probe.key}_${attempt}`,
     text: PROBE_TEXT(probe.key, attempt),
+    template: plan.template,
   });
   return { ...sent, targetAccountId, deadlineSec: plan.deadlineSec };
 }
