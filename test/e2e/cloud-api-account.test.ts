@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { FirebaseError } from "firebase/app";
 import { paths } from "@wa-gateway/core";
 import { DisconnectCode } from "@wa-gateway/core/accounts";
+import type { Timestamp } from "firebase-admin/firestore";
 import { getDocs } from "firebase/firestore";
 import { documentRefs } from "../../client/src/documents";
 import { localSecret } from "../../scripts/emulators/firebase";
@@ -17,6 +18,8 @@ const NUMBER = "106540352242922";
 const WABA = "102290129340398";
 const TOKEN_SECRET = "projects/demo-wa-gateway/secrets/wa-token-sales/versions/latest";
 const CUSTOMER = "4915100000001";
+/** The first token is a user token Meta expires in 3 days; the rotated one a system user's, which never expires. */
+const TOKEN_EXPIRY = new Date(Math.floor(Date.now() / 1000 + 3 * 86_400) * 1000);
 
 /**
  * An operator runs a number on Meta's Cloud API: added by an admin with its token's secret name,
@@ -46,6 +49,7 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     graph.setTemplate(WABA, { name: "spring_sale", language: "en_US", status: "PENDING", body: "20% off!" });
     graph.setTemplate(WABA, { name: "gateway_check", language: "en", status: "APPROVED", body: "Check {{1}}" });
     secrets.set(TOKEN_SECRET, "EAAG-token-of-sales\n");
+    graph.expireTokenAt("EAAG-token-of-sales", TOKEN_EXPIRY);
   });
   const { stack, worker } = callablesWithWorker(new SimulatedWhatsApp({ autoLinkMs: 100 }), () => ({
     WA_CLOUD_API_BASE_URL: graph.url,
@@ -81,6 +85,15 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     const account = (await adminDb().doc(paths.account(accountId)).get()).data()!;
     assert.equal(account.qr, null);
     assert.ok(secrets.reads.includes(TOKEN_SECRET));
+  });
+
+  it("records when Meta says its token expires, for the watchdog's cloud_token_expiring", async () => {
+    const expiresAt = await eventually(
+      "the token's expiry recorded",
+      async () => (await adminDb().doc(paths.account(accountId)).get()).get("cloudApiToken.expiresAt") as Timestamp,
+      30_000,
+    );
+    assert.equal(expiresAt.toMillis(), TOKEN_EXPIRY.getTime());
   });
 
   it("refuses free-form text before the customer has written, naming the 24-hour window, and writes nothing", async () => {
@@ -291,6 +304,11 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     );
     await eventually("the waiting message sent", async () => (await entry.get()).get("status") === "sent", 60_000);
     assert.equal(graph.sends.filter((s) => s.text === "Are you still there?").length, 1);
+    await eventually(
+      "the new token recorded as never expiring",
+      async () => (await adminDb().doc(paths.account(accountId)).get()).get("cloudApiToken.expiresAt") === null,
+      30_000,
+    );
   });
 
   it("a Cloud API account is removed like any account: let go by its worker, finished, its history kept", async () => {

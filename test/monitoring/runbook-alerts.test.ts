@@ -55,6 +55,33 @@ describe("the runbook's remaining alerts, on the emulator", function () {
     );
   });
 
+  it("a Cloud API token expiring within a week opens cloud_token_expiring, a P1 the last day, resolved by a new token", async () => {
+    const DAY = 86_400_000;
+    await accounts.write(adminDb(), "acc-cloud").set({
+      ...newAccountDocument({ createdBy: "t", now: new Date(T - DAY), status: "connected" }),
+      owner: { workerId: "w", epoch: 1, leaseUntil: new Date(T + 3_600_000) },
+      cloudApiToken: { expiresAt: new Date(T + 8 * DAY), checkedAt: new Date(T) },
+    });
+    await runWatchdog(watchdogDeps(adminDb()), T, T);
+    assert.deepEqual(await incidentsOf("cloud_token_expiring"), [], "8 days left: not yet");
+    await runWatchdog(watchdogDeps(adminDb()), T + 2 * DAY, T + 2 * DAY);
+    assert.deepEqual(
+      (await incidentsOf("cloud_token_expiring")).map((i) => [i.key, i.status, i.severity]),
+      [["acc-cloud", "open", "P2"]],
+    );
+    await runWatchdog(watchdogDeps(adminDb()), T + 7.5 * DAY, T + 7.5 * DAY);
+    assert.equal((await incidentsOf("cloud_token_expiring"))[0]!.severity, "P1");
+    // The operator stores a system user's token, which never expires; the worker records it.
+    await accounts.doc(adminDb(), "acc-cloud").update({
+      cloudApiToken: { expiresAt: null, checkedAt: Timestamp.fromMillis(T + 7.6 * DAY) },
+    });
+    await runWatchdog(watchdogDeps(adminDb()), T + 7.7 * DAY, T + 7.7 * DAY);
+    assert.deepEqual(
+      (await incidentsOf("cloud_token_expiring")).map((i) => i.status),
+      ["resolved"],
+    );
+  });
+
   it("an account closed with 405 opens one client_version_rejected incident, which resolves when it connects", async () => {
     await accounts.write(adminDb(), "acc-old").set({
       ...newAccountDocument({ createdBy: "t", now: new Date(T - 3_600_000), status: "disconnected" }),

@@ -60,6 +60,8 @@ export class FakeGraphApi {
   private readonly templatesOf = new Map<string, FakeTemplate[]>();
   /** `{number}:{customer}` → when the customer last wrote. */
   private readonly customerWroteAt = new Map<string, number>();
+  /** Token → when Meta says it expires (absent: never, as a system user's token). */
+  private readonly tokenExpiry = new Map<string, Date>();
   /** Templates listed per page (Meta's default is 25, at most 100); small so tests cross pages. */
   templatePageSize = 2;
   /** Template list requests with a valid token. */
@@ -173,6 +175,11 @@ export class FakeGraphApi {
     this.templatesOf.set(businessAccountId, [...others, template]);
   }
 
+  /** The token expires at `at`, as `GET /debug_token` tells (Meta still takes it until then). */
+  expireTokenAt(token: string, at: Date): void {
+    this.tokenExpiry.set(token, at);
+  }
+
   /** As if the customer had written to the number just now (opens Meta's 24-hour window, posts nothing). */
   openWindow(phoneNumberId: string, customer: string): void {
     this.customerWroteAt.set(`${phoneNumberId}:${customer}`, Date.now());
@@ -205,6 +212,22 @@ export class FakeGraphApi {
     const graphError = (status: number, code: number, message: string): void =>
       answer(status, { error: { message, type: "OAuthException", code, fbtrace_id: "fake" } });
     const badToken = () => graphError(401, 190, "Error validating access token");
+    if (req.method === "GET" && /^\/v\d+\.\d+\/debug_token$/.test(url.pathname)) {
+      const token = req.headers.authorization?.replace(/^Bearer /, "") ?? "";
+      const known = [...this.tokens.values()].includes(token);
+      if (!known || url.searchParams.get("input_token") !== token) return badToken();
+      const expiry = this.tokenExpiry.get(token);
+      return answer(200, {
+        data: {
+          app_id: "1234567890",
+          type: "SYSTEM_USER",
+          application: "Fake App",
+          expires_at: expiry ? Math.floor(expiry.getTime() / 1000) : 0,
+          is_valid: true,
+          scopes: ["whatsapp_business_messaging", "whatsapp_business_management"],
+        },
+      });
+    }
     const id = route?.[1];
     const edge = route?.[2];
     if (req.method === "GET" && id && edge === undefined) {

@@ -29,6 +29,7 @@ import { CloudApiTransport } from "./transport/cloudApi/cloudApiTransport";
 import { firestoreCloudEventFeed } from "./transport/cloudApi/cloudEventFeed";
 import { GraphClient } from "./transport/cloudApi/graphClient";
 import { firestoreTemplateCatalogue } from "./transport/cloudApi/templateCatalogue";
+import { firestoreTokenRecord } from "./transport/cloudApi/tokenRecord";
 import { secretManagerTokens } from "./transport/cloudApi/tokenSource";
 
 export interface RunningWorker {
@@ -98,6 +99,7 @@ function cloudApiTransport(config: WorkerConfig, db: Firestore, logger: Logger):
     }),
     events: firestoreCloudEventFeed(db),
     catalogue: firestoreTemplateCatalogue(db),
+    tokenRecord: firestoreTokenRecord(db),
     logger,
   });
 }

@@ -81,6 +81,12 @@ export const accountDocument = z.object({
     .object({ used: z.number().int(), total: z.number().int(), cycleEndsAt: timestamp.nullable(), seenAt: timestamp })
     .nullable()
     .optional(),
+  /**
+   * A Cloud API account's access token as Meta last described it (`GET /debug_token`, on connect
+   * and hourly): `expiresAt` null when it never expires (a system user's token). The watchdog
+   * opens cloud_token_expiring before it runs out.
+   */
+  cloudApiToken: z.object({ expiresAt: timestamp.nullable(), checkedAt: timestamp }).nullable().optional(),
   /** When a worker last handed the account to another to even out the fleet (a planned move). */
   movedAt: timestamp.nullable().optional(),
   /** When the backlog of a removed or logged-out account was last found resolved (all final). */

@@ -81,6 +81,12 @@ export const INCIDENT_TYPES = {
     action:
       "The worker reconnects by itself first; the reason says why this account is still down and what to do (scan a new QR, start a worker, wait for the cooldown, read lastDisconnect).",
   },
+  cloud_token_expiring: {
+    severity: "P2",
+    title: "Cloud API access token about to expire",
+    action:
+      "Meta will refuse this Cloud API account's token at the time in the reason, and nothing will be sent from it. Create a new token (a system user's token does not expire) and store it as a new version of the secret the account names (cloudApi.tokenSecret); the worker reads it within 10 minutes and the incident resolves at its next check.",
+  },
   delivery_rate: {
     severity: "P2",
     title: "Delivery rate under target (last hour)",

@@ -4,6 +4,7 @@ export * from "./heartbeatMath";
 export * from "./incidentTypes";
 export * from "./incidents";
 export * from "./accountDown";
+export * from "./cloudTokens";
 export * from "./capacity";
 export * from "./deliveryRates";
 export * from "./triage";

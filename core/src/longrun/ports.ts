@@ -7,6 +7,7 @@ import type { Beat } from "./heartbeatMath";
 import type { IncidentAction, OpenIncident } from "./incidents";
 import type { IncidentRecord, ProbeRecord, Rollup } from "./rollup";
 import type { AccountLiveness } from "./accountDown";
+import type { CloudTokenExpiry } from "./cloudTokens";
 import type { UnheldAccounts } from "./capacity";
 import type { AccountCounts, HeartbeatState, OutboxView, UnhandledStanzaSighting, WatchedAccount } from "./watchdog";
 
@@ -37,6 +38,11 @@ export interface WatchdogReads {
   accountLiveness(nowMs: number, unheldForMs: number): Promise<AccountLiveness[]>;
   /** Accounts that need a socket and have had no worker for `unheldForMs` (absent: not judged). */
   unheldAccounts?(nowMs: number, unheldForMs: number): Promise<UnheldAccounts>;
+  /**
+   * Cloud API accounts whose token expires before `nowMs + withinMs`, and those named by an open
+   * cloud_token_expiring (absent: not judged).
+   */
+  cloudTokens?(nowMs: number, withinMs: number): Promise<CloudTokenExpiry[]>;
   /** Stanza types nothing handles, as the workers reported them (absent: nothing to read). */
   unhandledStanzas?(): Promise<UnhandledStanzaSighting[]>;
 }

@@ -4,6 +4,7 @@ import {
   ACCOUNT_LIVENESS_PAGE,
   HELD_STATUSES,
   type AccountLiveness,
+  type CloudTokenExpiry,
   type WatchdogReads,
   type WatchedAccount,
 } from "@wa-gateway/core/longrun";
@@ -156,6 +157,35 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
           lastSeenMs: data.lastSeenAt.toMillis(),
         };
       });
+    },
+
+    async cloudTokens(nowMs, withinMs) {
+      const [expiring, open] = await Promise.all([
+        accounts.kind
+          .select(accountsAll.where("cloudApiToken.expiresAt", "<=", ts(nowMs + withinMs)), "status", "cloudApiToken")
+          .limit(ACCOUNT_LIVENESS_PAGE)
+          .get(),
+        incidentDocs.kind
+          .select(incidentDocs.all(db).where("status", "==", "open").where("type", "==", "cloud_token_expiring"), "key")
+          .get(),
+      ]);
+      const found = new Map<string, Pick<AccountDocument, "status" | "cloudApiToken"> | undefined>(
+        expiring.docs.map((d) => [d.id, d.data()]),
+      );
+      const named = [...new Set(open.docs.map((d) => d.data().key))].filter((id) => !found.has(id));
+      if (named.length) {
+        for (const snap of await readTogether(
+          db,
+          named.map((id) => accounts.doc(db, id)),
+        )) {
+          found.set(snap.id, snap.data());
+        }
+      }
+      return [...found].map(([accountId, a]): CloudTokenExpiry => ({
+        accountId,
+        status: a?.status ?? "removed",
+        expiresAtMs: a?.cloudApiToken?.expiresAt?.toMillis() ?? null,
+      }));
     },
 
     async accountLiveness(nowMs, unheldForMs) {

@@ -165,6 +165,15 @@ describe("the Graph API client's templates", () => {
     assert.equal(graph.templateLists, 3, "pages of 2");
   });
 
+  it("describes a token's expiry as Meta tells it: a time, or never (0, a system user's token)", async () => {
+    const at = new Date("2026-12-24T00:00:00Z");
+    graph.expireTokenAt("token-1001", at);
+    assert.deepEqual(await client.tokenInfo("token-1001"), { kind: "described", expiresAtMs: at.getTime() });
+    graph.addNumber("1002", "token-1002", WABA);
+    assert.deepEqual(await client.tokenInfo("token-1002"), { kind: "described", expiresAtMs: null });
+    assert.equal((await client.tokenInfo("revoked")).kind, "token_refused");
+  });
+
   it("a token that may not read the business account is token_refused", async () => {
     assert.equal((await client.templates(WABA, "revoked")).kind, "token_refused");
   });

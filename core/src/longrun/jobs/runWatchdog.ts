@@ -2,6 +2,7 @@ import { GLOBAL_KEY, type Evaluation } from "../incidents";
 import type { ConfigSource, ProbeStore, WatchdogReads } from "../ports";
 import { evaluateAccountsDown } from "../accountDown";
 import { evaluateUnheldAccounts, UNHELD_AFTER_MS } from "../capacity";
+import { evaluateCloudTokens, TOKEN_WARNING_MS } from "../cloudTokens";
 import { evaluateAccounts, evaluateHeartbeats, evaluateOutbox, evaluateUnhandledStanzas } from "../watchdog";
 import { announce, incidentsAfter, type AlertDeps } from "./runAlerting";
 import { advanceProbes } from "./runProbes";
@@ -16,7 +17,7 @@ export interface WatchdogDeps extends AlertDeps {
 export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs = scheduleMs) {
   const cfg = await deps.config.loadConfig();
   const config = cfg.config;
-  const [state, counts, outbox, accountCounts, watched, liveness, unhandled, unheld] = await Promise.all([
+  const [state, counts, outbox, accountCounts, watched, liveness, unhandled, unheld, tokens] = await Promise.all([
     deps.reads.heartbeatState(),
     deps.reads.heartbeatCounts(nowMs),
     deps.reads.outboxView(nowMs),
@@ -25,6 +26,7 @@ export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs 
     deps.reads.accountLiveness(nowMs, config.alertThresholds.accountDownMinutes * 60_000),
     deps.reads.unhandledStanzas?.() ?? [],
     deps.reads.unheldAccounts?.(nowMs, UNHELD_AFTER_MS),
+    deps.reads.cloudTokens?.(nowMs, TOKEN_WARNING_MS) ?? [],
   ]);
   const evaluations: Evaluation[] = [
     ...evaluateHeartbeats(state, counts, config, nowMs),
@@ -32,6 +34,7 @@ export async function runWatchdog(deps: WatchdogDeps, scheduleMs: number, nowMs 
     ...evaluateAccounts(accountCounts, watched, config, nowMs),
     ...evaluateAccountsDown(liveness, config, nowMs),
     ...evaluateUnhandledStanzas(unhandled, nowMs),
+    ...evaluateCloudTokens(tokens, nowMs),
     ...(unheld ? [evaluateUnheldAccounts(unheld)] : []),
     {
       type: "config_invalid",

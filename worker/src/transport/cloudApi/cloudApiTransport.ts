@@ -5,8 +5,12 @@ import type { Logger } from "../../logging/logger";
 import { SendError, type AccountSocket, type InboundMessage, type SocketHandlers } from "../transport";
 import type { CloudEventFeed, FeedEvent, Take } from "./cloudEventFeed";
 import type { GraphClient } from "./graphClient";
-import { TEMPLATE_SYNC_INTERVAL_MS, type TemplateCatalogue } from "./templateCatalogue";
+import type { TemplateCatalogue } from "./templateCatalogue";
+import type { TokenRecord } from "./tokenRecord";
 import type { TokenSource } from "./tokenSource";
+
+/** How often a held Cloud API account's token is described and its templates listed again (Meta reviews templates in minutes to hours). */
+export const UPKEEP_INTERVAL_MS = 60 * 60_000;
 
 /**
  * A Cloud API number as an account's "socket": no QR and no session. Connecting reads the
@@ -14,8 +18,9 @@ import type { TokenSource } from "./tokenSource";
  * is open. Sends go to the Graph API; what Meta posts to the webhook comes from `cloudApiEvents`.
  *
  *   connect ──token read, number found──► open ──close()──► (nothing more)
- *                                          └─ lists the business account's templates into the
- *                                             catalogue now and hourly (a failed list keeps the last)
+ *                                          └─ now and hourly: records when the token expires (for
+ *                                             the watchdog) and lists the business account's templates
+ *                                             into the catalogue (a failed list keeps the last)
  *      └──token unreadable or refused, Meta unreachable──► close 503: the holder reconnects
  *         with its backoff, reading the token again (a rotated secret needs no action)
  *
@@ -32,21 +37,22 @@ export class CloudApiTransport {
       tokens: TokenSource;
       events: CloudEventFeed;
       catalogue: TemplateCatalogue;
+      tokenRecord: TokenRecord;
       logger: Logger;
     },
   ) {}
 
   connect(accountId: string, number: CloudApiNumber, handlers: SocketHandlers): AccountSocket {
-    const { graph, tokens, events, catalogue, logger } = this.o;
+    const { graph, tokens, events, catalogue, tokenRecord, logger } = this.o;
     const { phoneNumberId, businessAccountId, tokenSecret } = number;
     // An object, not a `let`: the connect below awaits, and a close may land meanwhile.
     const socket = { state: "connecting" as "connecting" | "open" | "closed" };
     let unfollow = (): void => {};
-    let resync: NodeJS.Timeout | undefined;
+    let upkeepTimer: NodeJS.Timeout | undefined;
     const stop = (): void => {
       socket.state = "closed";
       unfollow();
-      clearInterval(resync);
+      clearInterval(upkeepTimer);
     };
     const close = (reason: string, code: number = DisconnectCode.unavailableService): void => {
       if (socket.state === "closed") return;
@@ -57,21 +63,29 @@ export class CloudApiTransport {
       tokens.forget(tokenSecret);
       close(`Meta refused the access token (${code})`, DisconnectCode.cloudApiTokenRefused);
     };
-    const syncTemplates = async (): Promise<void> => {
-      const listed = await graph.templates(businessAccountId, await tokens.read(tokenSecret));
+    const why = (failed: { code: number; title: string } | { reason: string }): string =>
+      "title" in failed ? `${failed.code} ${failed.title}` : failed.reason;
+    const upkeep = async (): Promise<void> => {
+      const token = await tokens.read(tokenSecret);
+      const info = await graph.tokenInfo(token);
+      if (socket.state !== "open") return;
+      if (info.kind === "token_refused") return tokenRefused(info.code);
+      if (info.kind === "described") {
+        await tokenRecord.record(accountId, info.expiresAtMs === null ? null : new Date(info.expiresAtMs), new Date());
+      } else {
+        logger.warn({ accountId, why: why(info) }, "cloud_api_token_undescribed");
+      }
+      const listed = await graph.templates(businessAccountId, token);
       if (socket.state !== "open") return;
       if (listed.kind === "token_refused") return tokenRefused(listed.code);
       if (listed.kind !== "listed") {
-        const why = "title" in listed ? `${listed.code} ${listed.title}` : listed.reason;
-        return logger.warn({ accountId, businessAccountId, why }, "cloud_api_templates_unlisted");
+        return logger.warn({ accountId, businessAccountId, why: why(listed) }, "cloud_api_templates_unlisted");
       }
       const synced = await catalogue.replace(accountId, listed.templates, new Date());
       logger.info({ accountId, businessAccountId, ...synced }, "cloud_api_templates_synced");
     };
-    const syncInBackground = (): void =>
-      void syncTemplates().catch((err: Error) =>
-        logger.warn({ accountId, businessAccountId, err: err.message }, "cloud_api_templates_sync_failed"),
-      );
+    const upkeepInBackground = (): void =>
+      void upkeep().catch((err: Error) => logger.warn({ accountId, err: err.message }, "cloud_api_upkeep_failed"));
     const take = async (event: FeedEvent): Promise<Take> => {
       if (event.kind === "malformed") {
         logger.warn({ accountId, eventId: event.id, reason: event.reason }, "cloud_api_event_malformed");
@@ -121,9 +135,9 @@ export class CloudApiTransport {
       if (socket.state === "closed") return;
       socket.state = "open";
       handlers.connection({ state: "open", meJid: `${found.displayPhoneNumber.replace(/\D/g, "")}@s.whatsapp.net` });
-      syncInBackground();
-      resync = setInterval(syncInBackground, TEMPLATE_SYNC_INTERVAL_MS);
-      resync.unref();
+      upkeepInBackground();
+      upkeepTimer = setInterval(upkeepInBackground, UPKEEP_INTERVAL_MS);
+      upkeepTimer.unref();
       unfollow = events.follow(phoneNumberId, take, {
         takeFailed: (err, eventId) =>
           logger.warn({ accountId, phoneNumberId, eventId, err: err.message }, "cloud_api_event_retry"),

@@ -38,9 +38,10 @@ export interface TemplateSend {
 }
 
 /** The business account's templates as Meta lists them (every page), or why not. */
-export type GraphTemplates =
-  | { kind: "listed"; templates: unknown[] }
-  | Extract<GraphSend, { kind: "refused" | "token_refused" | "unreachable" | "unknown" }>;
+export type GraphTemplates = { kind: "listed"; templates: unknown[] } | ReadFailure;
+
+/** An access token as Meta describes it (`GET /debug_token`): when it expires, null for never. */
+export type GraphTokenInfo = { kind: "described"; expiresAtMs: number | null } | ReadFailure;
 
 /** Meta lists 100 at most per page; past this many pages the list is cut (a WABA has at most 6,000 templates). */
 const MAX_TEMPLATE_PAGES = 60;
@@ -65,9 +66,7 @@ interface GraphError {
 }
 
 /** The number as Meta knows it (`GET /{phone-number-id}`): what a Cloud API account's connect checks its token with. */
-export type GraphNumber =
-  | { kind: "found"; displayPhoneNumber: string }
-  | Extract<GraphSend, { kind: "refused" | "token_refused" | "unreachable" | "unknown" }>;
+export type GraphNumber = { kind: "found"; displayPhoneNumber: string } | ReadFailure;
 
 export class GraphClient {
   constructor(private readonly o: GraphClientOptions) {}
@@ -90,11 +89,7 @@ export class GraphClient {
     if (response.ok && typeof body.display_phone_number === "string") {
       return { kind: "found", displayPhoneNumber: body.display_phone_number };
     }
-    const answer = refusal(response.status, body.error);
-    // Throttling on a read is Meta's trouble, not the number's: the connect tries again.
-    return answer.kind === "throttled" || answer.kind === "sent"
-      ? { kind: "unknown", reason: `HTTP ${response.status}` }
-      : answer;
+    return readRefusal(response.status, body.error);
   }
 
   sendText(phoneNumberId: string, token: string, send: TextSend): Promise<GraphSend> {
@@ -122,6 +117,29 @@ export class GraphClient {
     });
   }
 
+  /** `GET /debug_token` of the token, asked with the token itself (a system user's may describe itself). */
+  async tokenInfo(token: string): Promise<GraphTokenInfo> {
+    let response: Response;
+    try {
+      response = await fetch(this.url(`debug_token?${new URLSearchParams({ input_token: token })}`), {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+      });
+    } catch (err) {
+      return failedRequest(err);
+    }
+    const body = (await response.json().catch(() => ({}))) as {
+      data?: { expires_at?: unknown; is_valid?: unknown };
+      error?: GraphError;
+    };
+    const expiresAt = body.data?.expires_at;
+    if (response.ok && body.data?.is_valid === false) return { kind: "token_refused", code: TOKEN, title: "invalid" };
+    if (response.ok && typeof expiresAt === "number") {
+      return { kind: "described", expiresAtMs: expiresAt > 0 ? expiresAt * 1000 : null };
+    }
+    return readRefusal(response.status, body.error);
+  }
+
   /** `GET /{waba-id}/message_templates`, page by page (Meta's `after` cursor). */
   async templates(businessAccountId: string, token: string): Promise<GraphTemplates> {
     const templates: unknown[] = [];
@@ -147,10 +165,7 @@ export class GraphClient {
         error?: GraphError;
       };
       if (!response.ok || !Array.isArray(body.data)) {
-        const answer = refusal(response.status, body.error);
-        return answer.kind === "throttled" || answer.kind === "sent"
-          ? { kind: "unknown", reason: `HTTP ${response.status}` }
-          : answer;
+        return readRefusal(response.status, body.error);
       }
       templates.push(...(body.data as unknown[]));
       const cursor = body.paging?.cursors?.after;
@@ -196,6 +211,14 @@ function refusal(status: number, error: GraphError | undefined): GraphSend {
   if (status === 429 || THROTTLED.has(code)) return { kind: "throttled", code: code || 429, title };
   if (!error) return { kind: "unknown", reason: `HTTP ${status} without an error` };
   return { kind: "refused", code, title, failure: status >= 500 || TRANSIENT.has(code) ? "transient" : "permanent" };
+}
+
+type ReadFailure = Extract<GraphSend, { kind: "refused" | "token_refused" | "unreachable" | "unknown" }>;
+
+/** A read Meta did not answer: throttling on a read is Meta's trouble, not the number's, and is tried again later. */
+function readRefusal(status: number, error: GraphError | undefined): ReadFailure {
+  const answer = refusal(status, error);
+  return answer.kind === "throttled" || answer.kind === "sent" ? { kind: "unknown", reason: `HTTP ${status}` } : answer;
 }
 
 /** A fetch that threw: refused before any byte went out, or cut off with the request possibly sent. */

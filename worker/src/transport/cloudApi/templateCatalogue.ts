@@ -2,9 +2,6 @@ import type { Firestore, WriteBatch } from "firebase-admin/firestore";
 import { graphTemplate, templateEntryOf, templateIdOf, type TemplateEntry } from "@wa-gateway/core/cloudApi";
 import { messageTemplates } from "@wa-gateway/data";
 
-/** How often a held Cloud API account's templates are listed again (Meta reviews new ones in minutes to hours). */
-export const TEMPLATE_SYNC_INTERVAL_MS = 60 * 60_000;
-
 /** What a sync left: the templates Meta listed (stored, the vanished ones deleted), and the entries it could not read. */
 export interface CatalogueSync {
   stored: number;
