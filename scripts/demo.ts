@@ -7,16 +7,26 @@ import {
   getAuth,
   signInWithEmailAndPassword,
 } from "firebase/auth";
-import { connectFirestoreEmulator, getFirestore } from "firebase/firestore";
+import { connectFirestoreEmulator, getDocs, getFirestore, type Firestore } from "firebase/firestore";
 import { connectFunctionsEmulator, getFunctions } from "firebase/functions";
-import { connectAdmin, connectGateway, watchAccount, watchMessageStatus } from "../client/src/index";
-import { localProjectId, localStackPorts } from "./lib/project";
+import { documentRefs } from "../client/src/documents";
+import {
+  connectAdmin,
+  connectGateway,
+  watchAccount,
+  watchMessageStatus,
+  watchThreadMessages,
+  type GatewayCallables,
+} from "../client/src/index";
+import { localCloudApiNumber, localProjectId, localStackPorts } from "./lib/project";
 
 /**
  * `npm run demo`, against a running `npm start`: what a client app does. An admin adds an
  * account; the worker links it (the fake phone scans the QR); a member sends a message
- * and watches it go queued → sent → delivered through the security rules. It uses the typed
- * client (client/, `@wa-gateway/client` in an app) as an app would: the repository's one example.
+ * and watches it go queued → sent → delivered through the security rules. Then the same app code
+ * on a Cloud API account (the stack's fake Meta): free-form text to a customer who never wrote is
+ * refused, an approved template goes, the customer answers, and a free-form reply goes. It uses
+ * the typed client (client/, `@wa-gateway/client` in an app) as an app would: the repository's one example.
  */
 async function main(): Promise<void> {
   const projectId = localProjectId();
@@ -43,7 +53,102 @@ async function main(): Promise<void> {
   const { accountId } = await gateway.whatsappProxyAddAccount({ label: "Demo shop" });
   console.log(`whatsappProxyAddAccount → ${accountId} (pending_qr); waiting for the worker to link it…`);
 
-  await new Promise<void>((resolve, reject) => {
+  await connected(firestore, accountId);
+
+  // Admins may use every account; a member would be listed in the account's memberUids.
+  const { requestId, duplicate } = await gateway.whatsappProxySend({
+    threadId: `demo-${stamp}`,
+    accountId,
+    toJid: "+40712345678",
+    text: "Hello from the WhatsApp Firebase Gateway demo",
+    clientMessageId: `demo-${stamp}`,
+  });
+  console.log(`whatsappProxySend → requestId ${requestId} duplicate=${duplicate}`);
+
+  await delivered(firestore, `demo-${stamp}`, requestId);
+  console.log("the recipient's phone reported it delivered (see the worker's outbox_sent line)");
+
+  await cloudApiDemo(gateway, firestore, stamp);
+
+  // The operator side: today's monitoring rollup so far, computed on demand.
+  const today = new Date().toISOString().slice(0, 10);
+  const rollup = await admin.whatsappAdminRunRollup({ date: today });
+  console.log(
+    `whatsappAdminRunRollup ${today} → heartbeat coverage ${rollup.heartbeat.coverage ?? "n/a"} ` +
+      `(${rollup.heartbeat.observedBuckets} beats), ${rollup.gapCount} gap(s)`,
+  );
+  console.log("done");
+  process.exit(0);
+}
+
+/** The same calls on a Cloud API account: Meta's 24-hour window, a template, the customer's answer, a reply. */
+async function cloudApiDemo(gateway: GatewayCallables, firestore: Firestore, stamp: number): Promise<void> {
+  const accountId = await cloudApiAccount(gateway);
+  await connected(firestore, accountId);
+  const templates = await eventually(async () => {
+    const docs = (await getDocs(documentRefs.messageTemplates(firestore, accountId))).docs;
+    return docs.length ? docs.map((d) => `${d.data().name} (${d.data().language}, ${d.data().status})`) : undefined;
+  });
+  console.log(`  its templates, synced from Meta: ${templates.join(", ")}`);
+
+  const threadId = `demo-cloud-${stamp}`;
+  // A new customer each run: one thread per account and customer.
+  const to = { threadId, accountId, toJid: `+49151${String(stamp % 10_000_000).padStart(7, "0")}` };
+  try {
+    await gateway.whatsappProxySend({ ...to, text: "Hi!", clientMessageId: `demo-cloud-text-${stamp}` });
+  } catch (err) {
+    console.log(`whatsappProxySend (free-form, the customer never wrote) → refused: ${(err as Error).message}`);
+  }
+  const template = { name: "order_update", language: "en_US", parameters: ["Ana", "A-17"] };
+  const sent = await gateway.whatsappProxySendTemplate({ ...to, template, clientMessageId: `demo-cloud-t-${stamp}` });
+  console.log(`whatsappProxySendTemplate order_update → requestId ${sent.requestId}`);
+  await delivered(firestore, threadId, sent.requestId);
+
+  const answer = await new Promise<string>((resolve, reject) => {
+    const stop = watchThreadMessages(
+      firestore,
+      threadId,
+      (messages) => {
+        const inbound = messages.find((m) => m.direction === "in");
+        if (inbound) {
+          stop();
+          resolve(inbound.text);
+        }
+      },
+      reject,
+    );
+  });
+  console.log(`  the customer answered: "${answer}" (the 24-hour window is open)`);
+  const reply = await gateway.whatsappProxySend({
+    ...to,
+    text: "It arrives on Friday.",
+    clientMessageId: `demo-cloud-reply-${stamp}`,
+  });
+  console.log(`whatsappProxySend (free-form, within the window) → requestId ${reply.requestId}`);
+  await delivered(firestore, threadId, reply.requestId);
+}
+
+/** The Cloud API account of the stack's one number: added, or the one an earlier run added. */
+async function cloudApiAccount(gateway: GatewayCallables): Promise<string> {
+  try {
+    const { accountId } = await gateway.whatsappProxyAddAccount({
+      label: "Demo shop (Cloud API)",
+      cloudApi: localCloudApiNumber(),
+    });
+    console.log(`whatsappProxyAddAccount (cloudApi) → ${accountId}: no QR, the worker checks its token with Meta…`);
+    return accountId;
+  } catch (err) {
+    const { accounts } = await gateway.whatsappProxyGetAccounts({});
+    const earlier = accounts.find((a) => a.transport === "cloud_api" && a.status !== "removed");
+    if (!earlier) throw err;
+    console.log(`the number's Cloud API account is already there (${earlier.accountId}): using it`);
+    return earlier.accountId;
+  }
+}
+
+/** Resolves once the account is connected, printing what it goes through. */
+function connected(firestore: Firestore, accountId: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const stop = watchAccount(
       firestore,
       accountId,
@@ -61,23 +166,17 @@ async function main(): Promise<void> {
       reject,
     );
   });
+}
 
-  // Admins may use every account; a member would be listed in the account's memberUids.
-  const { requestId, duplicate } = await gateway.whatsappProxySend({
-    threadId: `demo-${stamp}`,
-    accountId,
-    toJid: "+40712345678",
-    text: "Hello from the WhatsApp Firebase Gateway demo",
-    clientMessageId: `demo-${stamp}`,
-  });
-  console.log(`whatsappProxySend → requestId ${requestId} duplicate=${duplicate}`);
-
-  await new Promise<void>((resolve, reject) => {
+/** Resolves once the message is delivered (or read), printing each status. */
+function delivered(firestore: Firestore, threadId: string, requestId: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const stop = watchMessageStatus(
       firestore,
-      { threadId: `demo-${stamp}`, requestId },
+      { threadId, requestId },
       (status) => {
         console.log(`  message ${status}`);
+        if (status === "failed") reject(new Error(`message ${requestId} failed`));
         if (status === "delivered" || status === "read") {
           stop();
           resolve();
@@ -86,17 +185,16 @@ async function main(): Promise<void> {
       reject,
     );
   });
-  console.log("the recipient's phone reported it delivered (see the worker's outbox_sent line)");
+}
 
-  // The operator side: today's monitoring rollup so far, computed on demand.
-  const today = new Date().toISOString().slice(0, 10);
-  const rollup = await admin.whatsappAdminRunRollup({ date: today });
-  console.log(
-    `whatsappAdminRunRollup ${today} → heartbeat coverage ${rollup.heartbeat.coverage ?? "n/a"} ` +
-      `(${rollup.heartbeat.observedBuckets} beats), ${rollup.gapCount} gap(s)`,
-  );
-  console.log("done");
-  process.exit(0);
+/** `probe`'s first answer, tried every half second for up to 30 s. */
+async function eventually<T>(probe: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 60; i++) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error("timed out");
 }
 
 main().catch((err: Error) => {

@@ -7,6 +7,7 @@ import { EmulatorNotFoundError, startFirestoreEmulator } from "./emulators/fires
 import { startChild, stopAllChildren } from "./lib/children";
 import { startFakePhone } from "./lib/fakePhone";
 import { startFakeTelegram } from "./lib/fakeTelegram";
+import { startLocalCloudApi } from "./lib/localCloudApi";
 import { FakeWhatsApp } from "../test/support/fakeWhatsApp/edge";
 import { freePort, httpAnswers, waitUntil } from "./lib/ports";
 import { WORKER_NODE_FLAGS } from "./lib/workerProcess";
@@ -173,6 +174,12 @@ async function main(): Promise<void> {
     },
   });
 
+  // Meta's Cloud API, for the demo's Cloud API account beside the linked one.
+  const cloudApi = await startLocalCloudApi({
+    webhookUrl: `${emulators.functionsUrl}/whatsappCloudWebhook`,
+    log: (line) => log("meta", line),
+  });
+
   let edge: FakeWhatsApp | undefined;
   let stopPhone = () => {};
   if (ON_BAILEYS) {
@@ -200,6 +207,7 @@ async function main(): Promise<void> {
         PORT: String(ports.worker),
         WORKER_ID: process.env.WORKER_ID ?? "local-worker-1",
         ...transportEnv,
+        ...cloudApi.env,
         // Pacing on, as in production, but brisk enough to watch.
         SEND_PACING_PER_MIN: process.env.SEND_PACING_PER_MIN ?? "60",
         // The new-contact budget too, roomy enough for the demo's new threads (production: 8 a day at first).
@@ -241,9 +249,10 @@ async function main(): Promise<void> {
     Auth emulator       ${emulators.authHost}
     Functions emulator  ${emulators.functionsUrl}/<name>
     Worker              http://127.0.0.1:${ports.worker}  (/healthz /readyz /metrics /metrics-json, WA_TRANSPORT=${transportEnv.WA_TRANSPORT})
-    Telegram (fake)     ${telegram.apiRoot}  (alerts are printed as [telegram] lines)${edge ? `\n    WhatsApp (fake)     ${edge.url}  (Baileys connects here; [phone] lines show the links)` : ""}
+    Telegram (fake)     ${telegram.apiRoot}  (alerts are printed as [telegram] lines)
+    Meta (fake)         ${cloudApi.url}  (Graph API and Secret Manager for one Cloud API number; [meta] lines)${edge ? `\n    WhatsApp (fake)     ${edge.url}  (Baileys connects here; [phone] lines show the links)` : ""}
     Scheduled functions ${scheduled.length ? scheduled.map((s) => `${s.name} "${s.schedule}"`).join(", ") : "none exported"}
-  Try it: \`npm run demo\` in another terminal (adds an account, links it, sends a message).
+  Try it: \`npm run demo\` in another terminal (adds a linked account and a Cloud API one, sends through both).
   Ctrl-C stops everything.
 `);
 
@@ -274,6 +283,7 @@ async function main(): Promise<void> {
     await scheduler.stop();
     await telegram.stop();
     await worker.stop(15_000);
+    await cloudApi.stop();
     stopPhone();
     await edge?.close();
     await emulators.stop();

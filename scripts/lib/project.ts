@@ -58,3 +58,15 @@ export function localStackPorts(env: NodeJS.ProcessEnv = process.env): LocalStac
     worker: port("WORKER_PORT", 8080),
   };
 }
+
+/**
+ * The local stack's one Cloud API number, served by a fake Graph API and Secret Manager on
+ * 127.0.0.1 (scripts/lib/localCloudApi.ts); `npm run demo` adds an account for it.
+ */
+export function localCloudApiNumber() {
+  return {
+    phoneNumberId: "100000000000001",
+    businessAccountId: "100000000000002",
+    tokenSecret: `projects/${localProjectId()}/secrets/wa-token-demo/versions/latest`,
+  };
+}

@@ -83,6 +83,9 @@ export class FakeGraphApi {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** Called with each send Meta took (the local stack answers it as a customer would). */
+  onSend: ((send: GraphSendRecord) => void) | undefined;
+
   /** Where Meta posts this app's webhooks, and the app secret it signs them with. */
   webhook: { url: string; appSecret: string } | undefined;
 
@@ -253,13 +256,9 @@ export class FakeGraphApi {
     const taken = this.take(phoneNumberId, body);
     if (taken.kind === "refused") return graphError(400, taken.code, taken.message);
     const wamid = `wamid.${randomBytes(12).toString("base64url")}`;
-    this.sends.push({
-      phoneNumberId,
-      to: body.to,
-      callbackData: body.biz_opaque_callback_data,
-      wamid,
-      ...taken.record,
-    });
+    const record = { phoneNumberId, to: body.to, callbackData: body.biz_opaque_callback_data, wamid, ...taken.record };
+    this.sends.push(record);
+    this.onSend?.(record);
     // Taken, but the answer is lost: the message goes out and the sender never hears of it.
     if (trouble?.kind === "hang") {
       this.hanging.add(res);
