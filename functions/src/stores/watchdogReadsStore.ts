@@ -162,7 +162,15 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
     async cloudTokens(nowMs, withinMs) {
       const [expiring, open] = await Promise.all([
         accounts.kind
-          .select(accountsAll.where("cloudApiToken.expiresAt", "<=", ts(nowMs + withinMs)), "status", "cloudApiToken")
+          .select(
+            // A token expired over a week ago belongs to an account long down (or removed): its
+            // open incident, if any, is still read below; the rest must not crowd out the live ones.
+            accountsAll
+              .where("cloudApiToken.expiresAt", "<=", ts(nowMs + withinMs))
+              .where("cloudApiToken.expiresAt", ">=", ts(nowMs - withinMs)),
+            "status",
+            "cloudApiToken",
+          )
           .limit(ACCOUNT_LIVENESS_PAGE)
           .get(),
         incidentDocs.kind
