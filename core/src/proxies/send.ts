@@ -227,7 +227,9 @@ export function decideSend(
       text,
       template: "template" in req ? req.template : null,
       // A new thread, and no thread of anyone's with this peer (else it is not new): nobody wrote yet.
-      firstContact: !thread && !probeThread,
+      // The new-contact budget protects linked numbers from WhatsApp's locks; on the Cloud API
+      // (a service window present) Meta's own messaging limits apply instead.
+      firstContact: !thread && !probeThread && !snap.serviceWindow,
       heldReason: null,
       providerMessageId,
       claimedBy: null,

@@ -50,6 +50,12 @@ describe("a template send's decision", () => {
     assert.equal(d.message.text, "Your order A-17 ships on Friday.");
   });
 
+  it("a template to a new contact does not wait for the linked devices' new-contact budget: Meta sets the Cloud API's limits", () => {
+    const d = decideSend(cloud(approved, { thread: undefined }), { ...req, threadId: "t-new" }, alice, "req_1", now);
+    assert.equal(d.kind, "accepted");
+    assert.equal(d.kind === "accepted" && d.outbox.firstContact, false);
+  });
+
   it("refuses a template the account's catalogue does not have, naming it", () => {
     const error = refusal(cloud(null));
     assert.equal(error.code, "not-found");
