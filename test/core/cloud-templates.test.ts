@@ -40,11 +40,52 @@ describe("Cloud API templates as the catalogue keeps them", () => {
         components: [
           { type: "HEADER", format: "TEXT", text: "Shipping" },
           { type: "BODY", text: "Order {{1}}" },
-          { type: "BUTTONS", buttons: [{ type: "QUICK_REPLY", text: "Thanks" }] },
+          { type: "FOOTER", text: "Reply STOP to opt out" },
+          {
+            type: "BUTTONS",
+            buttons: [
+              { type: "QUICK_REPLY", text: "Thanks" },
+              { type: "URL", text: "Shop", url: "https://shop.example/orders" },
+            ],
+          },
         ],
       }),
     );
     assert.equal(entry.sendable, true);
+  });
+
+  it("authentication templates, copy-code, flow and carousel components need parameters the gateway does not send", () => {
+    const unsendable = [
+      listed({
+        category: "AUTHENTICATION",
+        components: [
+          { type: "BODY", text: "{{1}} is your verification code." },
+          { type: "BUTTONS", buttons: [{ type: "OTP", otp_type: "COPY_CODE", text: "Copy code" }] },
+        ],
+      }),
+      listed({
+        components: [
+          { type: "BODY", text: "Use {{1}}" },
+          { type: "BUTTONS", buttons: [{ type: "COPY_CODE", example: "SAVE30" }] },
+        ],
+      }),
+      listed({
+        components: [
+          { type: "BODY", text: "Book" },
+          { type: "BUTTONS", buttons: [{ type: "FLOW", text: "Book", flow_id: "1" }] },
+        ],
+      }),
+      listed({
+        components: [
+          { type: "BODY", text: "Pick one" },
+          { type: "CAROUSEL", cards: [] },
+        ],
+      }),
+    ];
+    assert.deepEqual(
+      unsendable.map((t) => templateEntryOf(t).sendable),
+      [false, false, false, false],
+    );
   });
 
   it("a media header, a header parameter, a button parameter or named parameters make it unsendable here", () => {

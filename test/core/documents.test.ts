@@ -48,3 +48,14 @@ describe("document schemas", () => {
     assert.equal(outboxDocument.safeParse({ ...entry, createdAt: "2025-01-01" }).success, false);
   });
 });
+
+describe("a Cloud API account stored before templates", () => {
+  it("still reads: its cloudApi has no businessAccountId, which only a new account must give", async () => {
+    const { accountDocument } = await import("@wa-gateway/core/documents");
+    const { addAccountRequest } = await import("@wa-gateway/core/proxies");
+    const number = { phoneNumberId: "106540352242922", tokenSecret: "projects/p/secrets/s/versions/latest" };
+    const stored = accountDocument.shape.cloudApi.safeParse(number);
+    assert.equal(stored.success, true, "the stored account parses");
+    assert.equal(addAccountRequest.safeParse({ cloudApi: number }).success, false, "a new account names its WABA");
+  });
+});

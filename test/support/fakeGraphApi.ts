@@ -54,6 +54,8 @@ export class FakeGraphApi {
   readonly sends: GraphSendRecord[] = [];
   /** Send requests with a valid token, answered or not. */
   attempts = 0;
+  /** Their bodies, as posted. */
+  readonly requests: MessageBody[] = [];
   private readonly tokens = new Map<string, string>();
   /** Phone-number id → its business account. */
   private readonly businessOf = new Map<string, string>();
@@ -253,6 +255,7 @@ export class FakeGraphApi {
     const trouble = this.troubles.shift();
     if (trouble?.kind === "error") return graphError(trouble.status, trouble.code, trouble.message);
     const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as MessageBody;
+    this.requests.push(body);
     const taken = this.take(phoneNumberId, body);
     if (taken.kind === "refused") return graphError(400, taken.code, taken.message);
     const wamid = `wamid.${randomBytes(12).toString("base64url")}`;

@@ -24,18 +24,27 @@ describe("a Cloud API account's template catalogue, as its worker syncs it", fun
     const catalogue = firestoreTemplateCatalogue(adminDb());
     await catalogue.replace("acc-1", [template("old_offer"), template("welcome", "PENDING")], new Date());
     const synced = await catalogue.replace("acc-1", [template("welcome"), template("order_update")], new Date());
-    assert.deepEqual(synced, { stored: 2, deleted: 1, unreadable: 0 });
+    assert.deepEqual(synced, { listed: 2, written: 2, deleted: 1, unreadable: 0 });
     assert.deepEqual(await names("acc-1"), [
       ["order_update.en_US", "APPROVED"],
       ["welcome.en_US", "APPROVED"],
     ]);
   });
 
+  it("writes nothing when Meta lists what it listed before", async () => {
+    const catalogue = firestoreTemplateCatalogue(adminDb());
+    await catalogue.replace("acc-1", [template("welcome"), template("order_update")], new Date(1_000));
+    const again = await catalogue.replace("acc-1", [template("order_update"), template("welcome")], new Date(2_000));
+    assert.deepEqual(again, { listed: 2, written: 0, deleted: 0, unreadable: 0 });
+    const [doc] = (await messageTemplates.ofAccount(adminDb(), "acc-1").get()).docs;
+    assert.equal(doc!.data().syncedAt.toMillis(), 1_000, "untouched");
+  });
+
   it("counts an entry Meta sent in another shape instead of storing it, and leaves other accounts alone", async () => {
     const catalogue = firestoreTemplateCatalogue(adminDb());
     await catalogue.replace("acc-2", [template("theirs")], new Date());
     const synced = await catalogue.replace("acc-1", [template("welcome"), { name: "no_language" }], new Date());
-    assert.deepEqual(synced, { stored: 1, deleted: 0, unreadable: 1 });
+    assert.deepEqual(synced, { listed: 1, written: 1, deleted: 0, unreadable: 1 });
     assert.deepEqual(await names("acc-2"), [["theirs.en_US", "APPROVED"]]);
   });
 });

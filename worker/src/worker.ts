@@ -99,7 +99,7 @@ function cloudApiTransport(config: WorkerConfig, db: Firestore, logger: Logger):
     }),
     events: firestoreCloudEventFeed(db),
     catalogue: firestoreTemplateCatalogue(db),
-    tokenRecord: firestoreTokenRecord(db),
+    tokenRecord: firestoreTokenRecord(db, config.workerId),
     logger,
   });
 }

@@ -28,8 +28,33 @@ const component = z.looseObject({
   type: z.string(),
   format: z.string().optional(),
   text: z.string().optional(),
-  buttons: z.array(z.looseObject({ text: z.string().optional(), example: z.unknown().optional() })).optional(),
+  buttons: z.array(z.looseObject({ type: z.string().optional(), url: z.string().optional() })).optional(),
 });
+type Component = z.infer<typeof component>;
+
+/** Buttons that need nothing at send time (a URL button does only when its URL has a variable). */
+const STATIC_BUTTONS = new Set(["QUICK_REPLY", "PHONE_NUMBER", "URL"]);
+const hasVariable = (text: string | undefined) => /\{\{/.test(text ?? "");
+
+/**
+ * Whether a component needs nothing but body parameters: the body, a footer, a text header with no
+ * variable, static buttons. Anything else (a media or location header, OTP, copy-code, flow or
+ * catalogue buttons, carousels, limited-time offers, kinds Meta adds later) needs parameters the
+ * gateway does not send.
+ */
+function isStatic(c: Component): boolean {
+  switch (c.type.toUpperCase()) {
+    case "BODY":
+    case "FOOTER":
+      return true;
+    case "HEADER":
+      return (c.format ?? "TEXT").toUpperCase() === "TEXT" && !hasVariable(c.text);
+    case "BUTTONS":
+      return (c.buttons ?? []).every((b) => STATIC_BUTTONS.has((b.type ?? "").toUpperCase()) && !hasVariable(b.url));
+    default:
+      return false;
+  }
+}
 
 /** One template as Meta lists it (only the fields the catalogue keeps; Meta sends more). */
 export const graphTemplate = z.looseObject({
@@ -54,21 +79,17 @@ export interface TemplateEntry {
   parameterCount: number;
   /**
    * Whether the gateway can send it: positional body parameters only. Named parameters, a header
-   * with a parameter or media, and buttons with a parameter need components this gateway does not fill in.
+   * with a parameter or media, buttons with a parameter, authentication and any other component
+   * kind need parameters this gateway does not fill in.
    */
   sendable: boolean;
 }
 
 export function templateEntryOf(t: GraphTemplate): TemplateEntry {
   const body = t.components.find((c) => c.type.toUpperCase() === "BODY")?.text ?? null;
-  const header = t.components.find((c) => c.type.toUpperCase() === "HEADER");
-  const headerNeedsInput =
-    header !== undefined &&
-    ((header.format !== undefined && header.format.toUpperCase() !== "TEXT") || /\{\{/.test(header.text ?? ""));
-  const buttonsNeedInput = t.components.some(
-    (c) => c.type.toUpperCase() === "BUTTONS" && (c.buttons ?? []).some((b) => b.example !== undefined),
-  );
   const named = (t.parameter_format ?? "POSITIONAL").toUpperCase() === "NAMED";
+  // Authentication templates always take the one-time code as a button parameter.
+  const authentication = (t.category ?? "").toUpperCase() === "AUTHENTICATION";
   return {
     name: t.name,
     language: t.language,
@@ -76,6 +97,6 @@ export function templateEntryOf(t: GraphTemplate): TemplateEntry {
     category: t.category ?? null,
     body,
     parameterCount: body ? parameterCountOf(body) : 0,
-    sendable: !named && !headerNeedsInput && !buttonsNeedInput,
+    sendable: !named && !authentication && t.components.every(isStatic),
   };
 }

@@ -2,7 +2,14 @@ import { z } from "zod";
 import { ACCOUNT_TRANSPORTS, cloudApiNumber } from "../proxies/contract";
 import { timestamp } from "./common";
 
-export { ACCOUNT_TRANSPORTS, cloudApiNumber, type AccountTransport, type CloudApiNumber } from "../proxies/contract";
+export { ACCOUNT_TRANSPORTS, cloudApiNumber, type AccountTransport } from "../proxies/contract";
+
+/**
+ * A Cloud API number as stored. `businessAccountId` came with templates: an account added before
+ * has none, reads as it is, and has no template catalogue until an operator sets it.
+ */
+export const storedCloudApiNumber = cloudApiNumber.extend({ businessAccountId: z.string().optional() });
+export type CloudApiNumber = z.infer<typeof storedCloudApiNumber>;
 
 export const ACCOUNT_STATUSES = [
   "pending_qr",
@@ -33,7 +40,7 @@ export const accountDocument = z.object({
   /** Absent: `baileys` (every account before the Cloud API). */
   transport: z.enum(ACCOUNT_TRANSPORTS).optional(),
   /** Set exactly when `transport` is `cloud_api`. */
-  cloudApi: cloudApiNumber.nullable().optional(),
+  cloudApi: storedCloudApiNumber.nullable().optional(),
   label: z.string().nullable(),
   /** E.164 digits, set when the operator wants pairing-code login instead of a QR. */
   phoneNumber: z.string().nullable(),

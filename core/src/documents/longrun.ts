@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { timestamp, updatedBy } from "./common";
 import { SEVERITIES, type IncidentType } from "../longrun/incidentTypes";
-import { templateLanguage, templateName } from "../proxies/contract";
+import { templateLanguage, templateName, templateParameter } from "../proxies/contract";
 
 /**
  * Documents under `wa_metrics/longrun/`: the long-run monitoring the operators' runbook
@@ -50,7 +50,7 @@ export const probeSettings = z.object({
        * within 24 h of the recipient's last message (131047), and a probe recipient rarely writes.
        */
       template: z
-        .object({ name: templateName, language: templateLanguage, parameters: z.array(z.string()).default([]) })
+        .object({ name: templateName, language: templateLanguage, parameters: z.array(templateParameter).default([]) })
         .nullable()
         .default(null),
     })

@@ -75,7 +75,7 @@ export const templateLanguage = z
   .string()
   .regex(/^[a-z]{2,3}(?:_[A-Za-z]{2,4})?$/, "a template language code such as en_US or de");
 /** A body parameter's text ({{1}}, {{2}}, …): Meta refuses newlines, tabs and more than 4 spaces in a row. */
-const templateParameter = z
+export const templateParameter = z
   .string()
   .min(1, "must not be empty")
   .max(1024, "at most 1024 characters")

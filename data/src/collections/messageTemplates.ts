@@ -7,7 +7,7 @@ const kind = documentKind(messageTemplateDocument);
 
 /**
  * `accounts/{accountId}/templates/{name}.{language}`: a Cloud API account's template catalogue.
- * Written by the worker holding the account (worker/src/transport/cloudApi/templateSync.ts); read
+ * Written by the worker holding the account (worker/src/transport/cloudApi/templateCatalogue.ts); read
  * by the template send and, through the rules, by the account's members.
  */
 export const messageTemplates = {

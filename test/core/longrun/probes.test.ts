@@ -48,8 +48,13 @@ describe("probes", () => {
     });
     const plan = planProbe("OUT", config);
     assert.deepEqual(plan.kind === "send" && plan.template, template);
-    const bad = { probes: { outbound: { accountId: "main", template: { name: "Gateway Check", language: "en" } } } };
-    assert.equal(monitoringConfig.safeParse(bad).success, false);
+    const bad = (template: object) => ({ probes: { outbound: { accountId: "main", template } } });
+    assert.equal(monitoringConfig.safeParse(bad({ name: "Gateway Check", language: "en" })).success, false);
+    assert.equal(
+      monitoringConfig.safeParse(bad({ name: "gateway_check", language: "en", parameters: ["two\nlines"] })).success,
+      false,
+      "a parameter Meta refuses is refused in the config",
+    );
   });
 
   it("outbound passes when sent within the deadline, with its latency, and fails after it", () => {

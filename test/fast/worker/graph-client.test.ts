@@ -165,6 +165,28 @@ describe("the Graph API client's templates", () => {
     assert.equal(graph.templateLists, 3, "pages of 2");
   });
 
+  it("a list longer than the pages it may read is not a complete list", async () => {
+    for (const name of ["a_one", "b_two", "c_three", "d_four", "e_five"])
+      graph.setTemplate(WABA, { ...orderUpdate, name });
+    const short = new GraphClient({ baseUrl: graph.url, version: "v23.0", timeoutMs: 1_000, maxTemplatePages: 2 });
+    assert.deepEqual(await short.templates(WABA, "token-1001"), {
+      kind: "unknown",
+      reason: "more than 2 pages of templates",
+    });
+  });
+
+  it("a template with no parameters goes without components, as in Meta's examples", async () => {
+    graph.setTemplate(WABA, { ...orderUpdate, name: "hello_world", body: "Hello World" });
+    const template = { name: "hello_world", language: "en_US", parameters: [] };
+    const answer = await client.sendTemplate("1001", "token-1001", {
+      to: "4915100000009",
+      template,
+      callbackData: "r",
+    });
+    assert.equal(answer.kind, "sent");
+    assert.deepEqual(graph.requests.at(-1)?.template, { name: "hello_world", language: { code: "en_US" } });
+  });
+
   it("describes a token's expiry as Meta tells it: a time, or never (0, a system user's token)", async () => {
     const at = new Date("2026-12-24T00:00:00Z");
     graph.expireTokenAt("token-1001", at);

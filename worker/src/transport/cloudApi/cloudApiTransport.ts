@@ -54,6 +54,8 @@ export class CloudApiTransport {
       unfollow();
       clearInterval(upkeepTimer);
     };
+    // A function, so the compiler does not keep a state narrowed before an await or a handler call.
+    const stillClosed = (): boolean => socket.state === "closed";
     const close = (reason: string, code: number = DisconnectCode.unavailableService): void => {
       if (socket.state === "closed") return;
       stop();
@@ -71,9 +73,18 @@ export class CloudApiTransport {
       if (socket.state !== "open") return;
       if (info.kind === "token_refused") return tokenRefused(info.code);
       if (info.kind === "described") {
-        await tokenRecord.record(accountId, info.expiresAtMs === null ? null : new Date(info.expiresAtMs), new Date());
+        const expiresAt = info.expiresAtMs === null ? null : new Date(info.expiresAtMs);
+        const recorded = await tokenRecord.record(accountId, expiresAt, new Date());
+        if (recorded !== "written") return; // no longer this worker's account
       } else {
         logger.warn({ accountId, why: why(info) }, "cloud_api_token_undescribed");
+      }
+      if (businessAccountId === undefined) {
+        // Added before templates: no catalogue until an operator sets cloudApi.businessAccountId.
+        return logger.warn(
+          { accountId, why: "the account names no businessAccountId" },
+          "cloud_api_templates_unlisted",
+        );
       }
       const listed = await graph.templates(businessAccountId, token);
       if (socket.state !== "open") return;
@@ -135,6 +146,7 @@ export class CloudApiTransport {
       if (socket.state === "closed") return;
       socket.state = "open";
       handlers.connection({ state: "open", meJid: `${found.displayPhoneNumber.replace(/\D/g, "")}@s.whatsapp.net` });
+      if (stillClosed()) return; // the open handler may close it at once
       upkeepInBackground();
       upkeepTimer = setInterval(upkeepInBackground, UPKEEP_INTERVAL_MS);
       upkeepTimer.unref();

@@ -43,7 +43,7 @@ export type GraphTemplates = { kind: "listed"; templates: unknown[] } | ReadFail
 /** An access token as Meta describes it (`GET /debug_token`): when it expires, null for never. */
 export type GraphTokenInfo = { kind: "described"; expiresAtMs: number | null } | ReadFailure;
 
-/** Meta lists 100 at most per page; past this many pages the list is cut (a WABA has at most 6,000 templates). */
+/** Meta lists 100 at most per page, and a WABA has at most 6,000 templates. */
 const MAX_TEMPLATE_PAGES = 60;
 
 export interface GraphClientOptions {
@@ -53,6 +53,8 @@ export interface GraphClientOptions {
   version: string;
   /** Past this, a send's outcome is unknown. */
   timeoutMs: number;
+  /** Pages of templates read at most (default MAX_TEMPLATE_PAGES); a longer list is not `listed`. */
+  maxTemplatePages?: number;
 }
 
 const THROTTLED = new Set([4, 80007, 130429, 131048, 131056]);
@@ -109,9 +111,10 @@ export class GraphClient {
       template: {
         name,
         language: { code: language },
-        components: parameters.length
-          ? [{ type: "body", parameters: parameters.map((text) => ({ type: "text", text })) }]
-          : [],
+        // Meta's own examples leave `components` out when nothing is filled in.
+        ...(parameters.length
+          ? { components: [{ type: "body", parameters: parameters.map((text) => ({ type: "text", text })) }] }
+          : {}),
       },
       biz_opaque_callback_data: send.callbackData,
     });
@@ -144,7 +147,8 @@ export class GraphClient {
   async templates(businessAccountId: string, token: string): Promise<GraphTemplates> {
     const templates: unknown[] = [];
     let after: string | undefined;
-    for (let page = 0; page < MAX_TEMPLATE_PAGES; page++) {
+    const maxPages = this.o.maxTemplatePages ?? MAX_TEMPLATE_PAGES;
+    for (let page = 0; page < maxPages; page++) {
       const query = new URLSearchParams({
         fields: "name,language,status,category,parameter_format,components",
         limit: "100",
@@ -169,10 +173,11 @@ export class GraphClient {
       }
       templates.push(...(body.data as unknown[]));
       const cursor = body.paging?.cursors?.after;
-      if (typeof body.paging?.next !== "string" || typeof cursor !== "string") break;
+      if (typeof body.paging?.next !== "string" || typeof cursor !== "string") return { kind: "listed", templates };
       after = cursor;
     }
-    return { kind: "listed", templates };
+    // A list cut short must not read as complete: the catalogue would delete what it did not reach.
+    return { kind: "unknown", reason: `more than ${maxPages} pages of templates` };
   }
 
   private async postMessage(
