@@ -37,6 +37,26 @@ const ts = (value: number) => Timestamp.fromMillis(value);
  * with the number of accounts.
  */
 export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
+  /** Adds to `found` the accounts open incidents of `type` name that a query did not find (undefined: deleted). */
+  const withAccountsNamedByOpen = async <A>(
+    type: "account_down" | "cloud_token_expiring",
+    found: Map<string, A | AccountDocument | undefined>,
+  ) => {
+    const open = await incidentDocs.kind
+      .select(incidentDocs.all(db).where("status", "==", "open").where("type", "==", type), "key")
+      .get();
+    const named = [...new Set(open.docs.map((d) => d.data().key))].filter((id) => !found.has(id));
+    if (named.length) {
+      for (const snap of await readTogether(
+        db,
+        named.map((id) => accounts.doc(db, id)),
+      )) {
+        found.set(snap.id, snap.data());
+      }
+    }
+    return found;
+  };
+
   const heartbeats = heartbeatDocs.all(db);
   const outbox = outboxDocs.all(db);
   const accountsAll = accounts.all(db);
@@ -160,35 +180,24 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
     },
 
     async cloudTokens(nowMs, withinMs) {
-      const [expiring, open] = await Promise.all([
-        accounts.kind
-          .select(
-            // A token expired over a week ago belongs to an account long down (or removed): its
-            // open incident, if any, is still read below; the rest must not crowd out the live ones.
-            accountsAll
-              .where("cloudApiToken.expiresAt", "<=", ts(nowMs + withinMs))
-              .where("cloudApiToken.expiresAt", ">=", ts(nowMs - withinMs)),
-            "status",
-            "cloudApiToken",
-          )
-          .limit(ACCOUNT_LIVENESS_PAGE)
-          .get(),
-        incidentDocs.kind
-          .select(incidentDocs.all(db).where("status", "==", "open").where("type", "==", "cloud_token_expiring"), "key")
-          .get(),
-      ]);
-      const found = new Map<string, Pick<AccountDocument, "status" | "cloudApiToken"> | undefined>(
-        expiring.docs.map((d) => [d.id, d.data()]),
+      const expiring = await accounts.kind
+        .select(
+          // A token expired over a week ago belongs to an account long down (or removed): its
+          // open incident, if any, is still read; the rest must not crowd out the live ones.
+          accountsAll
+            .where("cloudApiToken.expiresAt", "<=", ts(nowMs + withinMs))
+            .where("cloudApiToken.expiresAt", ">=", ts(nowMs - withinMs)),
+          "status",
+          "cloudApiToken",
+        )
+        .limit(ACCOUNT_LIVENESS_PAGE)
+        .get();
+      const found = await withAccountsNamedByOpen(
+        "cloud_token_expiring",
+        new Map<string, Pick<AccountDocument, "status" | "cloudApiToken"> | undefined>(
+          expiring.docs.map((d) => [d.id, d.data()]),
+        ),
       );
-      const named = [...new Set(open.docs.map((d) => d.data().key))].filter((id) => !found.has(id));
-      if (named.length) {
-        for (const snap of await readTogether(
-          db,
-          named.map((id) => accounts.doc(db, id)),
-        )) {
-          found.set(snap.id, snap.data());
-        }
-      }
       return [...found].map(([accountId, a]): CloudTokenExpiry => ({
         accountId,
         status: a?.status ?? "removed",
@@ -197,7 +206,7 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
     },
 
     async accountLiveness(nowMs, unheldForMs) {
-      const [notConnected, unheld, openDown] = await Promise.all([
+      const [notConnected, unheld] = await Promise.all([
         accountsAll
           .where("status", "in", ["pending_qr", "connecting", "disconnected", "needs_qr"])
           .limit(ACCOUNT_LIVENESS_PAGE)
@@ -208,22 +217,13 @@ export function firestoreWatchdogReads(db: Firestore): WatchdogReads {
           .where("owner.leaseUntil", "<=", ts(nowMs - unheldForMs))
           .limit(ACCOUNT_LIVENESS_PAGE)
           .get(),
-        incidentDocs.kind
-          .select(incidentDocs.all(db).where("status", "==", "open").where("type", "==", "account_down"), "key")
-          .get(),
       ]);
-      const found = new Map<string, AccountDocument | undefined>(
-        [...notConnected.docs, ...unheld.docs].map((d) => [d.id, d.data()]),
+      const found = await withAccountsNamedByOpen(
+        "account_down",
+        new Map<string, AccountDocument | undefined>(
+          [...notConnected.docs, ...unheld.docs].map((d) => [d.id, d.data()]),
+        ),
       );
-      const named = [...new Set(openDown.docs.map((d) => d.data().key))].filter((id) => !found.has(id));
-      if (named.length) {
-        for (const snap of await readTogether(
-          db,
-          named.map((id) => accounts.doc(db, id)),
-        )) {
-          found.set(snap.id, snap.data());
-        }
-      }
       return [...found].map(([id, a]): AccountLiveness => ({
         id,
         // A deleted account is no longer down: its incident resolves.
