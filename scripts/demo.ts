@@ -97,7 +97,8 @@ async function cloudApiDemo(gateway: GatewayCallables, firestore: Firestore, sta
   try {
     await gateway.whatsappProxySend({ ...to, text: "Hi!", clientMessageId: `demo-cloud-text-${stamp}` });
   } catch (err) {
-    console.log(`whatsappProxySend (free-form, the customer never wrote) → refused: ${(err as Error).message}`);
+    const { code, message } = err as { code?: string; message: string };
+    console.log(`whatsappProxySend (free-form, the customer never wrote) → ${code}: ${message}`);
   }
   const template = { name: "order_update", language: "en_US", parameters: ["Ana", "A-17"] };
   const sent = await gateway.whatsappProxySendTemplate({ ...to, template, clientMessageId: `demo-cloud-t-${stamp}` });
@@ -148,16 +149,21 @@ async function cloudApiAccount(gateway: GatewayCallables): Promise<string> {
 
 /** Resolves once the account is connected, printing what it goes through. */
 function connected(firestore: Firestore, accountId: string): Promise<void> {
+  let shown = "";
   return new Promise<void>((resolve, reject) => {
     const stop = watchAccount(
       firestore,
       accountId,
       (account) => {
         if (!account) return;
-        if (account.qr)
-          console.log(`  account ${account.status}: QR ready (${account.qr.slice(0, 24)}…), the phone scans it`);
-        else if (account.pairingCode) console.log(`  account ${account.status}: pairing code ${account.pairingCode}`);
-        else console.log(`  account ${account.status}`);
+        const line = account.qr
+          ? `  account ${account.status}: QR ready (${account.qr.slice(0, 24)}…), the phone scans it`
+          : account.pairingCode
+            ? `  account ${account.status}: pairing code ${account.pairingCode}`
+            : `  account ${account.status}`;
+        // The document changes more often than what is shown (lease renewals): each line once.
+        if (line !== shown) console.log(line);
+        shown = line;
         if (account.status === "connected") {
           stop();
           resolve();
