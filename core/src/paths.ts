@@ -25,6 +25,7 @@ export const collections = {
   optOuts: "optOuts",
   workers: "workers",
   cloudApiEvents: "cloudApiEvents",
+  cloudApiNumbers: "cloudApiNumbers",
 } as const;
 
 const LONGRUN = "wa_metrics/longrun";
@@ -65,6 +66,8 @@ export const paths = {
   optOut: (accountId: string, contactJid: string) => `${collections.optOuts}/${optOutId(accountId, contactJid)}`,
   worker: (workerId: string) => `${collections.workers}/${segment(workerId, "workerId")}`,
   cloudApiEvent: (eventId: string) => `${collections.cloudApiEvents}/${segment(eventId, "eventId")}`,
+  cloudApiNumber: (phoneNumberId: string) =>
+    `${collections.cloudApiNumbers}/${segment(phoneNumberId, "phoneNumberId")}`,
 
   longrun: {
     root: LONGRUN,

@@ -9,5 +9,6 @@ export * from "./collections/workers";
 export * from "./collections/longrun";
 export * from "./collections/cloudApiEvents";
 export * from "./collections/messageTemplates";
+export * from "./collections/cloudApiNumbers";
 export * from "./sessionFence";
 export * from "./registry";

@@ -2,6 +2,7 @@ import type { DocumentData } from "firebase-admin/firestore";
 import type { DocumentKind } from "./document";
 import { accounts } from "./collections/accounts";
 import { cloudApiEvents } from "./collections/cloudApiEvents";
+import { cloudApiNumbers } from "./collections/cloudApiNumbers";
 import { messageTemplates } from "./collections/messageTemplates";
 import { claimAttempts, inboundDedupe, inboundPending, rateLimits } from "./collections/inbound";
 import {
@@ -60,6 +61,7 @@ export const documentKinds: DocumentKindEntry[] = [
   at("optOuts", "optOuts", kinds(optOuts.kind)),
   at("workers", "workers", kinds(workers.kind)),
   at("cloudApiEvents", "cloudApiEvents", kinds(cloudApiEvents.kind)),
+  at("cloudApiNumbers", "cloudApiNumbers", kinds(cloudApiNumbers.kind)),
   at("monitoring config", `${LONGRUN}/config`, null, "current"),
   at("heartbeat state", `${LONGRUN}/state`, kinds(heartbeatState.kind), "current"),
   at("watchdog memory", `${LONGRUN}/state`, kinds(watchdogMemory.kind), "watchdog"),

@@ -143,6 +143,11 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
     },
   },
   {
+    name: "cloudApiNumbers",
+    path: paths.cloudApiNumber("106540352242922"),
+    data: { accountId: "acc-cloud", claimedAt: AT },
+  },
+  {
     name: "cloudApiEvents",
     path: paths.cloudApiEvent("m_wamid%2EIN1"),
     data: {

@@ -111,6 +111,22 @@ describe("account callables' handlers against the emulator", () => {
       assert.equal((await adminDb().collection("accounts").get()).size, 1);
     });
 
+    it("two admins adding one number at the same instant: one account gets it, the other is refused", async () => {
+      const outcomes = await Promise.allSettled([
+        handleAddAccount(deps(), admin, { cloudApi }),
+        handleAddAccount(deps(), admin, { cloudApi }),
+      ]);
+      assert.deepEqual(outcomes.map((o) => o.status).sort(), ["fulfilled", "rejected"]);
+      assert.equal((await adminDb().collection("accounts").get()).size, 1);
+    });
+
+    it("a removed account's number can be added again", async () => {
+      const { accountId } = await handleAddAccount(deps(), admin, { cloudApi });
+      await handleRemoveAccount(deps(), admin, { accountId });
+      const again = await handleAddAccount(deps(), admin, { cloudApi });
+      assert.notEqual(again.accountId, accountId);
+    });
+
     it("has no QR to regenerate, and no pairing code", async () => {
       const { accountId } = await handleAddAccount(deps(), admin, { cloudApi });
       assert.equal(await code(handleRegenerateQr(deps(), admin, { accountId })), "failed-precondition");

@@ -71,6 +71,7 @@ describe("firestore.rules", function () {
         keyword: "STOP",
       });
       await setDoc(doc(f, paths.messageTemplate("acc-1", "order_update.en_US")), { accountId: "acc-1", name: "x" });
+      await setDoc(doc(f, paths.cloudApiNumber("106540352242922")), { accountId: "acc-1" });
       await setDoc(doc(f, paths.longrun.config), { heartbeatIntervalSec: 60 });
       await setDoc(doc(f, paths.longrun.heartbeat("2025-12-30T08-00-00")), { tsIso: "x" });
     });
@@ -90,6 +91,7 @@ describe("firestore.rules", function () {
     ["an inbound dedupe marker", paths.inboundDedupe("acc-1", "M1"), ["admin"]],
     ["a rate-limit counter", paths.rateLimit("alice"), ["admin"]],
     ["a contact's opt-out", paths.optOut("acc-1", "40712345678@s.whatsapp.net"), []],
+    ["a Cloud API number's claim", paths.cloudApiNumber("106540352242922"), []],
     ["the monitoring config", paths.longrun.config, ["admin"]],
     ["a heartbeat", paths.longrun.heartbeat("2025-12-30T08-00-00"), ["admin"]],
   ];

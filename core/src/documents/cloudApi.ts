@@ -43,3 +43,14 @@ export const messageTemplateDocument = z.object({
   syncedAt: timestamp,
 });
 export type MessageTemplateDocument = z.infer<typeof messageTemplateDocument>;
+
+/**
+ * `cloudApiNumbers/{phoneNumberId}`: which account holds a Cloud API number, claimed in the same
+ * transaction that creates the account, so two accounts never hold one number (its webhook events
+ * would be split between them). A claim whose account is removed may be taken again. Server-only.
+ */
+export const cloudApiNumberClaimDocument = z.object({
+  accountId: z.string(),
+  claimedAt: timestamp,
+});
+export type CloudApiNumberClaimDocument = z.infer<typeof cloudApiNumberClaimDocument>;

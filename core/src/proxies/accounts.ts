@@ -8,10 +8,16 @@ import type { z } from "zod";
 import type { clientAccount } from "./contract";
 import { accountRequest, addAccountRequest, getAccountsRequest, parseRequest } from "./requests";
 
+export type AccountCreate = { kind: "created" } | { kind: "number_taken"; accountId: string };
+
 export interface AccountStore {
   /** Every account (admins) or those listing `memberUid`. */
   list(filter: { memberUid?: string }): Promise<Array<{ id: string; account: AccountDocument }>>;
-  create(accountId: string, account: WrittenDocument<AccountDocument>): Promise<void>;
+  /**
+   * Creates the account. A Cloud API account claims its number in the same transaction
+   * (`cloudApiNumbers`): `number_taken` names the account, not removed, that holds it already.
+   */
+  create(accountId: string, account: WrittenDocument<AccountDocument>): Promise<AccountCreate>;
   /** Reads the account and applies `decide`'s fields in one transaction. */
   update<R>(
     accountId: string,
@@ -107,20 +113,22 @@ export async function handleAddAccount(deps: AccountDeps, caller: Caller, data: 
   requireAdmin(caller);
   const req = parseRequest(addAccountRequest, data ?? {});
   const number = req.cloudApi?.phoneNumberId;
+  const taken = (holder: string) =>
+    new GatewayError("failed-precondition", `cloudApi.phoneNumberId: account ${holder} already has number ${number}`);
   if (number) {
-    // Its webhook events are the number's: two accounts on one number would split them.
-    const taken = (await deps.store.list({})).find(
+    // Its webhook events are the number's: two accounts on one number would split them. Accounts
+    // added before number claims existed are found by this scan; the claim settles the rest.
+    const older = (await deps.store.list({})).find(
       ({ account }) => account.status !== "removed" && account.cloudApi?.phoneNumberId === number,
     );
-    if (taken) {
-      throw new GatewayError(
-        "failed-precondition",
-        `cloudApi.phoneNumberId: account ${taken.id} already has number ${number}`,
-      );
-    }
+    if (older) throw taken(older.id);
   }
   const accountId = newAccountId();
-  await deps.store.create(accountId, newAccountDocument({ createdBy: caller.uid, now: deps.now(), ...req }));
+  const created = await deps.store.create(
+    accountId,
+    newAccountDocument({ createdBy: caller.uid, now: deps.now(), ...req }),
+  );
+  if (created.kind === "number_taken") throw taken(created.accountId);
   return { success: true as const, accountId };
 }
 

@@ -1,6 +1,6 @@
 import { FieldValue, type Firestore } from "firebase-admin/firestore";
-import type { AccountStore } from "@wa-gateway/core/proxies";
-import { accounts, clearSession, underAccountLease } from "@wa-gateway/data";
+import type { AccountCreate, AccountStore } from "@wa-gateway/core/proxies";
+import { accounts, clearSession, cloudApiNumbers, readTogether, underAccountLease } from "@wa-gateway/data";
 
 export function firestoreAccountStore(db: Firestore): AccountStore {
   return {
@@ -11,7 +11,22 @@ export function firestoreAccountStore(db: Firestore): AccountStore {
       return snap.docs.map((doc) => ({ id: doc.id, account: doc.data() }));
     },
     async create(accountId, account) {
-      await accounts.write(db, accountId).create(account);
+      const number = account.cloudApi?.phoneNumberId;
+      if (!number) {
+        await accounts.write(db, accountId).create(account);
+        return { kind: "created" };
+      }
+      return db.runTransaction(async (tx): Promise<AccountCreate> => {
+        const claim = (await tx.get(cloudApiNumbers.doc(db, number))).data();
+        if (claim) {
+          const [holder] = await readTogether(tx, [accounts.doc(db, claim.accountId)]);
+          const status = holder!.data()?.status;
+          if (status !== undefined && status !== "removed") return { kind: "number_taken", accountId: claim.accountId };
+        }
+        tx.create(accounts.write(db, accountId), account);
+        tx.set(cloudApiNumbers.write(db, number), { accountId, claimedAt: account.createdAt });
+        return { kind: "created" };
+      });
     },
     update(accountId, decide) {
       return db.runTransaction(async (tx) => {
