@@ -19,6 +19,7 @@ const entry = (over: Partial<OutboxLeaseView> = {}): OutboxLeaseView => ({
   leaseUntilMs: null,
   leaseEpoch: 0,
   attempts: 0,
+  throttles: 0,
   nextAttemptAtMs: now,
   ...over,
 });
@@ -85,7 +86,7 @@ describe("outbox lifecycle", () => {
 
   it("a failure retries until the attempt limit, then fails", () => {
     const retry = failureFields(
-      { attempts: 1 },
+      { attempts: 1, throttles: 0 },
       { permanent: false, message: "boom" },
       now,
       DEFAULT_RETRY_POLICY,
@@ -94,12 +95,24 @@ describe("outbox lifecycle", () => {
     assert.equal(retry.status, "queued");
     assert.ok("nextAttemptAt" in retry && retry.nextAttemptAt.getTime() > now);
     assert.equal(
-      failureFields({ attempts: 5 }, { permanent: false, message: "x" }, now, DEFAULT_RETRY_POLICY).status,
+      failureFields({ attempts: 5, throttles: 0 }, { permanent: false, message: "x" }, now, DEFAULT_RETRY_POLICY)
+        .status,
       "failed",
     );
     assert.equal(
-      failureFields({ attempts: 1 }, { permanent: true, message: "x" }, now, DEFAULT_RETRY_POLICY).status,
+      failureFields({ attempts: 1, throttles: 0 }, { permanent: true, message: "x" }, now, DEFAULT_RETRY_POLICY).status,
       "failed",
+    );
+  });
+
+  it("a throttled send gives its claim back and backs off longer each time, never failing the entry", () => {
+    const throttled = { permanent: false, throttled: true, message: "Cloud API 130429 (throttled)" };
+    const policy = { maxAttempts: 5, baseMs: 2000, maxMs: 300_000 };
+    const after = failureFields({ attempts: 5, throttles: 12 }, throttled, now, policy, () => 1);
+    assert.equal(after.status, "queued");
+    assert.deepEqual(
+      "throttles" in after && [after.attempts, after.throttles, after.nextAttemptAt.getTime() - now],
+      [4, 13, 300_000],
     );
   });
 

@@ -43,6 +43,8 @@ export const outboxDocument = z.object({
   leaseUntil: timestamp.nullable(),
   leaseEpoch: z.number().int().nonnegative(),
   attempts: z.number().int().nonnegative(),
+  /** Times the provider throttled it (Cloud API 130429, …): backed off, not counted in `attempts`. Absent: none. */
+  throttles: z.number().int().nonnegative().optional(),
   nextAttemptAt: timestamp,
   lastError: z.string().nullable(),
   failureKind: z.enum(FAILURE_KINDS).nullable().optional(),

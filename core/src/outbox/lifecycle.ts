@@ -12,6 +12,8 @@ import { holdsLease, type Lease, type LeaseClaim } from "../leases";
  *
  * `attempts` counts claims, not only failures: an entry whose send keeps crashing or hanging its
  * worker (so no failure is ever recorded) is still given up after `maxAttempts` claims. A send
+ * the provider throttled (the Cloud API's 130429) gives its claim back: throttling is pacing, not
+ * failure, so it backs off (by `throttles`, up to `maxMs`) as long as it lasts and never fails the entry. A send
  * that neither succeeds nor fails within its bound is a failure like any other, retried under the
  * same providerMessageId: it may have gone out, and WhatsApp recognises the id.
  */
@@ -23,6 +25,8 @@ export interface OutboxLeaseView {
   leaseUntilMs: number | null;
   leaseEpoch: number;
   attempts: number;
+  /** Times the provider throttled it (they do not count as attempts). */
+  throttles: number;
   nextAttemptAtMs: number;
 }
 
@@ -127,7 +131,8 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
-export type SendFailure = { permanent: boolean; message: string };
+/** A failed send: `permanent` fails the entry; `throttled` (the provider asks to slow down) costs no attempt. */
+export type SendFailure = { permanent: boolean; throttled?: boolean; message: string };
 
 /** Fields that fail an entry its account can no longer send (removed; logged out past the hold). */
 export function backlogFields(reason: string, nowMs: number) {
@@ -155,13 +160,27 @@ export function gaveUpFields(entry: Pick<OutboxLeaseView, "attempts">, nowMs: nu
 
 /** After a failed attempt: back to `queued` with a delay, or `failed` when attempts are used up. */
 export function failureFields(
-  entry: Pick<OutboxLeaseView, "attempts">,
+  entry: Pick<OutboxLeaseView, "attempts" | "throttles">,
   failure: SendFailure,
   nowMs: number,
   policy: RetryPolicy,
   random: () => number = Math.random,
 ) {
   const lastError = failure.message.slice(0, 500);
+  if (failure.throttled && !failure.permanent) {
+    const throttles = entry.throttles + 1;
+    return {
+      status: "queued" as const,
+      claimedBy: null,
+      leaseUntil: null,
+      // The claim that was throttled is given back.
+      attempts: Math.max(0, entry.attempts - 1),
+      throttles,
+      nextAttemptAt: new Date(nowMs + backoffMs(throttles, policy, random)),
+      lastError,
+      updatedAt: new Date(nowMs),
+    };
+  }
   if (failure.permanent || entry.attempts >= policy.maxAttempts) {
     return {
       status: "failed" as const,

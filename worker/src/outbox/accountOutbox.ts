@@ -264,6 +264,7 @@ export class AccountOutbox {
     if (failure instanceof SendTimedOut) this.o.onSendHung();
     const result = await store.fail(entry.requestId, entry.epoch, entry.threadId, {
       permanent: failure.permanent,
+      throttled: failure.throttled,
       message: failure.message,
     });
     logger.warn(
@@ -272,6 +273,7 @@ export class AccountOutbox {
         accountId: entry.accountId,
         attempt: entry.attempt,
         permanent: failure.permanent,
+        throttled: failure.throttled,
         result,
         err: failure.message,
       },

@@ -71,6 +71,7 @@ export function leaseView(d: OutboxDocument): OutboxLeaseView {
     leaseUntilMs: d.leaseUntil?.toMillis() ?? null,
     leaseEpoch: d.leaseEpoch,
     attempts: d.attempts,
+    throttles: d.throttles ?? 0,
     nextAttemptAtMs: d.nextAttemptAt.toMillis(),
   };
 }

@@ -138,6 +138,8 @@ export class SendError extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
+    /** The provider asked to slow down: backed off without costing an attempt. */
+    readonly throttled = false,
   ) {
     super(message);
     this.name = "SendError";

@@ -173,7 +173,7 @@ export class CloudApiTransport {
           case "sent":
             return;
           case "throttled":
-            throw new SendError(`Cloud API ${answer.code} (throttled): ${answer.title}`, false);
+            throw new SendError(`Cloud API ${answer.code} (throttled): ${answer.title}`, false, true);
           case "refused":
             throw new SendError(`Cloud API ${answer.code}: ${answer.title}`, answer.failure === "permanent");
           case "token_refused":
