@@ -8,6 +8,7 @@ import {
   DEFAULT_RETRY_POLICY,
   failureFields,
   holdsSendLease,
+  MAX_THROTTLES,
   TokenBucket,
   type OutboxLeaseView,
 } from "@wa-gateway/core/outbox";
@@ -105,7 +106,7 @@ describe("outbox lifecycle", () => {
     );
   });
 
-  it("a throttled send gives its claim back and backs off longer each time, never failing the entry", () => {
+  it("a throttled send gives its claim back and backs off longer each time, without failing the entry", () => {
     const throttled = { permanent: false, throttled: true, message: "Cloud API 130429 (throttled)" };
     const policy = { maxAttempts: 5, baseMs: 2000, maxMs: 300_000 };
     const after = failureFields({ attempts: 5, throttles: 12 }, throttled, now, policy, () => 1);
@@ -114,6 +115,16 @@ describe("outbox lifecycle", () => {
       "throttles" in after && [after.attempts, after.throttles, after.nextAttemptAt.getTime() - now],
       [4, 13, 300_000],
     );
+  });
+
+  it("a send still throttled after MAX_THROTTLES fails as throttled, for an operator to requeue", () => {
+    const throttled = {
+      permanent: false,
+      throttled: true,
+      message: "Cloud API 131048 (throttled): spam rate limit hit",
+    };
+    const last = failureFields({ attempts: 1, throttles: MAX_THROTTLES - 1 }, throttled, now, DEFAULT_RETRY_POLICY);
+    assert.deepEqual([last.status, "failureKind" in last && last.failureKind], ["failed", "throttled"]);
   });
 
   it("backoff doubles per attempt within jitter bounds and is capped", () => {

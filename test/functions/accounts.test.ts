@@ -117,6 +117,8 @@ describe("account callables' handlers against the emulator", () => {
         handleAddAccount(deps(), admin, { cloudApi }),
       ]);
       assert.deepEqual(outcomes.map((o) => o.status).sort(), ["fulfilled", "rejected"]);
+      const refused = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+      assert.equal((refused.reason as { code: string }).code, "failed-precondition");
       assert.equal((await adminDb().collection("accounts").get()).size, 1);
     });
 

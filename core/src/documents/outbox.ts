@@ -8,10 +8,11 @@ export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 /**
  * Why a `failed` entry failed, set with it: `permanent` (WhatsApp refused it for good: not on
  * WhatsApp, blocked, a 463 lock), `account_gone` (removed or logged out past the hold): both never
- * requeued unless an operator insists; `attempts_exhausted` and `gave_up` (its sends crashed or
- * hung every time) are worth a retry once the cause is fixed. Absent on entries failed before it existed.
+ * requeued unless an operator insists; `attempts_exhausted`, `gave_up` (its sends crashed or
+ * hung every time) and `throttled` (the provider kept refusing to take it for most of a day, e.g.
+ * Meta's spam-rate limit) are worth a retry once the cause is fixed. Absent on entries failed before it existed.
  */
-export const FAILURE_KINDS = ["permanent", "account_gone", "attempts_exhausted", "gave_up"] as const;
+export const FAILURE_KINDS = ["permanent", "account_gone", "attempts_exhausted", "gave_up", "throttled"] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 export const PERMANENT_FAILURES: ReadonlySet<FailureKind> = new Set(["permanent", "account_gone"]);
 

@@ -13,7 +13,7 @@ import { holdsLease, type Lease, type LeaseClaim } from "../leases";
  * `attempts` counts claims, not only failures: an entry whose send keeps crashing or hanging its
  * worker (so no failure is ever recorded) is still given up after `maxAttempts` claims. A send
  * the provider throttled (the Cloud API's 130429) gives its claim back: throttling is pacing, not
- * failure, so it backs off (by `throttles`, up to `maxMs`) as long as it lasts and never fails the entry. A send
+ * failure, so it backs off (by `throttles`, up to `maxMs`) without failing the entry, up to MAX_THROTTLES. A send
  * that neither succeeds nor fails within its bound is a failure like any other, retried under the
  * same providerMessageId: it may have gone out, and WhatsApp recognises the id.
  */
@@ -131,6 +131,13 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
+/**
+ * Throttles an entry may meet before it fails (`throttled`): most of a day at the backoff's cap,
+ * so a storm only slows delivery, but a limit Meta keeps for days (131048, spam rate) ends in a
+ * failure the client sees and an operator can requeue, not a thread blocked for ever.
+ */
+export const MAX_THROTTLES = 300;
+
 /** A failed send: `permanent` fails the entry; `throttled` (the provider asks to slow down) costs no attempt. */
 export type SendFailure = { permanent: boolean; throttled?: boolean; message: string };
 
@@ -167,7 +174,7 @@ export function failureFields(
   random: () => number = Math.random,
 ) {
   const lastError = failure.message.slice(0, 500);
-  if (failure.throttled && !failure.permanent) {
+  if (failure.throttled && !failure.permanent && entry.throttles + 1 < MAX_THROTTLES) {
     const throttles = entry.throttles + 1;
     return {
       status: "queued" as const,
@@ -181,13 +188,17 @@ export function failureFields(
       updatedAt: new Date(nowMs),
     };
   }
-  if (failure.permanent || entry.attempts >= policy.maxAttempts) {
+  if (failure.permanent || failure.throttled || entry.attempts >= policy.maxAttempts) {
     return {
       status: "failed" as const,
       claimedBy: null,
       leaseUntil: null,
       lastError,
-      failureKind: failure.permanent ? ("permanent" as const) : ("attempts_exhausted" as const),
+      failureKind: failure.permanent
+        ? ("permanent" as const)
+        : failure.throttled
+          ? ("throttled" as const)
+          : ("attempts_exhausted" as const),
       updatedAt: new Date(nowMs),
     };
   }

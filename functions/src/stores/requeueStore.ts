@@ -38,6 +38,7 @@ export function firestoreRequeueStore(db: Firestore): RequeueStore {
         tx.update(ref, {
           status: "queued",
           attempts: 0,
+          throttles: 0,
           nextAttemptAt: now,
           claimedBy: null,
           leaseUntil: null,
