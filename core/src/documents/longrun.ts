@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { timestamp, updatedBy } from "./common";
 import { SEVERITIES, type IncidentType } from "../longrun/incidentTypes";
-import { templateLanguage, templateName, templateParameter } from "../proxies/contract";
+import { templateToSend } from "../proxies/contract";
 
 /**
  * Documents under `wa_metrics/longrun/`: the long-run monitoring the operators' runbook
@@ -49,10 +49,7 @@ export const probeSettings = z.object({
        * A Cloud API account's probe goes as this approved template: Meta takes free-form text only
        * within 24 h of the recipient's last message (131047), and a probe recipient rarely writes.
        */
-      template: z
-        .object({ name: templateName, language: templateLanguage, parameters: z.array(templateParameter).default([]) })
-        .nullable()
-        .default(null),
+      template: templateToSend.nullable().default(null),
     })
     .default(() => ({ accountId: null, toJid: null, deadlineSec: 120, template: null })),
   inbound: z

@@ -8,6 +8,7 @@ import type { IncidentAction, OpenIncident } from "./incidents";
 import type { IncidentRecord, ProbeRecord, Rollup } from "./rollup";
 import type { AccountLiveness } from "./accountDown";
 import type { CloudTokenExpiry } from "./cloudTokens";
+import type { TemplateToSend } from "../proxies/contract";
 import type { UnheldAccounts } from "./capacity";
 import type { AccountCounts, HeartbeatState, OutboxView, UnhandledStanzaSighting, WatchedAccount } from "./watchdog";
 
@@ -81,13 +82,6 @@ export interface ProbeDoc {
   deadlineSec: number | null;
 }
 
-/** The approved template a Cloud API account's OUT probe is sent as (probes.outbound.template). */
-export interface ProbeTemplate {
-  name: string;
-  language: string;
-  parameters: string[];
-}
-
 export interface ProbeStore {
   /** create(): false when the probe of that key exists (a rerun of the same slot). */
   createProbe(doc: ProbeDoc & { reason: string | null; latencyMs: number | null; finished: boolean }): Promise<boolean>;
@@ -107,7 +101,8 @@ export interface ProbeStore {
     toJid: string;
     clientMessageId: string;
     text: string;
-    template?: ProbeTemplate | null;
+    /** A Cloud API account's OUT probe: the approved template it goes as (probes.outbound.template). */
+    template?: TemplateToSend | null;
   }): Promise<{
     requestId: string;
     providerMessageId: string;

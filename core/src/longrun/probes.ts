@@ -1,7 +1,7 @@
 import { probeKey, type ProbeType } from "../ids";
 import type { MonitoringConfig, ProbeResult } from "../documents/longrun";
 import type { OutboxStatus } from "../documents/outbox";
-import type { ProbeTemplate } from "./ports";
+import type { TemplateToSend } from "../proxies/contract";
 
 /**
  * The probe lifecycle. A scheduled slot (or an admin) starts a probe; the watchdog advances it.
@@ -77,7 +77,7 @@ export type ProbePlan =
       toJid: string | null;
       deadlineSec: number;
       /** OUT on a Cloud API account: the approved template it goes as. */
-      template: ProbeTemplate | null;
+      template: TemplateToSend | null;
     }
   | { kind: "measure" };
 

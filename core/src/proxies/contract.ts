@@ -68,29 +68,31 @@ export const sendRequest = z.strictObject({
 export type SendRequest = z.infer<typeof sendRequest>;
 
 /** An approved template of a Cloud API account: `name` and language as Meta lists them. */
-export const templateName = z
-  .string()
-  .regex(/^[a-z0-9_]{1,512}$/, "a template name: lower-case letters, digits and '_'");
-export const templateLanguage = z
+const templateName = z.string().regex(/^[a-z0-9_]{1,512}$/, "a template name: lower-case letters, digits and '_'");
+const templateLanguage = z
   .string()
   .regex(/^[a-z]{2,3}(?:_[A-Za-z]{2,4})?$/, "a template language code such as en_US or de");
 /** A body parameter's text ({{1}}, {{2}}, …): Meta refuses newlines, tabs and more than 4 spaces in a row. */
-export const templateParameter = z
+const templateParameter = z
   .string()
   .min(1, "must not be empty")
   .max(1024, "at most 1024 characters")
   .refine((p) => !/[\n\t]| {5,}/.test(p), "no newline, tab or more than 4 spaces in a row");
 
+/** An approved template to send: the send's and the OUT probe's (monitoring config). */
+export const templateToSend = z.strictObject({
+  name: templateName,
+  language: templateLanguage,
+  /** The body's parameters in order: {{1}} first. As many as the approved template has. */
+  parameters: z.array(templateParameter).max(60, "at most 60 parameters").default([]),
+});
+export type TemplateToSend = z.infer<typeof templateToSend>;
+
 export const sendTemplateRequest = z.strictObject({
   threadId,
   accountId,
   toJid: personJid,
-  template: z.strictObject({
-    name: templateName,
-    language: templateLanguage,
-    /** The body's parameters in order: {{1}} first. As many as the approved template has. */
-    parameters: z.array(templateParameter).max(60, "at most 60 parameters").default([]),
-  }),
+  template: templateToSend,
   clientMessageId,
 });
 export type SendTemplateRequest = z.infer<typeof sendTemplateRequest>;

@@ -1,6 +1,6 @@
 import { INBOUND_THREAD_PREFIX, PROBE_THREAD_PREFIX, requestIdFor, sha256Hex } from "../ids";
 import { messagePreview, type ThreadDocument, type ThreadMessageDocument } from "../documents/thread";
-import type { AccountStatus } from "../documents/account";
+import type { AccountStatus, AccountTransport } from "../documents/account";
 import type { OutboxDocument } from "../documents/outbox";
 import type { WrittenDocument } from "../documents/common";
 import { mayUseAccount, type Caller } from "./caller";
@@ -49,20 +49,21 @@ export type SendSnapshot =
   | { kind: "existing" }
   | {
       kind: "fresh";
-      account: { status: AccountStatus; memberUids: string[] } | undefined;
+      /** `transport` absent: a linked (Baileys) account, as on its document. */
+      account: { status: AccountStatus; memberUids: string[]; transport?: AccountTransport } | undefined;
       thread: SendThread | undefined;
       /** When the thread is new: the account's existing thread with this peer, if any (`threadPeers`). */
       peerThreadId: string | null;
       /** The account's opt-out record for `toJid` (`optOuts`), if the contact opted out. */
       optOut: { keyword: string } | undefined;
       /**
-       * A Cloud API account's customer-service window: when the contact last wrote in the thread
-       * (null: never). Absent for any other account, which has no window.
+       * A text to a Cloud API account: its customer-service window, when the contact last wrote in
+       * the thread (null: never). Absent otherwise (a template, or an account with no window).
        */
       serviceWindow?: { customerWroteAtMs: number | null };
       /**
        * A template send to a Cloud API account: the template as the account's catalogue has it
-       * (null: not there). Absent for a text, or an account without a catalogue.
+       * (null: not there). Absent otherwise.
        */
       template?: TemplateEntry | null;
     };
@@ -228,8 +229,8 @@ export function decideSend(
       template: "template" in req ? req.template : null,
       // A new thread, and no thread of anyone's with this peer (else it is not new): nobody wrote yet.
       // The new-contact budget protects linked numbers from WhatsApp's locks; on the Cloud API
-      // (a service window present) Meta's own messaging limits apply instead.
-      firstContact: !thread && !probeThread && !snap.serviceWindow,
+      // Meta's own messaging limits apply instead.
+      firstContact: !thread && !probeThread && account.transport !== "cloud_api",
       heldReason: null,
       providerMessageId,
       claimedBy: null,

@@ -1,15 +1,17 @@
 import { renderTemplate, type TemplateEntry } from "../cloudApi/templates";
 import type { GatewayError } from "./errors";
-import type { SendTemplateRequest } from "./requests";
+import type { TemplateToSend } from "./requests";
 import type { SendSnapshot } from "./send";
 
 /** Why a template may not be sent, as a refusal's code and message; undefined: it may. */
 export function templateRefusal(
   snap: Extract<SendSnapshot, { kind: "fresh" }>,
-  asked: SendTemplateRequest["template"],
+  asked: TemplateToSend,
 ): [GatewayError["code"], string] | undefined {
   const named = `${asked.name} (${asked.language})`;
-  if (!snap.serviceWindow) return ["failed-precondition", "template: templates are sent by Cloud API accounts only"];
+  if (snap.account?.transport !== "cloud_api") {
+    return ["failed-precondition", "template: templates are sent by Cloud API accounts only"];
+  }
   const entry = snap.template;
   if (!entry) {
     return [

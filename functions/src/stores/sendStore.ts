@@ -105,18 +105,19 @@ export function firestoreSendStore(
         threads.doc(db, threadId),
       ]);
       const a = accountSnap.data();
-      const account = a && { status: a.status, memberUids: a.memberUids };
-      // Outside the transaction, like the account: advisory, Meta decides in the end.
+      const account = a && { status: a.status, memberUids: a.memberUids, transport: a.transport };
+      // A Cloud API account's window (a text) or its template (a template send), read outside the
+      // transaction like the account: advisory, Meta decides in the end.
+      const cloudApi = a?.transport === "cloud_api";
       const serviceWindow =
-        a?.transport === "cloud_api"
+        cloudApi && templateId === undefined
           ? {
               customerWroteAtMs:
                 (await threadMessages.newestInbound(db, threadId).get()).docs[0]?.data().createdAt.toMillis() ?? null,
             }
           : undefined;
-      // A catalogue the worker syncs from Meta: read outside the transaction too.
       const template =
-        serviceWindow && templateId !== undefined
+        cloudApi && templateId !== undefined
           ? ((await messageTemplates.doc(db, accountId, templateId).get()).data() ?? null)
           : undefined;
       const outside = toThread(threadSnap.data());

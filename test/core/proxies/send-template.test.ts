@@ -21,15 +21,14 @@ const approved: TemplateEntry = {
   parameterCount: 2,
   sendable: true,
 };
-/** A Cloud API account's thread whose customer never wrote: outside the window. */
+/** A template send into a Cloud API account's thread (its window is not read: a template needs none). */
 const cloud = (template: TemplateEntry | null, over: Partial<Extract<SendSnapshot, { kind: "fresh" }>> = {}) =>
   ({
     kind: "fresh",
-    account: { status: "connected", memberUids: ["alice"] },
+    account: { status: "connected" as const, memberUids: ["alice"], transport: "cloud_api" as const },
     thread,
     peerThreadId: null,
     optOut: undefined,
-    serviceWindow: { customerWroteAtMs: null },
     template,
     ...over,
   }) satisfies SendSnapshot;
@@ -79,7 +78,11 @@ describe("a template send's decision", () => {
   });
 
   it("refuses any template on an account linked through WhatsApp Web", () => {
-    const linked = { ...cloud(approved), serviceWindow: undefined, template: undefined };
+    const linked = {
+      ...cloud(approved),
+      account: { status: "connected" as const, memberUids: ["alice"] },
+      template: undefined,
+    };
     const error = refusal(linked);
     assert.equal(error.code, "failed-precondition");
     assert.match(error.message, /Cloud API accounts only/);

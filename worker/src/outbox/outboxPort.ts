@@ -1,7 +1,7 @@
 import type { LeaseWrite } from "@wa-gateway/core";
 import type { OutboxDocument } from "@wa-gateway/core/documents";
 import type { ClaimResult, HeldReason, OutboxLeaseView, SendFailure } from "@wa-gateway/core/outbox";
-import type { OutboundTemplate } from "../transport/transport";
+import type { TemplateToSend } from "@wa-gateway/core/proxies";
 
 /* What the worker's delivery needs of the outbox (the port its classes are written against), and
    the views of an entry it decides on. Firestore implements it in outboxStore.ts. */
@@ -16,7 +16,7 @@ export interface ClaimedEntry {
   text: string;
   providerMessageId: string;
   /** A Cloud API template send: what goes instead of `text`. */
-  template: OutboundTemplate | null;
+  template: TemplateToSend | null;
   /** Counts towards the account's new-contact budget. */
   firstContact: boolean;
 }

@@ -1,6 +1,7 @@
 import type { LeaseWrite } from "@wa-gateway/core";
 import type { ConnectionUpdate, InboundMessage, Receipt } from "@wa-gateway/core/accounts";
 import type { CloudApiNumber } from "@wa-gateway/core/documents";
+import type { TemplateToSend } from "@wa-gateway/core/proxies";
 import type { ReachoutLock } from "@wa-gateway/core/outbox";
 
 export type { ConnectionUpdate, InboundMessage, Receipt };
@@ -98,20 +99,13 @@ export interface SentMessages {
   messageOf(messageId: string): Promise<SentMessage | undefined>;
 }
 
-/** An approved Cloud API template to send instead of a text (its body parameters in order). */
-export interface OutboundTemplate {
-  name: string;
-  language: string;
-  parameters: string[];
-}
-
 export interface AccountSocket {
   /**
    * Sends under a caller-chosen id, so a retry is recognised by WhatsApp as the same message.
    * `template`: the Cloud API sends it instead of `text` (its body as the customer reads it);
    * any other transport refuses it for good.
    */
-  send(toJid: string, text: string, messageId: string, template?: OutboundTemplate): Promise<void>;
+  send(toJid: string, text: string, messageId: string, template?: TemplateToSend): Promise<void>;
   /** Unlinks this device from the phone and ends the socket. */
   logout(): Promise<void>;
   /** Ends the socket, keeping the session for the next connect. */

@@ -139,7 +139,7 @@ export class CloudApiTransport {
         if (refused) tokens.forget(tokenSecret);
         logger.warn({ accountId, phoneNumberId, answer: found.kind }, "cloud_api_connect_failed");
         return close(
-          `Meta: ${"title" in found ? `${found.code} ${found.title}` : found.reason}`,
+          `Meta: ${why(found)}`,
           refused ? DisconnectCode.cloudApiTokenRefused : DisconnectCode.unavailableService,
         );
       }

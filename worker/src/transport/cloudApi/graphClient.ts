@@ -1,3 +1,4 @@
+import type { TemplateToSend } from "@wa-gateway/core/proxies";
 /**
  * Meta's Graph API as the Cloud API transport calls it: sends (`POST
  * {base}/{version}/{phone-number-id}/messages`, a text or a template), the number's check, and
@@ -33,7 +34,7 @@ export interface TextSend {
 /** An approved template (`type: "template"`), its body parameters in order. */
 export interface TemplateSend {
   to: string;
-  template: { name: string; language: string; parameters: string[] };
+  template: TemplateToSend;
   callbackData: string;
 }
 
