@@ -26,6 +26,7 @@ export const collections = {
   workers: "workers",
   cloudApiEvents: "cloudApiEvents",
   cloudApiNumbers: "cloudApiNumbers",
+  mediaDownloads: "mediaDownloads",
 } as const;
 
 const LONGRUN = "wa_metrics/longrun";
@@ -68,6 +69,10 @@ export const paths = {
   cloudApiEvent: (eventId: string) => `${collections.cloudApiEvents}/${segment(eventId, "eventId")}`,
   cloudApiNumber: (phoneNumberId: string) =>
     `${collections.cloudApiNumbers}/${segment(phoneNumberId, "phoneNumberId")}`,
+
+  /** An inbound message's bytes still to fetch (`{accountId}__{messageDocId}`). */
+  mediaDownload: (accountId: string, messageDocId: string) =>
+    `${collections.mediaDownloads}/${segment(accountId, "accountId")}__${segment(messageDocId, "messageDocId")}`,
 
   longrun: {
     root: LONGRUN,

@@ -10,5 +10,6 @@ export * from "./collections/longrun";
 export * from "./collections/cloudApiEvents";
 export * from "./collections/messageTemplates";
 export * from "./collections/cloudApiNumbers";
+export * from "./collections/mediaDownloads";
 export * from "./sessionFence";
 export * from "./registry";

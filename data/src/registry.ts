@@ -3,6 +3,7 @@ import type { DocumentKind } from "./document";
 import { accounts } from "./collections/accounts";
 import { cloudApiEvents } from "./collections/cloudApiEvents";
 import { cloudApiNumbers } from "./collections/cloudApiNumbers";
+import { mediaDownloads } from "./collections/mediaDownloads";
 import { messageTemplates } from "./collections/messageTemplates";
 import { claimAttempts, inboundDedupe, inboundPending, rateLimits } from "./collections/inbound";
 import {
@@ -62,6 +63,7 @@ export const documentKinds: DocumentKindEntry[] = [
   at("workers", "workers", kinds(workers.kind)),
   at("cloudApiEvents", "cloudApiEvents", kinds(cloudApiEvents.kind)),
   at("cloudApiNumbers", "cloudApiNumbers", kinds(cloudApiNumbers.kind)),
+  at("mediaDownloads", "mediaDownloads", kinds(mediaDownloads.kind)),
   at("monitoring config", `${LONGRUN}/config`, null, "current"),
   at("heartbeat state", `${LONGRUN}/state`, kinds(heartbeatState.kind), "current"),
   at("watchdog memory", `${LONGRUN}/state`, kinds(watchdogMemory.kind), "watchdog"),

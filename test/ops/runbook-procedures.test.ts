@@ -32,6 +32,8 @@ describe("npm run requeue and npm run incident (the runbook's procedures)", func
       reactions: {},
       editedAt: null,
       deleted: false,
+      media: null,
+      mediaStatus: null,
       createdAt: new Date(now - 20 * MIN),
       updatedAt: new Date(now - 20 * MIN),
     });

@@ -101,6 +101,7 @@ describe("delivery bounds: no hung send, crashing message or lost claim blocks o
     const sends: string[] = [];
     const socket: AccountSocket = {
       send: async (_to, text) => void sends.push(text),
+      downloadMedia: async () => assert.fail("no media in this test"),
       logout: async () => undefined,
       close: async () => undefined,
     };

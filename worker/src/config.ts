@@ -130,6 +130,23 @@ const envSchema = z.object({
    */
   OPT_OUT_KEYWORDS: z.string().optional(),
   OPT_IN_KEYWORDS: z.string().optional(),
+  /** The bucket media bytes live in (default: the project's Firebase Storage bucket). */
+  MEDIA_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, "a Cloud Storage bucket name")
+    .optional(),
+  /**
+   * Media bytes in flight at once, worker-wide (downloads and sends wait for room): with Cloud
+   * Run's 1 GiB, 128 MiB leaves the sockets their three quarters (docs/worker.md, "Memory").
+   */
+  MEDIA_BUDGET_MB: z.coerce.number().int().min(16).max(4096).default(128),
+  /** Tries per inbound file before its message shows `failed`; the first retry waits MEDIA_RETRY_BASE_MS, doubling. */
+  MEDIA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  MEDIA_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  /** Cloud Storage's API on a loopback address (the Storage fake of tests and the local stack). */
+  STORAGE_EMULATOR_HOST: httpsUnlessLoopback("https://storage.googleapis.com", "the worker's token travels in it")
+    .optional()
+    .transform((url) => (url === "https://storage.googleapis.com" ? undefined : url)),
   HEARTBEATS: z.enum(["on", "off"]).default("on"),
   HEARTBEAT_LOCK_LEASE_SEC: z.coerce.number().int().min(2).max(600).default(30),
   HEARTBEAT_LOCK_POLL_SEC: z.coerce.number().positive().max(300).default(10),
@@ -192,6 +209,14 @@ export interface WorkerConfig {
   heartbeat: { leaseSec: number; pollSec: number } | null;
   /** Opt-out and opt-in keywords, normalised (OPT_OUT_KEYWORDS, OPT_IN_KEYWORDS). */
   optOutKeywords: OptOutKeywords;
+  /** Inbound and outbound files: where they are stored, and the worker's budget of bytes in flight. */
+  media: {
+    bucket: string;
+    apiEndpoint: string | undefined;
+    budgetBytes: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+  };
 }
 
 /** A keyword list from the environment: blank or unset is the defaults. */
@@ -282,5 +307,12 @@ export function parseWorkerConfig(env: NodeJS.ProcessEnv): WorkerConfig {
     heartbeat:
       e.HEARTBEATS === "on" ? { leaseSec: e.HEARTBEAT_LOCK_LEASE_SEC, pollSec: e.HEARTBEAT_LOCK_POLL_SEC } : null,
     optOutKeywords: keywords,
+    media: {
+      bucket: e.MEDIA_BUCKET ?? `${e.GCLOUD_PROJECT}.firebasestorage.app`,
+      apiEndpoint: e.STORAGE_EMULATOR_HOST,
+      budgetBytes: e.MEDIA_BUDGET_MB * 1024 * 1024,
+      maxAttempts: e.MEDIA_MAX_ATTEMPTS,
+      retryBaseMs: e.MEDIA_RETRY_BASE_MS,
+    },
   };
 }

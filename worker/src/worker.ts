@@ -10,6 +10,9 @@ import type { WorkerConfig } from "./config";
 import { openFirestore } from "./firestore";
 import { createHealthServer } from "./http/server";
 import { inboundStore } from "./inbound/inboundStore";
+import { ByteBudget } from "./media/byteBudget";
+import { InboundDownloads } from "./media/inboundDownloads";
+import { MediaBucket } from "./media/mediaBucket";
 import type { Logger } from "./logging/logger";
 import { readOutboxFigures, sharedFigures, type OutboxFigures } from "./metrics/outboxFigures";
 import { WorkerMetrics } from "./metrics/workerMetrics";
@@ -173,6 +176,18 @@ export async function startWorker(
     ),
     reconnect: config.reconnect,
     unhandledStanzas: firestoreUnhandledStanzaReports(db, logger),
+    media: new InboundDownloads({
+      db,
+      bucket: new MediaBucket({
+        projectId: config.projectId,
+        bucket: config.media.bucket,
+        apiEndpoint: config.media.apiEndpoint,
+      }),
+      budget: new ByteBudget(config.media.budgetBytes),
+      logger,
+      maxAttempts: config.media.maxAttempts,
+      retryBaseMs: config.media.retryBaseMs,
+    }),
     delivery: {
       store: outbox,
       pacing: config.pacing,

@@ -1,3 +1,5 @@
+import type { MediaKind } from "../media/limits";
+
 /**
  * What a WhatsApp socket reports, whatever speaks to WhatsApp (Baileys, the simulator): the
  * events the account connection state machine (connection.ts), inbound storage and receipts
@@ -39,7 +41,25 @@ export interface InboundMessage {
    * whether it is the account's own message); `text` and `kind` are then unused.
    */
   change?: { target: { messageId: string; fromMe: boolean } } & InboundChange;
+  /** The file a media message carries: stored with the message as pending, fetched after it. */
+  media?: InboundMedia;
   timestamp: Date;
+}
+
+/** A file as the sender declared it; its bytes are fetched once the message is stored. */
+export interface InboundMedia {
+  kind: MediaKind;
+  mimetype: string;
+  /** Bytes, as declared. */
+  size: number;
+  /** Hex SHA-256 of the file, as declared: what is stored is checked against it. */
+  sha256: string | null;
+  fileName?: string;
+  seconds?: number;
+  width?: number;
+  height?: number;
+  /** The transport's own reference to fetch it with. Secret (it holds the media key): server-only. */
+  ref: string;
 }
 
 export type Receipt =

@@ -8,3 +8,4 @@ export * from "./session";
 export * from "./longrun";
 export * from "./worker";
 export * from "./cloudApi";
+export * from "./media";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { timestamp } from "./common";
+import { MEDIA_STATUSES, messageMediaDocument } from "./media";
 
 export const threadDocument = z.object({
   /** null for a thread a peer opened: the first app user to send becomes its owner. */
@@ -83,6 +84,10 @@ export const threadMessageDocument = z.object({
   editedAt: timestamp.nullable().default(null),
   /** The sender deleted it for everyone: `text` is cleared. */
   deleted: z.boolean().default(false),
+  /** A photo, voice note, document, ...: its file (`text` is the caption). Null for other kinds. */
+  media: messageMediaDocument.nullable().default(null),
+  /** Where its bytes are (MEDIA_STATUSES); null for a message with no file. */
+  mediaStatus: z.enum(MEDIA_STATUSES).nullable().default(null),
   createdAt: timestamp,
   updatedAt: timestamp,
 });

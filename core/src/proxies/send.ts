@@ -256,6 +256,8 @@ export function decideSend(
       reactions: {},
       editedAt: null,
       deleted: false,
+      media: null,
+      mediaStatus: null,
       createdAt: now,
       updatedAt: now,
     },

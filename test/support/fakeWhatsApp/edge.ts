@@ -12,6 +12,15 @@ import type { BinaryNode, proto as Proto } from "@whiskeysockets/baileys";
 import { WebSocketServer, type WebSocket } from "ws";
 import { makeEdgeCertificate, ServerNoise, type EdgeCertificate } from "./noise.js";
 import { signalParty, type SignalParty } from "./signalParty.js";
+import { FakeMediaHost } from "./mediaHost.js";
+import {
+  mediaRetryNotification,
+  receivedMediaOf,
+  uploadFromPhone,
+  type PhoneMedia,
+  type ReceivedMedia,
+  type SentFile,
+} from "./contactMedia.js";
 import { loadPinnedBaileys as loadBaileys, type Baileys } from "../../../worker/src/transport/baileys/module.js";
 
 /** Baileys' own codec and crypto, loaded by `FakeWhatsApp.start()` before anything uses it. */
@@ -75,6 +84,8 @@ export interface ContactMessage {
   id: string;
   /** The conversation text, or undefined for any other kind of message. */
   text: string | undefined;
+  /** A photo, voice note, document, ...: downloaded from the media host, checked and decrypted. */
+  media?: ReceivedMedia;
   /** The JID the worker addressed (phone number or LID form). */
   to: string;
   /** When it reached the contact (ms since epoch). */
@@ -216,8 +227,14 @@ export class FakeWhatsApp {
   private regRefresh: RegRefresh = "companion_reg_refresh";
   /** Ids of the notifications the socket acknowledged. */
   readonly notificationAcks = new Set<string>();
+  /** Files contacts' phones sent, by message id: uploaded again when a receiver asks (media retry). */
+  private readonly phoneFiles = new Map<string, SentFile>();
 
-  private constructor(server: WebSocketServer) {
+  private constructor(
+    server: WebSocketServer,
+    /** WhatsApp's media hosts (HTTPS on 127.0.0.1, the test CA): uploads and downloads of encrypted files. */
+    readonly media: FakeMediaHost,
+  ) {
     this.server = server;
     server.on("connection", (ws) => this.accept(ws));
   }
@@ -226,7 +243,7 @@ export class FakeWhatsApp {
     B = await loadBaileys();
     const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
     await once(server, "listening");
-    const edge = new FakeWhatsApp(server);
+    const edge = new FakeWhatsApp(server, await FakeMediaHost.start());
     edge.deliveredAfterMs = options.deliveredAfterMs ?? null;
     edge.regRefresh = options.regRefresh ?? "companion_reg_refresh";
     return edge;
@@ -239,6 +256,7 @@ export class FakeWhatsApp {
   async close(): Promise<void> {
     for (const connection of this.connections) connection.ws.terminate();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.media.close();
   }
 
   // --- the phone and the world, as a test drives them ---
@@ -472,6 +490,22 @@ export class FakeWhatsApp {
       this.deliver(account.user, device, await encrypted());
     }
     return id;
+  }
+
+  /**
+   * The contact sends a file (a photo, a voice note, a document, ...): its phone encrypts it,
+   * uploads it to the media host and sends the message naming it, as `sendFromContact` does.
+   */
+  async sendMediaFromContact(
+    contact: FakeContact,
+    accountPhone: string,
+    media: PhoneMedia,
+    options: Parameters<FakeWhatsApp["sendFromContact"]>[3] = {},
+  ): Promise<{ id: string; directPath: string }> {
+    const { message, file } = await uploadFromPhone(B, this.media, media);
+    const id = await this.sendFromContact(contact, accountPhone, message, options);
+    this.phoneFiles.set(id, file);
+    return { id, directPath: file.directPath };
   }
 
   /**
@@ -808,6 +842,13 @@ export class FakeWhatsApp {
       this.notificationAcks.add(node.attrs.id ?? "");
       return;
     }
+    if (node.tag === "receipt" && node.attrs.type === "server-error") {
+      // A media retry: the receiver could not download the file; the sender's phone uploads it again.
+      const file = this.phoneFiles.get(node.attrs.id ?? "");
+      this.log.push(`media retry for ${node.attrs.id}: ${file ? "uploaded again" : "no such file"}`);
+      if (file) connection.send(mediaRetryNotification(B, this.media, file, node, SERVER));
+      return;
+    }
     if (node.tag === "receipt" && node.attrs.type === "retry") {
       this.log.push(`retry receipt for ${node.attrs.id}: the worker could not decrypt`);
       // The contact's phone encrypts the message again and sends it under the same id.
@@ -894,6 +935,16 @@ export class FakeWhatsApp {
         this.linkCodeFinishes.delete(Buffer.from(ref ?? []).toString());
         return finish ? finish(iq) : result();
       }
+    }
+    if (xmlns === "w:m" && child?.tag === "media_conn") {
+      // Where to upload media, and the upload auth (valid for `ttl` seconds).
+      return result([
+        {
+          tag: "media_conn",
+          attrs: { auth: this.media.auth, ttl: "3600", auth_ttl: "21600", max_buckets: "12" },
+          content: [{ tag: "host", attrs: { hostname: this.media.hostname, maxContentLengthBytes: "104857600" } }],
+        },
+      ]);
     }
     if (xmlns === "w:mex" && child?.tag === "query" && connection.device) {
       const account = this.accounts.get(connection.device.user)!;
@@ -1023,9 +1074,11 @@ export class FakeWhatsApp {
           ciphertext: enc.content as Uint8Array,
         });
         const message = B.proto.Message.decode(B.unpadRandomMax16(plaintext));
+        const media = await receivedMediaOf(B, this.media, message);
         const received: ContactMessage = {
           id: stanza.attrs.id!,
           text: message.conversation ?? message.extendedTextMessage?.text ?? undefined,
+          ...(media ? { media } : {}),
           to,
           at: Date.now(),
         };

@@ -4,6 +4,7 @@ import type {
   AccountDocument,
   InboundDedupeDocument,
   InboundPendingDocument,
+  MediaDownloadDocument,
   OptOutDocument,
   OutboxDocument,
   ThreadDocument,
@@ -42,6 +43,8 @@ export class MemoryDatabase extends EventEmitter<{ change: [collection: MemoryCo
   readonly inboundDedupe = new Map<string, InboundDedupeDocument>();
   /** Reactions, edits and deletions waiting for their target, by id. */
   readonly inboundPending = new Map<string, InboundPendingDocument>();
+  /** Inbound files to fetch, by `{accountId}__{messageDocId}`. */
+  readonly mediaDownloads = new Map<string, MediaDownloadDocument>();
   /** Contacts who opted out, by `${accountId}__${contactJid}`. */
   readonly optOuts = new Map<string, OptOutDocument>();
   readonly sessions = new Map<string, SessionDocument>();

@@ -71,6 +71,8 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
             return db.threads.get(w.threadId) !== w.version;
           case "message":
             return db.message(w.threadId, w.docId) !== w.version;
+          case "newMediaDownload":
+            return db.mediaDownloads.has(`${w.data.accountId}__${w.data.messageDocId}`);
           case "donePending":
           case "optOut":
           case "optIn":
@@ -107,6 +109,9 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
             break;
           case "donePending":
             db.inboundPending.delete(w.id);
+            break;
+          case "newMediaDownload":
+            db.mediaDownloads.set(`${w.data.accountId}__${w.data.messageDocId}`, w.data as never);
             break;
           case "optOut":
             db.optOuts.set(peerKey(w.accountId, w.jid), stored(w.data) as OptOutDocument);

@@ -99,6 +99,8 @@ export function outboxMessageData(requestId: string, entry: WrittenDocument<Outb
     reactions: {},
     editedAt: null,
     deleted: false,
+    media: null,
+    mediaStatus: null,
     createdAt: entry.createdAt,
     updatedAt: entry.createdAt,
   };

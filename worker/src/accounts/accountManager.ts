@@ -38,6 +38,7 @@ export interface AccountManagerOptions {
   inbound: Pick<InboundBackpressureOptions, "store" | "capacity" | "stuckAfterMs">;
   /** Where stanzas nothing handles are reported for the watchdog. */
   unhandledStanzas?: HeldAccountContext["unhandledStanzas"];
+  media?: HeldAccountContext["media"];
   /** Finishes removed and logged-out accounts (session, backlog), every `sweepMs`. */
   dormant: { accounts: DormantAccounts; sweepMs: number };
 }
@@ -103,6 +104,7 @@ export class AccountManager {
       watcher: this.watcher,
       inbound: this.inbound,
       ...(o.unhandledStanzas ? { unhandledStanzas: o.unhandledStanzas } : {}),
+      ...(o.media ? { media: o.media } : {}),
       paused: () => this.inbound.paused,
       stopping: () => this.stopping,
       ended: (account) => {

@@ -1,47 +1,21 @@
-import { DisconnectCode, statusAfterClose, type ReconnectPolicy } from "@wa-gateway/core/accounts";
+import { DisconnectCode, statusAfterClose } from "@wa-gateway/core/accounts";
 import { type AccountStatus } from "@wa-gateway/core/documents";
 import { CLIENT_VERSION_REJECTED_CODES } from "@wa-gateway/core/longrun";
-import type { Logger } from "../logging/logger";
-import type { WorkerMetrics } from "../metrics/workerMetrics";
-import { AccountDelivery, type DeliverySettings } from "../outbox/accountDelivery";
+import { AccountDelivery } from "../outbox/accountDelivery";
 import type { PendingEntry } from "../outbox/outboxPort";
-import type { OutboxWatcher } from "../outbox/outboxWatcher";
 import type { ReachoutSnapshot } from "../outbox/reachoutGate";
-import type { ServerClock } from "../serverClock";
-import type { AccountSocket, ConnectionUpdate, SessionStore, Transport } from "../transport/transport";
-import type { UnhandledStanzaReports } from "../longrun/unhandledStanzaStore";
-import type { InboundBackpressure } from "../inbound/inboundBackpressure";
-import type { AccountLeaseStore, AccountView } from "./accountLeaseStore";
+import type { AccountSocket, ConnectionUpdate, SessionStore } from "../transport/transport";
+import type { AccountView } from "./accountLeaseStore";
+import type { HeldAccountContext } from "./heldAccountContext";
 import { recordDisconnect, type DisconnectRecord } from "./disconnectRecord";
 import { recordLogin } from "./loginStatus";
 import { ReachoutRecord } from "./reachoutRecord";
 import { ReconnectHistory } from "./reconnectHistory";
 
+export type { HeldAccountContext };
+
 /** How old a send may be and still be re-encrypted for a contact's phone that asks for it again. */
 const RESEND_WINDOW_MS = 24 * 3_600_000;
-
-/** What every held account shares with its manager: the worker's parts, passed in once. */
-export interface HeldAccountContext {
-  transport: Transport;
-  /** Firestore's clock: when closes happened and cool-downs end is judged on it. */
-  clock: ServerClock;
-  accounts: AccountLeaseStore;
-  logger: Logger;
-  metrics: WorkerMetrics;
-  reconnect: ReconnectPolicy;
-  delivery: DeliverySettings;
-  watcher: OutboxWatcher;
-  /** Where received messages and receipts go (the inbound backpressure). */
-  inbound: Pick<InboundBackpressure, "push" | "stored" | "receipt">;
-  /** Stanzas nothing handles, reported for the watchdog (absent: counted and logged only). */
-  unhandledStanzas?: UnhandledStanzaReports;
-  /** Inbound backpressure holds every socket closed; the manager reconnects on resume. */
-  paused(): boolean;
-  /** The worker is shutting down: sockets write nothing more. */
-  stopping(): boolean;
-  /** This account let go of its lease (dropped, retired or stopped): forget it. */
-  ended(account: HeldAccount): void;
-}
 
 /** `connecting` until WhatsApp answers, `qr` while a person must link, `open` while it delivers. */
 export type SocketState = "connecting" | "qr" | "open" | "closed";
@@ -138,7 +112,12 @@ export class HeldAccount {
           this.enqueue(() => (this.current(socket) ? this.onConnection(socket, update, qrSeen) : undefined));
         },
         // Stored even while stopping (the manager drains the queue); the transport receipts it once committed.
-        message: (message) => this.c.inbound.push(accountId, message),
+        message: (message) => {
+          const commit = this.c.inbound.push(accountId, message);
+          // Its bytes are fetched once the message (and its download) is stored.
+          if (message.media) void commit.then((c) => c === "committed" && this.c.media?.kick(accountId));
+          return commit;
+        },
         stored: (ref) => this.c.inbound.stored(accountId, ref),
         receipt: (receipt) =>
           this.c.stopping() ? Promise.resolve("stopping" as const) : this.c.inbound.receipt(accountId, receipt),
@@ -187,6 +166,7 @@ export class HeldAccount {
     // Dropped, retired, stopped or closed while the status was being written: no loop for a dead socket.
     if (update.state !== "open" || this.ended || !this.current(socket) || this.state !== "open") return;
     this.delivery.start(socket, () => this.replaceHungSocket(socket));
+    this.c.media?.resume(this.accountId, socket);
   }
 
   /** A queued entry the worker's listener saw for this account. */
@@ -197,6 +177,7 @@ export class HeldAccount {
   private async onClose(update: Extract<ConnectionUpdate, { state: "close" }>, sawQr: boolean): Promise<void> {
     const { accountId } = this;
     this.state = "closed";
+    this.c.media?.pause(accountId);
     await this.delivery.stop();
     if (this.c.stopping() || this.ended) return;
     this.c.metrics.disconnected(update.code);
@@ -250,6 +231,7 @@ export class HeldAccount {
     const { socket } = this;
     this.socket = undefined;
     this.state = "closed";
+    this.c.media?.pause(this.accountId);
     await Promise.all([this.delivery.stop(), socket?.close()]);
   }
 
@@ -284,6 +266,7 @@ export class HeldAccount {
   private end(): void {
     this.ended = true;
     clearTimeout(this.reconnectTimer);
+    this.c.media?.pause(this.accountId);
     this.c.ended(this);
   }
 

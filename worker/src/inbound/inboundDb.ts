@@ -1,4 +1,5 @@
 import type {
+  MediaDownloadDocument,
   InboundDedupeDocument,
   InboundPendingDocument,
   OptOutDocument,
@@ -28,6 +29,8 @@ export type InboundWrite =
       version: unknown;
     }
   | { kind: "newPending"; id: string; data: WrittenDocument<InboundPendingDocument> }
+  /** An inbound file to fetch, created with its message. */
+  | { kind: "newMediaDownload"; data: WrittenDocument<MediaDownloadDocument> }
   | { kind: "donePending"; id: string }
   /** Written whole (a second STOP only moves it on); deleted by an opt-in, whether or not it exists. */
   | { kind: "optOut"; accountId: string; jid: string; data: WrittenDocument<OptOutDocument> }

@@ -1,15 +1,18 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { encodeIdSegment, inboundDedupeId, inboundMessageKeyId, inboundThreadId } from "@wa-gateway/core";
 import { DEFAULT_KEYWORDS, matchOptOut } from "@wa-gateway/core/accounts";
+import { withinCap } from "@wa-gateway/core/media";
 import {
   kindPreview,
   MESSAGE_KINDS,
+  type MediaStatus,
+  type MessageMediaDocument,
   type MessageChangeDocument,
   type MessageKind,
   type ThreadDocument,
   type ThreadMessageDocument,
 } from "@wa-gateway/core/documents";
-import type { InboundMessage, InboundRef } from "../transport/transport";
+import type { InboundMedia, InboundMessage, InboundRef } from "../transport/transport";
 import type { InboundDb, InboundWrite } from "./inboundDb";
 import { optOutWrites, type OptOutChange, type OptOutOptions } from "./optOutWrites";
 
@@ -208,10 +211,13 @@ export async function storeInbound(
         thread && sameSecondBefore(at, thread.data.lastMessageAt)
           ? Timestamp.fromMillis(thread.data.lastMessageAt.toMillis() + 1)
           : at;
+      const docId = fromMe ? phoneDocId(message.messageId) : inboundDocId(message.messageId);
+      const media = message.media ? inboundMediaWrites(accountId, threadId, docId, message.media, now) : undefined;
+      if (media?.download) writes.push(media.download);
       writes.push({
         kind: "newMessage",
         threadId,
-        docId: fromMe ? phoneDocId(message.messageId) : inboundDocId(message.messageId),
+        docId,
         data: {
           direction,
           ...fields,
@@ -221,6 +227,8 @@ export async function storeInbound(
           providerMessageId: message.messageId,
           senderUid: null,
           kind,
+          media: media?.fields ?? null,
+          mediaStatus: media?.status ?? null,
           createdAt: placed,
           updatedAt: now,
         },
@@ -270,6 +278,42 @@ export async function storeInbound(
     if (await db.marker(markerId)) return "duplicate";
     if (attempt >= MAX_CONFLICTS) throw new Error(`inbound for account ${accountId}: ${attempt} conflicting commits`);
   }
+}
+
+/**
+ * A file's fields on its message, and the download to fetch it with (created in the same commit,
+ * so a message whose bytes are late is stored at once and its bytes still come). A file over its
+ * kind's cap is recorded as such, never fetched.
+ */
+function inboundMediaWrites(
+  accountId: string,
+  threadId: string,
+  messageDocId: string,
+  media: InboundMedia,
+  now: Timestamp,
+): { fields: MessageMediaDocument; status: MediaStatus; download?: InboundWrite } {
+  const { kind, mimetype, size, sha256, ref, ...details } = media;
+  const fields = { path: null, mimetype, size, sha256, ...details };
+  if (!withinCap(kind, size)) return { fields, status: "too_large" };
+  return {
+    fields,
+    status: "pending",
+    download: {
+      kind: "newMediaDownload",
+      data: {
+        accountId,
+        threadId,
+        messageDocId,
+        kind,
+        mimetype,
+        ref,
+        attempts: 0,
+        nextAttemptAt: now,
+        lastError: null,
+        createdAt: now,
+      },
+    },
+  };
 }
 
 /**

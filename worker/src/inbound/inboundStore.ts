@@ -5,6 +5,7 @@ import {
   advanceThreadSummary,
   inboundDedupe,
   inboundPending,
+  mediaDownloads,
   optOuts,
   outbox,
   readTogether,
@@ -124,6 +125,9 @@ function firestoreInboundDb(db: Firestore): InboundDb {
             break;
           case "donePending":
             batch.delete(inboundPending.doc(db, w.id));
+            break;
+          case "newMediaDownload":
+            batch.create(mediaDownloads.write(db, w.data.accountId, w.data.messageDocId), w.data);
             break;
           case "optOut":
             batch.set(optOuts.write(db, w.accountId, w.jid), w.data);

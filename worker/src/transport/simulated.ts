@@ -136,6 +136,8 @@ export class SimulatedWhatsApp implements Transport {
     });
 
     return {
+      // The simulator's contacts send text only.
+      downloadMedia: () => Promise.reject(new Error("the simulated network carries no media")),
       send: async (toJid, text, messageId, template) => {
         if (template) throw new SendError("a template is sent through the Cloud API only", true);
         if (socket.closed) throw new SendError("socket closed", false);

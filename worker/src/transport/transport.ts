@@ -1,10 +1,11 @@
+import type { Readable } from "node:stream";
 import type { LeaseWrite } from "@wa-gateway/core";
-import type { ConnectionUpdate, InboundMessage, Receipt } from "@wa-gateway/core/accounts";
+import type { ConnectionUpdate, InboundMedia, InboundMessage, Receipt } from "@wa-gateway/core/accounts";
 import type { CloudApiNumber } from "@wa-gateway/core/documents";
 import type { TemplateToSend } from "@wa-gateway/core/proxies";
 import type { ReachoutLock } from "@wa-gateway/core/outbox";
 
-export type { ConnectionUpdate, InboundMessage, Receipt };
+export type { ConnectionUpdate, InboundMedia, InboundMessage, Receipt };
 /** What a message delivered again is known by when it cannot be read. */
 export type InboundRef = Pick<InboundMessage, "messageId" | "fromJid" | "fromJidAlt" | "fromMe">;
 /** What became of a received message: committed to Firestore, or given up (the worker stopped first). */
@@ -106,6 +107,11 @@ export interface AccountSocket {
    * any other transport refuses it for good.
    */
   send(toJid: string, text: string, messageId: string, template?: TemplateToSend): Promise<void>;
+  /**
+   * The decrypted bytes of an inbound file, by the `ref` its message carried (InboundMedia).
+   * Rejects when they cannot be had now (the socket is down, the CDN refused): tried again later.
+   */
+  downloadMedia(ref: string): Promise<Readable>;
   /** Unlinks this device from the phone and ends the socket. */
   logout(): Promise<void>;
   /** Ends the socket, keeping the session for the next connect. */

@@ -7,6 +7,7 @@ import { SendError, SessionClosed } from "../transport";
 import { sessionAuthState } from "./authState";
 import { boundedCache } from "./boundedCache";
 import { baileysLogger } from "./baileysLogger";
+import { downloadMedia } from "./inboundMedia";
 import { inboundOf, inboundRefOf } from "./inboundMessage";
 import { qrWithAdvSecret, REG_REFRESH_CHILDREN } from "./pairingQr";
 import { followReachout } from "./reachout";
@@ -83,6 +84,11 @@ export class BaileysTransport implements Transport {
           // The stanza may already have left (Baileys commits keys after sending): maybe sent, retried under the same id.
           throw new SendError(`send failed: ${(err as Error).message}`, false);
         }
+      },
+      downloadMedia: async (ref) => {
+        const socket = await started;
+        if (!socket) throw new Error("socket closed");
+        return downloadMedia(await loadBaileys(), socket, ref);
       },
       logout: async () => {
         const socket = await started;

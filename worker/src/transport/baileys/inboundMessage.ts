@@ -1,5 +1,6 @@
 import type { WAMessage, WAMessageKey, WASocket, proto } from "@whiskeysockets/baileys";
 import type { InboundMessage, InboundRef } from "../transport";
+import { inboundMediaOf } from "./inboundMedia";
 import type { Baileys } from "./module";
 
 /** Content that is no message for the inbox: protocol traffic, poll votes, pins, key distribution. */
@@ -95,6 +96,8 @@ export async function inboundOf(
   if (fromMe && isOwnSend(key.id)) return undefined;
   const content = contentOf(B, message.message, fromMe);
   if (!content) return undefined;
+  const normalised = content.change ? undefined : B.normalizeMessageContent(message.message);
+  const media = normalised ? inboundMediaOf(B, normalised, key) : undefined;
   const seconds = Number(message.messageTimestamp ?? 0);
   return {
     messageId: key.id,
@@ -103,6 +106,7 @@ export async function inboundOf(
     text: content.text,
     ...(content.kind ? { kind: content.kind } : {}),
     ...(content.change ? { change: content.change } : {}),
+    ...(media ? { media } : {}),
     timestamp: seconds > 0 ? new Date(seconds * 1000) : new Date(),
   };
 }

@@ -161,6 +161,8 @@ export class CloudApiTransport {
     })().catch((err: Error) => close(`connect failed: ${err.message}`));
 
     return {
+      // Inbound Cloud API media is not mapped to files yet: its messages are stored as placeholders.
+      downloadMedia: () => Promise.reject(new Error("Cloud API media is not fetched yet")),
       async send(toJid, text, messageId, template) {
         if (socket.state !== "open") throw new SendError("the Cloud API number is not connected", false);
         if (await events.sent(phoneNumberId, messageId)) return; // an earlier attempt went out

@@ -1,0 +1,44 @@
+/**
+ * The worker's budget of media bytes in flight (downloads and sends): each file reserves its size
+ * before its bytes move and gives it back after, first come first served. Nothing is dropped:
+ * what does not fit waits for room. A file larger than the whole budget waits until it is alone.
+ */
+export class ByteBudget {
+  private used = 0;
+  private readonly waiting: { bytes: number; go: () => void }[] = [];
+
+  constructor(readonly totalBytes: number) {}
+
+  /** Runs `work` once `bytes` fit, then gives them back (whatever `work` did). */
+  async use<T>(bytes: number, work: () => Promise<T>): Promise<T> {
+    const reserved = Math.min(bytes, this.totalBytes);
+    await this.acquire(reserved);
+    try {
+      return await work();
+    } finally {
+      this.used -= reserved;
+      this.next();
+    }
+  }
+
+  /** Bytes reserved now (what /metrics shows). */
+  inUse(): number {
+    return this.used;
+  }
+
+  private acquire(bytes: number): Promise<void> {
+    if (this.waiting.length === 0 && this.used + bytes <= this.totalBytes) {
+      this.used += bytes;
+      return Promise.resolve();
+    }
+    return new Promise((go) => this.waiting.push({ bytes, go }));
+  }
+
+  private next(): void {
+    while (this.waiting.length > 0 && this.used + this.waiting[0]!.bytes <= this.totalBytes) {
+      const { bytes, go } = this.waiting.shift()!;
+      this.used += bytes;
+      go();
+    }
+  }
+}
