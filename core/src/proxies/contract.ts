@@ -191,6 +191,26 @@ export const threadMembersAnswer = z.object({
   coWriterUids: z.array(z.string()),
 });
 
+/** A message's file, by its thread and message document ids (whatsappProxyGetMediaUrl). */
+export const getMediaUrlRequest = z.strictObject({
+  threadId,
+  messageId: z
+    .string()
+    .min(1, "must not be empty")
+    .max(200, "at most 200 characters")
+    .regex(/^[A-Za-z0-9._:~-]+$/, "a thread message's document id"),
+});
+export type GetMediaUrlRequest = z.infer<typeof getMediaUrlRequest>;
+export const mediaUrlAnswer = z.object({
+  success: z.literal(true),
+  /** A V4 signed GET of the file, valid until `expiresAt` (ISO 8601). */
+  url: z.string(),
+  expiresAt: z.string(),
+  mimetype: z.string(),
+  size: z.number(),
+  fileName: z.string().optional(),
+});
+
 /** Every callable an app calls, with its request and answer. (The admin monitoring ones are for operators.) */
 export const callables = {
   whatsappProxySend: { request: sendRequest, answer: sendAnswer },

@@ -4,4 +4,6 @@ export * from "./requests";
 export * from "./send";
 export * from "./accounts";
 export * from "./threads";
+export * from "./threadAccess";
+export * from "./mediaUrl";
 export * from "./accountMembers";
