@@ -88,3 +88,14 @@ export const WA_CLOUD_VERIFY_TOKEN = defineString("WA_CLOUD_VERIFY_TOKEN", {
 
 /** The app secret of the one Meta app whose numbers this gateway serves (`off`: the webhook refuses every POST). */
 export const WA_CLOUD_APP_SECRET = defineSecret("WA_CLOUD_APP_SECRET");
+
+export const MEDIA_BUCKET = defineString("MEDIA_BUCKET", {
+  default: "",
+  description:
+    "The Cloud Storage bucket media bytes live in; the worker's MEDIA_BUCKET must name the same. Empty: {project}.firebasestorage.app.",
+});
+
+export const MEDIA_URL_TTL_SEC = defineInt("MEDIA_URL_TTL_SEC", {
+  default: 300,
+  description: "How long a signed media URL (download or upload) lives, in seconds.",
+});

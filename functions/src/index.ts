@@ -12,6 +12,7 @@ export { whatsappProxyRemoveAccount } from "./whatsappProxyRemoveAccount";
 export { whatsappProxyClaimThread } from "./whatsappProxyClaimThread";
 export { whatsappProxySetThreadMembers } from "./whatsappProxySetThreadMembers";
 export { whatsappProxySetAccountMembers } from "./whatsappProxySetAccountMembers";
+export { whatsappProxyGetMediaUrl } from "./whatsappProxyGetMediaUrl";
 export { whatsappAccountMembersSweep } from "./whatsappAccountMembersSweep";
 export { whatsappCloudWebhook } from "./whatsappCloudWebhook";
 export { whatsappAdminRunProbe } from "./whatsappAdminRunProbe";

@@ -13,6 +13,7 @@ import {
 import { connectFirestoreEmulator, getFirestore, type Firestore } from "firebase/firestore";
 import { connectFunctionsEmulator, getFunctions, httpsCallable, type Functions } from "firebase/functions";
 import { startFirebaseEmulators, type FirebaseEmulators } from "../../scripts/emulators/firebase";
+import { startMediaStorage, type MediaStorage } from "./mediaStorage";
 import type { SimulatedWhatsApp } from "../../worker/src/transport/simulated";
 import { paths } from "@wa-gateway/core";
 import { adminDb, emulator, resetFirestore } from "./emulator";
@@ -25,6 +26,8 @@ import { eventually, keepLogs, startTestWorker } from "./worker";
  */
 export interface CallableStack {
   emulators: FirebaseEmulators;
+  /** The media bucket the functions sign URLs for (the Cloud Storage fake). */
+  media: MediaStorage;
   /** A signed-in client (firebase JS SDK) for a new user; `admin` sets the custom claim first. */
   client(name: string, options?: { admin?: boolean }): Promise<Client>;
   stop(): Promise<void>;
@@ -48,18 +51,32 @@ let counter = 0;
  * shared by every suite that asks for them (a boot costs a functions build and ~15 s); suites
  * stay apart by their own users and an emptied Firestore. Stopped after all suites (rootHooks.ts).
  */
-let shared: Promise<FirebaseEmulators> | undefined;
+let shared: Promise<Booted> | undefined;
 
-function bootEmulators(env: Record<string, string>): Promise<FirebaseEmulators> {
-  const { host, projectId } = emulator();
-  execFileSync("npm", ["run", "build"], { cwd: join(__dirname, "..", "..", "functions"), stdio: "pipe" });
-  return startFirebaseEmulators({ projectId, firestoreHost: host, env });
+interface Booted {
+  emulators: FirebaseEmulators;
+  media: MediaStorage;
 }
 
-function sharedEmulators(): Promise<FirebaseEmulators> {
+async function bootEmulators(env: Record<string, string>): Promise<Booted> {
+  const { host, projectId } = emulator();
+  execFileSync("npm", ["run", "build"], { cwd: join(__dirname, "..", "..", "functions"), stdio: "pipe" });
+  const media = await startMediaStorage(projectId);
+  const emulators = await startFirebaseEmulators({
+    projectId,
+    firestoreHost: host,
+    env: { ...media.functionsEnv, ...env },
+  });
+  return {
+    emulators: { ...emulators, stop: async () => (await emulators.stop(), await media.stop()) },
+    media,
+  };
+}
+
+function sharedEmulators(): Promise<Booted> {
   if (!shared) {
     const booting = (shared = bootEmulators({}));
-    afterAllSuites(async () => (await booting).stop());
+    afterAllSuites(async () => (await booting).emulators.stop());
   }
   return shared;
 }
@@ -67,7 +84,7 @@ function sharedEmulators(): Promise<FirebaseEmulators> {
 export async function startCallableStack(env: Record<string, string> = {}): Promise<CallableStack> {
   const { host, projectId } = emulator();
   const own = Object.keys(env).length > 0;
-  const emulators = await (own ? bootEmulators(env) : sharedEmulators());
+  const { emulators, media } = await (own ? bootEmulators(env) : sharedEmulators());
   process.env.FIREBASE_AUTH_EMULATOR_HOST = emulators.authHost;
   const adminAuth = getAdminAuth(initializeAdminApp({ projectId }, `callable-stack-${++counter}`));
   const apps: FirebaseApp[] = [];
@@ -75,6 +92,7 @@ export async function startCallableStack(env: Record<string, string> = {}): Prom
 
   return {
     emulators,
+    media,
     async client(name, { admin = false } = {}) {
       const app = initializeApp({ projectId, apiKey: "demo-api-key" }, `${name}-${++counter}`);
       apps.push(app);
@@ -125,7 +143,7 @@ export function callablesWithWorker(
   before(async () => {
     await resetFirestore();
     stack = await startCallableStack();
-    worker = await startTestWorker(network, env());
+    worker = await startTestWorker(network, { ...stack.media.workerEnv, ...env() });
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed" && worker) keepLogs(this.currentTest.fullTitle(), [worker]);

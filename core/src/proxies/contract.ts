@@ -222,6 +222,7 @@ export const callables = {
   whatsappProxySetAccountMembers: { request: setAccountMembersRequest, answer: accountMembersAnswer },
   whatsappProxyClaimThread: { request: claimThreadRequest, answer: threadMembersAnswer },
   whatsappProxySetThreadMembers: { request: setThreadMembersRequest, answer: threadMembersAnswer },
+  whatsappProxyGetMediaUrl: { request: getMediaUrlRequest, answer: mediaUrlAnswer },
 } as const;
 
 export type CallableName = keyof typeof callables;
