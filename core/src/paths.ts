@@ -27,6 +27,8 @@ export const collections = {
   cloudApiEvents: "cloudApiEvents",
   cloudApiNumbers: "cloudApiNumbers",
   mediaDownloads: "mediaDownloads",
+  mediaUploads: "mediaUploads",
+  sentMedia: "sentMedia",
 } as const;
 
 const LONGRUN = "wa_metrics/longrun";
@@ -73,6 +75,10 @@ export const paths = {
   /** An inbound message's bytes still to fetch (`{accountId}__{messageDocId}`). */
   mediaDownload: (accountId: string, messageDocId: string) =>
     `${collections.mediaDownloads}/${segment(accountId, "accountId")}__${segment(messageDocId, "messageDocId")}`,
+
+  sentMedia: (accountId: string, providerMessageId: string) =>
+    `${collections.sentMedia}/${segment(accountId, "accountId")}__${segment(providerMessageId, "providerMessageId")}`,
+  mediaUpload: (uploadId: string) => `${collections.mediaUploads}/${segment(uploadId, "uploadId")}`,
 
   longrun: {
     root: LONGRUN,

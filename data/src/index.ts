@@ -11,5 +11,7 @@ export * from "./collections/cloudApiEvents";
 export * from "./collections/messageTemplates";
 export * from "./collections/cloudApiNumbers";
 export * from "./collections/mediaDownloads";
+export * from "./collections/mediaUploads";
+export * from "./collections/sentMedia";
 export * from "./sessionFence";
 export * from "./registry";

@@ -4,6 +4,8 @@ import { accounts } from "./collections/accounts";
 import { cloudApiEvents } from "./collections/cloudApiEvents";
 import { cloudApiNumbers } from "./collections/cloudApiNumbers";
 import { mediaDownloads } from "./collections/mediaDownloads";
+import { mediaUploads } from "./collections/mediaUploads";
+import { sentMedia } from "./collections/sentMedia";
 import { messageTemplates } from "./collections/messageTemplates";
 import { claimAttempts, inboundDedupe, inboundPending, rateLimits } from "./collections/inbound";
 import {
@@ -64,6 +66,8 @@ export const documentKinds: DocumentKindEntry[] = [
   at("cloudApiEvents", "cloudApiEvents", kinds(cloudApiEvents.kind)),
   at("cloudApiNumbers", "cloudApiNumbers", kinds(cloudApiNumbers.kind)),
   at("mediaDownloads", "mediaDownloads", kinds(mediaDownloads.kind)),
+  at("mediaUploads", "mediaUploads", kinds(mediaUploads.kind)),
+  at("sentMedia", "sentMedia", kinds(sentMedia.kind)),
   at("monitoring config", `${LONGRUN}/config`, null, "current"),
   at("heartbeat state", `${LONGRUN}/state`, kinds(heartbeatState.kind), "current"),
   at("watchdog memory", `${LONGRUN}/state`, kinds(watchdogMemory.kind), "watchdog"),

@@ -13,6 +13,7 @@ export { whatsappProxyClaimThread } from "./whatsappProxyClaimThread";
 export { whatsappProxySetThreadMembers } from "./whatsappProxySetThreadMembers";
 export { whatsappProxySetAccountMembers } from "./whatsappProxySetAccountMembers";
 export { whatsappProxyGetMediaUrl } from "./whatsappProxyGetMediaUrl";
+export { whatsappProxyCreateUpload } from "./whatsappProxyCreateUpload";
 export { whatsappAccountMembersSweep } from "./whatsappAccountMembersSweep";
 export { whatsappCloudWebhook } from "./whatsappCloudWebhook";
 export { whatsappAdminRunProbe } from "./whatsappAdminRunProbe";

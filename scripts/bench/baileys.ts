@@ -74,7 +74,7 @@ function connectOnce(
       socket = transport.connect(accountId, {
         phoneNumber: null,
         session,
-        sent: { messageOf: async () => undefined },
+        sent: { messageOf: async () => undefined, rememberMedia: async () => undefined },
         handlers: {
           connection: (u) => {
             if (u.state === "qr") edge.scanQr(u.qr, phone);

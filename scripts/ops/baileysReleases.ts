@@ -18,6 +18,7 @@ export const WHATSAPP_SUITES = [
   "test/transport/baileys-worker.test.ts",
   "test/transport/reachout-timelock.test.ts",
   "test/transport/inbound-media.test.ts",
+  "test/e2e/media.test.ts",
   "test/e2e/send-over-baileys.test.ts",
   "test/worker/session-store.test.ts",
   "test/monitoring/canary.test.ts",

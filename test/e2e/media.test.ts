@@ -7,7 +7,7 @@ import { phoneFor, startFakePhone } from "../../scripts/lib/fakePhone";
 import { callablesWithWorker, type Client } from "../support/callableStack";
 import { adminDb } from "../support/emulator";
 import { FakeWhatsApp, type FakeContact } from "../support/fakeWhatsApp/edge";
-import { eventually } from "../support/worker";
+import { eventually, startTestWorker } from "../support/worker";
 
 /** The callable's error code, or "ok". */
 const codeOf = (call: Promise<unknown>) =>
@@ -34,7 +34,7 @@ describe("end to end: media through Cloud Storage and the callables", function (
     edge = await FakeWhatsApp.start();
     contact = await edge.addContact("40712345678", "Customer");
   });
-  const { stack } = callablesWithWorker(null, () => ({ WA_WEBSOCKET_URL: edge.url }));
+  const { stack, worker } = callablesWithWorker(null, () => ({ WA_WEBSOCKET_URL: edge.url }));
   before(async () => {
     stopPhone = startFakePhone(adminDb(), edge, 0, () => undefined);
     admin = await stack().client("ops", { admin: true });
@@ -92,5 +92,145 @@ describe("end to end: media through Cloud Storage and the callables", function (
     assert.equal(await codeOf(bob.call("whatsappProxyGetMediaUrl", ids)), "ok");
     await admin.call("whatsappProxySetAccountMembers", { accountId, memberUids: [alice.uid] });
     assert.equal(await codeOf(bob.call("whatsappProxyGetMediaUrl", ids)), "permission-denied");
+  });
+
+  /** The account's one thread with the contact (the contact's first file opened it). */
+  const contactThread = async () =>
+    (await adminDb().collection("threads").where("peerJid", "==", "40712345678@s.whatsapp.net").get()).docs[0]!.id;
+
+  /** Creates an upload for `file` in `threadId`, PUTs it, and answers the upload id. */
+  async function uploaded(
+    client: Client,
+    threadId: string,
+    file: { kind: string; contentType: string; bytes: Buffer; fileName?: string; seconds?: number },
+  ): Promise<string> {
+    const { bytes, ...declared } = file;
+    const upload = await client.call<{ uploadId: string; url: string; headers: Record<string, string> }>(
+      "whatsappProxyCreateUpload",
+      { accountId, threadId, size: bytes.length, ...declared },
+    );
+    const put = await fetch(upload.url, { method: "PUT", headers: upload.headers, body: bytes });
+    assert.equal(put.status, 200, `the PUT is taken: ${await put.text()}`);
+    return upload.uploadId;
+  }
+
+  it("a member uploads a photo and sends it with a caption: the contact decrypts the same bytes", async () => {
+    const photo = randomBytes(300_000);
+    const threadId = await contactThread();
+    const uploadId = await uploaded(alice, threadId, { kind: "image", contentType: "image/jpeg", bytes: photo });
+    const { requestId } = await alice.call<{ requestId: string }>("whatsappProxySend", {
+      threadId,
+      accountId,
+      toJid: "+40712345678",
+      media: { uploadId, caption: "the new part" },
+      clientMessageId: "photo-1",
+    });
+    const got = await contact.nextMessage((m) => m.media?.kind === "image", 30_000);
+    assert.ok(got.media!.bytes.equals(photo), "the same bytes");
+    assert.deepEqual([got.media!.caption, got.media!.mimetype], ["the new part", "image/jpeg"]);
+    const message = (await adminDb().doc(paths.threadMessage(threadId, requestId)).get()).data()!;
+    assert.deepEqual([message.kind, message.text, message.mediaStatus], ["image", "the new part", "stored"]);
+    assert.equal(message.media.path, `media/${accountId}/${threadId}/${requestId}`);
+    const outbox = (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
+    assert.deepEqual(Object.keys(outbox.media).sort(), ["kind", "mimetype", "path", "size"], "no key or WhatsApp path");
+  });
+
+  it("a voice note (ogg/opus) reaches the contact as a voice note", async () => {
+    const voice = randomBytes(40_000);
+    const threadId = await contactThread();
+    const uploadId = await uploaded(alice, threadId, {
+      kind: "voice",
+      contentType: "audio/ogg; codecs=opus",
+      bytes: voice,
+      seconds: 4,
+    });
+    await alice.call("whatsappProxySend", {
+      threadId,
+      accountId,
+      toJid: "+40712345678",
+      media: { uploadId },
+      clientMessageId: "voice-1",
+    });
+    const got = await contact.nextMessage((m) => m.media?.kind === "audio", 30_000);
+    assert.ok(got.media!.bytes.equals(voice));
+    assert.deepEqual([got.media!.ptt, got.media!.seconds], [true, 4]);
+  });
+
+  it("refuses an over-cap or wrong-type upload at creation, and a PUT of another size by its signature", async () => {
+    const create = (request: object) =>
+      codeOf(alice.call("whatsappProxyCreateUpload", { accountId, threadId: "media-x", ...request }));
+    assert.equal(
+      await create({ kind: "image", contentType: "image/jpeg", size: 5 * 1024 * 1024 + 1 }),
+      "invalid-argument",
+    );
+    assert.equal(await create({ kind: "image", contentType: "application/pdf", size: 10 }), "invalid-argument");
+    assert.equal(await create({ kind: "voice", contentType: "audio/mpeg", size: 10 }), "invalid-argument");
+    const upload = await alice.call<{ url: string; headers: Record<string, string> }>("whatsappProxyCreateUpload", {
+      accountId,
+      threadId: "media-x",
+      kind: "document",
+      contentType: "application/pdf",
+      size: 1000,
+    });
+    const put = await fetch(upload.url, { method: "PUT", headers: upload.headers, body: randomBytes(1001) });
+    assert.equal(put.status, 403, "a PUT of another size does not match the signature");
+  });
+
+  it("refuses a send naming another user's upload, and one whose bytes were never PUT", async () => {
+    const bob = await stack().client("bob-sender");
+    await admin.call("whatsappProxySetAccountMembers", { accountId, memberUids: [alice.uid, bob.uid] });
+    const threadId = await contactThread();
+    const uploadId = await uploaded(alice, threadId, {
+      kind: "image",
+      contentType: "image/png",
+      bytes: randomBytes(5_000),
+    });
+    const send = (client: Client, id: string, clientMessageId: string) =>
+      codeOf(
+        client.call("whatsappProxySend", {
+          threadId,
+          accountId,
+          toJid: "+40712345678",
+          media: { uploadId: id },
+          clientMessageId,
+        }),
+      );
+    assert.equal(await send(bob, uploadId, "theirs-1"), "permission-denied");
+    const empty = await alice.call<{ uploadId: string }>("whatsappProxyCreateUpload", {
+      accountId,
+      threadId,
+      kind: "image",
+      contentType: "image/png",
+      size: 10,
+    });
+    assert.equal(await send(alice, empty.uploadId, "empty-1"), "failed-precondition");
+    await admin.call("whatsappProxySetAccountMembers", { accountId, memberUids: [alice.uid] });
+  });
+
+  // Last: it restarts the worker.
+  it("a contact's phone that asks for a sent photo again, after a worker restart, gets the whole media message", async () => {
+    const photo = randomBytes(80_000);
+    const threadId = await contactThread();
+    const uploadId = await uploaded(alice, threadId, { kind: "image", contentType: "image/png", bytes: photo });
+    await alice.call("whatsappProxySend", {
+      threadId,
+      accountId,
+      toJid: "+40712345678",
+      media: { uploadId, caption: "again" },
+      clientMessageId: "photo-again",
+    });
+    const first = await contact.nextMessage((m) => m.media?.caption === "again", 30_000);
+    // A restarted worker: Baileys' in-memory copy of the send is gone, only what was kept serves.
+    await worker().stop("restart");
+    const restarted = await startTestWorker(null, { ...stack().media.workerEnv, WA_WEBSOCKET_URL: edge.url });
+    try {
+      await eventually("reconnected", async () => edge.online(phoneFor(accountId)), 30_000);
+      const before = contact.received.length;
+      edge.requestResend(contact, phoneFor(accountId), first.id);
+      const again = await eventually("the resend", () => contact.received.slice(before).find((m) => m.id === first.id));
+      assert.ok(again.media?.bytes.equals(photo), "the resend carries the file");
+    } finally {
+      await restarted.stop("test_done");
+    }
   });
 });

@@ -117,6 +117,28 @@ export class FakeCloudStorage {
     const upload = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
     if (upload && method === "POST") return this.startUpload(decodeURIComponent(upload[1]!), url, req, body);
     if (upload && method === "PUT") return this.continueUpload(url, req, body);
+    // `file.copy()`: a rewrite, done in one call (Cloud Storage may take several for large objects).
+    const rewrite = /^(?:\/storage\/v1)?\/b\/([^/]+)\/o\/(.+)\/rewriteTo\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
+    if (rewrite && method === "POST") {
+      const [from, bucket, name] = [
+        this.object(decodeURIComponent(rewrite[1]!), decodeURIComponent(rewrite[2]!)),
+        decodeURIComponent(rewrite[3]!),
+        decodeURIComponent(rewrite[4]!),
+      ];
+      if (!from) return notFound(decodeURIComponent(rewrite[1]!), decodeURIComponent(rewrite[2]!));
+      const copied = this.store(bucket, name, from.data, from.contentType, { ...from.metadata });
+      const size = String(copied.data.length);
+      return {
+        status: 200,
+        body: {
+          kind: "storage#rewriteResponse",
+          totalBytesRewritten: size,
+          objectSize: size,
+          done: true,
+          resource: resource(copied),
+        },
+      };
+    }
     // With an emulator host the client drops the `/storage/v1` prefix; Cloud Storage takes both.
     const object = /^(?:\/download)?(?:\/storage\/v1)?\/b\/([^/]+)\/o\/(.+)$/.exec(url.pathname);
     if (object) {

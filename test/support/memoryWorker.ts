@@ -122,6 +122,7 @@ export function memoryWorkersPerTest() {
       reconnect: o.reconnect ?? FAST_RECONNECT,
       delivery: {
         store: outbox,
+        media: null,
         pacing: null,
         newContacts: o.newContacts ?? null,
         leaseSec: 60,

@@ -117,6 +117,7 @@ describe("delivery bounds: no hung send, crashing message or lost claim blocks o
     };
     const deliverer = new AccountOutbox({
       accountId: "acc-1",
+      media: null,
       store: observed,
       socket,
       logger: createLogger({ level: "silent", workerId: "this-worker" }, jsonLineSink().sink),

@@ -13,6 +13,8 @@ import { inboundStore } from "./inbound/inboundStore";
 import { ByteBudget } from "./media/byteBudget";
 import { InboundDownloads } from "./media/inboundDownloads";
 import { MediaBucket } from "./media/mediaBucket";
+import { firestoreSentMedia } from "./media/sentMedia";
+import { RESEND_WINDOW_MS } from "./accounts/heldAccount";
 import type { Logger } from "./logging/logger";
 import { readOutboxFigures, sharedFigures, type OutboxFigures } from "./metrics/outboxFigures";
 import { WorkerMetrics } from "./metrics/workerMetrics";
@@ -161,6 +163,15 @@ export async function startWorker(
   const clock = new ServerClock();
   const accountLeases = accountLeaseStore(db, config.workerId, config.accountLeaseSec, clock);
   const outbox = outboxStore(db, config.workerId, config.outboxLeaseSec, config.retry, clock);
+  // One bucket and one budget of bytes in flight for the files both ways.
+  const files = {
+    bucket: new MediaBucket({
+      projectId: config.projectId,
+      bucket: config.media.bucket,
+      apiEndpoint: config.media.apiEndpoint,
+    }),
+    budget: new ByteBudget(config.media.budgetBytes),
+  };
   const accounts = new AccountManager({
     workerId: config.workerId,
     transport,
@@ -176,18 +187,6 @@ export async function startWorker(
     ),
     reconnect: config.reconnect,
     unhandledStanzas: firestoreUnhandledStanzaReports(db, logger),
-    media: new InboundDownloads({
-      db,
-      bucket: new MediaBucket({
-        projectId: config.projectId,
-        bucket: config.media.bucket,
-        apiEndpoint: config.media.apiEndpoint,
-      }),
-      budget: new ByteBudget(config.media.budgetBytes),
-      logger,
-      maxAttempts: config.media.maxAttempts,
-      retryBaseMs: config.media.retryBaseMs,
-    }),
     delivery: {
       store: outbox,
       pacing: config.pacing,
@@ -197,6 +196,17 @@ export async function startWorker(
       sweepMs: config.outboxSweepMs,
       sweepPage: config.outboxSweepPage,
       listener: config.outboxListener,
+      media: files,
+    },
+    files: {
+      media: new InboundDownloads({
+        db,
+        ...files,
+        logger,
+        maxAttempts: config.media.maxAttempts,
+        retryBaseMs: config.media.retryBaseMs,
+      }),
+      sentMedia: firestoreSentMedia(db, RESEND_WINDOW_MS),
     },
     inbound: {
       store: inboundStore(db, {

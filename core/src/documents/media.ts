@@ -48,3 +48,51 @@ export const mediaDownloadDocument = z.object({
   createdAt: timestamp,
 });
 export type MediaDownloadDocument = z.infer<typeof mediaDownloadDocument>;
+
+/**
+ * The file an outbox entry sends, where the worker reads it: no media key and no WhatsApp path
+ * (senders read their own outbox entries). `caption` is the entry's `text`.
+ */
+export const outboxMediaDocument = z.object({
+  path: z.string(),
+  kind: z.enum(MEDIA_KINDS),
+  mimetype: z.string(),
+  size: z.number().int().positive(),
+  fileName: z.string().optional(),
+  seconds: z.number().int().positive().optional(),
+});
+export type OutboxMediaDocument = z.infer<typeof outboxMediaDocument>;
+
+/**
+ * `mediaUploads/{uploadId}`: what whatsappProxyCreateUpload signed a PUT for, so a send can check
+ * the object is the caller's and is what was signed. Server-only; TTL a day after creation (the
+ * bucket's lifecycle rule deletes the bytes then too).
+ */
+export const mediaUploadDocument = z.object({
+  uid: z.string(),
+  accountId: z.string(),
+  threadId: z.string(),
+  kind: z.enum(MEDIA_KINDS),
+  contentType: z.string(),
+  size: z.number().int().positive(),
+  fileName: z.string().optional(),
+  seconds: z.number().int().positive().optional(),
+  /** `uploads/{uid}/{uploadId}` in the media bucket. */
+  path: z.string(),
+  createdAt: timestamp,
+  expireAt: timestamp,
+});
+export type MediaUploadDocument = z.infer<typeof mediaUploadDocument>;
+
+/**
+ * `sentMedia/{accountId}__{providerMessageId}`: a sent file's whole WhatsApp message (Baileys: the
+ * encoded proto, with its media key), for a contact's phone that asks for the message again.
+ * Server-only; TTL `expireAt` (as long as a resend is served).
+ */
+export const sentMediaDocument = z.object({
+  accountId: z.string(),
+  message: z.string(),
+  createdAt: timestamp,
+  expireAt: timestamp,
+});
+export type SentMediaDocument = z.infer<typeof sentMediaDocument>;

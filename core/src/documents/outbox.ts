@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { HELD_REASONS } from "../outbox/reachout";
 import { timestamp } from "./common";
+import { outboxMediaDocument } from "./media";
 
 export const OUTBOX_STATUSES = ["queued", "processing", "sent", "failed"] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
@@ -31,6 +32,8 @@ export const outboxDocument = z.object({
     .object({ name: z.string(), language: z.string(), parameters: z.array(z.string()) })
     .nullable()
     .optional(),
+  /** A photo, voice note, document, ...: the file to send, `text` its caption. Absent: none. */
+  media: outboxMediaDocument.nullable().optional(),
   /**
    * The first message to a contact the account never talked to (a new thread with nobody's
    * earlier message): it counts towards the new-contact budget (core/outbox/reachout.ts).

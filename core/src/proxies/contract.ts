@@ -1,9 +1,11 @@
 /**
  * The callables' contract: every request schema and every answer's shape, and which callable
- * takes which. It imports nothing but zod, so the typed client (client/) ships this file as is:
- * the server parses requests with the very schemas app code is typed by.
+ * takes which. It imports nothing but zod and core's media limits (plain data), so the typed
+ * client (client/) ships this file as is: the server parses requests with the very schemas app
+ * code is typed by.
  */
 import { z } from "zod";
+import { MEDIA_CAPS, MEDIA_KINDS, UPLOAD_CONTENT_TYPES } from "../media/limits";
 
 /** Account ids: letters and digits in runs joined by single `-` or `_` (so `__` stays a separator). */
 export const accountId = z
@@ -55,17 +57,80 @@ export const personJid = z
     return `${m[1]}@s.whatsapp.net`;
   });
 
-export const sendRequest = z.strictObject({
-  threadId,
-  accountId,
-  toJid: personJid,
-  text: z
+/** An upload's id, as whatsappProxyCreateUpload answered it. */
+export const uploadId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "an upload id from whatsappProxyCreateUpload");
+export const MAX_CAPTION_CHARS = 1024;
+
+/** A file to send: an upload of the caller's, and its caption. */
+export const mediaToSend = z.strictObject({
+  uploadId,
+  caption: z
     .string()
-    .refine((t) => t.trim().length > 0, "must not be empty")
-    .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`),
-  clientMessageId,
+    .refine((t) => [...t].length <= MAX_CAPTION_CHARS, `at most ${MAX_CAPTION_CHARS} characters`)
+    .optional(),
 });
+
+export const sendRequest = z
+  .strictObject({
+    threadId,
+    accountId,
+    toJid: personJid,
+    /** The message's text; with `media`, leave it out (the caption is `media.caption`). */
+    text: z
+      .string()
+      .refine((t) => t.trim().length > 0, "must not be empty")
+      .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`)
+      .optional(),
+    media: mediaToSend.optional(),
+    clientMessageId,
+  })
+  .superRefine((r, ctx) => {
+    if (r.text === undefined && !r.media) ctx.addIssue({ code: "custom", path: ["text"], message: "expected string" });
+    if (r.text !== undefined && r.media)
+      ctx.addIssue({ code: "custom", path: ["text"], message: "with media, send the caption as media.caption" });
+  });
 export type SendRequest = z.infer<typeof sendRequest>;
+
+/** A file name as a document shows it: no path, no control characters. */
+const fileName = z
+  .string()
+  .min(1, "must not be empty")
+  .max(240, "at most 240 characters")
+  .refine(
+    (n) => ![...n].some((c) => c === "/" || c === "\\" || c < " " || c === "\u007f"),
+    "a file name, without '/', '\\' or control characters",
+  );
+
+/** whatsappProxyCreateUpload: where an app may PUT one file of this kind, type and size, to send in the thread. */
+export const createUploadRequest = z
+  .strictObject({
+    accountId,
+    threadId,
+    kind: z.enum(MEDIA_KINDS),
+    contentType: z.string().max(100, "at most 100 characters"),
+    size: z.number().int("a whole number of bytes").positive("at least 1 byte"),
+    fileName: fileName.optional(),
+    /** A voice note's, audio's or video's length, shown before it is played. */
+    seconds: z.number().int().positive().max(86_400).optional(),
+  })
+  .superRefine((r, ctx) => {
+    const types = UPLOAD_CONTENT_TYPES[r.kind];
+    if (!types.includes(r.contentType)) {
+      ctx.addIssue({ code: "custom", path: ["contentType"], message: `a ${r.kind} is one of: ${types.join(", ")}` });
+    }
+    if (r.size > MEDIA_CAPS[r.kind]) {
+      ctx.addIssue({ code: "custom", path: ["size"], message: `a ${r.kind} is at most ${MEDIA_CAPS[r.kind]} bytes` });
+    }
+  });
+export type CreateUploadRequest = z.infer<typeof createUploadRequest>;
+export const createUploadAnswer = z.object({
+  success: z.literal(true),
+  uploadId: z.string(),
+  /** A V4 signed PUT, valid until `expiresAt`: send exactly `headers` and exactly `size` bytes. */
+  url: z.string(),
+  expiresAt: z.string(),
+  headers: z.record(z.string(), z.string()),
+});
 
 /** An approved template of a Cloud API account: `name` and language as Meta lists them. */
 const templateName = z.string().regex(/^[a-z0-9_]{1,512}$/, "a template name: lower-case letters, digits and '_'");
@@ -223,6 +288,7 @@ export const callables = {
   whatsappProxyClaimThread: { request: claimThreadRequest, answer: threadMembersAnswer },
   whatsappProxySetThreadMembers: { request: setThreadMembersRequest, answer: threadMembersAnswer },
   whatsappProxyGetMediaUrl: { request: getMediaUrlRequest, answer: mediaUrlAnswer },
+  whatsappProxyCreateUpload: { request: createUploadRequest, answer: createUploadAnswer },
 } as const;
 
 export type CallableName = keyof typeof callables;

@@ -6,4 +6,6 @@ export * from "./accounts";
 export * from "./threads";
 export * from "./threadAccess";
 export * from "./mediaUrl";
+export * from "./mediaSend";
+export * from "./uploads";
 export * from "./accountMembers";

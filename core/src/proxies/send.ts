@@ -1,5 +1,7 @@
 import { INBOUND_THREAD_PREFIX, PROBE_THREAD_PREFIX, requestIdFor, sha256Hex } from "../ids";
-import { messagePreview, type ThreadDocument, type ThreadMessageDocument } from "../documents/thread";
+import { kindPreview, messagePreview, type ThreadDocument, type ThreadMessageDocument } from "../documents/thread";
+import type { OutboxMediaDocument } from "../documents/media";
+import { attachMedia, messageMediaOf, type MediaSendStore } from "./mediaSend";
 import type { AccountStatus, AccountTransport } from "../documents/account";
 import type { OutboxDocument } from "../documents/outbox";
 import type { WrittenDocument } from "../documents/common";
@@ -127,7 +129,7 @@ export function providerMessageIdFor(requestId: string): string {
   return `3EB0${sha256Hex(`provider:${requestId}`).slice(0, 20).toUpperCase()}`;
 }
 
-const UNSENDABLE: ReadonlySet<AccountStatus> = new Set(["removed", "logged_out"]);
+export const UNSENDABLE: ReadonlySet<AccountStatus> = new Set(["removed", "logged_out"]);
 /** The Cloud API's customer-service window: a customer's message opens it for 24 hours. */
 export const SERVICE_WINDOW_MS = 24 * 3_600_000;
 
@@ -138,6 +140,8 @@ export function decideSend(
   caller: Caller,
   requestId: string,
   now: Date,
+  /** The send's file, checked and copied into place (attachMedia). */
+  media?: OutboxMediaDocument,
 ): SendDecision {
   if (snap.kind === "existing") return { kind: "duplicate" };
 
@@ -211,10 +215,11 @@ export function decideSend(
         );
       }
     }
-    text = req.text;
+    // A file's caption is its text; a send without one has `text` (the request's schema says so).
+    text = media ? (req.media?.caption ?? "") : req.text!;
   }
 
-  const preview = messagePreview(text);
+  const preview = media ? kindPreview(media.kind, text) : messagePreview(text);
   const providerMessageId = providerMessageIdFor(requestId);
   return {
     kind: "accepted",
@@ -227,6 +232,7 @@ export function decideSend(
       toJid: req.toJid,
       text,
       template: "template" in req ? req.template : null,
+      media: media ?? null,
       // A new thread, and no thread of anyone's with this peer (else it is not new): nobody wrote yet.
       // The new-contact budget protects linked numbers from WhatsApp's locks; on the Cloud API
       // Meta's own messaging limits apply instead.
@@ -252,12 +258,12 @@ export function decideSend(
       requestId,
       providerMessageId,
       senderUid: caller.uid,
-      kind: "text",
+      kind: media?.kind ?? "text",
       reactions: {},
       editedAt: null,
       deleted: false,
-      media: null,
-      mediaStatus: null,
+      media: media ? messageMediaOf(media) : null,
+      mediaStatus: media ? "stored" : null,
       createdAt: now,
       updatedAt: now,
     },
@@ -304,6 +310,8 @@ export function handleSendTemplate(deps: SendDeps, caller: Caller, data: unknown
 
 export interface SendDeps {
   store: SendStore;
+  /** Sends with `media` (absent: such a send is refused). */
+  media?: MediaSendStore;
   now: () => Date;
   rateLimit: RateLimit;
 }
@@ -317,9 +325,14 @@ async function queueSend(deps: SendDeps, caller: Caller, req: OutgoingRequest): 
     throw new GatewayError("resource-exhausted", `Too many messages: at most ${maxSends} per ${windowSec} s`);
   }
   const templateId = "template" in req ? templateIdOf(req.template.name, req.template.language) : undefined;
+  let media: OutboxMediaDocument | undefined;
+  if ("media" in req && req.media) {
+    if (!deps.media) throw new GatewayError("failed-precondition", "media: this gateway sends no media");
+    media = await attachMedia(deps.media, caller, { ...req, media: req.media }, requestId, deps.now());
+  }
   const decision = await deps.store.transact(
     { requestId, accountId: req.accountId, threadId: req.threadId, uid: caller.uid, toJid: req.toJid, templateId },
-    (snap) => decideSend(snap, req, caller, requestId, deps.now()),
+    (snap) => decideSend(snap, req, caller, requestId, deps.now(), media),
   );
   if (decision.kind === "refused") throw decision.error;
   if (decision.kind === "duplicate") return duplicate;

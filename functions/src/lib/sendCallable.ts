@@ -1,6 +1,7 @@
 import { logger } from "firebase-functions";
 import type { SendDeps, SendResult } from "@wa-gateway/core/proxies";
 import { SEND_RATE_LIMIT_MAX, SEND_RATE_LIMIT_WINDOW_SEC } from "../config";
+import { firestoreMediaSendStore } from "../stores/mediaUploadStore";
 import { firestoreSendStore } from "../stores/sendStore";
 import { idField } from "./callable";
 import { firestore } from "./firestore";
@@ -18,6 +19,7 @@ function sendStoreLog(event: string, fields: Record<string, unknown>): void {
 export function sendDeps(): SendDeps {
   return {
     store: firestoreSendStore(firestore(), sendStoreLog),
+    media: firestoreMediaSendStore(firestore()),
     now: () => new Date(),
     rateLimit: { maxSends: SEND_RATE_LIMIT_MAX.value(), windowSec: SEND_RATE_LIMIT_WINDOW_SEC.value() },
   };

@@ -51,7 +51,7 @@ describe("send request validation", () => {
   });
 
   it("accepts exactly 4096 characters of text, counted as characters not UTF-16 units", () => {
-    assert.equal([...parseRequest(sendRequest, { ...valid, text: "😀".repeat(4096) }).text].length, 4096);
+    assert.equal([...parseRequest(sendRequest, { ...valid, text: "😀".repeat(4096) }).text!].length, 4096);
     assert.match(refusal({ ...valid, text: "a".repeat(4097) }).message, /^text: at most 4096/);
   });
 

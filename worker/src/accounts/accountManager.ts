@@ -38,7 +38,7 @@ export interface AccountManagerOptions {
   inbound: Pick<InboundBackpressureOptions, "store" | "capacity" | "stuckAfterMs">;
   /** Where stanzas nothing handles are reported for the watchdog. */
   unhandledStanzas?: HeldAccountContext["unhandledStanzas"];
-  media?: HeldAccountContext["media"];
+  files?: Pick<HeldAccountContext, "media" | "sentMedia">;
   /** Finishes removed and logged-out accounts (session, backlog), every `sweepMs`. */
   dormant: { accounts: DormantAccounts; sweepMs: number };
 }
@@ -104,7 +104,7 @@ export class AccountManager {
       watcher: this.watcher,
       inbound: this.inbound,
       ...(o.unhandledStanzas ? { unhandledStanzas: o.unhandledStanzas } : {}),
-      ...(o.media ? { media: o.media } : {}),
+      ...o.files,
       paused: () => this.inbound.paused,
       stopping: () => this.stopping,
       ended: (account) => {

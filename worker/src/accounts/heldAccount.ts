@@ -15,7 +15,7 @@ import { ReconnectHistory } from "./reconnectHistory";
 export type { HeldAccountContext };
 
 /** How old a send may be and still be re-encrypted for a contact's phone that asks for it again. */
-const RESEND_WINDOW_MS = 24 * 3_600_000;
+export const RESEND_WINDOW_MS = 24 * 3_600_000;
 
 /** `connecting` until WhatsApp answers, `qr` while a person must link, `open` while it delivers. */
 export type SocketState = "connecting" | "qr" | "open" | "closed";
@@ -102,7 +102,14 @@ export class HeldAccount {
     const socket: AccountSocket = this.c.transport.connect(accountId, {
       ...this.login,
       session: this.session,
-      sent: { messageOf: (messageId) => this.c.delivery.store.sentMessage(accountId, messageId, RESEND_WINDOW_MS) },
+      sent: {
+        messageOf: async (messageId) => {
+          const message = await this.c.delivery.store.sentMessage(accountId, messageId, RESEND_WINDOW_MS);
+          const media = message && (await this.c.sentMedia?.read(accountId, messageId));
+          return message && (media ? { ...message, media } : message);
+        },
+        rememberMedia: async (messageId, message) => this.c.sentMedia?.remember(accountId, messageId, message),
+      },
       handlers: {
         connection: (update) => {
           // A socket we already replaced, or a worker that is stopping: it writes nothing more.

@@ -3,6 +3,7 @@ import type { InboundBackpressure } from "../inbound/inboundBackpressure";
 import type { Logger } from "../logging/logger";
 import type { UnhandledStanzaReports } from "../longrun/unhandledStanzaStore";
 import type { InboundDownloads } from "../media/inboundDownloads";
+import type { SentMediaStore } from "../media/sentMedia";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import type { DeliverySettings } from "../outbox/accountDelivery";
 import type { OutboxWatcher } from "../outbox/outboxWatcher";
@@ -26,6 +27,8 @@ export interface HeldAccountContext {
   inbound: Pick<InboundBackpressure, "push" | "stored" | "receipt">;
   /** Stanzas nothing handles, reported for the watchdog (absent: counted and logged only). */
   unhandledStanzas?: UnhandledStanzaReports;
+  /** Sent files' whole messages, for a contact's phone that asks for one again (absent: caption only). */
+  sentMedia?: SentMediaStore;
   /** Inbound files, fetched while the socket is open (absent: left pending). */
   media?: Pick<InboundDownloads, "resume" | "pause" | "kick">;
   /** Inbound backpressure holds every socket closed; the manager reconnects on resume. */

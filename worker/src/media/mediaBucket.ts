@@ -52,6 +52,11 @@ export class MediaBucket {
     return { size, sha256: hash.digest("hex") };
   }
 
+  /** The object's bytes, streamed. */
+  read(path: string): Readable {
+    return this.bucket.file(path).createReadStream({ validation: false });
+  }
+
   async delete(path: string): Promise<void> {
     await this.bucket.file(path).delete({ ignoreNotFound: true });
   }

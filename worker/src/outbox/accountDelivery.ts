@@ -11,7 +11,7 @@ import { ReachoutGate, type ReachoutSnapshot } from "./reachoutGate";
 /** What an account's delivery loop needs besides its socket (AccountOutbox's settings). */
 export type DeliverySettings = Pick<
   AccountOutboxOptions,
-  "store" | "pacing" | "leaseSec" | "sendTimeoutMs" | "sweepMs" | "sweepPage"
+  "store" | "pacing" | "leaseSec" | "sendTimeoutMs" | "sweepMs" | "sweepPage" | "media"
 > & {
   /** Off: the sweep alone finds work (see docs/worker.md: the emulator and big outboxes). */
   listener: boolean;

@@ -6,6 +6,7 @@ import { retryWhile } from "../retry";
 import type { ServerClock } from "../serverClock";
 import type { OutboxStore, PendingEntry } from "./outboxPort";
 import type { ReachoutGate } from "./reachoutGate";
+import { outgoingMedia, sendTimeoutFor, type OutgoingFiles } from "../media/outgoingFiles";
 
 export interface AccountOutboxOptions {
   accountId: string;
@@ -26,6 +27,8 @@ export interface AccountOutboxOptions {
   sweepMs: number;
   /** Entries one sweep reads, oldest first, so a thread's earlier message is never left out for a later one. */
   sweepPage: number;
+  /** Where sent files are read, and the worker's budget of media bytes in flight (null: entries with files fail). */
+  media: OutgoingFiles | null;
 }
 
 /** How soon a first message is looked at again while the day's earlier ones are still being read. */
@@ -238,8 +241,16 @@ export class AccountOutbox {
     let failure: SendError | undefined;
     try {
       metrics.sendCalled();
-      const { toJid, text, providerMessageId, template } = entry;
-      await withinMs(this.o.socket.send(toJid, text, providerMessageId, template ?? undefined), this.o.sendTimeoutMs);
+      const { toJid, text, providerMessageId, template, media } = entry;
+      const send = () =>
+        this.o.socket.send(toJid, text, providerMessageId, {
+          ...(template ? { template } : {}),
+          ...(media ? { media: outgoingMedia(media, this.o.media) } : {}),
+        });
+      // A file waits for room in the byte budget before its time starts, then has longer to go out.
+      await (media && this.o.media
+        ? this.o.media.budget.use(media.size, () => withinMs(send(), sendTimeoutFor(this.o.sendTimeoutMs, media)))
+        : withinMs(send(), this.o.sendTimeoutMs));
     } catch (err) {
       failure = err instanceof SendError ? err : new SendError((err as Error).message, false);
     }

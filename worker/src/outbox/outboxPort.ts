@@ -1,5 +1,5 @@
 import type { LeaseWrite } from "@wa-gateway/core";
-import type { OutboxDocument } from "@wa-gateway/core/documents";
+import type { OutboxDocument, OutboxMediaDocument } from "@wa-gateway/core/documents";
 import type { ClaimResult, HeldReason, OutboxLeaseView, SendFailure } from "@wa-gateway/core/outbox";
 import type { TemplateToSend } from "@wa-gateway/core/proxies";
 
@@ -17,6 +17,8 @@ export interface ClaimedEntry {
   providerMessageId: string;
   /** A Cloud API template send: what goes instead of `text`. */
   template: TemplateToSend | null;
+  /** A file to send (`text` its caption), where the media bucket keeps it. */
+  media: OutboxMediaDocument | null;
   /** Counts towards the account's new-contact budget. */
   firstContact: boolean;
 }
@@ -60,8 +62,20 @@ export function pendingEntryOf(requestId: string, d: OutboxDocument): PendingEnt
 /** The entry a claim under `epoch` hands to the deliverer. */
 export function claimedEntryOf(requestId: string, d: OutboxDocument, epoch: number, attempt: number): ClaimedEntry {
   const { threadId, accountId, toJid, text, providerMessageId, firstContact } = d;
-  const template = d.template ?? null;
-  return { requestId, epoch, attempt, threadId, accountId, toJid, text, providerMessageId, template, firstContact };
+  const [template, media] = [d.template ?? null, d.media ?? null];
+  return {
+    requestId,
+    epoch,
+    attempt,
+    threadId,
+    accountId,
+    toJid,
+    text,
+    providerMessageId,
+    template,
+    media,
+    firstContact,
+  };
 }
 
 export function leaseView(d: OutboxDocument): OutboxLeaseView {

@@ -1,10 +1,11 @@
 import { appendFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { DisconnectCode } from "@wa-gateway/core/accounts";
 import {
   SendError,
   type AccountSocket,
   type InboundMessage,
+  type OutgoingMedia,
   type ReachoutUpdate,
   type SocketHandlers,
   type Transport,
@@ -54,6 +55,8 @@ export interface Delivery {
   toJid: string;
   text: string;
   messageId: string;
+  /** A file sent with it: its kind, type and bytes' SHA-256 as the recipient got them. */
+  media?: { kind: string; mimetype: string; size: number; sha256: string };
   /** When it reached the recipient (ms since epoch). */
   at: number;
 }
@@ -138,8 +141,8 @@ export class SimulatedWhatsApp implements Transport {
     return {
       // The simulator's contacts send text only.
       downloadMedia: () => Promise.reject(new Error("the simulated network carries no media")),
-      send: async (toJid, text, messageId, template) => {
-        if (template) throw new SendError("a template is sent through the Cloud API only", true);
+      send: async (toJid, text, messageId, extras = {}) => {
+        if (extras.template) throw new SendError("a template is sent through the Cloud API only", true);
         if (socket.closed) throw new SendError("socket closed", false);
         const hangs = this.hangs.get(accountId) ?? 0;
         if (hangs > 0) {
@@ -154,7 +157,9 @@ export class SimulatedWhatsApp implements Transport {
           throw new SendError("simulated send failure", failure.permanent);
         }
         if (socket.closed) throw new SendError("socket closed", false);
-        this.record({ accountId, toJid, text, messageId, at: Date.now() });
+        // The recipient's phone takes the whole file: its bytes are read and counted, as an upload would.
+        const media = extras.media ? await receivedFile(extras.media) : undefined;
+        this.record({ accountId, toJid, text, messageId, at: Date.now(), ...(media ? { media } : {}) });
         this.routeToLinkedAccount(socket, toJid, text, messageId);
         const receiptMs = this.options.deliveredReceiptMs;
         if (receiptMs != null) later(receiptMs, () => handlers.receipt({ messageId, status: "delivered" }));
@@ -317,4 +322,15 @@ export class SimulatedWhatsApp implements Transport {
   deliveriesTo(toJid: string): Delivery[] {
     return this.rawSends.filter((d) => d.toJid === toJid);
   }
+}
+
+/** A sent file as the simulated recipient holds it: read whole, counted and hashed. */
+async function receivedFile(media: OutgoingMedia): Promise<NonNullable<Delivery["media"]>> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of media.open()) {
+    size += (chunk as Buffer).length;
+    hash.update(chunk as Buffer);
+  }
+  return { kind: media.kind, mimetype: media.mimetype, size, sha256: hash.digest("hex") };
 }

@@ -3,6 +3,7 @@ import type { LeaseWrite } from "@wa-gateway/core";
 import type { ConnectionUpdate, InboundMedia, InboundMessage, Receipt } from "@wa-gateway/core/accounts";
 import type { CloudApiNumber } from "@wa-gateway/core/documents";
 import type { TemplateToSend } from "@wa-gateway/core/proxies";
+import type { MediaKind } from "@wa-gateway/core/media";
 import type { ReachoutLock } from "@wa-gateway/core/outbox";
 
 export type { ConnectionUpdate, InboundMedia, InboundMessage, Receipt };
@@ -92,21 +93,40 @@ export interface SessionStore {
 export interface SentMessage {
   text: string;
   toJid: string;
+  /** A file's message as the transport sent it (Baileys: the encoded proto, with its media key), when it had one. */
+  media?: string;
 }
 
 /** Our own recent sends, for a contact whose phone asks for one again (Baileys' `getMessage`). */
 export interface SentMessages {
   /** What was sent under `messageId` by this account, or undefined (unknown, not ours, too old). */
   messageOf(messageId: string): Promise<SentMessage | undefined>;
+  /** Keeps a sent file's whole message (it holds the media key: server-only) for `messageOf`. */
+  rememberMedia(messageId: string, message: string): Promise<void>;
+}
+
+/** What one send carries besides its text. */
+export interface SendExtras {
+  /** The Cloud API sends it instead of `text` (its body as the customer reads it); any other transport refuses it for good. */
+  template?: TemplateToSend;
+  /** A file to send; `text` is its caption. */
+  media?: OutgoingMedia;
+}
+
+/** A file to send, read from the media bucket as it goes out (never a URL or a path handed to Baileys). */
+export interface OutgoingMedia {
+  kind: MediaKind;
+  mimetype: string;
+  size: number;
+  fileName?: string;
+  seconds?: number;
+  /** A new stream of its bytes on each call (a retry reads them again). */
+  open(): Readable;
 }
 
 export interface AccountSocket {
-  /**
-   * Sends under a caller-chosen id, so a retry is recognised by WhatsApp as the same message.
-   * `template`: the Cloud API sends it instead of `text` (its body as the customer reads it);
-   * any other transport refuses it for good.
-   */
-  send(toJid: string, text: string, messageId: string, template?: TemplateToSend): Promise<void>;
+  /** Sends under a caller-chosen id, so a retry is recognised by WhatsApp as the same message. */
+  send(toJid: string, text: string, messageId: string, extras?: SendExtras): Promise<void>;
   /**
    * The decrypted bytes of an inbound file, by the `ref` its message carried (InboundMedia).
    * Rejects when they cannot be had now (the socket is down, the CDN refused): tried again later.

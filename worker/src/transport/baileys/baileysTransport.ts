@@ -9,6 +9,8 @@ import { boundedCache } from "./boundedCache";
 import { baileysLogger } from "./baileysLogger";
 import { downloadMedia } from "./inboundMedia";
 import { inboundOf, inboundRefOf } from "./inboundMessage";
+import { mediaContent } from "./outboundMedia";
+import { resendOf } from "./resend";
 import { qrWithAdvSecret, REG_REFRESH_CHILDREN } from "./pairingQr";
 import { followReachout } from "./reachout";
 import { unhandledStanza } from "./unhandledStanzas";
@@ -70,13 +72,22 @@ export class BaileysTransport implements Transport {
       return undefined;
     });
     return {
-      send: async (toJid, text, messageId, template) => {
+      send: async (toJid, text, messageId, { template, media } = {}) => {
         if (template) throw new SendError("a template is sent through the Cloud API only", true);
         const socket = await started;
         if (!socket) throw new SendError("socket closed", false);
         this.ownSendsOf(accountId).set(messageId, true);
         try {
-          await socket.sendMessage(toJid, { text }, { messageId });
+          const full = await socket.sendMessage(toJid, media ? mediaContent(media, text) : { text }, { messageId });
+          // A contact's phone that cannot decrypt it asks again: getMessage must give the whole
+          // media message back (its URL and media key), not just the caption. It went out: a
+          // failure to keep it costs that resend only.
+          if (media && full?.message) {
+            const encoded = (await loadBaileys()).proto.Message.encode(full.message).finish();
+            await sent
+              .rememberMedia(messageId, Buffer.from(encoded).toString("base64"))
+              .catch((err: Error) => logger.warn({ messageId, err: err.message }, "sent_media_not_kept"));
+          }
           // Baileys' event buffer can hold our `append` upsert (and an ERROR ack folded into it)
           // until some later event flushes it, up to 30 s: let it out now.
           socket.ev.flush();
@@ -139,16 +150,6 @@ export class BaileysTransport implements Transport {
       },
       clear: cached.clear?.bind(cached),
     };
-    /** The chat that asked (`requester`) is `toJid`, by the same form or the other (LID or number). */
-    const sameChat = async (requester: string | null | undefined, toJid: string): Promise<boolean> => {
-      if (!requester) return false;
-      const asked = B.jidNormalizedUser(requester);
-      const to = B.jidNormalizedUser(toJid);
-      if (asked === to) return true;
-      const { lidMapping } = socket.signalRepository;
-      const other = B.isLidUser(to) ? await lidMapping.getPNForLID(to) : await lidMapping.getLIDForPN(to);
-      return !!other && B.jidNormalizedUser(other) === asked;
-    };
     let inbound: Promise<unknown> = Promise.resolve();
     const commits = new WeakMap<WAMessage, Promise<boolean>>();
     /**
@@ -191,22 +192,7 @@ export class BaileysTransport implements Transport {
         syncType === B.proto.HistorySync.HistorySyncType.INITIAL_BOOTSTRAP ||
         syncType === B.proto.HistorySync.HistorySyncType.PUSH_NAME,
       msgRetryCounterCache: this.retryCounterOf(accountId),
-      // A contact's phone that could not decrypt one of our sends asks for it again: re-encrypt
-      // the exact text, read from its outbox entry (so a restarted worker still has it). Baileys
-      // re-encrypts for whichever chat asked, by id alone: only the chat it went to gets it.
-      getMessage: async (key) => {
-        if (!key.id || key.fromMe === false) return undefined;
-        const message = await sent.messageOf(key.id).catch((err: Error) => {
-          logger.warn({ messageId: key.id, err: err.message }, "resend_text_unreadable");
-          return undefined;
-        });
-        if (!message) return undefined;
-        if (!(await sameChat(key.remoteJid, message.toJid))) {
-          logger.warn({ messageId: key.id }, "resend_refused_other_chat");
-          return undefined;
-        }
-        return { conversation: message.text };
-      },
+      getMessage: resendOf(B, () => socket, sent, logger),
       shouldIgnoreJid: (jid) =>
         B.isJidBroadcast(jid) || B.isJidStatusBroadcast(jid) || B.isJidNewsletter(jid) || B.isJidGroup(jid) === true,
       // Patched in: the delivery receipt waits for the message's commit, so a crash before it

@@ -163,7 +163,9 @@ export class CloudApiTransport {
     return {
       // Inbound Cloud API media is not mapped to files yet: its messages are stored as placeholders.
       downloadMedia: () => Promise.reject(new Error("Cloud API media is not fetched yet")),
-      async send(toJid, text, messageId, template) {
+      async send(toJid, text, messageId, { template, media } = {}) {
+        // Refused at whatsappProxyCreateUpload already; an entry that names one anyway fails for good.
+        if (media) throw new SendError("media is not sent through the Cloud API yet", true);
         if (socket.state !== "open") throw new SendError("the Cloud API number is not connected", false);
         if (await events.sent(phoneNumberId, messageId)) return; // an earlier attempt went out
         const token = await tokens.read(tokenSecret); // cached: a rotated secret is read within the cache's life
