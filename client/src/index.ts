@@ -19,6 +19,7 @@ export { callables, type AnswerOf, type CallableName, type RequestOf };
 export * from "./documents.js";
 export * from "./accounts.js";
 export * from "./admin.js";
+export * from "./media.js";
 export { retryableCallError, withRetries, type RetryOptions } from "./retry.js";
 
 /** Where the functions run unless the deployment chose another region (the functions' REGION param). */
@@ -70,6 +71,17 @@ export interface ThreadMessage {
   editedAt: Date | null;
   /** Deleted for everyone by its sender: `text` is "". */
   deleted: boolean;
+  /** A photo's, voice note's, document's, ... file (its bytes: `mediaUrl`); null for other kinds. */
+  media: {
+    mimetype: string;
+    size: number;
+    fileName?: string;
+    seconds?: number;
+    width?: number;
+    height?: number;
+  } | null;
+  /** `pending` (being fetched), `stored` (mediaUrl serves it), `failed`, `too_large`; null: no file. */
+  mediaStatus: "pending" | "stored" | "failed" | "too_large" | null;
   createdAt: Date | null;
 }
 
@@ -135,6 +147,14 @@ export function watchThreadMessages(
               reactions: m.reactions,
               editedAt: m.editedAt?.toDate() ?? null,
               deleted: m.deleted,
+              media: m.media && {
+                mimetype: m.media.mimetype,
+                size: m.media.size,
+                ...(m.media.fileName ? { fileName: m.media.fileName } : {}),
+                ...(m.media.seconds ? { seconds: m.media.seconds } : {}),
+                ...(m.media.width ? { width: m.media.width, height: m.media.height } : {}),
+              },
+              mediaStatus: m.mediaStatus,
               createdAt: m.createdAt.toDate(),
             };
           }),

@@ -54,7 +54,9 @@ describe("the typed client's build output (client/dist)", function () {
     assert.equal(files.length, 2 * Object.keys(callables).length);
     const send = JSON.parse(readFileSync(join(CLIENT, "dist", "schemas", "whatsappProxySend.request.json"), "utf8"));
     assert.equal(send.$schema, "https://json-schema.org/draft/2020-12/schema");
-    assert.deepEqual(send.required, ["threadId", "accountId", "toJid", "text", "clientMessageId"]);
+    // `text`, or `media` (an upload and its caption): one of the two, said by the server's check.
+    assert.deepEqual(send.required, ["threadId", "accountId", "toJid", "clientMessageId"]);
+    assert.deepEqual(Object.keys(send.properties.media.properties), ["uploadId", "caption"]);
     assert.equal(send.additionalProperties, false);
   });
 

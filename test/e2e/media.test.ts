@@ -8,6 +8,13 @@ import { callablesWithWorker, type Client } from "../support/callableStack";
 import { adminDb } from "../support/emulator";
 import { FakeWhatsApp, type FakeContact } from "../support/fakeWhatsApp/edge";
 import { eventually, startTestWorker } from "../support/worker";
+import {
+  connectGateway,
+  mediaUrl,
+  uploadAndSend,
+  watchThreadMessages,
+  type ThreadMessage,
+} from "../../client/src/index";
 
 /** The callable's error code, or "ok". */
 const codeOf = (call: Promise<unknown>) =>
@@ -154,6 +161,45 @@ describe("end to end: media through Cloud Storage and the callables", function (
     const got = await contact.nextMessage((m) => m.media?.kind === "audio", 30_000);
     assert.ok(got.media!.bytes.equals(voice));
     assert.deepEqual([got.media!.ptt, got.media!.seconds], [true, 4]);
+  });
+
+  it("with the typed client alone: uploadAndSend a document, watch it stored, and read it back through mediaUrl", async () => {
+    const gateway = connectGateway(alice.app, { functions: alice.functions });
+    const threadId = await contactThread();
+    const pdf = randomBytes(50_000);
+    const { requestId } = await uploadAndSend(gateway, {
+      accountId,
+      threadId,
+      toJid: "+40712345678",
+      clientMessageId: "client-doc-1",
+      file: {
+        bytes: pdf,
+        kind: "document",
+        contentType: "application/pdf",
+        fileName: "quote.pdf",
+        caption: "our quote",
+      },
+    });
+    const got = await contact.nextMessage((m) => m.media?.fileName === "quote.pdf", 30_000);
+    assert.ok(got.media!.bytes.equals(pdf));
+    let unsubscribe = () => {};
+    const shown = await new Promise<ThreadMessage>((resolve, reject) => {
+      unsubscribe = watchThreadMessages(
+        alice.firestore,
+        threadId,
+        (messages) => {
+          const mine = messages.find((m) => m.id === requestId);
+          if (mine) resolve(mine);
+        },
+        reject,
+      );
+    }).finally(() => unsubscribe());
+    assert.deepEqual(
+      [shown.kind, shown.text, shown.mediaStatus, shown.media],
+      ["document", "our quote", "stored", { mimetype: "application/pdf", size: pdf.length, fileName: "quote.pdf" }],
+    );
+    const { url } = await mediaUrl(gateway, { threadId, id: requestId });
+    assert.ok(Buffer.from(await (await fetch(url)).arrayBuffer()).equals(pdf), "the member reads the same bytes back");
   });
 
   it("refuses an over-cap or wrong-type upload at creation, and a PUT of another size by its signature", async () => {

@@ -82,6 +82,11 @@ export class FakeCloudStorage {
     return this.objects.get(`${bucket}/${name}`);
   }
 
+  /** Stores an object directly, as another writer of the bucket would. */
+  put(bucket: string, name: string, data: Buffer, contentType: string): StoredObject {
+    return this.store(bucket, name, data, contentType, {});
+  }
+
   names(bucket: string): string[] {
     return [...this.objects.values()].filter((o) => o.bucket === bucket).map((o) => o.name);
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes, createHash } from "node:crypto";
+import { FieldValue } from "firebase-admin/firestore";
 import { paths } from "@wa-gateway/core";
 import { adminDb, resetFirestore } from "../support/emulator";
 import { FakeWhatsApp, type FakeContact } from "../support/fakeWhatsApp/edge";
@@ -49,6 +50,7 @@ describe("inbound media on Baileys: WhatsApp's media host → worker → Cloud S
       MEDIA_BUCKET: BUCKET,
       MEDIA_RETRY_BASE_MS: "200",
       MEDIA_MAX_ATTEMPTS: "3",
+      DORMANT_SWEEP_SEC: "1",
     });
 
   async function linked(): Promise<void> {
@@ -183,5 +185,20 @@ describe("inbound media on Baileys: WhatsApp's media host → worker → Cloud S
     assert.equal(message.mediaStatus, "too_large");
     assert.equal(message.media.size, 5 * 1024 * 1024 + 16);
     assert.ok(!edge.media.downloads.some((d) => d.directPath === directPath), "never downloaded");
+  });
+
+  it("deletes a removed account's files with it, and marks them cleared", async () => {
+    await linked();
+    const { id } = await edge.sendMediaFromContact(contact, ACCOUNT_PHONE, {
+      kind: "image",
+      bytes: randomBytes(10_000),
+      mimetype: "image/jpeg",
+    });
+    assert.equal((await settled(id)).mediaStatus, "stored");
+    // Another account's file stays.
+    storage.put(BUCKET, "media/acc-2/t1/in_x", Buffer.from("theirs"), "image/jpeg");
+    await adminDb().doc(paths.account("acc-1")).update({ status: "removed", removedAt: FieldValue.serverTimestamp() });
+    await eventually("media cleared", async () => (await account()).mediaClearedAt, 30_000);
+    assert.deepEqual(storage.names(BUCKET), ["media/acc-2/t1/in_x"]);
   });
 });

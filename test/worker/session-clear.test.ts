@@ -110,6 +110,7 @@ describe("a cleared session stays cleared: one fenced clear for logout, removal 
           status: "removed",
           dormantSinceMs: Date.now(),
           sessionLeft: true,
+          mediaLeft: false,
           backlogLeft: false,
           lease: "free",
         },

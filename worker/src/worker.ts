@@ -225,6 +225,7 @@ export async function startWorker(
         clock,
         logger,
         loggedOutHoldMs: config.loggedOutHoldMs,
+        media: files.bucket,
         page: config.outboxSweepPage,
       }),
       sweepMs: config.dormantSweepMs,

@@ -98,5 +98,7 @@ export const accountDocument = z.object({
   movedAt: timestamp.nullable().optional(),
   /** When the backlog of a removed or logged-out account was last found resolved (all final). */
   backlogResolvedAt: timestamp.nullable().optional(),
+  /** When a removed account's files (`media/{accountId}/`) were deleted from the media bucket. */
+  mediaClearedAt: timestamp.nullable().optional(),
 });
 export type AccountDocument = z.infer<typeof accountDocument>;

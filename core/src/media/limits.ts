@@ -52,6 +52,9 @@ export const withinCap = (kind: MediaKind, size: number): boolean => size <= MED
 export const mediaObjectPath = (accountId: string, threadId: string, messageId: string): string =>
   `media/${objectSegment(accountId)}/${objectSegment(threadId)}/${objectSegment(messageId)}`;
 
+/** Every file of an account (what its removal deletes). */
+export const mediaAccountPrefix = (accountId: string): string => `media/${objectSegment(accountId)}/`;
+
 /** Where an app's upload lands before it is sent (deleted by the bucket's lifecycle rule after a day). */
 export const uploadObjectPath = (uid: string, uploadId: string): string =>
   `uploads/${objectSegment(uid)}/${objectSegment(uploadId)}`;

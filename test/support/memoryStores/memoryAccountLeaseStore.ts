@@ -117,6 +117,13 @@ export function memoryAccountLeaseStore(db: MemoryDatabase, workerId: string, le
       db.putAccount(accountId, { ...data, backlogResolvedAt: db.now(), updatedAt: db.now() });
     },
 
+    async markMediaCleared(accountId) {
+      await roundTrip();
+      const data = db.accounts.get(accountId);
+      if (!data) throw new Error(`5 NOT_FOUND: no entity to update: accounts/${accountId}`);
+      db.putAccount(accountId, { ...data, mediaClearedAt: db.now(), updatedAt: db.now() });
+    },
+
     session: (accountId, epoch) =>
       memorySessionStore(
         db,

@@ -37,6 +37,7 @@ export function outboxContract(world: StoreWorld): void {
         text: "text of req-1",
         providerMessageId: "3EB0req-1",
         template: null,
+        media: null,
         firstContact: false,
       });
       const entry = (await world.outboxEntry("req-1"))!;

@@ -52,6 +52,7 @@ export interface AccountView {
   reconnectCooldownUntilMs: number;
   sessionClearedAtMs: number;
   backlogResolvedAtMs: number;
+  mediaClearedAtMs: number;
   /** When the account was added: its warm-up counts from here. */
   createdAtMs: number;
   /** When a worker last handed it to another (0: never): it moves at most once per MOVE_EVERY_MS. */
@@ -75,6 +76,7 @@ export function accountViewOf(d: AccountDocument): AccountView {
     reconnectCooldownUntilMs: ms(d.reconnectCooldownUntil),
     sessionClearedAtMs: ms(d.sessionClearedAt),
     backlogResolvedAtMs: ms(d.backlogResolvedAt),
+    mediaClearedAtMs: ms(d.mediaClearedAt),
     createdAtMs: ms(d.createdAt),
     movedAtMs: ms(d.movedAt),
     reachoutLock: d.reachoutLock
@@ -128,6 +130,8 @@ export interface AccountLeaseStore {
   recordReachout(accountId: string, epoch: number, update: ReachoutUpdate): Promise<LeaseWrite>;
   /** Nothing waits for this dormant account any more; not a lease write. */
   markBacklogResolved(accountId: string): Promise<void>;
+  /** A removed account's files are deleted; not a lease write. */
+  markMediaCleared(accountId: string): Promise<void>;
   /** The account's session, fenced by this lease epoch. */
   session(accountId: string, epoch: number): SessionStore;
 }
@@ -295,6 +299,10 @@ export function accountLeaseStore(
     /** Nothing waits for this dormant account any more (dormantAccounts.ts); not a lease write. */
     async markBacklogResolved(accountId: string): Promise<void> {
       await ref(accountId).update({ backlogResolvedAt: FieldValue.serverTimestamp() });
+    },
+
+    async markMediaCleared(accountId: string): Promise<void> {
+      await ref(accountId).update({ mediaClearedAt: FieldValue.serverTimestamp() });
     },
 
     /** The account's session (`waSessions/{accountId}` and its keys), fenced by this lease epoch. */

@@ -1,6 +1,7 @@
 import { leaseState, type LeaseState } from "@wa-gateway/core";
 import { backlogVerdict, DORMANT_STATUSES } from "@wa-gateway/core/accounts";
 import { type AccountStatus } from "@wa-gateway/core/documents";
+import { mediaAccountPrefix } from "@wa-gateway/core/media";
 import type { Logger } from "../logging/logger";
 import type { OutboxStore } from "../outbox/outboxPort";
 import type { ServerClock } from "../serverClock";
@@ -16,6 +17,8 @@ export interface DormantAccount {
   sessionLeft: boolean;
   /** Entries may still wait for it (none resolved since it became dormant). */
   backlogLeft: boolean;
+  /** A removed account's files may still be in the media bucket. */
+  mediaLeft: boolean;
   lease: LeaseState;
 }
 
@@ -36,9 +39,10 @@ export function dormantAccountsOf(
       dormantSinceMs,
       sessionLeft: view.status === "removed" && view.sessionClearedAtMs < view.removedAtMs,
       backlogLeft: view.backlogResolvedAtMs < dormantSinceMs,
+      mediaLeft: view.status === "removed" && view.mediaClearedAtMs < view.removedAtMs,
       lease: leaseState(view.owner, workerId, nowMs),
     };
-    if (account.sessionLeft || account.backlogLeft) out.push(account);
+    if (account.sessionLeft || account.backlogLeft || account.mediaLeft) out.push(account);
   }
   return out;
 }
@@ -52,6 +56,8 @@ export interface DormantAccountsOptions {
   loggedOutHoldMs: number;
   /** Entries failed per account per pass. */
   page: number;
+  /** The media bucket, whose `media/{accountId}/` a removal deletes (absent: nothing to delete). */
+  media?: { deletePrefix(prefix: string): Promise<number> };
 }
 
 /**
@@ -69,6 +75,7 @@ export class DormantAccounts {
         if (account.status === "removed" && account.sessionLeft && account.lease !== "theirs")
           await this.deleteSession(account.accountId);
         if (account.backlogLeft) await this.resolveBacklog(account);
+        if (account.mediaLeft) await this.deleteMedia(account.accountId);
       } catch (err) {
         this.o.logger.error({ accountId: account.accountId, err }, "dormant_account_failed");
       }
@@ -85,6 +92,13 @@ export class DormantAccounts {
     } finally {
       await accounts.release(accountId, claim.epoch);
     }
+  }
+
+  /** A removed account's files go with it: every object under `media/{accountId}/`. */
+  private async deleteMedia(accountId: string): Promise<void> {
+    const deleted = this.o.media ? await this.o.media.deletePrefix(mediaAccountPrefix(accountId)) : 0;
+    await this.o.accounts.markMediaCleared(accountId);
+    this.o.logger.info({ accountId, deleted }, "removed_account_media_deleted");
   }
 
   private async resolveBacklog(account: DormantAccount): Promise<void> {

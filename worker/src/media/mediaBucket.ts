@@ -57,6 +57,13 @@ export class MediaBucket {
     return this.bucket.file(path).createReadStream({ validation: false });
   }
 
+  /** Deletes every object under `prefix`; answers how many there were. */
+  async deletePrefix(prefix: string): Promise<number> {
+    const [files] = await this.bucket.getFiles({ prefix });
+    await Promise.all(files.map((file) => file.delete({ ignoreNotFound: true })));
+    return files.length;
+  }
+
   async delete(path: string): Promise<void> {
     await this.bucket.file(path).delete({ ignoreNotFound: true });
   }
