@@ -2,6 +2,7 @@ import { stopAllChildren } from "../lib/children";
 import { benchBaileys, benchInbound } from "./baileys";
 import { benchDelivery } from "./delivery";
 import { benchFleet } from "./fleet";
+import { benchMedia } from "./media";
 import { benchMonitoring } from "./monitoring";
 import { benchProxies } from "./proxies";
 import { benchSendBurst } from "./sendBurst";
@@ -15,6 +16,7 @@ const PARTS: Record<string, () => Promise<void>> = {
   inbound: benchInbound,
   "send-burst": benchSendBurst,
   fleet: benchFleet,
+  media: benchMedia,
 };
 
 async function main() {

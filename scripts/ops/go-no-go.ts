@@ -12,6 +12,7 @@ import {
 } from "@wa-gateway/core/longrun";
 import { inboundDedupe, outbox, securityEvents } from "@wa-gateway/data";
 import { firestoreWatchdogReads } from "../../functions/src/stores/watchdogReadsStore";
+import { checkMediaSigning } from "./mediaSigning";
 import {
   loadConfig,
   loadHeartbeats,
@@ -36,6 +37,8 @@ const USAGE = `go-no-go options:
   --to <ISO time>     end of the window (default: now)
   --logs <file>       a Cloud Logging export (gcloud logging read ... --format=json), for the log checkpoints
   --region <region>   the deploy's region, filled into the rollback commands
+  --functions-sa <email>  the functions' runtime service account: checks it can sign media URLs
+                      (2nd gen default: <project-number>-compute@developer.gserviceaccount.com)
 `;
 
 async function outboxSince(ctx: OpsContext, fromMs: number, toMs: number): Promise<DeployFacts["outbox"]> {
@@ -58,7 +61,7 @@ function rollback(project: string, region: string): string {
   return `Rollback (what the runbook says: roll back early, fix later):
   1. Functions, rules and indexes: check out the last good commit and deploy it again
        git checkout <last-good-commit>
-       npx firebase deploy --project ${project} --only functions,firestore:rules,firestore:indexes
+       npx firebase deploy --project ${project} --only functions,firestore:rules,firestore:indexes,storage
   2. The worker: put the last good image back (outbox leases make the switch safe: an entry a
      stopping worker held is taken over when its lease runs out and re-sent under the same id)
        gcloud run revisions list --service wa-worker --project ${project} --region ${region}
@@ -68,7 +71,7 @@ function rollback(project: string, region: string): string {
 }
 
 export const goNoGo: OpsCommand = async ({ argv, print }) => {
-  const ctx = await opsContext(argv, { names: ["since", "logs", "region"] as const, usage: USAGE });
+  const ctx = await opsContext(argv, { names: ["since", "logs", "region", "functions-sa"] as const, usage: USAGE });
   if (!ctx.options.since) throw new UsageError(`--since is required\n${USAGE}`);
   const fromMs = parseWhen(ctx.options.since, "--since");
   const toMs = ctx.toMs;
@@ -89,6 +92,13 @@ export const goNoGo: OpsCommand = async ({ argv, print }) => {
       throw err;
     }
   }
+
+  const functionsSa = ctx.options["functions-sa"];
+  if (functionsSa !== undefined && !/^[a-z0-9-]+@[a-z0-9.-]+\.gserviceaccount\.com$/.test(functionsSa)) {
+    throw new UsageError(`--functions-sa: ${JSON.stringify(functionsSa)} is not a service account's email`);
+  }
+  // The emulator has no IAM: signing is checked against a real project only.
+  const mediaSigning = functionsSa && !ctx.projectId.startsWith("demo-") ? await checkMediaSigning(functionsSa) : null;
 
   const [config, outbox, outboxNow, incidents, heartbeats, probes, inboundStored, crossTenantRefusals] =
     await Promise.all([
@@ -119,6 +129,7 @@ export const goNoGo: OpsCommand = async ({ argv, print }) => {
     logs,
     inboundStored,
     crossTenantRefusals,
+    mediaSigning,
   });
   const verdict = verdictOf(checkpoints);
 
@@ -126,6 +137,7 @@ export const goNoGo: OpsCommand = async ({ argv, print }) => {
   print(`go-no-go\n  ${ctx.target}\n  since the deploy at ${new Date(fromMs).toISOString()} (T+${minutes} min)\n`);
   for (const c of checkpoints) print(`  ${c.level.padEnd(9)} ${c.name}: ${c.detail}   [${c.rule}]`);
   if (!logs) print("  (no --logs export given: the log checkpoints were not evaluated)");
+  if (!mediaSigning) print("  (no --functions-sa on a real project: media URL signing was not checked)");
   if (minutes < 60) print(`\n  T+${minutes} min: the runbook decides at T+60; run again then.`);
   print(`\nVERDICT: ${verdict}`);
   if (verdict === "MONITOR") print("Keep watching: run this again every 15 minutes for the next 2 hours.");

@@ -105,7 +105,7 @@ describe("npm run go-no-go (after a deploy, on seeded data)", function () {
     // Against the local (demo-) project the rollback names the operator's project, not the demo one.
     assert.match(
       out,
-      /npx firebase deploy --project <your-project> --only functions,firestore:rules,firestore:indexes/,
+      /npx firebase deploy --project <your-project> --only functions,firestore:rules,firestore:indexes,storage/,
     );
     assert.match(out, /gcloud run services replace wa-worker\.yaml --project <your-project> --region europe-west1/);
     assert.doesNotMatch(out, /--project demo-/);
@@ -180,5 +180,19 @@ describe("npm run go-no-go (after a deploy, on seeded data)", function () {
     const unreadable = await run(["--logs", join(dir, "nope.json")]);
     assert.equal(unreadable.code, 64);
     assert.match(unreadable.out, /--logs: cannot read/);
+    const notAnAccount = await run(["--functions-sa", "functions"]);
+    assert.equal(notAnAccount.code, 64);
+    assert.match(notAnAccount.out, /--functions-sa: "functions" is not a service account's email/);
+  });
+
+  it("says media URL signing was not checked against the emulator (no IAM there), and stays GO", async () => {
+    const { code, out } = await run([
+      "--logs",
+      cleanLogs(),
+      "--functions-sa",
+      "1-compute@developer.gserviceaccount.com",
+    ]);
+    assert.match(out, /media URL signing was not checked/);
+    assert.equal(code, 0, out);
   });
 });

@@ -10,9 +10,7 @@ import type { WorkerConfig } from "./config";
 import { openFirestore } from "./firestore";
 import { createHealthServer } from "./http/server";
 import { inboundStore } from "./inbound/inboundStore";
-import { ByteBudget } from "./media/byteBudget";
-import { InboundDownloads } from "./media/inboundDownloads";
-import { MediaBucket } from "./media/mediaBucket";
+import { mediaParts } from "./media/mediaParts";
 import { firestoreSentMedia } from "./media/sentMedia";
 import { RESEND_WINDOW_MS } from "./accounts/heldAccount";
 import type { Logger } from "./logging/logger";
@@ -163,15 +161,7 @@ export async function startWorker(
   const clock = new ServerClock();
   const accountLeases = accountLeaseStore(db, config.workerId, config.accountLeaseSec, clock);
   const outbox = outboxStore(db, config.workerId, config.outboxLeaseSec, config.retry, clock);
-  // One bucket and one budget of bytes in flight for the files both ways.
-  const files = {
-    bucket: new MediaBucket({
-      projectId: config.projectId,
-      bucket: config.media.bucket,
-      apiEndpoint: config.media.apiEndpoint,
-    }),
-    budget: new ByteBudget(config.media.budgetBytes),
-  };
+  const media = mediaParts(config, db, logger);
   const accounts = new AccountManager({
     workerId: config.workerId,
     transport,
@@ -196,16 +186,10 @@ export async function startWorker(
       sweepMs: config.outboxSweepMs,
       sweepPage: config.outboxSweepPage,
       listener: config.outboxListener,
-      media: files,
+      media: media?.files ?? null,
     },
     files: {
-      media: new InboundDownloads({
-        db,
-        ...files,
-        logger,
-        maxAttempts: config.media.maxAttempts,
-        retryBaseMs: config.media.retryBaseMs,
-      }),
+      ...(media ? { media: media.downloads } : {}),
       sentMedia: firestoreSentMedia(db, RESEND_WINDOW_MS),
     },
     inbound: {
@@ -225,7 +209,7 @@ export async function startWorker(
         clock,
         logger,
         loggedOutHoldMs: config.loggedOutHoldMs,
-        media: files.bucket,
+        ...(media ? { media: media.files.bucket } : {}),
         page: config.outboxSweepPage,
       }),
       sweepMs: config.dormantSweepMs,

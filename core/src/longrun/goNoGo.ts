@@ -67,6 +67,34 @@ export interface DeployFacts {
   heartbeats: Pick<HeartbeatAnalysis, "coverage" | "observedBuckets" | "expectedBeats" | "maxGap">;
   probes: { key: string; result: string; reason: string | null }[];
   logs: LogFindings | null;
+  /** Whether the functions' service account can sign media URLs (null: not checked, e.g. on the emulator). */
+  mediaSigning: MediaSigningCheck | null;
+}
+
+/**
+ * One V4 URL signed as the functions' service account, through the IAM Credentials API (what
+ * whatsappProxyCreateUpload and whatsappProxyGetMediaUrl do), and whether that account holds the
+ * Token Creator role on itself (what lets the functions sign as themselves).
+ */
+export type MediaSigningCheck =
+  | { kind: "signed"; serviceAccount: string }
+  | { kind: "no_self_grant"; serviceAccount: string }
+  | { kind: "refused"; serviceAccount: string; reason: string };
+
+function mediaSigningCheckpoint(check: MediaSigningCheck): Checkpoint {
+  const { serviceAccount } = check;
+  const grant = `gcloud iam service-accounts add-iam-policy-binding ${serviceAccount} --member serviceAccount:${serviceAccount} --role roles/iam.serviceAccountTokenCreator`;
+  return {
+    name: "media URL signing",
+    level: check.kind === "signed" ? "OK" : "CRITICAL",
+    detail:
+      check.kind === "signed"
+        ? `a URL signed as ${serviceAccount}, which may sign as itself`
+        : check.kind === "no_self_grant"
+          ? `${serviceAccount} lacks the Token Creator role on itself: every upload and media URL fails. Grant it: ${grant}`
+          : `signing as ${serviceAccount} was refused (${check.reason}): enable iamcredentials.googleapis.com and grant it: ${grant}`,
+    rule: "CRITICAL: the functions cannot sign media URLs (docs/deploying.md, the media bucket)",
+  };
 }
 
 const pct = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 1000) / 10);
@@ -167,6 +195,7 @@ export function deployCheckpoints(facts: DeployFacts): Checkpoint[] {
     rule: "CRITICAL: a probe FAILED, WARNING: none PASSED yet",
   });
 
+  if (facts.mediaSigning) checkpoints.push(mediaSigningCheckpoint(facts.mediaSigning));
   if (facts.logs) checkpoints.push(...logCheckpointsFrom(facts.logs));
   return checkpoints;
 }

@@ -18,6 +18,7 @@ const healthy = (): DeployFacts => ({
   },
   inboundStored: 3,
   crossTenantRefusals: 0,
+  mediaSigning: { kind: "signed", serviceAccount: "123-compute@developer.gserviceaccount.com" },
 });
 const levelOf = (facts: DeployFacts, name: string) => deployCheckpoints(facts).find((c) => c.name === name)?.level;
 
@@ -145,5 +146,23 @@ describe("log export findings", () => {
     assert.equal(parseLogExport('[{"severity":"INFO"},{"severity":"ERROR"}]').length, 2);
     assert.equal(parseLogExport('{"severity":"INFO"}\n\n{"severity":"ERROR"}\n').length, 2);
     assert.throws(() => parseLogExport('{"severity":"INFO"}\nnot json'), /line 2/);
+  });
+
+  it("functions that cannot sign media URLs are NO-GO, with the grant to run; unchecked adds nothing", () => {
+    const facts = healthy();
+    const serviceAccount = "123-compute@developer.gserviceaccount.com";
+    facts.mediaSigning = { kind: "no_self_grant", serviceAccount };
+    const checkpoint = deployCheckpoints(facts).find((c) => c.name === "media URL signing")!;
+    assert.equal(checkpoint.level, "CRITICAL");
+    assert.match(
+      checkpoint.detail,
+      /add-iam-policy-binding 123-compute@\S+ --member serviceAccount:123-compute@\S+ --role roles\/iam.serviceAccountTokenCreator/,
+    );
+    assert.equal(verdictOf(deployCheckpoints(facts)), "NO-GO");
+    facts.mediaSigning = { kind: "refused", serviceAccount, reason: "IAM Credentials API has not been used" };
+    assert.match(deployCheckpoints(facts).find((c) => c.name === "media URL signing")!.detail, /iamcredentials/);
+    facts.mediaSigning = null;
+    assert.equal(levelOf(facts, "media URL signing"), undefined);
+    assert.equal(verdictOf(deployCheckpoints(facts)), "GO");
   });
 });

@@ -176,6 +176,7 @@ describe("GO/NO-GO rollback triggers", () => {
     logs: null,
     inboundStored: 2,
     crossTenantRefusals: 0,
+    mediaSigning: null,
   });
   const verdict = (facts: DeployFacts) => verdictOf(deployCheckpoints(facts));
 
