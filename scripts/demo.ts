@@ -13,6 +13,8 @@ import { documentRefs } from "../client/src/documents";
 import {
   connectAdmin,
   connectGateway,
+  mediaUrl,
+  uploadAndSend,
   watchAccount,
   watchMessageStatus,
   watchThreadMessages,
@@ -20,10 +22,17 @@ import {
 } from "../client/src/index";
 import { localCloudApiNumber, localProjectId, localStackPorts } from "./lib/project";
 
+/** A 1×1 PNG: the demo's photo. */
+const DEMO_PHOTO = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+  "base64",
+);
+
 /**
  * `npm run demo`, against a running `npm start`: what a client app does. An admin adds an
  * account; the worker links it (the fake phone scans the QR); a member sends a message
- * and watches it go queued → sent → delivered through the security rules. Then the same app code
+ * and watches it go queued → sent → delivered through the security rules, then sends a photo
+ * (an upload, a PUT, a send) and reads it back by a signed URL. Then the same app code
  * on a Cloud API account (the stack's fake Meta): free-form text to a customer who never wrote is
  * refused, an approved template goes, the customer answers, and a free-form reply goes. It uses
  * the typed client (client/, `@wa-gateway/client` in an app) as an app would: the repository's one example.
@@ -67,6 +76,18 @@ async function main(): Promise<void> {
 
   await delivered(firestore, `demo-${stamp}`, requestId);
   console.log("the recipient's phone reported it delivered (see the worker's outbox_sent line)");
+
+  // A photo in the same thread: an upload the callable signs, a PUT to the bucket, a send.
+  const photo = await uploadAndSend(gateway, {
+    accountId,
+    threadId: `demo-${stamp}`,
+    toJid: "+40712345678",
+    clientMessageId: `demo-photo-${stamp}`,
+    file: { bytes: DEMO_PHOTO, kind: "image", contentType: "image/png", caption: "Your order, packed" },
+  });
+  await delivered(firestore, `demo-${stamp}`, photo.requestId);
+  const { url, size } = await mediaUrl(gateway, { threadId: `demo-${stamp}`, id: photo.requestId });
+  console.log(`uploadAndSend (a ${size}-byte photo) → delivered; mediaUrl → ${url.split("?")[0]} (signed for 5 min)`);
 
   await cloudApiDemo(gateway, firestore, stamp);
 

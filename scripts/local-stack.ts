@@ -8,6 +8,8 @@ import { startChild, stopAllChildren } from "./lib/children";
 import { startFakePhone } from "./lib/fakePhone";
 import { startFakeTelegram } from "./lib/fakeTelegram";
 import { startLocalCloudApi } from "./lib/localCloudApi";
+import { startMediaStorage } from "../test/support/mediaStorage";
+import { EDGE_CA_FILE } from "../test/support/fakeWhatsApp/mediaHost";
 import { FakeWhatsApp } from "../test/support/fakeWhatsApp/edge";
 import { freePort, httpAnswers, waitUntil } from "./lib/ports";
 import { WORKER_NODE_FLAGS } from "./lib/workerProcess";
@@ -164,9 +166,14 @@ async function main(): Promise<void> {
     TELEGRAM_API_ROOT: telegram.apiRoot,
   };
   Object.assign(process.env, env);
+  // Cloud Storage for media: the fake on 127.0.0.1 (no Storage emulator runs here), the functions
+  // signing its URLs with a local key, the worker storing and reading files in it.
+  const media = await startMediaStorage(projectId);
+  log("storage", `Cloud Storage fake on ${media.storage.url}, bucket ${media.bucket}: media bytes live here`);
   const emulators = await startFirebaseEmulators({
     projectId,
     firestoreHost: firestore.host,
+    env: media.functionsEnv,
     ports: { auth: ports.auth, functions: ports.functions, hub: await freePort(), logging: await freePort() },
     onOutput: (line) => {
       if (/[│┌└├─]/.test(line) || !line.trim()) return;
@@ -189,7 +196,8 @@ async function main(): Promise<void> {
     log("whatsapp", `fake WhatsApp edge on ${edge.url} (contact +${DEMO_CONTACT}); the fake phone links each account`);
   }
   const transportEnv = edge
-    ? { WA_TRANSPORT: "baileys", WA_WEBSOCKET_URL: edge.url }
+    ? // The edge's media host speaks HTTPS with a test certificate, which the worker trusts.
+      { WA_TRANSPORT: "baileys", WA_WEBSOCKET_URL: edge.url, NODE_EXTRA_CA_CERTS: EDGE_CA_FILE }
     : {
         WA_TRANSPORT: "simulated",
         // The simulated phone "scans" each QR after 3 s, so accounts link without a phone.
@@ -208,6 +216,7 @@ async function main(): Promise<void> {
         WORKER_ID: process.env.WORKER_ID ?? "local-worker-1",
         ...transportEnv,
         ...cloudApi.env,
+        ...media.workerEnv,
         // Pacing on, as in production, but brisk enough to watch.
         SEND_PACING_PER_MIN: process.env.SEND_PACING_PER_MIN ?? "60",
         // The new-contact budget too, roomy enough for the demo's new threads (production: 8 a day at first).
@@ -287,6 +296,7 @@ async function main(): Promise<void> {
     stopPhone();
     await edge?.close();
     await emulators.stop();
+    await media.stop();
     await firestore.stop();
     await stopAllChildren();
     log("stack", "stopped; nothing left running");

@@ -159,6 +159,31 @@ describe("inbound media on Baileys: WhatsApp's media host → worker → Cloud S
     assert.ok(edge.log.includes(`media retry for ${id}: uploaded again`), "the phone was asked to upload it again");
   });
 
+  it("tries a download the CDN fails again after its backoff, with no new message to prompt it", async () => {
+    await linked();
+    const photo = randomBytes(30_000);
+    const originalPut = edge.media.put.bind(edge.media);
+    edge.media.put = (encrypted) => {
+      const directPath = originalPut(encrypted);
+      edge.media.failNext(directPath, 1);
+      edge.media.put = originalPut;
+      return directPath;
+    };
+    const { id } = await edge.sendMediaFromContact(contact, ACCOUNT_PHONE, {
+      kind: "image",
+      bytes: photo,
+      mimetype: "image/jpeg",
+    });
+    const message = await settled(id);
+    assert.equal(message.mediaStatus, "stored");
+    assert.ok(storage.object(BUCKET, message.media.path)!.data.equals(photo));
+    assert.deepEqual(
+      edge.media.downloads.map((d) => d.status),
+      [503, 200],
+      "one failure, then the retry",
+    );
+  });
+
   it("refuses a file whose bytes do not match the SHA-256 its message declares: failed, nothing kept", async () => {
     await linked();
     const { id } = await edge.sendMediaFromContact(contact, ACCOUNT_PHONE, {

@@ -24,4 +24,7 @@ export const mediaDownloads = {
       .where("nextAttemptAt", "<=", Timestamp.fromDate(now))
       .orderBy("nextAttemptAt")
       .limit(limit),
+  /** The account's download due soonest, whenever that is. */
+  next: (db: Firestore, accountId: string) =>
+    kind.query(db, collections.mediaDownloads).where("accountId", "==", accountId).orderBy("nextAttemptAt").limit(1),
 };

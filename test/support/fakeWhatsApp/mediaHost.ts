@@ -35,6 +35,8 @@ export class FakeMediaHost {
   private readonly files = new Map<string, Buffer>();
   /** Direct paths that answer 404 from now on (the CDN expired them). */
   private readonly expired = new Set<string>();
+  /** Direct paths whose next downloads answer 503, by how many more. */
+  private readonly failing = new Map<string, number>();
   /** The `auth` a `media_conn` answer gives, which every upload must carry. */
   readonly auth = randomBytes(24).toString("base64url");
   /** Uploads taken (direct paths), in order. */
@@ -66,9 +68,11 @@ export class FakeMediaHost {
           return;
         }
         const file = req.method === "GET" ? host.files.get(url.pathname) : undefined;
-        const status = file && !host.expired.has(url.pathname) ? 200 : 404;
+        const failures = host.failing.get(url.pathname) ?? 0;
+        if (failures > 0) host.failing.set(url.pathname, failures - 1);
+        const status = failures > 0 ? 503 : file && !host.expired.has(url.pathname) ? 200 : 404;
         if (req.method === "GET") host.downloads.push({ directPath: url.pathname, status });
-        if (status !== 200) return void res.writeHead(404).end();
+        if (status !== 200) return void res.writeHead(status).end();
         res.writeHead(200, { "content-type": "application/octet-stream" }).end(file);
       });
     });
@@ -96,6 +100,11 @@ export class FakeMediaHost {
   /** The encrypted file at a direct path (what a contact downloads and decrypts). */
   get(directPath: string): Buffer | undefined {
     return this.files.get(directPath);
+  }
+
+  /** The file's next `times` downloads answer 503 (the CDN is having a bad minute). */
+  failNext(directPath: string, times: number): void {
+    this.failing.set(directPath, times);
   }
 
   /** From now on the file answers 404, as an expired CDN file does. */

@@ -88,7 +88,7 @@ export class InboundDownloads {
         await this.fetch(accountId, account.socket, snap);
       }
       if (due.size === PAGE) account.again = true;
-      else this.wakeForNext(accountId, account);
+      else await this.wakeForNext(accountId, account);
     } catch (err) {
       this.o.logger.warn({ accountId, err: (err as Error).message }, "media_downloads_round_failed");
       clearTimeout(account.timer);
@@ -98,7 +98,7 @@ export class InboundDownloads {
 
   /** A timer for the account's next download that waits on backoff. */
   private async wakeForNext(accountId: string, account: AccountDownloads): Promise<void> {
-    const next = await mediaDownloads.due(this.o.db, accountId, new Date(8.64e15), 1).get();
+    const next = await mediaDownloads.next(this.o.db, accountId).get();
     const at = next.docs[0]?.data().nextAttemptAt.toMillis();
     clearTimeout(account.timer);
     if (at !== undefined && this.accounts.get(accountId) === account) {
