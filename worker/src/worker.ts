@@ -161,7 +161,7 @@ export async function startWorker(
   const clock = new ServerClock();
   const accountLeases = accountLeaseStore(db, config.workerId, config.accountLeaseSec, clock);
   const outbox = outboxStore(db, config.workerId, config.outboxLeaseSec, config.retry, clock);
-  const media = mediaParts(config, db, logger);
+  const media = await mediaParts(config, db, logger);
   const accounts = new AccountManager({
     workerId: config.workerId,
     transport,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { Storage, type Bucket } from "@google-cloud/storage";
+import type { Bucket } from "@google-cloud/storage";
 
 /** A file grew past its kind's cap while it streamed: stored nothing. */
 export class MediaTooLarge extends Error {
@@ -22,14 +22,16 @@ export interface StoredFile {
  * and hashing it on the way, and stops it at the cap.
  */
 export class MediaBucket {
-  private readonly bucket: Bucket;
+  private constructor(private readonly bucket: Bucket) {}
 
-  constructor(options: { projectId: string; bucket: string; apiEndpoint?: string }) {
+  /** The client library is loaded here, not at the worker's boot: a worker with media off never pays for it. */
+  static async open(options: { projectId: string; bucket: string; apiEndpoint?: string }): Promise<MediaBucket> {
+    const { Storage } = await import("@google-cloud/storage");
     const storage = new Storage({
       projectId: options.projectId,
       ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
     });
-    this.bucket = storage.bucket(options.bucket);
+    return new MediaBucket(storage.bucket(options.bucket));
   }
 
   get name(): string {

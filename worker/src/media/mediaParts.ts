@@ -11,18 +11,22 @@ import type { OutgoingFiles } from "./outgoingFiles";
  * inbound downloads over them. Null on the Firestore emulator without STORAGE_EMULATOR_HOST: a
  * local worker never reaches the real Cloud Storage (its files are then neither fetched nor sent).
  */
-export function mediaParts(
+export async function mediaParts(
   config: WorkerConfig,
   db: Firestore,
   logger: Logger,
-): { files: OutgoingFiles & { bucket: MediaBucket }; downloads: InboundDownloads } | null {
+): Promise<{ files: OutgoingFiles & { bucket: MediaBucket }; downloads: InboundDownloads } | null> {
   const { media } = config;
   if (config.firestoreEmulatorHost && !media.apiEndpoint) {
     logger.info({ reason: "the Firestore emulator without STORAGE_EMULATOR_HOST" }, "media_off");
     return null;
   }
   const files = {
-    bucket: new MediaBucket({ projectId: config.projectId, bucket: media.bucket, apiEndpoint: media.apiEndpoint }),
+    bucket: await MediaBucket.open({
+      projectId: config.projectId,
+      bucket: media.bucket,
+      apiEndpoint: media.apiEndpoint,
+    }),
     budget: new ByteBudget(media.budgetBytes),
   };
   const downloads = new InboundDownloads({
