@@ -72,9 +72,9 @@ export const paths = {
   cloudApiNumber: (phoneNumberId: string) =>
     `${collections.cloudApiNumbers}/${segment(phoneNumberId, "phoneNumberId")}`,
 
-  /** An inbound message's bytes still to fetch (`{accountId}__{messageDocId}`). */
-  mediaDownload: (accountId: string, messageDocId: string) =>
-    `${collections.mediaDownloads}/${segment(accountId, "accountId")}__${segment(messageDocId, "messageDocId")}`,
+  /** An inbound message's bytes still to fetch (`{accountId}__{threadId}__{messageDocId}`). */
+  mediaDownload: (accountId: string, threadId: string, messageDocId: string) =>
+    `${collections.mediaDownloads}/${segment(accountId, "accountId")}__${segment(threadId, "threadId")}__${segment(messageDocId, "messageDocId")}`,
 
   sentMedia: (accountId: string, providerMessageId: string) =>
     `${collections.sentMedia}/${segment(accountId, "accountId")}__${segment(providerMessageId, "providerMessageId")}`,

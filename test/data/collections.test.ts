@@ -162,7 +162,7 @@ const samples: { name: string; path: string; data: Record<string, unknown> }[] =
   },
   {
     name: "mediaDownloads",
-    path: paths.mediaDownload("acc-1", "in_3EB0AA"),
+    path: paths.mediaDownload("acc-1", "t1", "in_3EB0AA"),
     data: {
       accountId: "acc-1",
       threadId: "t1",

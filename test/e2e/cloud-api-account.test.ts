@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import type { FirebaseError } from "firebase/app";
 import { paths } from "@wa-gateway/core";
 import { DisconnectCode } from "@wa-gateway/core/accounts";
@@ -256,6 +257,33 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     );
     assert.equal(reacted.text, "Your order is on its way.");
     assert.equal((await messages.get()).size, 3, "a reaction is no message of its own");
+  });
+
+  it("the customer's photo is fetched with the number's token and stored, and a member reads it back", async () => {
+    const photo = randomBytes(40_000);
+    const { wamid } = await graph.customerSendsMedia(NUMBER, CUSTOMER, {
+      type: "image",
+      bytes: photo,
+      mimeType: "image/jpeg",
+      caption: "the damaged box",
+    });
+    const [doc] = await eventually(
+      "the photo stored",
+      async () => {
+        const docs = (
+          await adminDb().collection(paths.threadMessages(threadId)).where("providerMessageId", "==", wamid).get()
+        ).docs;
+        return docs[0]?.get("mediaStatus") === "stored" ? docs : undefined;
+      },
+      30_000,
+    );
+    assert.deepEqual(
+      [doc!.get("kind"), doc!.get("text"), doc!.get("media.size")],
+      ["image", "the damaged box", photo.length],
+    );
+    const { url } = await alice.call<{ url: string }>("whatsappProxyGetMediaUrl", { threadId, messageId: doc!.id });
+    assert.ok(Buffer.from(await (await fetch(url)).arrayBuffer()).equals(photo), "the same bytes");
+    assert.equal(graph.mediaDownloads, 1);
   });
 
   it("a send Meta throttles (130429) more often than SEND_MAX_ATTEMPTS backs off and goes out once, not lost", async () => {

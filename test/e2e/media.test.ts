@@ -137,7 +137,7 @@ describe("end to end: media through Cloud Storage and the callables", function (
     assert.deepEqual([got.media!.caption, got.media!.mimetype], ["the new part", "image/jpeg"]);
     const message = (await adminDb().doc(paths.threadMessage(threadId, requestId)).get()).data()!;
     assert.deepEqual([message.kind, message.text, message.mediaStatus], ["image", "the new part", "stored"]);
-    assert.equal(message.media.path, `media/${accountId}/${threadId}/${requestId}`);
+    assert.equal(message.media.path, `media/${accountId}/${threadId}/${requestId}.${uploadId}`);
     const outbox = (await adminDb().doc(paths.outboxEntry(requestId)).get()).data()!;
     assert.deepEqual(Object.keys(outbox.media).sort(), ["kind", "mimetype", "path", "size"], "no key or WhatsApp path");
   });

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomInt } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { signatureOf } from "@wa-gateway/core/cloudApi";
@@ -64,6 +64,10 @@ export class FakeGraphApi {
   private readonly customerWroteAt = new Map<string, number>();
   /** Token → when Meta says it expires (absent: never, as a system user's token). */
   private readonly tokenExpiry = new Map<string, Date>();
+  /** Customers' files by media id, and the number they were sent to (whose token fetches them). */
+  private readonly media = new Map<string, { phoneNumberId: string; bytes: Buffer; mimeType: string }>();
+  /** Media bytes served. */
+  mediaDownloads = 0;
   /** Templates listed per page (Meta's default is 25, at most 100); small so tests cross pages. */
   templatePageSize = 2;
   /** Template list requests with a valid token. */
@@ -131,6 +135,51 @@ export class FakeGraphApi {
     });
     if (status !== 200) throw new Error(`the webhook answered ${status}`);
     return wamid;
+  }
+
+  /**
+   * A customer's file to the number, as Meta posts it: the message names a media id (and its type,
+   * SHA-256 and caption); the bytes are fetched with the number's token (`GET /{media-id}`, then
+   * its short-lived URL). Resolves with the message's wamid and the media id.
+   */
+  async customerSendsMedia(
+    phoneNumberId: string,
+    from: string,
+    media: {
+      type: "image" | "video" | "audio" | "document" | "sticker";
+      bytes: Buffer;
+      mimeType: string;
+      caption?: string;
+      filename?: string;
+      voice?: boolean;
+    },
+  ): Promise<{ wamid: string; mediaId: string }> {
+    this.customerWroteAt.set(`${phoneNumberId}:${from}`, Date.now());
+    const mediaId = `${randomInt(1e13, 9e13)}${randomInt(100, 999)}`;
+    this.media.set(mediaId, { phoneNumberId, bytes: media.bytes, mimeType: media.mimeType });
+    const wamid = `wamid.${randomBytes(12).toString("base64url")}`;
+    const sha256 = createHash("sha256").update(media.bytes).digest("base64");
+    const status = await this.postWebhook(phoneNumberId, {
+      contacts: [{ wa_id: from, profile: { name: "Customer" } }],
+      messages: [
+        {
+          from,
+          id: wamid,
+          timestamp: `${Math.floor(Date.now() / 1000)}`,
+          type: media.type,
+          [media.type]: {
+            id: mediaId,
+            mime_type: media.mimeType,
+            sha256,
+            ...(media.caption ? { caption: media.caption } : {}),
+            ...(media.filename ? { filename: media.filename } : {}),
+            ...(media.voice ? { voice: true } : {}),
+          },
+        },
+      ],
+    });
+    if (status !== 200) throw new Error(`the webhook answered ${status}`);
+    return { wamid, mediaId };
   }
 
   /** A customer's reaction to one of the sends Meta took, as Meta posts it (naming the send by its wamid). */
@@ -235,6 +284,27 @@ export class FakeGraphApi {
     }
     const id = route?.[1];
     const edge = route?.[2];
+    // A media id: its short-lived download URL (with the owning number's token), then the bytes.
+    const media = id && edge === undefined ? this.media.get(id) : undefined;
+    if (req.method === "GET" && media) {
+      if (req.headers.authorization !== `Bearer ${this.tokens.get(media.phoneNumberId)}`) return badToken();
+      return answer(200, {
+        messaging_product: "whatsapp",
+        url: `${this.url}/media-download/${id}?ext=${Date.now()}`,
+        mime_type: media.mimeType,
+        sha256: createHash("sha256").update(media.bytes).digest("base64"),
+        file_size: media.bytes.length,
+        id,
+      });
+    }
+    const download = /^\/media-download\/(\d+)$/.exec(url.pathname);
+    if (req.method === "GET" && download) {
+      const file = this.media.get(download[1]!);
+      if (!file || req.headers.authorization !== `Bearer ${this.tokens.get(file.phoneNumberId)}`) return badToken();
+      this.mediaDownloads++;
+      res.writeHead(200, { "content-type": file.mimeType }).end(file.bytes);
+      return;
+    }
     if (req.method === "GET" && id && edge === undefined) {
       if (!this.tokens.has(id) || req.headers.authorization !== `Bearer ${this.tokens.get(id)}`) return badToken();
       return answer(200, { id, display_phone_number: `+1 555-${id.slice(-7)}`, verified_name: "Fake Business" });

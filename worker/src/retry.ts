@@ -16,3 +16,12 @@ export async function retryWhile<T>(
     }
   }
 }
+
+/** The promise's outcome, or `late()` as a rejection past `ms` (the work itself goes on: nothing here can stop it). */
+export function withinMs<T>(promise: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

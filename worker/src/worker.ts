@@ -209,7 +209,7 @@ export async function startWorker(
         clock,
         logger,
         loggedOutHoldMs: config.loggedOutHoldMs,
-        ...(media ? { media: media.files.bucket } : {}),
+        ...(media ? { media: { deleteAccountFiles: media.deleteAccountFiles } } : {}),
         page: config.outboxSweepPage,
       }),
       sweepMs: config.dormantSweepMs,

@@ -1,4 +1,5 @@
-import type { InboundMessage, Receipt } from "../accounts/transportEvents";
+import type { InboundMedia, InboundMessage, Receipt } from "../accounts/transportEvents";
+import { isMediaKind } from "../media/limits";
 import type { CloudMessage, CloudStatus } from "./webhookPayload";
 
 /**
@@ -61,14 +62,45 @@ function contentOf(message: CloudMessage): Content | undefined {
   }
 }
 
+/** Meta's SHA-256 of a file (base64, or hex) as hex; null when it is neither. */
+function sha256Hex(value: unknown): string | null {
+  const text = str(value);
+  if (/^[0-9a-f]{64}$/i.test(text)) return text.toLowerCase();
+  if (/^[A-Za-z0-9+/]{43}=$/.test(text)) {
+    const bytes = [...atob(text)].map((c) => c.charCodeAt(0).toString(16).padStart(2, "0"));
+    return bytes.join("");
+  }
+  return null;
+}
+
+/**
+ * The file a customer's media message names: Meta gives its id (fetched with the number's token),
+ * type, hash and caption, not its size, which the download counts against the kind's cap.
+ */
+function mediaOf(message: CloudMessage, kind: InboundMessage["kind"]): InboundMedia | undefined {
+  const body = part(message, message.type);
+  const id = str(body.id);
+  if (!id || !kind || !isMediaKind(kind)) return undefined;
+  return {
+    kind,
+    mimetype: str(body.mime_type) || "application/octet-stream",
+    size: 0,
+    sha256: sha256Hex(body.sha256),
+    ...(str(body.filename) ? { fileName: str(body.filename) } : {}),
+    ref: id,
+  };
+}
+
 /** A customer's message to the number; undefined for what is no message (system notices). */
 export function inboundOfCloudMessage(message: CloudMessage): InboundMessage | undefined {
   const content = contentOf(message);
   if (!content) return undefined;
+  const media = content.change ? undefined : mediaOf(message, content.kind);
   return {
     messageId: message.id,
     fromJid: userJid(message.from),
     ...content,
+    ...(media ? { media } : {}),
     timestamp: new Date(Number(message.timestamp) * 1000),
   };
 }

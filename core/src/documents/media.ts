@@ -30,7 +30,7 @@ export const messageMediaDocument = z.object({
 export type MessageMediaDocument = z.infer<typeof messageMediaDocument>;
 
 /**
- * `mediaDownloads/{accountId}__{messageDocId}`: an inbound message's bytes still to fetch, the
+ * `mediaDownloads/{accountId}__{threadId}__{messageDocId}`: an inbound message's bytes still to fetch, the
  * worker's alone (it holds the media key: no client reads it). Created with the message, deleted
  * once the bytes are stored or given up.
  */

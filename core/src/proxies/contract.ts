@@ -263,7 +263,7 @@ export const getMediaUrlRequest = z.strictObject({
     .string()
     .min(1, "must not be empty")
     .max(200, "at most 200 characters")
-    .regex(/^[A-Za-z0-9._:~-]+$/, "a thread message's document id"),
+    .regex(/^[A-Za-z0-9._:~%-]+$/, "a thread message's document id"),
 });
 export type GetMediaUrlRequest = z.infer<typeof getMediaUrlRequest>;
 export const mediaUrlAnswer = z.object({

@@ -19,7 +19,7 @@ export interface MediaSendStore {
 /**
  * Checks a send's `media` and moves its bytes where the message keeps them: the upload must be
  * the caller's, made for this thread, not expired, and the object in the bucket exactly what was
- * signed (size and type). The file is copied to `media/{accountId}/{threadId}/{requestId}` before
+ * signed (size and type). The file is copied to `media/{accountId}/{threadId}/{requestId}.{uploadId}` before
  * the send's transaction (the upload itself is deleted a day on by the bucket's lifecycle rule),
  * so the outbox entry never names bytes that may vanish; a send refused after the copy leaves an
  * object that media retention deletes.
@@ -51,7 +51,9 @@ export async function attachMedia(
   if (stored.size !== upload.size || stored.contentType !== upload.contentType) {
     throw new GatewayError("failed-precondition", "media.uploadId: the uploaded file is not the one that was signed");
   }
-  const path = mediaObjectPath(req.accountId, req.threadId, requestId);
+  // Named by the request and the upload: two racing calls of one request with different uploads
+  // copy to two objects, and the entry that wins names its own (never bytes another call wrote).
+  const path = mediaObjectPath(req.accountId, req.threadId, `${requestId}.${req.media.uploadId}`);
   await store.copy(upload.path, path);
   const { kind, contentType: mimetype, size, fileName, seconds } = upload;
   return { path, kind, mimetype, size, ...(fileName ? { fileName } : {}), ...(seconds ? { seconds } : {}) };

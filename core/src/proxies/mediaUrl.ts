@@ -9,7 +9,7 @@ export interface MediaUrlView {
   thread: ThreadReaders & { accountId: string };
   account: { memberUids: string[] } | undefined;
   /** undefined: no such message in the thread. */
-  message: { media: MessageMediaDocument | null; mediaStatus: MediaStatus | null } | undefined;
+  message: { media: MessageMediaDocument | null; mediaStatus: MediaStatus | null; deleted: boolean } | undefined;
 }
 
 export interface MediaUrlDeps {
@@ -48,6 +48,8 @@ export async function handleGetMediaUrl(deps: MediaUrlDeps, caller: Caller, data
   const { message } = view;
   if (!message) throw new GatewayError("not-found", `messageId: no message ${messageId} in this thread`);
   if (!message.media) throw new GatewayError("failed-precondition", "messageId: the message has no file");
+  // Deleted for everyone by its sender: its file is no more to be shown than its text.
+  if (message.deleted) throw new GatewayError("failed-precondition", "messageId: the message was deleted");
   if (message.mediaStatus !== "stored" || !message.media.path) {
     throw new GatewayError("failed-precondition", `messageId: the file is ${message.mediaStatus ?? "not stored"}`);
   }

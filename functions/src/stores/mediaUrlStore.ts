@@ -15,7 +15,7 @@ export function firestoreMediaUrlReads(db: Firestore): MediaUrlDeps["read"] {
     return {
       thread: { ownerUid: thread.ownerUid, coWriterUids: thread.coWriterUids, accountId: thread.accountId },
       account: account.data() && { memberUids: account.data()!.memberUids },
-      message: m && { media: m.media, mediaStatus: m.mediaStatus },
+      message: m && { media: m.media, mediaStatus: m.mediaStatus, deleted: m.deleted },
     };
   };
 }

@@ -8,6 +8,7 @@ const stored = (): MediaUrlView => ({
   message: {
     media: { path: "media/acc-1/t1/in_m1", mimetype: "application/pdf", size: 11, sha256: "ab", fileName: "a.pdf" },
     mediaStatus: "stored",
+    deleted: false,
   },
 });
 
@@ -74,11 +75,13 @@ describe("whatsappProxyGetMediaUrl's decision", () => {
 
   it("says which file is not there to read: no message, no file, not stored yet", async () => {
     assert.equal((await refusal({ ...stored(), message: undefined }, "alice")).code, "not-found");
-    const noFile = { ...stored(), message: { media: null, mediaStatus: null } };
+    const noFile = { ...stored(), message: { media: null, mediaStatus: null, deleted: false } };
     assert.equal((await refusal(noFile, "alice")).message, "messageId: the message has no file");
     const pending = { ...stored(), message: { ...stored().message!, mediaStatus: "pending" as const } };
     const err = await refusal(pending, "alice");
     assert.deepEqual([err.code, err.message], ["failed-precondition", "messageId: the file is pending"]);
+    const deleted = { ...stored(), message: { ...stored().message!, deleted: true } };
+    assert.equal((await refusal(deleted, "alice")).message, "messageId: the message was deleted");
   });
 
   it("refuses a malformed request before reading anything", async () => {

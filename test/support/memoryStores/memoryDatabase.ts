@@ -43,7 +43,7 @@ export class MemoryDatabase extends EventEmitter<{ change: [collection: MemoryCo
   readonly inboundDedupe = new Map<string, InboundDedupeDocument>();
   /** Reactions, edits and deletions waiting for their target, by id. */
   readonly inboundPending = new Map<string, InboundPendingDocument>();
-  /** Inbound files to fetch, by `{accountId}__{messageDocId}`. */
+  /** Inbound files to fetch, by `{accountId}__{threadId}__{messageDocId}`. */
   readonly mediaDownloads = new Map<string, MediaDownloadDocument>();
   /** Contacts who opted out, by `${accountId}__${contactJid}`. */
   readonly optOuts = new Map<string, OptOutDocument>();

@@ -72,7 +72,7 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
           case "message":
             return db.message(w.threadId, w.docId) !== w.version;
           case "newMediaDownload":
-            return db.mediaDownloads.has(`${w.data.accountId}__${w.data.messageDocId}`);
+            return db.mediaDownloads.has(`${w.data.accountId}__${w.data.threadId}__${w.data.messageDocId}`);
           case "donePending":
           case "optOut":
           case "optIn":
@@ -111,7 +111,7 @@ function memoryInboundDb(db: MemoryDatabase): InboundDb {
             db.inboundPending.delete(w.id);
             break;
           case "newMediaDownload":
-            db.mediaDownloads.set(`${w.data.accountId}__${w.data.messageDocId}`, w.data as never);
+            db.mediaDownloads.set(`${w.data.accountId}__${w.data.threadId}__${w.data.messageDocId}`, w.data as never);
             break;
           case "optOut":
             db.optOuts.set(peerKey(w.accountId, w.jid), stored(w.data) as OptOutDocument);

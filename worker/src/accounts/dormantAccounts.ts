@@ -1,7 +1,6 @@
 import { leaseState, type LeaseState } from "@wa-gateway/core";
 import { backlogVerdict, DORMANT_STATUSES } from "@wa-gateway/core/accounts";
 import { type AccountStatus } from "@wa-gateway/core/documents";
-import { mediaAccountPrefix } from "@wa-gateway/core/media";
 import type { Logger } from "../logging/logger";
 import type { OutboxStore } from "../outbox/outboxPort";
 import type { ServerClock } from "../serverClock";
@@ -56,8 +55,8 @@ export interface DormantAccountsOptions {
   loggedOutHoldMs: number;
   /** Entries failed per account per pass. */
   page: number;
-  /** The media bucket, whose `media/{accountId}/` a removal deletes (absent: nothing to delete). */
-  media?: { deletePrefix(prefix: string): Promise<number> };
+  /** A removed account's files and pending downloads, deleted (absent: no media bucket here). */
+  media?: { deleteAccountFiles(accountId: string): Promise<number> };
 }
 
 /**
@@ -96,7 +95,7 @@ export class DormantAccounts {
 
   /** A removed account's files go with it: every object under `media/{accountId}/`. */
   private async deleteMedia(accountId: string): Promise<void> {
-    const deleted = this.o.media ? await this.o.media.deletePrefix(mediaAccountPrefix(accountId)) : 0;
+    const deleted = this.o.media ? await this.o.media.deleteAccountFiles(accountId) : 0;
     await this.o.accounts.markMediaCleared(accountId);
     this.o.logger.info({ accountId, deleted }, "removed_account_media_deleted");
   }

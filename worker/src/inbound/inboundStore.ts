@@ -127,7 +127,7 @@ function firestoreInboundDb(db: Firestore): InboundDb {
             batch.delete(inboundPending.doc(db, w.id));
             break;
           case "newMediaDownload":
-            batch.create(mediaDownloads.write(db, w.data.accountId, w.data.messageDocId), w.data);
+            batch.create(mediaDownloads.write(db, w.data.accountId, w.data.threadId, w.data.messageDocId), w.data);
             break;
           case "optOut":
             batch.set(optOuts.write(db, w.accountId, w.jid), w.data);

@@ -11,14 +11,28 @@ export class ByteBudget {
 
   /** Runs `work` once `bytes` fit, then gives them back (whatever `work` did). */
   async use<T>(bytes: number, work: () => Promise<T>): Promise<T> {
-    const reserved = Math.min(bytes, this.totalBytes);
-    await this.acquire(reserved);
+    const release = await this.reserve(bytes);
     try {
       return await work();
     } finally {
+      release();
+    }
+  }
+
+  /**
+   * Waits until `bytes` fit and holds them until the returned function is called (once; later
+   * calls do nothing): for work that outlives its caller's wait, such as a send that timed out.
+   */
+  async reserve(bytes: number): Promise<() => void> {
+    const reserved = Math.min(bytes, this.totalBytes);
+    await this.acquire(reserved);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
       this.used -= reserved;
       this.next();
-    }
+    };
   }
 
   /** Bytes reserved now (what /metrics shows). */

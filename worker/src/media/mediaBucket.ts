@@ -59,11 +59,19 @@ export class MediaBucket {
     return this.bucket.file(path).createReadStream({ validation: false });
   }
 
-  /** Deletes every object under `prefix`; answers how many there were. */
+  /** Deletes every object under `prefix`, a page at a time; answers how many there were. */
   async deletePrefix(prefix: string): Promise<number> {
-    const [files] = await this.bucket.getFiles({ prefix });
-    await Promise.all(files.map((file) => file.delete({ ignoreNotFound: true })));
-    return files.length;
+    let deleted = 0;
+    let pageToken: string | undefined;
+    do {
+      const [files, next] = await this.bucket.getFiles({ prefix, maxResults: 500, autoPaginate: false, pageToken });
+      for (let i = 0; i < files.length; i += 20) {
+        await Promise.all(files.slice(i, i + 20).map((file) => file.delete({ ignoreNotFound: true })));
+      }
+      deleted += files.length;
+      pageToken = (next as { pageToken?: string } | null)?.pageToken;
+    } while (pageToken);
+    return deleted;
   }
 
   async delete(path: string): Promise<void> {

@@ -1,4 +1,6 @@
 import type { Firestore } from "firebase-admin/firestore";
+import { mediaAccountPrefix } from "@wa-gateway/core/media";
+import { mediaDownloads } from "@wa-gateway/data";
 import type { WorkerConfig } from "../config";
 import type { Logger } from "../logging/logger";
 import { ByteBudget } from "./byteBudget";
@@ -15,7 +17,11 @@ export async function mediaParts(
   config: WorkerConfig,
   db: Firestore,
   logger: Logger,
-): Promise<{ files: OutgoingFiles & { bucket: MediaBucket }; downloads: InboundDownloads } | null> {
+): Promise<{
+  files: OutgoingFiles & { bucket: MediaBucket };
+  downloads: InboundDownloads;
+  deleteAccountFiles: (accountId: string) => Promise<number>;
+} | null> {
   const { media } = config;
   if (config.firestoreEmulatorHost && !media.apiEndpoint) {
     logger.info({ reason: "the Firestore emulator without STORAGE_EMULATOR_HOST" }, "media_off");
@@ -36,5 +42,16 @@ export async function mediaParts(
     maxAttempts: media.maxAttempts,
     retryBaseMs: media.retryBaseMs,
   });
-  return { files, downloads };
+  /** A removed account's files, and its downloads still pending (they hold media keys). */
+  const deleteAccountFiles = async (accountId: string): Promise<number> => {
+    for (;;) {
+      const pending = await mediaDownloads.ofAccount(db, accountId, 500).get();
+      if (pending.empty) break;
+      const batch = db.batch();
+      for (const doc of pending.docs) batch.delete(doc.ref);
+      await batch.commit();
+    }
+    return files.bucket.deletePrefix(mediaAccountPrefix(accountId));
+  };
+  return { files, downloads, deleteAccountFiles };
 }

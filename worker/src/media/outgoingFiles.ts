@@ -1,3 +1,4 @@
+import { Transform, type Readable } from "node:stream";
 import type { OutboxMediaDocument } from "@wa-gateway/core/documents";
 import { SendError, type OutgoingMedia } from "../transport/transport";
 import type { ByteBudget } from "./byteBudget";
@@ -26,6 +27,19 @@ export function outgoingMedia(media: OutboxMediaDocument, files: OutgoingFiles |
     size,
     ...(fileName ? { fileName } : {}),
     ...(seconds ? { seconds } : {}),
-    open: () => files.bucket.read(path),
+    open: () => atMost(files.bucket.read(path), size),
   };
+}
+
+/** The stream, failing once it passes `size` bytes: the object is never more than its entry says. */
+function atMost(source: Readable, size: number): Readable {
+  let seen = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      done(seen > size ? new Error(`the file is larger than its ${size} bytes`) : null, chunk);
+    },
+  });
+  source.on("error", (err) => limit.destroy(err));
+  return source.pipe(limit);
 }

@@ -2,7 +2,7 @@ import { TokenBucket, type PacingPolicy, type ReachoutDecision } from "@wa-gatew
 import type { Logger } from "../logging/logger";
 import type { WorkerMetrics } from "../metrics/workerMetrics";
 import { SendError, type AccountSocket } from "../transport/transport";
-import { retryWhile } from "../retry";
+import { retryWhile, withinMs } from "../retry";
 import type { ServerClock } from "../serverClock";
 import type { OutboxStore, PendingEntry } from "./outboxPort";
 import type { ReachoutGate } from "./reachoutGate";
@@ -247,10 +247,14 @@ export class AccountOutbox {
           ...(template ? { template } : {}),
           ...(media ? { media: outgoingMedia(media, this.o.media) } : {}),
         });
-      // A file waits for room in the byte budget before its time starts, then has longer to go out.
-      await (media && this.o.media
-        ? this.o.media.budget.use(media.size, () => withinMs(send(), sendTimeoutFor(this.o.sendTimeoutMs, media)))
-        : withinMs(send(), this.o.sendTimeoutMs));
+      if (media && this.o.media) {
+        // A file waits for room in the byte budget before its time starts, then has longer to go
+        // out; its bytes stay counted until Baileys is done with them, even past the timeout.
+        const release = await this.o.media.budget.reserve(media.size);
+        const sending = send();
+        void sending.then(release, release);
+        await sendWithin(sending, sendTimeoutFor(this.o.sendTimeoutMs, media));
+      } else await sendWithin(send(), this.o.sendTimeoutMs);
     } catch (err) {
       failure = err instanceof SendError ? err : new SendError((err as Error).message, false);
     }
@@ -320,10 +324,4 @@ class SendTimedOut extends SendError {
  * A send bounded in time: one hung socket must not hold a thread (or its lease) for ever. Past the
  * bound the send counts as failed, not as "not sent": it is retried under the same id.
  */
-function withinMs(send: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SendTimedOut(ms)), ms);
-  });
-  return Promise.race([send, timeout]).finally(() => clearTimeout(timer));
-}
+const sendWithin = (send: Promise<void>, ms: number) => withinMs(send, ms, () => new SendTimedOut(ms));

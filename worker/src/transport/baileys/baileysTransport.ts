@@ -7,7 +7,7 @@ import { SendError, SessionClosed } from "../transport";
 import { sessionAuthState } from "./authState";
 import { boundedCache } from "./boundedCache";
 import { baileysLogger } from "./baileysLogger";
-import { downloadMedia } from "./inboundMedia";
+import { downloadMedia, WHATSAPP_MEDIA_HOSTS } from "./inboundMedia";
 import { inboundOf, inboundRefOf } from "./inboundMessage";
 import { mediaContent } from "./outboundMedia";
 import { resendOf } from "./resend";
@@ -54,7 +54,14 @@ export class BaileysTransport implements Transport {
   /** Per account: ids this worker sent, so Baileys' echo of them is not taken for a message typed on the phone. */
   private readonly ownSends = new Map<string, LRUCache<string, true>>();
 
-  constructor(private readonly o: BaileysOptions) {}
+  /** Where files are fetched from: WhatsApp's media hosts, or the loopback edge the socket talks to. */
+  private readonly mediaHosts: RegExp;
+
+  constructor(private readonly o: BaileysOptions) {
+    this.mediaHosts = /^wss?:\/\/127\.0\.0\.1[:/]/.test(o.websocketUrl)
+      ? /^127\.0\.0\.1(:\d+)?$/
+      : WHATSAPP_MEDIA_HOSTS;
+  }
 
   connect(
     accountId: string,
@@ -99,7 +106,7 @@ export class BaileysTransport implements Transport {
       downloadMedia: async (ref) => {
         const socket = await started;
         if (!socket) throw new Error("socket closed");
-        return downloadMedia(await loadBaileys(), socket, ref);
+        return downloadMedia(await loadBaileys(), socket, ref, this.mediaHosts);
       },
       logout: async () => {
         const socket = await started;

@@ -39,7 +39,8 @@ export function inboundMediaOf(B: Baileys, content: proto.IMessage, key: WAMessa
   const field = MEDIA_FIELDS.find((f) => content[f]);
   if (!field) return undefined;
   const media = content[field] as MediaContent;
-  if (!media.mediaKey || !(media.directPath || media.url)) return undefined;
+  // A direct path is what WhatsApp's media host serves; a bare URL would be one the sender chose.
+  if (!media.mediaKey || !media.directPath) return undefined;
   const kind = field === "audioMessage" && media.ptt ? "voice" : MEDIA_TYPE[field];
   const ref: MediaRef = {
     key: { id: key.id, remoteJid: key.remoteJid, fromMe: key.fromMe, participant: key.participant },
@@ -62,6 +63,17 @@ export function inboundMediaOf(B: Baileys, content: proto.IMessage, key: WAMessa
   };
 }
 
+/** WhatsApp's media hosts (mmg.whatsapp.net, media-*.cdn.whatsapp.net, …). */
+export const WHATSAPP_MEDIA_HOSTS = /^([a-z0-9-]+\.)*whatsapp\.net$/;
+
+const hostOf = (url: string): string | undefined => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+};
+
 /** HTTP statuses of an expired CDN file: the sender's phone is asked to upload it again. */
 const REUPLOAD_STATUSES = new Set([404, 410]);
 
@@ -71,14 +83,22 @@ const REUPLOAD_STATUSES = new Set([404, 410]);
  * downloads once more: rc14's `downloadMediaMessage` would, but it reads `error.status` where the
  * Boom error has `output.statusCode`, so it never does (Baileys #2767).
  */
-export async function downloadMedia(B: Baileys, socket: WASocket, ref: string): Promise<Readable> {
+export async function downloadMedia(
+  B: Baileys,
+  socket: WASocket,
+  ref: string,
+  /** Hosts a file may be fetched from: WhatsApp's own (a test edge's loopback host in tests). */
+  mediaHosts: RegExp,
+): Promise<Readable> {
   const { key, field, message } = JSON.parse(Buffer.from(ref, "base64").toString("utf8")) as MediaRef;
   const content = B.proto.Message.decode(Buffer.from(message, "base64"));
-  const media = content[field] as MediaContent & { mediaKey: Uint8Array };
-  // The host the file came from: updateMediaMessage rebuilds the URL on the socket's last
-  // media_conn host, which is WhatsApp's default when this socket never uploaded anything.
-  const host = media.url ? new URL(media.url).host : undefined;
-  const download = () => B.downloadContentFromMessage(media, MEDIA_TYPE[field], host ? { host } : {});
+  const media = content[field] as MediaContent & { mediaKey: Uint8Array; url?: null };
+  // The host the file came from, if it is WhatsApp's: the URL is the sender's word, and the worker
+  // fetches from nowhere else. (updateMediaMessage rebuilds the URL on the socket's last media_conn
+  // host, WhatsApp's default when this socket never uploaded: the host chosen here stays.)
+  const named = media.url ? hostOf(media.url) : undefined;
+  const host = named && mediaHosts.test(named) ? named : B.DEF_MEDIA_HOST;
+  const download = () => B.downloadContentFromMessage(media, MEDIA_TYPE[field], { host });
   try {
     return await download();
   } catch (err) {

@@ -161,8 +161,8 @@ export class CloudApiTransport {
     })().catch((err: Error) => close(`connect failed: ${err.message}`));
 
     return {
-      // Inbound Cloud API media is not mapped to files yet: its messages are stored as placeholders.
-      downloadMedia: () => Promise.reject(new Error("Cloud API media is not fetched yet")),
+      // A customer's file, by the media id its message named, with the number's token.
+      downloadMedia: async (mediaId) => graph.media(mediaId, await tokens.read(tokenSecret)),
       async send(toJid, text, messageId, { template, media } = {}) {
         // Refused at whatsappProxyCreateUpload already; an entry that names one anyway fails for good.
         if (media) throw new SendError("media is not sent through the Cloud API yet", true);

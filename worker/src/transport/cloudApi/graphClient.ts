@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import type { TemplateToSend } from "@wa-gateway/core/proxies";
 /**
  * Meta's Graph API as the Cloud API transport calls it: sends (`POST
@@ -93,6 +94,31 @@ export class GraphClient {
       return { kind: "found", displayPhoneNumber: body.display_phone_number };
     }
     return readRefusal(response.status, body.error);
+  }
+
+  /**
+   * A customer's file by its media id: `GET /{media-id}` names a short-lived URL (Meta's CDN),
+   * fetched with the same token; the bytes as a stream. Rejects when either step fails (the
+   * download is tried again later). The URL is followed only over https (or to a loopback fake).
+   */
+  async media(mediaId: string, token: string): Promise<Readable> {
+    const headers = { authorization: `Bearer ${token}` };
+    const described = await fetch(this.url(encodeURIComponent(mediaId)), {
+      headers,
+      signal: AbortSignal.timeout(this.o.timeoutMs),
+    });
+    const body = (await described.json().catch(() => ({}))) as { url?: unknown; error?: GraphError };
+    if (!described.ok || typeof body.url !== "string") {
+      throw new Error(
+        `media ${mediaId}: HTTP ${described.status} ${body.error?.code ?? ""} ${body.error?.message ?? ""}`.trim(),
+      );
+    }
+    if (!/^https:\/\/|^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(body.url)) {
+      throw new Error(`media ${mediaId}: Meta named a download URL that is not https`);
+    }
+    const file = await fetch(body.url, { headers });
+    if (!file.ok || !file.body) throw new Error(`media ${mediaId}: the download answered HTTP ${file.status}`);
+    return Readable.fromWeb(file.body as import("node:stream/web").ReadableStream<Uint8Array>);
   }
 
   sendText(phoneNumberId: string, token: string, send: TextSend): Promise<GraphSend> {
