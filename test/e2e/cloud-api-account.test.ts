@@ -341,6 +341,40 @@ describe("a Cloud API account end to end (callables, webhook, worker, fake Graph
     );
   });
 
+  it("a member's document within the window goes to Meta as an upload and a message naming it, with its caption", async () => {
+    const pdf = randomBytes(30_000);
+    const upload = await alice.call<{ uploadId: string; url: string; headers: Record<string, string> }>(
+      "whatsappProxyCreateUpload",
+      {
+        accountId,
+        threadId,
+        kind: "document",
+        contentType: "application/pdf",
+        size: pdf.length,
+        fileName: "invoice.pdf",
+      },
+    );
+    assert.equal((await fetch(upload.url, { method: "PUT", headers: upload.headers, body: pdf })).status, 200);
+    const { requestId } = await alice.call<{ requestId: string }>("whatsappProxySend", {
+      threadId,
+      accountId,
+      toJid: `+${CUSTOMER}`,
+      media: { uploadId: upload.uploadId, caption: "Your invoice" },
+      clientMessageId: "cloud-invoice-1",
+    });
+    const sent = await eventually(
+      "Meta took the document",
+      () => graph.sends.find((s) => s.media?.filename === "invoice.pdf"),
+      30_000,
+    );
+    assert.deepEqual(
+      [sent.media!.type, sent.media!.mimeType, sent.text],
+      ["document", "application/pdf", "Your invoice"],
+    );
+    assert.ok(sent.media!.bytes.equals(pdf), "the same bytes");
+    assert.equal(sent.callbackData, (await adminDb().doc(paths.outboxEntry(requestId)).get()).get("providerMessageId"));
+  });
+
   it("a Cloud API account is removed like any account: let go by its worker, finished, its history kept", async () => {
     await admin.call("whatsappProxyRemoveAccount", { accountId });
     const account = await eventually(

@@ -11,6 +11,35 @@ export interface GraphSendRecord {
   callbackData: string | undefined;
   wamid: string;
   template?: { name: string; language: string; parameters: string[] };
+  /** A file the number uploaded (`POST /{phone-number-id}/media`) and sent by its id; `text` is its caption. */
+  media?: { type: string; bytes: Buffer; mimeType: string; filename?: string };
+}
+
+/** The message types that carry a file, by media id. */
+const MEDIA_TYPES = new Set(["image", "video", "audio", "document", "sticker"]);
+
+/** The named parts of a multipart/form-data body (FormData as fetch sends it). */
+function formParts(body: Buffer, boundary: string): Map<string, { data: Buffer; type?: string; filename?: string }> {
+  const parts = new Map<string, { data: Buffer; type?: string; filename?: string }>();
+  const delimiter = Buffer.from(`--${boundary}`);
+  let start = body.indexOf(delimiter);
+  while (start !== -1) {
+    const next = body.indexOf(delimiter, start + delimiter.length);
+    if (next === -1) break;
+    const part = body.subarray(start + delimiter.length + 2, next - 2);
+    const headerEnd = part.indexOf("\r\n\r\n");
+    const headers = part.subarray(0, headerEnd).toString("utf8");
+    const name = /name="([^"]*)"/.exec(headers)?.[1];
+    if (name !== undefined) {
+      parts.set(name, {
+        data: part.subarray(headerEnd + 4),
+        type: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1]?.trim(),
+        filename: /filename="([^"]*)"/.exec(headers)?.[1],
+      });
+    }
+    start = next;
+  }
+  return parts;
 }
 
 /** A template of a business account as Meta lists it (`GET /{waba-id}/message_templates`). */
@@ -36,6 +65,7 @@ interface MessageBody {
     components?: Array<{ type: string; parameters?: Array<{ type: string; text?: string }> }>;
   };
   biz_opaque_callback_data?: string;
+  [mediaType: string]: unknown;
 }
 
 /** Meta's customer-service window: free-form messages only within 24 h of the customer's last one (error 131047). */
@@ -65,7 +95,10 @@ export class FakeGraphApi {
   /** Token → when Meta says it expires (absent: never, as a system user's token). */
   private readonly tokenExpiry = new Map<string, Date>();
   /** Customers' files by media id, and the number they were sent to (whose token fetches them). */
-  private readonly media = new Map<string, { phoneNumberId: string; bytes: Buffer; mimeType: string }>();
+  private readonly media = new Map<
+    string,
+    { phoneNumberId: string; bytes: Buffer; mimeType: string; filename?: string }
+  >();
   /** Media bytes served. */
   mediaDownloads = 0;
   /** Templates listed per page (Meta's default is 25, at most 100); small so tests cross pages. */
@@ -259,7 +292,7 @@ export class FakeGraphApi {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const route = /^\/v\d+\.\d+\/(\d+)(?:\/(messages|message_templates))?$/.exec(url.pathname);
+    const route = /^\/v\d+\.\d+\/(\d+)(?:\/(messages|message_templates|media))?$/.exec(url.pathname);
     const answer = (status: number, body: unknown): void => {
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     };
@@ -317,6 +350,19 @@ export class FakeGraphApi {
       this.templateLists++;
       return this.listTemplates(id, url, answer);
     }
+    if (req.method === "POST" && id && edge === "media") {
+      if (!this.tokens.has(id) || req.headers.authorization !== `Bearer ${this.tokens.get(id)}`) return badToken();
+      const boundary = /boundary=([^;]+)/.exec(req.headers["content-type"] ?? "")?.[1];
+      const form = boundary ? formParts(Buffer.concat(chunks), boundary) : new Map();
+      const file = form.get("file");
+      if (form.get("messaging_product")?.data.toString() !== "whatsapp" || !file) {
+        return graphError(400, 100, "(#100) The parameter file is required");
+      }
+      const mediaId = `${randomInt(1e13, 9e13)}${randomInt(100, 999)}`;
+      const mimeType = form.get("type")?.data.toString() ?? file.type ?? "application/octet-stream";
+      this.media.set(mediaId, { phoneNumberId: id, bytes: Buffer.from(file.data), mimeType, filename: file.filename });
+      return answer(200, { id: mediaId });
+    }
     if (req.method !== "POST" || !id || edge !== "messages") return graphError(400, 100, "Unsupported request");
     const phoneNumberId = id;
     const token = this.tokens.get(phoneNumberId);
@@ -349,14 +395,31 @@ export class FakeGraphApi {
     phoneNumberId: string,
     body: MessageBody,
   ):
-    | { kind: "taken"; record: Pick<GraphSendRecord, "text" | "template"> }
+    | { kind: "taken"; record: Pick<GraphSendRecord, "text" | "template" | "media"> }
     | { kind: "refused"; code: number; message: string } {
-    if (body.type === "text" && typeof body.text?.body === "string") {
+    const outsideWindow = () => {
       const wrote = this.customerWroteAt.get(`${phoneNumberId}:${body.to}`);
-      if (wrote === undefined || Date.now() - wrote >= WINDOW_MS) {
-        return { kind: "refused", code: 131047, message: "(#131047) Re-engagement message" };
-      }
+      return wrote === undefined || Date.now() - wrote >= WINDOW_MS;
+    };
+    const reengagement = { kind: "refused" as const, code: 131047, message: "(#131047) Re-engagement message" };
+    if (body.type === "text" && typeof body.text?.body === "string") {
+      if (outsideWindow()) return reengagement;
       return { kind: "taken", record: { text: body.text.body } };
+    }
+    if (MEDIA_TYPES.has(body.type)) {
+      const sent = (body[body.type] ?? {}) as { id?: string; caption?: string; filename?: string };
+      const file = sent.id ? this.media.get(sent.id) : undefined;
+      if (!file || file.phoneNumberId !== phoneNumberId) {
+        return { kind: "refused", code: 131053, message: "(#131053) Media upload error" };
+      }
+      if (outsideWindow()) return reengagement;
+      const media = {
+        type: body.type,
+        bytes: file.bytes,
+        mimeType: file.mimeType,
+        ...(sent.filename ? { filename: sent.filename } : {}),
+      };
+      return { kind: "taken", record: { text: sent.caption ?? "", media } };
     }
     if (body.type === "template" && body.template?.name && body.template.language?.code) {
       const { name } = body.template;

@@ -1,4 +1,4 @@
-import type { AccountStatus, AccountTransport } from "../documents/account";
+import type { AccountStatus } from "../documents/account";
 import type { WrittenDocument } from "../documents/common";
 import type { MediaUploadDocument } from "../documents/media";
 import { uploadObjectPath } from "../media/limits";
@@ -16,8 +16,7 @@ export interface UploadDeps {
     accountId: string,
     threadId: string,
   ): Promise<{
-    /** `transport` absent: a linked (Baileys) account. */
-    account: { status: AccountStatus; memberUids: string[]; transport?: AccountTransport } | undefined;
+    account: { status: AccountStatus; memberUids: string[] } | undefined;
     thread: { ownerUid: string | null; coWriterUids: string[]; accountId: string } | undefined;
   }>;
   create(uploadId: string, upload: WrittenDocument<MediaUploadDocument>): Promise<void>;
@@ -57,9 +56,6 @@ export async function handleCreateUpload(deps: UploadDeps, caller: Caller, data:
     throw new GatewayError("permission-denied", "You may not use this account", "cross_tenant");
   if (UNSENDABLE.has(account.status)) {
     throw new GatewayError("failed-precondition", `accountId: the account is ${account.status.replace("_", " ")}`);
-  }
-  if (account.transport === "cloud_api") {
-    throw new GatewayError("failed-precondition", "accountId: media is not sent through Cloud API accounts yet");
   }
   if (thread) {
     if (thread.accountId !== req.accountId)

@@ -11,7 +11,7 @@ export function firestoreUploadRecords(db: Firestore): Pick<UploadDeps, "read" |
       const a = account.data();
       const t = thread.data();
       return {
-        account: a && { status: a.status, memberUids: a.memberUids, transport: a.transport },
+        account: a && { status: a.status, memberUids: a.memberUids },
         thread: t && { ownerUid: t.ownerUid, coWriterUids: t.coWriterUids, accountId: t.accountId },
       };
     },

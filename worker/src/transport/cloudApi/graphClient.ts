@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import type { MediaKind } from "@wa-gateway/core/media";
 import type { TemplateToSend } from "@wa-gateway/core/proxies";
 /**
  * Meta's Graph API as the Cloud API transport calls it: sends (`POST
@@ -36,6 +37,17 @@ export interface TextSend {
 export interface TemplateSend {
   to: string;
   template: TemplateToSend;
+  callbackData: string;
+}
+
+/** A file (read whole: at most its kind's cap) and its caption. */
+export interface MediaSend {
+  to: string;
+  kind: MediaKind;
+  bytes: Buffer;
+  mimetype: string;
+  fileName?: string;
+  caption: string;
   callbackData: string;
 }
 
@@ -142,6 +154,46 @@ export class GraphClient {
         ...(parameters.length
           ? { components: [{ type: "body", parameters: parameters.map((text) => ({ type: "text", text })) }] }
           : {}),
+      },
+      biz_opaque_callback_data: send.callbackData,
+    });
+  }
+
+  /**
+   * A file to a customer: uploaded for the number (`POST /{phone-number-id}/media`, multipart),
+   * then sent by its media id with its caption. An upload that fails sent nothing: its answer is
+   * the send's (a lost upload answer is `unreachable`, certainly not sent).
+   */
+  async sendMedia(phoneNumberId: string, token: string, send: MediaSend): Promise<GraphSend> {
+    const form = new FormData();
+    form.set("messaging_product", "whatsapp");
+    form.set("type", send.mimetype);
+    form.set("file", new Blob([new Uint8Array(send.bytes)], { type: send.mimetype }), send.fileName ?? "file");
+    let response: Response;
+    try {
+      response = await fetch(this.url(`${encodeURIComponent(phoneNumberId)}/media`), {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+        signal: AbortSignal.timeout(this.o.timeoutMs * 4),
+      });
+    } catch (err) {
+      return { kind: "unreachable", reason: `the upload failed: ${(err as Error).name}` };
+    }
+    const body = (await response.json().catch(() => ({}))) as { id?: unknown; error?: GraphError };
+    if (!response.ok || typeof body.id !== "string") {
+      const answer = refusal(response.status, body.error);
+      return answer.kind === "unknown" ? { kind: "unreachable", reason: `the upload: ${answer.reason}` } : answer;
+    }
+    const type = send.kind === "voice" ? "audio" : send.kind;
+    const captioned = type === "image" || type === "video" || type === "document";
+    return this.postMessage(phoneNumberId, token, {
+      to: send.to,
+      type,
+      [type]: {
+        id: body.id,
+        ...(captioned && send.caption ? { caption: send.caption } : {}),
+        ...(type === "document" && send.fileName ? { filename: send.fileName } : {}),
       },
       biz_opaque_callback_data: send.callbackData,
     });
