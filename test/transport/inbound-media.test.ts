@@ -136,19 +136,12 @@ describe("inbound media on Baileys: WhatsApp's media host → worker → Cloud S
     await linked();
     const photo = randomBytes(50_000);
     // The CDN has already dropped the file when the worker first asks for it.
-    const originalPut = edge.media.put.bind(edge.media);
-    let first = true;
-    edge.media.put = (encrypted) => {
-      const directPath = originalPut(encrypted);
-      if (first) edge.media.expire(directPath);
-      first = false;
-      return directPath;
-    };
-    const { id, directPath } = await edge.sendMediaFromContact(contact, ACCOUNT_PHONE, {
-      kind: "image",
-      bytes: photo,
-      mimetype: "image/jpeg",
-    });
+    const { id, directPath } = await edge.sendMediaFromContact(
+      contact,
+      ACCOUNT_PHONE,
+      { kind: "image", bytes: photo, mimetype: "image/jpeg" },
+      { cdn: "expired" },
+    );
     const message = await settled(id);
     assert.equal(message.mediaStatus, "stored");
     assert.ok(storage.object(BUCKET, message.media.path)!.data.equals(photo));
@@ -162,18 +155,12 @@ describe("inbound media on Baileys: WhatsApp's media host → worker → Cloud S
   it("tries a download the CDN fails again after its backoff, with no new message to prompt it", async () => {
     await linked();
     const photo = randomBytes(30_000);
-    const originalPut = edge.media.put.bind(edge.media);
-    edge.media.put = (encrypted) => {
-      const directPath = originalPut(encrypted);
-      edge.media.failNext(directPath, 1);
-      edge.media.put = originalPut;
-      return directPath;
-    };
-    const { id } = await edge.sendMediaFromContact(contact, ACCOUNT_PHONE, {
-      kind: "image",
-      bytes: photo,
-      mimetype: "image/jpeg",
-    });
+    const { id } = await edge.sendMediaFromContact(
+      contact,
+      ACCOUNT_PHONE,
+      { kind: "image", bytes: photo, mimetype: "image/jpeg" },
+      { cdn: "fails-once" },
+    );
     const message = await settled(id);
     assert.equal(message.mediaStatus, "stored");
     assert.ok(storage.object(BUCKET, message.media.path)!.data.equals(photo));

@@ -500,9 +500,12 @@ export class FakeWhatsApp {
     contact: FakeContact,
     accountPhone: string,
     media: PhoneMedia,
-    options: Parameters<FakeWhatsApp["sendFromContact"]>[3] = {},
+    /** `cdn`: the uploaded file has already `expired` on WhatsApp's CDN (404), or its next download `fails-once` (503). */
+    options: Parameters<FakeWhatsApp["sendFromContact"]>[3] & { cdn?: "expired" | "fails-once" } = {},
   ): Promise<{ id: string; directPath: string }> {
     const { message, file } = await uploadFromPhone(B, this.media, media);
+    if (options.cdn === "expired") this.media.expire(file.directPath);
+    if (options.cdn === "fails-once") this.media.failNext(file.directPath, 1);
     const id = await this.sendFromContact(contact, accountPhone, message, options);
     this.phoneFiles.set(id, file);
     return { id, directPath: file.directPath };
