@@ -35,11 +35,6 @@ export class ByteBudget {
     };
   }
 
-  /** Bytes reserved now (what /metrics shows). */
-  inUse(): number {
-    return this.used;
-  }
-
   private acquire(bytes: number): Promise<void> {
     if (this.waiting.length === 0 && this.used + bytes <= this.totalBytes) {
       this.used += bytes;

@@ -98,11 +98,6 @@ export class InboundDownloads {
     });
   }
 
-  /** Resolves once no round runs (the worker is stopping). */
-  async idle(): Promise<void> {
-    await Promise.all([...this.accounts.values()].map((a) => a.running));
-  }
-
   private async round(accountId: string, account: AccountDownloads): Promise<void> {
     try {
       const due = await mediaDownloads.due(this.o.db, accountId, new Date(), PAGE).get();
