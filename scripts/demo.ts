@@ -87,7 +87,11 @@ async function main(): Promise<void> {
   });
   await delivered(firestore, `demo-${stamp}`, photo.requestId);
   const { url, size } = await mediaUrl(gateway, { threadId: `demo-${stamp}`, id: photo.requestId });
-  console.log(`uploadAndSend (a ${size}-byte photo) → delivered; mediaUrl → ${url.split("?")[0]} (signed for 5 min)`);
+  const served = Buffer.from(await (await fetch(url)).arrayBuffer());
+  console.log(
+    `uploadAndSend (a ${size}-byte photo) → delivered; mediaUrl → a signed URL (5 min) that served ` +
+      `${served.equals(DEMO_PHOTO) ? "the same bytes" : `${served.length} other bytes`}: ${url}`,
+  );
 
   await cloudApiDemo(gateway, firestore, stamp);
 

@@ -91,6 +91,8 @@ export const sendRequest = z
   });
 export type SendRequest = z.infer<typeof sendRequest>;
 
+const anOf = (kind: string) => `${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind}`;
+
 /** A file name as a document shows it: no path, no control characters. */
 const fileName = z
   .string()
@@ -116,10 +118,18 @@ export const createUploadRequest = z
   .superRefine((r, ctx) => {
     const types = UPLOAD_CONTENT_TYPES[r.kind];
     if (!types.includes(r.contentType)) {
-      ctx.addIssue({ code: "custom", path: ["contentType"], message: `a ${r.kind} is one of: ${types.join(", ")}` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["contentType"],
+        message: `${anOf(r.kind)} is one of: ${types.join(", ")}`,
+      });
     }
     if (r.size > MEDIA_CAPS[r.kind]) {
-      ctx.addIssue({ code: "custom", path: ["size"], message: `a ${r.kind} is at most ${MEDIA_CAPS[r.kind]} bytes` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["size"],
+        message: `${anOf(r.kind)} is at most ${MEDIA_CAPS[r.kind]} bytes`,
+      });
     }
   });
 export type CreateUploadRequest = z.infer<typeof createUploadRequest>;
