@@ -95,6 +95,29 @@ export async function startFirestoreEmulator(options: {
   rulesPath?: string;
   /** Port to listen on; a free one when not given. */
   port?: number;
+  /** How a free port is found (tests give a busy one first). */
+  pickPort?: () => Promise<number>;
+}): Promise<FirestoreEmulator> {
+  if (options.port !== undefined || process.env.FIRESTORE_EMULATOR_HOST) return startOnce(options);
+  // A port found free can be taken before the emulator binds it (another shard's emulator opens
+  // its own WebSocket port at random meanwhile): then a new one is tried.
+  const pick = options.pickPort ?? freePort;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce({ ...options, port: await pick() });
+    } catch (err) {
+      if (attempt >= PORT_TRIES || !/Address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+/** Free ports tried before the emulator's start is given up. */
+const PORT_TRIES = 3;
+
+async function startOnce(options: {
+  projectId: string;
+  rulesPath?: string;
+  port?: number;
 }): Promise<FirestoreEmulator> {
   const { projectId, rulesPath } = options;
   const preset = process.env.FIRESTORE_EMULATOR_HOST;
