@@ -63,7 +63,7 @@ function contentOf(message: CloudMessage): Content | undefined {
 }
 
 /** Meta's SHA-256 of a file (base64, or hex) as hex; null when it is neither. */
-function sha256Hex(value: unknown): string | null {
+function hexSha256Of(value: unknown): string | null {
   const text = str(value);
   if (/^[0-9a-f]{64}$/i.test(text)) return text.toLowerCase();
   if (/^[A-Za-z0-9+/]{43}=$/.test(text)) {
@@ -85,7 +85,7 @@ function mediaOf(message: CloudMessage, kind: InboundMessage["kind"]): InboundMe
     kind,
     mimetype: str(body.mime_type) || "application/octet-stream",
     size: 0,
-    sha256: sha256Hex(body.sha256),
+    sha256: hexSha256Of(body.sha256),
     ...(str(body.filename) ? { fileName: str(body.filename) } : {}),
     ref: id,
   };

@@ -179,7 +179,9 @@ export function memoryOutboxStore(
       if (!data || data.accountId !== accountId) return undefined;
       if (data.status !== "sent" && data.status !== "processing") return undefined;
       const atMs = (data.sentAt ?? data.createdAt).toMillis();
-      return db.clock.now() - atMs <= maxAgeMs ? { text: data.text, toJid: data.toJid } : undefined;
+      return db.clock.now() - atMs <= maxAgeMs
+        ? { text: data.text, toJid: data.toJid, hasMedia: !!data.media }
+        : undefined;
     },
 
     async reschedule(requestId, untilMs, reason) {

@@ -172,7 +172,11 @@ export function outboxContract(world: StoreWorld): void {
       await world.putOutboxEntry("req-2", { status: "sent", sentAt: new Date() });
       await world.putOutboxEntry("req-3", { status: "sent", sentAt: new Date(Date.now() - 2 * HOUR) });
       const { toJid } = (await world.outboxEntry("req-2"))!;
-      assert.deepEqual(await w1().sentMessage("acc-1", "3EB0req-2", HOUR), { text: "text of req-2", toJid });
+      assert.deepEqual(await w1().sentMessage("acc-1", "3EB0req-2", HOUR), {
+        text: "text of req-2",
+        toJid,
+        hasMedia: false,
+      });
       assert.equal(await w1().sentMessage("acc-2", "3EB0req-2", HOUR), undefined);
       assert.equal(await w1().sentMessage("acc-1", "3EB0req-3", HOUR), undefined);
       assert.equal(await w1().sentMessage("acc-1", "3EB0req-1", HOUR), undefined, "queued: never sent");

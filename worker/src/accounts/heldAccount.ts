@@ -104,9 +104,12 @@ export class HeldAccount {
       session: this.session,
       sent: {
         messageOf: async (messageId) => {
-          const message = await this.c.delivery.store.sentMessage(accountId, messageId, RESEND_WINDOW_MS);
-          const media = message && (await this.c.sentMedia?.read(accountId, messageId));
-          return message && (media ? { ...message, media } : message);
+          const sent = await this.c.delivery.store.sentMessage(accountId, messageId, RESEND_WINDOW_MS);
+          if (!sent) return undefined;
+          const { hasMedia, ...message } = sent;
+          // Only a file's send has its whole message kept: a text's resend reads nothing more.
+          const media = hasMedia ? await this.c.sentMedia?.read(accountId, messageId) : undefined;
+          return media ? { ...message, media } : message;
         },
         rememberMedia: async (messageId, message) => this.c.sentMedia?.remember(accountId, messageId, message),
       },

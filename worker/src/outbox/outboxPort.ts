@@ -115,12 +115,12 @@ export interface OutboxStore {
   fail(requestId: string, epoch: number, threadId: string, failure: SendFailure): Promise<FailResult>;
   /** Fails up to `page` entries of an account that cannot send; a live lease is left to its holder. */
   failBacklog(accountId: string, reason: string, page: number): Promise<{ failed: number; more: boolean }>;
-  /** What was sent (or maybe sent) under `providerMessageId` from this account, and to whom, while younger than `maxAgeMs`. */
+  /** What was sent (or maybe sent) under `providerMessageId` from this account, to whom, and whether with a file, while younger than `maxAgeMs`. */
   sentMessage(
     accountId: string,
     providerMessageId: string,
     maxAgeMs: number,
-  ): Promise<{ text: string; toJid: string } | undefined>;
+  ): Promise<{ text: string; toJid: string; hasMedia: boolean } | undefined>;
   /**
    * Moves a queued entry's due time to `untilMs` and records why it waits (`reason`; null: it no
    * longer does). Only a queued entry: a claim in flight or a final entry is left as it is.

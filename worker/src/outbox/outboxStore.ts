@@ -297,7 +297,9 @@ export function outboxStore(
       if (!data || data.accountId !== accountId) return undefined;
       if (data.status !== "sent" && data.status !== "processing") return undefined;
       const atMs = (data.sentAt ?? data.createdAt).toMillis();
-      return clock.now() - atMs <= maxAgeMs ? { text: data.text, toJid: data.toJid } : undefined;
+      return clock.now() - atMs <= maxAgeMs
+        ? { text: data.text, toJid: data.toJid, hasMedia: !!data.media }
+        : undefined;
     },
 
     /** A queued entry waits until `untilMs`, for `reason` (null: it waits no more). */

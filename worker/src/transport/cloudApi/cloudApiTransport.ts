@@ -175,7 +175,7 @@ export class CloudApiTransport {
             ? await graph.sendMedia(phoneNumberId, token, {
                 to,
                 kind: media.kind,
-                bytes: await wholeFile(media.open(), media.size),
+                bytes: await wholeFile(media.open()),
                 mimetype: media.mimetype,
                 ...(media.fileName ? { fileName: media.fileName } : {}),
                 caption: text,
@@ -209,14 +209,9 @@ export class CloudApiTransport {
   }
 }
 
-/** A file read whole (Meta's upload takes it in one request), refused past its entry's size. */
-async function wholeFile(source: Readable, size: number): Promise<Buffer> {
+/** A file read whole: Meta's upload takes it in one request (`open()` already stops at the entry's size). */
+async function wholeFile(source: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  let read = 0;
-  for await (const chunk of source) {
-    read += (chunk as Buffer).length;
-    if (read > size) throw new SendError(`the file is larger than its ${size} bytes`, true);
-    chunks.push(chunk as Buffer);
-  }
+  for await (const chunk of source) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
